@@ -1,0 +1,63 @@
+"""Load a whole LAReQA dataset (several language files) and check that its languages are parallel."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+from .definitions import TaskDefinition
+from .errors import DataFormatError
+from .lareqa import read_language_file
+from .records import ParallelDataset
+from .sources import language_file
+
+logger = logging.getLogger(__name__)
+
+
+def check_parallel(definition: TaskDefinition, dataset: ParallelDataset) -> None:
+    """Raise if question ids do not line up across languages the way the definition says they must.
+
+    complete: every id in every language. partial: every id present in the pivot language, if loaded.
+    """
+    ids = {lang: {q.parallel_id for q in d.questions} for lang, d in dataset.languages.items()}
+    if definition.parallel == "complete" and ids:
+        union = set().union(*ids.values())
+        for lang, have in ids.items():
+            missing = union - have
+            if missing:
+                example = sorted(missing)[:3]
+                raise DataFormatError(
+                    dataset.languages[lang].path, "qas[].id",
+                    f"{len(missing)} question id(s) present in other languages are missing here (e.g. {example})",
+                    f"{definition.name} is declared fully parallel: restore the missing questions or use the "
+                    "untouched release files",
+                )
+    pivot = definition.pivot_language
+    if definition.parallel == "partial" and pivot in ids:
+        for lang, have in ids.items():
+            orphans = have - ids[pivot]
+            if orphans:
+                raise DataFormatError(
+                    dataset.languages[lang].path, "qas[].id",
+                    f"{len(orphans)} question id(s) have no '{pivot}' version (e.g. {sorted(orphans)[:3]})",
+                    f"every question of {definition.name} must exist in the pivot language '{pivot}'",
+                )
+
+
+def load_dataset(
+    definition: TaskDefinition,
+    data_dir: str | Path | None = None,
+    languages: Iterable[str] | None = None,
+) -> ParallelDataset:
+    """Read the language files of `definition` (all, or `languages`) into one checked dataset."""
+    langs = list(languages) if languages is not None else definition.langs
+    unknown = [lang for lang in langs if lang not in definition.languages]
+    if unknown:
+        raise ValueError(
+            f"{definition.name}: unknown language(s) {unknown}; choose from {definition.langs}"
+        )
+    data = {lang: read_language_file(language_file(definition, lang, data_dir), lang) for lang in langs}
+    dataset = ParallelDataset(name=definition.name, languages=data)
+    check_parallel(definition, dataset)
+    return dataset

@@ -1,0 +1,70 @@
+"""Where the data files come from: an explicit folder, $MTEB_HYBRID_DATA_DIR, or a download cache.
+
+Order: the `data_dir` argument, then the environment variable, then the user cache, filled on demand
+from the pinned commit of the source repository (needs network; written atomically).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from .definitions import TaskDefinition
+from .errors import MissingDataError
+
+logger = logging.getLogger(__name__)
+
+DATA_DIR_ENV = "MTEB_HYBRID_DATA_DIR"
+CACHE_ENV = "MTEB_HYBRID_CACHE"
+
+
+def cache_root() -> Path:
+    """The user cache for downloads and built models ($MTEB_HYBRID_CACHE or ~/.cache/mteb_hybrid)."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "mteb_hybrid")
+
+
+def _download(url: str, target: Path, timeout: float = 60.0) -> None:
+    """Fetch `url` into `target` atomically (a partial download never looks like a file)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    logger.info("Downloading %s", url)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - https URL from task definition
+            payload = resp.read()
+    except (urllib.error.URLError, OSError) as e:
+        raise MissingDataError(
+            f"could not download {url} ({e}). Without network, point to a local copy of the files: "
+            f"pass data_dir=... or set {DATA_DIR_ENV}=/path/to/folder-with-{target.parent.name}/"
+        ) from e
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    with os.fdopen(fd, "wb") as f:
+        f.write(payload)
+    os.replace(tmp, target)
+
+
+def language_file(definition: TaskDefinition, lang: str, data_dir: str | Path | None = None, *, download: bool = True) -> Path:
+    """The path of one language file, downloading it into the cache if no local folder is given."""
+    if lang not in definition.languages:
+        raise MissingDataError(
+            f"{definition.name} has no language {lang!r}; it has {', '.join(definition.langs)}"
+        )
+    base = data_dir or os.environ.get(DATA_DIR_ENV)
+    rel = definition.source.relative_path(lang)
+    if base:
+        path = Path(base) / rel
+        if not path.is_file():
+            raise MissingDataError(
+                f"{path}: language file for '{lang}' of {definition.name} not found in {base}. "
+                f"Fix: put {rel} there (from {definition.source.url(lang)}), or evaluate fewer languages "
+                f"(mteb: -l / languages=[...])"
+            )
+        return path
+    path = cache_root() / "data" / definition.source.commit[:12] / rel
+    if not path.is_file():
+        if not download:
+            raise MissingDataError(f"{path} not cached and download=False")
+        _download(definition.source.url(lang), path)
+    return path
