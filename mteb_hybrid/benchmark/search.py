@@ -1,0 +1,102 @@
+"""A search model for mteb that encodes through an EmbeddingStore and keeps the full score matrix.
+
+mteb hands a `SearchProtocol` object the corpus (`index`) and the queries (`search`) of one subset.
+This one encodes only texts its store has not seen, grouped by language (the language is passed to
+the encoder as `hf_subset`, so language-aware encoders such as M2M-100 can pick their language
+token), scores the whole corpus, and keeps that matrix so the task can compute exact full-ranking
+metrics (mAP, rank distance) that mteb's top-k results cannot give.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any
+
+import numpy as np
+import torch
+from datasets import Dataset
+from mteb._create_dataloaders import create_dataloader
+from mteb.types import PromptType
+
+from .embedding_store import EmbeddingStore, text_key
+
+logger = logging.getLogger(__name__)
+
+
+def language_of(record_id: str) -> str:
+    """Ids of this package's records start with their language: "de:17", "de:5726ae...". """
+    return record_id.split(":", 1)[0]
+
+
+@dataclass
+class ScoredSubset:
+    """The full score matrix of the last subset searched."""
+
+    query_ids: list[str]
+    corpus_ids: list[str]
+    scores: torch.Tensor
+
+
+class CachedSearch:
+    """`SearchProtocol` over any mteb encoder, encoding each distinct text once per store."""
+
+    def __init__(self, model: Any, store: EmbeddingStore) -> None:
+        self.model = model
+        self.store = store
+        self.last: ScoredSubset | None = None
+        self._corpus_ids: list[str] = []
+        self._corpus_emb: np.ndarray | None = None
+
+    @property
+    def mteb_model_meta(self):  # noqa: ANN201 - mteb's ModelMeta
+        return self.model.mteb_model_meta
+
+    def _embed(self, data: Dataset, prompt_type: PromptType, task_metadata: Any, hf_split: str,
+               encode_kwargs: dict[str, Any], num_proc: int | None) -> np.ndarray:
+        texts: list[str] = data["text"]
+        ids: list[str] = data["id"]
+        keys = [text_key(prompt_type.value, t) for t in texts]
+        missing: dict[str, int] = {}
+        for i, k in enumerate(keys):
+            if k not in self.store and k not in missing:
+                missing[k] = i
+        rows = sorted(missing.values(), key=lambda i: language_of(ids[i]))
+        for lang, group in groupby(rows, key=lambda i: language_of(ids[i])):
+            idx = list(group)
+            loader = create_dataloader(
+                data.select(idx), task_metadata=task_metadata, prompt_type=prompt_type,
+                batch_size=encode_kwargs.get("batch_size", 32), num_proc=num_proc,
+            )
+            emb = self.model.encode(
+                loader, task_metadata=task_metadata, hf_split=hf_split, hf_subset=lang,
+                prompt_type=prompt_type, **encode_kwargs,
+            )
+            emb = emb.detach().cpu().float().numpy() if isinstance(emb, torch.Tensor) else np.asarray(emb, dtype=np.float32)
+            self.store.add([keys[i] for i in idx], emb)
+            self.store.encoded_texts += len(idx)
+        return self.store.get(keys)
+
+    def index(self, corpus: Dataset, *, task_metadata: Any, hf_split: str, hf_subset: str,
+              encode_kwargs: dict[str, Any], num_proc: int | None = None, **kwargs: Any) -> None:
+        self._corpus_ids = list(corpus["id"])
+        self._corpus_emb = self._embed(corpus, PromptType.document, task_metadata, hf_split, encode_kwargs, num_proc)
+
+    def search(self, queries: Dataset, *, task_metadata: Any, hf_split: str, hf_subset: str, top_k: int,
+               encode_kwargs: dict[str, Any], top_ranked: Any = None, num_proc: int | None = None,
+               **kwargs: Any) -> dict[str, dict[str, float]]:
+        if self._corpus_emb is None:
+            raise ValueError("index() must be called before search()")
+        if top_ranked is not None:
+            raise NotImplementedError("LAReQA tasks rank the whole corpus; top_ranked reranking is not supported")
+        q_emb = self._embed(queries, PromptType.query, task_metadata, hf_split, encode_kwargs, num_proc)
+        scores = torch.as_tensor(self.model.similarity(q_emb, self._corpus_emb)).float().cpu()
+        query_ids = list(queries["id"])
+        self.last = ScoredSubset(query_ids, self._corpus_ids, scores)
+        values, indices = torch.topk(scores, min(top_k, scores.shape[1]), dim=1)
+        doc_ids = np.asarray(self._corpus_ids, dtype=object)
+        return {
+            qid: dict(zip(doc_ids[row].tolist(), vals))
+            for qid, row, vals in zip(query_ids, indices.numpy(), values.tolist())
+        }

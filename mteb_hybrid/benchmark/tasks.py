@@ -1,0 +1,222 @@
+"""mteb retrieval tasks built from the task definitions in `tasks/` (metadata as data, loading as a method).
+
+Each definition gives two tasks: `<Name>` (candidates = sentence with its paragraph as context, as in
+LAReQA) and `<Name minus 'Retrieval'>SentenceRetrieval` (candidates = the sentence alone: faster, and
+what training-time evaluation uses). Both have a subset per ordered language pair and a multilingual
+pool per query language, and add LAReQA's mAP, rank distance and same-language share to mteb's scores.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from mteb.abstasks.retrieval import AbsTaskRetrieval
+from mteb.abstasks.task_metadata import TaskMetadata
+from mteb.languages import LanguageScripts
+
+from mteb_hybrid import metrics
+from mteb_hybrid.data.definitions import TaskDefinition, load_definitions
+from mteb_hybrid.data.loading import load_dataset
+from mteb_hybrid.data.sources import cache_root
+
+from .embedding_store import EmbeddingStore
+from .search import CachedSearch, language_of
+from .subsets import POOL, Subset, all_subsets, build_splits
+
+logger = logging.getLogger(__name__)
+
+EMBEDDING_CACHE_ENV = "MTEB_HYBRID_EMBEDDING_CACHE"
+CANDIDATE_FORMS = {"sentence+context": "", "sentence": "Sentence"}
+
+
+class LareqaRetrievalTask(AbsTaskRetrieval):
+    """Base class: LAReQA answer retrieval from local or downloaded files, one encoding per text."""
+
+    definition: ClassVar[TaskDefinition]
+    candidate_form: ClassVar[str] = "sentence+context"
+    # No @1000: it would make mteb rank and score 1000 candidates per query on every one of 132 subsets
+    # (most of the evaluation time), and says little on 1,200-candidate pairs; `map` and
+    # `rank_distance` cover the whole ranking exactly.
+    k_values: Sequence[int] = (1, 3, 5, 10, 20, 100)
+
+    def __init__(self, data_dir: str | Path | None = None, embedding_cache: bool | None = None, **kwargs: Any) -> None:
+        """`data_dir`: folder holding the dataset's files (else $MTEB_HYBRID_DATA_DIR, else download).
+
+        `embedding_cache`: also keep embeddings on disk (default: $MTEB_HYBRID_EMBEDDING_CACHE=1), so
+        an interrupted evaluation resumes without re-encoding.
+        """
+        super().__init__(**kwargs)
+        self.data_dir = data_dir
+        self.embedding_cache = (
+            embedding_cache if embedding_cache is not None else os.environ.get(EMBEDDING_CACHE_ENV, "") in ("1", "true")
+        )
+        self._searches: dict[tuple, CachedSearch] = {}
+        self._active: CachedSearch | None = None
+
+    # ---- data -------------------------------------------------------------------------------
+    def _languages_needed(self, subsets: list[str]) -> list[str]:
+        needed: set[str] = set()
+        for name in subsets:
+            sub = Subset.parse(name)
+            needed.add(sub.query_lang)
+            needed.update(self.definition.langs if sub.is_pool else [sub.corpus_lang])
+        return [lang for lang in self.definition.langs if lang in needed]
+
+    def load_data(self, num_proc: int | None = None, *, timer: Any = None, **kwargs: Any) -> None:
+        if self.data_loaded:
+            return
+        subsets = list(self.hf_subsets)
+        data = load_dataset(self.definition, self.data_dir, self._languages_needed(subsets))
+        splits = build_splits(data, subsets, self.candidate_form, pool_langs=self.definition.langs)
+        self.dataset = {name: {split: splits[name] for split in self.eval_splits} for name in subsets}
+        self.data_loaded = True
+
+    def unload_data(self) -> None:
+        self._searches.clear()
+        self._active = None
+        super().unload_data()
+
+    # ---- language selection (mteb's -l) ----------------------------------------------------------
+    def filter_languages(self, languages: Sequence[str] | None, script: Sequence[str] | None = None,
+                         hf_subsets: Sequence[str] | None = None, exclusive_language_filter: bool = False):
+        """Keep pairs whose two languages are both selected, and the pools of selected query languages.
+
+        Accepts ISO 639-3 codes as mteb does (`deu`, `deu-Latn`) and also the dataset's own codes (`de`).
+        A pool always holds the candidates of all the task's languages, so `en-pool` means one thing.
+        """
+        if not languages:
+            return super().filter_languages(languages, script, hf_subsets, exclusive_language_filter)
+        tags = self.definition.languages
+        wanted = [tags[code] if code in tags else code for code in languages]
+        lang_scripts = LanguageScripts.from_languages_and_scripts(wanted, script)
+        selected = {code for code, tag in tags.items() if lang_scripts.contains_language(tag)}
+        keep = [
+            s for s in self.metadata.eval_langs
+            if (hf_subsets is None or s in hf_subsets)
+            and Subset.parse(s).query_lang in selected
+            and (Subset.parse(s).is_pool or Subset.parse(s).corpus_lang in selected)
+        ]
+        if not keep:
+            raise ValueError(
+                f"{self.metadata.name}: no subset matches languages {list(languages)}; "
+                f"available: {', '.join(f'{c} ({t})' for c, t in tags.items())}"
+            )
+        self.hf_subsets = keep
+        return self
+
+    # ---- evaluation ------------------------------------------------------------------------------
+    def _search_for(self, model: Any) -> CachedSearch:
+        meta = model.mteb_model_meta
+        key = (meta.name, meta.revision, id(model))
+        if key not in self._searches:
+            disk = None
+            if self.embedding_cache and meta.revision:
+                disk = (cache_root() / "embeddings" / str(meta.name).replace("/", "__") / str(meta.revision)
+                        / self.metadata.name)
+            self._searches[key] = CachedSearch(model, EmbeddingStore(disk))
+        return self._searches[key]
+
+    def evaluate(self, model: Any, split: str = "test", subsets_to_run: list[str] | None = None, *,
+                 encode_kwargs: Mapping[str, Any], **kwargs: Any):
+        from mteb.models import EncoderProtocol, SearchProtocol
+
+        if isinstance(model, EncoderProtocol) and not isinstance(model, SearchProtocol):
+            self._active = self._search_for(model)
+            model = self._active
+        else:
+            self._active = None
+            logger.warning("%s: %s is not a plain encoder; map/rank_distance need full score matrices and are skipped",
+                           self.metadata.name, type(model).__name__)
+        return super().evaluate(model, split, subsets_to_run, encode_kwargs=encode_kwargs, **kwargs)
+
+    def task_specific_scores(self, scores: dict, qrels: Mapping[str, Mapping[str, int]],
+                             results: dict, hf_split: str, hf_subset: str) -> dict[str, float]:
+        """LAReQA's mAP on every subset; rank distance and same-language share on pools."""
+        if self._active is None or self._active.last is None:
+            return {}
+        last = self._active.last
+        col = {doc_id: j for j, doc_id in enumerate(last.corpus_ids)}
+        rows = [i for i, qid in enumerate(last.query_ids) if qid in qrels]
+        relevant = [[col[d] for d, rel in qrels[last.query_ids[i]].items() if rel > 0 and d in col] for i in rows]
+        s = last.scores[rows]
+        out = {"map": metrics.mean_average_precision(s, relevant)}
+        if Subset.parse(hf_subset).is_pool:
+            out["rank_distance"] = float(np.nanmean(metrics.rank_distance(s, relevant)))
+            doc_langs = [language_of(d) for d in last.corpus_ids]
+            q_langs = [language_of(last.query_ids[i]) for i in rows]
+            out["same_language_at_10"] = float(metrics.same_language_at_k(s, doc_langs, q_langs, 10).mean())
+        return out
+
+
+def _metadata(d: TaskDefinition, name: str, form: str) -> TaskMetadata:
+    subsets = all_subsets(d.langs)
+    eval_langs = {
+        s.name: [d.languages[s.query_lang]] + (
+            [t for code, t in d.languages.items() if code != s.query_lang] if s.is_pool else
+            ([] if s.corpus_lang == s.query_lang else [d.languages[s.corpus_lang]])
+        )
+        for s in subsets
+    }
+    form_note = "sentence with its paragraph as context" if form == "sentence+context" else "the sentence alone"
+    return TaskMetadata(
+        name=name,
+        dataset={"path": d.source.repository, "revision": d.source.commit},
+        description=f"{d.description} Candidate text: {form_note}.",
+        reference=d.reference,
+        type="Retrieval",
+        category="t2t",
+        modalities=["text"],
+        eval_splits=["test"],
+        eval_langs=eval_langs,
+        main_score="ndcg_at_10",
+        date=d.date,
+        domains=list(d.domains),
+        task_subtypes=["Question answering"],
+        license=d.license,
+        annotations_creators=d.annotations_creators,
+        dialect=[],
+        sample_creation=d.sample_creation,
+        bibtex_citation=d.citation or "",
+        adapted_from=list(d.adapted_from),
+    )
+
+
+def task_name(definition: TaskDefinition, form: str) -> str:
+    base = definition.name
+    if not CANDIDATE_FORMS[form]:
+        return base
+    stem = base[: -len("Retrieval")] if base.endswith("Retrieval") else base
+    return f"{stem}{CANDIDATE_FORMS[form]}Retrieval"
+
+
+def make_task_class(definition: TaskDefinition, form: str = "sentence+context") -> type[LareqaRetrievalTask]:
+    """An mteb task class for one definition and candidate form."""
+    name = task_name(definition, form)
+    return type(name, (LareqaRetrievalTask,), {
+        "metadata": _metadata(definition, name, form),
+        "definition": definition,
+        "candidate_form": form,
+        "__module__": __name__,
+        "__doc__": definition.description,
+    })
+
+
+def build_task_classes() -> dict[str, type[LareqaRetrievalTask]]:
+    """Every task of every definition under tasks/, by task name."""
+    classes = {}
+    for d in load_definitions().values():
+        for form in CANDIDATE_FORMS:
+            cls = make_task_class(d, form)
+            classes[cls.metadata.name] = cls
+    return classes
+
+
+TASK_CLASSES = build_task_classes()
+globals().update(TASK_CLASSES)  # importable by name, e.g. `from mteb_hybrid.benchmark.tasks import XQuADRRetrieval`
+
+__all__ = ["LareqaRetrievalTask", "TASK_CLASSES", "make_task_class", "POOL", *TASK_CLASSES]

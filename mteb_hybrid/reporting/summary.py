@@ -1,0 +1,457 @@
+"""Summaries of LAReQA results in the paper's Table 1 layout (mono / cross / multi), from mteb's result files.
+
+Reads what `mteb run` wrote (`results/<org>__<name>/<revision>/<Task>.json`) with mteb's own reader
+(`TaskResult.from_disk`), so a file mteb itself could not load is reported here too, by name. The
+plugin tasks need not be registered in mteb to be read: nothing here looks a task up.
+
+Averaging follows the paper: every setting is a macro average over QUERY languages, so a language
+with more candidate languages (cross) does not weigh more than one with fewer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mteb_hybrid.data.errors import DataFormatError
+
+logger = logging.getLogger(__name__)
+
+SETTINGS = ("mono", "cross", "multi")
+ID_COLUMNS = ["model", "revision", "task", "split", "subset", "query_lang", "corpus_lang", "setting"]
+# Always present in load_scores' table (NaN where a file lacks them), in this order, before the rest.
+KEY_METRICS = ["main_score", "map", "ndcg_at_10", "rank_distance", "same_language_at_10", "map_at_10", "recall_at_10"]
+GROUP_KEYS = ["model", "revision", "task", "split"]
+
+_SUBSET = re.compile(r"^(?P<q>[a-z]{2,3})-(?P<c>[a-z]{2,3}|pool)$")
+_NOT_METRICS = {"hf_subset", "languages", "mteb_version"}
+_EXPERIMENTS = "experiments"  # mteb's folder for runs with non-default model kwargs
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+
+def _results_root(results_dir: Path) -> Path:
+    """The folder to search: `results/` of an mteb output folder, else the folder itself."""
+    inner = results_dir / "results"
+    return inner if inner.is_dir() else results_dir
+
+
+def _model_identity(revision_dir: Path) -> tuple[str, str]:
+    """(model name, revision): from model_meta.json as mteb does, else from the folder names."""
+    meta_path = revision_dir / "model_meta.json"
+    if meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            return str(meta["name"]), str(meta["revision"])
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            raise DataFormatError(
+                meta_path, "name/revision", f"cannot read model name and revision ({e})", "re-run the evaluation or delete the file"
+            ) from e
+    return revision_dir.parent.name.replace("__", "/"), revision_dir.name
+
+
+def _read_task_result(path: Path) -> Any | None:
+    """mteb's TaskResult for `path`, None for JSON that is not a task result; DataFormatError if broken."""
+    from mteb.results import TaskResult  # mteb is slow to import: only when files are read
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise DataFormatError(path, "<file>", f"not valid JSON ({e})", "re-run the evaluation for this task or delete the file") from e
+    if not isinstance(data, dict) or "task_name" not in data or "scores" not in data:
+        logger.info("skipping %s: not an mteb task result", path)
+        return None
+    try:
+        return TaskResult.from_disk(path)
+    except Exception as e:  # pydantic's ValidationError and whatever mteb's historic-format path raises
+        problem = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DataFormatError(path, "scores", f"not a valid mteb task result ({problem})", "re-run the evaluation for this task") from e
+
+
+def _parse_subset(subset: str) -> tuple[str, str, str] | None:
+    """(query_lang, corpus_lang, setting) for a LAReQA subset name, None for any other name."""
+    m = _SUBSET.match(subset)
+    if m is None:
+        return None
+    q, c = m["q"], m["c"]
+    return q, c, "multi" if c == "pool" else "mono" if q == c else "cross"
+
+
+def _is_lareqa(subsets: list[dict[str, Any]]) -> bool:
+    """Every subset named q-c / q-pool, and a pool or LAReQA's `map` present (mteb's own MLQARetrieval
+    has pair subsets too, but neither)."""
+    parsed = [_parse_subset(s["hf_subset"]) for s in subsets]
+    if not parsed or any(p is None for p in parsed):
+        return False
+    return any(p[2] == "multi" or "map" in s for p, s in zip(parsed, subsets) if p is not None)
+
+
+def _metrics(scores: dict[str, Any]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for k, v in scores.items():
+        if k in _NOT_METRICS or isinstance(v, bool):
+            continue
+        if v is None:
+            out[k] = math.nan
+        elif isinstance(v, (int, float)):
+            out[k] = float(v)
+    return out
+
+
+def _empty_scores() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=float if c in KEY_METRICS else object) for c in [*ID_COLUMNS, *KEY_METRICS, "file"]})
+
+
+def load_scores(
+    results_dir: str | os.PathLike[str], *, tasks: Iterable[str] | None = None, split: str | None = "test"
+) -> pd.DataFrame:
+    """Long table of LAReQA scores: one row per (model, revision, task, split, subset).
+
+    `results_dir` may be an mteb output folder (holding `results/`), the `results/` folder, or any folder
+    of model folders. Columns: model, revision, task, split, subset, query_lang, corpus_lang ("pool" for
+    pool subsets), setting ("mono" / "cross" / "multi"), every numeric metric of the files (KEY_METRICS
+    always, NaN where absent), and file. `tasks` keeps only those task names; `split=None` keeps all.
+    Tasks whose subsets are not LAReQA-style are skipped with a log line; broken files raise
+    DataFormatError naming the file; the same subset found in two files raises ValueError (averaging
+    both silently would be wrong).
+    """
+    root = Path(results_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such results folder")
+    wanted = set(tasks) if tasks is not None else None
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple[str, ...], Path] = {}
+    for path in sorted(_results_root(root).rglob("*.json")):
+        if path.name == "model_meta.json" or (wanted is not None and path.stem not in wanted):
+            continue
+        if _EXPERIMENTS in path.relative_to(root).parts:
+            logger.info("skipping %s: experiment run (mteb skips these by default too)", path)
+            continue
+        result = _read_task_result(path)
+        if result is None or (wanted is not None and result.task_name not in wanted):
+            continue
+        subsets = [s for split_name, entries in result.scores.items() if split in (None, split_name) for s in entries]
+        if not _is_lareqa(subsets):
+            logger.info("skipping %s: task %s has no LAReQA-style subsets (q-c / q-pool)%s", path, result.task_name,
+                        f" in split {split!r}" if split else "")
+            continue
+        model, revision = _model_identity(path.parent)
+        for split_name, entries in result.scores.items():
+            if split not in (None, split_name):
+                continue
+            for scores in entries:
+                q, c, setting = _parse_subset(scores["hf_subset"])  # type: ignore[misc]
+                key = (model, revision, result.task_name, split_name, scores["hf_subset"])
+                if key in seen:
+                    raise ValueError(
+                        f"subset {key[4]} of {key[2]} ({key[3]}) for {model} revision {revision} is in both "
+                        f"{seen[key]} and {path}: point at a folder that holds one run per model"
+                    )
+                seen[key] = path
+                rows.append({
+                    "model": model, "revision": revision, "task": result.task_name, "split": split_name,
+                    "subset": scores["hf_subset"], "query_lang": q, "corpus_lang": c, "setting": setting,
+                    **_metrics(scores), "file": str(path),
+                })
+    if not rows:
+        return _empty_scores()
+    df = pd.DataFrame(rows)
+    for col in KEY_METRICS:
+        if col not in df:
+            df[col] = math.nan
+    rest = sorted(c for c in df.columns if c not in {*ID_COLUMNS, *KEY_METRICS, "file"})
+    df = df[[*ID_COLUMNS, *KEY_METRICS, *rest, "file"]]
+    order = df["setting"].map({s: i for i, s in enumerate(SETTINGS)})
+    return (
+        df.assign(_o=order)
+        .sort_values([*GROUP_KEYS, "query_lang", "_o", "corpus_lang"])
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
+
+
+# --------------------------------------------------------------------------------------------- summary
+
+PER_LANGUAGE_METRICS = ("ndcg_at_10", "map")
+POOL_METRICS = ("rank_distance", "same_language_at_10")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Table 1 of the paper per (model, revision, task, split, group), and its per-query-language rows.
+
+    table: columns map_{mono,cross,multi}, ndcg_at_10_{mono,cross,multi}, rank_distance,
+        same_language_at_10, ndcg_at_10_drop_{cross,multi} (mono minus that setting) and *_pct (as % of
+        mono), n_query_langs, n_mono / n_cross / n_multi (subsets behind each average). `group` is "all",
+        and "seen" / "unseen" when unseen languages were given (a group with no query language is left out).
+    per_language: one row per query language with the same setting columns (cross = mean over corpus
+        languages), rank_distance, same_language_at_10, n_* and group ("seen" / "unseen", else "all").
+    """
+
+    table: pd.DataFrame
+    per_language: pd.DataFrame
+    unseen_languages: frozenset[str] | None = None
+
+
+def _per_language(df: pd.DataFrame, unseen: frozenset[str] | None) -> pd.DataFrame:
+    """Per query language: cross is first averaged over corpus languages here (step 1 of the macro average)."""
+    keys = [*GROUP_KEYS, "query_lang"]
+    out = df[keys].drop_duplicates().set_index(keys)
+    for metric in PER_LANGUAGE_METRICS:
+        for setting in SETTINGS:
+            out[f"{metric}_{setting}"] = df[df["setting"] == setting].groupby(keys)[metric].mean()
+    pool = df[df["setting"] == "multi"].groupby(keys)
+    for metric in POOL_METRICS:
+        out[metric] = pool[metric].mean()
+    for setting in SETTINGS:
+        out[f"n_{setting}"] = df[df["setting"] == setting].groupby(keys).size()
+        out[f"n_{setting}"] = out[f"n_{setting}"].fillna(0).astype(int)
+    out = out.reset_index()
+    out.insert(len(keys), "group", "all" if unseen is None else out["query_lang"].map(lambda q: "unseen" if q in unseen else "seen"))
+    return out.sort_values(keys).reset_index(drop=True)
+
+
+def _table(per_language: pd.DataFrame) -> pd.DataFrame:
+    """Step 2 of the macro average: mean over query languages of the per-language values."""
+    value_cols = [f"{m}_{s}" for m in PER_LANGUAGE_METRICS for s in SETTINGS] + list(POOL_METRICS)
+    g = per_language.groupby([*GROUP_KEYS, "group"], sort=True)
+    out = g[value_cols].mean()  # skips NaN: a language without a setting does not count for it
+    out["n_query_langs"] = g.size()
+    for setting in SETTINGS:
+        out[f"n_{setting}"] = g[f"n_{setting}"].sum()
+    for setting in ("cross", "multi"):
+        drop = out["ndcg_at_10_mono"] - out[f"ndcg_at_10_{setting}"]
+        out[f"ndcg_at_10_drop_{setting}"] = drop
+        out[f"ndcg_at_10_drop_{setting}_pct"] = 100.0 * drop / out["ndcg_at_10_mono"]
+    cols = [*value_cols, "ndcg_at_10_drop_cross", "ndcg_at_10_drop_cross_pct", "ndcg_at_10_drop_multi",
+            "ndcg_at_10_drop_multi_pct", "n_query_langs", "n_mono", "n_cross", "n_multi"]
+    return out[cols].reset_index()
+
+
+def _warn_uneven(per_language: pd.DataFrame) -> None:
+    """Degradation compares averages: say so when they cover different query languages."""
+    for key, g in per_language.groupby(GROUP_KEYS):
+        langs = {s: set(g.loc[g[f"n_{s}"] > 0, "query_lang"]) for s in SETTINGS}
+        present = [s for s in SETTINGS if langs[s]]
+        if any(langs[s] != langs[present[0]] for s in present):
+            logger.warning("%s: settings cover different query languages (%s); averages are not over the same languages",
+                           " / ".join(map(str, key)), "; ".join(f"{s}: {' '.join(sorted(langs[s]))}" for s in present))
+
+
+def summarize(df: pd.DataFrame, unseen_languages: Iterable[str] | None = None) -> Summary:
+    """Table 1 layout per (model, revision, task, split) from load_scores' table.
+
+    Every average is a macro average over QUERY languages. For cross-lingual scores this is two steps:
+    first the mean over the corpus languages of each query language, then the mean over query languages
+    (so e.g. 110 XQuAD-R pairs count as 11 languages, as in the paper). Rank distance and
+    same_language_at_10 come from the pool subsets, one per query language, averaged the same way.
+    A setting with no subsets gives NaN (and so do the drops that need it), never an error.
+    With `unseen_languages`, extra rows group the query languages into "seen" and "unseen".
+    """
+    unseen = frozenset(x.lower() for x in unseen_languages) if unseen_languages is not None else None
+    if df.empty:
+        return Summary(_table(_per_language(_empty_scores(), unseen)), _per_language(_empty_scores(), unseen), unseen)
+    per_language = _per_language(df, unseen)
+    _warn_uneven(per_language)
+    table = _table(per_language.assign(group="all"))
+    if unseen is not None:
+        missing = unseen - set(df["query_lang"])
+        if missing:
+            logger.warning("unseen languages not among the query languages: %s", " ".join(sorted(missing)))
+        table = pd.concat([table, _table(per_language)], ignore_index=True)
+        order = table["group"].map({"all": 0, "seen": 1, "unseen": 2})
+        table = table.assign(_o=order).sort_values([*GROUP_KEYS, "_o"]).drop(columns="_o").reset_index(drop=True)
+    return Summary(table=table, per_language=per_language, unseen_languages=unseen)
+
+
+# --------------------------------------------------------------------------------------------- formatting
+
+_SCORE = "{:.3f}"
+_RD = "{:.1f}"
+_PCT = "{:.1f}%"
+_MISSING = "-"
+
+
+def _fmt(value: Any, spec: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return _MISSING
+    return spec.format(value)
+
+
+def _model_label(frame: pd.DataFrame) -> pd.Series:
+    """Model name, with @revision only where one model has several revisions in the frame."""
+    revisions = frame.groupby("model")["revision"].nunique()
+    return frame.apply(lambda r: f"{r['model']}@{r['revision']}" if revisions[r["model"]] > 1 else r["model"], axis=1)
+
+
+def _display_tables(summary: Summary, per_language: bool = True) -> list[tuple[str, pd.DataFrame]]:
+    """(title, all-string frame) pairs shared by the terminal and Markdown writers."""
+    out: list[tuple[str, pd.DataFrame]] = []
+    table, langs = summary.table, summary.per_language
+    show_group = summary.unseen_languages is not None
+    for (task, split), t in table.groupby(["task", "split"], sort=True):
+        t = t.reset_index(drop=True)
+        head = pd.DataFrame({"model": _model_label(t)})
+        if show_group:
+            head["group"] = t["group"]
+        main = head.copy()
+        for s in SETTINGS:
+            main[f"mAP {s}"] = [_fmt(v, _SCORE) for v in t[f"map_{s}"]]
+        for s in SETTINGS:
+            main[f"nDCG@10 {s}"] = [_fmt(v, _SCORE) for v in t[f"ndcg_at_10_{s}"]]
+        main["RD"] = [_fmt(v, _RD) for v in t["rank_distance"]]
+        main["same-lang@10"] = [_fmt(v, _SCORE) for v in t["same_language_at_10"]]
+        main["langs"] = t["n_query_langs"].astype(str)
+        main["subsets m/c/x"] = [f"{a}/{b}/{c}" for a, b, c in zip(t["n_mono"], t["n_cross"], t["n_multi"])]
+        out.append((f"{task} ({split}): Table 1 layout, macro averages over query languages", main))
+
+        drop = head.copy()
+        drop["nDCG@10 mono"] = [_fmt(v, _SCORE) for v in t["ndcg_at_10_mono"]]
+        for s in ("cross", "multi"):
+            drop[f"mono-{s}"] = [_fmt(v, _SCORE) for v in t[f"ndcg_at_10_drop_{s}"]]
+            drop[f"mono-{s} %"] = [_fmt(v, _PCT) for v in t[f"ndcg_at_10_drop_{s}_pct"]]
+        out.append((f"{task} ({split}): nDCG@10 degradation from monolingual", drop))
+
+        if per_language:
+            p = langs[(langs["task"] == task) & (langs["split"] == split)].reset_index(drop=True)
+            rows = pd.DataFrame({"model": _model_label(p), "query": p["query_lang"]})
+            if show_group:
+                rows["group"] = p["group"]
+            for m, name in (("ndcg_at_10", "nDCG@10"), ("map", "mAP")):
+                for s in SETTINGS:
+                    rows[f"{name} {s}"] = [_fmt(v, _SCORE) for v in p[f"{m}_{s}"]]
+            rows["RD"] = [_fmt(v, _RD) for v in p["rank_distance"]]
+            rows["same-lang@10"] = [_fmt(v, _SCORE) for v in p["same_language_at_10"]]
+            out.append((f"{task} ({split}): per query language", rows))
+    return out
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    def esc(x: Any) -> str:
+        return str(x).replace("|", "\\|")
+
+    left = {"model", "query", "group"}
+    lines = ["| " + " | ".join(esc(c) for c in frame.columns) + " |",
+             "| " + " | ".join(":--" if c in left else "--:" for c in frame.columns) + " |"]
+    lines += ["| " + " | ".join(esc(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+_LEGEND = """\
+mAP: LAReQA mean average precision over the whole ranking (metric `map`; not mteb's map_at_k).
+nDCG@10: mteb's ndcg_at_10 (the main score).
+mono: query language = candidate language (en-en); cross: query language != candidate language (en-de),
+  first averaged over candidate languages per query language; multi: one query language against the
+  pool of all languages (en-pool). Every average is a macro average over query languages.
+RD: rank distance in the pool ranking, per query worst minus best rank of its relevant answers; mean over
+  queries, macro over query languages; lower = less language bias.
+same-lang@10: share of the pool top 10 in the query's language.
+mono-cross / mono-multi: nDCG@10 lost from monolingual, absolute and as % of mono.
+langs: query languages averaged; subsets m/c/x: subsets behind the mono / cross / multi averages.
+group: all query languages, or those seen / unseen in training (--unseen).
+"-": setting not evaluated."""
+
+
+def format_summary(summary: Summary, per_language: bool = True) -> str:
+    """Plain-text tables for the terminal (same numbers and rounding as summary.md)."""
+    if summary.table.empty:
+        return "no LAReQA results"
+    blocks = [f"{title}\n{frame.to_string(index=False)}" for title, frame in _display_tables(summary, per_language)]
+    return "\n\n".join(blocks)
+
+
+def format_markdown(summary: Summary) -> str:
+    """summary.md: the same tables as Markdown, with a legend."""
+    parts = ["# LAReQA summary", ""]
+    if summary.unseen_languages is not None:
+        parts += [f"Unseen query languages: {' '.join(sorted(summary.unseen_languages)) or '(none)'}", ""]
+    for title, frame in _display_tables(summary):
+        parts += [f"## {title}", "", _markdown_table(frame), ""]
+    parts += ["## Columns", "", "```", _LEGEND, "```", ""]
+    return "\n".join(parts)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write via a temp file in the same folder + os.replace, so a reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_summary(summary: Summary, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write summary.csv, per_language.csv (full precision) and summary.md (rounded); returns their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "summary.csv": summary.table.to_csv(index=False),
+        "per_language.csv": summary.per_language.to_csv(index=False),
+        "summary.md": format_markdown(summary),
+    }
+    written: dict[str, Path] = {}
+    for name, text in files.items():
+        _write_atomic(out / name, text)
+        written[name] = out / name
+    return written
+
+
+# --------------------------------------------------------------------------------------------- CLI
+
+SUMMARIZE_HELP = "summarize LAReQA results (Table 1 layout, degradation, per-language rows, rank distance)"
+
+_DESCRIPTION = """\
+Summarize mteb result files of the LAReQA tasks (XQuADRRetrieval, MLQARRetrieval) in the layout of
+Table 1 of the hybrid-batching paper: monolingual, cross-lingual and multilingual mAP and nDCG@10,
+their degradation, and language bias (rank distance), per model and task and per query language.
+RESULTS_DIR is an mteb output folder (with results/), the results/ folder, or a folder of model folders.
+Writes summary.csv, per_language.csv (full precision) and summary.md (rounded) to --out."""
+
+
+def add_summarize_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `mteb-hybrid summarize`; also sets the parser's description and column legend."""
+    parser.description = parser.description or _DESCRIPTION
+    parser.epilog = "columns:\n" + "\n".join(f"  {line}" for line in _LEGEND.splitlines())
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("results_dir", metavar="RESULTS_DIR", help="mteb output folder, its results/ folder, or a folder of model folders")
+    parser.add_argument("--out", metavar="DIR", default=None, help="where to write the files (default: RESULTS_DIR/summary)")
+    parser.add_argument("--unseen", nargs="+", metavar="LANG", default=None,
+                        help="ISO 639-1 codes of query languages not seen in training (e.g. el ru th tr): adds seen/unseen rows")
+    parser.add_argument("--task", nargs="+", metavar="TASK", default=None, help="only these tasks (e.g. XQuADRRetrieval)")
+    parser.add_argument("--split", default="test", help="evaluation split to summarize (default: test)")
+
+
+def run_summarize(args: argparse.Namespace) -> int:
+    """Load, print and write; returns an exit status (1 with a one-line message on bad input)."""
+    results_dir = Path(args.results_dir)
+    try:
+        df = load_scores(results_dir, tasks=args.task, split=args.split)
+    except (DataFormatError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if df.empty:
+        what = f" for {' '.join(args.task)}" if args.task else ""
+        print(f"error: no LAReQA results{what} (split {args.split}) under {results_dir}", file=sys.stderr)
+        return 1
+    summary = summarize(df, unseen_languages=args.unseen)
+    print(format_summary(summary))
+    out = Path(args.out) if args.out else results_dir / "summary"
+    written = write_summary(summary, out)
+    print("\nwrote " + ", ".join(str(p) for p in written.values()))
+    return 0
