@@ -1,0 +1,347 @@
+"""Batch samplers for hybrid-batch training (Elmahdy, Lin, Ahmad 2024).
+
+Training data comes as several *sources*, one ``datasets.Dataset`` per language ("x-x": query and
+passage in the same language) or per ordered language pair ("x-y"). sentence-transformers
+concatenates a ``DatasetDict`` into a ``ConcatDataset`` (in dict order) and hands it, with one child
+batch sampler per source, to ``args.multi_dataset_batch_sampler``. :class:`HybridBatchSampler` is such
+a multi-dataset sampler:
+
+- every batch comes from ONE source; in ``hybrid`` mode the batch kind is x-x with probability
+  ``alpha``, else x-y; within a kind the source is drawn in proportion to its size;
+- no batch (nor the global batch gathered across processes) holds two rows with the same parallel
+  id, because translations of one question make each other's passages false negatives;
+- under data parallelism every process gets different rows of the same source at the same step.
+
+How the last point works: with accelerate's defaults in the sentence-transformers trainer
+(``split_batches=False``, ``dispatch_batches=False``), ``BatchSamplerShard`` gives process ``i`` the
+batches ``i, i + P, i + 2P, ...`` of one sampler that every process iterates identically (P = number
+of processes). So this sampler emits *groups* of P consecutive batches, cut from one "group" of
+``P * batch_size`` rows of one source with distinct parallel ids; each process takes one batch of
+the group, and the batches gathered by ``gather_across_devices=True`` form one pure, duplicate-free
+global batch. Every process builds the same plan from ``(seed, epoch)``, without communication.
+(``dispatch_batches=True`` also hands batch ``i`` of each P to process ``i``; with
+``split_batches=True`` each batch is cut in P pieces instead, which is pure anyway: pass
+``num_processes=1`` then.)
+
+Use::
+
+    args = SentenceTransformerTrainingArguments(
+        ...,
+        per_device_train_batch_size=B,   # batch_samplers[0].batch_size: rows per process per step
+        multi_dataset_batch_sampler=hybrid_sampler_factory(kinds, parallel_ids, "hybrid", 0.5),
+    )
+    trainer = SentenceTransformerTrainer(..., train_dataset=DatasetDict(sources))  # same order as kinds
+
+``batch_sampler`` can stay at its default (the child samplers are never iterated) and
+``dataloader_drop_last`` does not matter (batches are always full). The trainer sets accelerate's
+``even_batches=False`` for training; the sampler's length is a multiple of P, so nothing is padded.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import logging
+import numbers
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import BatchSampler, ConcatDataset
+
+from sentence_transformers.base.sampler import MultiDatasetDefaultBatchSampler
+
+logger = logging.getLogger(__name__)
+
+XX = "x-x"
+XY = "x-y"
+KINDS = (XX, XY)
+MODES = (XX, XY, "hybrid")
+
+# Tags that keep the random streams of one (seed, epoch) apart.
+_TAG_KINDS, _TAG_PASS, _TAG_SOURCE = 0, 1, 2
+
+
+def _world_size() -> int:
+    """Data-parallel processes when torch.distributed is up, else 1."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_world_size()
+    return 1
+
+
+def _validate_mode_alpha(mode: str, alpha: float) -> None:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha (share of x-x batches) must be a number in [0, 1], got {alpha!r}")
+
+
+def _validate_kinds(source_kinds: Sequence[str]) -> list[str]:
+    if isinstance(source_kinds, str):
+        raise TypeError("source_kinds must be a sequence with one kind per source, not a single string")
+    kinds = [str(k).lower() for k in source_kinds]
+    bad = sorted({k for k in kinds if k not in KINDS})
+    if bad:
+        raise ValueError(f"source_kinds must each be one of {KINDS}, got {bad}")
+    return kinds
+
+
+def encode_parallel_ids(parallel_ids: Sequence[Sequence[Any]]) -> list[np.ndarray]:
+    """Map parallel ids (any hashable) to int64 codes, equal ids -> equal codes within a source.
+
+    Integer arrays keep the sampler's state small (the trainer pickles its arguments into each
+    checkpoint) and make per-source duplicate checks vectorised. Integer numpy arrays pass as they are.
+    """
+    table: dict[Any, int] = {}
+    out = []
+    for ids in parallel_ids:
+        if isinstance(ids, np.ndarray) and np.issubdtype(ids.dtype, np.integer):
+            out.append(ids.astype(np.int64, copy=False))
+        else:
+            out.append(np.fromiter((table.setdefault(p, len(table)) for p in ids), dtype=np.int64, count=len(ids)))
+    return out
+
+
+def _max_groups(counts: np.ndarray, group_rows: int) -> int:
+    """Most groups of ``group_rows`` rows with pairwise distinct ids a source can fill.
+
+    A pid with c copies can appear in at most min(c, m) of m groups, so m groups are feasible iff
+    sum(min(c, m)) >= m * group_rows (and the striping in ``_plan_source`` achieves it).
+    """
+    total = int(counts.sum())
+    if counts.size and int(counts.max()) == 1:
+        return total // group_rows
+    lo, hi = 0, total // group_rows
+    while lo < hi:  # largest feasible m; feasibility is monotone in m
+        mid = (lo + hi + 1) // 2
+        if int(np.minimum(counts, mid).sum()) >= mid * group_rows:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
+    """Multi-dataset batch sampler for x-x / x-y / hybrid batching with parallel-id-free batches.
+
+    Args:
+        dataset: the ``ConcatDataset`` of all sources, in ``DatasetDict`` order.
+        batch_samplers: one child sampler per source (from the trainer); only
+            ``batch_samplers[0].batch_size`` is read, they are never iterated.
+        generator: unused (accepted for the trainer's call); randomness is numpy seeded by
+            ``(seed, epoch)`` so that every process derives the same plan.
+        seed: base seed (``None`` counts as 0).
+        source_kinds: ``"x-x"`` or ``"x-y"`` per source.
+        parallel_ids: the parallel id of every row, one sequence per source (not a dataset column,
+            so sentence-transformers does not try to tokenize it).
+        mode: ``"x-x"``, ``"x-y"`` or ``"hybrid"``.
+        alpha: in hybrid mode, the probability that a batch group is x-x.
+        num_processes: data-parallel processes sharing the sampler through accelerate; ``None``
+            reads ``torch.distributed``'s world size (1 when not initialised).
+        source_names: names for messages (e.g. the ``DatasetDict`` keys).
+        batches_per_epoch: epoch length in batches (rounded down to a multiple of
+            ``num_processes``); default: the full groups of every source of the kinds in use.
+
+    Semantics:
+        - Batches are always full (``drop_last`` is effectively True, whatever
+          ``dataloader_drop_last`` says): a source's rows that do not fill a whole group of
+          ``num_processes * batch_size`` distinct-id rows are left out of that pass, and a fresh
+          shuffle leaves out different rows next time.
+        - Within a kind, sources are drawn without replacement over passes of all their full
+          groups (as ``ProportionalBatchSampler`` does): each draw is proportional to the groups a
+          source has *remaining*, and a complete pass uses every source exactly in proportion to
+          its size. A kind that runs out starts a new, reshuffled pass, so ``alpha`` holds for the
+          whole epoch however unequal the kinds are.
+        - In hybrid mode each group's kind is an independent Bernoulli(alpha) draw.
+    """
+
+    def __init__(
+        self,
+        dataset: ConcatDataset,
+        batch_samplers: list[BatchSampler],
+        generator: torch.Generator | None = None,
+        seed: int | None = 0,
+        *,
+        source_kinds: Sequence[str],
+        parallel_ids: Sequence[Sequence[Any]],
+        mode: str = "hybrid",
+        alpha: float = 0.5,
+        num_processes: int | None = None,
+        source_names: Sequence[str] | None = None,
+        batches_per_epoch: int | None = None,
+    ) -> None:
+        super().__init__(dataset, batch_samplers=batch_samplers, generator=generator, seed=seed)
+        self.drop_last = True  # only full batches are ever yielded
+        _validate_mode_alpha(mode, alpha)
+        self.mode, self.alpha = mode, float(alpha)
+        num_sources = len(dataset.datasets)
+        names = [str(n) for n in source_names] if source_names is not None else [str(i) for i in range(num_sources)]
+        self.kinds = _validate_kinds(source_kinds)
+        for what, seq in (("source_kinds", self.kinds), ("parallel_ids", parallel_ids), ("source_names", names)):
+            if len(seq) != num_sources:
+                raise ValueError(f"{what} has {len(seq)} entries but the dataset has {num_sources} sources")
+        self.source_names = names
+        self.sizes = [len(d) for d in dataset.datasets]
+        for name, size, ids in zip(names, self.sizes, parallel_ids):
+            if size == 0:
+                raise ValueError(f"source {name!r} is empty")
+            if len(ids) != size:
+                raise ValueError(f"source {name!r} has {size} rows but {len(ids)} parallel ids")
+        self.offsets = [0, *itertools.accumulate(self.sizes)][:-1]
+
+        self.num_processes = _world_size() if num_processes is None else int(num_processes)
+        if self.num_processes < 1:
+            raise ValueError(f"num_processes must be >= 1, got {num_processes!r}")
+        self.group_rows = self.num_processes * self.batch_size
+        self._seed = 0 if seed is None else int(seed) % (1 << 63)
+
+        codes = encode_parallel_ids(parallel_ids)
+        # Per source: local pid codes 0..k-1, their counts, and how many full groups it fills.
+        self._codes: list[np.ndarray] = []
+        self._has_dups: list[bool] = []
+        self.groups_per_source: list[int] = []
+        for c in codes:
+            _, inverse, counts = np.unique(c, return_inverse=True, return_counts=True)
+            self._codes.append(inverse.astype(np.int64, copy=False))
+            self._has_dups.append(bool(counts.max() > 1))
+            self.groups_per_source.append(_max_groups(counts, self.group_rows))
+
+        self.active_kinds = self._active_kinds()
+        self._sources_by_kind: dict[str, list[int]] = {}
+        for kind in self.active_kinds:
+            members = [i for i, k in enumerate(self.kinds) if k == kind]
+            if not members:
+                raise ValueError(self._missing_kind_message(kind))
+            fillable = [i for i in members if self.groups_per_source[i] > 0]
+            unfillable = [i for i in members if self.groups_per_source[i] == 0]
+            if not fillable:
+                best = max(len(np.unique(self._codes[i])) for i in members)
+                raise ValueError(
+                    f"no {kind} source can fill a batch group of {self.group_rows} rows with distinct parallel ids "
+                    f"(batch_size={self.batch_size} x num_processes={self.num_processes}); the largest has "
+                    f"{best} distinct ids. Lower the batch size."
+                )
+            if unfillable:
+                logger.warning(
+                    "HybridBatchSampler: sources %s cannot fill one group of %d rows with distinct parallel ids "
+                    "(batch_size %d x %d processes) and are never sampled.",
+                    [names[i] for i in unfillable], self.group_rows, self.batch_size, self.num_processes,
+                )
+            self._sources_by_kind[kind] = fillable
+
+        full_groups = sum(self.groups_per_source[i] for k in self.active_kinds for i in self._sources_by_kind[k])
+        if batches_per_epoch is None:
+            self.num_groups = full_groups
+        else:
+            self.num_groups = int(batches_per_epoch) // self.num_processes
+            if self.num_groups < 1:
+                raise ValueError(
+                    f"batches_per_epoch={batches_per_epoch} is less than one batch per process "
+                    f"({self.num_processes} processes)"
+                )
+
+    def _active_kinds(self) -> list[str]:
+        """Kinds this mode can draw (hybrid with alpha 0 or 1 draws only one)."""
+        if self.mode != "hybrid":
+            return [self.mode]
+        return [k for k, p in ((XX, self.alpha), (XY, 1.0 - self.alpha)) if p > 0.0]
+
+    def _missing_kind_message(self, kind: str) -> str:
+        present = sorted(set(self.kinds))
+        why = " (x-y needs at least two languages)" if kind == XY else ""
+        return (
+            f"mode {self.mode!r} (alpha={self.alpha}) draws {kind} batches but no source has kind {kind!r}{why}; "
+            f"source kinds present: {present}"
+        )
+
+    def _rng(self, epoch: int, tag: int, a: int = 0, b: int = 0, c: int = 0) -> np.random.Generator:
+        return np.random.default_rng([self._seed, epoch, tag, a, b, c])
+
+    def _plan_source(self, source: int, rng: np.random.Generator) -> np.ndarray:
+        """One pass over a source: (groups, group_rows) local row indices, distinct ids per group."""
+        m, size = self.groups_per_source[source], self.sizes[source]
+        perm = rng.permutation(size)
+        if not self._has_dups[source]:
+            return perm[: m * self.group_rows].reshape(m, self.group_rows)
+        # Duplicates: order rows by a random pid order (copies adjacent), keep <= m copies per pid,
+        # and deal position j to group j % m, so the copies of a pid land in different groups.
+        codes = self._codes[source]
+        pid_rank = rng.permutation(int(codes.max()) + 1)
+        order = perm[np.argsort(pid_rank[codes[perm]], kind="stable")]
+        sorted_codes = codes[order]
+        positions = np.arange(size)
+        run_start = np.maximum.accumulate(np.where(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]], positions, 0))
+        order = order[positions - run_start < m][: m * self.group_rows]
+        return order.reshape(self.group_rows, m).T[rng.permutation(m)]
+
+    def _kind_stream(self, kind: str, epoch: int) -> Iterator[tuple[int, np.ndarray]]:
+        """Endless (source, group) stream of one kind: reshuffled passes over its full groups."""
+        kind_id = KINDS.index(kind)
+        sources = self._sources_by_kind[kind]
+        counts = [self.groups_per_source[i] for i in sources]
+        for pass_idx in itertools.count():
+            labels = self._rng(epoch, _TAG_PASS, kind_id, pass_idx).permutation(np.repeat(sources, counts))
+            plans: dict[int, np.ndarray] = {}
+            cursor: dict[int, int] = {}
+            for source in labels.tolist():
+                if source not in plans:  # shuffle a source only when first drawn
+                    plans[source] = self._plan_source(source, self._rng(epoch, _TAG_SOURCE, kind_id, pass_idx, source))
+                    cursor[source] = 0
+                yield source, plans[source][cursor[source]]
+                cursor[source] += 1
+
+    def iter_with_sources(self) -> Iterator[tuple[int, list[int]]]:
+        """Yield ``(source index, batch of ConcatDataset indices)``; ``__iter__`` drops the source."""
+        epoch = self.epoch
+        if self.mode == "hybrid":
+            is_xx = self._rng(epoch, _TAG_KINDS).random(self.num_groups) < self.alpha
+        else:
+            is_xx = np.full(self.num_groups, self.mode == XX)
+        streams = {kind: self._kind_stream(kind, epoch) for kind in self.active_kinds}
+        for xx in is_xx.tolist():
+            source, rows = next(streams[XX if xx else XY])
+            rows = (rows + self.offsets[source]).reshape(self.num_processes, self.batch_size)
+            for batch in rows.tolist():
+                yield source, batch
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for _, batch in self.iter_with_sources():
+            yield batch
+
+    def __len__(self) -> int:
+        return self.num_groups * self.num_processes
+
+
+def hybrid_sampler_factory(
+    source_kinds: Sequence[str],
+    parallel_ids: Sequence[Sequence[Any]],
+    mode: str = "hybrid",
+    alpha: float = 0.5,
+    num_processes: int | None = None,
+    *,
+    source_names: Sequence[str] | None = None,
+    batches_per_epoch: int | None = None,
+) -> Callable[..., HybridBatchSampler]:
+    """A ``multi_dataset_batch_sampler`` for ``SentenceTransformerTrainingArguments``.
+
+    Checks what it can now (mode, alpha, kinds, lengths) rather than when training starts, and
+    stores parallel ids as int64 codes so the pickled training arguments stay small.
+    """
+    _validate_mode_alpha(mode, alpha)
+    kinds = _validate_kinds(source_kinds)
+    if len(kinds) != len(parallel_ids):
+        raise ValueError(f"source_kinds has {len(kinds)} entries but parallel_ids has {len(parallel_ids)}")
+    return functools.partial(
+        HybridBatchSampler,
+        source_kinds=kinds,
+        parallel_ids=[c.astype(np.int32) if c.size and c.max() < 2**31 else c for c in encode_parallel_ids(parallel_ids)],
+        mode=mode,
+        alpha=alpha,
+        num_processes=num_processes,
+        source_names=list(source_names) if source_names is not None else None,
+        batches_per_epoch=batches_per_epoch,
+    )
+
+
+__all__ = ["HybridBatchSampler", "encode_parallel_ids", "hybrid_sampler_factory", "KINDS", "MODES", "XX", "XY"]

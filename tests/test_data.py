@@ -1,0 +1,166 @@
+"""The data layer on the real LAReQA files and on broken copies of them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mteb_hybrid.data import DataFormatError, MissingDataError, get_definition, load_dataset, read_language_file
+from mteb_hybrid.data import sources
+
+
+def test_xquad_r_counts_match_the_release(data_dir: Path) -> None:
+    ds = load_dataset(get_definition("xquad-r"), data_dir)
+    assert ds.pool_size == 13014
+    assert {lang: len(d.questions) for lang, d in ds.languages.items()} == dict.fromkeys(ds.languages, 1190)
+    per_lang = {lang: len(d.candidates) for lang, d in ds.languages.items()}
+    assert per_lang == {"ar": 1222, "de": 1276, "el": 1234, "en": 1180, "es": 1215, "hi": 1244, "ru": 1219,
+                        "th": 852, "tr": 1167, "vi": 1209, "zh": 1196}
+    assert all(not d.skipped for d in ds.languages.values())
+    assert ds.languages["tr"].text_mismatches == 2  # documented offset/encoding quirk in tr.json
+
+
+def test_mlqa_r_counts_and_partial_parallelism(data_dir: Path) -> None:
+    ds = load_dataset(get_definition("mlqa-r"), data_dir)
+    assert ds.pool_size == 20534
+    assert {lang: len(d.questions) for lang, d in ds.languages.items()} == {
+        "ar": 517, "de": 512, "en": 1148, "es": 500, "hi": 507, "vi": 511, "zh": 504}
+    sizes = [len(v) for v in ds.answers_by_parallel_id().values()]
+    assert len(sizes) == 1148
+    assert (sizes.count(4), sizes.count(3), sizes.count(2)) == (820, 263, 65)
+    assert all("en" in v for v in ds.answers_by_parallel_id().values())
+
+
+def test_answer_sentence_is_the_span_holding_answer_start(data_dir: Path) -> None:
+    """Hand-checked: the first XQuAD question ('How many points did the Panthers defense surrender?')."""
+    ds = load_dataset(get_definition("xquad-r"), data_dir, ["en", "de", "zh"])
+    answers = ds.answers_by_parallel_id()["56beb4343aeaaa14008c925b"]
+    idx = ds.candidate_index()
+    assert answers == {"en": "en:0", "de": "de:0", "zh": "zh:0"}
+    assert idx["en:0"].sentence.startswith("The Panthers defense gave up just 308 points")
+    assert "308" in idx["de:0"].sentence and "308" in idx["zh:0"].sentence
+
+
+def _copy_lang(data_dir: Path, tmp_path: Path, folder: str, langs: list[str]) -> Path:
+    (tmp_path / folder).mkdir(parents=True)
+    for lang in langs:
+        shutil.copy(data_dir / folder / f"{lang}.json", tmp_path / folder / f"{lang}.json")
+    return tmp_path
+
+
+def _edit(path: Path, fn) -> None:  # noqa: ANN001
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    fn(raw)
+    path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+
+
+def test_malformed_json_names_file_and_position(tmp_path: Path) -> None:
+    bad = tmp_path / "en.json"
+    bad.write_text('{"data": [ {"title": "x", ', encoding="utf-8")
+    with pytest.raises(DataFormatError) as e:
+        read_language_file(bad, "en")
+    assert str(bad) in str(e.value) and "malformed JSON" in str(e.value) and "line 1" in str(e.value)
+
+
+def test_missing_language_file_says_where_and_how(data_dir: Path, tmp_path: Path) -> None:
+    root = _copy_lang(data_dir, tmp_path, "xquad-r", ["en"])
+    with pytest.raises(MissingDataError) as e:
+        load_dataset(get_definition("xquad-r"), root, ["en", "de"])
+    msg = str(e.value)
+    assert str(root / "xquad-r" / "de.json") in msg and "-l" in msg
+
+
+def test_sentence_breaks_not_matching_context(data_dir: Path, tmp_path: Path) -> None:
+    root = _copy_lang(data_dir, tmp_path, "xquad-r", ["en"])
+    def shift(raw):  # noqa: ANN001, ANN202
+        p = raw["data"][0]["paragraphs"][0]
+        p["sentence_breaks"][1] = [p["sentence_breaks"][1][0] + 40, p["sentence_breaks"][1][1] + 40]
+    _edit(root / "xquad-r" / "en.json", shift)
+    with pytest.raises(DataFormatError) as e:
+        read_language_file(root / "xquad-r" / "en.json", "en")
+    assert "data[0].paragraphs[0].sentence_breaks[1]" in str(e.value)
+
+
+def test_answer_outside_every_sentence_is_skipped_and_reported(data_dir: Path, tmp_path: Path, caplog) -> None:  # noqa: ANN001
+    root = _copy_lang(data_dir, tmp_path, "xquad-r", ["en"])
+    def move(raw):  # noqa: ANN001, ANN202
+        p = raw["data"][0]["paragraphs"][0]
+        p["qas"][0]["answers"][0]["answer_start"] = len(p["context"]) + 100
+    _edit(root / "xquad-r" / "en.json", move)
+    with caplog.at_level(logging.WARNING):
+        data = read_language_file(root / "xquad-r" / "en.json", "en")
+    assert len(data.questions) == 1189
+    assert [s.parallel_id for s in data.skipped] == ["56beb4343aeaaa14008c925b"]
+    assert "skipped 1 question" in caplog.text
+
+
+def test_mismatched_parallel_ids_in_a_complete_dataset(data_dir: Path, tmp_path: Path) -> None:
+    root = _copy_lang(data_dir, tmp_path, "xquad-r", ["en", "de"])
+    def drop(raw):  # noqa: ANN001, ANN202
+        raw["data"][0]["paragraphs"][0]["qas"].pop(0)
+    _edit(root / "xquad-r" / "de.json", drop)
+    with pytest.raises(DataFormatError) as e:
+        load_dataset(get_definition("xquad-r"), root, ["en", "de"])
+    assert "de.json" in str(e.value) and "1 question id(s)" in str(e.value)
+
+
+def test_partial_dataset_requires_the_pivot_language(data_dir: Path, tmp_path: Path) -> None:
+    root = _copy_lang(data_dir, tmp_path, "mlqa-r", ["en", "de"])
+    def rename(raw):  # noqa: ANN001, ANN202
+        raw["data"][0]["paragraphs"][0]["qas"][0]["id"] = "not-in-english"
+    _edit(root / "mlqa-r" / "de.json", rename)
+    with pytest.raises(DataFormatError) as e:
+        load_dataset(get_definition("mlqa-r"), root, ["en", "de"])
+    assert "no 'en' version" in str(e.value)
+
+
+def test_unknown_language_is_refused(data_dir: Path) -> None:
+    with pytest.raises(ValueError, match="unknown language"):
+        load_dataset(get_definition("xquad-r"), data_dir, ["xx"])
+
+
+def test_data_dir_from_environment(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(sources.DATA_DIR_ENV, str(data_dir))
+    assert sources.language_file(get_definition("mlqa-r"), "de") == data_dir / "mlqa-r" / "de.json"
+
+
+def test_download_goes_to_the_pinned_commit_and_writes_atomically(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                                   data_dir: Path) -> None:
+    """Without a local folder the file comes from the pinned raw URL into the cache (network mocked)."""
+    monkeypatch.delenv(sources.DATA_DIR_ENV, raising=False)
+    monkeypatch.setenv(sources.CACHE_ENV, str(tmp_path))
+    seen = []
+
+    class _Resp:
+        def __init__(self, url: str) -> None:
+            seen.append(url)
+        def __enter__(self):  # noqa: ANN204
+            return self
+        def __exit__(self, *a) -> None:  # noqa: ANN002
+            pass
+        def read(self) -> bytes:
+            return (data_dir / "xquad-r" / "el.json").read_bytes()
+
+    monkeypatch.setattr(sources.urllib.request, "urlopen", lambda url, timeout: _Resp(url))
+    path = sources.language_file(get_definition("xquad-r"), "el")
+    assert seen == ["https://raw.githubusercontent.com/google-research-datasets/lareqa/"
+                    "9bc8c7fb6dd8d01d72a05a93c2cb96882b0d299c/xquad-r/el.json"]
+    assert path.read_bytes() == (data_dir / "xquad-r" / "el.json").read_bytes()
+    assert not list(path.parent.glob("*.part"))
+
+
+def test_download_failure_explains_the_offline_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(sources.DATA_DIR_ENV, raising=False)
+    monkeypatch.setenv(sources.CACHE_ENV, str(tmp_path))
+
+    def offline(url, timeout):  # noqa: ANN001, ANN202
+        raise sources.urllib.error.URLError("no network")
+
+    monkeypatch.setattr(sources.urllib.request, "urlopen", offline)
+    with pytest.raises(MissingDataError, match=sources.DATA_DIR_ENV):
+        sources.language_file(get_definition("xquad-r"), "en")
+    assert not list(tmp_path.rglob("en.json"))
