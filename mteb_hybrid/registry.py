@@ -83,6 +83,11 @@ def _register_models() -> None:
             MODEL_REGISTRY[key] = meta
 
 
+def refresh_models() -> None:
+    """Re-register the model metas, e.g. after training: a hybrid model's revision is its weights' hash."""
+    _register_models()
+
+
 def register() -> None:
     """Register tasks, benchmarks and models with mteb (idempotent)."""
     global _registered

@@ -1,0 +1,124 @@
+"""Cost of evaluating the full 11-language XQuAD-R task (121 pairs + 11 pools) on a tiny model.
+
+Side by side in one run:
+  ours     this package's tasks: each distinct text encoded once per model, full-matrix search;
+  baseline the same task and subsets through mteb's plain per-subset path (SearchEncoderWrapper),
+           which re-encodes every subset's corpus and queries;
+  floor    encoding the distinct texts once, nothing else.
+Prints wall time and encoded-text counts, and the ratios. Targets: >= 10x fewer texts and >= 8x
+less time than the baseline; within 1.2x of the floor.
+
+    python benchmarks/eval_cost.py [--data-dir ../shared/data] [--languages en de ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+import mteb  # noqa: E402
+from datasets import Dataset  # noqa: E402
+from mteb._create_dataloaders import create_dataloader  # noqa: E402
+from mteb.abstasks.retrieval import AbsTaskRetrieval  # noqa: E402
+from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper  # noqa: E402
+from mteb.types import PromptType  # noqa: E402
+from sentence_transformers import SentenceTransformer  # noqa: E402
+
+from mteb_hybrid.benchmark import TASK_CLASSES  # noqa: E402
+from mteb_hybrid.data import get_definition, load_dataset  # noqa: E402
+
+ENCODE = {"batch_size": 128, "show_progress_bar": False}
+
+
+class CountingEncoder(SentenceTransformerEncoderWrapper):
+    def __init__(self, path: Path) -> None:
+        super().__init__(SentenceTransformer(str(path)))
+        self.count = 0
+
+    def encode(self, inputs, **kwargs):  # noqa: ANN001, ANN201
+        self.count += len(inputs.dataset)
+        return super().encode(inputs, **kwargs)
+
+
+Ours = TASK_CLASSES["XQuADRRetrieval"]
+
+
+class PlainMteb(Ours):
+    """The same data and subsets, evaluated the way mteb evaluates any retrieval task."""
+
+    def evaluate(self, model, split="test", subsets_to_run=None, *, encode_kwargs, **kwargs):  # noqa: ANN001, ANN201
+        self._active = None
+        return AbsTaskRetrieval.evaluate(self, model, split, subsets_to_run, encode_kwargs=encode_kwargs, **kwargs)
+
+
+def run(task: AbsTaskRetrieval, model_path: Path) -> tuple[float, int, dict]:
+    model = CountingEncoder(model_path)
+    start = time.perf_counter()
+    result = mteb.evaluate(model, [task], cache=None, encode_kwargs=ENCODE, show_progress_bar=False)
+    elapsed = time.perf_counter() - start
+    scores = {s["hf_subset"]: s for s in result.task_results[0].scores["test"]}
+    return elapsed, model.count, scores
+
+
+def floor(model_path: Path, data_dir: Path, langs: list[str]) -> tuple[float, int]:
+    """Load the data and encode each distinct candidate and question once."""
+    model = CountingEncoder(model_path)
+    meta = Ours().metadata
+    start = time.perf_counter()
+    ds = load_dataset(get_definition("xquad-r"), data_dir)
+    docs = sorted({c.text("sentence+context").strip() for d in ds.languages.values() for c in d.candidates})
+    queries = sorted({q.text for lang in langs for q in ds.languages[lang].questions})
+    for texts, kind in ((docs, PromptType.document), (queries, PromptType.query)):
+        data = Dataset.from_dict({"id": [str(i) for i in range(len(texts))], "text": texts})
+        loader = create_dataloader(data, task_metadata=meta, prompt_type=kind, batch_size=ENCODE["batch_size"])
+        model.encode(loader, task_metadata=meta, hf_split="test", hf_subset="all", prompt_type=kind, **ENCODE)
+    return time.perf_counter() - start, model.count
+
+
+def main() -> None:
+    from tiny_models import build_tiny_bert
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--languages", nargs="+", help="query languages (default: all 11)")
+    parser.add_argument("--max-seq-length", type=int, default=128)
+    args = parser.parse_args()
+    data_dir = Path(args.data_dir)
+    langs = args.languages or get_definition("xquad-r").langs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ds = load_dataset(get_definition("xquad-r"), data_dir, ["en", "de", "zh", "ar", "th"])
+        corpus = [c.context for d in ds.languages.values() for c in d.candidates[:300]]
+        model_path = build_tiny_bert(Path(tmp) / "tiny", corpus, max_seq_length=args.max_seq_length, hidden=64)
+
+        def task(cls: type) -> AbsTaskRetrieval:
+            t = cls(data_dir=data_dir, embedding_cache=False)
+            return t.filter_languages(langs) if args.languages else t
+
+        n_subsets = len(task(Ours).hf_subsets or task(Ours).metadata.eval_langs)
+        print(f"XQuAD-R, {n_subsets} subsets, tiny BERT (hidden 64, 2 layers, max_seq_length {args.max_seq_length})")
+        t_floor, n_floor = floor(model_path, data_dir, langs)
+        t_ours, n_ours, s_ours = run(task(Ours), model_path)
+        t_base, n_base, s_base = run(task(PlainMteb), model_path)
+
+    same = all(abs(s_ours[k]["ndcg_at_10"] - s_base[k]["ndcg_at_10"]) < 1e-3 for k in s_ours)
+    print(f"{'':28}{'wall s':>10}{'texts encoded':>16}")
+    print(f"{'baseline: plain mteb':28}{t_base:10.1f}{n_base:16,}")
+    print(f"{'ours: one encode per text':28}{t_ours:10.1f}{n_ours:16,}")
+    print(f"{'floor: distinct texts once':28}{t_floor:10.1f}{n_floor:16,}")
+    print(f"texts: baseline / ours = {n_base / n_ours:.1f}x fewer (target >= 10x)")
+    print(f"time:  baseline / ours = {t_base / t_ours:.1f}x faster (target >= 8x)")
+    print(f"time:  ours / floor    = {t_ours / t_floor:.2f}x (target <= 1.2x)")
+    print(f"same nDCG@10 on every subset as the baseline: {same}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""`mteb-hybrid`: one command per job, each a thin layer over the Python API that the tests call."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+EPILOG = """\
+Typical use:
+  mteb-hybrid evaluate -m offline-me5-small -t XQuADRRetrieval -l en de --data-dir ../shared/data
+  mteb-hybrid summarize results
+  mteb-hybrid train --base me5-small --data mlqa-r --data-dir ../shared/data --max-steps 200
+The same tasks and models work from mteb itself: mteb run -m offline-me5-small -t XQuADRRetrieval -l eng deu
+"""
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate", help="evaluate a model on LAReQA tasks (or any mteb task) and write mteb result files",
+        description="Evaluate a model and write mteb result files to OUTPUT/results/<model>/<revision>/<Task>.json. "
+        "Finished subsets are kept: rerunning after an interruption only computes what is missing.",
+    )
+    p.add_argument("-m", "--model", required=True,
+                   help="registered name (offline-me5-small, hybrid-me5-small, any mteb model) or a sentence-transformers folder")
+    p.add_argument("-t", "--tasks", nargs="+", default=["XQuADRRetrieval"],
+                   help="task names: XQuADRRetrieval, MLQARRetrieval (sentence+context candidates), "
+                   "XQuADRSentenceRetrieval, MLQARSentenceRetrieval (sentence only), or any mteb task")
+    p.add_argument("-l", "--languages", nargs="+",
+                   help="languages to evaluate (de or deu): keeps the pairs among them and their pools (a pool always "
+                   "holds all languages' candidates)")
+    p.add_argument("--subsets", nargs="+", help="exact subsets, e.g. en-de en-pool")
+    p.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $MTEB_HYBRID_DATA_DIR, else download)")
+    p.add_argument("--output-folder", default=".", help="results go to OUTPUT/results/... (default: .)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--overwrite", action="store_true", help="recompute and replace existing results")
+    p.add_argument("--embedding-cache", action="store_true",
+                   help="also keep embeddings on disk, so an interrupted run does not re-encode")
+    p.set_defaults(func=_run_evaluate)
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from mteb_hybrid.evaluation import evaluate
+    from mteb_hybrid.reporting import format_summary, load_scores, summarize
+
+    results = evaluate(
+        args.model, args.tasks, languages=args.languages, subsets=args.subsets, data_dir=args.data_dir,
+        output_folder=args.output_folder, batch_size=args.batch_size, overwrite=args.overwrite,
+        embedding_cache=args.embedding_cache or None,
+    )
+    failed = [r for r in getattr(results, "exceptions", []) or []]
+    from pathlib import Path
+
+    out = Path(args.output_folder) / "results"
+    try:
+        print(format_summary(summarize(load_scores(out, tasks=args.tasks)), per_language=False))
+    except Exception as e:  # summary is a convenience: never hide the written results behind it
+        logging.getLogger(__name__).info("no LAReQA summary: %s", e)
+    print(f"results written under {out}")
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mteb-hybrid",
+        description="Measure and fix language bias in multilingual retrievers: LAReQA tasks for mteb, hybrid-batch training.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_evaluate(sub)
+
+    from mteb_hybrid.reporting import SUMMARIZE_HELP, add_summarize_arguments, run_summarize
+
+    p = sub.add_parser("summarize", help=SUMMARIZE_HELP)
+    add_summarize_arguments(p)
+    p.set_defaults(func=run_summarize)
+
+    try:
+        from mteb_hybrid.training.cli import add_train_arguments, run_train
+    except ImportError:  # training extras not importable: keep the rest of the CLI working
+        pass
+    else:
+        p = sub.add_parser("train", help="fine-tune a multilingual encoder with X-X / X-Y / hybrid batches")
+        add_train_arguments(p)
+        p.set_defaults(func=run_train)
+    _add_experiment(sub)
+    _add_quickstart(sub)
+    return parser
+
+
+def _add_quickstart(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "quickstart", help="the main job: offline model -> zero-shot XQuAD-R -> short hybrid training on MLQA-R -> again",
+        description="Build the offline default model, score it zero-shot on XQuAD-R (a few query languages), train "
+        "hybrid-me5-small on MLQA-R with hybrid batches, score it again and print the before/after table. "
+        "About 15-25 minutes on 2 CPU cores.",
+    )
+    p.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $MTEB_HYBRID_DATA_DIR, else download)")
+    p.add_argument("--output-folder", default="mteb-hybrid-quickstart", help="where results and the summary go")
+    p.add_argument("-l", "--languages", nargs="+", default=["en", "de", "th"],
+                   help="XQuAD-R query languages to score (th is unseen in MLQA-R training)")
+    p.add_argument("--max-steps", type=int, default=100, help="training steps (default 100)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--retrain", action="store_true", help="train again even if hybrid-me5-small exists")
+    p.set_defaults(func=_run_quickstart)
+
+
+def _run_quickstart(args: argparse.Namespace) -> int:
+    from mteb_hybrid.quickstart import quickstart
+
+    quickstart(args.data_dir, args.output_folder, tuple(args.languages), args.max_steps, args.batch_size, args.retrain)
+    return 0
+
+
+def _add_experiment(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "experiment", help="run an experiment grid (experiments/*.yaml): train and score every cell, resumably",
+        description="Run the cells of an experiment config. Finished cells (results/experiments/<name>/<cell>/"
+        "cell.json with status done) are never recomputed; an interrupted cell resumes from its last training "
+        "checkpoint and its last finished evaluation subset.",
+    )
+    p.add_argument("config", help="experiment file, e.g. experiments/batching.yaml")
+    p.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $MTEB_HYBRID_DATA_DIR, else download)")
+    p.add_argument("--results", default="results", help="results root (default: results)")
+    p.add_argument("--cells", nargs="+", help="run only these cell ids or groups")
+    p.add_argument("--check", action="store_true", help="only parse and validate the config (models, tasks, languages)")
+    p.add_argument("--smoke", action="store_true",
+                   help="run every cell with a tiny random stand-in model for 2 steps on 2 languages (catches config "
+                   "errors before a GPU day); writes under a temporary results root unless --results is given")
+    p.add_argument("--keep-going", action="store_true", help="continue with the next cell when one fails")
+    p.set_defaults(func=_run_experiment)
+
+
+def _run_experiment(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from mteb_hybrid.experiments import load_experiment, run_experiment, validate_experiment
+
+    cfg = load_experiment(args.config)
+    problems = validate_experiment(cfg)
+    if problems:
+        for p in problems:
+            print(f"error: {args.config}: {p}", file=sys.stderr)
+        return 2
+    print(f"{args.config}: {len(cfg.cells)} cells ({', '.join(c.id for c in cfg.cells)}), tasks {', '.join(cfg.eval.tasks)}")
+    if args.check:
+        return 0
+    results = args.results
+    if args.smoke and args.results == "results":
+        results = tempfile.mkdtemp(prefix="mteb-hybrid-smoke-")
+    outcomes = run_experiment(args.config, results, args.data_dir, smoke=args.smoke, only=args.cells,
+                              keep_going=args.keep_going,
+                              model_root=(f"{results}/models" if args.smoke else None))
+    for o in outcomes:
+        print(f"{o.cell:24} {o.status:8} {o.seconds:8.1f}s {o.error or ''}")
+    print(f"results under {results}/experiments/{cfg.name}")
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except (FileNotFoundError, ValueError, LookupError, ImportError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""Model -> scores -> mteb result files: evaluate models on this package's tasks (the API the CLI calls)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class ModelNotFoundError(LookupError):
+    """A model name that is neither registered with mteb, a local folder, nor loadable."""
+
+
+def load_model(name: str, device: str | None = None) -> Any:
+    """An mteb encoder for a registered name (e.g. offline-me5-small), a local folder, or a hub name."""
+    import mteb
+    from mteb.models.model_implementations import MODEL_REGISTRY
+
+    if name in MODEL_REGISTRY:
+        return mteb.get_model(name, device=device)
+    if Path(name).is_dir():
+        from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
+        from sentence_transformers import SentenceTransformer
+
+        if not (Path(name) / "modules.json").is_file():
+            raise ModelNotFoundError(f"{name}: a folder, but not a sentence-transformers model (no modules.json)")
+        return SentenceTransformerEncoderWrapper(SentenceTransformer(name, device=device))
+    try:
+        return mteb.get_model(name, device=device)
+    except Exception as e:  # the hub, a typo, or no network: say which names do work
+        ours = sorted(k for k in MODEL_REGISTRY if k.startswith(("offline-", "hybrid-")))
+        raise ModelNotFoundError(
+            f"model {name!r} resolves to nothing here: it is not registered with mteb, not a local folder, and "
+            f"loading it from the Hugging Face hub failed ({type(e).__name__}: {str(e)[:200]}). "
+            f"Models that work offline: {', '.join(ours)}, or a path to a sentence-transformers folder."
+        ) from e
+
+
+def evaluate(
+    model: str | Any,
+    tasks: Sequence[str],
+    *,
+    languages: Sequence[str] | None = None,
+    subsets: Sequence[str] | None = None,
+    data_dir: str | Path | None = None,
+    output_folder: str | Path = ".",
+    batch_size: int = 32,
+    overwrite: bool = False,
+    embedding_cache: bool | None = None,
+    show_progress_bar: bool = True,
+) -> Any:
+    """Evaluate `model` on `tasks`; results go to `output_folder`/results/<org>__<model>/<revision>/<Task>.json.
+
+    Finished subsets in `output_folder` are kept and not recomputed (an interrupted run resumes);
+    `overwrite=True` recomputes and replaces them.
+    """
+    import mteb
+
+    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
+    from mteb_hybrid.results_io import AtomicResultCache
+
+    encoder = load_model(model) if isinstance(model, str) else model
+    task_objs = []
+    for name in tasks:
+        if name in TASK_CLASSES:
+            task = TASK_CLASSES[name](data_dir=data_dir, embedding_cache=embedding_cache)
+            if languages:
+                task.filter_languages(list(languages))
+            if subsets:
+                unknown = sorted(set(subsets) - set(task.metadata.eval_langs))
+                if unknown:
+                    raise ValueError(f"{name}: unknown subset(s) {unknown}; subsets look like 'en-de' or 'en-pool'")
+                task.hf_subsets = [s for s in (task.hf_subsets or task.metadata.eval_langs) if s in subsets]
+        else:
+            task = mteb.get_task(name, languages=list(languages) if languages else None)
+        task_objs.append(task)
+    return mteb.evaluate(
+        encoder, task_objs, cache=AtomicResultCache(output_folder),
+        overwrite_strategy="always" if overwrite else "only-missing",
+        encode_kwargs={"batch_size": batch_size, "show_progress_bar": show_progress_bar},
+        show_progress_bar=show_progress_bar,
+    )

@@ -1,0 +1,31 @@
+"""Writing mteb results without losing any: atomic files, no silent overwrite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from mteb.cache import ResultCache
+
+
+class _AtomicTaskResult:
+    """Proxy whose `to_disk` writes a temp file and renames it, so a crash never leaves half a JSON."""
+
+    def __init__(self, result: Any) -> None:
+        self._result = result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._result, name)
+
+    def to_disk(self, path: Path) -> None:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self._result.to_disk(tmp)
+        os.replace(tmp, path)
+
+
+class AtomicResultCache(ResultCache):
+    """mteb's ResultCache (same layout, same resume logic) with atomic task-result files."""
+
+    def save_to_cache(self, task_result: Any, model_name: Any, model_revision: str | None = None, **kwargs: Any) -> None:
+        super().save_to_cache(_AtomicTaskResult(task_result), model_name, model_revision, **kwargs)
