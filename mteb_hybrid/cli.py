@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=run_train)
     _add_experiment(sub)
     _add_quickstart(sub)
+
+    from mteb_hybrid.reporting import SUBMIT_HELP, add_submit_arguments, run_submit
+
+    p = sub.add_parser("submit", help=SUBMIT_HELP)
+    add_submit_arguments(p)
+    p.set_defaults(func=run_submit)
     return parser
 
 

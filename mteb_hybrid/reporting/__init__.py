@@ -11,6 +11,33 @@ from .summary import (
     summarize,
     write_summary,
 )
+from .report import (
+    REPORT_HELP,
+    Cell,
+    Experiment,
+    Stat,
+    TimeToTarget,
+    add_report_arguments,
+    build_report,
+    load_experiments,
+    run_report,
+    time_to_target,
+)
+
+from .submit import (
+    SUBMISSION_NOTES,
+    SUBMIT_HELP,
+    CopiedFile,
+    SkippedFile,
+    SubmissionError,
+    SubmissionReport,
+    add_submit_arguments,
+    leaderboard_warnings,
+    prepare_submission,
+    run_submit,
+    validate_model_meta,
+)
+from .model_card import write_model_card
 
 __all__ = [
     "SUMMARIZE_HELP",
@@ -22,4 +49,26 @@ __all__ = [
     "run_summarize",
     "summarize",
     "write_summary",
+    "REPORT_HELP",
+    "Cell",
+    "Experiment",
+    "Stat",
+    "TimeToTarget",
+    "add_report_arguments",
+    "build_report",
+    "load_experiments",
+    "run_report",
+    "time_to_target",
+    "SUBMISSION_NOTES",
+    "SUBMIT_HELP",
+    "CopiedFile",
+    "SkippedFile",
+    "SubmissionError",
+    "SubmissionReport",
+    "add_submit_arguments",
+    "leaderboard_warnings",
+    "prepare_submission",
+    "run_submit",
+    "validate_model_meta",
+    "write_model_card",
 ]
