@@ -88,7 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment(sub)
     _add_quickstart(sub)
 
-    from mteb_hybrid.reporting import SUBMIT_HELP, add_submit_arguments, run_submit
+    from mteb_hybrid.reporting import REPORT_HELP, SUBMIT_HELP, add_report_arguments, add_submit_arguments, run_report, run_submit
+
+    p = sub.add_parser("report", help=REPORT_HELP)
+    add_report_arguments(p)
+    p.set_defaults(func=run_report)
 
     p = sub.add_parser("submit", help=SUBMIT_HELP)
     add_submit_arguments(p)

@@ -1,0 +1,236 @@
+"""PNG plots for the experiment report: heatmaps, degradation, convergence, rank distance.
+
+Why object-oriented matplotlib (Figure + FigureCanvasAgg) and never pyplot: no global backend or
+figure state is touched, so the report can run inside any process (a notebook, a test run, a
+training job) and always renders with Agg. Every file is written atomically (temp file + rename):
+a reader of results/plots/ never sees half a PNG. matplotlib is the optional `report` extra, so it
+is imported only when a plot is drawn.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import tempfile
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+SETTING_COLORS = {"mono": "#1f77b4", "cross": "#ff7f0e", "multi": "#2ca02c"}
+LINESTYLES = ("-", "--", ":", "-.")
+_DPI = 110
+
+
+def matplotlib_available() -> bool:
+    """The report still writes its tables without matplotlib; it says the plots were skipped."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Temp file in the target folder + os.replace: readers see the old file or the new one, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _figure(width: float, height: float) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _wrap(title: str, width_in: float, fontsize: float = 10) -> str:
+    """Break a title into lines that fit the figure width (matplotlib clips, it never wraps)."""
+    chars = max(20, int(width_in * 130 / fontsize))
+    return "\n".join(textwrap.wrap(title, chars)) or title
+
+
+def save_figure(fig: Figure, path: Path) -> Path:
+    """Render to PNG in memory, then write atomically."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_DPI)
+    write_bytes_atomic(path, buf.getvalue())
+    return path
+
+
+# ------------------------------------------------------------------------------------------- (a) heatmap
+
+
+def _mark(langs: Sequence[str], unseen: frozenset[str]) -> list[str]:
+    """Tick labels with languages unseen in training starred (the title explains the star)."""
+    return [f"{x}*" if x in unseen else x for x in langs]
+
+
+def _star_note(langs: Sequence[str], unseen: frozenset[str]) -> str:
+    return " (* unseen in training)" if unseen & set(langs) else ""
+
+
+def plot_heatmap(matrix: pd.DataFrame, title: str, path: Path, *, metric: str = "nDCG@10",
+                 unseen: frozenset[str] = frozenset()) -> Path:
+    """Query language (rows) x corpus language (columns, `pool` last) with every cell annotated.
+
+    NaN cells (pairs not evaluated) stay blank and say "-". The pool column is set off by a line,
+    since it is a different setting (one query language against all candidates).
+    """
+    rows, cols = list(matrix.index), list(matrix.columns)
+    fig = _figure(max(5.5, 0.62 * len(cols) + 2.6), max(3.6, 0.5 * len(rows) + 1.9))
+    ax = fig.add_subplot()
+    values = matrix.to_numpy(dtype=float)
+    im = ax.imshow(values, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            v = values[i, j]
+            text = "-" if math.isnan(v) else f"{v:.2f}"
+            r, g, b, _ = im.cmap(im.norm(v)) if not math.isnan(v) else (1.0, 1.0, 1.0, 1.0)
+            color = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"  # legible on any shade
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color=color)
+    ax.set_xticks(range(len(cols)), _mark(cols, unseen))
+    ax.set_yticks(range(len(rows)), _mark(rows, unseen))
+    ax.set_xlabel("corpus language")
+    ax.set_ylabel("query language")
+    if "pool" in cols and cols.index("pool") > 0:
+        ax.axvline(cols.index("pool") - 0.5, color="white", linewidth=3)
+    ax.set_title(_wrap(title + _star_note(rows + cols, unseen), fig.get_figwidth() - 1.2), fontsize=10)
+    fig.colorbar(im, ax=ax, label=metric, fraction=0.05, pad=0.02)
+    return save_figure(fig, path)
+
+
+# ------------------------------------------------------------------------------------------- (b) degradation
+
+
+def plot_degradation(points: pd.DataFrame, title: str, path: Path) -> Path:
+    """nDCG@10 per setting against the number of training languages, seen and unseen in two panels.
+
+    `points`: columns series (a label for the other grid variables, "" when there is one series),
+    n_languages, langs ("seen" / "unseen"), setting, mean, std (NaN for one seed).
+    """
+    panels = [p for p in ("seen", "unseen") if p in set(points["langs"])] or ["seen"]
+    fig = _figure(5.2 * len(panels) + 0.6, 4.4)
+    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    series = sorted(set(points["series"]))
+    xs = sorted(set(points["n_languages"]))
+    for ax, panel in zip(axes, panels):
+        sub = points[points["langs"] == panel]
+        for k, name in enumerate(series):
+            for setting, color in SETTING_COLORS.items():
+                line = sub[(sub["series"] == name) & (sub["setting"] == setting)].sort_values("n_languages")
+                if line.empty:
+                    continue
+                label = setting if len(series) == 1 else f"{name}: {setting}"
+                ax.errorbar(line["n_languages"], line["mean"], yerr=line["std"].fillna(0.0), color=color,
+                            linestyle=LINESTYLES[k % len(LINESTYLES)], marker="o", capsize=3, label=label)
+        ax.set_title(f"{panel} query languages", fontsize=10)
+        ax.set_xlabel("number of training languages")
+        ax.set_xticks(xs)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel("nDCG@10")
+    fig.suptitle(_wrap(title, fig.get_figwidth(), 11), fontsize=11)
+    return save_figure(fig, path)
+
+
+# ------------------------------------------------------------------------------------------- (c) convergence
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One cell's metric over training: step, wall time (s) and value per logged evaluation."""
+
+    label: str
+    steps: Sequence[float]
+    wall_times: Sequence[float]
+    values: Sequence[float]
+
+
+def plot_convergence(curves: Sequence[Curve], metric: str, title: str, path: Path, *,
+                     target: float | None = None, groups: Mapping[str, str] | None = None) -> Path:
+    """Metric vs step (left) and vs wall time (right), one line per cell; the target as a dashed line.
+
+    `groups` maps a curve label to its seed group: seeds of one group share a colour, so a reader
+    sees spread within a group apart from differences between groups.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    fig = _figure(12.0, 4.6 + 0.22 * max(0, len(curves) - 6))
+    ax_step, ax_time = fig.subplots(1, 2, sharey=True)
+    palette = _palette(sorted({(groups or {}).get(c.label, c.label) for c in curves}))
+    seen_in_group: dict[str, int] = {}
+    for c in curves:
+        group = (groups or {}).get(c.label, c.label)
+        k = seen_in_group[group] = seen_in_group.get(group, -1) + 1
+        style: dict[str, Any] = {"color": palette[group], "linestyle": LINESTYLES[k % len(LINESTYLES)],
+                                 "marker": "o", "markersize": 3}
+        ax_step.plot(c.steps, c.values, label=c.label, **style)
+        ax_time.plot(c.wall_times, c.values, **style)
+    for ax, xlabel in ((ax_step, "training step"), (ax_time, "wall time (s)")):
+        if target is not None:
+            ax.axhline(target, color="grey", linestyle="--", linewidth=1)
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+    if target is not None:
+        ax_time.text(1.0, target, " target", transform=ax_time.get_yaxis_transform(), va="center",
+                     fontsize=8, color="grey")
+    ax_step.set_ylabel(metric)
+    ax_step.set_title(f"{metric} vs step", fontsize=10)
+    ax_time.set_title(f"{metric} vs wall time", fontsize=10)
+    ax_step.legend(fontsize=8, ncols=1 if len(curves) <= 8 else 2)
+    ax_step.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle(_wrap(title, fig.get_figwidth(), 11), fontsize=11)
+    return save_figure(fig, path)
+
+
+def _palette(names: Sequence[str]) -> dict[str, Any]:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if len(names) <= 10 else "tab20"]
+    return {n: cmap(i % cmap.N) for i, n in enumerate(names)}
+
+
+# ------------------------------------------------------------------------------------------- (d) rank distance
+
+
+def plot_rank_distance(means: pd.DataFrame, stds: pd.DataFrame, title: str, path: Path, *,
+                       unseen: frozenset[str] = frozenset()) -> Path:
+    """Grouped bars: rank distance per query language (x), one bar per model (columns of `means`).
+
+    `stds` has the same shape (NaN for one seed: no error bar). Lower means less language bias.
+    """
+    langs, models = list(means.index), list(means.columns)
+    width = 0.8 / max(1, len(models))
+    fig = _figure(max(7.0, 0.09 * len(langs) * len(models) + 0.35 * len(langs) + 3.0), 4.6)
+    ax = fig.add_subplot()
+    palette = _palette(models)
+    for k, model in enumerate(models):
+        xs = [i - 0.4 + width * (k + 0.5) for i in range(len(langs))]
+        std = stds[model] if model in stds else None
+        err = None if std is None or std.isna().all() else std.fillna(0.0).to_numpy()  # one seed: no bar
+        ax.bar(xs, means[model].to_numpy(dtype=float), width=width, yerr=err, capsize=2, label=model,
+               color=palette[model])
+    ax.set_xticks(range(len(langs)), _mark(langs, unseen))
+    ax.set_xlabel("query language")
+    ax.set_ylabel("mean rank distance (lower = less bias)")
+    ax.set_title(_wrap(title + _star_note(langs, unseen), fig.get_figwidth() - 1.5), fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(title="model", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: never on a bar
+    return save_figure(fig, path)

@@ -1,0 +1,289 @@
+"""The experiment report from hand-built result trees; every expected figure is computed by hand in a comment."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mteb.results import TaskResult
+
+from mteb_hybrid.reporting import add_report_arguments, build_report, load_experiments, run_report, time_to_target
+
+LANGS = ("en", "de", "el")
+TAGS = {"en": "eng-Latn", "de": "deu-Latn", "el": "ell-Grek"}
+TASK = "XQuADRRetrieval"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _task_result(values: dict[str, Any]) -> TaskResult:
+    """Every subset of a setting gets the setting's (nDCG@10, mAP); query language el gets nDCG@10 - el_drop."""
+    scores = []
+    drop = values.get("el_drop", 0.0)
+    for q in LANGS:
+        for c in (*LANGS, "pool"):
+            setting = "multi" if c == "pool" else "mono" if q == c else "cross"
+            ndcg, map_ = values[setting]
+            ndcg -= drop if q == "el" else 0.0
+            entry = {"hf_subset": f"{q}-{c}", "languages": [TAGS[q], *(TAGS.values() if c == "pool" else [TAGS[c]])],
+                     "main_score": ndcg, "ndcg_at_10": ndcg, "map": map_}
+            if c == "pool":
+                entry |= {"rank_distance": values["rd"], "same_language_at_10": 0.5}
+            scores.append(entry)
+    return TaskResult(dataset_revision="1", task_name=TASK, mteb_version="2.26.24", scores={"test": scores},
+                      evaluation_time=1.0)
+
+
+def write_cell(exp_dir: Path, cell: str, values: dict[str, Any] | None, *, group: str | None = None,
+               seed: int | None = None, batching: str | None = None, params: dict[str, Any] | None = None,
+               unseen: list[str] | None = None, log: list[Any] | None = None, status: str = "done") -> Path:
+    """A cell folder as the experiment runner writes it (values None: cell.json only, no result files)."""
+    folder = exp_dir / cell
+    folder.mkdir(parents=True)
+    train = None if batching is None else {"base": "me5-small", "data": ["mlqa-r"], "batching": batching, "alpha": 0.5,
+                                           "max_steps": 200, "batch_size": 32, "seed": seed}
+    info = {"experiment": exp_dir.name, "cell": cell, "status": status, "seed": seed, "train": train,
+            "model_name": f"mteb-hybrid/{exp_dir.name}-{cell}", "revision": f"rev{cell}",
+            "training_languages": None, "unseen_languages": ["el"] if unseen is None else unseen,
+            "params": {**({"batching": batching} if batching else {}), **(params or {})},
+            "train_seconds": 100.0, "eval_seconds": 10.0,
+            "command": f"mteb-hybrid train --batching {batching} --seed {seed} --out {cell}"}
+    if group:
+        info["group"] = group
+    (folder / "cell.json").write_text(json.dumps(info))
+    if values is not None:
+        rev = folder / "results" / f"mteb-hybrid__{exp_dir.name}-{cell}" / f"rev{cell}"
+        rev.mkdir(parents=True)
+        _task_result(values).to_disk(rev / f"{TASK}.json")
+        (rev / "model_meta.json").write_text(json.dumps({"name": f"mteb-hybrid/{exp_dir.name}-{cell}",
+                                                         "revision": f"rev{cell}"}))
+    if log is not None:
+        (folder / "train").mkdir()
+        lines = [r if isinstance(r, str) else json.dumps(r) for r in log]
+        (folder / "train" / "train_log.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def _eval(step: int, wall: float, ndcg: float) -> dict[str, Any]:
+    return {"step": step, "epoch": step / 30, "wall_time": wall, "eval_loss": 1.0, "eval_runtime": 0.5,
+            "eval_benchmark_ndcg_at_10": ndcg}
+
+
+# xx-s1 reaches 0.78 >= target 0.95 * 0.80 = 0.76 at step 20 / 12.0 s; hybrid-s1 ends at 0.75 < 0.76: not reached.
+XX_LOG = [{"step": 10, "epoch": 0.3, "wall_time": 5.0, "loss": 2.0, "learning_rate": 1e-5},
+          _eval(10, 6.0, 0.20), _eval(20, 12.0, 0.78), _eval(30, 18.0, 0.80)]
+HY_LOG = [_eval(10, 4.0, 0.40), _eval(20, 9.0, 0.70), _eval(30, 14.0, 0.75), '{"step": 40, "wall_ti']
+
+
+def make_tree(root: Path, flip: bool = False) -> Path:
+    """results/ with experiments: batching (seeds, a pending seed, logs), languages (n_languages), running, broken."""
+    exp = root / "experiments" / "batching"
+    exp.mkdir(parents=True)
+    cells = ["base", "xx-s1", "xx-s2", "xy-s1", "hybrid-s1", "hybrid-s2", "hybrid-s3"]
+    (exp / "experiment.json").write_text(json.dumps({"name": "batching", "description": "X-X vs X-Y vs hybrid",
+                                                     "config": {"steps": 200}, "cells": cells}))
+    write_cell(exp, "base", {"mono": (0.50, 0.40), "cross": (0.30, 0.20), "multi": (0.25, 0.15), "rd": 300.0})
+    write_cell(exp, "xx-s1", {"mono": (0.60, 0.70), "cross": (0.40, 0.45), "multi": (0.30, 0.35), "rd": 200.0},
+               group="xx", seed=1, batching="x-x", log=XX_LOG)
+    write_cell(exp, "xx-s2", {"mono": (0.70, 0.74), "cross": (0.50, 0.47), "multi": (0.40, 0.37), "rd": 220.0},
+               group="xx", seed=2, batching="x-x")
+    write_cell(exp, "xy-s1", {"mono": (0.62, 0.68), "cross": (0.55, 0.52), "multi": (0.45, 0.44), "rd": 150.0,
+                              "el_drop": 0.30}, group="xy", seed=1, batching="x-y")
+    if not flip:  # hybrid: mAP mono 0.74 >= X-X 0.72, cross 0.54 >= X-Y 0.52, multi 0.46 >= 0.44, RD 185 < 210
+        h1 = {"mono": (0.70, 0.73), "cross": (0.50, 0.53), "multi": (0.40, 0.45), "rd": 180.0}
+        h2 = {"mono": (0.70, 0.75), "cross": (0.50, 0.55), "multi": (0.40, 0.47), "rd": 190.0}
+    else:  # every ordering reversed: 0.69 < 0.72, 0.50 < 0.52, 0.40 < 0.44, RD 230 > 210
+        h1 = h2 = {"mono": (0.70, 0.69), "cross": (0.50, 0.50), "multi": (0.40, 0.40), "rd": 230.0}
+    write_cell(exp, "hybrid-s1", h1, group="hybrid", seed=1, batching="hybrid", log=HY_LOG)
+    write_cell(exp, "hybrid-s2", h2, group="hybrid", seed=2, batching="hybrid")
+    # hybrid-s3: listed, never started
+
+    lang = root / "experiments" / "languages"
+    lang.mkdir()
+    (lang / "experiment.json").write_text(json.dumps({"name": "languages", "description": "n languages",
+                                                      "config": {}, "cells": ["n2", "n3"]}))
+    write_cell(lang, "n2", {"mono": (0.6, 0.6), "cross": (0.4, 0.4), "multi": (0.3, 0.3), "rd": 100.0, "el_drop": 0.2},
+               seed=1, batching="hybrid", params={"n_languages": 2}, unseen=["el"])
+    write_cell(lang, "n3", {"mono": (0.7, 0.7), "cross": (0.5, 0.5), "multi": (0.4, 0.4), "rd": 90.0},
+               seed=1, batching="hybrid", params={"n_languages": 3}, unseen=[])
+
+    running = root / "experiments" / "running"
+    running.mkdir()
+    (running / "experiment.json").write_text(json.dumps({"name": "running", "description": "still going",
+                                                         "config": {}, "cells": ["a", "b"]}))
+    write_cell(running, "a", None, batching="x-x", seed=1, status="running")
+
+    broken = root / "experiments" / "broken"  # no experiment.json yet; one cell with a corrupt result file
+    cell = write_cell(broken, "c", None, batching="x-y", seed=1)
+    bad = cell / "results" / "org__m" / "r"
+    bad.mkdir(parents=True)
+    (bad / f"{TASK}.json").write_text("{not json")
+    return root
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    root = make_tree(tmp_path_factory.mktemp("report") / "results")
+    stale = root / "plots" / "batching" / "heatmap_old-cell.png"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(PNG_SIGNATURE)
+    path = build_report(root)
+    return root, path.read_text(encoding="utf-8")
+
+
+def _section(text: str, title: str) -> str:
+    start = text.index(title)
+    end = text.find("\n## ", start + len(title))
+    return text[start:] if end < 0 else text[start:end]
+
+
+def _row(text: str, first: str) -> list[str]:
+    """Cells of the first Markdown table row starting with `first`."""
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0] == first:
+            return cells
+    raise AssertionError(f"no row {first!r}")
+
+
+def test_table1_mean_std_over_seeds_and_pending_seed(built: tuple[Path, str]) -> None:
+    root, text = built
+    assert (root / "REPORT.md").is_file()
+    exp = _section(text, "## Experiment `batching`")
+    table = exp[exp.index("### XQuADRRetrieval: Table 1 layout"):exp.index("### XQuADRRetrieval: nDCG@10 degradation")]
+    header = _row(table, "cell / group")
+    col = {h: i for i, h in enumerate(header)}
+    xx = _row(table, "xx")
+    # seeds 0.60 / 0.70: mean 0.650, sample std sqrt(((0.05)^2 * 2) / 1) = 0.0707
+    assert xx[col["nDCG@10 mono"]] == "0.650 ± 0.071"
+    assert xx[col["mAP mono"]] == "0.720 ± 0.028"  # 0.70 / 0.74
+    assert xx[col["RD"]] == "210.0 ± 14.1"  # 200 / 220
+    assert xx[col["seeds"]] == "2"
+    assert xx[col["params"]] == "batching=x-x"
+    hy = _row(table, "hybrid")
+    assert hy[col["seeds"]] == "2 (+1 pending)"  # hybrid-s3 is listed but has no folder
+    assert hy[col["mAP mono"]] == "0.740 ± 0.014"
+    base = _row(table, "base")  # one cell, no seeds: no ± part
+    assert base[col["mAP multi"]] == "0.150" and base[col["seeds"]] == "1"
+    xy = _row(table, "xy")  # el's nDCG@10 is 0.30 lower: (0.62 + 0.62 + 0.32) / 3
+    assert xy[col["nDCG@10 mono"]] == "0.520"
+
+
+def test_degradation_and_seen_unseen(built: tuple[Path, str]) -> None:
+    _, text = built
+    exp = _section(text, "## Experiment `batching`")
+    deg = exp[exp.index("nDCG@10 degradation"):exp.index("seen vs unseen")]
+    header = _row(deg, "cell / group")
+    col = {h: i for i, h in enumerate(header)}
+    xx = _row(deg, "xx")
+    assert xx[col["mono→cross"]] == "0.200 ± 0.000"  # 0.60-0.40 and 0.70-0.50
+    # 0.2/0.6 = 33.33 %, 0.2/0.7 = 28.57 %: mean 30.95, std 3.37
+    assert xx[col["mono→cross %"]] == "31.0% ± 3.4"
+    assert _row(deg, "base")[col["mono→multi %"]] == "50.0%"  # (0.50 - 0.25) / 0.50
+    split = exp[exp.index("seen vs unseen"):exp.index("### Convergence")]
+    rows = [r for r in split.splitlines() if r.startswith("| xy |")]
+    seen, unseen = ([c.strip() for c in r.strip("|").split("|")] for r in rows)
+    assert seen[1:4] == ["seen", "de en", "0.620"] and unseen[1:4] == ["unseen", "el", "0.320"]
+    # a cell trained on every evaluated language: all are seen, none unseen
+    lang = _section(text, "## Experiment `languages`")
+    assert _row(lang[lang.index("seen vs unseen"):], "n3")[1:4] == ["seen", "de el en", "0.700"]
+    assert "| n3 | unseen | (none) |" in lang
+
+
+def test_paper_claims_flip_with_the_numbers(built: tuple[Path, str], tmp_path: Path) -> None:
+    _, text = built
+    comp = _section(text, "## Comparison with the paper")
+    assert "4-bit" in comp and "zero-shot on XQuAD-R" in comp and "Absolute numbers differ" in comp
+    assert "| paper: XLM-R | Hybrid | - | 0.798 | 0.705 | 0.593 | 286.6 |" in comp
+    assert "Hybrid ≥ X-X on monolingual mAP: **holds** — ours: Hybrid 0.740 vs X-X 0.720 (+0.020)" in comp
+    assert "Hybrid ≥ X-Y on cross-lingual mAP: **holds** — ours: Hybrid 0.540 vs X-Y 0.520" in comp
+    assert "Hybrid ≥ X-Y on multilingual mAP: **holds**" in comp
+    assert "Hybrid rank distance < X-X: **holds** — ours: Hybrid 185.0 vs X-X 210.0 (-25.0)" in comp
+    assert "paper XQuAD-R: XLM-R 286.6 vs 410.2; LaBSE 221.1 vs 261.5" in comp
+    assert "| ours: base | none (base model) |" in comp
+
+    flipped_root = make_tree(tmp_path / "results", flip=True)
+    flipped = build_report(flipped_root, draw_plots=False).read_text(encoding="utf-8")
+    assert not (flipped_root / "plots").exists()
+    comp = _section(flipped, "## Comparison with the paper")
+    assert "**holds**" not in comp
+    assert "Hybrid ≥ X-X on monolingual mAP: **does not hold** — ours: Hybrid 0.690 vs X-X 0.720 (-0.030)" in comp
+    assert "Hybrid ≥ X-Y on cross-lingual mAP: **does not hold** — ours: Hybrid 0.500 vs X-Y 0.520" in comp
+    assert "Hybrid ≥ X-Y on multilingual mAP: **does not hold** — ours: Hybrid 0.400 vs X-Y 0.440" in comp
+    assert "Hybrid rank distance < X-X: **does not hold** — ours: Hybrid 230.0 vs X-X 210.0 (+20.0)" in comp
+
+
+def test_time_to_target_from_logs(built: tuple[Path, str]) -> None:
+    _, text = built
+    conv = _section(text, "## Experiment `batching`")
+    conv = conv[conv.index("### Convergence"):conv.index("### Plots")]
+    assert "`eval_benchmark_ndcg_at_10`" in conv and "0.95 x 0.8 = 0.76" in conv
+    assert _row(conv, "xx-s1")[1:] == ["xx", "3", "0.8000", "20", "12.0"]
+    assert _row(conv, "hybrid-s1")[1:] == ["hybrid", "3", "0.7500", "not reached", "not reached"]  # half line skipped
+
+    # lower-is-better metric: target = best final 0.95 / 0.95 = 1.0
+    logs = {"a": [{"step": 1, "wall_time": 1.0, "loss": 2.0}, {"step": 2, "wall_time": 2.5, "loss": 1.0}],
+            "b": [{"step": 1, "wall_time": 1.2, "loss": 0.99}, {"step": 2, "wall_time": 2.4, "loss": 0.95}]}
+    ttt = time_to_target(logs)
+    assert ttt is not None and ttt.metric == "loss" and not ttt.higher_is_better
+    assert ttt.target == pytest.approx(1.0)
+    assert [(r.cell, r.step, r.wall_time) for r in ttt.rows] == [("a", 2.0, 2.5), ("b", 1.0, 1.2)]
+    assert time_to_target({"a": [{"step": 1, "learning_rate": 1e-5}]}) is None
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR", path
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_plots_written_linked_and_sized(built: tuple[Path, str]) -> None:
+    root, text = built
+    plots = root / "plots"
+    expected = [plots / "batching" / f"heatmap_{TASK}_{g}.png" for g in ("base", "xx", "xy", "hybrid")]
+    expected += [plots / "batching" / f"rank_distance_{TASK}.png", plots / "batching" / "convergence.png",
+                 plots / "languages" / f"degradation_{TASK}.png"]
+    for path in expected:
+        width, height = _png_size(path)
+        assert 500 <= width <= 2500 and 350 <= height <= 1800, (path.name, width, height)
+        assert f"]({path.relative_to(root).as_posix()})" in text
+    assert not (plots / "batching" / "heatmap_old-cell.png").exists()  # stale plot of a removed cell
+    assert not list(plots.rglob("*.tmp"))  # atomic writes leave no temp files
+    assert not (plots / "running").exists()
+
+
+def test_pending_and_broken_pieces_do_not_crash(built: tuple[Path, str]) -> None:
+    _, text = built
+    running = _section(text, "## Experiment `running`")
+    assert "(pending) no cell has results yet." in running
+    assert re.search(r"\| a \| a \| \(pending\) status 'running' \|", running)
+    assert re.search(r"\| b \| b \| \(pending\) not started \|", running)
+    batching = _section(text, "## Experiment `batching`")
+    assert re.search(r"\| hybrid-s3 \| hybrid \| \(pending\) not started \|", batching)
+    broken = _section(text, "## Experiment `broken`")
+    assert "(pending) no experiment.json yet" in broken
+    assert "| c | c | error: results/org__m/r/XQuADRRetrieval.json: " in broken and "not valid JSON" in broken
+    # commands come verbatim from cell.json; a cell without one says pending
+    assert "# xx-s2\nmteb-hybrid train --batching x-x --seed 2 --out xx-s2" in batching
+    assert "# hybrid-s3\n(pending)" in batching
+    assert [e.name for e in load_experiments(_root(built))] == ["batching", "broken", "languages", "running"]
+
+
+def _root(built: tuple[Path, str]) -> Path:
+    return built[0]
+
+
+def test_cli_hooks(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    (root / "experiments").mkdir(parents=True)
+    parser = argparse.ArgumentParser()
+    add_report_arguments(parser)
+    args = parser.parse_args([str(root), "--out", str(tmp_path / "docs" / "R.md")])
+    assert run_report(args) == 0
+    text = (tmp_path / "docs" / "R.md").read_text(encoding="utf-8")
+    assert "(pending) no experiments under" in text and "(pending) No experiment has finished" in text
+    assert parser.parse_args([]).results_root == "results"
+    assert run_report(parser.parse_args([str(tmp_path / "missing")])) == 1
