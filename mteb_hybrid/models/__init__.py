@@ -1,0 +1,1 @@
+"""Models: base presets, the offline default model, trained hybrid models."""

@@ -1,0 +1,144 @@
+"""Base-model presets (data in presets.yaml) and loading a base model for training.
+
+`--base` is a preset name (labse, xlmr, m2m100, me5-small) or any sentence-transformers model name
+or folder. A folder or hub name that is a plain transformers encoder gets mean pooling; an M2M-100
+checkpoint goes through `m2m100.build_m2m100_sentence_encoder` (encoder saved on its own first).
+Each preset names the model that training produces; trained models live in
+`<cache_root()>/models/<name>` (`trained_model_dir`), where the mteb registry looks for them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+PRESETS_FILE = Path(__file__).with_name("presets.yaml")
+KINDS = ("sentence-transformers", "transformer", "m2m100-encoder", "offline-me5")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """How to get a base model, and the name of the model trained from it."""
+
+    name: str
+    kind: str
+    model: str
+    trained_name: str
+    pooling: str = "mean"
+    prompts: dict[str, str] = field(default_factory=dict)
+    languages: tuple[str, ...] | None = None  # language-token models: the codes they have a token for
+    description: str = ""
+
+
+@lru_cache(maxsize=1)
+def load_presets(path: str | None = None) -> dict[str, Preset]:
+    """All presets of presets.yaml, by name."""
+    raw = yaml.safe_load(Path(path or PRESETS_FILE).read_text(encoding="utf-8"))
+    presets = {}
+    for name, spec in raw.items():
+        if spec.get("kind") not in KINDS:
+            raise ValueError(f"{PRESETS_FILE}: preset {name!r} has kind {spec.get('kind')!r}; use one of {KINDS}")
+        langs = spec.get("languages")
+        presets[name] = Preset(
+            name=name, kind=spec["kind"], model=str(spec["model"]), trained_name=spec["trained_name"],
+            pooling=spec.get("pooling", "mean"), prompts=dict(spec.get("prompts") or {}),
+            languages=tuple(str(x) for x in langs) if langs else None, description=spec.get("description", ""),
+        )
+    return presets
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-") or "model"
+
+
+def _local_kind(path: Path) -> str:
+    if (path / "modules.json").is_file():
+        return "sentence-transformers"
+    config = path / "config.json"
+    if config.is_file() and json.loads(config.read_text(encoding="utf-8")).get("model_type") == "m2m_100":
+        return "m2m100-encoder"
+    return "transformer"
+
+
+def resolve_base(base: str) -> Preset:
+    """The preset called `base`, or an ad-hoc one for a model name or folder."""
+    presets = load_presets()
+    if base in presets:
+        return presets[base]
+    path = Path(base).expanduser()
+    if path.is_dir():
+        kind = _local_kind(path)
+        return Preset(name=str(path), kind=kind, model=str(path.resolve()), trained_name=f"hybrid-{_slug(path.name)}")
+    if path.exists():
+        raise ValueError(f"--base {base!r} is a file; give a preset ({', '.join(presets)}), a model name or a folder")
+    # A hub name: sentence-transformers decides (mean pooling for a plain encoder); M2M-100 by name.
+    kind = "m2m100-encoder" if "m2m100" in base.lower() or "m2m_100" in base.lower() else "sentence-transformers"
+    return Preset(name=base, kind=kind, model=base, trained_name=f"hybrid-{_slug(base.split('/')[-1])}")
+
+
+def trained_model_dir(name: str) -> Path:
+    """Where a trained model called `name` is saved by default (and found by the mteb registry)."""
+    from mteb_hybrid.data.sources import cache_root
+
+    return cache_root() / "models" / name
+
+
+def base_model_dir(preset: Preset) -> Path:
+    """Where a converted base model (M2M-100 encoder) is kept between runs."""
+    from mteb_hybrid.data.sources import cache_root
+
+    return cache_root() / "models" / "base" / _slug(Path(preset.model).name)
+
+
+def load_base_model(
+    preset: Preset, *, max_seq_length: int | None = None, device: str | None = None
+) -> SentenceTransformer:
+    """The base model of `preset` as a SentenceTransformer, with the preset's prompts if it has none."""
+    from sentence_transformers import SentenceTransformer
+
+    if preset.kind == "offline-me5":
+        from mteb_hybrid.models.offline_me5 import offline_me5_path
+
+        model = SentenceTransformer(str(offline_me5_path()), device=device, local_files_only=True)
+    elif preset.kind == "m2m100-encoder":
+        from mteb_hybrid.models.m2m100 import build_m2m100_sentence_encoder
+
+        folder = base_model_dir(preset).with_name(base_model_dir(preset).name + "-encoder")
+        if not (folder / "modules.json").is_file():
+            logger.info("saving the encoder of %s on its own into %s (once)", preset.model, folder)
+            build_m2m100_sentence_encoder(preset.model, folder, pooling=preset.pooling)
+        model = SentenceTransformer(str(folder), device=device)
+    elif preset.kind == "transformer":
+        from sentence_transformers.base.modules import Normalize, Transformer
+        from sentence_transformers.sentence_transformer.modules import Pooling
+
+        transformer = Transformer(preset.model, max_seq_length=max_seq_length)
+        pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode=preset.pooling)
+        model = SentenceTransformer(modules=[transformer, pooling, Normalize()], device=device)
+    else:
+        model = SentenceTransformer(preset.model, device=device)
+    if max_seq_length is not None:
+        model.max_seq_length = max_seq_length
+    if preset.prompts and not any(model.prompts.values()):
+        model.prompts = dict(preset.prompts)
+    return model
+
+
+def model_prompts(model: Any) -> tuple[str, str]:
+    """(query prompt, passage prompt) of a model: its "query" and "document"/"passage" prompts, or ""."""
+    prompts = getattr(model, "prompts", None) or {}
+    query = prompts.get("query") or ""
+    passage = prompts.get("document") or prompts.get("passage") or ""
+    return query, passage

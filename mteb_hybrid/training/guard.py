@@ -1,0 +1,145 @@
+"""Zero-shot guard: refuse to train on text that the run's evaluation tasks will test on.
+
+Before training, every training query is compared with the questions of each named evaluation
+task, and every training passage with its candidate sentences, after normalisation (Unicode NFKC,
+casefold, whitespace collapsed). A passage in "sentence+context" form is checked by its whole text
+and by its first line, the sentence. Overlaps are reported with counts and examples; training is
+refused unless `allow_overlap=True`. Tasks the package cannot read (not a LAReQA-style definition
+under tasks/) are reported as unchecked, not silently passed.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .rows import QARow
+
+logger = logging.getLogger(__name__)
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, casefold, collapse whitespace: the form in which two texts count as the same."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+class ZeroShotViolation(RuntimeError):
+    """Training data overlaps an evaluation task and the run did not allow it."""
+
+
+@dataclass
+class TaskOverlap:
+    """Overlap of the training rows with one evaluation task."""
+
+    task: str
+    queries: int = 0
+    passages: int = 0
+    query_examples: list[str] = field(default_factory=list)
+    passage_examples: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.queries + self.passages
+
+
+@dataclass
+class GuardReport:
+    """What the guard found: per-task overlaps and the tasks it could not check."""
+
+    overlaps: list[TaskOverlap] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(o.total for o in self.overlaps)
+
+    def summary(self) -> str:
+        lines = []
+        for o in self.overlaps:
+            lines.append(f"{o.task}: {o.queries} training query(ies) equal an evaluation question, "
+                         f"{o.passages} training passage(s) equal an evaluation candidate")
+            lines += [f"  query: {q!r}" for q in o.query_examples]
+            lines += [f"  passage: {p!r}" for p in o.passage_examples]
+        if self.unchecked:
+            lines.append(f"not checked (no task definition found): {', '.join(self.unchecked)}")
+        return "\n".join(lines) or "no evaluation tasks named"
+
+
+def _eval_texts(task: str, data_dir: str | Path | None) -> tuple[set[str], set[str]]:
+    from mteb_hybrid.data import get_definition, load_dataset
+
+    ds = load_dataset(get_definition(task), data_dir)
+    questions = {normalize_text(q.text) for d in ds.languages.values() for q in d.questions}
+    sentences = {normalize_text(c.sentence) for d in ds.languages.values() for c in d.candidates}
+    return questions, sentences
+
+
+def _passage_keys(passage: str) -> set[str]:
+    keys = {normalize_text(passage)}
+    first_line = passage.split("\n", 1)[0]
+    if first_line != passage:
+        keys.add(normalize_text(first_line))
+    return keys
+
+
+def find_overlaps(
+    rows: Sequence[QARow],
+    eval_tasks: Iterable[str],
+    data_dir: str | Path | None = None,
+    max_examples: int = 5,
+) -> GuardReport:
+    """Compare training rows with each evaluation task (normalised exact match)."""
+    report = GuardReport()
+    for task in eval_tasks:
+        try:
+            questions, sentences = _eval_texts(task, data_dir)
+        except KeyError:
+            report.unchecked.append(task)
+            continue
+        o = TaskOverlap(task)
+        seen_q: set[str] = set()
+        seen_p: set[str] = set()
+        for r in rows:
+            q = normalize_text(r.query)
+            if q in questions and q not in seen_q:
+                seen_q.add(q)
+                o.queries += 1
+                if len(o.query_examples) < max_examples:
+                    o.query_examples.append(r.query)
+            for text in filter(None, (r.positive, r.negative)):
+                hit = _passage_keys(text) & sentences
+                key = min(hit) if hit else None
+                if key is not None and key not in seen_p:
+                    seen_p.add(key)
+                    o.passages += 1
+                    if len(o.passage_examples) < max_examples:
+                        o.passage_examples.append(text[:200])
+        report.overlaps.append(o)
+    return report
+
+
+def check_zero_shot(
+    rows: Sequence[QARow],
+    eval_tasks: Iterable[str],
+    data_dir: str | Path | None = None,
+    allow_overlap: bool = False,
+) -> GuardReport:
+    """Run the guard; raise `ZeroShotViolation` on any overlap unless `allow_overlap`."""
+    tasks = list(eval_tasks)
+    report = find_overlaps(rows, tasks, data_dir)
+    if report.unchecked:
+        logger.warning("zero-shot guard could not check %s (no LAReQA-style task definition)", report.unchecked)
+    if report.total:
+        message = f"training data overlaps the evaluation tasks:\n{report.summary()}"
+        if not allow_overlap:
+            raise ZeroShotViolation(
+                message + "\nFix: remove these rows from the training data, evaluate on other tasks, "
+                "or pass allow_overlap=True (--allow-overlap) if this is intended"
+            )
+        logger.warning("%s\n(allowed by allow_overlap)", message)
+    elif tasks:
+        logger.info("zero-shot guard: no overlap with %s", [o.task for o in report.overlaps])
+    return report

@@ -1,0 +1,296 @@
+"""Training data as parallel QA rows, and the readers that produce them.
+
+A `QARow` is one query in one language with its positive passage in the SAME language. Rows that
+share a `parallel_id` are translations of each other; X-Y pairs (query in q, passage in p) are
+built later by joining rows on that id (see `sources.py`), so every reader only has to say which
+rows are translations, never build pairs itself.
+
+Readers: LAReQA files through the data layer, a JSONL file of rows, a Hugging Face dataset with
+mapped columns (e.g. mMARCO, where rows at the same index of two language configs are
+translations). `check_rows` rejects or reports bad input with counts; `split_heldout` holds out
+whole parallel ids (every translation together) for the validation loss.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+logger = logging.getLogger(__name__)
+
+CANDIDATE_FORMS = ("sentence", "sentence+context")
+
+
+class TrainingDataError(ValueError):
+    """Training rows that cannot be used as they are; the message gives counts, examples and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class QARow:
+    """A query with its positive (and optionally a hard negative) passage, all in language `lang`."""
+
+    parallel_id: str
+    lang: str
+    query: str
+    positive: str
+    negative: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Readers
+# --------------------------------------------------------------------------------------------
+
+
+def rows_from_lareqa(
+    dataset: str,
+    data_dir: str | Path | None = None,
+    languages: Iterable[str] | None = None,
+    candidate_form: str = "sentence",
+) -> list[QARow]:
+    """Rows of a LAReQA-style dataset: query = question, positive = its answer sentence (same language)."""
+    from mteb_hybrid.data import get_definition, load_dataset
+
+    if candidate_form not in CANDIDATE_FORMS:
+        raise ValueError(f"unknown candidate_form {candidate_form!r}; use one of {CANDIDATE_FORMS}")
+    ds = load_dataset(get_definition(dataset), data_dir, languages=languages)
+    candidates = ds.candidate_index()
+    return [
+        QARow(q.parallel_id, lang, q.text, candidates[q.answer_id].text(candidate_form))
+        for lang, data in ds.languages.items()
+        for q in data.questions
+    ]
+
+
+_JSONL_REQUIRED = ("parallel_id", "lang", "query", "positive")
+
+
+def read_jsonl(path: str | Path) -> list[QARow]:
+    """Rows from a JSONL file, one object per line: parallel_id, lang, query, positive[, negative]."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: training rows file not found")
+    rows: list[QARow] = []
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise TrainingDataError(f"{path}:{n}: not valid JSON ({e.msg}). Fix: one JSON object per line") from e
+            if not isinstance(obj, dict):
+                raise TrainingDataError(f"{path}:{n}: expected a JSON object, got {type(obj).__name__}")
+            missing = [k for k in _JSONL_REQUIRED if k not in obj]
+            if missing:
+                raise TrainingDataError(
+                    f"{path}:{n}: missing field(s) {missing}. Fix: every line needs {list(_JSONL_REQUIRED)} "
+                    "(and optionally 'negative')"
+                )
+            negative = obj.get("negative")
+            rows.append(QARow(str(obj["parallel_id"]), str(obj["lang"]), str(obj["query"]), str(obj["positive"]),
+                              None if negative is None else str(negative)))
+    return rows
+
+
+DEFAULT_HF_COLUMNS: dict[str, str] = {
+    "parallel_id": "parallel_id", "lang": "lang", "query": "query", "positive": "positive", "negative": "negative",
+}
+
+
+def rows_from_hf(
+    name: str,
+    config: str | None = None,
+    split: str = "train",
+    columns: Mapping[str, str] | None = None,
+    lang: str | None = None,
+    limit: int | None = None,
+) -> list[QARow]:
+    """Rows from a Hugging Face dataset (needs network), with `columns` mapping row fields to columns.
+
+    `lang` fixes the language of every row (one config per language, as in mMARCO). Without a
+    parallel-id column the row index is the parallel id: rows at the same index of two language
+    configs are then translations, which is how mMARCO is laid out.
+    """
+    import datasets
+
+    mapping = {**DEFAULT_HF_COLUMNS, **(columns or {})}
+    hf = datasets.load_dataset(name, config, split=split)
+    if limit is not None:
+        hf = hf.select(range(min(limit, len(hf))))
+    have = set(hf.column_names)
+    where = f"hf:{name}" + (f":{config}" if config else "") + f":{split}"
+    for key in ("query", "positive"):
+        if mapping[key] not in have:
+            raise TrainingDataError(
+                f"{where}: no column {mapping[key]!r} for '{key}' (columns: {sorted(have)}). "
+                f"Fix: map it, e.g. ?{key}=<column>"
+            )
+    if lang is None and mapping["lang"] not in have:
+        raise TrainingDataError(
+            f"{where}: no language column {mapping['lang']!r}. Fix: give ?lang=<code> or ?lang_column=<column>"
+        )
+    pid_col = mapping["parallel_id"] if mapping["parallel_id"] in have else None
+    neg_col = mapping["negative"] if mapping["negative"] in have else None
+    rows = []
+    for i, rec in enumerate(hf):
+        negative = rec[neg_col] if neg_col else None
+        rows.append(QARow(
+            parallel_id=str(rec[pid_col]) if pid_col else str(i),
+            lang=lang if lang is not None else str(rec[mapping["lang"]]),
+            query=str(rec[mapping["query"]]),
+            positive=str(rec[mapping["positive"]]),
+            negative=None if negative is None else str(negative),
+        ))
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Data specs: "mlqa-r[:en,de]", "path.jsonl", "hf:NAME[:CONFIG[:SPLIT]][?key=value&...]"
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """One training-data source as written on the command line."""
+
+    kind: str  # "lareqa" | "jsonl" | "hf"
+    name: str
+    languages: tuple[str, ...] | None = None
+    config: str | None = None
+    split: str = "train"
+    options: dict[str, str] = field(default_factory=dict)
+
+
+def parse_data_spec(spec: str) -> DataSpec:
+    """Parse a `--data` value; see the CLI help for the three forms."""
+    if spec.startswith("hf:"):
+        body, _, query = spec[3:].partition("?")
+        parts = body.split(":")
+        if not parts[0]:
+            raise ValueError(f"{spec!r}: give a dataset name after 'hf:'")
+        options = dict(parse_qsl(query, keep_blank_values=False))
+        unknown = set(options) - {"lang", "limit", "lang_column", "parallel_id", "query", "positive", "negative"}
+        if unknown:
+            raise ValueError(f"{spec!r}: unknown option(s) {sorted(unknown)}")
+        return DataSpec("hf", parts[0], config=parts[1] if len(parts) > 1 and parts[1] else None,
+                        split=parts[2] if len(parts) > 2 and parts[2] else "train", options=options)
+    if spec.endswith(".jsonl") or Path(spec).is_file():
+        return DataSpec("jsonl", spec)
+    name, _, langs = spec.partition(":")
+    languages = tuple(lang for lang in langs.replace(" ", ",").split(",") if lang) or None
+    return DataSpec("lareqa", name, languages=languages)
+
+
+def read_spec(
+    spec: DataSpec | str,
+    data_dir: str | Path | None = None,
+    languages: Sequence[str] | None = None,
+    candidate_form: str = "sentence",
+) -> list[QARow]:
+    """Rows of one data source; `languages` (if given) keeps only those languages."""
+    spec = parse_data_spec(spec) if isinstance(spec, str) else spec
+    if spec.kind == "lareqa":
+        langs = spec.languages or (tuple(languages) if languages else None)
+        if spec.languages and languages:
+            langs = tuple(lang for lang in spec.languages if lang in languages)
+        rows = rows_from_lareqa(spec.name, data_dir, langs, candidate_form)
+    elif spec.kind == "jsonl":
+        rows = read_jsonl(spec.name)
+    else:
+        o = spec.options
+        columns = {k: o[k] for k in ("parallel_id", "query", "positive", "negative") if k in o}
+        if "lang_column" in o:
+            columns["lang"] = o["lang_column"]
+        rows = rows_from_hf(spec.name, spec.config, spec.split, columns, o.get("lang"),
+                            int(o["limit"]) if "limit" in o else None)
+    if languages:
+        rows = [r for r in rows if r.lang in set(languages)]
+    if not rows:
+        which = f" for languages {list(languages)}" if languages else ""
+        raise TrainingDataError(f"data source {spec.name!r} gave no rows{which}")
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Checks and the held-out split
+# --------------------------------------------------------------------------------------------
+
+
+def _examples(items: Sequence[Any], n: int = 3) -> str:
+    return ", ".join(repr(x) for x in items[:n]) + (" ..." if len(items) > n else "")
+
+
+def check_rows(rows: Sequence[QARow], known_languages: Iterable[str] | None = None) -> list[QARow]:
+    """Validate rows; return them without exact duplicates.
+
+    Errors (with counts and examples): empty query/positive, a language the model cannot mark
+    (only when `known_languages` is given, i.e. for M2M-100), two rows with the same parallel id
+    and language but different text. Warning: exact duplicate rows, which are dropped.
+    """
+    if not rows:
+        raise TrainingDataError("no training rows")
+    empty = [r for r in rows if not r.query.strip() or not r.positive.strip()]
+    if empty:
+        raise TrainingDataError(
+            f"{len(empty)} of {len(rows)} row(s) have an empty query or positive "
+            f"(e.g. {_examples([(r.parallel_id, r.lang) for r in empty])}). Fix: remove or fill them"
+        )
+    if known_languages is not None:
+        known = set(known_languages)
+        unknown = Counter(r.lang for r in rows if r.lang not in known)
+        if unknown:
+            raise TrainingDataError(
+                f"{sum(unknown.values())} row(s) in language(s) the model has no language token for: "
+                f"{dict(unknown)}. Fix: drop those languages (--languages) or map them to a supported code"
+            )
+    by_key: dict[tuple[str, str], QARow] = {}
+    duplicates: list[QARow] = []
+    conflicts: list[tuple[str, str]] = []
+    for r in rows:
+        key = (r.parallel_id, r.lang)
+        seen = by_key.get(key)
+        if seen is None:
+            by_key[key] = r
+        elif seen == r:
+            duplicates.append(r)
+        else:
+            conflicts.append(key)
+    if conflicts:
+        raise TrainingDataError(
+            f"{len(conflicts)} (parallel_id, lang) key(s) occur with different texts "
+            f"(e.g. {_examples(conflicts)}): a parallel id must name one question per language. "
+            "Fix: give each distinct question its own parallel_id"
+        )
+    if duplicates:
+        logger.warning("dropped %d exact duplicate row(s) (e.g. %s)", len(duplicates),
+                       _examples([(r.parallel_id, r.lang) for r in duplicates]))
+    return list(by_key.values())
+
+
+def split_heldout(rows: Sequence[QARow], fraction: float, seed: int = 0) -> tuple[list[QARow], list[QARow]]:
+    """(train, validation): a `fraction` of parallel ids, with all their translations, held out."""
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"validation fraction must be in [0, 1), got {fraction}")
+    ids = sorted({r.parallel_id for r in rows})
+    n_val = round(len(ids) * fraction)
+    if fraction > 0 and n_val == 0 and len(ids) > 1:
+        n_val = 1
+    held = set(random.Random(seed).sample(ids, n_val))
+    train = [r for r in rows if r.parallel_id not in held]
+    val = [r for r in rows if r.parallel_id in held]
+    return train, val
+
+
+def rows_by_language(rows: Iterable[QARow]) -> dict[str, list[QARow]]:
+    """Rows grouped by language, languages sorted (a stable order for the per-source datasets)."""
+    groups: dict[str, list[QARow]] = defaultdict(list)
+    for r in rows:
+        groups[r.lang].append(r)
+    return {lang: groups[lang] for lang in sorted(groups)}

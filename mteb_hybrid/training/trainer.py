@@ -1,0 +1,490 @@
+"""`train(config)`: assemble sentence-transformers' Trainer for hybrid-batch training and run it.
+
+This module only assembles: rows (rows.py) -> guard (guard.py) -> per-source datasets (sources.py)
+-> the hybrid batch sampler (samplers.py, as `multi_dataset_batch_sampler`) -> loss (losses.py) ->
+`SentenceTransformerTrainer` with callbacks for the convergence log, and the trained model folder
+with its model card and `mteb_hybrid_training.json` (what the mteb registry reads).
+
+Runs as it is under `torchrun` (the sampler reads the world size, the loss gathers embeddings
+across devices, only rank 0 writes files).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import math
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+from sentence_transformers.base.evaluation import BaseEvaluator
+from torch.utils.data import DataLoader
+from transformers import TrainerCallback
+from transformers.trainer_utils import get_last_checkpoint
+
+from mteb_hybrid.models.m2m100 import disable_layerdrop, is_m2m100_model, language_prefix, supported_languages
+from mteb_hybrid.models.presets import Preset, load_base_model, model_prompts, resolve_base
+
+from .config import TrainConfig
+from .guard import check_zero_shot
+from .losses import make_loss, world_size
+from .rows import QARow, check_rows, parse_data_spec, read_spec, split_heldout
+from .samplers import hybrid_sampler_factory
+from .sources import TrainingSources, build_eval_set, build_sources
+
+logger = logging.getLogger(__name__)
+
+TRAINING_INFO_FILE = "mteb_hybrid_training.json"
+LOG_JSONL = "train_log.jsonl"
+LOG_CSV = "train_log.csv"
+CHECKPOINTS = "checkpoints"
+WALL_TIME_FILE = "mteb_hybrid_wall_time.json"
+
+
+class NonFiniteLossError(RuntimeError):
+    """The training loss became NaN or infinite; training stops instead of saving a broken model."""
+
+
+@dataclass
+class TrainResult:
+    """What a finished run produced."""
+
+    model_name: str
+    output_dir: Path
+    global_step: int
+    train_loss: float | None  # last logged training loss
+    eval_loss: float | None  # validation loss at the end (None without a held-out split)
+    wall_time: float  # seconds of training, summed over resumed sessions
+    revision: str
+    info_path: Path
+    log_path: Path
+
+
+# --------------------------------------------------------------------------------------------
+# Trainer, evaluator and callbacks
+# --------------------------------------------------------------------------------------------
+
+
+class HybridTrainer(SentenceTransformerTrainer):
+    """SentenceTransformerTrainer with a finite-loss check and fixed validation batches.
+
+    The validation set is all X-X and X-Y sources of the held-out parallel ids; its batches are
+    fixed (`eval_batches`, each from one source), so the validation loss is the same measurement
+    at every evaluation and for every batching mode.
+    """
+
+    def __init__(self, *args: Any, eval_batches: list[list[int]] | None = None, **kwargs: Any) -> None:
+        self._eval_batches = eval_batches
+        super().__init__(*args, **kwargs)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # noqa: ANN001, ANN201
+        out = super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
+        loss = out[0] if isinstance(out, tuple) else out
+        if model.training and not torch.isfinite(loss.detach()).all():
+            raise NonFiniteLossError(
+                f"training loss is {loss.detach().float().item()} at step {self.state.global_step + 1}. "
+                "Fix: lower the learning rate, check the data for broken rows, or disable fp16/bf16"
+            )
+        return out
+
+    def should_dataset_name_column_be_added(self, dataset, args, loss) -> bool:  # noqa: ANN001
+        # Prompts are per column, never per source; a name column would only add a per-row transform.
+        return isinstance(loss, dict)
+
+    def get_eval_dataloader(self, eval_dataset=None) -> DataLoader:  # noqa: ANN001
+        if eval_dataset is None and self._eval_batches is not None and self.eval_dataset is not None:
+            self.accelerator.even_batches = True
+            loader = DataLoader(self.eval_dataset, batch_sampler=self._eval_batches, collate_fn=self.data_collator,
+                                num_workers=self.args.dataloader_num_workers)
+            return self.accelerator.prepare(loader)
+        return super().get_eval_dataloader(eval_dataset)
+
+
+class CallableEvaluator(BaseEvaluator):
+    """Wraps `fn(model) -> {metric: value}` (e.g. an mteb task subset) as a sentence-transformers evaluator."""
+
+    def __init__(self, fn: Callable[[SentenceTransformer], dict[str, float]], name: str = "benchmark",
+                 primary_metric: str | None = None) -> None:
+        super().__init__()
+        self.fn, self.name = fn, name
+        self.primary_metric = primary_metric
+
+    def __call__(self, model, output_path=None, epoch=-1, steps=-1) -> dict[str, float]:  # noqa: ANN001
+        metrics = {k: float(v) for k, v in self.fn(model).items()}
+        return self.prefix_name_to_metrics(metrics, self.name)
+
+
+class TrainLogCallback(TrainerCallback):
+    """Appends every log (loss, eval metrics) with step, epoch and wall time to train_log.jsonl (+ CSV).
+
+    Wall time is summed over sessions: each checkpoint stores the time so far, a resumed run starts
+    from it and drops log lines of steps after the checkpoint (they are trained again).
+    """
+
+    def __init__(self, output_dir: Path, resume_from: str | None) -> None:
+        self.output_dir = output_dir
+        self.jsonl = output_dir / LOG_JSONL
+        self.csv = output_dir / LOG_CSV
+        self.resume_from = resume_from
+        self.offset = 0.0
+        self.start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return self.offset + time.perf_counter() - self.start
+
+    def on_train_begin(self, args, state, control, **kwargs) -> None:  # noqa: ANN001
+        self.start = time.perf_counter()
+        if not state.is_world_process_zero:
+            return
+        kept: list[str] = []
+        if self.resume_from:
+            wall = Path(self.resume_from) / WALL_TIME_FILE
+            if wall.is_file():
+                self.offset = float(json.loads(wall.read_text())["wall_time"])
+            if self.jsonl.is_file():
+                kept = [line for line in self.jsonl.read_text(encoding="utf-8").splitlines()
+                        if line.strip() and json.loads(line)["step"] <= state.global_step]
+            if kept and not (Path(self.resume_from) / WALL_TIME_FILE).is_file():
+                self.offset = float(json.loads(kept[-1])["wall_time"])
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self.jsonl.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+
+    def on_log(self, args, state, control, logs=None, **kwargs) -> None:  # noqa: ANN001
+        if not state.is_world_process_zero or not logs:
+            return
+        record = {"step": state.global_step, "epoch": state.epoch, "wall_time": round(self.elapsed(), 3),
+                  "timestamp": round(time.time(), 3), **logs}
+        with self.jsonl.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def on_save(self, args, state, control, **kwargs) -> None:  # noqa: ANN001
+        if not state.is_world_process_zero:
+            return
+        checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if checkpoint.is_dir():
+            (checkpoint / WALL_TIME_FILE).write_text(json.dumps({"wall_time": self.elapsed()}))
+        write_log_csv(self.jsonl, self.csv)
+
+    def on_train_end(self, args, state, control, **kwargs) -> None:  # noqa: ANN001
+        if state.is_world_process_zero:
+            write_log_csv(self.jsonl, self.csv)
+
+
+def read_train_log(path: str | Path) -> list[dict[str, Any]]:
+    """The records of a train_log.jsonl."""
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def write_log_csv(jsonl: Path, target: Path) -> None:
+    """CSV view of train_log.jsonl (one row per log record, union of the fields)."""
+    if not jsonl.is_file():
+        return
+    records = read_train_log(jsonl)
+    fields: list[str] = []
+    for r in records:
+        fields += [k for k in r if k not in fields]
+    with target.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(records)
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------
+
+
+def load_rows(config: TrainConfig) -> list[QARow]:
+    """Rows of every data source of the run; parallel ids are namespaced when there are several."""
+    rows: list[QARow] = []
+    for i, spec in enumerate(config.data):
+        part = read_spec(spec, config.data_dir, config.languages, config.candidate_form)
+        if len(config.data) > 1:
+            name = parse_data_spec(spec).name
+            part = [QARow(f"{i}:{name}:{r.parallel_id}", r.lang, r.query, r.positive, r.negative) for r in part]
+        rows += part
+    return rows
+
+
+def default_model_name(preset: Preset, config: TrainConfig) -> str:
+    """The preset's trained name; other batchings than hybrid alpha 0.5 get a suffix (-xx, -xy, -a0.3)."""
+    if config.model_name:
+        return config.model_name
+    if config.batching == "x-x":
+        return f"{preset.trained_name}-xx"
+    if config.batching == "x-y":
+        return f"{preset.trained_name}-xy"
+    return preset.trained_name if config.alpha == 0.5 else f"{preset.trained_name}-a{config.alpha:g}"
+
+
+def _column_prompts(model: SentenceTransformer, language_tokens: bool) -> dict[str, str] | None:
+    query, passage = model_prompts(model)
+    if language_tokens and (query or passage):
+        logger.warning("the model uses a language token in front of each text; its prompts %r are not used",
+                       model.prompts)
+        model.prompts = {}
+        return None
+    prompts = {k: v for k, v in (("anchor", query), ("positive", passage), ("negative", passage)) if v}
+    return prompts or None
+
+
+# --------------------------------------------------------------------------------------------
+# Output: model card, training info, revision
+# --------------------------------------------------------------------------------------------
+
+
+def weights_sha256(folder: Path) -> str:
+    """sha256 over the model's weight files (relative path + bytes), the content revision of a model."""
+    h = hashlib.sha256()
+    files = sorted(p for p in folder.rglob("*") if p.suffix in (".safetensors", ".bin") and p.is_file()
+                   and CHECKPOINTS not in p.relative_to(folder).parts and p.name != "training_args.bin")
+    for p in files:
+        h.update(str(p.relative_to(folder)).encode())
+        with p.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def training_summary(config: TrainConfig, preset: Preset, model_name: str, sources: TrainingSources,
+                     n_train: int, n_val: int, global_step: int) -> dict[str, Any]:
+    """The facts the model card states."""
+    return {
+        "model": model_name, "base": config.base, "base model": preset.model,
+        "data": ", ".join(config.data) + f" ({config.candidate_form} passages)",
+        "languages": " ".join(sorted({q for q, _ in sources.languages})),
+        "batching": config.batching, "alpha": config.alpha if config.batching == "hybrid" else "-",
+        "sources": f"{sources.source_kinds.count('x-x')} x-x, {sources.source_kinds.count('x-y')} x-y",
+        "loss": config.loss + (f" (mini_batch_size {config.mini_batch_size})" if config.loss == "cached-mnrl" else "")
+        + f", scale {config.scale}",
+        "batch size": f"{config.batch_size} per device x {world_size()} device(s) x {config.grad_accum} accumulation",
+        "learning rate": config.learning_rate, "weight decay": config.weight_decay, "warmup": config.warmup,
+        "steps": global_step, "seed": config.seed, "max_seq_length": config.max_seq_length,
+        "training rows": n_train, "validation rows": n_val,
+    }
+
+
+def write_model_card_section(folder: Path, summary: dict[str, Any]) -> None:
+    """Append a "Hybrid-batch training" section to the README.md sentence-transformers wrote."""
+    readme = folder / "README.md"
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else f"# {summary['model']}\n"
+    lines = ["", "## Hybrid-batch training (mteb-hybrid)", "",
+             "Trained with hybrid batching (Elmahdy, Lin, Ahmad 2024, arXiv 2408.10536): each batch is X-X "
+             "(query and passage in one language) with probability alpha, else X-Y (query and passage in "
+             "different languages); no batch holds two translations of one question.", "",
+             "| setting | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in summary.items()]
+    section = "\n".join(lines[1:]) + "\n\n"
+    at = text.find("\n## ")  # before sentence-transformers' first section, right under the title
+    text = text[: at + 1] + section + text[at + 1 :] if at >= 0 else text.rstrip("\n") + "\n\n" + section
+    readme.write_text(text, encoding="utf-8")
+
+
+def _versions() -> dict[str, str]:
+    import sentence_transformers
+    import transformers
+
+    from mteb_hybrid import __version__
+
+    return {"mteb_hybrid": __version__, "sentence_transformers": sentence_transformers.__version__,
+            "transformers": transformers.__version__, "torch": torch.__version__}
+
+
+# --------------------------------------------------------------------------------------------
+# train()
+# --------------------------------------------------------------------------------------------
+
+
+def _final_evaluation(trainer: HybridTrainer) -> dict[str, float]:
+    """Metrics at the last step: the periodic evaluation's if it ran there, else one more evaluation."""
+    step = trainer.state.global_step
+    for record in reversed(trainer.state.log_history):
+        if record.get("step") == step and any(k.startswith("eval_") for k in record):
+            return {k: v for k, v in record.items() if k.startswith("eval_")}
+    return trainer.evaluate()
+
+
+@dataclass
+class TrainingRun:
+    """Everything `train` assembled, before training starts (tests and tools inspect it)."""
+
+    config: TrainConfig
+    preset: Preset
+    model_name: str
+    output_dir: Path
+    resume_from: str | None
+    trainer: HybridTrainer
+    sources: TrainingSources
+    train_rows: list[QARow]
+    val_rows: list[QARow]
+    languages: list[str]
+    language_tokens: bool
+    log_callback: TrainLogCallback
+    has_eval: bool
+
+    @property
+    def model(self) -> SentenceTransformer:
+        return self.trainer.model
+
+
+def build_trainer(
+    config: TrainConfig,
+    *,
+    evaluator: BaseEvaluator | None = None,
+    metric_fn: Callable[[SentenceTransformer], dict[str, float]] | None = None,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> TrainingRun:
+    """Rows -> guard -> held-out split -> base model -> sources -> sampler, loss, args -> Trainer."""
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    preset = resolve_base(config.base)
+    rows = load_rows(config)
+    rows = check_rows(rows, known_languages=preset.languages)
+    check_zero_shot(rows, config.eval_tasks, config.data_dir, allow_overlap=config.allow_overlap)
+    train_rows, val_rows = split_heldout(rows, config.validation_fraction, config.seed)
+    logger.info("%d training rows, %d validation rows (%d held-out parallel ids)", len(train_rows), len(val_rows),
+                len({r.parallel_id for r in val_rows}))
+
+    model_name = default_model_name(preset, config)
+    output_dir = config.resolved_output_dir(model_name)
+    checkpoint_dir = output_dir / CHECKPOINTS
+    resume_from = get_last_checkpoint(str(checkpoint_dir)) if config.resume and checkpoint_dir.is_dir() else None
+    if not config.resume and checkpoint_dir.is_dir() and any(checkpoint_dir.glob("checkpoint-*")):
+        raise FileExistsError(
+            f"{checkpoint_dir} holds checkpoints of an earlier run. Fix: pass resume=True (--resume) to continue "
+            "it, or delete the folder / choose another --output to start afresh"
+        )
+    if config.resume and resume_from is None:
+        logger.info("no checkpoint in %s: starting from the base model", checkpoint_dir)
+
+    model = load_base_model(preset, max_seq_length=config.max_seq_length, device=config.device)
+    disable_layerdrop(model)
+    language_tokens = is_m2m100_model(model)
+    if language_tokens:
+        check_rows(rows, known_languages=supported_languages(model))
+    prompts = _column_prompts(model, language_tokens)
+    text_prefix = language_prefix if language_tokens else None
+
+    sources = build_sources(train_rows, config.batching, use_negatives=config.use_negatives, text_prefix=text_prefix)
+    eval_set = build_eval_set(val_rows, config.batch_size, seed=config.seed, use_negatives=config.use_negatives,
+                              text_prefix=text_prefix)
+    logger.info("sources: %s", sources.sizes())
+
+    if metric_fn is not None:
+        evaluator = CallableEvaluator(metric_fn) if evaluator is None else [evaluator, CallableEvaluator(metric_fn)]
+    has_eval = eval_set is not None or evaluator is not None
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(checkpoint_dir),
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.grad_accum,
+        learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay,
+        warmup_steps=config.warmup,
+        max_steps=config.max_steps or -1,
+        num_train_epochs=config.epochs,
+        seed=config.seed,
+        prompts=prompts,
+        multi_dataset_batch_sampler=hybrid_sampler_factory(
+            sources.source_kinds, sources.parallel_ids, mode=config.batching, alpha=config.alpha,
+            num_processes=None, source_names=list(sources.datasets),
+        ),
+        eval_strategy="steps" if has_eval and config.eval_steps else "no",
+        eval_steps=config.eval_steps,
+        eval_on_start=bool(has_eval and config.eval_steps and resume_from is None),  # the base model's point
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=config.save_total_limit,
+        logging_steps=config.logging_steps,
+        logging_first_step=True,
+        logging_nan_inf_filter=False,
+        report_to="none",
+        use_cpu=config.device == "cpu",
+        dataloader_num_workers=0,
+    )
+    loss = make_loss(config.loss, model, scale=config.scale, mini_batch_size=config.mini_batch_size)
+    log_callback = TrainLogCallback(output_dir, resume_from)
+    languages = sorted({r.lang for r in rows})
+    model.model_card_data.language = languages
+    model.model_card_data.model_name = f"{model_name} ({preset.name}, {config.batching} batching)"
+    trainer = HybridTrainer(
+        model=model, args=args, train_dataset=sources.dataset_dict(),
+        eval_dataset=eval_set[0] if eval_set else None, eval_batches=eval_set[1] if eval_set else None,
+        loss=loss, evaluator=evaluator, callbacks=[log_callback, *callbacks],
+    )
+    return TrainingRun(config, preset, model_name, output_dir, resume_from, trainer, sources, train_rows, val_rows,
+                       languages, language_tokens, log_callback, has_eval)
+
+
+def train(
+    config: TrainConfig,
+    *,
+    evaluator: BaseEvaluator | None = None,
+    metric_fn: Callable[[SentenceTransformer], dict[str, float]] | None = None,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> TrainResult:
+    """Train a retriever as `config` says; returns where the model is and how training went.
+
+    `metric_fn(model) -> {name: value}` (or any sentence-transformers `evaluator`) runs at every
+    evaluation (`eval_steps`) and at the end, next to the validation loss; its values land in
+    train_log.jsonl as `eval_benchmark_<name>`.
+    """
+    run = build_trainer(config, evaluator=evaluator, metric_fn=metric_fn, callbacks=callbacks)
+    trainer, output_dir = run.trainer, run.output_dir
+    output = trainer.train(resume_from_checkpoint=run.resume_from)
+    final_eval = _final_evaluation(trainer) if run.has_eval else {}
+    step = trainer.state.global_step
+    trainer.save_model(str(output_dir))
+    train_losses = [r["loss"] for r in trainer.state.log_history if "loss" in r]
+    revision = ""
+    info_path = output_dir / TRAINING_INFO_FILE
+    if trainer.is_world_process_zero():
+        write_log_csv(output_dir / LOG_JSONL, output_dir / LOG_CSV)
+        summary = training_summary(config, run.preset, run.model_name, run.sources, len(run.train_rows),
+                                   len(run.val_rows), step)
+        write_model_card_section(output_dir, summary)
+        digest = weights_sha256(output_dir)
+        revision = digest[:12]
+        info = {
+            "name": run.model_name, "revision": revision, "weights_sha256": digest,
+            "base": config.base, "base_model": run.preset.model, "base_kind": run.preset.kind,
+            "prompts": dict(run.model.prompts),
+            "language_prefix": language_prefix("{lang}") if run.language_tokens else None,
+            "languages": run.languages,
+            "config": config.to_dict(),
+            "sources": run.sources.sizes(),
+            "training": {
+                "global_step": step, "epoch": trainer.state.epoch,
+                "train_loss": train_losses[-1] if train_losses else None,
+                "mean_train_loss_session": output.training_loss, "final_eval": final_eval,
+                "wall_time_s": round(run.log_callback.elapsed(), 3), "world_size": world_size(),
+                "train_rows": len(run.train_rows), "validation_rows": len(run.val_rows),
+            },
+            "versions": _versions(),
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        info_path.write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
+        checkpoint_dir = output_dir / CHECKPOINTS
+        if not config.keep_checkpoints and checkpoint_dir.is_dir():
+            shutil.rmtree(checkpoint_dir)
+    eval_loss = final_eval.get("eval_loss")
+    return TrainResult(
+        model_name=run.model_name, output_dir=output_dir, global_step=step,
+        train_loss=train_losses[-1] if train_losses else None,
+        eval_loss=None if eval_loss is None or math.isnan(eval_loss) else eval_loss,
+        wall_time=run.log_callback.elapsed(), revision=revision, info_path=info_path, log_path=output_dir / LOG_JSONL,
+    )
+
+
+def read_training_info(folder: str | Path) -> dict[str, Any]:
+    """The `mteb_hybrid_training.json` of a trained model folder."""
+    return json.loads((Path(folder) / TRAINING_INFO_FILE).read_text(encoding="utf-8"))
+

@@ -1,0 +1,101 @@
+"""Experiment configs and the resumable runner (smoke mode: tiny stand-in models, 2 steps)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mteb_hybrid.data import DataFormatError
+from mteb_hybrid.experiments import ExperimentRunner, load_experiment, validate_experiment
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED = sorted((REPO / "experiments").rglob("*.yaml"))
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "exp.yaml"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+GRID = """
+    name: tiny-grid
+    base: me5-small
+    data: [mlqa-r]
+    unseen_languages: [el]
+    train: {candidate_form: sentence, max_seq_length: 32, max_steps: 2}
+    eval: {tasks: [XQuADRSentenceRetrieval], languages: [en, el]}
+    cells:
+      - {id: base, train: null}
+      - {id: x-x, train: {batching: x-x}, params: {batching: x-x}}
+      - {id: hybrid, train: {batching: hybrid}, params: {batching: hybrid}}
+"""
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_every_shipped_config_parses_and_resolves(path: Path) -> None:
+    cfg = load_experiment(path)
+    assert cfg.cells and validate_experiment(cfg) == []
+
+
+def test_seeds_expand_cells_and_share_a_group(tmp_path: Path) -> None:
+    cfg = load_experiment(_write(tmp_path, GRID + "    seeds: [1, 2]\n"))
+    assert [c.id for c in cfg.cells] == ["base", "x-x-s1", "x-x-s2", "hybrid-s1", "hybrid-s2"]
+    assert {c.group for c in cfg.cells if c.id.startswith("x-x")} == {"x-x"}
+    assert [c.train.seed for c in cfg.cells if c.train] == [1, 2, 1, 2]
+
+
+@pytest.mark.parametrize("mutation, field", [
+    (("max_steps: 2", "max_stepz: 2"), "max_stepz"),
+    (("batching: x-x}", "batching: x-z}"), "cells[1].train"),
+    (("tasks: [XQuADRSentenceRetrieval]", "taskz: [XQuADRSentenceRetrieval]"), "eval.taskz"),
+])
+def test_config_errors_name_the_file_and_field(tmp_path: Path, mutation: tuple[str, str], field: str) -> None:
+    with pytest.raises(DataFormatError) as e:
+        load_experiment(_write(tmp_path, GRID.replace(*mutation)))
+    assert "exp.yaml" in str(e.value) and field in str(e.value)
+
+
+def test_validation_catches_unknown_tasks_and_languages(tmp_path: Path) -> None:
+    cfg = load_experiment(_write(tmp_path, GRID.replace("XQuADRSentenceRetrieval", "NoSuchTask")))
+    assert any("NoSuchTask" in p for p in validate_experiment(cfg))
+    cfg = load_experiment(_write(tmp_path, GRID.replace("{batching: x-x}", "{batching: x-x, languages: [xx]}")))
+    assert any("['xx'] not in mlqa-r" in p for p in validate_experiment(cfg))
+
+
+def test_interrupted_grid_resumes_without_recomputing(tmp_path: Path, data_dir: Path, monkeypatch) -> None:  # noqa: ANN001
+    cfg = load_experiment(_write(tmp_path, GRID))
+    results, models = tmp_path / "results", tmp_path / "models"
+    runner = ExperimentRunner(cfg, results, data_dir, smoke=True, model_root=models)
+    real_run_cell = ExperimentRunner.run_cell
+    calls: list[str] = []
+
+    def crash_on_hybrid(self, cell):  # noqa: ANN001, ANN202
+        calls.append(cell.id)
+        if cell.id == "hybrid":
+            raise KeyboardInterrupt("killed mid-grid")
+        return real_run_cell(self, cell)
+
+    monkeypatch.setattr(ExperimentRunner, "run_cell", crash_on_hybrid)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run()
+    done = results / "experiments" / "tiny-grid"
+    first = {c: (done / c / "cell.json").read_text() for c in ("base", "x-x")}
+    assert not (done / "hybrid" / "cell.json").exists()
+
+    calls.clear()
+    monkeypatch.setattr(ExperimentRunner, "run_cell", lambda self, cell: (calls.append(cell.id), real_run_cell(self, cell))[1])
+    outcomes = ExperimentRunner(cfg, results, data_dir, smoke=True, model_root=models).run()
+    assert calls == ["hybrid"]  # finished cells were neither retrained nor re-evaluated
+    assert [o.status for o in outcomes] == ["skipped", "skipped", "done"]
+    assert {c: (done / c / "cell.json").read_text() for c in ("base", "x-x")} == first
+    cell = json.loads((done / "hybrid" / "cell.json").read_text())
+    assert cell["status"] == "done" and cell["train"]["batching"] == "hybrid" and "--cells hybrid" in cell["command"]
+    assert (done / "hybrid" / "train" / "train_log.jsonl").is_file()
+    scores = list((done / "hybrid" / "results").rglob("XQuADRSentenceRetrieval.json"))
+    assert len(scores) == 1
+    subsets = {s["hf_subset"] for s in json.loads(scores[0].read_text())["scores"]["test"]}
+    assert subsets == {"en-en", "en-el", "el-en", "el-el"}
