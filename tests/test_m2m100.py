@@ -130,3 +130,33 @@ def test_training_writes_language_tokens_per_row(m2m, data_dir, tmp_path):
     bad.write_text(json.dumps({"parallel_id": "1", "lang": "qq", "query": "q", "positive": "p"}) + "\n")
     with pytest.raises(TrainingDataError, match=r"no language token for.*'qq': 1"):
         build_trainer(TrainConfig(**{**config.to_dict(), "data": [str(bad)], "output_dir": str(tmp_path / "o2")}))
+
+
+def test_evaluation_writes_each_texts_language_token(m2m, data_dir):
+    """Through an mteb task, every encoded text starts with the token of its own language."""
+    from sentence_transformers import SentenceTransformer
+
+    from mteb_hybrid.benchmark import TASK_CLASSES
+    from mteb_hybrid.models.language_prefix import LanguagePrefixEncoderWrapper
+
+    _, folder = m2m
+    st = SentenceTransformer(str(folder))
+    seen: list[list[int]] = []
+    original = st.preprocess
+
+    def spy(texts, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen.append(list(texts))
+        return original(texts, *args, **kwargs)
+
+    st.preprocess = spy
+    task = TASK_CLASSES["MLQARSentenceRetrieval"](data_dir=data_dir).filter_languages(["de", "zh"])
+    task.hf_subsets = ["de-zh"]
+    scores = task.evaluate(LanguagePrefixEncoderWrapper(st), "test", encode_kwargs={"batch_size": 64,
+                                                                                    "show_progress_bar": False})
+    assert 0 <= scores["de-zh"]["map"] <= 1
+    texts = [t for batch in seen for t in batch]
+    german = [t for t in texts if t.startswith("__de__ ")]
+    chinese = [t for t in texts if t.startswith("__zh__ ")]
+    assert german and chinese and len(german) + len(chinese) == len(texts)
+    # German questions (queries) and Chinese candidates: the corpus side is all Chinese sentences
+    assert len(chinese) == len(task.dataset["de-zh"]["test"]["corpus"])

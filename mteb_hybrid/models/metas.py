@@ -39,10 +39,17 @@ HYBRID_MODELS: dict[str, dict[str, Any]] = {
 
 
 def _st_wrapper(path: Path, revision: str | None, device: str | None, **kwargs: Any):
+    """mteb's wrapper; for a model trained with language tokens (M2M-100), the language-prefix wrapper."""
     from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformerEncoderWrapper(SentenceTransformer(str(path), device=device), revision=revision, **kwargs)
+    model = SentenceTransformer(str(path), device=device)
+    info = path / TRAINING_INFO_FILE
+    if info.is_file() and json.loads(info.read_text()).get("language_prefix"):
+        from mteb_hybrid.models.language_prefix import LanguagePrefixEncoderWrapper
+
+        return LanguagePrefixEncoderWrapper(model, revision=revision, **kwargs)
+    return SentenceTransformerEncoderWrapper(model, revision=revision, **kwargs)
 
 
 def load_offline_me5_small(model_name: str, revision: str | None = None, device: str | None = None, **kwargs: Any):
