@@ -97,14 +97,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ds = load_dataset(get_definition("xquad-r"), data_dir, ["en", "de", "zh", "ar", "th"])
         corpus = [c.context for d in ds.languages.values() for c in d.candidates[:300]]
-        model_path = build_tiny_bert(Path(tmp) / "tiny", corpus, max_seq_length=args.max_seq_length, hidden=64)
+        model_path = build_tiny_bert(Path(tmp) / "tiny", corpus, max_seq_length=args.max_seq_length, hidden=32)
 
         def task(cls: type) -> AbsTaskRetrieval:
             t = cls(data_dir=data_dir, embedding_cache=False)
             return t.filter_languages(langs) if args.languages else t
 
         n_subsets = len(task(Ours).hf_subsets or task(Ours).metadata.eval_langs)
-        print(f"XQuAD-R, {n_subsets} subsets, tiny BERT (hidden 64, 2 layers, max_seq_length {args.max_seq_length})")
+        print(f"XQuAD-R, {n_subsets} subsets, tiny BERT (hidden 32, 2 layers, max_seq_length {args.max_seq_length})")
         t_floor, n_floor = floor(model_path, data_dir, langs)
         t_ours, n_ours, s_ours = run(task(Ours), model_path)
         t_base, n_base, s_base = run(task(PlainMteb), model_path)

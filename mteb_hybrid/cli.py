@@ -16,6 +16,10 @@ The same tasks and models work from mteb itself: mteb run -m offline-me5-small -
 """
 
 
+def _data_dir_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $MTEB_HYBRID_DATA_DIR, else download)")
+
+
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate", help="evaluate a model on LAReQA tasks (or any mteb task) and write mteb result files",
@@ -31,7 +35,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="languages to evaluate (de or deu): keeps the pairs among them and their pools (a pool always "
                    "holds all languages' candidates)")
     p.add_argument("--subsets", nargs="+", help="exact subsets, e.g. en-de en-pool")
-    p.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $MTEB_HYBRID_DATA_DIR, else download)")
+    _data_dir_argument(p)
     p.add_argument("--output-folder", default=".", help="results go to OUTPUT/results/... (default: .)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--overwrite", action="store_true", help="recompute and replace existing results")
@@ -107,7 +111,7 @@ def _add_quickstart(sub: argparse._SubParsersAction) -> None:
         "hybrid-me5-small on MLQA-R with hybrid batches, score it again and print the before/after table. "
         "About 15-25 minutes on 2 CPU cores.",
     )
-    p.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $MTEB_HYBRID_DATA_DIR, else download)")
+    _data_dir_argument(p)
     p.add_argument("--output-folder", default="mteb-hybrid-quickstart", help="where results and the summary go")
     p.add_argument("-l", "--languages", nargs="+", default=["en", "de", "th"],
                    help="XQuAD-R query languages to score (th is unseen in MLQA-R training)")
@@ -132,7 +136,7 @@ def _add_experiment(sub: argparse._SubParsersAction) -> None:
         "checkpoint and its last finished evaluation subset.",
     )
     p.add_argument("config", help="experiment file, e.g. experiments/batching.yaml")
-    p.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $MTEB_HYBRID_DATA_DIR, else download)")
+    _data_dir_argument(p)
     p.add_argument("--results", default="results", help="results root (default: results)")
     p.add_argument("--cells", nargs="+", help="run only these cell ids or groups")
     p.add_argument("--check", action="store_true", help="only parse and validate the config (models, tasks, languages)")

@@ -19,13 +19,6 @@ from mteb_hybrid.models.m2m100 import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def m2m(tmp_path_factory) -> tuple[Path, Path]:

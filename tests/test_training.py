@@ -25,14 +25,6 @@ from mteb_hybrid.training.trainer import (
 LANGS = ("de", "en", "es")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models on a shared 2-core machine: one thread is ~50x faster than two fighting for cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def small_rows(data_dir: Path, tmp_path_factory) -> Path:
