@@ -15,11 +15,11 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-_QUERY_CHUNK = 256
+_QUERY_CHUNK = 64  # rows per comparison block: [64, n_relevant, n_candidates] bools
 
 
 def _as_tensor(scores: np.ndarray | torch.Tensor) -> torch.Tensor:
-    t = torch.as_tensor(scores)
+    t = torch.as_tensor(scores).cpu()
     return t.float() if t.dtype not in (torch.float32, torch.float64) else t
 
 
@@ -36,13 +36,19 @@ def _padded_relevant(relevant: Sequence[Sequence[int]]) -> tuple[torch.Tensor, t
 
 
 def _count_at_least(scores: torch.Tensor, thresholds: torch.Tensor, strict: bool) -> torch.Tensor:
-    """For each query row and each threshold of that row: how many candidates score >= (or >) it."""
-    out = torch.empty(thresholds.shape, dtype=torch.long)
-    for start in range(0, scores.shape[0], _QUERY_CHUNK):
-        s = scores[start : start + _QUERY_CHUNK, None, :]
-        t = thresholds[start : start + _QUERY_CHUNK, :, None]
-        out[start : start + _QUERY_CHUNK] = (s > t if strict else s >= t).sum(-1)
-    return out
+    """For each query row and each threshold of that row: how many candidates score >= (or >) it.
+
+    One comparison per (threshold, candidate), no sort. Counted in numpy over the comparison's bytes
+    with a narrow accumulator, ~20x faster than torch's bool sum (benchmarks/metric_speed.py).
+    """
+    s, t = scores.numpy(), thresholds.to(scores.dtype).numpy()
+    acc = np.uint16 if s.shape[1] < np.iinfo(np.uint16).max else np.uint32
+    out = np.empty(t.shape, dtype=np.int64)
+    for start in range(0, s.shape[0], _QUERY_CHUNK):
+        rows = slice(start, start + _QUERY_CHUNK)
+        hit = (s[rows, None, :] > t[rows, :, None]) if strict else (s[rows, None, :] >= t[rows, :, None])
+        out[rows] = hit.view(np.uint8).sum(-1, dtype=acc)
+    return torch.from_numpy(out)
 
 
 def average_precision(scores: np.ndarray | torch.Tensor, relevant: Sequence[Sequence[int]]) -> np.ndarray:

@@ -55,8 +55,9 @@ class CachedSearch:
 
     def _embed(self, data: Dataset, prompt_type: PromptType, task_metadata: Any, hf_split: str,
                encode_kwargs: dict[str, Any], num_proc: int | None) -> np.ndarray:
-        texts: list[str] = data["text"]
-        ids: list[str] = data["id"]
+        columns = data[:]  # one Arrow-to-Python conversion; data["text"] is a lazy column read row by row
+        texts: list[str] = columns["text"]
+        ids: list[str] = columns["id"]
         keys = [text_key(prompt_type.value, t) for t in texts]
         missing: dict[str, int] = {}
         for i, k in enumerate(keys):
@@ -80,7 +81,7 @@ class CachedSearch:
 
     def index(self, corpus: Dataset, *, task_metadata: Any, hf_split: str, hf_subset: str,
               encode_kwargs: dict[str, Any], num_proc: int | None = None, **kwargs: Any) -> None:
-        self._corpus_ids = list(corpus["id"])
+        self._corpus_ids = corpus[:]["id"]
         self._corpus_emb = self._embed(corpus, PromptType.document, task_metadata, hf_split, encode_kwargs, num_proc)
 
     def search(self, queries: Dataset, *, task_metadata: Any, hf_split: str, hf_subset: str, top_k: int,
@@ -92,7 +93,7 @@ class CachedSearch:
             raise NotImplementedError("LAReQA tasks rank the whole corpus; top_ranked reranking is not supported")
         q_emb = self._embed(queries, PromptType.query, task_metadata, hf_split, encode_kwargs, num_proc)
         scores = torch.as_tensor(self.model.similarity(q_emb, self._corpus_emb)).float().cpu()
-        query_ids = list(queries["id"])
+        query_ids = queries[:]["id"]
         self.last = ScoredSubset(query_ids, self._corpus_ids, scores)
         values, indices = torch.topk(scores, min(top_k, scores.shape[1]), dim=1)
         doc_ids = np.asarray(self._corpus_ids, dtype=object)
