@@ -287,3 +287,35 @@ def test_cli_hooks(tmp_path: Path) -> None:
     assert "(pending) no experiments under" in text and "(pending) No experiment has finished" in text
     assert parser.parse_args([]).results_root == "results"
     assert run_report(parser.parse_args([str(tmp_path / "missing")])) == 1
+
+
+def test_seeds_of_one_recipe_are_pooled_across_experiments(tmp_path: Path) -> None:
+    """`batching` ran X-X with seed 42, `batching-seeds` the same recipe with seeds 1 and 2: the report pools
+    the three; a recipe that only one experiment ran (alpha 0.25) is not repeated there."""
+    root = tmp_path / "results"
+    one, more = root / "experiments" / "batching", root / "experiments" / "batching-seeds"
+    more.mkdir(parents=True)
+    one.mkdir()
+    (one / "experiment.json").write_text(json.dumps({"name": "batching", "cells": ["base", "x-x"]}))
+    (more / "experiment.json").write_text(json.dumps({"name": "batching-seeds", "cells": ["x-x-s1", "x-x-s2", "a"]}))
+    write_cell(one, "base", {"mono": (0.50, 0.40), "cross": (0.30, 0.20), "multi": (0.25, 0.15), "rd": 300.0})
+    write_cell(one, "x-x", {"mono": (0.60, 0.70), "cross": (0.40, 0.45), "multi": (0.30, 0.35), "rd": 200.0},
+               seed=42, batching="x-x")
+    write_cell(more, "x-x-s1", {"mono": (0.60, 0.74), "cross": (0.40, 0.45), "multi": (0.30, 0.35), "rd": 220.0},
+               group="x-x", seed=1, batching="x-x")
+    write_cell(more, "x-x-s2", {"mono": (0.60, 0.72), "cross": (0.40, 0.45), "multi": (0.30, 0.35), "rd": 240.0},
+               group="x-x", seed=2, batching="x-x")
+    write_cell(more, "a", {"mono": (0.60, 0.10), "cross": (0.40, 0.45), "multi": (0.30, 0.35), "rd": 1.0},
+               seed=1, batching="hybrid", params={"alpha": 0.25})
+    text = build_report(root, draw_plots=False).read_text(encoding="utf-8")
+    pooled = _section(text, "## Experiment `seeds pooled: batching + batching-seeds`")
+    table = pooled[pooled.index("Table 1 layout"):pooled.index("nDCG@10 degradation")]
+    col = {h: i for i, h in enumerate(_row(table, "cell / group"))}
+    xx = _row(table, "batching/x-x")
+    assert xx[col["seeds"]] == "3"
+    assert xx[col["mAP mono"]] == "0.720 ± 0.020"  # 0.70, 0.74, 0.72: mean 0.72, sample std 0.02
+    assert xx[col["RD"]] == "220.0 ± 20.0"  # 200, 220, 240
+    assert _row(table, "batching/base")[col["mAP mono"]] == "0.400"
+    assert "batching-seeds/a" not in pooled and "0.100" not in table
+    # the seed of a single-seed experiment comes from its train config
+    assert _row(pooled[pooled.index("Cells and commands"):], "batching/x-x")[3] == "42"

@@ -18,7 +18,7 @@ import re
 import statistics
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,9 @@ class Cell:
 
     @property
     def seed(self) -> int | None:
-        return self.info.get("seed")
+        """The cell's seed; a single-seed experiment records it only in the train config."""
+        seed = self.info.get("seed")
+        return seed if seed is not None else (self.train or {}).get("seed")
 
     @property
     def params(self) -> dict[str, Any]:
@@ -667,6 +669,56 @@ def comparison_section(comparisons: Sequence[Comparison]) -> str:
     return "\n".join(parts)
 
 
+# ============================================================================================ seeds pooled
+
+# Train-config fields that do not change what is learned (where files go, how often to log or save).
+_NOT_RECIPE = {"seed", "data_dir", "output_dir", "model_name", "resume", "eval_tasks", "eval_steps", "save_steps",
+               "save_total_limit", "logging_steps", "keep_checkpoints", "device", "num_threads"}
+
+
+def recipe_key(cell: Cell) -> str | None:
+    """What a trained cell learned from (train config and grid params), minus its seed: cells with the same
+    key are repeats of one recipe."""
+    if cell.train is None:
+        return None
+    recipe = {k: v for k, v in cell.train.items() if k not in _NOT_RECIPE}
+    params = {k: v for k, v in cell.params.items() if k != "seed"}
+    return json.dumps([recipe, params], sort_keys=True, default=str)
+
+
+def pooled_seeds(experiments: Sequence[Experiment]) -> Experiment | None:
+    """One experiment of the recipes run in more than one experiment (e.g. `batching` seed 42 and
+    `batching-seeds` seeds 1, 2), so their spread over all seeds shows; None when there is none.
+
+    Groups are named `<experiment>/<group>` of the recipe's first cell; the base model is carried over
+    from the first experiment that has one, so the comparison with the paper can show it.
+    """
+    by_recipe: dict[str, list[Cell]] = {}
+    for exp in experiments:
+        for c in exp.cells:
+            key = recipe_key(c)
+            if key is not None and c.done:
+                by_recipe.setdefault(key, []).append(c)
+    shared = {k: cs for k, cs in by_recipe.items() if len({c.experiment for c in cs}) > 1}
+    if not shared:
+        return None
+    cells: list[Cell] = []
+    involved = {c.experiment for cs in shared.values() for c in cs}
+    for exp in experiments:
+        base = [c for c in exp.cells if c.done and c.train is None]
+        if exp.name in involved and base:
+            cells.append(replace(base[0], info={**base[0].info, "group": f"{exp.name}/{base[0].group}"}))
+            break
+    for cs in shared.values():
+        label = f"{cs[0].experiment}/{cs[0].group}"
+        cells += [replace(c, cell_id=f"{c.experiment}/{c.cell_id}", info={**c.info, "group": label}) for c in cs]
+    names = sorted(involved)
+    return Experiment(name="seeds pooled: " + " + ".join(names), path=Path("."),
+                      description=("The same training recipes across experiments " + ", ".join(f"`{n}`" for n in names)
+                                   + ", pooled over all their seeds (a recipe = the train config minus its seed)."),
+                      cells=cells)
+
+
 # ============================================================================================ plots
 
 
@@ -851,12 +903,14 @@ less language bias); same-lang@10 = share of the pool top 10 in the query's lang
 
 
 def render_report(experiments: Sequence[Experiment], results_root: Path, writer: PlotWriter) -> str:
+    pooled = pooled_seeds(experiments)
+    with_pooled = [*experiments, *([pooled] if pooled is not None else [])]
     parts = ["# Experiment report", "", _INTRO.format(root=results_root.as_posix(), pending=PENDING), "",
              "## Comparison with the paper (Elmahdy, Lin, Ahmad 2024, Table 1)", "",
-             comparison_section(find_comparisons(experiments)), ""]
+             comparison_section(find_comparisons(with_pooled)), ""]
     if not experiments:
         parts += [f"{PENDING} no experiments under `{(results_root / EXPERIMENTS_DIR).as_posix()}` yet.", ""]
-    for exp in experiments:
+    for exp in with_pooled:
         parts.append(experiment_section(exp, writer))
     if writer.failures:
         parts += ["## Plot failures", "", *(f"- {f}" for f in writer.failures), ""]
