@@ -94,6 +94,9 @@ def test_interrupted_grid_resumes_without_recomputing(tmp_path: Path, data_dir: 
     assert {c: (done / c / "cell.json").read_text() for c in ("base", "x-x")} == first
     cell = json.loads((done / "hybrid" / "cell.json").read_text())
     assert cell["status"] == "done" and cell["train"]["batching"] == "hybrid" and "--cells hybrid" in cell["command"]
+    # unseen = the evaluated languages the cell did not train on (smoke trains on 2 MLQA-R languages)
+    assert cell["training_languages"] and "el" not in cell["training_languages"]
+    assert cell["unseen_languages"] == sorted({"en", "el"} - set(cell["training_languages"]))
     assert (done / "hybrid" / "train" / "train_log.jsonl").is_file()
     scores = list((done / "hybrid" / "results").rglob("XQuADRSentenceRetrieval.json"))
     assert len(scores) == 1

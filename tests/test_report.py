@@ -39,7 +39,8 @@ def _task_result(values: dict[str, Any]) -> TaskResult:
 
 def write_cell(exp_dir: Path, cell: str, values: dict[str, Any] | None, *, group: str | None = None,
                seed: int | None = None, batching: str | None = None, params: dict[str, Any] | None = None,
-               unseen: list[str] | None = None, log: list[Any] | None = None, status: str = "done") -> Path:
+               unseen: list[str] | None = None, log: list[Any] | None = None, status: str = "done",
+               trained: list[str] | None = None) -> Path:
     """A cell folder as the experiment runner writes it (values None: cell.json only, no result files)."""
     folder = exp_dir / cell
     folder.mkdir(parents=True)
@@ -47,7 +48,7 @@ def write_cell(exp_dir: Path, cell: str, values: dict[str, Any] | None, *, group
                                            "max_steps": 200, "batch_size": 32, "seed": seed}
     info = {"experiment": exp_dir.name, "cell": cell, "status": status, "seed": seed, "train": train,
             "model_name": f"mteb-hybrid/{exp_dir.name}-{cell}", "revision": f"rev{cell}",
-            "training_languages": None, "unseen_languages": ["el"] if unseen is None else unseen,
+            "training_languages": trained, "unseen_languages": ["el"] if unseen is None else unseen,
             "params": {**({"batching": batching} if batching else {}), **(params or {})},
             "train_seconds": 100.0, "eval_seconds": 10.0,
             "command": f"mteb-hybrid train --batching {batching} --seed {seed} --out {cell}"}
@@ -319,3 +320,23 @@ def test_seeds_of_one_recipe_are_pooled_across_experiments(tmp_path: Path) -> No
     assert "batching-seeds/a" not in pooled and "0.100" not in table
     # the seed of a single-seed experiment comes from its train config
     assert _row(pooled[pooled.index("Cells and commands"):], "batching/x-x")[3] == "42"
+
+
+def test_seen_and_unseen_follow_each_cells_training_languages(tmp_path: Path) -> None:
+    """A 1-language cell has every other query language unseen, whatever the experiment's static list says."""
+    exp = tmp_path / "results" / "experiments" / "scaling"
+    exp.mkdir(parents=True)
+    (exp / "experiment.json").write_text(json.dumps({"name": "scaling", "cells": ["n1", "n2"]}))
+    # el's nDCG@10 is 0.30 lower (el_drop): seen/unseen means below are over the listed query languages
+    write_cell(exp, "n1", {"mono": (0.6, 0.6), "cross": (0.4, 0.4), "multi": (0.3, 0.3), "rd": 1.0, "el_drop": 0.3},
+               seed=1, batching="x-x", params={"n_languages": 1}, unseen=["el"], trained=["en"])
+    write_cell(exp, "n2", {"mono": (0.6, 0.6), "cross": (0.4, 0.4), "multi": (0.3, 0.3), "rd": 1.0, "el_drop": 0.3},
+               seed=1, batching="hybrid", params={"n_languages": 2}, unseen=["el"], trained=["en", "de"])
+    text = build_report(tmp_path / "results", draw_plots=False).read_text(encoding="utf-8")
+    split = text[text.index("seen vs unseen"):text.index("Cells and commands")]
+    rows = {(r[0], r[1]): r for r in ([c.strip() for c in line.strip().strip("|").split("|")]
+                                      for line in split.splitlines() if line.startswith("| n"))}
+    assert rows[("n1", "seen")][2:4] == ["en", "0.600"]
+    assert rows[("n1", "unseen")][2:4] == ["de el", "0.450"]  # (0.60 + 0.30) / 2
+    assert rows[("n2", "seen")][2:4] == ["de en", "0.600"]
+    assert rows[("n2", "unseen")][2:4] == ["el", "0.300"]

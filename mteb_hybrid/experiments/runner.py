@@ -224,11 +224,21 @@ class ExperimentRunner:
             "experiment": self.cfg.name, "cell": cell.id, "status": "done", "seed": cell.seed, "group": cell.group,
             "params": cell.params, "train": cell.train.to_dict() if cell.train else None,
             "model_name": encoder.mteb_model_meta.name, "revision": encoder.mteb_model_meta.revision,
-            "training_languages": info.get("languages"), "unseen_languages": list(self.cfg.unseen_languages),
+            "training_languages": info.get("languages"), "unseen_languages": self._unseen(info.get("languages")),
             "train_seconds": train_seconds, "eval_seconds": round(time.perf_counter() - t_eval, 1),
             "smoke": self.smoke, "command": self.command(cell),
         })
         return CellOutcome(cell.id, "done", time.perf_counter() - start)
+
+    def _unseen(self, trained: list[str] | None) -> list[str]:
+        """The evaluated LAReQA languages this cell did not train on (the config's list when unknown)."""
+        from mteb_hybrid.benchmark.tasks import TASK_CLASSES
+
+        evaluated = set(self.cfg.eval.languages) or {
+            lang for t in self.cfg.eval.tasks if t in TASK_CLASSES for lang in TASK_CLASSES[t].definition.langs}
+        if not trained or not evaluated:
+            return list(self.cfg.unseen_languages)
+        return sorted(evaluated - set(trained))
 
     def command(self, cell: Cell) -> str:
         data = f" --data-dir {shlex.quote(str(self.data_dir))}" if self.data_dir else ""

@@ -109,6 +109,11 @@ class Cell:
 
     @property
     def unseen(self) -> list[str]:
+        """Query languages the model never trained on: from the cell's training languages where recorded
+        (a 1-language cell has 10 unseen XQuAD-R languages), else the experiment's `unseen_languages`."""
+        trained = self.info.get("training_languages")
+        if trained and self.done:
+            return sorted(set(self.scores["query_lang"]) - {str(x).lower() for x in trained})
         return [str(x).lower() for x in self.info.get("unseen_languages") or []]
 
     @property
