@@ -74,7 +74,10 @@ def quickstart(
     summary = summarize(load_scores(out / "results", tasks=[TASK]), unseen_languages={"el", "ru", "th", "tr"})
     print(format_summary(summary))
     files = write_summary(summary, out / "summary")
-    print(f"\nsummary: {files.get('summary.md', out / 'summary')}")
+    print(f"\nreport (this run's before/after, Markdown + CSV): {files.get('summary.md', out / 'summary')}")
     print(f"mteb result files: {out / 'results'}")
+    shipped = Path("results") / "REPORT.md"
+    if shipped.is_file():
+        print(f"the shipped experiments' report (batching, language scaling, accumulation): {shipped.resolve()}")
     print(f"total {time.perf_counter() - started:.0f}s. Next: mteb run -m {name} -t XQuADRRetrieval -l eng deu")
     return out / "summary"
