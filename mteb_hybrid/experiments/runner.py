@@ -234,7 +234,7 @@ class ExperimentRunner:
         """The evaluated LAReQA languages this cell did not train on (the config's list when unknown)."""
         from mteb_hybrid.benchmark.tasks import TASK_CLASSES
 
-        evaluated = set(self.cfg.eval.languages) or {
+        evaluated = set(self.cfg.eval.languages or ()) or {
             lang for t in self.cfg.eval.tasks if t in TASK_CLASSES for lang in TASK_CLASSES[t].definition.langs}
         if not trained or not evaluated:
             return list(self.cfg.unseen_languages)
