@@ -102,3 +102,13 @@ def test_interrupted_grid_resumes_without_recomputing(tmp_path: Path, data_dir: 
     assert len(scores) == 1
     subsets = {s["hf_subset"] for s in json.loads(scores[0].read_text())["scores"]["test"]}
     assert subsets == {"en-en", "en-el", "el-en", "el-el"}
+
+
+def test_unseen_languages_are_the_evaluated_ones_a_cell_did_not_train_on(tmp_path: Path) -> None:
+    all_langs = load_experiment(_write(tmp_path, GRID.replace(", languages: [en, el]", "")))
+    runner = ExperimentRunner(all_langs, tmp_path / "results", None, smoke=True, model_root=tmp_path / "m")
+    assert runner._unseen(["en", "de"]) == ["ar", "el", "es", "hi", "ru", "th", "tr", "vi", "zh"]
+    assert runner._unseen(None) == ["el"]  # training languages unknown: the config's list
+    some = ExperimentRunner(load_experiment(_write(tmp_path, GRID)), tmp_path / "r2", None, smoke=True,
+                            model_root=tmp_path / "m")
+    assert some._unseen(["en", "de"]) == ["el"]  # only en and el are evaluated
