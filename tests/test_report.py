@@ -340,3 +340,17 @@ def test_seen_and_unseen_follow_each_cells_training_languages(tmp_path: Path) ->
     assert rows[("n1", "unseen")][2:4] == ["de el", "0.450"]  # (0.60 + 0.30) / 2
     assert rows[("n2", "seen")][2:4] == ["de en", "0.600"]
     assert rows[("n2", "unseen")][2:4] == ["el", "0.300"]
+
+
+def test_loss_curves_get_no_time_to_target(tmp_path: Path) -> None:
+    """Validation loss is each cell's own: without a shared benchmark probe there is no convergence race."""
+    exp = tmp_path / "results" / "experiments" / "plain"
+    exp.mkdir(parents=True)
+    (exp / "experiment.json").write_text(json.dumps({"name": "plain", "cells": ["a", "b"]}))
+    values = {"mono": (0.6, 0.6), "cross": (0.4, 0.4), "multi": (0.3, 0.3), "rd": 1.0}
+    log = [{"step": 10, "wall_time": 5.0, "eval_loss": 0.5}, {"step": 20, "wall_time": 9.0, "eval_loss": 0.2}]
+    write_cell(exp, "a", values, seed=1, batching="x-x", log=log)
+    write_cell(exp, "b", values, seed=1, batching="x-y", log=[{**r, "eval_loss": 2 * r["eval_loss"]} for r in log])
+    text = build_report(tmp_path / "results", draw_plots=False).read_text(encoding="utf-8")
+    assert "### Training curves" in text and "`eval_loss` is measured on each cell's own validation split" in text
+    assert "### Convergence" not in text and "steps to target" not in text

@@ -884,7 +884,11 @@ def experiment_section(exp: Experiment, writer: PlotWriter) -> str:
                       + _unseen_note(exp), "", split, ""]
     logs = {c.cell_id: c.log for c in exp.cells if c.log}
     ttt = time_to_target(logs) if logs else None
-    if ttt is not None:
+    if ttt is not None and not ttt.metric.startswith("eval_benchmark_"):
+        parts += ["### Training curves", "", f"`{ttt.metric}` is measured on each cell's own validation split (its "
+                  "own languages and batch kind), so it is not compared across cells and no time to target is given. "
+                  "An experiment with `eval.during_training` logs a shared benchmark probe instead.", ""]
+    elif ttt is not None:
         groups = {c.cell_id: c.group for c in exp.cells}
         parts += ["### Convergence", "", ttt.definition + " Wall time is the training's own clock (train_log.jsonl "
                   "`wall_time`, periodic evaluations included).", "", convergence_table(ttt, groups), ""]
