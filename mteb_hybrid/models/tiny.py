@@ -32,6 +32,11 @@ DEFAULT_CORPUS: tuple[str, ...] = (
     "How many people live in the city?", "About two million people live in the city.",
 )
 M2M_TEST_LANGUAGES: tuple[str, ...] = ("ar", "de", "en", "es", "hi", "vi", "zh", "el")
+# The 100 language tokens of facebook/m2m100_418M (its model card), for stand-ins of the real model.
+M2M100_LANGUAGES: tuple[str, ...] = tuple("""
+    af am ar ast az ba be bg bn br bs ca ceb cs cy da de el en es et fa ff fi fr fy ga gd gl gu ha he hi hr ht hu
+    hy id ig ilo is it ja jv ka kk km kn ko lb lg ln lo lt lv mg mk ml mn mr ms my ne nl no ns oc or pa pl ps pt ro
+    ru sd si sk sl so sq sr ss su sv sw ta th tl tn tr uk ur uz vi wo xh yi yo zh zu""".split())
 
 
 def _texts(corpus: Iterable[str] | None) -> list[str]:
@@ -154,10 +159,11 @@ def build_tiny_m2m100_checkpoint(
     return path
 
 
-def build_tiny_m2m100(path: str | Path, corpus: Iterable[str] | None = None, *, max_seq_length: int = 64) -> Path:
+def build_tiny_m2m100(path: str | Path, corpus: Iterable[str] | None = None, *, max_seq_length: int = 64,
+                      languages: Sequence[str] = M2M_TEST_LANGUAGES) -> Path:
     """Sentence encoder folder at `path`, built from a tiny full checkpoint at `path`_source."""
     from mteb_hybrid.models.m2m100 import build_m2m100_sentence_encoder
 
     path = Path(path)
-    source = build_tiny_m2m100_checkpoint(path.with_name(path.name + "_source"), corpus)
+    source = build_tiny_m2m100_checkpoint(path.with_name(path.name + "_source"), corpus, languages=languages)
     return build_m2m100_sentence_encoder(source, path, max_seq_length=max_seq_length)
