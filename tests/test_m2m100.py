@@ -153,3 +153,14 @@ def test_evaluation_writes_each_texts_language_token(m2m, data_dir):
     assert german and chinese and len(german) + len(chinese) == len(texts)
     # German questions (queries) and Chinese candidates: the corpus side is all Chinese sentences
     assert len(chinese) == len(task.dataset["de-zh"]["test"]["corpus"])
+
+
+def test_smoke_stand_in_knows_every_language_of_the_real_model(tmp_path):
+    """Smoke runs must reject only what facebook/m2m100_418M would: XQuAD-R's ru/th/tr are among its 100."""
+    from mteb_hybrid.models.tiny import M2M100_LANGUAGES, build_tiny_m2m100
+
+    assert len(set(M2M100_LANGUAGES)) == 100
+    from sentence_transformers import SentenceTransformer
+
+    folder = build_tiny_m2m100(tmp_path / "tiny", languages=M2M100_LANGUAGES)
+    assert supported_languages(SentenceTransformer(str(folder))) == set(M2M100_LANGUAGES)
