@@ -340,6 +340,14 @@ def test_seen_and_unseen_follow_each_cells_training_languages(tmp_path: Path) ->
     assert rows[("n1", "unseen")][2:4] == ["de el", "0.450"]  # (0.60 + 0.30) / 2
     assert rows[("n2", "seen")][2:4] == ["de en", "0.600"]
     assert rows[("n2", "unseen")][2:4] == ["el", "0.300"]
+    # the same languages in every row: en (both cells trained on it) and el (neither did)
+    fixed = text[text.index("the same query languages across cells"):text.index("Cells and commands")]
+    en = [r for r in fixed.splitlines() if r.startswith("| n1 | en (seen by every cell)")]
+    el = [r for r in fixed.splitlines() if r.startswith("| n2 | el (unseen by every cell)")]
+    assert len(en) == len(el) == 1
+    # en: mono 0.6, cross 0.4, multi 0.3 -> 50.0 % lost; el: 0.3, 0.1, 0.0 (el_drop 0.3) -> 100.0 %
+    assert [c.strip() for c in en[0].strip("|").split("|")][2:6] == ["0.600", "0.400", "0.300", "50.0%"]
+    assert [c.strip() for c in el[0].strip("|").split("|")][2:6] == ["0.300", "0.100", "0.000", "100.0%"]
 
 
 def test_loss_curves_get_no_time_to_target(tmp_path: Path) -> None:

@@ -490,6 +490,35 @@ def seen_unseen_table(exp: Experiment, task: str) -> str | None:
     return markdown_table(headers, rows, left=3)
 
 
+def fixed_sets_table(exp: Experiment, task: str) -> str | None:
+    """When cells trained on different languages: the same query languages in every row, those every cell saw
+    and those no cell saw, so rows compare across cells (None when every cell has the same unseen set)."""
+    done = [c for c in exp.cells if c.done and task in c.tasks()]
+    if len({tuple(sorted(c.unseen)) for c in done}) <= 1:
+        return None
+    langs = [set(_query_langs(c, task, "seen")) | set(_query_langs(c, task, "unseen")) for c in done]
+    always = set.intersection(*(set(_query_langs(c, task, "seen")) for c in done))
+    never = set.intersection(*(set(_query_langs(c, task, "unseen")) for c in done)) & set.intersection(*langs)
+    headers = ["cell", "query languages", "nDCG@10 mono", "nDCG@10 cross", "nDCG@10 multi", "mono→multi %",
+               "mAP multi", "RD"]
+    rows = []
+    for label, chosen in (("seen by every cell", always), ("unseen by every cell", never)):
+        if not chosen:
+            continue
+        for c in done:
+            df = c.scores[(c.scores["task"] == task) & (c.scores["query_lang"].isin(chosen))]
+            per_lang = df.groupby(["query_lang", "setting"])[["ndcg_at_10", "map", "rank_distance"]].mean()
+            mean = per_lang.groupby("setting").mean()  # macro average over query languages
+            ndcg = {x: float(mean.loc[x, "ndcg_at_10"]) if x in mean.index else math.nan for x in SETTINGS}
+            drop = 100 * (ndcg["mono"] - ndcg["multi"]) / ndcg["mono"] if ndcg["mono"] else math.nan
+            multi = mean.loc["multi"] if "multi" in mean.index else None
+            rows.append([c.cell_id, f"{' '.join(sorted(chosen))} ({label})",
+                         *(_fmt_num(ndcg[x]) for x in SETTINGS), _fmt_num(drop, "{:.1f}%"),
+                         _fmt_num(None if multi is None else float(multi["map"])),
+                         _fmt_num(None if multi is None else float(multi["rank_distance"]), "{:.1f}")])
+    return markdown_table(headers, rows, left=2) if rows else None
+
+
 def _unseen_note(exp: Experiment) -> str:
     sets = {tuple(sorted(c.unseen)) for c in exp.cells if c.done}
     if len(sets) <= 1:
@@ -882,6 +911,11 @@ def experiment_section(exp: Experiment, writer: PlotWriter) -> str:
             parts += [f"### {task}: seen vs unseen query languages", "",
                       "Unseen = the cell's `unseen_languages` (languages not in its training data)."
                       + _unseen_note(exp), "", split, ""]
+        fixed = fixed_sets_table(exp, task)
+        if fixed is not None:
+            parts += [f"### {task}: the same query languages across cells", "",
+                      "Query languages every cell trained on, and those none trained on: each row set averages the "
+                      "same languages, so the cells compare directly.", "", fixed, ""]
     logs = {c.cell_id: c.log for c in exp.cells if c.log}
     ttt = time_to_target(logs) if logs else None
     if ttt is not None and not ttt.metric.startswith("eval_benchmark_"):
