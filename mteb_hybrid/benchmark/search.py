@@ -64,8 +64,12 @@ class CachedSearch:
             if k not in self.store and k not in missing:
                 missing[k] = i
         rows = sorted(missing.values(), key=lambda i: language_of(ids[i]))
+        # a progress bar unless the caller turned it off, as mteb's own search wrappers do
+        encode_kwargs = {"show_progress_bar": True, **encode_kwargs}
         for lang, group in groupby(rows, key=lambda i: language_of(ids[i])):
             idx = list(group)
+            logger.info("Encoding %d new %s texts in %s (%d already embedded)", len(idx), prompt_type.value, lang,
+                        len(self.store))
             loader = create_dataloader(
                 data.select(idx), task_metadata=task_metadata, prompt_type=prompt_type,
                 batch_size=encode_kwargs.get("batch_size", 32), num_proc=num_proc,
