@@ -359,6 +359,8 @@ def test_loss_curves_get_no_time_to_target(tmp_path: Path) -> None:
     log = [{"step": 10, "wall_time": 5.0, "eval_loss": 0.5}, {"step": 20, "wall_time": 9.0, "eval_loss": 0.2}]
     write_cell(exp, "a", values, seed=1, batching="x-x", log=log)
     write_cell(exp, "b", values, seed=1, batching="x-y", log=[{**r, "eval_loss": 2 * r["eval_loss"]} for r in log])
-    text = build_report(tmp_path / "results", draw_plots=False).read_text(encoding="utf-8")
+    text = build_report(tmp_path / "results", draw_plots=True).read_text(encoding="utf-8")
     assert "### Training curves" in text and "`eval_loss` is measured on each cell's own validation split" in text
     assert "### Convergence" not in text and "steps to target" not in text
+    assert not (tmp_path / "results" / "plots" / "plain" / "convergence.png").exists()  # no race plotted either
+    assert "convergence.png" not in text

@@ -366,6 +366,11 @@ def metric_points(log: Sequence[Mapping[str, Any]], metric: str) -> list[tuple[f
     return out
 
 
+def is_shared_probe(metric: str) -> bool:
+    """A metric every cell measures on the same data (the benchmark probe), so curves compare across cells."""
+    return metric.startswith("eval_benchmark_")
+
+
 def time_to_target(logs: Mapping[str, Sequence[Mapping[str, Any]]], metric: str | None = None,
                    fraction: float = TARGET_FRACTION) -> TimeToTarget | None:
     """Steps and wall time each cell needed to reach `fraction` of the best final metric (see `definition`).
@@ -870,7 +875,7 @@ def experiment_plots(exp: Experiment, writer: PlotWriter, ttt: TimeToTarget | No
                                folder / f"degradation_{_slug(task)}.png")
             if path:
                 lines.append(writer.link(path, f"degradation vs training languages {task}"))
-    if ttt is not None:
+    if ttt is not None and is_shared_probe(ttt.metric):  # a cell's own validation loss is no race to plot
         logs = {c.cell_id: c.log for c in exp.cells if c.log}
         curves = []
         for cell_id, log in logs.items():
@@ -918,14 +923,17 @@ def experiment_section(exp: Experiment, writer: PlotWriter) -> str:
                       "same languages, so the cells compare directly.", "", fixed, ""]
     logs = {c.cell_id: c.log for c in exp.cells if c.log}
     ttt = time_to_target(logs) if logs else None
-    if ttt is not None and not ttt.metric.startswith("eval_benchmark_"):
+    if ttt is not None and not is_shared_probe(ttt.metric):
         parts += ["### Training curves", "", f"`{ttt.metric}` is measured on each cell's own validation split (its "
                   "own languages and batch kind), so it is not compared across cells and no time to target is given. "
                   "An experiment with `eval.during_training` logs a shared benchmark probe instead.", ""]
     elif ttt is not None:
         groups = {c.cell_id: c.group for c in exp.cells}
         parts += ["### Convergence", "", ttt.definition + " Wall time is the training's own clock (train_log.jsonl "
-                  "`wall_time`, periodic evaluations included).", "", convergence_table(ttt, groups), ""]
+                  "`wall_time`, periodic evaluations included). Cells that ran at different times also carry the "
+                  "machine's load of their time (compare their `eval s` below: the same evaluation for every cell); "
+                  "`benchmarks/accumulation_speed.py` measures the methods' step costs side by side.", "",
+                  convergence_table(ttt, groups), ""]
         per_group = convergence_group_table(ttt, groups)
         if per_group is not None:
             parts += ["Per group (over the seeds that reached the target):", "", per_group, ""]
