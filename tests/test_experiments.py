@@ -112,3 +112,40 @@ def test_unseen_languages_are_the_evaluated_ones_a_cell_did_not_train_on(tmp_pat
     some = ExperimentRunner(load_experiment(_write(tmp_path, GRID)), tmp_path / "r2", None, smoke=True,
                             model_root=tmp_path / "m")
     assert some._unseen(["en", "de"]) == ["el"]  # only en and el are evaluated
+
+
+def test_a_cell_another_process_runs_is_left_alone_until_that_process_dies(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import subprocess
+    import sys
+    import time
+
+    from mteb_hybrid.experiments.runner import LOCK_NAME, CellOutcome, write_json_atomic
+
+    cfg = load_experiment(_write(tmp_path, GRID))
+    runner = ExperimentRunner(cfg, tmp_path / "results", None, smoke=True, model_root=tmp_path / "m")
+    calls: list[str] = []
+
+    def fake_run_cell(self, cell):  # noqa: ANN001, ANN202
+        calls.append(cell.id)
+        write_json_atomic(self.cell_dir(cell) / "cell.json", {"status": "done"})
+        return CellOutcome(cell.id, "done", 0.0)
+
+    monkeypatch.setattr(ExperimentRunner, "run_cell", fake_run_cell)
+    lock = runner.cell_dir(cfg.cells[1]) / LOCK_NAME
+    lock.parent.mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time\n"
+        f"h = open({str(lock)!r}, 'a'); fcntl.flock(h, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(600)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        outcomes = runner.run()
+        assert [o.status for o in outcomes] == ["done", "busy", "done"]
+        assert calls == ["base", "hybrid"]  # x-x belongs to the other process
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    calls.clear()
+    outcomes = runner.run()  # the holder died: its lock went with it, the cell runs now
+    assert [o.status for o in outcomes] == ["skipped", "done", "skipped"] and calls == ["x-x"]

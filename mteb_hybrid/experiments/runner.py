@@ -18,6 +18,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,33 @@ from .config import Cell, ExperimentConfig, load_experiment
 logger = logging.getLogger(__name__)
 
 ORG = "mteb-hybrid"
+LOCK_NAME = ".runner.lock"  # held while a process runs the cell; released by the OS if that process dies
+
+
+@contextmanager
+def cell_lock(folder: Path) -> Iterator[bool]:
+    """Hold an exclusive lock on a cell folder; yields False when another process holds it.
+
+    Two runners started on overlapping grids (say the whole config and `--cells x`) would otherwise
+    train into the same checkpoints and write the same results. flock is released by the kernel when
+    its holder exits, so a killed run never leaves a stale lock behind.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no cross-process lock, run as before
+        yield True
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK_NAME, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
@@ -79,7 +108,7 @@ def validate_experiment(cfg: ExperimentConfig) -> list[str]:
 @dataclass
 class CellOutcome:
     cell: str
-    status: str  # done | skipped (already done) | failed
+    status: str  # done | skipped (already done) | busy (another process runs it) | failed
     seconds: float
     error: str | None = None
 
@@ -266,14 +295,24 @@ class ExperimentRunner:
                 logger.warning("[%d/%d] %s: done already, skipped", i, len(cells), cell.id)
                 outcomes.append(CellOutcome(cell.id, "skipped", 0.0))
                 continue
-            logger.warning("[%d/%d] %s: %s", i, len(cells), cell.id, "training + evaluation" if cell.train else "evaluation")
-            try:
-                outcomes.append(self.run_cell(cell))
-            except Exception as e:
-                if not keep_going:
-                    raise
-                logger.exception("cell %s failed", cell.id)
-                outcomes.append(CellOutcome(cell.id, "failed", 0.0, f"{type(e).__name__}: {e}"))
+            with cell_lock(self.cell_dir(cell)) as mine:
+                if not mine:
+                    logger.warning("[%d/%d] %s: another process is running it (%s), skipped", i, len(cells), cell.id,
+                                   self.cell_dir(cell) / LOCK_NAME)
+                    outcomes.append(CellOutcome(cell.id, "busy", 0.0))
+                    continue
+                if self.is_done(cell):  # finished by another process while this one waited its turn
+                    outcomes.append(CellOutcome(cell.id, "skipped", 0.0))
+                    continue
+                logger.warning("[%d/%d] %s: %s", i, len(cells), cell.id,
+                               "training + evaluation" if cell.train else "evaluation")
+                try:
+                    outcomes.append(self.run_cell(cell))
+                except Exception as e:
+                    if not keep_going:
+                        raise
+                    logger.exception("cell %s failed", cell.id)
+                    outcomes.append(CellOutcome(cell.id, "failed", 0.0, f"{type(e).__name__}: {e}"))
             logger.warning("[%d/%d] %s: %s", i, len(cells), cell.id, outcomes[-1].status)
         return outcomes
 
