@@ -59,6 +59,17 @@ def test_config_errors_name_the_file_and_field(tmp_path: Path, mutation: tuple[s
     assert "exp.yaml" in str(e.value) and field in str(e.value)
 
 
+def test_a_group_pools_only_seeds_of_one_setting(tmp_path: Path) -> None:
+    """Two settings under one group name would be averaged by the report as if they were repeats."""
+    grouped = GRID.replace("{id: x-x, train:", "{id: x-x, group: kind, train:").replace(
+        "{id: hybrid, train:", "{id: hybrid, group: kind, train:")
+    with pytest.raises(DataFormatError) as e:
+        load_experiment(_write(tmp_path, grouped))
+    assert "exp.yaml" in str(e.value) and "'x-x' and 'hybrid' share group 'kind'" in str(e.value)
+    same = grouped.replace("{batching: hybrid}, params: {batching: hybrid}", "{batching: x-x}, params: {batching: x-x}")
+    assert {c.group for c in load_experiment(_write(tmp_path, same)).cells if c.train} == {"kind"}  # repeats: fine
+
+
 def test_validation_catches_unknown_tasks_and_languages(tmp_path: Path) -> None:
     cfg = load_experiment(_write(tmp_path, GRID.replace("XQuADRSentenceRetrieval", "NoSuchTask")))
     assert any("NoSuchTask" in p for p in validate_experiment(cfg))

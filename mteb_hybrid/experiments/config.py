@@ -9,6 +9,7 @@ field name or a task name fails in a second, not after an hour of training.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,26 @@ class Cell:
     group: str
     seed: int | None
     params: dict[str, Any] = field(default_factory=dict)
+
+
+def _recipe(cell: Cell) -> tuple[str, str]:
+    """What the cells of one group must share: everything but the seed (and where the model goes)."""
+    own = {"seed", "output_dir", "model_name"}
+    train = None if cell.train is None else {k: v for k, v in cell.train.to_dict().items() if k not in own}
+    return json.dumps(train, sort_keys=True, default=str), json.dumps(cell.params, sort_keys=True, default=str)
+
+
+def _check_groups(path: Path, cells: list[Cell]) -> None:
+    """A group pools the seeds of one recipe (the report prints its mean ± std), so its cells may differ only
+    in the seed; two settings under one group name would be averaged as if they were repeats."""
+    first: dict[str, Cell] = {}
+    for cell in cells:
+        other = first.setdefault(cell.group, cell)
+        if _recipe(other) != _recipe(cell):
+            raise DataFormatError(
+                path, "cells[].group",
+                f"cells {other.id!r} and {cell.id!r} share group {cell.group!r} but differ in more than the seed",
+                "give each setting its own group (or drop `group:`; a cell's group defaults to its id)")
 
 
 @dataclass(frozen=True)
@@ -118,6 +139,7 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
     ids = [c.id for c in cells]
     if len(set(ids)) != len(ids):
         raise DataFormatError(path, "cells", f"duplicate cell ids {sorted({i for i in ids if ids.count(i) > 1})}", "make ids unique")
+    _check_groups(path, cells)
     return ExperimentConfig(
         name=raw["name"], description=" ".join(str(raw.get("description", "")).split()), base=raw["base"],
         eval=spec, cells=tuple(cells), unseen_languages=tuple(raw.get("unseen_languages", ())),
