@@ -842,8 +842,10 @@ def _shared_unseen(cells: Sequence[Cell]) -> frozenset[str]:
     return next(iter(sets)) if len(sets) == 1 else frozenset()
 
 
-def experiment_plots(exp: Experiment, writer: PlotWriter, ttt: TimeToTarget | None) -> list[str]:
-    """Draw (a) heatmaps, (b) degradation vs languages, (c) convergence, (d) rank distance; Markdown lines."""
+def experiment_plots(exp: Experiment, writer: PlotWriter, race: TimeToTarget | None) -> list[str]:
+    """Draw (a) heatmaps, (b) degradation vs languages, (c) convergence, (d) rank distance; Markdown lines.
+
+    `race` is the time to target on a metric the cells share (None: no convergence plot)."""
     if not writer.enabled:
         return []
     if not plots.matplotlib_available():
@@ -875,16 +877,15 @@ def experiment_plots(exp: Experiment, writer: PlotWriter, ttt: TimeToTarget | No
                                folder / f"degradation_{_slug(task)}.png")
             if path:
                 lines.append(writer.link(path, f"degradation vs training languages {task}"))
-    if ttt is not None and is_shared_probe(ttt.metric):  # a cell's own validation loss is no race to plot
-        logs = {c.cell_id: c.log for c in exp.cells if c.log}
+    if race is not None:
         curves = []
-        for cell_id, log in logs.items():
-            pts = metric_points(log, ttt.metric)
+        for cell_id, log in ((c.cell_id, c.log) for c in exp.cells if c.log):
+            pts = metric_points(log, race.metric)
             if pts:
                 curves.append(plots.Curve(cell_id, [p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts]))
         groups = {c.cell_id: c.group for c in exp.cells}
-        path = writer.draw(plots.plot_convergence, curves, ttt.metric, f"{exp.name}: convergence",
-                           folder / "convergence.png", target=ttt.target, groups=groups)
+        path = writer.draw(plots.plot_convergence, curves, race.metric, f"{exp.name}: convergence",
+                           folder / "convergence.png", target=race.target, groups=groups)
         if path:
             lines.append(writer.link(path, "convergence"))
     return lines
@@ -923,11 +924,12 @@ def experiment_section(exp: Experiment, writer: PlotWriter) -> str:
                       "same languages, so the cells compare directly.", "", fixed, ""]
     logs = {c.cell_id: c.log for c in exp.cells if c.log}
     ttt = time_to_target(logs) if logs else None
-    if ttt is not None and not is_shared_probe(ttt.metric):
+    race = ttt if ttt is not None and is_shared_probe(ttt.metric) else None  # own validation losses are no race
+    if ttt is not None and race is None:
         parts += ["### Training curves", "", f"`{ttt.metric}` is measured on each cell's own validation split (its "
                   "own languages and batch kind), so it is not compared across cells and no time to target is given. "
                   "An experiment with `eval.during_training` logs a shared benchmark probe instead.", ""]
-    elif ttt is not None:
+    elif race is not None:
         groups = {c.cell_id: c.group for c in exp.cells}
         parts += ["### Convergence", "", ttt.definition + " Wall time is the training's own clock (train_log.jsonl "
                   "`wall_time`, periodic evaluations included). Cells that ran at different times also carry the "
@@ -937,7 +939,7 @@ def experiment_section(exp: Experiment, writer: PlotWriter) -> str:
         per_group = convergence_group_table(ttt, groups)
         if per_group is not None:
             parts += ["Per group (over the seeds that reached the target):", "", per_group, ""]
-    plot_lines = experiment_plots(exp, writer, ttt)
+    plot_lines = experiment_plots(exp, writer, race)
     if plot_lines:
         parts += ["### Plots", "", *(f"{line}\n" for line in plot_lines)]
     parts += ["### Cells and commands", "", commands_section(exp), ""]
