@@ -64,13 +64,17 @@ class PlainMteb(Ours):
         return AbsTaskRetrieval.evaluate(self, model, split, subsets_to_run, encode_kwargs=encode_kwargs, **kwargs)
 
 
-def run(task: AbsTaskRetrieval, model_path: Path) -> tuple[float, int, dict, float]:
+def run(task: AbsTaskRetrieval, model_path: Path) -> tuple[float, int, dict, float, float]:
+    """Wall time, texts encoded, scores per subset, seconds in encode(), seconds in mteb's scoring."""
     model = CountingEncoder(model_path)
     start = time.perf_counter()
     result = mteb.evaluate(model, [task], cache=None, encode_kwargs=ENCODE, show_progress_bar=False)
     elapsed = time.perf_counter() - start
     scores = {s["hf_subset"]: s for s in result.task_results[0].scores["test"]}
-    return elapsed, model.count, scores, model.seconds
+    # mteb times its own phases; "Scoring" is its per-subset metric computation (pytrec_eval, MRR, nAUC)
+    phases = result.task_results[0].evaluation_phases or []
+    scoring = sum(p["end"] - p["start"] for p in phases if p["name"] == "Scoring")
+    return elapsed, model.count, scores, model.seconds, scoring
 
 
 def floor(model_path: Path, data_dir: Path, langs: list[str]) -> tuple[float, int]:
@@ -111,18 +115,20 @@ def main() -> None:
         n_subsets = len(task(Ours).hf_subsets or task(Ours).metadata.eval_langs)
         print(f"XQuAD-R, {n_subsets} subsets, tiny BERT (hidden 32, 2 layers, max_seq_length {args.max_seq_length})")
         t_floor, n_floor = floor(model_path, data_dir, langs)
-        t_ours, n_ours, s_ours, enc_ours = run(task(Ours), model_path)
-        t_base, n_base, s_base, enc_base = run(task(PlainMteb), model_path)
+        t_ours, n_ours, s_ours, enc_ours, score_ours = run(task(Ours), model_path)
+        t_base, n_base, s_base, enc_base, score_base = run(task(PlainMteb), model_path)
 
     same = all(abs(s_ours[k]["ndcg_at_10"] - s_base[k]["ndcg_at_10"]) < 1e-3 for k in s_ours)
-    print(f"{'':28}{'wall s':>10}{'in encode s':>13}{'texts encoded':>16}")
-    print(f"{'baseline: plain mteb':28}{t_base:10.1f}{enc_base:13.1f}{n_base:16,}")
-    print(f"{'ours: one encode per text':28}{t_ours:10.1f}{enc_ours:13.1f}{n_ours:16,}")
-    print(f"{'floor: distinct texts once':28}{t_floor:10.1f}{'':>13}{n_floor:16,}")
+    print(f"{'':28}{'wall s':>10}{'in encode s':>13}{'mteb scoring s':>16}{'texts encoded':>16}")
+    print(f"{'baseline: plain mteb':28}{t_base:10.1f}{enc_base:13.1f}{score_base:16.1f}{n_base:16,}")
+    print(f"{'ours: one encode per text':28}{t_ours:10.1f}{enc_ours:13.1f}{score_ours:16.1f}{n_ours:16,}")
+    print(f"{'floor: distinct texts once':28}{t_floor:10.1f}{'':>13}{'':>16}{n_floor:16,}")
     print(f"texts: baseline / ours = {n_base / n_ours:.1f}x fewer (target >= 10x)")
     print(f"time:  baseline / ours = {t_base / t_ours:.1f}x faster (target >= 8x)")
     print(f"time:  ours / floor    = {t_ours / t_floor:.2f}x (target <= 1.2x); ours outside encode(): "
-          f"{t_ours - enc_ours:.1f} s over {n_subsets} subsets (mteb's per-subset scoring, data, exact metrics)")
+          f"{t_ours - enc_ours:.1f} s over {n_subsets} subsets, of which mteb's own scoring {score_ours:.1f} s")
+    print(f"time:  (ours - mteb's scoring) / floor = {(t_ours - score_ours) / t_floor:.2f}x; mteb's scoring "
+          f"(pytrec_eval, MRR, nAUC) runs per subset on both paths and lies outside this plugin")
     print(f"same nDCG@10 on every subset as the baseline: {same}")
 
 

@@ -11,6 +11,7 @@ Ties: average precision counts a tied candidate as ranked above a relevant one (
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 import torch
@@ -24,15 +25,17 @@ def _as_tensor(scores: np.ndarray | torch.Tensor) -> torch.Tensor:
 
 
 def _padded_relevant(relevant: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Relevant column indices per query, padded to a rectangle, with a validity mask."""
-    width = max((len(r) for r in relevant), default=0)
-    idx = torch.zeros((len(relevant), max(width, 1)), dtype=torch.long)
-    mask = torch.zeros_like(idx, dtype=torch.bool)
-    for i, r in enumerate(relevant):
-        if len(r):
-            idx[i, : len(r)] = torch.as_tensor(list(r), dtype=torch.long)
-            mask[i, : len(r)] = True
-    return idx, mask
+    """Relevant column indices per query, padded to a rectangle, with a validity mask.
+
+    Filled in one vectorised assignment: a tensor per query cost more than the metrics themselves
+    on the 1190-query pair subsets.
+    """
+    lengths = np.fromiter((len(r) for r in relevant), dtype=np.int64, count=len(relevant))
+    width = max(int(lengths.max(initial=0)), 1)
+    mask = np.arange(width)[None, :] < lengths[:, None]
+    idx = np.zeros(mask.shape, dtype=np.int64)
+    idx[mask] = np.fromiter(chain.from_iterable(relevant), dtype=np.int64, count=int(lengths.sum()))  # row-major
+    return torch.from_numpy(idx), torch.from_numpy(mask)
 
 
 def _count_at_least(scores: torch.Tensor, thresholds: torch.Tensor, strict: bool) -> torch.Tensor:

@@ -188,3 +188,34 @@ def test_interrupted_run_resumes_without_redoing_finished_subsets(tiny_bert: Pat
     assert done == {"en-en", "de-de", "en-de", "de-en", "en-pool", "de-pool"}
     # the resumed run encoded the pool and the cross pairs, but no English or German query twice
     assert len(again.seen) == len(set(again.seen))
+
+
+def test_search_reuses_an_indexed_corpus_and_never_mixes_corpora(tiny_bert: Path) -> None:
+    """A corpus shared by several subsets is read once; switching corpora switches ids and vectors."""
+    from datasets import Dataset
+
+    from mteb_hybrid.benchmark.embedding_store import EmbeddingStore
+    from mteb_hybrid.benchmark.search import CachedSearch
+
+    meta = TASK_CLASSES["XQuADRSentenceRetrieval"]().metadata
+    en = Dataset.from_dict({"id": ["en:0", "en:1", "en:2"], "text": ["The cat sleeps.", "Rain falls.", "A red car."]})
+    de = Dataset.from_dict({"id": ["de:0", "de:1"], "text": ["Die Katze schläft.", "Es regnet."]})
+    queries = Dataset.from_dict({"id": ["en:q"], "text": ["Where is the cat?"]})
+    search = CachedSearch(CountingEncoder(tiny_bert), EmbeddingStore())
+    kw = {"task_metadata": meta, "hf_split": "test", "encode_kwargs": ENCODE}
+
+    def run(corpus: Dataset, subset: str) -> dict[str, float]:
+        search.index(corpus, hf_subset=subset, **kw)
+        return search.search(queries, hf_subset=subset, top_k=5, **kw)["en:q"]
+
+    first_en = run(en, "en-en")
+    first_de = run(de, "en-de")
+    encoded = search.store.encoded_texts
+    rows_read: list[int] = []
+    original = search._embed
+    search._embed = lambda data, *a: rows_read.append(len(data)) or original(data, *a)  # type: ignore[method-assign]
+    again_en = run(en, "en-en")
+    assert set(first_en) == set(again_en) == {"en:0", "en:1", "en:2"} and set(first_de) == {"de:0", "de:1"}
+    assert again_en == pytest.approx(first_en)
+    assert rows_read == [1]  # only the queries were read again, not the indexed corpus
+    assert search.store.encoded_texts == encoded

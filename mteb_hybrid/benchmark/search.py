@@ -10,6 +10,7 @@ metrics (mAP, rank distance) that mteb's top-k results cannot give.
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
@@ -48,13 +49,19 @@ class CachedSearch:
         self.last: ScoredSubset | None = None
         self._corpus_ids: list[str] = []
         self._corpus_emb: np.ndarray | None = None
+        # Corpora indexed so far, by object: the task shares one corpus Dataset between the subsets
+        # that use it (11 pairs and a pool per language), so re-reading and re-keying its texts
+        # (Arrow -> Python, one hash per text) for every subset is wasted work. Weak keys: a corpus
+        # dropped by the task frees its entry.
+        self._indexed: weakref.WeakKeyDictionary[Dataset, tuple[list[str], np.ndarray]] = weakref.WeakKeyDictionary()
 
     @property
     def mteb_model_meta(self):  # noqa: ANN201 - mteb's ModelMeta
         return self.model.mteb_model_meta
 
     def _embed(self, data: Dataset, prompt_type: PromptType, task_metadata: Any, hf_split: str,
-               encode_kwargs: dict[str, Any], num_proc: int | None) -> np.ndarray:
+               encode_kwargs: dict[str, Any], num_proc: int | None) -> tuple[list[str], np.ndarray]:
+        """The ids of `data` and their embeddings, encoding only texts the store lacks."""
         columns = data[:]  # one Arrow-to-Python conversion; data["text"] is a lazy column read row by row
         texts: list[str] = columns["text"]
         ids: list[str] = columns["id"]
@@ -81,12 +88,14 @@ class CachedSearch:
             emb = emb.detach().cpu().float().numpy() if isinstance(emb, torch.Tensor) else np.asarray(emb, dtype=np.float32)
             self.store.add([keys[i] for i in idx], emb)
             self.store.encoded_texts += len(idx)
-        return self.store.get(keys)
+        return ids, self.store.get(keys)
 
     def index(self, corpus: Dataset, *, task_metadata: Any, hf_split: str, hf_subset: str,
               encode_kwargs: dict[str, Any], num_proc: int | None = None, **kwargs: Any) -> None:
-        self._corpus_ids = corpus[:]["id"]
-        self._corpus_emb = self._embed(corpus, PromptType.document, task_metadata, hf_split, encode_kwargs, num_proc)
+        if corpus not in self._indexed:
+            self._indexed[corpus] = self._embed(corpus, PromptType.document, task_metadata, hf_split, encode_kwargs,
+                                                num_proc)
+        self._corpus_ids, self._corpus_emb = self._indexed[corpus]
 
     def search(self, queries: Dataset, *, task_metadata: Any, hf_split: str, hf_subset: str, top_k: int,
                encode_kwargs: dict[str, Any], top_ranked: Any = None, num_proc: int | None = None,
@@ -95,9 +104,8 @@ class CachedSearch:
             raise ValueError("index() must be called before search()")
         if top_ranked is not None:
             raise NotImplementedError("LAReQA tasks rank the whole corpus; top_ranked reranking is not supported")
-        q_emb = self._embed(queries, PromptType.query, task_metadata, hf_split, encode_kwargs, num_proc)
+        query_ids, q_emb = self._embed(queries, PromptType.query, task_metadata, hf_split, encode_kwargs, num_proc)
         scores = torch.as_tensor(self.model.similarity(q_emb, self._corpus_emb)).float().cpu()
-        query_ids = queries[:]["id"]
         self.last = ScoredSubset(query_ids, self._corpus_ids, scores)
         values, indices = torch.topk(scores, min(top_k, scores.shape[1]), dim=1)
         doc_ids = np.asarray(self._corpus_ids, dtype=object)
