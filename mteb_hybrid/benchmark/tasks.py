@@ -149,7 +149,7 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         col = {doc_id: j for j, doc_id in enumerate(last.corpus_ids)}
         rows = [i for i, qid in enumerate(last.query_ids) if qid in qrels]
         relevant = [[col[d] for d, rel in qrels[last.query_ids[i]].items() if rel > 0 and d in col] for i in rows]
-        s = last.scores[rows]
+        s = last.scores if len(rows) == len(last.query_ids) else last.scores[rows]  # no copy when all rows stay
         out = {"map": metrics.mean_average_precision(s, relevant)}
         if Subset.parse(hf_subset).is_pool:
             out["rank_distance"] = float(np.nanmean(metrics.rank_distance(s, relevant)))
