@@ -24,12 +24,11 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from _worker import REPO, run_worker  # benchmarks/ is the script's folder, first on sys.path
+
 METHODS = ("batch-64", "accum-4x16", "gradcache-64")
 
 
@@ -89,16 +88,6 @@ def worker(model_dir: str, data_dir: str, method: str, steps: int, max_seq_lengt
     return {"method": method, "seconds_per_step": statistics.median(seconds), "all": seconds}
 
 
-def _run_worker(**kwargs) -> dict:
-    cmd = [sys.executable, __file__, "--worker-args", json.dumps(kwargs)]
-    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": str(kwargs["threads"])}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"worker {kwargs['method']} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="offline-me5-small", help="model folder or offline-me5-small (default)")
@@ -122,8 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     for r in range(args.rounds):
         order = METHODS[r % len(METHODS):] + METHODS[:r % len(METHODS)]  # rotate who goes first
         for method in order:
-            out = _run_worker(model_dir=model_dir, data_dir=args.data_dir, method=method, steps=args.steps,
-                              max_seq_length=args.max_seq_length, threads=args.threads)
+            out = run_worker(__file__, dict(model_dir=model_dir, data_dir=args.data_dir, method=method, steps=args.steps,
+                                            max_seq_length=args.max_seq_length, threads=args.threads),
+                             extra_env={"OMP_NUM_THREADS": str(args.threads)})
             runs[method].append(out["seconds_per_step"])
             print(f"  round {r + 1} {method:13s} {out['seconds_per_step']:.2f} s/step", flush=True)
     med = {m: statistics.median(v) for m, v in runs.items()}

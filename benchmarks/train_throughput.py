@@ -25,13 +25,13 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from _worker import REPO, run_worker  # benchmarks/ is the script's folder, first on sys.path
+
 
 
 def _rss_mb() -> float:
@@ -155,16 +155,6 @@ def worker_memory(model_dir: str, data_dir: str, loss_name: str, batch_size: int
 # ------------------------------------------------------------------------------------------------
 
 
-def _run_worker(kind: str, **kwargs) -> dict:
-    cmd = [sys.executable, __file__, "--worker", kind, "--worker-args", json.dumps(kwargs)]
-    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"worker {kind} {kwargs} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"))
@@ -198,9 +188,9 @@ def main(argv: list[str] | None = None) -> int:
             runs: dict[str, list[float]] = {"hybrid": [], "proportional": []}
             for r in range(args.rounds):
                 for sampler in (("hybrid", "proportional") if r % 2 == 0 else ("proportional", "hybrid")):
-                    out = _run_worker("throughput", model_dir=str(model_dir), data_dir=args.data_dir, sampler=sampler,
-                                      batch_size=args.batch_size, steps=args.steps, warmup=args.warmup,
-                                      threads=args.threads)
+                    out = run_worker(__file__, dict(model_dir=str(model_dir), data_dir=args.data_dir, sampler=sampler,
+                                                    batch_size=args.batch_size, steps=args.steps, warmup=args.warmup,
+                                                    threads=args.threads), extra_argv=["--worker", "throughput"])
                     runs[sampler].append(out["steps_per_s"])
                     print(f"  round {r + 1} {sampler:12s} {out['steps_per_s']:.3f} steps/s", flush=True)
             med = {k: statistics.median(v) for k, v in runs.items()}
@@ -216,8 +206,9 @@ def main(argv: list[str] | None = None) -> int:
             mem = []
             for loss_name in ("cached-mnrl", "mnrl"):
                 for batch in (32, 256):
-                    out = _run_worker("memory", model_dir=str(model_dir), data_dir=args.data_dir, loss_name=loss_name,
-                                      batch_size=batch, mini_batch_size=32, threads=args.threads)
+                    out = run_worker(__file__, dict(model_dir=str(model_dir), data_dir=args.data_dir, loss_name=loss_name,
+                                                    batch_size=batch, mini_batch_size=32, threads=args.threads),
+                                     extra_argv=["--worker", "memory"])
                     mem.append(out)
                     print(f"  {loss_name:12s} batch {batch:3d}: peak RSS {out['peak_rss_mb']:.0f} MB, "
                           f"training increment {out['step_increment_mb']:.0f} MB, "
