@@ -47,8 +47,7 @@ class CachedSearch:
         self.model = model
         self.store = store
         self.last: ScoredSubset | None = None
-        self._corpus_ids: list[str] = []
-        self._corpus_emb: np.ndarray | None = None
+        self._corpus: tuple[list[str], np.ndarray] | None = None  # (ids, embeddings) of the corpus indexed last
         # Corpora indexed so far, by object: the task shares one corpus Dataset between the subsets
         # that use it (11 pairs and a pool per language), so re-reading and re-keying its texts
         # (Arrow -> Python, one hash per text) for every subset is wasted work. Weak keys: a corpus
@@ -95,20 +94,21 @@ class CachedSearch:
         if corpus not in self._indexed:
             self._indexed[corpus] = self._embed(corpus, PromptType.document, task_metadata, hf_split, encode_kwargs,
                                                 num_proc)
-        self._corpus_ids, self._corpus_emb = self._indexed[corpus]
+        self._corpus = self._indexed[corpus]
 
     def search(self, queries: Dataset, *, task_metadata: Any, hf_split: str, hf_subset: str, top_k: int,
                encode_kwargs: dict[str, Any], top_ranked: Any = None, num_proc: int | None = None,
                **kwargs: Any) -> dict[str, dict[str, float]]:
-        if self._corpus_emb is None:
+        if self._corpus is None:
             raise ValueError("index() must be called before search()")
+        corpus_ids, corpus_emb = self._corpus
         if top_ranked is not None:
             raise NotImplementedError("LAReQA tasks rank the whole corpus; top_ranked reranking is not supported")
         query_ids, q_emb = self._embed(queries, PromptType.query, task_metadata, hf_split, encode_kwargs, num_proc)
-        scores = torch.as_tensor(self.model.similarity(q_emb, self._corpus_emb)).float().cpu()
-        self.last = ScoredSubset(query_ids, self._corpus_ids, scores)
+        scores = torch.as_tensor(self.model.similarity(q_emb, corpus_emb)).float().cpu()
+        self.last = ScoredSubset(query_ids, corpus_ids, scores)
         values, indices = torch.topk(scores, min(top_k, scores.shape[1]), dim=1)
-        doc_ids = np.asarray(self._corpus_ids, dtype=object)
+        doc_ids = np.asarray(corpus_ids, dtype=object)
         return {
             qid: dict(zip(doc_ids[row].tolist(), vals))
             for qid, row, vals in zip(query_ids, indices.numpy(), values.tolist())

@@ -135,7 +135,7 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
             logger.warning("%s: %s is not a plain encoder; map/rank_distance need full score matrices and are skipped",
                            self.metadata.name, type(model).__name__)
         # mteb's nAUC calls sklearn's `auc` ~150 times per subset on arrays it built itself; sklearn's
-        # argument validation was a third of all scoring time over 132 subsets. Skipping it (a
+        # argument validation is 0.42 of the 1.13 ms per nAUC, ~12% of mteb's scoring. Skipping it (a
         # documented sklearn setting, scoped to this call) changes no number.
         with sklearn.config_context(skip_parameter_validation=True):
             return super().evaluate(model, split, subsets_to_run, encode_kwargs=encode_kwargs, **kwargs)
