@@ -1,0 +1,50 @@
+"""Every bad input in tests/bad_inputs/*: exit status, one clear line, no traceback, nothing escapes."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+
+import pytest
+
+import bad_inputs
+from bad_inputs import BadInput
+
+
+def _all_cases() -> list[BadInput]:
+    cases: list[BadInput] = []
+    for info in sorted(pkgutil.iter_modules(bad_inputs.__path__), key=lambda i: i.name):
+        cases += getattr(importlib.import_module(f"bad_inputs.{info.name}"), "CASES", [])
+    return cases
+
+
+def _files(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("case", _all_cases(), ids=lambda c: c.id)
+def test_bad_input_gets_one_clear_line(case: BadInput, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from mteb_hybrid.cli import main
+
+    # the root sits two levels down, so that a '../../x' escape would land inside tmp_path, where we look
+    root = tmp_path / "a" / "b" / "root"
+    root.mkdir(parents=True)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("MTEB_HYBRID_CACHE", str(root / "cache"))
+    case.setup(root)
+    outside_before = _files(tmp_path) - _files(root)
+
+    code = main(case.argv(root))
+
+    err = capsys.readouterr().err
+    assert code == case.exit_code, err
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, err
+    assert re.search(case.message, errors[0]), errors[0]
+    assert _files(tmp_path) - _files(root) == outside_before, "something was written outside the root"
+    for path in case.kept(root):
+        assert path.exists(), f"{path} was lost"
