@@ -30,8 +30,10 @@ def validate_file(model: type[M], raw: Any, path: str | Path, fix: str, **contex
     try:
         return model.model_validate(raw, context=context or None)
     except ValidationError as e:
-        first = e.errors(include_url=False)[0]
-        problem = first["msg"]
+        errors = e.errors(include_url=False)
+        # A misspelt key shows as "unknown key" and as a missing one: name the misspelling.
+        first = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
+        problem = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             problem = "unknown key (misspelt, or not a setting of this file)"
         raise DataFormatError(path, key_path(tuple(first["loc"])), problem, fix) from None
