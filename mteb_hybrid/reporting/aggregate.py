@@ -7,7 +7,6 @@ have results, with the sample standard deviation (ddof 1, NaN for one seed) besi
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .loading import Cell, Experiment
-from .summary import SETTINGS
+from .summary import SETTINGS, summarize
 
 MISSING = "-"
 STAT_ROWS = ("mean", "std", "n")
@@ -113,18 +112,10 @@ def query_langs(cell: Cell, task: str, langs: str) -> list[str]:
     return [q for q in qs if (q in unseen) == (langs == "unseen")]
 
 
-def fixed_set_means(cell: Cell, task: str, chosen: set[str]) -> dict[str, float]:
-    """Macro averages over the `chosen` query languages: nDCG@10 per setting, its mono->multi drop in %,
-    and pool mAP and rank distance (NaN where missing)."""
-    df = cell.scores[(cell.scores["task"] == task) & (cell.scores["query_lang"].isin(chosen))]
-    per_lang = df.groupby(["query_lang", "setting"])[["ndcg_at_10", "map", "rank_distance"]].mean()
-    mean = per_lang.groupby("setting").mean()  # macro average over query languages
-    out = {x: float(mean.loc[x, "ndcg_at_10"]) if x in mean.index else math.nan for x in SETTINGS}
-    out["drop_multi_pct"] = 100 * (out["mono"] - out["multi"]) / out["mono"] if out["mono"] else math.nan
-    multi = mean.loc["multi"] if "multi" in mean.index else None
-    out["map_multi"] = math.nan if multi is None else float(multi["map"])
-    out["rank_distance"] = math.nan if multi is None else float(multi["rank_distance"])
-    return out
+def fixed_set_summary(cell: Cell, task: str, chosen: set[str]) -> pd.Series:
+    """summarize()'s Table 1 row of the cell restricted to the `chosen` query languages."""
+    scores = cell.scores[(cell.scores["task"] == task) & (cell.scores["query_lang"].isin(chosen))]
+    return summarize(scores).table.iloc[0]
 
 
 # ---------------------------------------------------------------------------------------------- pooled seeds

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from .aggregate import MISSING, fixed_set_means, fmt_stat, group_stats, query_langs, values_stats
+from .aggregate import MISSING, fixed_set_summary, fmt_stat, group_stats, query_langs, values_stats
 from .convergence import TargetRow, TimeToTarget
 from .loading import Cell, Experiment
 from .summary import SETTINGS, fmt_number, markdown_table
@@ -121,9 +121,10 @@ def fixed_sets_table(exp: Experiment, task: str) -> str | None:
         if not chosen:
             continue
         for c in done:
-            m = fixed_set_means(c, task, chosen)
-            rows.append([c.cell_id, f"{' '.join(sorted(chosen))} ({label})", *(fmt_number(m[x]) for x in SETTINGS),
-                         fmt_number(m["drop_multi_pct"], "{:.1f}%"), fmt_number(m["map_multi"]),
+            m = fixed_set_summary(c, task, chosen)
+            rows.append([c.cell_id, f"{' '.join(sorted(chosen))} ({label})",
+                         *(fmt_number(m[f"ndcg_at_10_{x}"]) for x in SETTINGS),
+                         fmt_number(m["ndcg_at_10_drop_multi_pct"], "{:.1f}%"), fmt_number(m["map_multi"]),
                          fmt_number(m["rank_distance"], "{:.1f}")])
     return table(headers, rows, left=2) if rows else None
 
