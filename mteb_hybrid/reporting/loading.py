@@ -101,11 +101,11 @@ class Cell:
     @property
     def batching(self) -> str | None:
         """x-x / x-y / hybrid from params or the train config (the names TrainConfig uses); "base" for an
-        untrained model without a batching label."""
+        untrained model (`train` null; the runner labels its batching "none")."""
+        if self.info and self.train is None:
+            return "base"
         raw = self.params.get("batching") or (self.train or {}).get("batching")
-        if raw is None:
-            return "base" if self.info and self.train is None else None
-        return str(raw)
+        return None if raw is None else str(raw)
 
     @property
     def alpha(self) -> float | None:
