@@ -1,4 +1,4 @@
-"""REPORT.md assembled from the templates (templates/report.md), the tables, the claims and the plots.
+"""REPORT.md assembled from the templates (report_templates.md), the tables, the claims and the plots.
 
 This module decides which blocks an experiment gets (a seen/unseen table only where cells have unseen
 languages, a convergence race only on a shared probe); the words are in the template file.

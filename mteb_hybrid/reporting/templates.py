@@ -1,4 +1,4 @@
-"""The report's prose as Markdown templates (templates/report.md), filled with string.Template.
+"""The report's prose as Markdown templates (report_templates.md), filled with string.Template.
 
 Text lives in the template file, not in the code that computes the numbers: rewording the report
 never touches the numbers, and the numbers' code stays short.
@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
-TEMPLATE_FILE = Path(__file__).with_name("templates") / "report.md"
+TEMPLATE_FILE = Path(__file__).with_name("report_templates.md")
 _MARKER = re.compile(r"^<!-- (\w+) -->\n", re.MULTILINE)
 
 
