@@ -1,7 +1,10 @@
 """Experiment grids: configs as data under experiments/, a resumable runner writing results/experiments/."""
 
-from .config import Cell, EvalSpec, ExperimentConfig, load_experiment
-from .runner import ExperimentRunner, run_experiment, validate_experiment
+from .config import Cell, ExperimentConfig, load_experiment
+from .runner import CellOutcome, ExperimentRunner, StaleCellsError, run_experiment
+from .schema import CellRecord, EvalSpec, ExperimentFile, ExperimentRecord, Provenance, SchemaError, read_cell
+from .validate import validate_experiment
 
-__all__ = ["Cell", "EvalSpec", "ExperimentConfig", "ExperimentRunner", "load_experiment", "run_experiment",
-           "validate_experiment"]
+__all__ = ["Cell", "CellOutcome", "CellRecord", "EvalSpec", "ExperimentConfig", "ExperimentFile", "ExperimentRecord",
+           "ExperimentRunner", "Provenance", "SchemaError", "StaleCellsError", "load_experiment", "read_cell",
+           "run_experiment", "validate_experiment"]

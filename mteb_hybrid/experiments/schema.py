@@ -233,7 +233,8 @@ def suggest(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
 
 def schema_error(path: str | Path, model: type[BaseModel], error: ValidationError) -> SchemaError:
     """The first problem of a ValidationError as one line: file, key path, problem (and a count of the rest)."""
-    errors = error.errors()
+    # a misspelt key shows up as 'unknown key' and as 'missing': the unknown one names the typo
+    errors = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
     loc = tuple(first["loc"])
     if first["type"] == "extra_forbidden":
