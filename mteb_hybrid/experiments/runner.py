@@ -235,12 +235,13 @@ class ExperimentRunner:
         return tasks
 
     def _record(self, cell: Cell, status: str, prov: Provenance, **fields: Any) -> CellRecord:
-        record = CellRecord(
-            experiment=self.cfg.name, cell=cell.id, status=status, seed=cell.seed, group=cell.group,
-            params=cell.params, train=train_dict(cell.train) if cell.train else None,
-            unseen_languages=list(self.cfg.unseen_languages), smoke=self.smoke, command=self.command(cell),
-            provenance=prov, **fields,
-        )
+        """Write the cell's cell.json (`fields` add to or override the settings every record has)."""
+        record = CellRecord(**{
+            "experiment": self.cfg.name, "cell": cell.id, "status": status, "seed": cell.seed, "group": cell.group,
+            "params": cell.params, "train": train_dict(cell.train) if cell.train else None,
+            "unseen_languages": list(self.cfg.unseen_languages), "smoke": self.smoke, "command": self.command(cell),
+            "provenance": prov, **fields,
+        })
         write_cell(ensure_under(self.root, self.cell_dir(cell) / "cell.json"), record)
         return record
 

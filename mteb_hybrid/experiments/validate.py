@@ -97,7 +97,8 @@ def _check_training(cfg: ExperimentConfig, allow_overlap: bool) -> list[str]:
     from mteb_hybrid.training.rows import parse_data_spec
 
     problems: list[str] = []
-    blind: dict[str, list[str]] = {}
+    blind: dict[str, str] = {}
+    blind_cells: list[str] = []
     for cell in cfg.cells:
         if cell.train is None:
             continue
@@ -124,10 +125,14 @@ def _check_training(cfg: ExperimentConfig, allow_overlap: bool) -> list[str]:
             except KeyError as e:
                 reason = str(e.args[0]) if e.args else "unknown"
                 if not reason.startswith("unknown task"):  # a typo is reported once, under eval.tasks
-                    blind.setdefault(f"{task} ({reason})", []).append(cell.id)
-    for task, cells in blind.items():
-        problems.append(f"the zero-shot guard cannot check eval task {task} for cells {', '.join(cells)}: "
-                        "set `allow_overlap: true` under train (or pass --allow-overlap) to evaluate on it anyway")
+                    blind[task] = reason
+                    blind_cells += [] if cell.id in blind_cells else [cell.id]
+    if blind:
+        reasons = sorted(set(blind.values()))
+        cells = ", ".join(blind_cells[:3]) + (f" and {len(blind_cells) - 3} more" if len(blind_cells) > 3 else "")
+        problems.append(f"the zero-shot guard cannot check eval task(s) {', '.join(blind)} ({'; '.join(reasons)}) "
+                        f"that trained cell(s) {cells} are scored on: set `allow_overlap: true` under train "
+                        "(or pass --allow-overlap) to score them anyway")
     return problems
 
 

@@ -91,13 +91,12 @@ def guard_definition(task: str):  # noqa: ANN201 - a TaskDefinition
 
     import mteb
 
-    close = difflib.get_close_matches(task, list(TASK_CLASSES), n=1)
-    if close:
-        raise KeyError(f"unknown task; did you mean {close[0]}?")
     try:
         mteb.get_task(task)
     except KeyError as e:
-        raise KeyError(f"unknown task ({str(e).strip(chr(34)).removeprefix('KeyError: ')})") from None
+        close = difflib.get_close_matches(task, list(TASK_CLASSES), n=1)
+        hint = f"did you mean {close[0]}?" if close else str(e.args[0] if e.args else e).removeprefix("KeyError: ")
+        raise KeyError(f"unknown task; {hint}") from None
     raise KeyError("an mteb task: its text is not available to the guard")
 
 
