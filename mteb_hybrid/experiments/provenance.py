@@ -112,8 +112,12 @@ def data_files(config: Any) -> dict[str, str]:
     return out
 
 
-def eval_files(tasks: Iterable[str], data_dir: str | Path | None) -> dict[str, str]:
-    """sha256 of the data files of the package's own evaluation tasks; mteb tasks by dataset revision."""
+def eval_files(tasks: Iterable[str], data_dir: str | Path | None, languages: Iterable[str] | None = None,
+               pools: bool = True) -> dict[str, str]:
+    """sha256 of the data files the package's own evaluation tasks read; mteb tasks by dataset revision.
+
+    A pool subset reads every language of its task; without pools only `languages` are read.
+    """
     from mteb_hybrid.benchmark.tasks import TASK_CLASSES
     from mteb_hybrid.data.sources import language_file
 
@@ -121,7 +125,8 @@ def eval_files(tasks: Iterable[str], data_dir: str | Path | None) -> dict[str, s
     for name in tasks:
         if name in TASK_CLASSES:
             d = TASK_CLASSES[name].definition
-            for lang in d.langs:
+            wanted = d.langs if pools or not languages else [lang for lang in d.langs if lang in set(languages)]
+            for lang in wanted:
                 out[f"{d.folder}/{d.source.relative_path(lang)}"] = file_sha256(language_file(d, lang, data_dir))
         else:
             import mteb

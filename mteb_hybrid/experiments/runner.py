@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from mteb_hybrid.data.sources import cache_root
-from mteb_hybrid.files import Timeout, ensure_under, folder_lock
+from mteb_hybrid.files import Timeout, ensure_under, folder_lock, safe_name
 
 from .config import Cell, ExperimentConfig, load_experiment, train_dict, train_replace
-from .provenance import base_identity, eval_files, make_provenance, record_changes, training_inputs
+from .provenance import OPERATIONAL_KEYS, base_identity, eval_files, make_provenance, record_changes, training_inputs
 from .schema import CellRecord, ExperimentRecord, Provenance, SchemaError, read_cell, write_cell, write_experiment_record
 from .validate import validate_experiment
 
@@ -142,11 +142,16 @@ class ExperimentRunner:
             base_name = cell.train.base if cell.train is not None else self.cfg.base
             base = base_identity(base_name, self._tiny_base(base_name) if self.smoke else None)
             model = training_inputs(self.resolved_train(cell), base) if cell.train is not None else None
+            if model is not None and self.smoke:  # a stand-in still answers for the settings it stands in for
+                model["smoke_stand_in_for"] = {k: v for k, v in train_dict(cell.train).items()
+                                               if k not in OPERATIONAL_KEYS and k != "base"}
             ev = self.cfg.eval
             evaluation = {
                 "tasks": list(ev.tasks), "languages": ev.languages, "subsets": ev.subsets,
                 "during_training": ev.during_training.model_dump() if ev.during_training else None,
-                "smoke": self.smoke, "files": eval_files(ev.tasks, self.data_dir),
+                "smoke": self.smoke,
+                "files": eval_files(ev.tasks, self.data_dir, ev.languages,
+                                    pools=not self.smoke and any(s.endswith("-pool") for s in ev.subsets or ["-pool"])),
             }
             prov = make_provenance(model, base, evaluation)
             if prov.model_hash:
@@ -203,9 +208,8 @@ class ExperimentRunner:
 
             enc = load_model(resolve_base(self.cfg.base).model)
         base_meta = enc.mteb_model_meta
-        enc.mteb_model_meta = base_meta.model_copy(update={
-            "name": f"{ORG}/{self.cfg.name}-{cell.id}", "revision": revision or base_meta.revision or "base",
-        })
+        revision = safe_name(str(revision or base_meta.revision or "base"), "model revision")  # a folder of results/
+        enc.mteb_model_meta = base_meta.model_copy(update={"name": f"{ORG}/{self.cfg.name}-{cell.id}", "revision": revision})
         return enc
 
     def _tasks(self) -> list[Any]:

@@ -69,7 +69,7 @@ def _check_eval(cfg: ExperimentConfig) -> list[str]:
             known = sorted({c for t in tasks.values() if isinstance(t, LareqaRetrievalTask) for c in t.definition.langs})
             problems.append(f"eval.languages: {lang!r} is not a language of {', '.join(tasks)}"
                             + (f" ({', '.join(known)})" if known else "") + suggest(lang, known))
-    for name, task in tasks.items():
+    for name, task in tasks.items() if not problems else ():  # an unknown language was named already
         if cfg.eval.languages and isinstance(task, LareqaRetrievalTask):
             try:
                 task.filter_languages(list(cfg.eval.languages))
