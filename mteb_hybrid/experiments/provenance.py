@@ -108,7 +108,7 @@ def data_files(config: Any) -> dict[str, str]:
             for lang in langs:
                 if lang in definition.languages:
                     path = language_file(definition, lang, config.data_dir)
-                    out[f"{definition.folder}/{definition.source.relative_path(lang)}"] = file_sha256(path)
+                    out[definition.source.relative_path(lang)] = file_sha256(path)
     return out
 
 
@@ -127,7 +127,7 @@ def eval_files(tasks: Iterable[str], data_dir: str | Path | None, languages: Ite
             d = TASK_CLASSES[name].definition
             wanted = d.langs if pools or not languages else [lang for lang in d.langs if lang in set(languages)]
             for lang in wanted:
-                out[f"{d.folder}/{d.source.relative_path(lang)}"] = file_sha256(language_file(d, lang, data_dir))
+                out[d.source.relative_path(lang)] = file_sha256(language_file(d, lang, data_dir))
         else:
             import mteb
 
@@ -160,6 +160,15 @@ def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: obj}
 
 
+def _show(value: Any) -> str:
+    """A value for a one-line message: sha256 digests cut to 12 characters."""
+    if value is ABSENT:
+        return "(absent)"
+    if isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value):
+        return value[:12]
+    return json.dumps(value, ensure_ascii=False)
+
+
 def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any],
                  skip: Callable[[str, Any, Any], bool] | None = None) -> list[str]:
     """'key.path: old -> new' for every leaf that differs between two input objects (less what `skip` allows)."""
@@ -168,8 +177,7 @@ def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any],
     for key in sorted(set(a) | set(b)):
         x, y = a.get(key, ABSENT), b.get(key, ABSENT)
         if x != y and not (skip and skip(key, x, y)):
-            show = lambda v: "(absent)" if v is ABSENT else json.dumps(v, ensure_ascii=False)  # noqa: E731
-            out.append(f"{key}: {show(x)} -> {show(y)}")
+            out.append(f"{key}: {_show(x)} -> {_show(y)}")
     return out
 
 
