@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mteb_hybrid.models.identity import ModelFolderError, ModelNotFoundError
+
 logger = logging.getLogger(__name__)
 
-
-class ModelNotFoundError(LookupError):
-    """A model name that is neither registered with mteb, a local folder, nor loadable."""
+__all__ = ["ModelFolderError", "ModelNotFoundError", "evaluate", "load_folder_model", "load_model"]
 
 
 def load_model(name: str, device: str | None = None) -> Any:

@@ -32,7 +32,11 @@ WEIGHT_SUFFIXES = (".safetensors", ".bin")
 UNKNOWN_REVISIONS = frozenset({"", "no_revision_available", "untrained"})
 
 
-class ModelFolderError(ValueError):
+class ModelNotFoundError(LookupError):
+    """A model name that is neither registered with mteb, a local folder, nor loadable."""
+
+
+class ModelFolderError(ModelNotFoundError, ValueError):
     """A model folder that cannot be read; the message names the file and how to fix it."""
 
 
@@ -208,6 +212,6 @@ def check_folder(folder: str | Path) -> None:
 
 
 __all__ = [
-    "ModelFolderError", "ModelIdentity", "UNKNOWN_REVISIONS", "check_folder", "folder_identity", "folder_name",
+    "ModelFolderError", "ModelIdentity", "ModelNotFoundError", "UNKNOWN_REVISIONS", "check_folder", "folder_identity", "folder_name",
     "known_revision", "meta_identity", "path_part", "weight_files", "weights_sha256",
 ]
