@@ -86,6 +86,8 @@ def test_trained_revision_is_the_folder_revision(models: tuple[Path, Path], tmp_
     ({"mteb_hybrid_training.json": {"name": "../../evil name"}}, "mteb-hybrid/evil-name"),
     ({"README.md": "---\nmodel_name: intfloat/multilingual-e5-small\n---\n# card\n"}, "intfloat/multilingual-e5-small"),
     ({"README.md": "---\nmodel-index:\n- name: My Model v2\n---\n"}, "local/My-Model-v2"),
+    ({"README.md": "---\nmodel_name: SentenceTransformer based on intfloat/e5\n---\n"},
+     "local/SentenceTransformer-based-on-intfloat-e5"),
     ({"config_sentence_transformers.json": {"model_name": "a/b/c"}}, "local/a-b-c"),
     ({}, "local/some.folder"),
 ])

@@ -28,6 +28,7 @@ LOCAL_ORG = "local"
 TRAINED_ORG = "mteb-hybrid"
 REVISION_LENGTH = 12  # hex digits of the weights' sha256 (as `mteb-hybrid train` writes)
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
+HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")  # "org/name", as on the hub
 # Revisions that say "unknown": mteb's placeholder, the hybrid registry's, or none at all.
 UNKNOWN_REVISIONS = frozenset({"", "no_revision_available", "untrained"})
 
@@ -145,8 +146,9 @@ def folder_name(folder: Path, training_info: dict[str, Any] | None = None) -> st
         name = value if isinstance(value, str) and value.strip() else None
     if name is None:
         name = folder.resolve().name
-    org, _, rest = name.strip().rpartition("/")
-    if org and "/" not in org:  # a card that names a hub model ("intfloat/multilingual-e5-small")
+    name = name.strip()
+    if HUB_ID.match(name):  # a card that names a hub model ("intfloat/multilingual-e5-small")
+        org, rest = name.split("/")
         return f"{path_part(org, LOCAL_ORG)}/{path_part(rest)}"
     return f"{LOCAL_ORG}/{path_part(name.replace('/', '-'))}"
 
