@@ -58,8 +58,8 @@ def _plugin_task(name: str, data_dir: str | Path | None, languages: Sequence[str
     return task.filter_languages(list(languages)) if languages else task
 
 
-def _write_dataset(task, root: Path) -> tuple[list[layout.Subset], list[str], int]:  # noqa: ANN001
-    """Parquet files and a configs-only README; returns the subsets, the files written and the per-config size."""
+def _write_dataset(task, root: Path) -> tuple[list[layout.Subset], list[str], int, dict]:  # noqa: ANN001
+    """The parquet files; returns the subsets, the files written, the per-config size and the plugin's splits."""
     from mteb_hybrid.benchmark.subsets import Subset as PluginSubset
     from mteb_hybrid.benchmark.subsets import build_splits
     from mteb_hybrid.data.loading import load_dataset
@@ -92,7 +92,7 @@ def _write_dataset(task, root: Path) -> tuple[list[layout.Subset], list[str], in
                                         "score": [int(r[2]) for r in rows]})
     per_config = sum(written[layout.queries_file(s.query_lang)] + written[layout.qrels_file(s.name)]
                      + sum(written[layout.corpus_file(lang)] for lang in s.corpus_langs) for s in subsets)
-    return subsets, sorted(written), per_config
+    return subsets, sorted(written), per_config, splits
 
 
 def _remove_stale(root: Path, keep: set[str]) -> None:
@@ -130,16 +130,23 @@ def point_at(task_cls: type, folder: Path) -> type:
     return type(task_cls.__name__, (task_cls,), {"metadata": meta, "__module__": task_cls.__module__})
 
 
-def _compute_stats(source: str, folder: Path, target: Path) -> None:
-    """mteb's own `calculate_descriptive_statistics`, on the generated task reading the exported folder."""
+def _compute_stats(source: str, splits: dict[str, dict], target: Path) -> None:
+    """mteb's own `calculate_descriptive_statistics`, on the generated task holding the exported rows.
+
+    The task gets the rows the dataset files were written from (in memory, each language's corpus one
+    object) instead of reading the folder back: the stock loader would convert the shared corpus files
+    once per config, 132 times for XQuAD-R. tests/test_export.py checks that the loader reads these very
+    rows from the folder.
+    """
     namespace: dict = {}
     exec(compile(source, str(target), "exec"), namespace)  # the generated file: imports mteb only
     cls = next(v for k, v in namespace.items() if isinstance(v, type) and k not in {"AbsTaskRetrieval", "TaskMetadata"})
-    task = point_at(cls, folder)()
-
+    task = cls()
+    task.dataset = {name: {layout.SPLIT: split} for name, split in splits.items()}
+    task.data_loaded = True
     with tempfile.TemporaryDirectory(prefix="mteb-hybrid-stats-") as tmp:
         written = Path(tmp) / target.name
-        with local_stats_path(written), scratch_datasets_cache():
+        with local_stats_path(written):
             task.calculate_descriptive_statistics(overwrite_results=True)
         write_atomic(target, written.read_bytes())
 
@@ -159,12 +166,11 @@ def export_task(name: str, out: str | Path, *, data_dir: str | Path | None = Non
     task = _plugin_task(name, data_dir, languages)
     meta = task.metadata.model_copy(update={"eval_langs": {s: task.metadata.eval_langs[s] for s in task.hf_subsets}})
     root = out / "datasets" / safe_name(name, "task name")
-    subsets, files, per_config = _write_dataset(task, root)
+    subsets, files, per_config, splits = _write_dataset(task, root)
     hub_path = f"{hub_org}/{name}"
-    write_atomic(root / "README.md", dataset_card(meta, task.definition, task.candidate_form, subsets, hub_path, None))
     stats_file = stats_file_path(out, name)
     if stats:
-        _compute_stats(render_task_file(meta, hub_path, "local"), root, stats_file)
+        _compute_stats(render_task_file(meta, hub_path, "local"), splits, stats_file)
     write_atomic(root / "README.md", dataset_card(meta, task.definition, task.candidate_form, subsets, hub_path,
                                                   stats_file if stats else None))
     keep = {*files, "README.md"}
