@@ -31,12 +31,31 @@ def load_model(name: str, device: str | None = None) -> Any:
     try:
         return mteb.get_model(name, device=device)
     except Exception as e:  # the hub, a typo, or no network: say which names do work
+        from mteb_hybrid.models.hub import HubUnavailableError, did_you_mean, hub_model_message, is_hub_error
+
         ours = sorted(k for k in MODEL_REGISTRY if k.startswith(("offline-", "hybrid-")))
+        near = did_you_mean(name, ours)
+        if is_hub_error(e) or near:
+            hint = f"Did you mean {near} (one letter away)? " if near else ""
+            raise HubUnavailableError(hint + hub_model_message(name, f"-m {name}", e)) from e
         raise ModelNotFoundError(
             f"model {name!r} resolves to nothing here: it is not registered with mteb, not a local folder, and "
             f"loading it from the Hugging Face hub failed ({type(e).__name__}: {str(e)[:200]}). "
             f"Models that work offline: {', '.join(ours)}, or a path to a sentence-transformers folder."
         ) from e
+
+
+def _load_with_task_hint(model: str, tasks: Sequence[str]) -> Any:
+    """load_model, whose error also says when a task name is mteb's hub task one letter from ours."""
+    from mteb_hybrid.mteb_cli import near_miss_note
+
+    try:
+        return load_model(model)
+    except (LookupError, FileNotFoundError) as e:
+        note = near_miss_note(tasks, str(e))
+        if not note:
+            raise
+        raise type(e)(f"{e} {note}") from e
 
 
 def evaluate(
@@ -62,7 +81,6 @@ def evaluate(
     from mteb_hybrid.benchmark.tasks import TASK_CLASSES
     from mteb_hybrid.results_io import AtomicResultCache
 
-    encoder = load_model(model) if isinstance(model, str) else model
     task_objs = []
     for name in tasks:
         if name in TASK_CLASSES:
@@ -77,9 +95,20 @@ def evaluate(
         else:
             task = mteb.get_task(name, languages=list(languages) if languages else None)
         task_objs.append(task)
-    return mteb.evaluate(
-        encoder, task_objs, cache=AtomicResultCache(output_folder),
-        overwrite_strategy="always" if overwrite else "only-missing",
-        encode_kwargs={"batch_size": batch_size, "show_progress_bar": show_progress_bar},
-        show_progress_bar=show_progress_bar,
-    )
+    encoder = _load_with_task_hint(model, tasks) if isinstance(model, str) else model
+    ours_only = all(name in TASK_CLASSES for name in tasks)
+    try:
+        return mteb.evaluate(
+            encoder, task_objs, cache=AtomicResultCache(output_folder),
+            overwrite_strategy="always" if overwrite else "only-missing",
+            # our tasks draw one bar of texts per task (benchmark/search.py): mteb's task bar would sit at 0/1
+            encode_kwargs={"batch_size": batch_size, "show_progress_bar": show_progress_bar},
+            show_progress_bar=show_progress_bar and not ours_only,
+        )
+    except Exception as e:
+        from mteb_hybrid.models.hub import HubUnavailableError, hub_task_message, is_hub_error
+
+        hub_tasks = [n for n in tasks if n not in TASK_CLASSES]
+        if hub_tasks and is_hub_error(e):
+            raise HubUnavailableError(hub_task_message(hub_tasks, e)) from e
+        raise

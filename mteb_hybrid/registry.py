@@ -97,3 +97,6 @@ def register() -> None:
     _register_tasks()
     _register_models()
     _register_benchmarks()
+    from mteb_hybrid import mteb_cli
+
+    mteb_cli.install()  # under `mteb run`: quiet defaults, one-paragraph errors (no-op elsewhere)
