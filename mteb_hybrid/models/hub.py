@@ -82,7 +82,7 @@ def hub_task_message(tasks: Sequence[str], error: BaseException | None = None) -
     detail = f" ({type(error).__name__})" if error is not None else ""
     return (
         f"task {what} is mteb's own and downloads its data from the Hugging Face hub, but {_reason()}{detail}. "
-        + (" ".join(hints).capitalize() + " " if hints else "")
+        + (" ".join(hints)[:1].upper() + " ".join(hints)[1:] + " " if hints else "")
         + f"Offline, this package's tasks run from local files: {', '.join(OFFLINE_TASKS)} "
         "(point --data-dir or MTEB_HYBRID_DATA_DIR at the folder holding xquad-r/ and mlqa-r/)."
     )
