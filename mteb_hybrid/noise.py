@@ -59,6 +59,10 @@ def _quiet_imported_libraries(offline: bool) -> None:
         from datasets.utils import disable_progress_bars
 
         disable_progress_bars()
+    if offline and "huggingface_hub" in sys.modules and os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS") == "1":
+        from huggingface_hub.utils import disable_progress_bars as disable_hub_bars
+
+        disable_hub_bars()  # transformers asks huggingface_hub whether its weight-loading bars are off
     if offline and "transformers" in sys.modules and os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS") == "1":
         from transformers.utils import logging as hf_logging
 
