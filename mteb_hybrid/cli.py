@@ -9,11 +9,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 EPILOG = """\
-Typical use:
-  mteb-hybrid evaluate -m offline-me5-small -t XQuADRRetrieval -l en de --data-dir ../shared/data
+Typical use (offline; the cheap sentence tasks; --embedding-cache keeps vectors for the next run):
+  mteb-hybrid quickstart --data-dir ../shared/data     # the main job, 15-20 minutes on 2 CPU cores
+  mteb-hybrid models                                    # which models are ready here, and how to make them ready
+  mteb-hybrid evaluate -m offline-me5-small -t XQuADRSentenceRetrieval -l en de --data-dir ../shared/data --embedding-cache
   mteb-hybrid summarize results
   mteb-hybrid train --base me5-small --data mlqa-r --data-dir ../shared/data --max-steps 200
-The same tasks and models work from mteb itself: mteb run -m offline-me5-small -t XQuADRRetrieval -l eng deu
+The same tasks and models work from mteb itself (give --output-folder: mteb's default is ./results):
+  MTEB_HYBRID_DATA_DIR=../shared/data mteb run -m offline-me5-small -t XQuADRSentenceRetrieval -l eng deu --output-folder out
 """
 
 

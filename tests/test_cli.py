@@ -78,6 +78,16 @@ def test_copied_names_and_help_lines_agree_with_their_sources() -> None:
     assert set(OFFLINE_TASKS) == set(TASK_CLASSES)
 
 
+def test_registration_waits_for_our_module_that_imported_mteb_first() -> None:
+    """`import mteb_hybrid` no longer imports mteb; the first importer may be one of our half-run modules."""
+    out = _python("import mteb_hybrid.benchmark.tasks, mteb; "
+                  "print(mteb.get_task('MLQARRetrieval').metadata.name, mteb.get_model_meta('hybrid-labse').name)",
+                  {"HF_HUB_OFFLINE": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split() == ["MLQARRetrieval", "mteb-hybrid/hybrid-labse"]
+    assert "could not register" not in out.stderr
+
+
 # ---------------------------------------------------------------------------------------------- hub names
 
 @pytest.mark.parametrize(("a", "b", "near"), [
@@ -299,8 +309,19 @@ def test_quickstart_table_puts_before_first_with_labels() -> None:
 def _commands(text: str) -> list[list[str]]:
     import shlex
 
-    return [shlex.split(line.strip().split("  (")[0])[1:] for line in text.splitlines()
+    return [shlex.split(line.strip().split("  (")[0].split("  #")[0])[1:] for line in text.splitlines()
             if line.strip().startswith("mteb-hybrid ")]
+
+
+def test_the_commands_in_help_parse() -> None:
+    from mteb_hybrid.cli import EPILOG
+
+    commands = _commands(EPILOG)
+    assert [c[0] for c in commands] == ["quickstart", "models", "evaluate", "summarize", "train"]
+    for argv in commands:
+        build_parser().parse_args(argv)  # exits on an option that does not exist
+    evaluate = build_parser().parse_args(commands[2])
+    assert evaluate.tasks == ["XQuADRSentenceRetrieval"] and evaluate.embedding_cache  # the cheap path
 
 
 @pytest.mark.parametrize("in_project", [True, False])
