@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 TASK = "XQuADRSentenceRetrieval"
 OFFLINE_ALIAS = "offline-me5-small"  # models/metas.py's; tests/test_cli.py checks they agree
+LOGGING_STEPS = 10  # TrainConfig's default logging_steps: the window of the last logged training loss
 
 
 def _step(message: str) -> float:
@@ -68,13 +69,14 @@ def quickstart(
             base="me5-small", data=["mlqa-r"], data_dir=str(data_dir) if data_dir else None, batching="hybrid",
             alpha=0.5, candidate_form="sentence", max_seq_length=64, batch_size=batch_size, max_steps=max_steps,
             save_steps=max(10, max_steps // 4), resume=not retrain, eval_tasks=["XQuADRRetrieval"],
-            output_dir=str(model_dir), model_name=name,
+            output_dir=str(model_dir), model_name=name, logging_steps=LOGGING_STEPS,
         ))
         t3 = time.perf_counter() - t
         loss = "-" if result.train_loss is None else f"{result.train_loss:.4f}"
         print(f"    {result.global_step} steps in {result.wall_time:.0f}s -> {model_dir}\n"
-              f"    training loss {loss}: the mean of the last logged window (the trainer's `train_loss` line above "
-              "is the mean over all steps of this run, so it is higher while the loss falls)")
+              f"    training loss {loss}: the mean over the last logging window (up to {LOGGING_STEPS} steps; "
+              "the trainer's `train_loss` above is the mean over all steps of this run, so the two differ while "
+              "the loss moves)")
     else:
         print(f"    already trained: {model_dir} (pass --retrain to train again)")
     refresh_models()  # the registered hybrid-me5-small now points at the new weights' revision
