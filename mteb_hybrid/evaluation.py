@@ -31,13 +31,16 @@ def load_model(name: str, device: str | None = None) -> Any:
     try:
         return mteb.get_model(name, device=device)
     except Exception as e:  # the hub, a typo, or no network: say which names do work
-        from mteb_hybrid.models.hub import HubUnavailableError, did_you_mean, hub_model_message, is_hub_error
+        from mteb_hybrid.models.hub import did_you_mean, hub_model_message, is_hub_error
 
         ours = sorted(k for k in MODEL_REGISTRY if k.startswith(("offline-", "hybrid-")))
         near = did_you_mean(name, ours)
         if is_hub_error(e) or near:
             hint = f"Did you mean {near} (one letter away)? " if near else ""
-            raise HubUnavailableError(hint + hub_model_message(name, f"-m {name}", e)) from e
+            raise ModelNotFoundError(
+                f"model {name!r} resolves to nothing here: it is not registered with mteb and not a local folder. "
+                + hint + hub_model_message(name, f"-m {name}", e)
+            ) from e
         raise ModelNotFoundError(
             f"model {name!r} resolves to nothing here: it is not registered with mteb, not a local folder, and "
             f"loading it from the Hugging Face hub failed ({type(e).__name__}: {str(e)[:200]}). "
