@@ -166,7 +166,7 @@ def check_zero_shot(
     if report.total or report.unchecked:
         found = [f"{o.task} ({o.queries} queries, {o.passages} passages)" for o in report.overlaps if o.total]
         blind = [f"{t} ({report.reasons.get(t, 'unknown task')})" for t in report.unchecked]
-        verdict = "; ".join(([f"training data overlaps {', '.join(found)}"] if found else [])
+        verdict = "; ".join(([f"training data overlaps the evaluation tasks: {', '.join(found)}"] if found else [])
                             + ([f"cannot check {', '.join(blind)}"] if blind else []))
         if not allow_overlap:
             raise ZeroShotViolation(

@@ -99,7 +99,7 @@ CASES = [
         setup=_config(("data: [mlqa-r]", "data: ['xquad-r:en,de']")),
         argv=lambda root: ["experiment", str(root / "exp.yaml"), "--smoke", "--cells", "hybrid",
                            "--results", str(root / "r"), "--data-dir", str(DATA)],
-        message=r"exp\.yaml: zero-shot guard: training data overlaps XQuADRSentenceRetrieval \(\d+ queries, \d+ passages\)",
+        message=r"exp\.yaml: zero-shot guard: training data overlaps the evaluation tasks: XQuADRSentenceRetrieval \(\d+ queries, \d+ passages\)",
     ),
     BadInput(
         id="experiment-stale-cell",
