@@ -62,7 +62,6 @@ def evaluate(
     from mteb_hybrid.benchmark.tasks import TASK_CLASSES
     from mteb_hybrid.results_io import AtomicResultCache
 
-    encoder = load_model(model) if isinstance(model, str) else model
     task_objs = []
     for name in tasks:
         if name in TASK_CLASSES:
@@ -74,9 +73,11 @@ def evaluate(
                 if unknown:
                     raise ValueError(f"{name}: unknown subset(s) {unknown}; subsets look like 'en-de' or 'en-pool'")
                 task.hf_subsets = [s for s in (task.hf_subsets or task.metadata.eval_langs) if s in subsets]
+            task.read_files()  # a broken data file stops the run before the model loads (parsed once, cached)
         else:
             task = mteb.get_task(name, languages=list(languages) if languages else None)
         task_objs.append(task)
+    encoder = load_model(model) if isinstance(model, str) else model
     return mteb.evaluate(
         encoder, task_objs, cache=AtomicResultCache(output_folder),
         overwrite_strategy="always" if overwrite else "only-missing",
