@@ -101,7 +101,44 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("submit", help=SUBMIT_HELP)
     add_submit_arguments(p)
     p.set_defaults(func=run_submit)
+    _add_export(sub)
     return parser
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export", help="write the LAReQA tasks as mteb would hold them: hub dataset folders, task files, statistics",
+        description="Write OUT/datasets/<Task>/ (a Hugging Face dataset folder with mteb's <subset>-corpus/-queries/"
+        "-qrels configs and a dataset card), OUT/mteb/tasks/retrieval/multilingual/<task>.py (the task file for "
+        "mteb) and OUT/mteb/descriptive_stats/Retrieval/<Task>.json (computed by mteb). Same input, same bytes. "
+        "See README, 'From plugin to leaderboard'.",
+    )
+    p.add_argument("out", metavar="OUT", help="output folder")
+    p.add_argument("-t", "--tasks", nargs="+", default=None,
+                   help="tasks (default: XQuADRRetrieval MLQARRetrieval XQuADRSentenceRetrieval MLQARSentenceRetrieval)")
+    p.add_argument("-l", "--languages", nargs="+",
+                   help="query languages (de or deu): keeps the pairs among them and their pools (a pool always holds "
+                   "all languages' candidates); default: all")
+    _data_dir_argument(p)
+    p.add_argument("--hub-org", default="mteb", help="hub organisation of the datasets: <org>/<Task> (default: mteb)")
+    p.add_argument("--push-to-hub", action="store_true",
+                   help="upload each dataset folder to <org>/<Task> (needs a token) and pin the task file to its commit")
+    p.add_argument("--no-stats", action="store_true", help="skip mteb's descriptive statistics (faster; not for a PR)")
+    p.set_defaults(func=_run_export)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from mteb_hybrid.upstream import TASKS, export
+    from mteb_hybrid.upstream.export import summary_json
+    from mteb_hybrid.upstream.hub import push_to_hub
+
+    results = export(args.out, tuple(args.tasks or TASKS), data_dir=args.data_dir, languages=args.languages,
+                     hub_org=args.hub_org, stats=not args.no_stats)
+    if args.push_to_hub:
+        for r in results:
+            print(f"{r.name}: uploaded as {args.hub_org}/{r.name} at {push_to_hub(r, f'{args.hub_org}/{r.name}')}")
+    print(summary_json(results))
+    return 0
 
 
 def _add_quickstart(sub: argparse._SubParsersAction) -> None:
@@ -131,19 +168,25 @@ def _run_quickstart(args: argparse.Namespace) -> int:
 def _add_experiment(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "experiment", help="run an experiment grid (experiments/*.yaml): train and score every cell, resumably",
-        description="Run the cells of an experiment config. Finished cells (results/experiments/<name>/<cell>/"
-        "cell.json with status done) are never recomputed; an interrupted cell resumes from its last training "
-        "checkpoint and its last finished evaluation subset.",
+        description="Run the cells of an experiment config. A finished cell (results/experiments/<name>/<cell>/"
+        "cell.json with status done) is reused only if it ran with the same inputs (training settings, base model "
+        "revision, data files); one whose inputs changed is refused, naming the changed keys (--force recomputes). "
+        "An interrupted cell resumes from its last training checkpoint and its last finished evaluation subset.",
     )
     p.add_argument("config", help="experiment file, e.g. experiments/batching.yaml")
     _data_dir_argument(p)
     p.add_argument("--results", default="results", help="results root (default: results)")
     p.add_argument("--cells", nargs="+", help="run only these cell ids or groups")
-    p.add_argument("--check", action="store_true", help="only parse and validate the config (models, tasks, languages)")
+    p.add_argument("--check", action="store_true",
+                   help="only parse and validate the config (keys, models, tasks, languages, subsets, zero-shot guard)")
     p.add_argument("--smoke", action="store_true",
                    help="run every cell with a tiny random stand-in model for 2 steps on 2 languages (catches config "
                    "errors before a GPU day); writes under a temporary results root unless --results is given")
     p.add_argument("--keep-going", action="store_true", help="continue with the next cell when one fails")
+    p.add_argument("--force", action="store_true",
+                   help="recompute finished cells whose inputs changed since they ran (default: refuse and name the keys)")
+    p.add_argument("--allow-overlap", action="store_true",
+                   help="train even if the zero-shot guard finds overlap with an evaluation task or cannot check one")
     p.set_defaults(func=_run_experiment)
 
 
@@ -151,22 +194,27 @@ def _run_experiment(args: argparse.Namespace) -> int:
     import tempfile
 
     from mteb_hybrid.experiments import load_experiment, run_experiment, validate_experiment
+    from mteb_hybrid.training.guard import ZeroShotViolation
 
     cfg = load_experiment(args.config)
-    problems = validate_experiment(cfg)
+    problems = validate_experiment(cfg, allow_overlap=args.allow_overlap)
     if problems:
-        for p in problems:
-            print(f"error: {args.config}: {p}", file=sys.stderr)
-        return 2
+        raise ValueError(f"{args.config}: " + "; ".join(problems))
     print(f"{args.config}: {len(cfg.cells)} cells ({', '.join(c.id for c in cfg.cells)}), tasks {', '.join(cfg.eval.tasks)}")
     if args.check:
         return 0
     results = args.results
     if args.smoke and args.results == "results":
         results = tempfile.mkdtemp(prefix="mteb-hybrid-smoke-")
-    outcomes = run_experiment(args.config, results, args.data_dir, smoke=args.smoke, only=args.cells,
-                              keep_going=args.keep_going,
-                              model_root=(f"{results}/models" if args.smoke else None))
+    try:
+        outcomes = run_experiment(args.config, results, args.data_dir, smoke=args.smoke, only=args.cells,
+                                  keep_going=args.keep_going, model_root=(f"{results}/models" if args.smoke else None),
+                                  force=args.force, allow_overlap=args.allow_overlap)
+    except ZeroShotViolation as e:  # the first line is the verdict, the rest (counts, examples) goes to the log
+        verdict, _, details = str(e).partition("\n")
+        if details:
+            logging.getLogger(__name__).warning("%s", details)
+        raise ValueError(f"{args.config}: {verdict}") from None
     for o in outcomes:
         print(f"{o.cell:24} {o.status:8} {o.seconds:8.1f}s {o.error or ''}")
     print(f"results under {results}/experiments/{cfg.name}")

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mteb_hybrid.models.identity import ModelFolderError, ModelNotFoundError
+
 logger = logging.getLogger(__name__)
 
-
-class ModelNotFoundError(LookupError):
-    """A model name that is neither registered with mteb, a local folder, nor loadable."""
+__all__ = ["ModelFolderError", "ModelNotFoundError", "evaluate", "load_folder_model", "load_model"]
 
 
 def load_model(name: str, device: str | None = None) -> Any:
@@ -22,12 +22,7 @@ def load_model(name: str, device: str | None = None) -> Any:
     if name in MODEL_REGISTRY:
         return mteb.get_model(name, device=device)
     if Path(name).is_dir():
-        from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
-        from sentence_transformers import SentenceTransformer
-
-        if not (Path(name) / "modules.json").is_file():
-            raise ModelNotFoundError(f"{name}: a folder, but not a sentence-transformers model (no modules.json)")
-        return SentenceTransformerEncoderWrapper(SentenceTransformer(name, device=device))
+        return load_folder_model(Path(name), device=device)
     try:
         return mteb.get_model(name, device=device)
     except Exception as e:  # the hub, a typo, or no network: say which names do work
@@ -37,6 +32,31 @@ def load_model(name: str, device: str | None = None) -> Any:
             f"loading it from the Hugging Face hub failed ({type(e).__name__}: {str(e)[:200]}). "
             f"Models that work offline: {', '.join(ours)}, or a path to a sentence-transformers folder."
         ) from e
+
+
+def load_folder_model(folder: Path, device: str | None = None) -> Any:
+    """A sentence-transformers folder as an mteb encoder whose ModelMeta names it and its weights.
+
+    mteb would call every folder `no_model_name/available` at `no_revision_available`, so two folders
+    would share results and cached embeddings; see mteb_hybrid.models.identity for the name and revision.
+    """
+    from mteb_hybrid.models.identity import check_folder, folder_identity
+    from mteb_hybrid.models.metas import st_wrapper
+
+    check_folder(folder)  # a corrupt or missing file: one line naming it, before any loading
+    identity = folder_identity(folder)
+    try:
+        encoder = st_wrapper(folder, identity.revision, device)
+    except Exception as e:  # whatever transformers raises for a file check_folder could not judge
+        first = (str(e).strip().splitlines() or [""])[0][:300]
+        raise ModelNotFoundError(
+            f"{folder}: cannot be loaded as a sentence-transformers model ({type(e).__name__}: {first})"
+        ) from e
+    encoder.mteb_model_meta = encoder.mteb_model_meta.model_copy(
+        update={"name": identity.name, "revision": identity.revision or "no_revision_available"}
+    )
+    logger.info("model folder %s is %s at revision %s", folder, identity.name, identity.revision)
+    return encoder
 
 
 def evaluate(
@@ -55,12 +75,15 @@ def evaluate(
     """Evaluate `model` on `tasks`; results go to `output_folder`/results/<org>__<model>/<revision>/<Task>.json.
 
     Finished subsets in `output_folder` are kept and not recomputed (an interrupted run resumes);
-    `overwrite=True` recomputes and replaces them.
+    `overwrite=True` recomputes and replaces them. A model whose revision is unknown (no weights hash,
+    a hub model without one) is always recomputed: its results are never taken for another model's.
     """
     import mteb
 
     from mteb_hybrid.benchmark.tasks import TASK_CLASSES
     from mteb_hybrid.results_io import AtomicResultCache
+
+    from mteb_hybrid.models.identity import known_revision
 
     task_objs = []
     for name in tasks:
@@ -78,6 +101,15 @@ def evaluate(
             task = mteb.get_task(name, languages=list(languages) if languages else None)
         task_objs.append(task)
     encoder = load_model(model) if isinstance(model, str) else model
+    meta = getattr(encoder, "mteb_model_meta", None)
+    if not known_revision(getattr(meta, "revision", None)):
+        if not overwrite:
+            logger.warning(
+                "%s has no known revision (%s): its results under %s are recomputed and replaced (--overwrite "
+                "implied), never reused, and its embeddings are not kept on disk",
+                getattr(meta, "name", model), getattr(meta, "revision", None), output_folder,
+            )
+        overwrite = True
     return mteb.evaluate(
         encoder, task_objs, cache=AtomicResultCache(output_folder),
         overwrite_strategy="always" if overwrite else "only-missing",

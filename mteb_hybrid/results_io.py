@@ -1,12 +1,13 @@
-"""Writing mteb results without losing any: atomic files, no silent overwrite."""
+"""Writing mteb results without losing any: atomic files, no silent overwrite, no path outside the results."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from mteb.cache import ResultCache
+
+from mteb_hybrid.files import ensure_under, write_atomic
 
 
 class _AtomicTaskResult:
@@ -19,13 +20,23 @@ class _AtomicTaskResult:
         return getattr(self._result, name)
 
     def to_disk(self, path: Path) -> None:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        self._result.to_disk(tmp)
-        os.replace(tmp, path)
+        write_atomic(path, lambda tmp: self._result.to_disk(tmp))
 
 
 class AtomicResultCache(ResultCache):
-    """mteb's ResultCache (same layout, same resume logic) with atomic task-result files."""
+    """mteb's ResultCache (same layout, same resume logic) with atomic task-result files.
+
+    Every result path is checked to stay under `<cache>/results`: a model name or revision such as
+    `../../x` is refused rather than written elsewhere.
+    """
+
+    def get_task_result_path(self, task_name: str, model_name: Any, model_revision: str | None = None,
+                             remote: bool = False, experiment_name: str | None = None) -> Path:
+        path = super().get_task_result_path(task_name, model_name, model_revision, remote=remote,
+                                            experiment_name=experiment_name)
+        if not remote:
+            ensure_under(self.cache_path / "results", path)
+        return path
 
     def save_to_cache(self, task_result: Any, model_name: Any, model_revision: str | None = None, **kwargs: Any) -> None:
         super().save_to_cache(_AtomicTaskResult(task_result), model_name, model_revision, **kwargs)

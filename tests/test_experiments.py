@@ -10,6 +10,7 @@ import pytest
 
 from mteb_hybrid.data import DataFormatError
 from mteb_hybrid.experiments import ExperimentRunner, load_experiment, validate_experiment
+from mteb_hybrid.files import folder_lock
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((REPO / "experiments").rglob("*.yaml"))
@@ -125,28 +126,27 @@ def test_unseen_languages_are_the_evaluated_ones_a_cell_did_not_train_on(tmp_pat
     assert some._unseen(["en", "de"]) == ["el"]  # only en and el are evaluated
 
 
-def test_a_cell_another_process_runs_is_left_alone_until_that_process_dies(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_a_cell_another_process_runs_is_left_alone_until_that_process_dies(tmp_path: Path, data_dir: Path,
+                                                                            monkeypatch) -> None:  # noqa: ANN001
     import subprocess
     import sys
-    import time
 
-    from mteb_hybrid.experiments.runner import LOCK_NAME, CellOutcome, write_json_atomic
+    from mteb_hybrid.experiments.runner import CellOutcome
 
     cfg = load_experiment(_write(tmp_path, GRID))
-    runner = ExperimentRunner(cfg, tmp_path / "results", None, smoke=True, model_root=tmp_path / "m")
+    runner = ExperimentRunner(cfg, tmp_path / "results", data_dir, smoke=True, model_root=tmp_path / "m")
     calls: list[str] = []
 
     def fake_run_cell(self, cell):  # noqa: ANN001, ANN202
         calls.append(cell.id)
-        write_json_atomic(self.cell_dir(cell) / "cell.json", {"status": "done"})
+        self._record(cell, "done", self.provenance(cell), scored={"XQuADRSentenceRetrieval": 4})
         return CellOutcome(cell.id, "done", 0.0)
 
     monkeypatch.setattr(ExperimentRunner, "run_cell", fake_run_cell)
-    lock = runner.cell_dir(cfg.cells[1]) / LOCK_NAME
-    lock.parent.mkdir(parents=True)
+    lock = Path(folder_lock(runner.cell_dir(cfg.cells[1])).lock_file)
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import fcntl, sys, time\n"
-        f"h = open({str(lock)!r}, 'a'); fcntl.flock(h, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(600)")],
+        "import sys, time\nfrom filelock import FileLock\n"
+        f"held = FileLock({str(lock)!r}); held.acquire(); print('locked', flush=True); time.sleep(600)")],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
@@ -156,7 +156,6 @@ def test_a_cell_another_process_runs_is_left_alone_until_that_process_dies(tmp_p
     finally:
         holder.kill()
         holder.wait()
-    time.sleep(0.1)
     calls.clear()
     outcomes = runner.run()  # the holder died: its lock went with it, the cell runs now
     assert [o.status for o in outcomes] == ["skipped", "done", "skipped"] and calls == ["x-x"]

@@ -364,3 +364,16 @@ def test_loss_curves_get_no_time_to_target(tmp_path: Path) -> None:
     assert "### Convergence" not in text and "steps to target" not in text
     assert not (tmp_path / "results" / "plots" / "plain" / "convergence.png").exists()  # no race plotted either
     assert "convergence.png" not in text
+
+
+def test_an_untrained_cell_is_the_base_model_whatever_its_batching_label() -> None:
+    """The runner writes `params.batching: none` for the base model; it is still the comparison's base row."""
+    from mteb_hybrid.reporting.loading import Cell
+
+    def cell(info: dict[str, Any]) -> Cell:
+        return Cell(experiment="e", cell_id="c", path=Path("c"), info=info)
+
+    assert cell({"params": {"batching": "none"}, "train": None}).batching == "base"
+    assert cell({"params": {}, "train": None}).batching == "base"
+    assert cell({"params": {}, "train": {"batching": "x-y"}}).batching == "x-y"
+    assert cell({}).batching is None  # no cell.json yet

@@ -390,3 +390,79 @@ def test_model_card_without_results(run_dir: Path, tmp_path: Path) -> None:
     os.remove(folder / "mteb_hybrid_training.json")  # no training info: every result, README created
     readme = write_model_card(folder, run_dir)
     assert readme.read_text().startswith("# model\n") and "| mteb-hybrid/offline-me5-small |" in readme.read_text()
+
+
+# --------------------------------------------------------------------------------------------- upstream tasks
+
+UPSTREAM_REV = "1234567890abcdef1234567890abcdef12345678"
+
+
+def _export_task_files(out: Path, subsets: list[str]) -> None:
+    """What `mteb-hybrid export` leaves for submit: the generated task file (data files are not read here)."""
+    from mteb_hybrid.benchmark import TASK_CLASSES
+    from mteb_hybrid.files import write_atomic
+    from mteb_hybrid.upstream.taskfile import render_task_file, task_file_path
+
+    meta = TASK_CLASSES["XQuADRRetrieval"].metadata
+    meta = meta.model_copy(update={"eval_langs": {s: meta.eval_langs[s] for s in subsets}})
+    write_atomic(task_file_path(out, "XQuADRRetrieval"), render_task_file(meta, "mteb/XQuADRRetrieval", UPSTREAM_REV))
+
+
+def test_upstream_submission_uses_the_exported_task(tmp_path: Path) -> None:
+    from mteb_hybrid.benchmark import TASK_CLASSES
+
+    subsets = ["en-en", "en-de", "de-en", "de-de", "en-pool", "de-pool"]
+    export_dir = tmp_path / "export"
+    _export_task_files(export_dir, subsets)
+    langs = TASK_CLASSES["XQuADRRetrieval"].metadata.eval_langs
+    rows = [{"hf_subset": s, "languages": langs[s], "main_score": 0.5, "ndcg_at_10": 0.5, "recall_at_20": 0.75,
+             "nauc_ndcg_at_10_max": 0.3, "map": 0.4, **({"rank_distance": 3.0, "same_language_at_10": 0.9} if "pool" in s else {})}
+            for s in subsets]
+    run = tmp_path / "run"
+    folder = offline_dir(run)
+    folder.mkdir(parents=True)
+    TaskResult(dataset_revision="9bc8c7fb6dd8d01d72a05a93c2cb96882b0d299c", task_name="XQuADRRetrieval", mteb_version="2.26.24",
+               scores={"test": rows}, evaluation_time=1.0).to_disk(folder / "XQuADRRetrieval.json")
+    task_file(folder, "MLQARRetrieval")  # not in the export
+    write_meta(folder, offline_meta())
+    bare = make_remote(tmp_path)
+
+    report = prepare_submission(run, bare, clone_dir=tmp_path / "clone", upstream=export_dir, push=True)
+    [sent] = [c for c in report.copied if c.task]
+    assert sent.task == "XQuADRRetrieval"
+    [refused] = [s for s in report.skipped if s.problem]
+    assert refused.source.name == "MLQARRetrieval.json" and "not in the export" in refused.reason
+    assert any("XQuADRRetrieval: written for the exported task" in w for w in report.warnings)
+    saved = json.loads(git(bare, "show", f"{report.branch}:{sent.dest}"))
+    assert saved["dataset_revision"] == UPSTREAM_REV and saved["task_name"] == "XQuADRRetrieval"
+    got = {r["hf_subset"]: r for r in saved["scores"]["test"]}
+    assert sorted(got) == sorted(subsets)
+    for s in subsets:  # mteb's scores kept as they were, LAReQA's and the depth-dependent nAUC dropped
+        assert {k: v for k, v in got[s].items() if k != "mteb_version"} == {"hf_subset": s, "languages": langs[s], "main_score": 0.5,
+                                                      "ndcg_at_10": 0.5, "recall_at_20": 0.75}
+
+
+@pytest.mark.parametrize(("change", "needle"), [
+    ({"hf_subset": "th-pool"}, "th-pool: subset not in the exported task"),
+    ({"languages": ["eng-Latn", "deu-Latn"]}, "languages"),
+    ({"main_score": 0.1}, "main_score is not ndcg_at_10"),
+])
+def test_upstream_submission_checks_the_metadata(change: dict, needle: str) -> None:
+    from mteb_hybrid.benchmark import TASK_CLASSES
+    from mteb_hybrid.upstream.results import to_upstream
+    from mteb_hybrid.upstream.taskfile import load_task_class, task_file_path
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _export_task_files(Path(tmp), ["en-pool"])
+        cls = load_task_class(task_file_path(Path(tmp), "XQuADRRetrieval"))
+    langs = TASK_CLASSES["XQuADRRetrieval"].metadata.eval_langs
+    row = {"hf_subset": "en-pool", "languages": langs["en-pool"], "main_score": 0.5, "ndcg_at_10": 0.5, **change}
+    result = TaskResult(dataset_revision="x", task_name="XQuADRRetrieval", mteb_version="2.26.24",
+                        scores={"test": [row]}, evaluation_time=1.0)
+    with pytest.raises(ValueError, match=needle):
+        to_upstream(result, cls)
+    ok = result.model_copy(update={"scores": {"test": [{"hf_subset": "en-pool", "languages": langs["en-pool"],
+                                                        "main_score": 0.5, "ndcg_at_10": 0.5}]}})
+    assert to_upstream(ok, cls).dataset_revision == UPSTREAM_REV

@@ -3,7 +3,9 @@
 mteb evaluates a multilingual task subset by subset and re-encodes every subset's corpus and
 queries; XQuAD-R's 132 subsets would encode each text ~12 times. The store sits between the task
 and the model. It belongs to one model (name, revision and object), so it never serves one model's
-vectors to another; optionally it persists to disk under a folder named by model, revision and task.
+vectors to another; optionally it persists to disk under a folder named by model, revision and task
+(`embedding_dir`), but only for a model whose revision identifies its weights. A chunk file that
+cannot be read is discarded with a warning and its texts are encoded again.
 """
 
 from __future__ import annotations
@@ -11,12 +13,40 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
+import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from mteb_hybrid.files import UnsafePathError, ensure_under, safe_name, write_atomic
+from mteb_hybrid.models.identity import known_revision
+
 logger = logging.getLogger(__name__)
+
+CHUNK_PATTERN = re.compile(r"^chunk-(\d+)-\d+\.npz$")
+
+
+def embedding_dir(root: Path, model_name: str, revision: str | None, task_name: str) -> Path | None:
+    """`root/<org>__<name>/<revision>/<task>`, or None (said in a warning) when nothing may be kept on disk.
+
+    Vectors are only worth keeping under a key that identifies the weights: a model without a known
+    revision (mteb's `no_revision_available`, an untrained alias) would share its folder with any
+    other such model, and a name or revision that is not a safe folder name could leave `root`.
+    """
+    if not known_revision(revision):
+        logger.warning("embedding cache: %s has no known revision (%r), so its embeddings are kept in memory only",
+                       model_name, revision)
+        return None
+    try:
+        parts = [safe_name(model_name.replace("/", "__"), "model name"), safe_name(str(revision), "model revision"),
+                 safe_name(task_name, "task name")]
+    except UnsafePathError as e:
+        logger.warning("embedding cache: %s; embeddings are kept in memory only", e)
+        return None
+    folder = root.joinpath(*parts)
+    ensure_under(root, folder)
+    return folder
 
 
 def text_key(prompt_type: str, text: str) -> str:
@@ -31,7 +61,7 @@ class EmbeddingStore:
         self._vectors: dict[str, np.ndarray] = {}
         self.encoded_texts = 0  # texts this store asked the model to encode
         self.disk_dir = disk_dir
-        self._chunks_written = 0
+        self._next_chunk = 0  # number of the next chunk file (one past the highest on disk)
         if disk_dir is not None:
             self._load_disk(disk_dir)
 
@@ -54,22 +84,36 @@ class EmbeddingStore:
         return np.stack([self._vectors[k] for k in keys])
 
     def _load_disk(self, folder: Path) -> None:
-        chunks = sorted(folder.glob("chunk-*.npz")) if folder.is_dir() else []
+        chunks = sorted(p for p in folder.glob("chunk-*.npz") if CHUNK_PATTERN.match(p.name)) if folder.is_dir() else []
+        loaded = 0
         for path in chunks:
-            with np.load(path, allow_pickle=False) as z:
-                for k, v in zip(z["keys"].tolist(), z["vectors"]):
-                    self._vectors[k] = v
-        self._chunks_written = len(chunks)
-        if chunks:
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    keys, vectors = z["keys"].tolist(), np.asarray(z["vectors"], dtype=np.float32)
+                if vectors.ndim != 2 or len(keys) != len(vectors) or not all(isinstance(k, str) for k in keys):
+                    raise ValueError(f"{len(keys)} keys for vectors of shape {vectors.shape}")
+                dim = next(iter(self._vectors.values())).shape[0] if self._vectors else vectors.shape[1]
+                if vectors.shape[1] != dim:
+                    raise ValueError(f"vectors of dimension {vectors.shape[1]}, the other chunks' have {dim}")
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+                logger.warning("embedding cache: %s cannot be read (%s: %s); discarding it, its texts are encoded "
+                               "again", path, type(e).__name__, e)
+                path.unlink(missing_ok=True)
+                continue
+            self._vectors.update(zip(keys, vectors))
+            loaded += 1
+        self._next_chunk = max((int(CHUNK_PATTERN.match(p.name).group(1)) + 1 for p in chunks), default=0)
+        if loaded:
             logger.info("Loaded %d cached embeddings from %s", len(self._vectors), folder)
 
     def _write_chunk(self, keys: list[str], vectors: np.ndarray) -> None:
         """Write atomically: an interrupted write never leaves a chunk that looks complete."""
         assert self.disk_dir is not None
-        self.disk_dir.mkdir(parents=True, exist_ok=True)
-        target = self.disk_dir / f"chunk-{self._chunks_written:06d}-{os.getpid()}.npz"
-        fd, tmp = tempfile.mkstemp(dir=self.disk_dir, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, keys=np.asarray(keys), vectors=np.asarray(vectors, dtype=np.float32))
-        os.replace(tmp, target)
-        self._chunks_written += 1
+        target = self.disk_dir / f"chunk-{self._next_chunk:06d}-{os.getpid()}.npz"
+
+        def save(tmp: Path) -> None:
+            with tmp.open("wb") as f:  # a file object: np.savez would add ".npz" to a path
+                np.savez(f, keys=np.asarray(keys), vectors=np.asarray(vectors, dtype=np.float32))
+
+        write_atomic(target, save)
+        self._next_chunk += 1

@@ -26,7 +26,7 @@ from mteb_hybrid.data.loading import load_dataset
 from mteb_hybrid.data.records import ParallelDataset
 from mteb_hybrid.data.sources import cache_root
 
-from .embedding_store import EmbeddingStore
+from .embedding_store import EmbeddingStore, embedding_dir
 from .search import CachedSearch, language_of
 from .subsets import POOL, Subset, all_subsets, build_splits
 
@@ -125,9 +125,8 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         key = (meta.name, meta.revision, id(model))
         if key not in self._searches:
             disk = None
-            if self.embedding_cache and meta.revision:
-                disk = (cache_root() / "embeddings" / str(meta.name).replace("/", "__") / str(meta.revision)
-                        / self.metadata.name)
+            if self.embedding_cache:  # None for a model whose revision is unknown: never cached on disk
+                disk = embedding_dir(cache_root() / "embeddings", str(meta.name), meta.revision, self.metadata.name)
             self._searches[key] = CachedSearch(model, EmbeddingStore(disk))
         return self._searches[key]
 

@@ -1,20 +1,21 @@
 """Task definitions: the data files under `tasks/` (one per dataset), read into typed objects.
 
 Adding a LAReQA-style dataset means adding one YAML file there; nothing in the code names a dataset.
+The file's schema is `TaskDefinition` (pydantic, unknown keys rejected, errors name the key path).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from mteb_hybrid.validation import validate_file
 
 from .errors import DataFormatError
-
-_REQUIRED = ("name", "folder", "description", "reference", "source", "languages", "parallel", "license")
 
 
 def tasks_dir() -> Path:
@@ -25,14 +26,24 @@ def tasks_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "tasks"
 
 
-@dataclass(frozen=True)
-class SourceFiles:
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceFiles(_Strict):
     """Where the original files come from, pinned to a commit."""
 
     repository: str
     commit: str
     path_template: str
     hf_dataset: str | None = None
+
+    @field_validator("path_template")
+    @classmethod
+    def _has_lang(cls, v: str) -> str:
+        if "{lang}" not in v:
+            raise ValueError("must contain {lang}, e.g. 'xquad-r/{lang}.json'")
+        return v
 
     def relative_path(self, lang: str) -> str:
         return self.path_template.format(lang=lang)
@@ -41,18 +52,17 @@ class SourceFiles:
         return f"https://raw.githubusercontent.com/{self.repository}/{self.commit}/{self.relative_path(lang)}"
 
 
-@dataclass(frozen=True)
-class TaskDefinition:
-    """One LAReQA-style dataset as data: languages, files, license, citation."""
+class TaskDefinition(_Strict):
+    """One LAReQA-style dataset as data (a tasks/*.yaml file): languages, files, license, citation."""
 
     name: str
     folder: str
     description: str
     reference: str
     source: SourceFiles
-    languages: dict[str, str]  # ISO 639-1 code used in file names -> mteb language tag
-    parallel: str  # "complete" or "partial"
-    pivot_language: str | None
+    languages: dict[str, str] = Field(min_length=1)  # ISO 639-1 code used in file names -> mteb language tag
+    parallel: Literal["complete", "partial"]
+    pivot_language: str | None = None
     license: str
     adapted_from: tuple[str, ...] = ()
     date: tuple[str, str] | None = None
@@ -60,7 +70,20 @@ class TaskDefinition:
     annotations_creators: str | None = None
     sample_creation: str | None = None
     citation: str | None = None
-    path: str = ""
+    path: str = ""  # the file it was read from (set by from_file, not written in it)
+
+    @field_validator("description")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        return " ".join(v.split())
+
+    @field_validator("pivot_language")
+    @classmethod
+    def _pivot_is_a_language(cls, v: str | None, info: ValidationInfo) -> str | None:
+        languages = info.data.get("languages") or {}
+        if v is not None and v not in languages:
+            raise ValueError(f"{v!r} is not one of the languages; name one of {', '.join(languages)}")
+        return v
 
     @property
     def langs(self) -> list[str]:
@@ -68,47 +91,16 @@ class TaskDefinition:
 
     @classmethod
     def from_file(cls, path: Path) -> TaskDefinition:
+        """The definition in `path`; DataFormatError naming the file and the key path of the first problem."""
         try:
-            raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as e:
             raise DataFormatError(path, "<file>", f"not valid YAML ({e})", "correct the YAML syntax") from e
         if not isinstance(raw, dict):
             raise DataFormatError(path, "<file>", "expected a mapping at top level", "see tasks/xquad_r.yaml")
-        for key in _REQUIRED:
-            if key not in raw:
-                raise DataFormatError(path, key, "missing", "add it; see tasks/xquad_r.yaml for an example")
-        if raw["parallel"] not in ("complete", "partial"):
-            raise DataFormatError(path, "parallel", f"{raw['parallel']!r} is not allowed", "use 'complete' or 'partial'")
-        src = raw["source"]
-        for key in ("repository", "commit", "path_template"):
-            if key not in src:
-                raise DataFormatError(path, f"source.{key}", "missing", "add the pinned source repository, commit and path template")
-        pivot = raw.get("pivot_language")
-        if pivot is not None and pivot not in raw["languages"]:
-            raise DataFormatError(path, "pivot_language", f"{pivot!r} is not one of the languages", "name one of 'languages'")
-        return cls(
-            name=raw["name"],
-            folder=raw["folder"],
-            description=" ".join(str(raw["description"]).split()),
-            reference=raw["reference"],
-            source=SourceFiles(
-                repository=src["repository"],
-                commit=src["commit"],
-                path_template=src["path_template"],
-                hf_dataset=src.get("hf_dataset"),
-            ),
-            languages=dict(raw["languages"]),
-            parallel=raw["parallel"],
-            pivot_language=pivot,
-            license=raw["license"],
-            adapted_from=tuple(raw.get("adapted_from", ())),
-            date=tuple(raw["date"]) if raw.get("date") else None,
-            domains=tuple(raw.get("domains", ())),
-            annotations_creators=raw.get("annotations_creators"),
-            sample_creation=raw.get("sample_creation"),
-            citation=raw.get("citation"),
-            path=str(path),
-        )
+        if "path" in raw:
+            raise DataFormatError(path, "path", "unknown key (set from the file's location)", "remove it")
+        return validate_file(cls, {**raw, "path": str(path)}, path, "see tasks/xquad_r.yaml for an example")
 
 
 @lru_cache(maxsize=None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -61,7 +60,7 @@ def load_dataset(
     """
     dataset_name = definition.name
     if task_name and task_name != definition.name:
-        definition = replace(definition, name=task_name)
+        definition = definition.model_copy(update={"name": task_name})
     langs = list(languages) if languages is not None else definition.langs
     unknown = [lang for lang in langs if lang not in definition.languages]
     if unknown:

@@ -16,6 +16,8 @@ from typing import Annotated, Any
 from pydantic import Field, StrictInt, StrictStr, TypeAdapter, ValidationError
 from typing_extensions import NotRequired, TypedDict
 
+from mteb_hybrid.validation import key_path
+
 from .errors import DataFormatError
 
 
@@ -75,14 +77,6 @@ _FIXES = {
     "text": "give the answer text as a string",
     "answer_start": "give 'answer_start', the character offset (an integer >= 0) of the answer in 'context'",
 }
-
-
-def key_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
-    """('data', 3, 'paragraphs', 0) -> 'data[3].paragraphs[0]'."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "<file>"
 
 
 def describe(value: Any) -> str:

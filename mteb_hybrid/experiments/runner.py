@@ -1,108 +1,48 @@
-"""Run an experiment grid: train each cell (or not), score it with mteb, never lose finished work.
+"""Run an experiment grid: train each cell (or not), score it with mteb, never lose or mix up finished work.
 
 Layout (read by `mteb-hybrid report`): results/experiments/<experiment>/experiment.json and one folder
-per cell with cell.json (status, settings, timings, command), train/ (logs and training info) and
-results/ (mteb result files). A cell whose cell.json says "done" is never recomputed; an interrupted
-cell resumes: training from its last checkpoint, evaluation from its last finished subset. Model
-weights stay in the user cache (not in results/).
+per cell with cell.json (`schema.CellRecord`: status, settings, timings, command, provenance), train/
+(logs and training info) and results/ (mteb result files). Model weights stay in the user cache, in a
+folder named by the cell and the hash of its training inputs, under a folder per results root:
+`<cache>/experiments/<name>/<results-root>-<key>/<cell>-<model hash>`.
+
+A finished cell is reused only if its inputs (provenance.py) are today's; a finished cell whose
+inputs changed is refused, naming the changed keys, unless `force`. A cell that produced no scores is
+`failed` and runs again next time. An interrupted cell resumes: training from its last checkpoint,
+evaluation from its last finished subset. A cell and its training folder are locked while a process
+works on them; another runner skips them ("busy").
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
+import hashlib
 import logging
-import os
 import shlex
 import shutil
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mteb_hybrid.data.sources import cache_root
+from mteb_hybrid.files import Timeout, ensure_under, folder_lock, safe_name
 
-from .config import Cell, ExperimentConfig, load_experiment
+from .config import Cell, ExperimentConfig, load_experiment, train_dict, train_replace
+from .provenance import OPERATIONAL_KEYS, base_identity, eval_files, make_provenance, record_changes, training_inputs
+from .schema import CellRecord, ExperimentRecord, Provenance, SchemaError, read_cell, write_cell, write_experiment_record
+from .validate import validate_experiment
 
 logger = logging.getLogger(__name__)
 
 ORG = "mteb-hybrid"
-LOCK_NAME = ".runner.lock"  # held while a process runs the cell; released by the OS if that process dies
 
 
-@contextmanager
-def cell_lock(folder: Path) -> Iterator[bool]:
-    """Hold an exclusive lock on a cell folder; yields False when another process holds it.
-
-    Two runners started on overlapping grids (say the whole config and `--cells x`) would otherwise
-    train into the same checkpoints and write the same results. flock is released by the kernel when
-    its holder exits, so a killed run never leaves a stale lock behind.
-    """
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no cross-process lock, run as before
-        yield True
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / LOCK_NAME, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+class StaleCellsError(ValueError):
+    """Finished cells ran with other inputs than today's config gives them."""
 
 
-def write_json_atomic(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=2, ensure_ascii=False, default=str)
-    os.replace(tmp, path)
-
-
-def validate_experiment(cfg: ExperimentConfig) -> list[str]:
-    """Problems that would make a run fail later: unknown base model, task or language."""
-    import mteb
-
-    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
-    from mteb_hybrid.models.presets import load_presets
-
-    problems = []
-    if cfg.base not in load_presets() and not Path(cfg.base).is_dir() and "/" not in cfg.base:
-        problems.append(f"base {cfg.base!r} is neither a preset ({', '.join(load_presets())}), a folder, nor a hub name")
-    for name in cfg.eval.tasks:
-        try:
-            task = TASK_CLASSES[name]() if name in TASK_CLASSES else mteb.get_task(name)
-        except KeyError as e:
-            problems.append(f"eval task {name!r}: {e}")
-            continue
-        if cfg.eval.languages and name in TASK_CLASSES:
-            try:
-                task.filter_languages(list(cfg.eval.languages))
-            except ValueError as e:
-                problems.append(str(e))
-    for cell in cfg.cells:
-        if cell.train and cell.train.languages:
-            from mteb_hybrid.data import get_definition
-
-            for spec in cell.train.data:
-                name = spec.split(":")[0]
-                try:
-                    langs = get_definition(name).langs
-                except KeyError:
-                    continue
-                bad = sorted(set(cell.train.languages) - set(langs))
-                if bad:
-                    problems.append(f"cell {cell.id}: training languages {bad} not in {name}")
-    return problems
+class CellBusy(Exception):
+    """Another process holds the lock of a cell or of its training folder."""
 
 
 @dataclass
@@ -113,84 +53,145 @@ class CellOutcome:
     error: str | None = None
 
 
+def results_root_key(results_root: str | Path) -> str:
+    """A folder name per results root: two roots never train into one folder."""
+    resolved = Path(results_root).resolve()
+    return f"{resolved.name or 'root'}-{hashlib.sha256(str(resolved).encode()).hexdigest()[:10]}"
+
+
 class ExperimentRunner:
     """Runs the cells of one experiment config in order; safe to stop and start again."""
 
     def __init__(self, cfg: ExperimentConfig, results_root: str | Path = "results", data_dir: str | Path | None = None,
-                 smoke: bool = False, model_root: str | Path | None = None) -> None:
+                 smoke: bool = False, model_root: str | Path | None = None, *, force: bool = False,
+                 allow_overlap: bool = False) -> None:
         self.cfg = cfg
-        self.root = Path(results_root) / "experiments" / cfg.name
+        self.results_root = Path(results_root)
+        self.root = ensure_under(self.results_root, self.results_root / "experiments" / cfg.name)
         self.data_dir = data_dir
         self.smoke = smoke
-        self.model_root = Path(model_root) if model_root else cache_root() / "experiments" / cfg.name
+        self.force = force
+        self.allow_overlap = allow_overlap
+        self.model_root = (Path(model_root) if model_root
+                           else cache_root() / "experiments" / cfg.name / results_root_key(self.results_root))
         self._tiny: dict[str, Path] = {}
+        self._provenance: dict[str, Provenance] = {}
 
-    # ---- pieces ------------------------------------------------------------------------------------
+    # ---- where things go -----------------------------------------------------------------------------
     def cell_dir(self, cell: Cell) -> Path:
-        return self.root / cell.id
+        return ensure_under(self.root, self.root / cell.id)
+
+    def training_dir(self, cell: Cell, model_hash: str) -> Path:
+        return ensure_under(self.model_root, self.model_root / f"{cell.id}-{model_hash[:16]}")
+
+    def read_record(self, cell: Cell) -> CellRecord | None:
+        """The cell's cell.json, or None when there is none (or it is unreadable: the cell runs again)."""
+        path = self.cell_dir(cell) / "cell.json"
+        if not path.is_file():
+            return None
+        try:
+            return read_cell(path)
+        except SchemaError as e:
+            logger.warning("%s; the cell runs again", e)
+            return None
 
     def is_done(self, cell: Cell) -> bool:
-        path = self.cell_dir(cell) / "cell.json"
-        try:
-            return json.loads(path.read_text())["status"] == "done"
-        except (OSError, ValueError, KeyError):
-            return False
+        record = self.read_record(cell)
+        return record is not None and record.done
 
+    # ---- inputs --------------------------------------------------------------------------------------
     def _tiny_base(self, base: str) -> Path:
         """Smoke runs replace the base model with a tiny random one of the same family."""
         from mteb_hybrid.models import tiny
 
         family = {"xlmr": "xlmr", "m2m100": "m2m100"}.get(base, "bert")
         if family not in self._tiny:
-            folder = self.model_root / f"tiny-{family}"
-            if not (folder / "modules.json").is_file():
-                if family == "m2m100":  # every language token of the real model, so smoke runs reject what it would
-                    tiny.build_tiny_m2m100(folder, languages=tiny.M2M100_LANGUAGES)
-                else:
-                    {"bert": tiny.build_tiny_bert, "xlmr": tiny.build_tiny_xlmr}[family](folder)
+            folder = ensure_under(self.model_root, self.model_root / f"tiny-{family}")
+            with folder_lock(folder, timeout=600):
+                if not (folder / "modules.json").is_file():
+                    if family == "m2m100":  # every language token of the real model, so smoke runs reject what it would
+                        tiny.build_tiny_m2m100(folder, languages=tiny.M2M100_LANGUAGES)
+                    else:
+                        {"bert": tiny.build_tiny_bert, "xlmr": tiny.build_tiny_xlmr}[family](folder)
             self._tiny[family] = folder
         return self._tiny[family]
 
-    def _train(self, cell: Cell) -> tuple[Any, dict[str, Any]]:
-        from mteb_hybrid.training.trainer import read_training_info, train
-
+    def _eval_tasks_for(self, cell: Cell) -> list[str]:
+        """The tasks the zero-shot guard checks the cell's training data against: all of the cell's evaluation."""
         assert cell.train is not None
-        out = self.model_root / cell.id
-        cfg = dataclasses.replace(
-            cell.train, output_dir=str(out), data_dir=str(self.data_dir) if self.data_dir else cell.train.data_dir,
-            resume=True, model_name=f"{self.cfg.name}-{cell.id}",
-            eval_tasks=list(cell.train.eval_tasks) or self._guarded_tasks(),
+        return list(cell.train.eval_tasks) or list(self.cfg.eval.tasks)
+
+    def resolved_train(self, cell: Cell) -> Any:
+        """The TrainConfig as passed to `train` (without its output folder, which the provenance decides)."""
+        assert cell.train is not None
+        cfg = train_replace(
+            cell.train, data_dir=str(self.data_dir) if self.data_dir else cell.train.data_dir, resume=True,
+            model_name=f"{self.cfg.name}-{cell.id}", eval_tasks=self._eval_tasks_for(cell),
+            allow_overlap=bool(getattr(cell.train, "allow_overlap", False) or self.allow_overlap),
         )
         if self.smoke:
-            cfg = dataclasses.replace(cfg, base=str(self._tiny_base(cell.train.base)), max_steps=2, batch_size=4,
-                                      mini_batch_size=2, eval_steps=None, save_steps=1, num_threads=None)
-        info_file = out / "mteb_hybrid_training.json"
-        if not info_file.is_file():  # trained already if a crash happened during evaluation
-            probe = self._probe() if (self.cfg.eval.during_training and not self.smoke) else None
-            every = (self.cfg.eval.during_training or {}).get("every")
-            if probe is not None and every:
-                cfg = dataclasses.replace(cfg, eval_steps=int(every))
-            train(cfg, metric_fn=probe)
-        info = read_training_info(out)
-        target = self.cell_dir(cell) / "train"
+            cfg = train_replace(cfg, base=str(self._tiny_base(cell.train.base)), max_steps=2, batch_size=4,
+                                mini_batch_size=2, eval_steps=None, save_steps=1, num_threads=None)
+        elif self.cfg.eval.during_training:
+            cfg = train_replace(cfg, eval_steps=int(self.cfg.eval.during_training.every))
+        return cfg
+
+    def provenance(self, cell: Cell) -> Provenance:
+        """The hashes of everything that determines the cell's model and scores (computed once per run)."""
+        if cell.id not in self._provenance:
+            base_name = cell.train.base if cell.train is not None else self.cfg.base
+            base = base_identity(base_name, self._tiny_base(base_name) if self.smoke else None)
+            model = training_inputs(self.resolved_train(cell), base) if cell.train is not None else None
+            if model is not None and self.smoke:  # a stand-in still answers for the settings it stands in for
+                model["smoke_stand_in_for"] = {k: v for k, v in train_dict(cell.train).items()
+                                               if k not in OPERATIONAL_KEYS and k != "base"}
+            ev = self.cfg.eval
+            evaluation = {
+                "tasks": list(ev.tasks), "languages": ev.languages, "subsets": ev.subsets,
+                "during_training": ev.during_training.model_dump() if ev.during_training else None,
+                "smoke": self.smoke,
+                "files": eval_files(ev.tasks, self.data_dir, ev.languages,
+                                    pools=not self.smoke and any(s.endswith("-pool") for s in ev.subsets or ["-pool"])),
+            }
+            prov = make_provenance(model, base, evaluation)
+            if prov.model_hash:
+                prov.training_dir = str(self.training_dir(cell, prov.model_hash))
+            self._provenance[cell.id] = prov
+        return self._provenance[cell.id]
+
+    def changes(self, cell: Cell, record: CellRecord) -> list[str]:
+        """How today's inputs differ from those the finished cell ran with ([]: reuse it)."""
+        return record_changes(record, self.provenance(cell), train_dict(cell.train) if cell.train else None)
+
+    # ---- one cell ------------------------------------------------------------------------------------
+    def _train(self, cell: Cell, prov: Provenance) -> tuple[Path, dict[str, Any]]:
+        from mteb_hybrid.training.trainer import read_training_info, train
+
+        assert prov.training_dir is not None
+        out = ensure_under(self.model_root, prov.training_dir)
+        try:
+            lock = folder_lock(out).acquire()
+        except Timeout:
+            raise CellBusy(f"training folder {out} is locked by another process") from None
+        with lock:
+            if not (out / "mteb_hybrid_training.json").is_file():  # trained already if evaluation crashed before
+                probe = self._probe() if (self.cfg.eval.during_training and not self.smoke) else None
+                train(train_replace(self.resolved_train(cell), output_dir=str(out)), metric_fn=probe)
+            info = read_training_info(out)
+        target = ensure_under(self.root, self.cell_dir(cell) / "train")
         target.mkdir(parents=True, exist_ok=True)
         for name in ("train_log.jsonl", "train_log.csv", "mteb_hybrid_training.json"):
             if (out / name).is_file():
                 shutil.copy2(out / name, target / name)
         return out, info
 
-    def _guarded_tasks(self) -> list[str]:
-        """The LAReQA datasets among the evaluation tasks: the zero-shot guard checks training data against them."""
-        from mteb_hybrid.benchmark.tasks import TASK_CLASSES
-
-        return sorted({TASK_CLASSES[t].definition.name for t in self.cfg.eval.tasks if t in TASK_CLASSES})
-
     def _probe(self):  # noqa: ANN202
         from mteb_hybrid.benchmark.probe import make_pool_probe
 
-        spec = dict(self.cfg.eval.during_training or {})
-        return make_pool_probe(languages=spec.get("languages", ("en", "de", "zh", "el", "th")),
-                               n_questions=int(spec.get("questions", 100)), data_dir=self.data_dir)
+        spec = self.cfg.eval.during_training
+        assert spec is not None
+        return make_pool_probe(languages=spec.languages or ("en", "de", "zh", "el", "th"),
+                               n_questions=spec.questions, data_dir=self.data_dir)
 
     def _encoder(self, cell: Cell, folder: Path | None, revision: str | None) -> Any:
         from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
@@ -205,12 +206,10 @@ class ExperimentRunner:
         else:
             from mteb_hybrid.models.presets import resolve_base
 
-            preset = resolve_base(self.cfg.base)
-            enc = load_model(preset.model)
+            enc = load_model(resolve_base(self.cfg.base).model)
         base_meta = enc.mteb_model_meta
-        enc.mteb_model_meta = base_meta.model_copy(update={
-            "name": f"{ORG}/{self.cfg.name}-{cell.id}", "revision": revision or base_meta.revision or "base",
-        })
+        revision = safe_name(str(revision or base_meta.revision or "base"), "model revision")  # a folder of results/
+        enc.mteb_model_meta = base_meta.model_copy(update={"name": f"{ORG}/{self.cfg.name}-{cell.id}", "revision": revision})
         return enc
 
     def _tasks(self) -> list[Any]:
@@ -239,28 +238,61 @@ class ExperimentRunner:
             tasks.append(task)
         return tasks
 
+    def _record(self, cell: Cell, status: str, prov: Provenance, **fields: Any) -> CellRecord:
+        """Write the cell's cell.json (`fields` add to or override the settings every record has)."""
+        record = CellRecord(**{
+            "experiment": self.cfg.name, "cell": cell.id, "status": status, "seed": cell.seed, "group": cell.group,
+            "params": cell.params, "train": train_dict(cell.train) if cell.train else None,
+            "unseen_languages": list(self.cfg.unseen_languages), "smoke": self.smoke, "command": self.command(cell),
+            "provenance": prov, **fields,
+        })
+        write_cell(ensure_under(self.root, self.cell_dir(cell) / "cell.json"), record)
+        return record
+
+    def _clear(self, cell: Cell) -> None:
+        """Remove a cell's result files and log copies (they belong to other inputs)."""
+        for name in ("results", "train"):
+            path = ensure_under(self.root, self.cell_dir(cell) / name)
+            if path.exists():
+                shutil.rmtree(path)
+
     def run_cell(self, cell: Cell) -> CellOutcome:
         import mteb
 
         from mteb_hybrid.results_io import AtomicResultCache
 
         start = time.perf_counter()
-        folder, info = (self._train(cell) if cell.train is not None else (None, {}))
+        prov = self.provenance(cell)
+        previous = self.read_record(cell)
+        if previous is None or previous.provenance is None or previous.provenance.hash != prov.hash:
+            if (self.cell_dir(cell) / "results").exists():
+                logger.warning("%s: result files of other (or unknown) inputs removed before running", cell.id)
+            self._clear(cell)  # an interrupted run of these same inputs keeps its finished subsets
+        self._record(cell, "started", prov)
+        folder, info = (self._train(cell, prov) if cell.train is not None else (None, {}))
         train_seconds = (info.get("training") or {}).get("wall_time_s")
         t_eval = time.perf_counter()
         encoder = self._encoder(cell, folder, info.get("revision"))
-        mteb.evaluate(encoder, self._tasks(), cache=AtomicResultCache(self.cell_dir(cell)),
-                      overwrite_strategy="only-missing", show_progress_bar=True,
-                      encode_kwargs={"batch_size": 8 if self.smoke else self.cfg.eval.batch_size, "show_progress_bar": True})
-        write_json_atomic(self.cell_dir(cell) / "cell.json", {
-            "experiment": self.cfg.name, "cell": cell.id, "status": "done", "seed": cell.seed, "group": cell.group,
-            "params": cell.params, "train": cell.train.to_dict() if cell.train else None,
-            "model_name": encoder.mteb_model_meta.name, "revision": encoder.mteb_model_meta.revision,
-            "training_languages": info.get("languages"), "unseen_languages": self._unseen(info.get("languages")),
-            "train_seconds": train_seconds, "eval_seconds": round(time.perf_counter() - t_eval, 1),
-            "smoke": self.smoke, "command": self.command(cell),
-        })
-        return CellOutcome(cell.id, "done", time.perf_counter() - start)
+        tasks = self._tasks()
+        result = mteb.evaluate(encoder, tasks, cache=AtomicResultCache(self.cell_dir(cell)),
+                               overwrite_strategy="only-missing", show_progress_bar=True,
+                               encode_kwargs={"batch_size": 8 if self.smoke else self.cfg.eval.batch_size,
+                                              "show_progress_bar": True})
+        scored = {t.metadata.name: 0 for t in tasks}
+        for tr in getattr(result, "task_results", []) or []:
+            scored[tr.task_name] = len({s.get("hf_subset") for split in tr.scores.values() for s in split})
+        empty = sorted(name for name, n in scored.items() if n == 0)
+        error = None
+        if empty or not scored:
+            error = (f"no scores for {', '.join(empty)}: check eval.languages and eval.subsets" if empty
+                     else "no task could be evaluated")
+        self._record(
+            cell, "failed" if error else "done", prov, error=error, scored=scored,
+            model_name=encoder.mteb_model_meta.name, revision=encoder.mteb_model_meta.revision,
+            training_languages=info.get("languages"), unseen_languages=self._unseen(info.get("languages")),
+            train_seconds=train_seconds, eval_seconds=round(time.perf_counter() - t_eval, 1),
+        )
+        return CellOutcome(cell.id, "failed" if error else "done", time.perf_counter() - start, error)
 
     def _unseen(self, trained: list[str] | None) -> list[str]:
         """The evaluated LAReQA languages this cell did not train on (the config's list when unknown)."""
@@ -277,49 +309,74 @@ class ExperimentRunner:
         return f"mteb-hybrid experiment {shlex.quote(self.cfg.path)}{data} --cells {cell.id}"
 
     # ---- the grid ------------------------------------------------------------------------------------
+    def _stale(self, cells: list[Cell]) -> dict[str, list[str]]:
+        """Finished cells whose inputs changed since they ran, with the changed keys."""
+        stale = {}
+        for cell in cells:
+            record = self.read_record(cell)
+            if record is not None and record.done:
+                changed = self.changes(cell, record)
+                if changed:
+                    stale[cell.id] = changed
+        return stale
+
     def run(self, only: list[str] | None = None, keep_going: bool = False) -> list[CellOutcome]:
-        problems = validate_experiment(self.cfg)
+        problems = validate_experiment(self.cfg, allow_overlap=self.allow_overlap)
         if problems:
             raise ValueError(f"{self.cfg.path}: " + "; ".join(problems))
         cells = [c for c in self.cfg.cells if not only or c.id in only or c.group in only]
         unknown = sorted(set(only or []) - {c.id for c in self.cfg.cells} - {c.group for c in self.cfg.cells})
         if unknown:
             raise ValueError(f"{self.cfg.path}: unknown cells {unknown}; cells: {[c.id for c in self.cfg.cells]}")
-        write_json_atomic(self.root / "experiment.json", {
-            "name": self.cfg.name, "description": self.cfg.description, "config": self.cfg.raw,
-            "cells": [c.id for c in self.cfg.cells], "smoke": self.smoke,
-        })
+        stale = self._stale(cells)
+        if stale and not self.force:
+            listed = "; ".join(f"{cid} ({', '.join(keys[:4])}{', ...' if len(keys) > 4 else ''})"
+                               for cid, keys in stale.items())
+            raise StaleCellsError(
+                f"{self.root}: finished cells ran with other inputs than {self.cfg.path} gives them now: {listed}. "
+                "Fix: pass --force to recompute them, or use another --results folder")
+        write_experiment_record(ensure_under(self.root, self.root / "experiment.json"), ExperimentRecord(
+            name=self.cfg.name, description=self.cfg.description, config=self.cfg.raw,
+            cells=[c.id for c in self.cfg.cells], smoke=self.smoke))
         outcomes = []
         for i, cell in enumerate(cells, 1):
-            if self.is_done(cell):
-                logger.warning("[%d/%d] %s: done already, skipped", i, len(cells), cell.id)
-                outcomes.append(CellOutcome(cell.id, "skipped", 0.0))
-                continue
-            with cell_lock(self.cell_dir(cell)) as mine:
-                if not mine:
-                    logger.warning("[%d/%d] %s: another process is running it (%s), skipped", i, len(cells), cell.id,
-                                   self.cell_dir(cell) / LOCK_NAME)
-                    outcomes.append(CellOutcome(cell.id, "busy", 0.0))
-                    continue
-                if self.is_done(cell):  # finished by another process while this one waited its turn
-                    outcomes.append(CellOutcome(cell.id, "skipped", 0.0))
-                    continue
-                logger.warning("[%d/%d] %s: %s", i, len(cells), cell.id,
-                               "training + evaluation" if cell.train else "evaluation")
-                try:
-                    outcomes.append(self.run_cell(cell))
-                except Exception as e:
-                    if not keep_going:
-                        raise
-                    logger.exception("cell %s failed", cell.id)
-                    outcomes.append(CellOutcome(cell.id, "failed", 0.0, f"{type(e).__name__}: {e}"))
+            outcomes.append(self._run_one(cell, f"[{i}/{len(cells)}] {cell.id}", cell.id in stale, keep_going))
             logger.warning("[%d/%d] %s: %s", i, len(cells), cell.id, outcomes[-1].status)
         return outcomes
+
+    def _run_one(self, cell: Cell, label: str, stale: bool, keep_going: bool) -> CellOutcome:
+        record = self.read_record(cell)
+        if record is not None and record.done and not stale:
+            logger.warning("%s: done already with the same inputs, skipped", label)
+            return CellOutcome(cell.id, "skipped", 0.0)
+        try:
+            lock = folder_lock(self.cell_dir(cell)).acquire()
+        except Timeout:
+            logger.warning("%s: another process is running it, skipped", label)
+            return CellOutcome(cell.id, "busy", 0.0)
+        with lock:
+            record = self.read_record(cell)  # finished by another process while this one waited its turn
+            if record is not None and record.done and not self.changes(cell, record):
+                return CellOutcome(cell.id, "skipped", 0.0)
+            logger.warning("%s: %s", label, "training + evaluation" if cell.train else "evaluation")
+            try:
+                return self.run_cell(cell)
+            except CellBusy as e:
+                logger.warning("%s: %s, skipped", label, e)
+                return CellOutcome(cell.id, "busy", 0.0)
+            except Exception as e:
+                if not keep_going:
+                    raise
+                logger.exception("cell %s failed", cell.id)
+                message = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+                self._record(cell, "failed", self.provenance(cell), error=message)
+                return CellOutcome(cell.id, "failed", 0.0, message)
 
 
 def run_experiment(path: str | Path, results_root: str | Path = "results", data_dir: str | Path | None = None,
                    smoke: bool = False, only: list[str] | None = None, model_root: str | Path | None = None,
-                   keep_going: bool = False) -> list[CellOutcome]:
+                   keep_going: bool = False, force: bool = False, allow_overlap: bool = False) -> list[CellOutcome]:
     """Load, check and run an experiment file (the API behind `mteb-hybrid experiment`)."""
     cfg = load_experiment(path)
-    return ExperimentRunner(cfg, results_root, data_dir, smoke, model_root).run(only, keep_going)
+    runner = ExperimentRunner(cfg, results_root, data_dir, smoke, model_root, force=force, allow_overlap=allow_overlap)
+    return runner.run(only, keep_going)

@@ -14,12 +14,14 @@ from typing import Any
 
 from mteb.models.model_meta import ModelMeta
 
+from mteb_hybrid.files import safe_name
+from mteb_hybrid.models.identity import TRAINING_INFO_FILE, check_folder
+
 logger = logging.getLogger(__name__)
 
 ORG = "mteb-hybrid"
 OFFLINE_ALIAS = "offline-me5-small"
 RELEASE_DATE = "2026-11-22"
-TRAINING_INFO_FILE = "mteb_hybrid_training.json"
 
 # The languages of this project's tasks (mE5, LaBSE, XLM-R and M2M-100 cover many more).
 _LANGS = ["ara-Arab", "deu-Latn", "ell-Grek", "eng-Latn", "spa-Latn", "hin-Deva", "rus-Cyrl",
@@ -38,7 +40,7 @@ HYBRID_MODELS: dict[str, dict[str, Any]] = {
 }
 
 
-def _st_wrapper(path: Path, revision: str | None, device: str | None, **kwargs: Any):
+def st_wrapper(path: Path, revision: str | None, device: str | None, **kwargs: Any):
     """mteb's wrapper; for a model trained with language tokens (M2M-100), the language-prefix wrapper."""
     from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
     from sentence_transformers import SentenceTransformer
@@ -56,7 +58,7 @@ def load_offline_me5_small(model_name: str, revision: str | None = None, device:
     """mteb loader: build (once) and open the offline multilingual-e5-small."""
     from mteb_hybrid.models.offline_me5 import offline_me5_path
 
-    return _st_wrapper(offline_me5_path(), revision, device, **kwargs)
+    return st_wrapper(offline_me5_path(), revision, device, **kwargs)
 
 
 def trained_dir(alias: str) -> Path:
@@ -80,14 +82,18 @@ def load_hybrid(model_name: str, revision: str | None = None, device: str | None
             f"{alias} has not been trained on this machine (no model folder at {path}). Train it with: "
             f"mteb-hybrid train --base {spec['base']} --data mlqa-r --output {path}.{hub}"
         )
-    return _st_wrapper(path, revision, device, **kwargs)
+    check_folder(path)  # a corrupt file or an unsafe recorded revision: one line naming the file
+    return st_wrapper(path, revision, device, **kwargs)
 
 
 def _trained_revision(alias: str) -> str | None:
+    """The revision recorded at training, or None if unreadable or not a safe folder name (never a path escape)."""
     info = trained_dir(alias) / TRAINING_INFO_FILE
     try:
-        return json.loads(info.read_text())["revision"]
-    except (OSError, KeyError, ValueError):
+        return safe_name(json.loads(info.read_text())["revision"], f"{info}: field 'revision'")
+    except (OSError, KeyError, TypeError, ValueError) as e:
+        if info.is_file():
+            logger.warning("%s: no usable revision (%s); %s is treated as untrained", info, e, alias)
         return None
 
 

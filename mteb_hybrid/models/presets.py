@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from mteb_hybrid.data.errors import DataFormatError
+from mteb_hybrid.validation import validate_file
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -25,38 +28,54 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PRESETS_FILE = Path(__file__).with_name("presets.yaml")
-KINDS = ("sentence-transformers", "transformer", "m2m100-encoder", "offline-me5")
 
 
-@dataclass(frozen=True)
-class Preset:
-    """How to get a base model, and the name of the model trained from it."""
+class Preset(BaseModel):
+    """How to get a base model, and the name of the model trained from it (one entry of presets.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    kind: str
+    kind: Literal["sentence-transformers", "transformer", "m2m100-encoder", "offline-me5"]
     model: str
     trained_name: str
-    pooling: str = "mean"
-    prompts: dict[str, str] = field(default_factory=dict)
+    pooling: Literal["mean", "cls", "max", "lasttoken", "mean_sqrt_len_tokens", "weightedmean"] = "mean"
+    prompts: dict[str, str] = Field(default_factory=dict)
     languages: tuple[str, ...] | None = None  # language-token models: the codes they have a token for
     description: str = ""
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _model_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) else v
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _codes(cls, v: Any) -> Any:
+        """Codes as text (an empty list means none); the rest of the checking is the field's type."""
+        if isinstance(v, (list, tuple)):
+            return tuple(str(x) for x in v) or None
+        return v
 
 
 @lru_cache(maxsize=1)
 def load_presets(path: str | None = None) -> dict[str, Preset]:
-    """All presets of presets.yaml, by name."""
-    raw = yaml.safe_load(Path(path or PRESETS_FILE).read_text(encoding="utf-8"))
+    """All presets of presets.yaml, by name; DataFormatError naming the file and key path of a bad entry."""
+    file = Path(path or PRESETS_FILE)
+    raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise DataFormatError(file, "<file>", "expected a mapping of preset names", "see mteb_hybrid/models/presets.yaml")
     presets = {}
     for name, spec in raw.items():
-        if spec.get("kind") not in KINDS:
-            raise ValueError(f"{PRESETS_FILE}: preset {name!r} has kind {spec.get('kind')!r}; use one of {KINDS}")
-        langs = spec.get("languages")
-        presets[name] = Preset(
-            name=name, kind=spec["kind"], model=str(spec["model"]), trained_name=spec["trained_name"],
-            pooling=spec.get("pooling", "mean"), prompts=dict(spec.get("prompts") or {}),
-            languages=tuple(str(x) for x in langs) if langs else None, description=spec.get("description", ""),
-        )
+        if not isinstance(spec, dict) or "name" in spec:
+            raise DataFormatError(file, str(name), "expected a mapping of settings (the name is its key)",
+                                  "see the other presets in the file")
+        entry = validate_file(Preset, {"name": str(name), **spec}, file, f"see the kinds and keys at the top of {file.name}")
+        presets[entry.name] = entry
     return presets
+
+
+KINDS = get_args(Preset.model_fields["kind"].annotation)
 
 
 def _slug(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Reporting: LAReQA result files -> Table 1 layout, degradation and language-bias summaries."""
+"""Reporting: LAReQA result files -> Table 1 layout summaries, the experiment report and plots, submission."""
 
 from .summary import (
     SUMMARIZE_HELP,
@@ -11,18 +11,9 @@ from .summary import (
     summarize,
     write_summary,
 )
-from .report import (
-    REPORT_HELP,
-    Cell,
-    Experiment,
-    Stat,
-    TimeToTarget,
-    add_report_arguments,
-    build_report,
-    load_experiments,
-    run_report,
-    time_to_target,
-)
+from .convergence import TimeToTarget, time_to_target
+from .loading import Cell, Experiment, load_experiments
+from .report import REPORT_HELP, add_report_arguments, build_report, run_report
 
 from .submit import (
     SUBMISSION_NOTES,
@@ -52,7 +43,6 @@ __all__ = [
     "REPORT_HELP",
     "Cell",
     "Experiment",
-    "Stat",
     "TimeToTarget",
     "add_report_arguments",
     "build_report",

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .summary import _write_atomic, format_markdown, load_scores, summarize
+from mteb_hybrid.files import write_atomic
+
+from .summary import format_markdown, load_scores, summarize
 
 START = "<!-- mteb-hybrid:results:start -->"
 END = "<!-- mteb-hybrid:results:end -->"
@@ -110,5 +112,5 @@ def write_model_card(
     readme = folder / "README.md"
     name = info.get("name") or folder.name
     text = readme.read_text(encoding="utf-8") if readme.is_file() else f"# {name}\n"
-    _write_atomic(readme, _insert(text, section))
+    write_atomic(readme, _insert(text, section))
     return readme

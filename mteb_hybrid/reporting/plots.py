@@ -4,22 +4,30 @@ Why object-oriented matplotlib (Figure + FigureCanvasAgg) and never pyplot: no g
 figure state is touched, so the report can run inside any process (a notebook, a test run, a
 training job) and always renders with Agg. Every file is written atomically (temp file + rename):
 a reader of results/plots/ never sees half a PNG. matplotlib is the optional `report` extra, so it
-is imported only when a plot is drawn.
+is imported only when a plot is drawn. `experiment_plots` draws every plot of one experiment.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import math
 import os
-import tempfile
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+from mteb_hybrid.files import write_atomic
+
+from .aggregate import degradation_points, heatmap_matrix, rank_distance_frames, shared_unseen
+from .convergence import TimeToTarget, metric_points
+from .loading import Experiment
+from .templates import render
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -27,6 +35,8 @@ if TYPE_CHECKING:
 SETTING_COLORS = {"mono": "#1f77b4", "cross": "#ff7f0e", "multi": "#2ca02c"}
 LINESTYLES = ("-", "--", ":", "-.")
 _DPI = 110
+
+logger = logging.getLogger(__name__)
 
 
 def matplotlib_available() -> bool:
@@ -36,19 +46,6 @@ def matplotlib_available() -> bool:
     except ImportError:
         return False
     return True
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the target folder + os.replace: readers see the old file or the new one, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -70,7 +67,7 @@ def save_figure(fig: Figure, path: Path) -> Path:
     """Render to PNG in memory, then write atomically."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=_DPI)
-    write_bytes_atomic(path, buf.getvalue())
+    write_atomic(path, buf.getvalue())
     return path
 
 
@@ -234,3 +231,83 @@ def plot_rank_distance(means: pd.DataFrame, stds: pd.DataFrame, title: str, path
     ax.grid(axis="y", alpha=0.3)
     ax.legend(title="model", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: never on a bar
     return save_figure(fig, path)
+
+
+# ------------------------------------------------------------------------------------------- an experiment's plots
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of an experiment, task or group name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "x"
+
+
+@dataclass
+class PlotWriter:
+    """Draws an experiment's plots into results/plots/<experiment>/ and remembers what it wrote."""
+
+    plots_dir: Path
+    report_dir: Path
+    enabled: bool = True
+    written: list[Path] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def link(self, path: Path, alt: str) -> str:
+        return f"![{alt}]({Path(os.path.relpath(path, self.report_dir)).as_posix()})"
+
+    def draw(self, fn: Any, *args: Any, **kwargs: Any) -> Path | None:
+        """One plot; a failure becomes a note in the report instead of stopping it."""
+        try:
+            path = fn(*args, **kwargs)
+        except Exception as e:  # a plot is never worth losing the report over
+            logger.warning("plot %s failed: %s", args[-1] if args else fn.__name__, e)
+            self.failures.append(f"{fn.__name__}: {e}")
+            return None
+        self.written.append(path)
+        return path
+
+
+def experiment_plots(exp: Experiment, writer: PlotWriter, race: TimeToTarget | None) -> list[str]:
+    """Draw (a) heatmaps, (b) degradation vs languages, (c) convergence, (d) rank distance; Markdown lines.
+
+    `race` is the time to target on a metric the cells share (None: no convergence plot)."""
+    if not writer.enabled:
+        return []
+    if not matplotlib_available():
+        return [render("plots_skipped")]
+    folder = writer.plots_dir / slug(exp.name)
+    lines: list[str] = []
+
+    def add(path: Path | None, alt: str) -> None:
+        if path:
+            lines.append(writer.link(path, alt))
+
+    for task in exp.tasks():
+        for group, cells in exp.groups().items():
+            n = sum(1 for c in cells if task in c.tasks())
+            if not n:
+                continue
+            seeds = f", mean of {n} seeds" if n > 1 else ""
+            add(writer.draw(plot_heatmap, heatmap_matrix(cells, task), f"{exp.name} / {group}: nDCG@10 on {task}{seeds}",
+                            folder / f"heatmap_{slug(task)}_{slug(group)}.png", unseen=shared_unseen(cells)),
+                f"nDCG@10 heatmap {group} {task}")
+        means, stds = rank_distance_frames(exp, task)
+        if not means.empty:
+            add(writer.draw(plot_rank_distance, means, stds,
+                            f"{exp.name}: rank distance per query language on {task} (pool ranking)",
+                            folder / f"rank_distance_{slug(task)}.png", unseen=shared_unseen(exp.cells)),
+                f"rank distance {task}")
+        points = degradation_points(exp, task)
+        if not points.empty:
+            add(writer.draw(plot_degradation, points, f"{exp.name}: nDCG@10 vs number of training languages ({task})",
+                            folder / f"degradation_{slug(task)}.png"),
+                f"degradation vs training languages {task}")
+    if race is not None:
+        curves = []
+        for c in exp.cells:
+            pts = metric_points(c.log, race.metric) if c.log else []
+            if pts:
+                curves.append(Curve(c.cell_id, [p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts]))
+        groups = {c.cell_id: c.group for c in exp.cells}
+        add(writer.draw(plot_convergence, curves, race.metric, f"{exp.name}: convergence", folder / "convergence.png",
+                        target=race.target, groups=groups), "convergence")
+    return lines

@@ -17,7 +17,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from mteb_hybrid.data.errors import DataFormatError
+from mteb_hybrid.files import write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -285,7 +285,8 @@ _PCT = "{:.1f}%"
 _MISSING = "-"
 
 
-def _fmt(value: Any, spec: str) -> str:
+def fmt_number(value: Any, spec: str = _SCORE) -> str:
+    """A number in `spec`, "-" for a missing one (None or NaN)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return _MISSING
     return spec.format(value)
@@ -309,20 +310,20 @@ def _display_tables(summary: Summary, per_language: bool = True) -> list[tuple[s
             head["group"] = t["group"]
         main = head.copy()
         for s in SETTINGS:
-            main[f"mAP {s}"] = [_fmt(v, _SCORE) for v in t[f"map_{s}"]]
+            main[f"mAP {s}"] = [fmt_number(v, _SCORE) for v in t[f"map_{s}"]]
         for s in SETTINGS:
-            main[f"nDCG@10 {s}"] = [_fmt(v, _SCORE) for v in t[f"ndcg_at_10_{s}"]]
-        main["RD"] = [_fmt(v, _RD) for v in t["rank_distance"]]
-        main["same-lang@10"] = [_fmt(v, _SCORE) for v in t["same_language_at_10"]]
+            main[f"nDCG@10 {s}"] = [fmt_number(v, _SCORE) for v in t[f"ndcg_at_10_{s}"]]
+        main["RD"] = [fmt_number(v, _RD) for v in t["rank_distance"]]
+        main["same-lang@10"] = [fmt_number(v, _SCORE) for v in t["same_language_at_10"]]
         main["langs"] = t["n_query_langs"].astype(str)
         main["subsets m/c/x"] = [f"{a}/{b}/{c}" for a, b, c in zip(t["n_mono"], t["n_cross"], t["n_multi"])]
         out.append((f"{task} ({split}): Table 1 layout, macro averages over query languages", main))
 
         drop = head.copy()
-        drop["nDCG@10 mono"] = [_fmt(v, _SCORE) for v in t["ndcg_at_10_mono"]]
+        drop["nDCG@10 mono"] = [fmt_number(v, _SCORE) for v in t["ndcg_at_10_mono"]]
         for s in ("cross", "multi"):
-            drop[f"mono-{s}"] = [_fmt(v, _SCORE) for v in t[f"ndcg_at_10_drop_{s}"]]
-            drop[f"mono-{s} %"] = [_fmt(v, _PCT) for v in t[f"ndcg_at_10_drop_{s}_pct"]]
+            drop[f"mono-{s}"] = [fmt_number(v, _SCORE) for v in t[f"ndcg_at_10_drop_{s}"]]
+            drop[f"mono-{s} %"] = [fmt_number(v, _PCT) for v in t[f"ndcg_at_10_drop_{s}_pct"]]
         out.append((f"{task} ({split}): nDCG@10 degradation from monolingual", drop))
 
         if per_language:
@@ -332,20 +333,22 @@ def _display_tables(summary: Summary, per_language: bool = True) -> list[tuple[s
                 rows["group"] = p["group"]
             for m, name in (("ndcg_at_10", "nDCG@10"), ("map", "mAP")):
                 for s in SETTINGS:
-                    rows[f"{name} {s}"] = [_fmt(v, _SCORE) for v in p[f"{m}_{s}"]]
-            rows["RD"] = [_fmt(v, _RD) for v in p["rank_distance"]]
-            rows["same-lang@10"] = [_fmt(v, _SCORE) for v in p["same_language_at_10"]]
+                    rows[f"{name} {s}"] = [fmt_number(v, _SCORE) for v in p[f"{m}_{s}"]]
+            rows["RD"] = [fmt_number(v, _RD) for v in p["rank_distance"]]
+            rows["same-lang@10"] = [fmt_number(v, _SCORE) for v in p["same_language_at_10"]]
             out.append((f"{task} ({split}): per query language", rows))
     return out
 
 
-def _markdown_table(frame: pd.DataFrame) -> str:
+def markdown_table(frame: pd.DataFrame, left: int | None = None) -> str:
+    """A Markdown table of an all-string frame: the first `left` columns left-aligned, the rest right-aligned
+    (default: the label columns model / query / group)."""
     def esc(x: Any) -> str:
-        return str(x).replace("|", "\\|")
+        return str(x).replace("|", "\\|").replace("\n", " ")
 
-    left = {"model", "query", "group"}
+    is_left = [i < left if left is not None else c in ("model", "query", "group") for i, c in enumerate(frame.columns)]
     lines = ["| " + " | ".join(esc(c) for c in frame.columns) + " |",
-             "| " + " | ".join(":--" if c in left else "--:" for c in frame.columns) + " |"]
+             "| " + " | ".join(":--" if x else "--:" for x in is_left) + " |"]
     lines += ["| " + " | ".join(esc(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join(lines)
 
@@ -379,21 +382,9 @@ def format_markdown(summary: Summary) -> str:
     if summary.unseen_languages is not None:
         parts += [f"Unseen query languages: {' '.join(sorted(summary.unseen_languages)) or '(none)'}", ""]
     for title, frame in _display_tables(summary):
-        parts += [f"## {title}", "", _markdown_table(frame), ""]
+        parts += [f"## {title}", "", markdown_table(frame), ""]
     parts += ["## Columns", "", "```", _LEGEND, "```", ""]
     return "\n".join(parts)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder + os.replace, so a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_summary(summary: Summary, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
@@ -407,7 +398,7 @@ def write_summary(summary: Summary, out_dir: str | os.PathLike[str]) -> dict[str
     }
     written: dict[str, Path] = {}
     for name, text in files.items():
-        _write_atomic(out / name, text)
+        write_atomic(out / name, text)
         written[name] = out / name
     return written
 

@@ -3,9 +3,11 @@
 Before training, every training query is compared with the questions of each named evaluation
 task, and every training passage with its candidate sentences, after normalisation (Unicode NFKC,
 casefold, whitespace collapsed). A passage in "sentence+context" form is checked by its whole text
-and by its first line, the sentence. Overlaps are reported with counts and examples; training is
-refused unless `allow_overlap=True`. Tasks the package cannot read (not a LAReQA-style definition
-under tasks/) are reported as unchecked, not silently passed.
+and by its first line, the sentence. A task is named by its mteb name (any candidate form, e.g.
+XQuADRSentenceRetrieval) or its data folder (xquad-r). Overlaps are reported with counts and
+examples; training is refused unless `allow_overlap=True`. A task the guard cannot check (an mteb
+task whose text it cannot read, or a name it does not know) is refused the same way: a guard that
+cannot look must not let the run pass as zero-shot.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ def normalize_text(text: str) -> str:
 
 
 class ZeroShotViolation(RuntimeError):
-    """Training data overlaps an evaluation task and the run did not allow it."""
+    """Training data overlaps an evaluation task (or one cannot be checked) and the run did not allow it.
+
+    The first line of the message is the whole verdict; the lines after it are the details.
+    """
 
 
 @dataclass
@@ -51,6 +56,7 @@ class GuardReport:
 
     overlaps: list[TaskOverlap] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)  # unchecked task -> why
 
     @property
     def total(self) -> int:
@@ -64,14 +70,40 @@ class GuardReport:
             lines += [f"  query: {q!r}" for q in o.query_examples]
             lines += [f"  passage: {p!r}" for p in o.passage_examples]
         if self.unchecked:
-            lines.append(f"not checked (no task definition found): {', '.join(self.unchecked)}")
+            lines.append("not checked: " + "; ".join(f"{t} ({self.reasons.get(t, 'no task definition found')})"
+                                                      for t in self.unchecked))
         return "\n".join(lines) or "no evaluation tasks named"
 
 
-def _eval_texts(task: str, data_dir: str | Path | None) -> tuple[set[str], set[str]]:
-    from mteb_hybrid.data import get_definition, load_dataset
+def guard_definition(task: str):  # noqa: ANN201 - a TaskDefinition
+    """The LAReQA dataset behind an evaluation task name; KeyError saying why it cannot be checked."""
+    from mteb_hybrid.data import get_definition
 
-    ds = load_dataset(get_definition(task), data_dir)
+    try:
+        return get_definition(task)
+    except KeyError:
+        pass
+    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
+
+    if task in TASK_CLASSES:
+        return TASK_CLASSES[task].definition
+    import difflib
+
+    import mteb
+
+    try:
+        mteb.get_task(task)
+    except KeyError as e:
+        close = difflib.get_close_matches(task, list(TASK_CLASSES), n=1)
+        hint = f"did you mean {close[0]}?" if close else str(e.args[0] if e.args else e).removeprefix("KeyError: ")
+        raise KeyError(f"unknown task; {hint}") from None
+    raise KeyError("an mteb task: its text is not available to the guard")
+
+
+def _eval_texts(task: str, data_dir: str | Path | None) -> tuple[set[str], set[str]]:
+    from mteb_hybrid.data import load_dataset
+
+    ds = load_dataset(guard_definition(task), data_dir)
     questions = {normalize_text(q.text) for d in ds.languages.values() for q in d.questions}
     sentences = {normalize_text(c.sentence) for d in ds.languages.values() for c in d.candidates}
     return questions, sentences
@@ -96,8 +128,9 @@ def find_overlaps(
     for task in eval_tasks:
         try:
             questions, sentences = _eval_texts(task, data_dir)
-        except KeyError:
+        except KeyError as e:
             report.unchecked.append(task)
+            report.reasons[task] = str(e.args[0]) if e.args else "unknown task"
             continue
         o = TaskOverlap(task)
         seen_q: set[str] = set()
@@ -127,19 +160,20 @@ def check_zero_shot(
     data_dir: str | Path | None = None,
     allow_overlap: bool = False,
 ) -> GuardReport:
-    """Run the guard; raise `ZeroShotViolation` on any overlap unless `allow_overlap`."""
+    """Run the guard; raise `ZeroShotViolation` on any overlap, or any task it cannot check, unless `allow_overlap`."""
     tasks = list(eval_tasks)
     report = find_overlaps(rows, tasks, data_dir)
-    if report.unchecked:
-        logger.warning("zero-shot guard could not check %s (no LAReQA-style task definition)", report.unchecked)
-    if report.total:
-        message = f"training data overlaps the evaluation tasks:\n{report.summary()}"
+    if report.total or report.unchecked:
+        found = [f"{o.task} ({o.queries} queries, {o.passages} passages)" for o in report.overlaps if o.total]
+        blind = [f"{t} ({report.reasons.get(t, 'unknown task')})" for t in report.unchecked]
+        verdict = "; ".join(([f"training data overlaps {', '.join(found)}"] if found else [])
+                            + ([f"cannot check {', '.join(blind)}"] if blind else []))
         if not allow_overlap:
             raise ZeroShotViolation(
-                message + "\nFix: remove these rows from the training data, evaluate on other tasks, "
-                "or pass allow_overlap=True (--allow-overlap) if this is intended"
+                f"zero-shot guard: {verdict}. Fix: remove the overlapping rows, evaluate on other tasks, or pass "
+                f"allow_overlap=True (--allow-overlap) if this is intended\n{report.summary()}"
             )
-        logger.warning("%s\n(allowed by allow_overlap)", message)
+        logger.warning("zero-shot guard: %s (allowed by allow_overlap)\n%s", verdict, report.summary())
     elif tasks:
         logger.info("zero-shot guard: no overlap with %s", [o.task for o in report.overlaps])
     return report

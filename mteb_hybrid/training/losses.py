@@ -12,8 +12,6 @@ step are the global batch, as on one device.
 
 from __future__ import annotations
 
-import os
-
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.losses import (
     CachedMultipleNegativesRankingLoss,
@@ -21,12 +19,9 @@ from sentence_transformers.sentence_transformer.losses import (
 )
 from torch import nn
 
+from mteb_hybrid.files import world_size
+
 LOSS_NAMES = ("mnrl", "cached-mnrl")
-
-
-def world_size() -> int:
-    """Number of training processes as set by torchrun/accelerate (1 without them)."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
 
 
 def make_loss(

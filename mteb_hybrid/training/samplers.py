@@ -52,6 +52,8 @@ from torch.utils.data import BatchSampler, ConcatDataset
 
 from sentence_transformers.base.sampler import MultiDatasetDefaultBatchSampler
 
+from mteb_hybrid.files import world_size
+
 logger = logging.getLogger(__name__)
 
 XX = "x-x"
@@ -61,13 +63,6 @@ MODES = (XX, XY, "hybrid")
 
 # Tags that keep the random streams of one (seed, epoch) apart.
 _TAG_KINDS, _TAG_PASS, _TAG_SOURCE = 0, 1, 2
-
-
-def _world_size() -> int:
-    """Data-parallel processes when torch.distributed is up, else 1."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return torch.distributed.get_world_size()
-    return 1
 
 
 def _validate_mode_alpha(mode: str, alpha: float) -> None:
@@ -138,7 +133,7 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
         mode: ``"x-x"``, ``"x-y"`` or ``"hybrid"``.
         alpha: in hybrid mode, the probability that a batch group is x-x.
         num_processes: data-parallel processes sharing the sampler through accelerate; ``None``
-            reads ``torch.distributed``'s world size (1 when not initialised).
+            reads the world size (``mteb_hybrid.files.world_size``: torch.distributed's, else $WORLD_SIZE, else 1).
         source_names: names for messages (e.g. the ``DatasetDict`` keys).
         batches_per_epoch: epoch length in batches (rounded down to a multiple of
             ``num_processes``); default: the full groups of every source of the kinds in use.
@@ -190,7 +185,7 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
                 raise ValueError(f"source {name!r} has {size} rows but {len(ids)} parallel ids")
         self.offsets = [0, *itertools.accumulate(self.sizes)][:-1]
 
-        self.num_processes = _world_size() if num_processes is None else int(num_processes)
+        self.num_processes = world_size() if num_processes is None else int(num_processes)
         if self.num_processes < 1:
             raise ValueError(f"num_processes must be >= 1, got {num_processes!r}")
         self.group_rows = self.num_processes * self.batch_size

@@ -12,7 +12,6 @@ across devices, only rank 0 writes files).
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
 import math
@@ -30,6 +29,7 @@ from torch.utils.data import DataLoader
 from transformers import TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
+from mteb_hybrid.models.identity import weights_sha256  # noqa: F401 - the content revision; re-exported here
 from mteb_hybrid.models.m2m100 import disable_layerdrop, is_m2m100_model, language_prefix, supported_languages
 from mteb_hybrid.models.presets import Preset, load_base_model, model_prompts, resolve_base
 
@@ -239,19 +239,6 @@ def _column_prompts(model: SentenceTransformer, language_tokens: bool) -> dict[s
 # --------------------------------------------------------------------------------------------
 # Output: model card, training info, revision
 # --------------------------------------------------------------------------------------------
-
-
-def weights_sha256(folder: Path) -> str:
-    """sha256 over the model's weight files (relative path + bytes), the content revision of a model."""
-    h = hashlib.sha256()
-    files = sorted(p for p in folder.rglob("*") if p.suffix in (".safetensors", ".bin") and p.is_file()
-                   and CHECKPOINTS not in p.relative_to(folder).parts and p.name != "training_args.bin")
-    for p in files:
-        h.update(str(p.relative_to(folder)).encode())
-        with p.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
 
 
 def training_summary(config: TrainConfig, preset: Preset, model_name: str, sources: TrainingSources,

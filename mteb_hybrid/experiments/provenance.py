@@ -1,0 +1,215 @@
+"""Cell provenance: one hash over everything that determines a cell's trained model and its scores.
+
+The inputs are a canonical JSON object (sorted keys) with two parts:
+- "model": the training config as passed to `train` (less the keys that only say where files go or
+  how the run is operated), the base model's name and revision, and the sha256 of every training
+  data file; `null` for a cell that scores the base model itself, which is then identified by
+  "base" alone;
+- "eval": the evaluation tasks, languages, subsets and probe settings, and the sha256 of the data
+  files of the package's own tasks (mteb's tasks are pinned by their dataset revision).
+
+`model_hash` (sha256 of "model" and "base") keys the training folder; `hash` (of everything) is stored
+in cell.json. When a finished cell's recorded inputs differ from today's, `changed_keys` names them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .schema import CellRecord, Provenance
+
+# TrainConfig keys that say where files go or how the run is operated; they do not change the model.
+OPERATIONAL_KEYS = frozenset({
+    "output_dir", "model_name", "data_dir", "resume", "keep_checkpoints", "save_steps", "save_total_limit",
+    "device", "num_threads", "allow_overlap", "eval_tasks",
+})
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
+ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "(absent)"})()
+
+
+def canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def digest(obj: Any) -> str:
+    return hashlib.sha256(canonical(obj).encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=256)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file's bytes (memoised per path, size and modification time)."""
+    st = Path(path).stat()
+    return _file_sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+
+
+def folder_weights_sha256(folder: str | Path) -> str:
+    """sha256 over a model folder's weight files (relative path + content hash), skipping checkpoints."""
+    folder = Path(folder)
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        if p.is_file() and p.suffix in _WEIGHT_SUFFIXES and "checkpoints" not in rel.parts and p.name != "training_args.bin":
+            h.update(f"{rel}\0{file_sha256(p)}\n".encode())
+    return h.hexdigest()
+
+
+def base_identity(base: str, folder: str | Path | None = None) -> dict[str, str]:
+    """{"name", "revision"} of a base model: a preset's model, a folder (content hash) or a hub name.
+
+    `folder` is the model actually loaded when it differs from `base` (a smoke run's tiny stand-in).
+    A hub name has no revision that can be known offline before it is downloaded: it is recorded as
+    "main (unpinned)", so a changed hub model is not detected; pin it by giving a folder instead.
+    """
+    if folder is not None:
+        return {"name": f"{base} (stand-in {Path(folder).name})", "revision": folder_weights_sha256(folder)[:16]}
+    from mteb_hybrid.models.presets import resolve_base
+
+    preset = resolve_base(base)
+    if preset.kind == "offline-me5":
+        from mteb_hybrid.models.offline_me5 import OFFLINE_ME5_REVISION
+
+        return {"name": preset.model, "revision": OFFLINE_ME5_REVISION}
+    if Path(preset.model).is_dir():
+        return {"name": Path(preset.model).name, "revision": folder_weights_sha256(preset.model)[:16]}
+    return {"name": preset.model, "revision": "main (unpinned)"}
+
+
+def data_files(config: Any) -> dict[str, str]:
+    """sha256 of every file the training data comes from, by a location independent of --data-dir."""
+    from mteb_hybrid.data import get_definition
+    from mteb_hybrid.data.sources import language_file
+    from mteb_hybrid.training.rows import parse_data_spec
+
+    out: dict[str, str] = {}
+    for raw in config.data:
+        spec = parse_data_spec(raw)
+        if spec.kind == "jsonl":
+            out[f"jsonl:{Path(spec.name).name}"] = file_sha256(spec.name)
+        elif spec.kind == "hf":
+            out[f"hf:{spec.name}"] = "hub dataset (not hashed)"
+        else:
+            definition = get_definition(spec.name)
+            langs = list(spec.languages or definition.langs)
+            if config.languages:
+                langs = [lang for lang in langs if lang in config.languages]
+            for lang in langs:
+                if lang in definition.languages:
+                    path = language_file(definition, lang, config.data_dir)
+                    out[definition.source.relative_path(lang)] = file_sha256(path)
+    return out
+
+
+def eval_files(tasks: Iterable[str], data_dir: str | Path | None, languages: Iterable[str] | None = None,
+               pools: bool = True) -> dict[str, str]:
+    """sha256 of the data files the package's own evaluation tasks read; mteb tasks by dataset revision.
+
+    A pool subset reads every language of its task; without pools only `languages` are read.
+    """
+    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
+    from mteb_hybrid.data.sources import language_file
+
+    out: dict[str, str] = {}
+    for name in tasks:
+        if name in TASK_CLASSES:
+            d = TASK_CLASSES[name].definition
+            wanted = d.langs if pools or not languages else [lang for lang in d.langs if lang in set(languages)]
+            for lang in wanted:
+                out[d.source.relative_path(lang)] = file_sha256(language_file(d, lang, data_dir))
+        else:
+            import mteb
+
+            out[f"mteb:{name}"] = str((mteb.get_task(name).metadata.dataset or {}).get("revision"))
+    return out
+
+
+def training_inputs(config: Any, base: dict[str, str]) -> dict[str, Any]:
+    """The part of the inputs that determines a trained model."""
+    from .config import train_dict
+
+    train = {k: v for k, v in train_dict(config).items() if k not in OPERATIONAL_KEYS and k != "base"}
+    return {"train": train, "base_model": base, "data": data_files(config)}
+
+
+def make_provenance(model: dict[str, Any] | None, base: dict[str, str], evaluation: dict[str, Any],
+                    training_dir: str | None = None) -> Provenance:
+    """The hashes of a cell's inputs; `model` is `training_inputs(...)` or None for an untrained cell."""
+    inputs = {"model": model, "base": base, "eval": evaluation}
+    return Provenance(hash=digest(inputs), model_hash=digest({"model": model, "base": base}) if model else None,
+                      training_dir=training_dir, inputs=inputs)
+
+
+def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(obj, Mapping) and obj:
+        out: dict[str, Any] = {}
+        for k, v in obj.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: obj}
+
+
+def _show(value: Any) -> str:
+    """A value for a one-line message: sha256 digests cut to 12 characters."""
+    if value is ABSENT:
+        return "(absent)"
+    if isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value):
+        return value[:12]
+    return json.dumps(value, ensure_ascii=False)
+
+
+def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any],
+                 skip: Callable[[str, Any, Any], bool] | None = None) -> list[str]:
+    """'key.path: old -> new' for every leaf that differs between two input objects (less what `skip` allows)."""
+    a, b = _flatten(json.loads(canonical(old))), _flatten(json.loads(canonical(new)))
+    out = []
+    for key in sorted(set(a) | set(b)):
+        x, y = a.get(key, ABSENT), b.get(key, ABSENT)
+        if x != y and not (skip and skip(key, x, y)):
+            out.append(f"{key}: {_show(x)} -> {_show(y)}")
+    return out
+
+
+def _added_with_default(prefix: str) -> Callable[[str, Any, Any], bool]:
+    """A training setting added to TrainConfig after a cell ran, at its default: the old behaviour, not a change."""
+    from mteb_hybrid.training.config import TrainConfig
+
+    from .config import train_dict
+
+    defaults = json.loads(canonical(train_dict(TrainConfig())))
+    return lambda key, old, new: (old is ABSENT and key.startswith(prefix)
+                                  and key[len(prefix):] in defaults and new == defaults[key[len(prefix):]])
+
+
+def record_changes(record: CellRecord, current: Provenance, current_train: dict[str, Any] | None) -> list[str]:
+    """What differs between a finished cell and today's inputs ([] when it may be reused).
+
+    A record written before provenance existed (schema version 0) holds only its training config: it is
+    compared on that (the operational keys aside), as far as it goes.
+    """
+    if record.provenance is not None:
+        if record.provenance.hash == current.hash:
+            return []
+        return changed_keys(record.provenance.inputs, current.inputs, _added_with_default("model.train."))
+
+    def keep(train: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if train is None else {k: v for k, v in train.items() if k not in OPERATIONAL_KEYS}
+
+    return changed_keys({"train": keep(record.train)}, {"train": keep(current_train)}, _added_with_default("train."))
+
+
+__all__ = [
+    "OPERATIONAL_KEYS", "base_identity", "canonical", "changed_keys", "data_files", "digest", "eval_files",
+    "file_sha256", "folder_weights_sha256", "make_provenance", "record_changes", "training_inputs",
+]

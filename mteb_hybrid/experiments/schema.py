@@ -1,0 +1,314 @@
+"""Typed schemas of the experiment files: the config (experiments/*.yaml) and the records the runner writes.
+
+One pydantic model per file format, shared by the writer and every reader: `ExperimentFile` (a config
+as written), `CellRecord` (results/experiments/<name>/<cell>/cell.json) and `ExperimentRecord`
+(results/experiments/<name>/experiment.json). Unknown keys are rejected; an error is one line naming
+the file and the key path (`experiments/x.yaml: cells[2].alpha: ...`). Records carry `schema_version`;
+files written before it existed (version 0) load unchanged.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator, model_validator
+
+from mteb_hybrid.data.errors import DataFormatError
+from mteb_hybrid.files import UnsafePathError, safe_name, write_json_atomic
+
+CELL_SCHEMA_VERSION = 1
+"""1: adds schema_version, provenance, error and scored; 0: cell.json as written before (no version key)."""
+EXPERIMENT_SCHEMA_VERSION = 1
+CELL_STATUSES = ("done", "failed", "started")
+
+
+class SchemaError(DataFormatError):
+    """A file that does not match its schema: `<file>: <key path>: <problem>` on one line."""
+
+    def __init__(self, path: str | Path, where: str, problem: str) -> None:
+        self.path, self.field, self.problem, self.fix = str(path), where, problem, ""
+        ValueError.__init__(self, f"{self.path}: {where}: {problem}" if where else f"{self.path}: {problem}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _safe(value: str, what: str) -> str:
+    try:
+        return safe_name(value, what)
+    except UnsafePathError as e:  # pydantic reports ValueError with the key path
+        raise ValueError(str(e)) from None
+
+
+# ============================================================================================ config
+
+
+class DuringTraining(_Strict):
+    """A periodic zero-shot probe during training (pool mAP on a few questions)."""
+
+    every: PositiveInt
+    questions: PositiveInt = 100
+    languages: list[str] | None = None
+
+
+class EvalSpec(_Strict):
+    """What every cell is scored on."""
+
+    tasks: list[str] = Field(min_length=1)
+    languages: list[str] | None = None
+    subsets: list[str] | None = None
+    batch_size: PositiveInt = 64
+    during_training: DuringTraining | None = None
+
+    @field_validator("languages", "subsets")
+    @classmethod
+    def _empty_is_all(cls, v: list[str] | None) -> list[str] | None:
+        return v or None
+
+
+class CellSpec(_Strict):
+    """One cell as written: training overrides (`train: null` scores the base model itself) and labels."""
+
+    id: str
+    train: dict[str, Any] | None = Field(default_factory=dict)
+    group: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, v: str) -> str:
+        return _safe(v, "cell id")
+
+
+class ExperimentFile(_Strict):
+    """An experiment config (experiments/*.yaml) as written; `load_experiment` expands it into cells."""
+
+    schema_version: Literal[1] = 1
+    name: str
+    description: str = ""
+    base: str
+    data: list[str] = Field(default_factory=lambda: ["mlqa-r"], min_length=1)
+    train: dict[str, Any] = Field(default_factory=dict)  # shared training settings (TrainConfig fields)
+    eval: EvalSpec
+    cells: list[CellSpec] = Field(min_length=1)
+    seeds: list[int] | None = None
+    unseen_languages: list[str] = Field(default_factory=list)
+    full_scale: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        return _safe(v, "experiment name")
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _one_source(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("train", mode="before")
+    @classmethod
+    def _no_shared(cls, v: Any) -> Any:
+        return {} if v is None else v
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _one_line(cls, v: Any) -> Any:
+        return " ".join(str(v).split()) if v is not None else ""
+
+
+# ============================================================================================ records
+
+
+class Provenance(_Strict):
+    """What a cell's model and results were computed from, and its hash.
+
+    `inputs` is the canonical JSON object that was hashed: {"model": {...}, "eval": {...}}; "model" holds
+    the training config as passed to train (less where files go), the base model's name and revision
+    and the data files' sha256. `model_hash` keys the training folder (None for an untrained cell).
+    """
+
+    hash: str
+    model_hash: str | None = None
+    training_dir: str | None = None
+    inputs: dict[str, Any]
+
+
+class CellRecord(_Strict):
+    """cell.json: one cell's status, settings, timings and provenance (read by `mteb-hybrid report`)."""
+
+    schema_version: int = CELL_SCHEMA_VERSION
+    experiment: str
+    cell: str
+    status: Literal["done", "failed", "started"]
+    seed: int | None = None
+    group: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    train: dict[str, Any] | None = None  # TrainConfig.to_dict() of the cell (None: the base model)
+    model_name: str | None = None
+    revision: str | None = None
+    training_languages: list[str] | None = None
+    unseen_languages: list[str] = Field(default_factory=list)
+    train_seconds: float | None = None
+    eval_seconds: float | None = None
+    smoke: bool = False
+    command: str
+    reused_from: str | None = None  # results copied from an identical cell of another experiment (a note)
+    provenance: Provenance | None = None  # None: written before provenance was recorded (version 0)
+    scored: dict[str, int] | None = None  # task -> number of subsets with scores
+    error: str | None = None  # why a failed cell failed
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_zero(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and "schema_version" not in raw:
+            return {**raw, "schema_version": 0}
+        return raw
+
+    @field_validator("cell")
+    @classmethod
+    def _safe_cell(cls, v: str) -> str:
+        return _safe(v, "cell id")
+
+    @property
+    def done(self) -> bool:
+        return self.status == "done"
+
+
+class ExperimentRecord(_Strict):
+    """experiment.json: the config a grid ran with and its cell ids in order."""
+
+    schema_version: int = EXPERIMENT_SCHEMA_VERSION
+    name: str
+    description: str = ""
+    config: dict[str, Any]
+    cells: list[str]
+    smoke: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_zero(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and "schema_version" not in raw:
+            return {**raw, "schema_version": 0}
+        return raw
+
+
+# ============================================================================================ errors
+
+
+def key_path(loc: tuple[int | str, ...]) -> str:
+    """pydantic's error location as the path a user reads: ('cells', 2, 'alpha') -> cells[2].alpha."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The field names of the model found at `loc` inside `model` (for 'did you mean')."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
+            return []
+        current = current.model_fields[part].annotation
+        while typing.get_origin(current) in (list, Union, types.UnionType):
+            args = [a for a in typing.get_args(current) if a is not type(None)]
+            current = args[0] if args else None
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def suggest(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
+    """'; did you mean X?' for the closest of `choices` (difflib), or ''."""
+    close = difflib.get_close_matches(word, list(choices), n=2, cutoff=0.6)
+    return f"; did you mean {' or '.join(close)}?" if close else ""
+
+
+def schema_error(path: str | Path, model: type[BaseModel], error: ValidationError) -> SchemaError:
+    """The first problem of a ValidationError as one line: file, key path, problem (and a count of the rest)."""
+    # a misspelt key shows up as 'unknown key' and as 'missing': the unknown one names the typo
+    errors = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    first = errors[0]
+    loc = tuple(first["loc"])
+    if first["type"] == "extra_forbidden":
+        allowed = _fields_at(model, loc[:-1])
+        problem = f"unknown key{suggest(str(loc[-1]), allowed)}" + (f" (keys: {', '.join(allowed)})" if allowed else "")
+    elif first["type"] == "missing":
+        problem = "missing (required)"
+    else:
+        problem = first["msg"].removeprefix("Value error, ")
+        if "input" in first and first["type"] not in ("value_error",) and not isinstance(first["input"], dict):
+            problem += f" (got {first['input']!r})"
+    if len(errors) > 1:
+        problem += f" (and {len(errors) - 1} more problem(s))"
+    return SchemaError(path, key_path(loc), problem)
+
+
+def validate_file(path: str | Path, model: type[BaseModel], raw: Any) -> Any:
+    """`model.model_validate(raw)`, with a failure turned into a one-line `SchemaError` naming `path`."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as e:
+        raise schema_error(path, model, e) from None
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """An experiment config's raw mapping (one-line SchemaError when it is not YAML or not a mapping)."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise SchemaError(path, "", f"not a readable YAML file ({str(e).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise SchemaError(path, "", "expected a mapping of keys (see experiments/batching.yaml)")
+    return raw
+
+
+def read_experiment_file(path: str | Path) -> ExperimentFile:
+    """An experiment config, parsed and checked against `ExperimentFile`."""
+    return validate_file(path, ExperimentFile, read_yaml(path))
+
+
+def _read_json(path: str | Path) -> Any:
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise SchemaError(path, "", f"not readable JSON ({e})") from None
+
+
+def read_cell(path: str | Path) -> CellRecord:
+    """A cell.json (any schema version) as a `CellRecord`; raises SchemaError (a ValueError) naming the file."""
+    return validate_file(path, CellRecord, _read_json(path))
+
+
+def write_cell(path: str | Path, record: CellRecord) -> Path:
+    """Write a cell.json atomically (the current schema version, every key)."""
+    return write_json_atomic(path, record.model_dump(mode="json"))
+
+
+def read_experiment_record(path: str | Path) -> ExperimentRecord:
+    """An experiment.json as an `ExperimentRecord`."""
+    return validate_file(path, ExperimentRecord, _read_json(path))
+
+
+def write_experiment_record(path: str | Path, record: ExperimentRecord) -> Path:
+    return write_json_atomic(path, record.model_dump(mode="json"))
+
+
+__all__ = [
+    "CELL_SCHEMA_VERSION", "CellRecord", "CellSpec", "DuringTraining", "EvalSpec", "ExperimentFile",
+    "ExperimentRecord", "Provenance", "SchemaError", "key_path", "read_cell", "read_experiment_file",
+    "read_experiment_record", "schema_error", "suggest", "validate_file", "write_cell", "write_experiment_record",
+]

@@ -1,0 +1,149 @@
+"""Checks of an experiment config against the world, before anything runs (`experiment --check` and every run).
+
+The schema (schema.py) checks a config's shape; this checks its names: the base model, every
+evaluation task (a misspelling gets the closest names), every language and subset against the tasks
+that will be scored, the training languages and data sources, and that the zero-shot guard can
+check every task a trained cell is scored on (or the config allows overlap). A typo found here costs
+a second; found by the runner it costs a training run, or a cell "done" with no scores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .config import ExperimentConfig
+from .schema import suggest
+
+
+def _task(name: str) -> tuple[Any | None, str | None]:
+    """(task object, None) or (None, the problem with a suggestion)."""
+    import mteb
+
+    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
+
+    if name in TASK_CLASSES:
+        return TASK_CLASSES[name](), None
+    try:
+        return mteb.get_task(name), None
+    except KeyError as e:
+        hint = suggest(name, list(TASK_CLASSES))
+        if not hint:  # mteb's own 'Did you mean' over its ~1,500 tasks
+            text = str(e).strip("\"'").removeprefix("KeyError: ")
+            hint = f"; {text.split('. ', 1)[1]}" if ". " in text else ""
+        return None, f"eval.tasks: unknown task {name!r}{hint}"
+
+
+def _languages_of(task: Any) -> set[str]:
+    """Every spelling of a language the task accepts: the dataset's codes (de) and ISO 639-3 tags (deu, deu-Latn)."""
+    tags: set[str] = set()
+    definition = getattr(task, "definition", None)
+    if definition is not None:
+        tags.update(definition.languages)
+        tags.update(definition.languages.values())
+    tags.update(task.metadata.languages)
+    tags.update(lang.split("-")[0] for lang in list(tags))
+    return tags
+
+
+def _subsets_of(task: Any) -> list[str]:
+    subsets = task.hf_subsets or task.metadata.eval_langs
+    return list(subsets) if isinstance(subsets, (list, dict)) else []
+
+
+def _check_eval(cfg: ExperimentConfig) -> list[str]:
+    from mteb_hybrid.benchmark.tasks import LareqaRetrievalTask
+
+    problems: list[str] = []
+    tasks = {}
+    for name in cfg.eval.tasks:
+        task, problem = _task(name)
+        if problem:
+            problems.append(problem)
+        else:
+            tasks[name] = task
+    if not tasks:
+        return problems
+    for lang in cfg.eval.languages or ():
+        if not any(lang in _languages_of(t) for t in tasks.values()):
+            known = sorted({c for t in tasks.values() if isinstance(t, LareqaRetrievalTask) for c in t.definition.langs})
+            problems.append(f"eval.languages: {lang!r} is not a language of {', '.join(tasks)}"
+                            + (f" ({', '.join(known)})" if known else "") + suggest(lang, known))
+    for name, task in tasks.items() if not problems else ():  # an unknown language was named already
+        if cfg.eval.languages and isinstance(task, LareqaRetrievalTask):
+            try:
+                task.filter_languages(list(cfg.eval.languages))
+            except ValueError as e:
+                problems.append(f"eval.languages: {e}")
+    if cfg.eval.subsets:
+        available = {name: _subsets_of(t) for name, t in tasks.items()}
+        every = sorted({s for subs in available.values() for s in subs})
+        for subset in cfg.eval.subsets:
+            if subset not in every:
+                problems.append(
+                    f"eval.subsets: {subset!r} is not a subset of {', '.join(tasks)}"
+                    + (" with eval.languages " + ", ".join(cfg.eval.languages) if cfg.eval.languages else "")
+                    + f" (subsets look like {', '.join(every[:3])}, ...){suggest(subset, every)}")
+        for name, subs in available.items():
+            if isinstance(tasks[name], LareqaRetrievalTask) and not set(subs) & set(cfg.eval.subsets):
+                problems.append(f"eval.subsets: none of them is a subset of {name}: it would produce no scores")
+    return problems
+
+
+def _check_training(cfg: ExperimentConfig, allow_overlap: bool) -> list[str]:
+    from mteb_hybrid.data import get_definition
+    from mteb_hybrid.data.definitions import load_definitions
+    from mteb_hybrid.training.guard import guard_definition
+    from mteb_hybrid.training.rows import parse_data_spec
+
+    problems: list[str] = []
+    blind: dict[str, str] = {}
+    blind_cells: list[str] = []
+    for cell in cfg.cells:
+        if cell.train is None:
+            continue
+        for raw in cell.train.data:
+            spec = parse_data_spec(raw)
+            if spec.kind == "jsonl" and not Path(spec.name).is_file():
+                problems.append(f"cell {cell.id}: training data file {spec.name} not found")
+            if spec.kind != "lareqa":
+                continue
+            try:
+                langs = get_definition(spec.name).langs
+            except KeyError:
+                names = [n for d in load_definitions().values() for n in (d.folder, d.name)]
+                problems.append(f"cell {cell.id}: unknown training data {spec.name!r}{suggest(spec.name, names)}")
+                continue
+            bad = sorted((set(cell.train.languages or ()) | set(spec.languages or ())) - set(langs))
+            if bad:
+                problems.append(f"cell {cell.id}: training languages {bad} not in {spec.name}")
+        if getattr(cell.train, "allow_overlap", False) or allow_overlap:
+            continue
+        for task in list(cell.train.eval_tasks) or list(cfg.eval.tasks):
+            try:
+                guard_definition(task)
+            except KeyError as e:
+                reason = str(e.args[0]) if e.args else "unknown"
+                if not reason.startswith("unknown task"):  # a typo is reported once, under eval.tasks
+                    blind[task] = reason
+                    blind_cells += [] if cell.id in blind_cells else [cell.id]
+    if blind:
+        reasons = sorted(set(blind.values()))
+        cells = ", ".join(blind_cells[:3]) + (f" and {len(blind_cells) - 3} more" if len(blind_cells) > 3 else "")
+        problems.append(f"the zero-shot guard cannot check eval task(s) {', '.join(blind)} ({'; '.join(reasons)}) "
+                        f"that trained cell(s) {cells} are scored on: set `allow_overlap: true` under train "
+                        "(or pass --allow-overlap) to score them anyway")
+    return problems
+
+
+def validate_experiment(cfg: ExperimentConfig, allow_overlap: bool = False) -> list[str]:
+    """Problems that would make a run fail or mislead later, each one line; [] when the config is sound."""
+    from mteb_hybrid.models.presets import load_presets
+
+    problems = []
+    if cfg.base not in load_presets() and not Path(cfg.base).is_dir() and "/" not in cfg.base:
+        problems.append(f"base: {cfg.base!r} is neither a preset ({', '.join(load_presets())}), a folder, nor a hub "
+                        f"name{suggest(cfg.base, list(load_presets()))}")
+    problems += _check_eval(cfg)
+    problems += _check_training(cfg, allow_overlap)
+    return problems

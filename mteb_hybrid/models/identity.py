@@ -1,0 +1,219 @@
+"""Who a model is: the (name, revision) that result folders and the embedding cache are keyed by.
+
+mteb names a sentence-transformers folder `no_model_name/available` at revision
+`no_revision_available`, so two different folders would share one result file and one embedding
+cache. Here a folder model is named after its training info, model card or folder, and its revision
+is a hash of its weight files (what `mteb-hybrid train` records too), so different weights never
+share a key and the same weights always do. A model whose revision is unknown gets no reuse at all.
+The module also checks a folder before it is loaded, so a corrupt file gets one line naming it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mteb_hybrid.files import safe_name
+
+logger = logging.getLogger(__name__)
+
+TRAINING_INFO_FILE = "mteb_hybrid_training.json"
+CHECKPOINTS = "checkpoints"
+LOCAL_ORG = "local"
+TRAINED_ORG = "mteb-hybrid"
+REVISION_LENGTH = 12  # hex digits of the weights' sha256 (as `mteb-hybrid train` writes)
+WEIGHT_SUFFIXES = (".safetensors", ".bin")
+HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")  # "org/name", as on the hub
+# Revisions that say "unknown": mteb's placeholder, the hybrid registry's, or none at all.
+UNKNOWN_REVISIONS = frozenset({"", "no_revision_available", "untrained"})
+
+
+class ModelNotFoundError(LookupError):
+    """A model name that is neither registered with mteb, a local folder, nor loadable."""
+
+
+class ModelFolderError(ModelNotFoundError, ValueError):
+    """A model folder that cannot be read; the message names the file and how to fix it."""
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """A model's name ("org/name", as mteb wants it) and revision (None when unknown)."""
+
+    name: str
+    revision: str | None
+
+
+def known_revision(revision: Any) -> bool:
+    """True for a revision that identifies weights (not None, empty, or a placeholder)."""
+    return isinstance(revision, str) and revision not in UNKNOWN_REVISIONS
+
+
+def meta_identity(meta: Any) -> ModelIdentity:
+    """(name, revision) of an mteb ModelMeta, with placeholder revisions as None."""
+    revision = getattr(meta, "revision", None)
+    return ModelIdentity(str(getattr(meta, "name", None)), revision if known_revision(revision) else None)
+
+
+def weight_files(folder: Path) -> list[Path]:
+    """The files holding a model's weights, training checkpoints and trainer state left out."""
+    folder = Path(folder)
+    return sorted(p for p in folder.rglob("*") if p.suffix in WEIGHT_SUFFIXES and p.is_file()
+                  and CHECKPOINTS not in p.relative_to(folder).parts and p.name != "training_args.bin")
+
+
+def weights_sha256(folder: Path) -> str:
+    """sha256 over the model's weight files (relative path + bytes), the content revision of a model."""
+    folder = Path(folder)
+    h = hashlib.sha256()
+    for p in weight_files(folder):
+        h.update(str(p.relative_to(folder)).encode())
+        with p.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def path_part(text: str, fallback: str = "model") -> str:
+    """`text` made into one safe path part: other characters become '-', '__' (mteb's '/') is avoided."""
+    part = re.sub(r"[^A-Za-z0-9._+-]+", "-", text.strip())
+    part = re.sub(r"_{2,}", "_", part).lstrip(".-_+")[:100].rstrip(".-_+")
+    return part or fallback
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ModelFolderError(f"{path}: not valid JSON ({e}); restore the file from the model's source") from e
+
+
+def _card_name(folder: Path) -> str | None:
+    """`model_name` (or the first model-index name) from the YAML header of the model card, if any."""
+    card = folder / "README.md"
+    if not card.is_file():
+        return None
+    text = card.read_text(encoding="utf-8", errors="replace")
+    match = re.match(r"---\s*\n(.*?)\n---", text, re.S)
+    if not match:
+        return None
+    import yaml
+
+    try:
+        header = yaml.safe_load(match.group(1))
+    except yaml.YAMLError:
+        return None
+    if not isinstance(header, dict):
+        return None
+    name = header.get("model_name")
+    index = header.get("model-index")
+    if not name and isinstance(index, list) and index and isinstance(index[0], dict):
+        name = index[0].get("name")
+    return name if isinstance(name, str) and name.strip() else None
+
+
+def _training_info(folder: Path) -> dict[str, Any]:
+    path = folder / TRAINING_INFO_FILE
+    if not path.is_file():
+        return {}
+    info = _read_json(path)
+    if not isinstance(info, dict):
+        raise ModelFolderError(f"{path}: expected a JSON object; restore the file or delete it")
+    if info.get("revision") is not None:
+        try:
+            safe_name(info["revision"], f"{path}: field 'revision'")
+        except ValueError as e:
+            raise ModelFolderError(f"{e}; write the 12-digit weights hash there, or delete the file") from None
+    return info
+
+
+def folder_name(folder: Path, training_info: dict[str, Any] | None = None) -> str:
+    """"org/name" of a folder model: its training info's name, model card, config or folder name."""
+    folder = Path(folder)
+    info = training_info if training_info is not None else _training_info(folder)
+    if isinstance(info.get("name"), str) and info["name"].strip():
+        return f"{TRAINED_ORG}/{path_part(info['name'])}"
+    name = _card_name(folder)
+    st_config = folder / "config_sentence_transformers.json"
+    if name is None and st_config.is_file():
+        config = _read_json(st_config)
+        value = config.get("model_name") if isinstance(config, dict) else None
+        name = value if isinstance(value, str) and value.strip() else None
+    if name is None:
+        name = folder.resolve().name
+    name = name.strip()
+    if HUB_ID.match(name):  # a card that names a hub model ("intfloat/multilingual-e5-small")
+        org, rest = name.split("/")
+        return f"{path_part(org, LOCAL_ORG)}/{path_part(rest)}"
+    return f"{LOCAL_ORG}/{path_part(name.replace('/', '-'))}"
+
+
+def folder_identity(folder: str | Path) -> ModelIdentity:
+    """Name and revision of a model folder; revision None when it holds no weight file."""
+    folder = Path(folder)
+    info = _training_info(folder)
+    name = folder_name(folder, info)
+    if not weight_files(folder):
+        return ModelIdentity(name, None)
+    revision = weights_sha256(folder)[:REVISION_LENGTH]
+    recorded = info.get("revision")
+    if recorded and recorded != revision:
+        logger.warning("%s: %s records revision %s but the weights hash to %s (changed since training?); "
+                       "using %s", folder, TRAINING_INFO_FILE, recorded, revision, revision)
+    return ModelIdentity(name, revision)
+
+
+def _check_safetensors(path: Path) -> None:
+    """Read the header and check that the file is as long as the header says (a cheap truncation check)."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(8)
+        n = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if n < 2 or 8 + n > size:
+            raise ModelFolderError(f"{path}: truncated or not a safetensors file; copy the model folder again")
+        try:
+            header = json.loads(f.read(n))
+        except (ValueError, UnicodeDecodeError):
+            raise ModelFolderError(f"{path}: corrupt safetensors header; copy the model folder again") from None
+    if not isinstance(header, dict):
+        raise ModelFolderError(f"{path}: corrupt safetensors header; copy the model folder again")
+    ends = [t["data_offsets"][1] for k, t in header.items() if k != "__metadata__" and isinstance(t, dict)
+            and isinstance(t.get("data_offsets"), list) and len(t["data_offsets"]) == 2]
+    if ends and 8 + n + max(ends) > size:
+        raise ModelFolderError(f"{path}: truncated ({size} bytes, the header promises {8 + n + max(ends or [0])}); "
+                               "copy the model folder again")
+
+
+def check_folder(folder: str | Path) -> None:
+    """Raise ModelFolderError naming the file if the sentence-transformers folder cannot be loaded."""
+    folder = Path(folder)
+    modules_path = folder / "modules.json"
+    if not modules_path.is_file():
+        raise ModelFolderError(f"{folder}: a folder, but not a sentence-transformers model (no modules.json); "
+                               "give the folder that SentenceTransformer.save() wrote")
+    modules = _read_json(modules_path)
+    if not isinstance(modules, list) or not all(isinstance(m, dict) and isinstance(m.get("path", ""), str)
+                                                for m in modules):
+        raise ModelFolderError(f"{modules_path}: expected a list of modules with 'path'; restore the file")
+    for module in modules:
+        sub = folder / module.get("path", "")
+        if not sub.is_dir():
+            raise ModelFolderError(f"{modules_path}: module folder {module.get('path')!r} is missing in {folder}")
+    for path in sorted(folder.rglob("*.json")):
+        if CHECKPOINTS not in path.relative_to(folder).parts:
+            _read_json(path)
+    for path in weight_files(folder):
+        if path.suffix == ".safetensors":
+            _check_safetensors(path)
+    _training_info(folder)
+
+
+__all__ = [
+    "ModelFolderError", "ModelIdentity", "ModelNotFoundError", "UNKNOWN_REVISIONS", "check_folder", "folder_identity", "folder_name",
+    "known_revision", "meta_identity", "path_part", "weight_files", "weights_sha256",
+]

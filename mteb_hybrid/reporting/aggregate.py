@@ -1,0 +1,168 @@
+"""Seed aggregation with pandas: per-group mean / sample std / count, the frames the plots draw, pooled seeds.
+
+An experiment repeats a recipe over seeds; every figure of the report is the mean over the seeds that
+have results, with the sample standard deviation (ddof 1, NaN for one seed) beside it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from .loading import Cell, Experiment
+from .summary import SETTINGS, summarize
+
+MISSING = "-"
+STAT_ROWS = ("mean", "std", "n")
+
+
+def seed_stats(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean, sample std (ddof 1) and count of the non-NaN values of every numeric column; rows mean / std / n."""
+    numeric = frame.select_dtypes("number")
+    return numeric.agg(["mean", "std", "count"]).set_axis(list(STAT_ROWS), axis=0)
+
+
+def values_stats(values: Sequence[float | None]) -> pd.Series:
+    """seed_stats of one list of values (None and NaN skipped), as a Series mean / std / n."""
+    return seed_stats(pd.DataFrame({"v": pd.Series([v for v in values if v is not None], dtype=float)}))["v"]
+
+
+def fmt_stat(stat: pd.Series, spec: str = "{:.3f}", suffix: str = "") -> str:
+    """"mean ± std" over several seeds, "mean" for one, "-" for none."""
+    n = int(stat["n"])
+    if n == 0:
+        return MISSING
+    text = spec.format(stat["mean"]) + suffix
+    return text if n == 1 else f"{text} ± {spec.format(stat['std'])}"
+
+
+def group_stats(cells: Sequence[Cell], task: str, langs: str = "all") -> pd.DataFrame | None:
+    """seed_stats of every summary column over the cells of one group; None when none has results."""
+    tables = [t[(t["task"] == task) & (t["langs"] == langs)] for t in (c.summary() for c in cells) if not t.empty]
+    frame = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    return None if frame.empty else seed_stats(frame)
+
+
+# ---------------------------------------------------------------------------------------------- plot data
+
+
+def heatmap_matrix(cells: Sequence[Cell], task: str) -> pd.DataFrame:
+    """nDCG@10 per (query, corpus) subset, mean over the done seeds; columns: languages, then pool."""
+    frames = [c.scores[c.scores["task"] == task] for c in cells if task in c.tasks()]
+    df = pd.concat(frames, ignore_index=True)
+    m = df.pivot_table(index="query_lang", columns="corpus_lang", values="ndcg_at_10", aggfunc="mean")
+    langs = sorted(set(df["query_lang"]) | (set(df["corpus_lang"]) - {"pool"}))
+    cols = [c for c in langs if c in m.columns] + (["pool"] if "pool" in m.columns else [])
+    return m.reindex(index=[q for q in langs if q in m.index], columns=cols)
+
+
+def rank_distance_frames(exp: Experiment, task: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(mean, std) rank distance over seeds: index query language, one column per group."""
+    means: dict[str, pd.Series] = {}
+    stds: dict[str, pd.Series] = {}
+    for group, cells in exp.groups().items():
+        per_seed = [c.scores[(c.scores["task"] == task) & (c.scores["setting"] == "multi")]
+                    .set_index("query_lang")["rank_distance"] for c in cells if task in c.tasks()]
+        if not per_seed:
+            continue
+        frame = pd.concat(per_seed, axis=1)
+        if frame.notna().any().any():
+            means[group], stds[group] = frame.mean(axis=1), frame.std(axis=1, ddof=1)
+    return pd.DataFrame(means).sort_index(), pd.DataFrame(stds).sort_index()
+
+
+def degradation_points(exp: Experiment, task: str) -> pd.DataFrame:
+    """Seed-aggregated nDCG@10 per (other grid variables, n_languages, seen/unseen, setting)."""
+    records = []
+    for c in exp.cells:
+        n = c.params.get("n_languages")
+        if n is None or task not in c.tasks():
+            continue
+        other = {k: v for k, v in c.params.items() if k not in ("n_languages", "seed")}
+        series = ", ".join(f"{k}={v}" for k, v in sorted(other.items()))
+        t = c.summary()
+        t = t[t["task"] == task]
+        for langs in ("seen", "unseen") if c.unseen else ("all",):
+            row = t[t["langs"] == langs]
+            if row.empty:
+                continue
+            for s in SETTINGS:
+                records.append({"series": series, "n_languages": n, "langs": "seen" if langs == "all" else langs,
+                                "setting": s, "value": float(row.iloc[0][f"ndcg_at_10_{s}"])})
+    if not records:
+        return pd.DataFrame(columns=["series", "n_languages", "langs", "setting", "mean", "std", "n"])
+    g = pd.DataFrame(records).groupby(["series", "n_languages", "langs", "setting"])["value"]
+    return g.agg(mean="mean", std=lambda x: x.std(ddof=1), n="count").reset_index()
+
+
+def shared_unseen(cells: Sequence[Cell]) -> frozenset[str]:
+    """The unseen languages if every trained cell with results agrees on them (else none are starred)."""
+    sets = {frozenset(c.unseen) for c in cells if c.done and c.train is not None}
+    return next(iter(sets)) if len(sets) == 1 else frozenset()
+
+
+def query_langs(cell: Cell, task: str, langs: str) -> list[str]:
+    """The cell's query languages of `task` that are seen (langs "seen") or unseen ("unseen") in training."""
+    qs = sorted(set(cell.scores.loc[cell.scores["task"] == task, "query_lang"]))
+    unseen = set(cell.unseen)
+    return [q for q in qs if (q in unseen) == (langs == "unseen")]
+
+
+def fixed_set_summary(cell: Cell, task: str, chosen: set[str]) -> pd.Series:
+    """summarize()'s Table 1 row of the cell restricted to the `chosen` query languages."""
+    scores = cell.scores[(cell.scores["task"] == task) & (cell.scores["query_lang"].isin(chosen))]
+    return summarize(scores).table.iloc[0]
+
+
+# ---------------------------------------------------------------------------------------------- pooled seeds
+
+# Train-config fields that do not change what is learned (where files go, how often to log or save).
+_NOT_RECIPE = {"seed", "data_dir", "output_dir", "model_name", "resume", "eval_tasks", "eval_steps", "save_steps",
+               "save_total_limit", "logging_steps", "keep_checkpoints", "device", "num_threads"}
+
+
+def recipe_key(cell: Cell) -> str | None:
+    """What a trained cell learned from (train config and grid params), minus its seed: cells with the same
+    key are repeats of one recipe."""
+    if cell.train is None:
+        return None
+    recipe = {k: v for k, v in cell.train.items() if k not in _NOT_RECIPE}
+    params = {k: v for k, v in cell.params.items() if k != "seed"}
+    return json.dumps([recipe, params], sort_keys=True, default=str)
+
+
+def pooled_seeds(experiments: Sequence[Experiment]) -> Experiment | None:
+    """One experiment of the recipes run in more than one experiment (e.g. `batching` seed 42 and
+    `batching-seeds` seeds 1, 2), so their spread over all seeds shows; None when there is none.
+
+    Groups are named `<experiment>/<group>` of the recipe's first cell; the base model is carried over
+    from the first experiment that has one, so the comparison with the paper can show it.
+    """
+    by_recipe: dict[str, list[Cell]] = {}
+    for exp in experiments:
+        for c in exp.cells:
+            key = recipe_key(c)
+            if key is not None and c.done:
+                by_recipe.setdefault(key, []).append(c)
+    shared = {k: cs for k, cs in by_recipe.items() if len({c.experiment for c in cs}) > 1}
+    if not shared:
+        return None
+    cells: list[Cell] = []
+    involved = {c.experiment for cs in shared.values() for c in cs}
+    for exp in experiments:
+        base = [c for c in exp.cells if c.done and c.train is None]
+        if exp.name in involved and base:
+            cells.append(replace(base[0], info={**base[0].info, "group": f"{exp.name}/{base[0].group}"}))
+            break
+    for cs in shared.values():
+        label = f"{cs[0].experiment}/{cs[0].group}"
+        cells += [replace(c, cell_id=f"{c.experiment}/{c.cell_id}", info={**c.info, "group": label}) for c in cs]
+    names = sorted(involved)
+    return Experiment(name="seeds pooled: " + " + ".join(names), path=Path("."),
+                      description=("The same training recipes across experiments " + ", ".join(f"`{n}`" for n in names)
+                                   + ", pooled over all their seeds (a recipe = the train config minus its seed)."),
+                      cells=cells)

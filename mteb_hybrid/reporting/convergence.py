@@ -1,0 +1,103 @@
+"""Time to target: how many steps and how much wall time each cell's training needed to get close to the best.
+
+Read from each cell's train_log.jsonl (what the Trainer logged); the metric is chosen so that cells
+compare: a benchmark probe every cell measures on the same data, else their own losses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .templates import render
+
+TARGET_FRACTION = 0.95
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """When one cell first reached the target (None: never), and its last logged value."""
+
+    cell: str
+    final: float | None
+    step: float | None
+    wall_time: float | None
+    evaluations: int
+
+
+@dataclass(frozen=True)
+class TimeToTarget:
+    """The target over an experiment's cells and when each cell reached it."""
+
+    metric: str
+    higher_is_better: bool
+    fraction: float
+    best_final: float
+    target: float
+    rows: list[TargetRow]
+
+    @property
+    def definition(self) -> str:
+        """The target's definition with its numbers, as the report states it."""
+        return render("target_higher" if self.higher_is_better else "target_lower", metric=self.metric,
+                      fraction=f"{self.fraction:g}", best=f"{self.best_final:.4g}", target=f"{self.target:.4g}")
+
+
+_NOT_CURVES = ("runtime", "per_second", "epoch", "learning_rate", "grad_norm", "total_flos")
+
+
+def choose_metric(logs: Mapping[str, Sequence[Mapping[str, Any]]]) -> str | None:
+    """The convergence metric: an nDCG@10 evaluation, else another benchmark metric, else eval_loss, else loss."""
+    keys = {k for log in logs.values() for r in log for k, v in r.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and not any(x in k for x in _NOT_CURVES)}
+    for pick in (lambda k: k.startswith("eval_") and "ndcg_at_10" in k,
+                 lambda k: k.startswith("eval_benchmark_"),
+                 lambda k: k == "eval_loss",
+                 lambda k: k.startswith("eval_"),
+                 lambda k: k == "loss"):
+        found = sorted(k for k in keys if pick(k))
+        if found:
+            return found[0]
+    return None
+
+
+def metric_points(log: Sequence[Mapping[str, Any]], metric: str) -> list[tuple[float, float, float]]:
+    """(step, wall_time, value) of every record with a finite value of `metric`, in log order."""
+    out = []
+    for r in log:
+        v = r.get(metric)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+            out.append((float(r.get("step", math.nan)), float(r.get("wall_time", math.nan)), float(v)))
+    return out
+
+
+def is_shared_probe(metric: str) -> bool:
+    """A metric every cell measures on the same data (the benchmark probe), so curves compare across cells."""
+    return metric.startswith("eval_benchmark_")
+
+
+def time_to_target(logs: Mapping[str, Sequence[Mapping[str, Any]]], metric: str | None = None,
+                   fraction: float = TARGET_FRACTION) -> TimeToTarget | None:
+    """Steps and wall time each cell needed to reach `fraction` of the best final metric (see `definition`).
+
+    Loss-like metrics (name contains "loss") are lower-is-better: the target is best final / fraction.
+    None when no log holds the metric.
+    """
+    metric = metric or choose_metric(logs)
+    if metric is None:
+        return None
+    points = {cell: metric_points(log, metric) for cell, log in logs.items()}
+    points = {cell: p for cell, p in points.items() if p}
+    if not points:
+        return None
+    higher = "loss" not in metric
+    finals = [p[-1][2] for p in points.values()]
+    best = max(finals) if higher else min(finals)
+    target = best * fraction if higher else best / fraction
+    rows = []
+    for cell, p in points.items():
+        hit = next(((s, w) for s, w, v in p if (v >= target if higher else v <= target)), (None, None))
+        rows.append(TargetRow(cell, p[-1][2], hit[0], hit[1], len(p)))
+    return TimeToTarget(metric, higher, fraction, best, target, rows)

@@ -1,0 +1,171 @@
+"""The report's Markdown tables, one function per table: rows from the seed aggregates, cells from summary.py.
+
+Numbers come from `aggregate` (mean ± std over seeds) and are formatted with summary.py's helpers, so
+the report and `mteb-hybrid summarize` round and lay out tables the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from .aggregate import MISSING, fixed_set_summary, fmt_stat, group_stats, query_langs, values_stats
+from .convergence import TargetRow, TimeToTarget
+from .loading import Cell, Experiment
+from .summary import SETTINGS, fmt_number, markdown_table
+
+PENDING = "(pending)"
+
+# summary.table columns the Table 1 layout shows, and their headers.
+MAIN_COLUMNS = [*(f"map_{s}" for s in SETTINGS), *(f"ndcg_at_10_{s}" for s in SETTINGS), "rank_distance",
+                "same_language_at_10"]
+HEADERS = {**{f"map_{s}": f"mAP {s}" for s in SETTINGS}, **{f"ndcg_at_10_{s}": f"nDCG@10 {s}" for s in SETTINGS},
+           "rank_distance": "RD", "same_language_at_10": "same-lang@10"}
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], left: int = 1) -> str:
+    """Rows under headers as a Markdown table (summary.markdown_table); the first `left` columns left-aligned."""
+    return markdown_table(pd.DataFrame([list(r) for r in rows], columns=list(headers), dtype=object), left=left)
+
+
+def _params_text(cell: Cell) -> str:
+    params = {k: v for k, v in cell.params.items() if k != "seed"}
+    return ", ".join(f"{k}={v}" for k, v in params.items()) or MISSING
+
+
+def _seeds_text(done: int, pending: int) -> str:
+    return f"{done} (+{pending} pending)" if pending else str(done)
+
+
+def _group_rows(exp: Experiment, task: str) -> list[tuple[str, list[Cell], pd.DataFrame | None, int]]:
+    """(group, cells, stats over done seeds or None, pending count) per group, in order."""
+    out = []
+    for group, cells in exp.groups().items():
+        done = sum(1 for c in cells if task in c.tasks())
+        out.append((group, cells, group_stats(cells, task), len(cells) - done))
+    return out
+
+
+def table1(exp: Experiment, task: str) -> str:
+    """The paper's Table 1 layout per seed group: mean ± std over seeds, seeds counted."""
+    headers = ["cell / group", "params", "seeds", *(HEADERS[c] for c in MAIN_COLUMNS)]
+    rows = []
+    for group, cells, stats, pending in _group_rows(exp, task):
+        head = [group, _params_text(cells[0]), _seeds_text(len(cells) - pending, pending)]
+        if stats is None:
+            rows.append([*head, *([PENDING] * len(MAIN_COLUMNS))])
+        else:
+            rows.append([*head, *(fmt_stat(stats[c], "{:.1f}" if c == "rank_distance" else "{:.3f}")
+                                  for c in MAIN_COLUMNS)])
+    return table(headers, rows, left=2)
+
+
+def degradation_table(exp: Experiment, task: str) -> str:
+    """nDCG@10 lost from mono to cross and multi, absolute and as % of mono (per seed, then aggregated)."""
+    headers = ["cell / group", "seeds", "nDCG@10 mono", "cross", "multi", "mono→cross", "mono→cross %",
+               "mono→multi", "mono→multi %"]
+    rows = []
+    for group, cells, stats, pending in _group_rows(exp, task):
+        head = [group, _seeds_text(len(cells) - pending, pending)]
+        if stats is None:
+            rows.append([*head, *([PENDING] * 7)])
+            continue
+        rows.append([*head, *(fmt_stat(stats[f"ndcg_at_10_{s}"]) for s in SETTINGS),
+                     fmt_stat(stats["ndcg_at_10_drop_cross"]), fmt_stat(stats["ndcg_at_10_drop_cross_pct"], "{:.1f}", "%"),
+                     fmt_stat(stats["ndcg_at_10_drop_multi"]), fmt_stat(stats["ndcg_at_10_drop_multi_pct"], "{:.1f}", "%")])
+    return table(headers, rows)
+
+
+def seen_unseen_table(exp: Experiment, task: str) -> str | None:
+    """Seen vs unseen query languages per group (from each cell's unseen_languages); None if no cell has any."""
+    if not any(c.unseen for c in exp.cells if c.done):
+        return None
+    headers = ["cell / group", "langs", "query languages", "nDCG@10 mono", "nDCG@10 cross", "nDCG@10 multi",
+               "mAP multi", "RD"]
+    rows = []
+    for group, cells, stats, _ in _group_rows(exp, task):
+        if stats is None:
+            rows.append([group, PENDING, MISSING, *([PENDING] * 5)])
+            continue
+        for langs in ("seen", "unseen"):
+            s = group_stats(cells, task, langs)
+            codes = sorted({q for c in cells if c.done for q in query_langs(c, task, langs)})
+            if s is None:
+                rows.append([group, langs, "(none)", *([MISSING] * 5)])
+                continue
+            rows.append([group, langs, " ".join(codes), *(fmt_stat(s[f"ndcg_at_10_{x}"]) for x in SETTINGS),
+                         fmt_stat(s["map_multi"]), fmt_stat(s["rank_distance"], "{:.1f}")])
+    return table(headers, rows, left=3)
+
+
+def unseen_sets_differ(exp: Experiment) -> bool:
+    """Whether the cells with results disagree on their unseen languages."""
+    return len({tuple(sorted(c.unseen)) for c in exp.cells if c.done}) > 1
+
+
+def fixed_sets_table(exp: Experiment, task: str) -> str | None:
+    """When cells trained on different languages: the same query languages in every row, those every cell saw
+    and those no cell saw, so rows compare across cells (None when every cell has the same unseen set)."""
+    done = [c for c in exp.cells if c.done and task in c.tasks()]
+    if len({tuple(sorted(c.unseen)) for c in done}) <= 1:
+        return None
+    langs = [set(query_langs(c, task, "seen")) | set(query_langs(c, task, "unseen")) for c in done]
+    always = set.intersection(*(set(query_langs(c, task, "seen")) for c in done))
+    never = set.intersection(*(set(query_langs(c, task, "unseen")) for c in done)) & set.intersection(*langs)
+    headers = ["cell", "query languages", "nDCG@10 mono", "nDCG@10 cross", "nDCG@10 multi", "mono→multi %",
+               "mAP multi", "RD"]
+    rows = []
+    for label, chosen in (("seen by every cell", always), ("unseen by every cell", never)):
+        if not chosen:
+            continue
+        for c in done:
+            m = fixed_set_summary(c, task, chosen)
+            rows.append([c.cell_id, f"{' '.join(sorted(chosen))} ({label})",
+                         *(fmt_number(m[f"ndcg_at_10_{x}"]) for x in SETTINGS),
+                         fmt_number(m["ndcg_at_10_drop_multi_pct"], "{:.1f}%"), fmt_number(m["map_multi"]),
+                         fmt_number(m["rank_distance"], "{:.1f}")])
+    return table(headers, rows, left=2) if rows else None
+
+
+def commands_section(exp: Experiment) -> str:
+    """Status, seed, timings and the exact command of every cell (from cell.json)."""
+    headers = ["cell", "group", "status", "seed", "train s", "eval s", "revision"]
+    rows = []
+    for c in exp.cells:
+        status = "done" if c.done else (f"error: {c.note}" if c.status == "error" else f"{PENDING} {c.note}".strip())
+        rows.append([c.cell_id, c.group, status, MISSING if c.seed is None else c.seed,
+                     fmt_number(c.info.get("train_seconds"), "{:.0f}"), fmt_number(c.info.get("eval_seconds"), "{:.0f}"),
+                     c.info.get("revision") or MISSING])
+    parts = [table(headers, rows, left=3), "", "```bash"]
+    for c in exp.cells:
+        parts += [f"# {c.cell_id}", str(c.info.get("command") or PENDING)]
+    parts.append("```")
+    return "\n".join(parts)
+
+
+def convergence_table(ttt: TimeToTarget, groups: Mapping[str, str]) -> str:
+    """Per cell: evaluations logged, final value, first step and wall time at the target."""
+    headers = ["cell", "group", "evaluations", f"final {ttt.metric}", "steps to target", "wall time to target (s)"]
+    rows = [[r.cell, groups.get(r.cell, r.cell), r.evaluations, fmt_number(r.final, "{:.4f}"),
+             "not reached" if r.step is None else f"{r.step:g}",
+             "not reached" if r.wall_time is None else f"{r.wall_time:.1f}"] for r in ttt.rows]
+    return table(headers, rows, left=2)
+
+
+def convergence_group_table(ttt: TimeToTarget, groups: Mapping[str, str]) -> str | None:
+    """Per seed group: mean ± std of steps and wall time to target over the seeds that reached it."""
+    by_group: dict[str, list[TargetRow]] = {}
+    for r in ttt.rows:
+        by_group.setdefault(groups.get(r.cell, r.cell), []).append(r)
+    if all(len(rows) == 1 for rows in by_group.values()):
+        return None
+    headers = ["group", "reached", "steps to target", "wall time to target (s)", f"final {ttt.metric}"]
+    out = []
+    for group, rows in by_group.items():
+        hit = [r for r in rows if r.step is not None]
+        out.append([group, f"{len(hit)} of {len(rows)}", fmt_stat(values_stats([r.step for r in hit]), "{:.0f}"),
+                    fmt_stat(values_stats([r.wall_time for r in hit]), "{:.1f}"),
+                    fmt_stat(values_stats([r.final for r in rows]), "{:.4f}")])
+    return table(headers, out)

@@ -1,0 +1,73 @@
+"""Bad model folders: corrupt weights or JSON, no modules.json, a revision that would escape its folder.
+
+The folders are minimal stand-ins (no tokenizer, no real weights): the checks run before anything is
+loaded. tests/test_identity.py damages a real tiny model the same ways.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bad_inputs import BadInput
+
+TASK_ARGS = ["-t", "XQuADRSentenceRetrieval", "--subsets", "en-de"]
+
+
+def _model(root: Path, name: str = "model") -> Path:
+    """A folder that looks like a sentence-transformers model: modules.json, config.json, one weight file."""
+    import torch
+    from safetensors.torch import save_file
+
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / "modules.json").write_text(json.dumps([{"idx": 0, "name": "0", "path": "",
+                                                      "type": "sentence_transformers.models.Transformer"}]))
+    (folder / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_size": 8}))
+    save_file({"weight": torch.zeros(64, 8)}, str(folder / "model.safetensors"))
+    return folder
+
+
+def _truncated_weights(root: Path) -> None:
+    path = _model(root) / "model.safetensors"
+    path.write_bytes(path.read_bytes()[:-100])
+
+
+def _broken_config(root: Path) -> None:
+    (_model(root) / "config.json").write_text('{"model_type": "bert",')
+
+
+def _no_modules(root: Path) -> None:
+    (_model(root) / "modules.json").unlink()
+
+
+def _unsafe_revision(root: Path) -> None:
+    (_model(root) / "mteb_hybrid_training.json").write_text(json.dumps({"name": "x", "revision": "../../x"}))
+
+
+def _unsafe_revision_of_trained_alias(root: Path) -> None:
+    folder = _model(root / "cache" / "models", "hybrid-me5-small")  # where `train` puts it ($MTEB_HYBRID_CACHE=root/cache)
+    (folder / "mteb_hybrid_training.json").write_text(json.dumps({"name": "hybrid-me5-small", "revision": "../../x"}))
+
+
+def _evaluate(model: str):  # noqa: ANN202
+    return lambda root: ["evaluate", "-m", model.format(root=root), *TASK_ARGS, "--output-folder", str(root / "out")]
+
+
+def _kept(root: Path) -> list[Path]:
+    return [root / "model"]
+
+
+CASES = [
+    BadInput(id="model-weights-truncated", setup=_truncated_weights, argv=_evaluate("{root}/model"),
+             message=r"model\.safetensors: truncated", kept=_kept),
+    BadInput(id="model-config-broken", setup=_broken_config, argv=_evaluate("{root}/model"),
+             message=r"config\.json: not valid JSON", kept=_kept),
+    BadInput(id="model-modules-missing", setup=_no_modules, argv=_evaluate("{root}/model"),
+             message=r"model: .*no modules\.json", kept=_kept),
+    BadInput(id="model-revision-unsafe", setup=_unsafe_revision, argv=_evaluate("{root}/model"),
+             message=r"mteb_hybrid_training\.json: field 'revision' '\.\./\.\./x'", kept=_kept),
+    BadInput(id="trained-alias-revision-unsafe", setup=_unsafe_revision_of_trained_alias,
+             argv=_evaluate("hybrid-me5-small"), message=r"mteb_hybrid_training\.json: field 'revision' '\.\./\.\./x'",
+             kept=lambda root: [root / "cache" / "models" / "hybrid-me5-small"]),
+]
