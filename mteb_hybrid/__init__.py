@@ -1,10 +1,28 @@
 """mteb-hybrid: LAReQA retrieval tasks with language-bias metrics for mteb, and hybrid-batch training.
 
-Importing the package registers its tasks, benchmarks and models with mteb.
+Importing the package registers its tasks, benchmarks and models with mteb: at once if mteb is
+already imported, else the moment it is (the same one-shot hook that `mteb_hybrid.pth` installs), so
+that `import mteb_hybrid` alone, e.g. for `mteb-hybrid --help`, does not pay for importing mteb and torch.
 """
 
 __version__ = "0.1.0"
 
-from mteb_hybrid.registry import register as _register
 
-_register()
+def _register_now_or_on_mteb_import() -> None:
+    import sys
+
+    if "mteb" not in sys.modules:
+        try:
+            import mteb_hybrid_hook
+        except ImportError:  # the hook module is not installed next to the package: register eagerly
+            pass
+        else:
+            mteb_hybrid_hook.install()
+            if "mteb" not in sys.modules:
+                return
+    from mteb_hybrid.registry import register
+
+    register()
+
+
+_register_now_or_on_mteb_import()

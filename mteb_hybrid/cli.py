@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 EPILOG = """\
-Typical use:
-  mteb-hybrid evaluate -m offline-me5-small -t XQuADRRetrieval -l en de --data-dir ../shared/data
+Typical use (offline; the cheap sentence tasks; --embedding-cache keeps vectors for the next run):
+  mteb-hybrid quickstart --data-dir ../shared/data     # the main job, 15-20 minutes on 2 CPU cores
+  mteb-hybrid models                                    # which models are ready here, and how to make them ready
+  mteb-hybrid evaluate -m offline-me5-small -t XQuADRSentenceRetrieval -l en de --data-dir ../shared/data --embedding-cache
   mteb-hybrid summarize results
   mteb-hybrid train --base me5-small --data mlqa-r --data-dir ../shared/data --max-steps 200
-The same tasks and models work from mteb itself: mteb run -m offline-me5-small -t XQuADRRetrieval -l eng deu
+The same tasks and models work from mteb itself (give --output-folder: mteb's default is ./results):
+  MTEB_HYBRID_DATA_DIR=../shared/data mteb run -m offline-me5-small -t XQuADRSentenceRetrieval -l eng deu --output-folder out
 """
 
 
@@ -37,7 +41,8 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--subsets", nargs="+", help="exact subsets, e.g. en-de en-pool")
     _data_dir_argument(p)
     p.add_argument("--output-folder", default=".", help="results go to OUTPUT/results/... (default: .)")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=32,
+                   help="texts per encoding batch: more is faster on a GPU, needs more memory (default: 32)")
     p.add_argument("--overwrite", action="store_true", help="recompute and replace existing results")
     p.add_argument("--embedding-cache", action="store_true",
                    help="also keep embeddings on disk, so an interrupted run does not re-encode")
@@ -65,44 +70,112 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+class _LazyParser(argparse.ArgumentParser):
+    """A subcommand parser whose options are added on first use (parsing or --help).
+
+    Building the whole CLI then imports nothing heavy, and `mteb-hybrid X --help` imports only the
+    module that defines X's options (never mteb or torch for the commands defined here).
+    """
+
+    def __init__(self, *args: Any, populate: Callable[[argparse.ArgumentParser], None] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._populate = populate
+
+    def _ensure_populated(self) -> None:
+        if self._populate is not None:
+            populate, self._populate = self._populate, None
+            populate(self)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:  # noqa: D102
+        self._ensure_populated()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:  # noqa: D102
+        self._ensure_populated()
+        return super().format_help()
+
+    def format_usage(self) -> str:  # noqa: D102
+        self._ensure_populated()
+        return super().format_usage()
+
+
+def _summarize_options(p: argparse.ArgumentParser) -> None:
+    from mteb_hybrid.reporting.summary import add_summarize_arguments, run_summarize
+
+    add_summarize_arguments(p)
+    p.set_defaults(func=run_summarize)
+
+
+def _train_options(p: argparse.ArgumentParser) -> None:
+    try:
+        from mteb_hybrid.training.cli import TRAIN_DESCRIPTION, add_train_arguments, run_train
+    except ImportError as e:  # training extras not importable: the rest of the CLI keeps working
+        p.error(f"training is not available here ({e}); install the package with its dependencies")
+    p.description = TRAIN_DESCRIPTION
+    add_train_arguments(p)
+    p.set_defaults(func=run_train)
+
+
+def _report_options(p: argparse.ArgumentParser) -> None:
+    from mteb_hybrid.reporting.report import add_report_arguments, run_report
+
+    add_report_arguments(p)
+    p.set_defaults(func=run_report)
+
+
+def _submit_options(p: argparse.ArgumentParser) -> None:
+    from mteb_hybrid.reporting.submit import add_submit_arguments, run_submit
+
+    add_submit_arguments(p)
+    p.set_defaults(func=run_submit)
+
+
+# help lines of the commands whose options live in other modules: copies, so that `--help` imports nothing
+# (tests/test_cli.py checks that they equal the modules' own)
+SUMMARIZE_HELP = "summarize LAReQA results (Table 1 layout, degradation, per-language rows, rank distance)"
+REPORT_HELP = "write results/REPORT.md and plots over every experiment in results/experiments/"
+SUBMIT_HELP = "commit results to a branch of a clone of mteb's results repository (as mteb submit-results)"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The `mteb-hybrid` parser; each subcommand's options are added only when that subcommand is used."""
     parser = argparse.ArgumentParser(
         prog="mteb-hybrid",
         description="Measure and fix language bias in multilingual retrievers: LAReQA tasks for mteb, hybrid-batch training.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log at INFO level and show the library warnings that are hidden by default")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_LazyParser)
     _add_evaluate(sub)
-
-    from mteb_hybrid.reporting import SUMMARIZE_HELP, add_summarize_arguments, run_summarize
-
-    p = sub.add_parser("summarize", help=SUMMARIZE_HELP)
-    add_summarize_arguments(p)
-    p.set_defaults(func=run_summarize)
-
-    try:
-        from mteb_hybrid.training.cli import add_train_arguments, run_train
-    except ImportError:  # training extras not importable: keep the rest of the CLI working
-        pass
-    else:
-        p = sub.add_parser("train", help="fine-tune a multilingual encoder with X-X / X-Y / hybrid batches")
-        add_train_arguments(p)
-        p.set_defaults(func=run_train)
+    sub.add_parser("summarize", help=SUMMARIZE_HELP, populate=_summarize_options)
+    sub.add_parser("train", help="fine-tune a multilingual encoder with X-X / X-Y / hybrid batches",
+                   populate=_train_options)
     _add_experiment(sub)
     _add_quickstart(sub)
-
-    from mteb_hybrid.reporting import REPORT_HELP, SUBMIT_HELP, add_report_arguments, add_submit_arguments, run_report, run_submit
-
-    p = sub.add_parser("report", help=REPORT_HELP)
-    add_report_arguments(p)
-    p.set_defaults(func=run_report)
-
-    p = sub.add_parser("submit", help=SUBMIT_HELP)
-    add_submit_arguments(p)
-    p.set_defaults(func=run_submit)
+    _add_models(sub)
     _add_export(sub)
+    sub.add_parser("report", help=REPORT_HELP, populate=_report_options)
+    sub.add_parser("submit", help=SUBMIT_HELP, populate=_submit_options)
     return parser
+
+
+def _add_models(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "models", help="list the models this package registers, whether each is ready here, and how to make it ready",
+        description="Every model mteb-hybrid registers with mteb, once, with its status on this machine (ready, "
+        "trained at revision R, needs training, needs the hub) and the command that makes it ready.",
+    )
+    _data_dir_argument(p)
+    p.set_defaults(func=_run_models)
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    from mteb_hybrid.models.listing import format_models, list_models
+
+    print(format_models(list_models(data_dir=args.data_dir)))
+    return 0
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:
@@ -153,7 +226,8 @@ def _add_quickstart(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-l", "--languages", nargs="+", default=["en", "de", "th"],
                    help="XQuAD-R query languages to score (th is unseen in MLQA-R training)")
     p.add_argument("--max-steps", type=int, default=100, help="training steps (default 100)")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=32,
+                   help="training rows per batch, i.e. the in-batch negatives of each query (default: 32)")
     p.add_argument("--retrain", action="store_true", help="train again even if hybrid-me5-small exists")
     p.set_defaults(func=_run_quickstart)
 
@@ -225,6 +299,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from mteb_hybrid.noise import quiet_known_noise
+
+    quiet_known_noise(verbose=args.verbose)
     try:
         return int(args.func(args) or 0)
     except (FileNotFoundError, ValueError, LookupError, ImportError) as e:

@@ -26,7 +26,16 @@ def load_model(name: str, device: str | None = None) -> Any:
     try:
         return mteb.get_model(name, device=device)
     except Exception as e:  # the hub, a typo, or no network: say which names do work
+        from mteb_hybrid.models.hub import did_you_mean, hub_model_message, is_hub_error
+
         ours = sorted(k for k in MODEL_REGISTRY if k.startswith(("offline-", "hybrid-")))
+        near = did_you_mean(name, ours)
+        if is_hub_error(e) or near:
+            hint = f"Did you mean {near} (one letter away)? " if near else ""
+            raise ModelNotFoundError(
+                f"model {name!r} resolves to nothing here: it is not registered with mteb and not a local folder. "
+                + hint + hub_model_message(name, f"-m {name}", e)
+            ) from e
         raise ModelNotFoundError(
             f"model {name!r} resolves to nothing here: it is not registered with mteb, not a local folder, and "
             f"loading it from the Hugging Face hub failed ({type(e).__name__}: {str(e)[:200]}). "
@@ -59,6 +68,19 @@ def load_folder_model(folder: Path, device: str | None = None) -> Any:
     return encoder
 
 
+def _load_with_task_hint(model: str, tasks: Sequence[str]) -> Any:
+    """load_model, whose error also says when a task name is mteb's hub task one letter from ours."""
+    from mteb_hybrid.mteb_cli import near_miss_note
+
+    try:
+        return load_model(model)
+    except (LookupError, FileNotFoundError) as e:
+        note = near_miss_note(tasks, str(e))
+        if not note:
+            raise
+        raise type(e)(f"{e} {note}") from e
+
+
 def evaluate(
     model: str | Any,
     tasks: Sequence[str],
@@ -81,9 +103,8 @@ def evaluate(
     import mteb
 
     from mteb_hybrid.benchmark.tasks import TASK_CLASSES
-    from mteb_hybrid.results_io import AtomicResultCache
-
     from mteb_hybrid.models.identity import known_revision
+    from mteb_hybrid.results_io import AtomicResultCache
 
     task_objs = []
     for name in tasks:
@@ -100,7 +121,7 @@ def evaluate(
         else:
             task = mteb.get_task(name, languages=list(languages) if languages else None)
         task_objs.append(task)
-    encoder = load_model(model) if isinstance(model, str) else model
+    encoder = _load_with_task_hint(model, tasks) if isinstance(model, str) else model
     meta = getattr(encoder, "mteb_model_meta", None)
     if not known_revision(getattr(meta, "revision", None)):
         if not overwrite:
@@ -110,9 +131,19 @@ def evaluate(
                 getattr(meta, "name", model), getattr(meta, "revision", None), output_folder,
             )
         overwrite = True
-    return mteb.evaluate(
-        encoder, task_objs, cache=AtomicResultCache(output_folder),
-        overwrite_strategy="always" if overwrite else "only-missing",
-        encode_kwargs={"batch_size": batch_size, "show_progress_bar": show_progress_bar},
-        show_progress_bar=show_progress_bar,
-    )
+    ours_only = all(name in TASK_CLASSES for name in tasks)
+    try:
+        return mteb.evaluate(
+            encoder, task_objs, cache=AtomicResultCache(output_folder),
+            overwrite_strategy="always" if overwrite else "only-missing",
+            # our tasks draw one bar of texts per task (benchmark/search.py): mteb's task bar would sit at 0/1
+            encode_kwargs={"batch_size": batch_size, "show_progress_bar": show_progress_bar},
+            show_progress_bar=show_progress_bar and not ours_only,
+        )
+    except Exception as e:
+        from mteb_hybrid.models.hub import HubUnavailableError, hub_task_message, is_hub_error
+
+        hub_tasks = [n for n in tasks if n not in TASK_CLASSES]
+        if hub_tasks and is_hub_error(e):
+            raise HubUnavailableError(hub_task_message(hub_tasks, e)) from e
+        raise

@@ -8,13 +8,23 @@ Embeddings are kept on disk (per model and revision), so a second run takes seco
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mteb_hybrid.reporting.summary import Summary
 
 logger = logging.getLogger(__name__)
 
 TASK = "XQuADRSentenceRetrieval"
+OFFLINE_ALIAS = "offline-me5-small"  # models/metas.py's; tests/test_cli.py checks they agree
+LOGGING_STEPS = 10  # TrainConfig's default logging_steps: the window of the last logged training loss
 
 
 def _step(message: str) -> float:
@@ -32,7 +42,6 @@ def quickstart(
 ) -> Path:
     """Run the main job; returns the folder of the summary files."""
     from mteb_hybrid.evaluation import evaluate
-    from mteb_hybrid.models.metas import OFFLINE_ALIAS
     from mteb_hybrid.models.offline_me5 import offline_me5_path
     from mteb_hybrid.models.presets import trained_model_dir
     from mteb_hybrid.registry import refresh_models
@@ -54,30 +63,124 @@ def quickstart(
     name = "hybrid-me5-small"
     model_dir = trained_model_dir(name)
     t = _step(f"3/5 training {name} on MLQA-R: hybrid batches (alpha 0.5), {max_steps} steps of {batch_size}")
+    t3: float | None = None
     if retrain or not (model_dir / "mteb_hybrid_training.json").is_file():
         result = train(TrainConfig(
             base="me5-small", data=["mlqa-r"], data_dir=str(data_dir) if data_dir else None, batching="hybrid",
             alpha=0.5, candidate_form="sentence", max_seq_length=64, batch_size=batch_size, max_steps=max_steps,
             save_steps=max(10, max_steps // 4), resume=not retrain, eval_tasks=["XQuADRRetrieval"],
-            output_dir=str(model_dir), model_name=name,
+            output_dir=str(model_dir), model_name=name, logging_steps=LOGGING_STEPS,
         ))
-        print(f"    {result.global_step} steps, final train loss {result.train_loss}, {result.wall_time:.0f}s -> {model_dir}")
+        t3 = time.perf_counter() - t
+        loss = "-" if result.train_loss is None else f"{result.train_loss:.4f}"
+        print(f"    {result.global_step} steps in {result.wall_time:.0f}s -> {model_dir}\n"
+              f"    training loss {loss}: the mean over the last logging window (up to {LOGGING_STEPS} steps; "
+              "the trainer's `train_loss` above is the mean over all steps of this run, so the two differ while "
+              "the loss moves)")
     else:
         print(f"    already trained: {model_dir} (pass --retrain to train again)")
     refresh_models()  # the registered hybrid-me5-small now points at the new weights' revision
 
     t = _step(f"4/5 scoring {name} on the same subsets")
     evaluate(name, [TASK], languages=languages, data_dir=data_dir, output_folder=out, batch_size=64, embedding_cache=True)
-    print(f"    done in {time.perf_counter() - t:.0f}s")
+    t4 = time.perf_counter() - t
+    print(f"    done in {t4:.0f}s")
 
     _step("5/5 before / after")
-    summary = summarize(load_scores(out / "results", tasks=[TASK]), unseen_languages={"el", "ru", "th", "tr"})
-    print(format_summary(summary))
+    # unseen = not among MLQA-R's training languages; only those this run scored, so no warning about the rest
+    unseen = sorted(UNSEEN_IN_TRAINING & set(languages))
+    summary = summarize(load_scores(out / "results", tasks=[TASK]), unseen_languages=unseen or None)
+    summary = before_first(summary, OFFLINE_ALIAS, name)
+    print(format_summary(labelled(summary, {OFFLINE_ALIAS: "before: ", name: "after: "})))
     files = write_summary(summary, out / "summary")
-    print(f"\nreport (this run's before/after, Markdown + CSV): {files.get('summary.md', out / 'summary')}")
+    print(f"\nthis run's before/after (Markdown + CSV): {files.get('summary.md', out / 'summary')}")
     print(f"mteb result files: {out / 'results'}")
-    shipped = Path("results") / "REPORT.md"
-    if shipped.is_file():
-        print(f"the shipped experiments' report (batching, language scaling, accumulation): {shipped.resolve()}")
-    print(f"total {time.perf_counter() - started:.0f}s. Next: mteb run -m {name} -t XQuADRRetrieval -l eng deu")
+    print(f"total {time.perf_counter() - started:.0f}s")
+    print(next_steps(out, data_dir, languages, name, t3, t4, max_steps, batch_size))
     return out / "summary"
+
+
+# MLQA-R's training languages are ar de en es hi vi zh; XQuAD-R's other languages are unseen in training
+UNSEEN_IN_TRAINING = frozenset({"el", "ru", "th", "tr"})
+# XQuAD-R: 1190 questions per language, ~1180 answer sentences per language, 11 languages
+_QUESTIONS_PER_LANGUAGE = 1190
+_CANDIDATES = 11 * 1180
+
+
+def _model_matches(model: str, alias: str) -> bool:
+    return model == alias or model.endswith(("/" + alias, "__" + alias))
+
+
+def before_first(summary: Summary, before: str, after: str) -> Summary:
+    """The summary with the `before` model's rows first, then `after`'s, then any other (stable order)."""
+    def order(frame: pd.DataFrame) -> pd.DataFrame:
+        rank = frame["model"].map(lambda m: 0 if _model_matches(m, before) else 1 if _model_matches(m, after) else 2)
+        return frame.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
+
+    return replace(summary, table=order(summary.table), per_language=order(summary.per_language))
+
+
+def labelled(summary: Summary, prefixes: dict[str, str]) -> Summary:
+    """For display: each model name prefixed with its role ("before: offline-me5-small")."""
+    def label(model: str) -> str:
+        return next((p + alias for alias, p in prefixes.items() if _model_matches(model, alias)), model)
+
+    return replace(summary, table=summary.table.assign(model=summary.table["model"].map(label)),
+                   per_language=summary.per_language.assign(model=summary.per_language["model"].map(label)))
+
+
+def _data_flag(data_dir: str | Path | None) -> str:
+    return f" --data-dir {data_dir}" if data_dir else ""
+
+
+def _shipped_cell_seconds(cell: Path) -> float | None:
+    """Train + score seconds of a shipped experiment cell (its cell.json), for the cost of a hint."""
+    try:
+        data = json.loads(cell.read_text(encoding="utf-8"))
+        return float(data["train_seconds"]) + float(data["eval_seconds"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+
+
+def next_steps(out: Path, data_dir: str | Path | None, languages: tuple[str, ...], name: str, train_seconds: float | None,
+               score_seconds: float, max_steps: int, batch_size: int) -> str:
+    """The few commands a user runs next, each working offline as printed, with what it costs."""
+    more = [x for x in ("es", "ru", "tr") if x not in languages][:2]
+    langs = " ".join([*languages, *more])
+    per_language = score_seconds * _QUESTIONS_PER_LANGUAGE / (_CANDIDATES + _QUESTIONS_PER_LANGUAGE * len(languages))
+    unseen_langs = sorted(UNSEEN_IN_TRAINING & {*languages, *more})
+    unseen = f" --unseen {' '.join(unseen_langs)}" if unseen_langs else ""
+    d = _data_flag(data_dir)
+    lines = [
+        "",
+        "Next (each command works offline as printed, from this folder):",
+        f"  1. Score both models on more query languages ({' '.join(more)}). The candidates' vectors are in the embedding",
+        f"     cache, so only the new questions are encoded: about {per_language:.0f}s per added language and model "
+        "(estimated from step 4).",
+        f"       mteb-hybrid evaluate -m {OFFLINE_ALIAS} -t {TASK} -l {langs} --embedding-cache{d} --output-folder {out}",
+        f"       mteb-hybrid evaluate -m {name} -t {TASK} -l {langs} --embedding-cache{d} --output-folder {out}",
+        f"       mteb-hybrid summarize {out / 'results'}{unseen} --out {out / 'summary'}      (seconds)",
+    ]
+    config = Path("experiments") / "batching.yaml"
+    if config.is_file():
+        shipped = _shipped_cell_seconds(Path("results") / "experiments" / "batching" / "x-x" / "cell.json")
+        cost = f"about {shipped / 60:.0f} minutes on 2 CPU cores, as the shipped cell took" if shipped else \
+            "longer than this quickstart: it scores all 11 query languages"
+        lines += [
+            f"  2. Train and score another recipe, monolingual (X-X) batches, as the shipped batching experiment ({cost}):",
+            f"       mteb-hybrid experiment {config} --cells x-x --results {out}{d}",
+            f"  3. The report over what step 2 wrote ({out / 'REPORT.md'}; seconds), and the shipped one:",
+            f"       mteb-hybrid report {out} --no-plots",
+        ]
+        report = Path("results") / "REPORT.md"
+        if report.is_file():
+            lines.append(f"       {report.resolve()}  (batching, alpha, language scaling, accumulation)")
+    else:
+        cost = f"about {train_seconds:.0f}s, as step 3" if train_seconds else "as long as step 3 takes"
+        lines += [
+            f"  2. Train another recipe, monolingual (X-X) batches ({cost}):",
+            f"       mteb-hybrid train --base me5-small --data mlqa-r{d} --batching x-x --candidate-form sentence "
+            f"--max-seq-length 64 --max-steps {max_steps} --batch-size {batch_size}",
+        ]
+    lines.append("  `mteb-hybrid models` lists every model this package registers and whether it is ready here.")
+    return "\n".join(lines)

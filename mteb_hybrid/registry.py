@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 
 logger = logging.getLogger(__name__)
 
 _registered = False
+_pending = False  # mteb was imported by one of our half-executed modules: register when it has finished
 
 BENCHMARK_NAME = "mteb-hybrid/LAReQA"
 CROSS_LINGUAL_BENCHMARK_NAME = "mteb-hybrid/LAReQA+cross-lingual"
@@ -88,12 +90,40 @@ def refresh_models() -> None:
     _register_models()
 
 
+def _our_module_is_initializing() -> bool:
+    return any(name.startswith("mteb_hybrid") and getattr(getattr(m, "__spec__", None), "_initializing", False)
+               for name, m in list(sys.modules.items()))
+
+
 def register() -> None:
-    """Register tasks, benchmarks and models with mteb (idempotent)."""
-    global _registered
+    """Register tasks, benchmarks and models with mteb (idempotent).
+
+    Called when mteb is imported. If the importer of mteb is one of this package's own modules, still
+    half-executed (its task classes or model metas not defined yet), registration waits: that module
+    calls `register_if_pending()` on its last line.
+    """
+    global _registered, _pending
     if _registered:
         return
+    try:
+        from mteb_hybrid.benchmark.tasks import TASK_CLASSES  # noqa: F401
+        from mteb_hybrid.models.metas import all_model_metas  # noqa: F401
+    except ImportError:
+        if _our_module_is_initializing():
+            _pending = True
+            return
+        raise
     _registered = True
+    _pending = False
     _register_tasks()
     _register_models()
     _register_benchmarks()
+    from mteb_hybrid import mteb_cli
+
+    mteb_cli.install()  # under `mteb run`: quiet defaults, one-paragraph errors (no-op elsewhere)
+
+
+def register_if_pending() -> None:
+    """The last line of the modules registration needs: register if mteb was imported while they ran."""
+    if _pending:
+        register()

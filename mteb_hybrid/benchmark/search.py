@@ -18,12 +18,17 @@ from typing import Any
 import numpy as np
 import torch
 from datasets import Dataset
+from tqdm.auto import tqdm
 from mteb._create_dataloaders import create_dataloader
 from mteb.types import PromptType
 
 from .embedding_store import EmbeddingStore, text_key
 
 logger = logging.getLogger(__name__)
+
+# texts per encode call: small enough for the bar to move every few seconds on a CPU, large enough that
+# a call's fixed cost (a dataloader, a forward pass setup) does not matter
+PROGRESS_CHUNK_BATCHES = 4
 
 
 def language_of(record_id: str) -> str:
@@ -53,13 +58,25 @@ class CachedSearch:
         # (Arrow -> Python, one hash per text) for every subset is wasted work. Weak keys: a corpus
         # dropped by the task frees its entry.
         self._indexed: weakref.WeakKeyDictionary[Dataset, tuple[list[str], np.ndarray]] = weakref.WeakKeyDictionary()
+        # One bar for the whole task: its total grows as subsets bring texts not encoded yet (a pool
+        # brings every language's candidates), so "done / total" and the ETA cover the work known so far.
+        self._bar: tqdm | None = None
+
+    def _progress(self, new_texts: int, task_name: str) -> tqdm:
+        if self._bar is None:
+            self._bar = tqdm(total=0, desc=task_name, unit=" texts", dynamic_ncols=True, smoothing=0.1)
+            weakref.finalize(self, self._bar.close)  # mteb drops the task's searches when the task ends
+        self._bar.total += new_texts
+        self._bar.refresh()
+        return self._bar
 
     @property
     def mteb_model_meta(self):  # noqa: ANN201 - mteb's ModelMeta
         return self.model.mteb_model_meta
 
     def _embed(self, data: Dataset, prompt_type: PromptType, task_metadata: Any, hf_split: str,
-               encode_kwargs: dict[str, Any], num_proc: int | None) -> tuple[list[str], np.ndarray]:
+               encode_kwargs: dict[str, Any], num_proc: int | None,
+               hf_subset: str | None = None) -> tuple[list[str], np.ndarray]:
         """The ids of `data` and their embeddings, encoding only texts the store lacks."""
         columns = data[:]  # one Arrow-to-Python conversion; data["text"] is a lazy column read row by row
         texts: list[str] = columns["text"]
@@ -70,30 +87,42 @@ class CachedSearch:
             if k not in self.store and k not in missing:
                 missing[k] = i
         rows = sorted(missing.values(), key=lambda i: language_of(ids[i]))
-        # a progress bar unless the caller turned it off, as mteb's own search wrappers do
-        encode_kwargs = {"show_progress_bar": True, **encode_kwargs}
+        # one bar of texts (this object's), unless the caller turned progress off; never the encoder's own
+        show = encode_kwargs.get("show_progress_bar", True)
+        encode_kwargs = {**encode_kwargs, "show_progress_bar": False}
+        batch_size = encode_kwargs.get("batch_size", 32)
+        task_name = getattr(task_metadata, "name", "encoding")
+        bar = self._progress(len(rows), task_name) if show and rows else None
+        kind = "questions" if prompt_type == PromptType.query else "candidates"
         for lang, group in groupby(rows, key=lambda i: language_of(ids[i])):
             idx = list(group)
             logger.info("Encoding %d new %s texts in %s (%d already embedded)", len(idx), prompt_type.value, lang,
                         len(self.store))
-            loader = create_dataloader(
-                data.select(idx), task_metadata=task_metadata, prompt_type=prompt_type,
-                batch_size=encode_kwargs.get("batch_size", 32), num_proc=num_proc,
-            )
-            emb = self.model.encode(
-                loader, task_metadata=task_metadata, hf_split=hf_split, hf_subset=lang,
-                prompt_type=prompt_type, **encode_kwargs,
-            )
-            emb = emb.detach().cpu().float().numpy() if isinstance(emb, torch.Tensor) else np.asarray(emb, dtype=np.float32)
-            self.store.add([keys[i] for i in idx], emb)
-            self.store.encoded_texts += len(idx)
+            if bar is not None:
+                bar.set_description(f"{task_name} {hf_subset or ''}: {lang} {kind}".replace(" :", ":"))
+            step = batch_size * PROGRESS_CHUNK_BATCHES
+            for start in range(0, len(idx), step):
+                chunk = idx[start:start + step]
+                loader = create_dataloader(
+                    data.select(chunk), task_metadata=task_metadata, prompt_type=prompt_type,
+                    batch_size=batch_size, num_proc=num_proc,
+                )
+                emb = self.model.encode(
+                    loader, task_metadata=task_metadata, hf_split=hf_split, hf_subset=lang,
+                    prompt_type=prompt_type, **encode_kwargs,
+                )
+                emb = emb.detach().cpu().float().numpy() if isinstance(emb, torch.Tensor) else np.asarray(emb, dtype=np.float32)
+                self.store.add([keys[i] for i in chunk], emb)
+                self.store.encoded_texts += len(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
         return ids, self.store.get(keys)
 
     def index(self, corpus: Dataset, *, task_metadata: Any, hf_split: str, hf_subset: str,
               encode_kwargs: dict[str, Any], num_proc: int | None = None, **kwargs: Any) -> None:
         if corpus not in self._indexed:
             self._indexed[corpus] = self._embed(corpus, PromptType.document, task_metadata, hf_split, encode_kwargs,
-                                                num_proc)
+                                                num_proc, hf_subset)
         self._corpus = self._indexed[corpus]
 
     def search(self, queries: Dataset, *, task_metadata: Any, hf_split: str, hf_subset: str, top_k: int,
@@ -104,7 +133,8 @@ class CachedSearch:
         corpus_ids, corpus_emb = self._corpus
         if top_ranked is not None:
             raise NotImplementedError("LAReQA tasks rank the whole corpus; top_ranked reranking is not supported")
-        query_ids, q_emb = self._embed(queries, PromptType.query, task_metadata, hf_split, encode_kwargs, num_proc)
+        query_ids, q_emb = self._embed(queries, PromptType.query, task_metadata, hf_split, encode_kwargs, num_proc,
+                                       hf_subset)
         scores = torch.as_tensor(self.model.similarity(q_emb, corpus_emb)).float().cpu()
         self.last = ScoredSubset(query_ids, corpus_ids, scores)
         values, indices = torch.topk(scores, min(top_k, scores.shape[1]), dim=1)

@@ -239,3 +239,8 @@ TASK_CLASSES = build_task_classes()
 globals().update(TASK_CLASSES)  # importable by name, e.g. `from mteb_hybrid.benchmark.tasks import XQuADRRetrieval`
 
 __all__ = ["LareqaRetrievalTask", "TASK_CLASSES", "make_task_class", "POOL", *TASK_CLASSES]
+
+
+from mteb_hybrid.registry import register_if_pending  # noqa: E402 - after everything registration needs
+
+register_if_pending()  # when this module was the first to import mteb, registration waited for it

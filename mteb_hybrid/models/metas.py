@@ -161,3 +161,8 @@ def all_model_metas() -> dict[str, ModelMeta]:
     metas = {OFFLINE_ALIAS: offline_meta()}
     metas.update({alias: hybrid_meta(alias) for alias in HYBRID_MODELS})
     return metas
+
+
+from mteb_hybrid.registry import register_if_pending  # noqa: E402 - after everything registration needs
+
+register_if_pending()  # when this module was the first to import mteb, registration waited for it

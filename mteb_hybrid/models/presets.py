@@ -124,7 +124,23 @@ def base_model_dir(preset: Preset) -> Path:
 def load_base_model(
     preset: Preset, *, max_seq_length: int | None = None, device: str | None = None
 ) -> SentenceTransformer:
-    """The base model of `preset` as a SentenceTransformer, with the preset's prompts if it has none."""
+    """The base model of `preset` as a SentenceTransformer, with the preset's prompts if it has none.
+
+    A base that has to come from the Hugging Face hub while the hub is out of reach raises
+    `HubUnavailableError` (one paragraph: what needed the network, what runs offline), not the
+    loader's traceback.
+    """
+    from mteb_hybrid.models.hub import HubUnavailableError, hub_model_message, is_hub_error
+
+    try:
+        return _load_base_model(preset, max_seq_length=max_seq_length, device=device)
+    except Exception as e:
+        if is_hub_error(e):
+            raise HubUnavailableError(hub_model_message(preset.model, f"--base {preset.name}", e)) from e
+        raise
+
+
+def _load_base_model(preset: Preset, *, max_seq_length: int | None, device: str | None) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
 
     if preset.kind == "offline-me5":

@@ -1,0 +1,100 @@
+"""One paragraph, not a traceback, when something needs the Hugging Face hub and the hub is out of reach.
+
+The paragraph says what needed the network, what runs offline instead, and, for a name one letter from
+one of ours (mteb's hub task `XQuADRetrieval` vs our `XQuADRRetrieval`), "did you mean". Import-light:
+the CLI and the registry hook use it without importing mteb.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+
+# Ours, by name (kept in step with benchmark/tasks.py and models/metas.py by tests/test_cli.py).
+OFFLINE_TASKS = ("XQuADRRetrieval", "MLQARRetrieval", "XQuADRSentenceRetrieval", "MLQARSentenceRetrieval")
+OFFLINE_TRAIN_BASE = "me5-small"
+
+_HUB_ERROR_TYPES = {
+    # huggingface_hub
+    "OfflineModeIsEnabled", "LocalEntryNotFoundError", "HfHubHTTPError", "RepositoryNotFoundError",
+    # requests / httpx / urllib3 underneath it
+    "ConnectionError", "ConnectTimeout", "ConnectError", "ReadTimeout", "MaxRetryError", "NewConnectionError",
+}
+_HUB_ERROR_TEXT = ("huggingface.co", "offline mode", "hf_hub_offline", "couldn't connect", "local_files_only",
+                   "outgoing traffic has been disabled", "cannot find the requested files in the disk cache")
+
+
+class HubUnavailableError(LookupError):
+    """Something needed the Hugging Face hub, which cannot be reached; the message says what runs offline."""
+
+
+def hub_is_offline() -> bool:
+    """True when the hub is switched off by the environment (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE)."""
+    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
+               for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"))
+
+
+def _chain(exc: BaseException | None) -> Iterable[BaseException]:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def is_hub_error(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised from, is the hub being out of reach (not, e.g., a bad config)."""
+    for e in _chain(exc):
+        if type(e).__name__ in _HUB_ERROR_TYPES:
+            return True
+        if isinstance(e, (OSError, ValueError)) and any(t in str(e).lower() for t in _HUB_ERROR_TEXT):
+            return True
+    return False
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """True when `a` and `b` differ by one inserted, deleted or replaced letter (case-insensitive)."""
+    a, b = a.lower(), b.lower()
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
+def did_you_mean(name: str, ours: Sequence[str]) -> str | None:
+    """The one name of `ours` a letter away from `name`, if exactly one is."""
+    close = [o for o in ours if one_edit_apart(name, o)]
+    return close[0] if len(close) == 1 else None
+
+
+def _reason() -> str:
+    return "the hub is switched off here (HF_HUB_OFFLINE=1)" if hub_is_offline() else "the hub could not be reached"
+
+
+def hub_task_message(tasks: Sequence[str], error: BaseException | None = None) -> str:
+    """Why mteb's hub tasks `tasks` cannot run here, what runs offline, and "did you mean" for near names."""
+    hints = [f"did you mean {m} (this package's, one letter away)?" for t in tasks if (m := did_you_mean(t, OFFLINE_TASKS))]
+    what = ", ".join(tasks)
+    detail = f" ({type(error).__name__})" if error is not None else ""
+    return (
+        f"task {what} is mteb's own and downloads its data from the Hugging Face hub, but {_reason()}{detail}. "
+        + (" ".join(hints)[:1].upper() + " ".join(hints)[1:] + " " if hints else "")
+        + f"Offline, this package's tasks run from local files: {', '.join(OFFLINE_TASKS)} "
+        "(point --data-dir or MTEB_HYBRID_DATA_DIR at the folder holding xquad-r/ and mlqa-r/)."
+    )
+
+
+def hub_model_message(model: str, needed_for: str, error: BaseException | None = None) -> str:
+    """Why model `model` cannot be loaded here (it comes from the hub) and what runs offline instead."""
+    detail = f" ({type(error).__name__})" if error is not None else ""
+    return (
+        f"{needed_for} needs {model} from the Hugging Face hub, but {_reason()}{detail}. Offline, use the "
+        f"offline model: evaluate offline-me5-small, or train from it with `mteb-hybrid train --base "
+        f"{OFFLINE_TRAIN_BASE} --data mlqa-r --data-dir DIR --max-steps 100` (DIR holding mlqa-r/); or pass a "
+        "local sentence-transformers folder. With network, unset HF_HUB_OFFLINE and run the same command again. "
+        "`mteb-hybrid models` lists every model and what it needs."
+    )

@@ -1,0 +1,124 @@
+"""Under mteb's own CLI (`mteb run ...`): quiet defaults, and one paragraph instead of a traceback.
+
+mteb's CLI has no hook for plugins, and we do not patch it. The registry calls `install()` when mteb is
+imported; when the process is mteb's CLI, it applies `noise.quiet_known_noise` (unless the user chose a
+`--verbosity`) and sets `sys.excepthook`, the interpreter's own extension point, so that an error this
+package raised with a user message (an untrained model, a missing data folder) and a Hugging Face hub
+that cannot be reached print as one `error: ...` paragraph, with "did you mean" for a task name one
+letter from ours. Any other exception, and every exception under `--verbosity 3`, keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from mteb_hybrid.models.hub import OFFLINE_TASKS, did_you_mean, hub_model_message, hub_task_message, is_hub_error
+
+_USER_ERRORS = (LookupError, ValueError, FileNotFoundError, ImportError)
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+def running_under_mteb_cli(argv: Sequence[str] | None = None) -> bool:
+    """True for the `mteb` console script and `python -m mteb`."""
+    argv = sys.argv if argv is None else argv
+    if not argv:
+        return False
+    first = Path(argv[0])
+    return first.name == "mteb" or (first.name == "__main__.py" and first.parent.name in ("mteb", "cli"))
+
+
+def argv_values(flags: Sequence[str], argv: Sequence[str] | None = None) -> list[str]:
+    """The values after any of `flags` (`-t A B --x` gives [A, B]), as argparse would read nargs='+'."""
+    argv = list(sys.argv if argv is None else argv)
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg in flags:
+            for value in argv[i + 1:]:
+                if value.startswith("-"):
+                    break
+                out.append(value)
+        elif any(arg.startswith(f + "=") for f in flags if f.startswith("--")):
+            out.append(arg.split("=", 1)[1])
+    return out
+
+
+def verbosity(argv: Sequence[str] | None = None) -> int | None:
+    """The `-v/--verbosity N` the user passed to mteb run, or None when left at mteb's default."""
+    values = argv_values(("-v", "--verbosity"), argv)
+    try:
+        return int(values[0]) if values else None
+    except ValueError:
+        return None
+
+
+def _raised_in_package(tb: TracebackType | None) -> bool:
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    return last is not None and str(Path(last.tb_frame.f_code.co_filename).resolve()).startswith(_PACKAGE_DIR)
+
+
+def _passes_through(tb: TracebackType | None, function: str) -> bool:
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == function:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def near_miss_note(tasks: Sequence[str], message: str = "") -> str:
+    """For task names one letter from ours: which is mteb's hub task and which is ours."""
+    notes = []
+    for task in tasks:
+        ours = did_you_mean(task, OFFLINE_TASKS)
+        if ours and task not in OFFLINE_TASKS and ours not in message:
+            notes.append(f"Note: {task} is mteb's own task (data from the Hugging Face hub); did you mean {ours}, "
+                         "this package's LAReQA task (local files)?")
+    return " ".join(notes)
+
+
+def explain(exc: BaseException, tb: TracebackType | None, argv: Sequence[str] | None = None) -> str | None:
+    """The paragraph for an error ending `mteb run`, or None to leave mteb's traceback."""
+    tasks = argv_values(("-t", "--tasks"), argv)
+    if is_hub_error(exc):
+        if _passes_through(tb, "load_data"):
+            message = hub_task_message([t for t in tasks if t not in OFFLINE_TASKS] or tasks, exc)
+        else:
+            model = (argv_values(("-m", "--model"), argv) or ["the model"])[0]
+            message = hub_model_message(model, f"-m {model}", exc)
+    elif isinstance(exc, _USER_ERRORS) and _raised_in_package(tb):
+        message = str(exc).strip("'\"")
+    else:
+        return None
+    note = near_miss_note(tasks, message)
+    return f"{message} {note}".strip()
+
+
+def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    paragraph = None if (verbosity() or 0) >= 3 else explain(exc, tb)
+    if paragraph is None:
+        _previous_hook(exc_type, exc, tb)
+        return
+    print(f"error: {paragraph} (mteb run --verbosity 3 shows the traceback)", file=sys.stderr)
+
+
+_previous_hook = sys.excepthook
+
+
+def install() -> None:
+    """Apply the quiet defaults and the one-paragraph errors, when this process is mteb's CLI."""
+    global _previous_hook
+    if not running_under_mteb_cli():
+        return
+    if verbosity() is None:
+        from mteb_hybrid.noise import quiet_known_noise, quiet_library_loggers
+
+        quiet_known_noise()
+        quiet_library_loggers()
+    if sys.excepthook is not _excepthook:
+        _previous_hook = sys.excepthook
+        sys.excepthook = _excepthook
