@@ -117,6 +117,7 @@ def evaluate(
                 if unknown:
                     raise ValueError(f"{name}: unknown subset(s) {unknown}; subsets look like 'en-de' or 'en-pool'")
                 task.hf_subsets = [s for s in (task.hf_subsets or task.metadata.eval_langs) if s in subsets]
+            task.read_files()  # a broken data file stops the run before the model loads (parsed once, cached)
         else:
             task = mteb.get_task(name, languages=list(languages) if languages else None)
         task_objs.append(task)

@@ -164,3 +164,73 @@ def test_download_failure_explains_the_offline_fix(monkeypatch: pytest.MonkeyPat
     with pytest.raises(MissingDataError, match=sources.DATA_DIR_ENV):
         sources.language_file(get_definition("xquad-r"), "en")
     assert not list(tmp_path.rglob("en.json"))
+
+
+# ---- skipped questions are counted, quirks are logged once, the parse cache never serves stale data ----
+
+
+def _move_answer_out(raw) -> None:  # noqa: ANN001
+    p = raw["data"][0]["paragraphs"][0]
+    p["qas"][0]["answers"][0]["answer_start"] = len(p["context"]) + 100
+
+
+def test_a_skipped_question_keeps_a_complete_dataset_loadable(data_dir: Path, tmp_path: Path) -> None:
+    """The German translation of the first question loses its answer sentence: German has 1189 questions,
+    English all 1190, and the id still counts as present in German (no parallelism error)."""
+    root = _copy_lang(data_dir, tmp_path, "xquad-r", ["en", "de"])
+    _edit(root / "xquad-r" / "de.json", _move_answer_out)
+    ds = load_dataset(get_definition("xquad-r"), root, ["en", "de"])
+    assert (len(ds.languages["en"].questions), len(ds.languages["de"].questions)) == (1190, 1189)
+    assert [s.parallel_id for s in ds.languages["de"].skipped] == ["56beb4343aeaaa14008c925b"]
+    assert "56beb4343aeaaa14008c925b" not in {q.parallel_id for q in ds.languages["de"].questions}
+
+
+def test_skipped_questions_reach_the_result_file(data_dir: Path, tmp_path: Path, tiny_bert: Path) -> None:
+    """skipped_questions per subset counts the skipped questions of the files the subset reads."""
+    from mteb_hybrid.evaluation import evaluate
+
+    root = _copy_lang(data_dir, tmp_path, "xquad-r", ["en", "de"])
+    _edit(root / "xquad-r" / "de.json", _move_answer_out)
+    evaluate(str(tiny_bert), ["XQuADRSentenceRetrieval"], subsets=["en-en", "en-de", "de-de"], data_dir=root,
+             output_folder=tmp_path / "out", show_progress_bar=False)
+    [file] = (tmp_path / "out").rglob("XQuADRSentenceRetrieval.json")
+    saved = {s["hf_subset"]: s for s in json.loads(file.read_text())["scores"]["test"]}
+    assert {name: s["skipped_questions"] for name, s in saved.items()} == {"en-en": 0, "en-de": 1, "de-de": 1}
+    assert all(0 <= s["map"] <= 1 for s in saved.values())
+
+
+def test_a_quirk_is_logged_once_per_run_with_its_count(data_dir: Path, tmp_path: Path,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """tr.json's two shifted sentences: one warning, however many tasks and helpers load the file."""
+    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
+
+    root = _copy_lang(data_dir, tmp_path, "xquad-r", ["tr"])  # a fresh path: not yet seen in this process
+    with caplog.at_level(logging.WARNING, logger="mteb_hybrid.data.lareqa"):
+        for _ in range(3):
+            assert load_dataset(get_definition("xquad-r"), root, ["tr"]).languages["tr"].text_mismatches == 2
+        for name in ("XQuADRRetrieval", "XQuADRSentenceRetrieval"):
+            task = TASK_CLASSES[name](data_dir=root)
+            task.hf_subsets = ["tr-tr"]
+            task.load_data()
+    tr_records = [r.getMessage() for r in caplog.records if "tr.json" in r.getMessage()]
+    assert len(tr_records) == 1
+    assert "2 sentence(s) differ" in tr_records[0]
+
+
+def test_the_parse_cache_serves_fresh_lists_and_rereads_a_changed_file(data_dir: Path, tmp_path: Path) -> None:
+    root = _copy_lang(data_dir, tmp_path, "xquad-r", ["en"])
+    path = root / "xquad-r" / "en.json"
+    first = read_language_file(path, "en")
+    first.questions.clear()
+    assert len(read_language_file(path, "en").questions) == 1190  # a caller's edit does not leak into the cache
+    _edit(path, _move_answer_out)
+    again = read_language_file(path, "en")
+    assert len(again.questions) == 1189 and len(again.skipped) == 1
+
+
+def test_sentence_task_errors_name_the_sentence_task(data_dir: Path, tmp_path: Path) -> None:
+    """Both tasks of a definition read the same files; an error names the task that is running."""
+    root = _copy_lang(data_dir, tmp_path, "xquad-r", ["en"])
+    for name in ("XQuADRSentenceRetrieval", "XQuADRRetrieval"):
+        with pytest.raises(MissingDataError, match=rf"'de' of {name} not found"):
+            load_dataset(get_definition("xquad-r"), root, ["en", "de"], task_name=name)

@@ -117,7 +117,8 @@ def test_unsafe_revision_in_training_info_is_refused(tmp_path: Path, monkeypatch
 
 @pytest.mark.parametrize("damage", ["truncate-weights", "break-config", "drop-modules", "drop-module-folder"])
 def test_corrupt_real_model_folder_gets_one_line_naming_the_file(
-        models: tuple[Path, Path], tmp_path: Path, damage: str, capsys: pytest.CaptureFixture[str]) -> None:
+        models: tuple[Path, Path], tmp_path: Path, damage: str, capsys: pytest.CaptureFixture[str],
+        data_dir: Path) -> None:
     from mteb_hybrid.cli import main
 
     folder = shutil.copytree(models[0], tmp_path / "model")
@@ -134,7 +135,8 @@ def test_corrupt_real_model_folder_gets_one_line_naming_the_file(
     else:
         shutil.rmtree(folder / "1_Pooling")
         named = "1_Pooling"
-    code = main(["evaluate", "-m", str(folder), "-t", TASK, "--subsets", SUBSET, "--output-folder", str(tmp_path / "o")])
+    code = main(["evaluate", "-m", str(folder), "-t", TASK, "--subsets", SUBSET, "--data-dir", str(data_dir),
+                 "--output-folder", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     errors = [line for line in err.splitlines() if line.startswith("error:")]

@@ -93,6 +93,42 @@ def test_jsonl_reader_errors_name_the_line(tmp_path):
         read_jsonl(bad)
 
 
+_OK = {"parallel_id": 7, "lang": "en", "query": "q", "positive": "p"}
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    (json.dumps({**_OK, "query": None}), r"rows\.jsonl:2: field 'query' is null, not a string\. Fix:"),
+    (json.dumps({**_OK, "query": ""}), r"rows\.jsonl:2: field 'query' is empty\. Fix:"),
+    (json.dumps({**_OK, "positive": " \t"}), r"rows\.jsonl:2: field 'positive' is empty\. Fix:"),
+    (json.dumps({**_OK, "lang": 3}), r"rows\.jsonl:2: field 'lang' is the number 3, not a string\. Fix:"),
+    (json.dumps({**_OK, "positive": {"text": "p"}}), r"rows\.jsonl:2: field 'positive' is an object, not a string"),
+    (json.dumps({**_OK, "negative": ["n"]}), r"rows\.jsonl:2: field 'negative' is the list \['n'\], not a string"),
+    (json.dumps({**_OK, "negative": ""}), r"rows\.jsonl:2: field 'negative' is empty"),
+    (json.dumps({**_OK, "parallel_id": 1.5}), r"rows\.jsonl:2: field 'parallel_id' is the number 1\.5, not a string "
+     r"or an integer"),
+    (json.dumps({**_OK, "parallel_id": None}), r"rows\.jsonl:2: field 'parallel_id' is null"),
+    (json.dumps({"lang": "en", "positive": "p"}), r"rows\.jsonl:2: missing field\(s\) \['parallel_id', 'query'\]"),
+    ('["q", "p"]', r"rows\.jsonl:2: expected a JSON object, got the list \['q', 'p'\]"),
+    ('{"query": "q", ', r"rows\.jsonl:2: not valid JSON"),
+], ids=["null-query", "empty-query", "blank-positive", "number-lang", "object-positive", "list-negative",
+        "empty-negative", "float-id", "null-id", "missing", "not-an-object", "bad-json"])
+def test_bad_rows_are_refused_with_file_line_and_field(tmp_path, line, message):
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps(_OK) + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(TrainingDataError, match=message) as e:
+        read_jsonl(path)
+    assert str(path) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_null_hf_value_is_refused_with_its_row(monkeypatch):
+    import datasets
+
+    monkeypatch.setattr(datasets, "load_dataset", lambda name, config=None, split=None, **kw: datasets.Dataset.from_dict(
+        {"query": ["what?", None], "positive": ["this.", "that."]}))
+    with pytest.raises(TrainingDataError, match=r"hf:x:train row 1: field 'query' is null, not a string"):
+        rows_from_hf("x", lang="de")
+
+
 def test_hf_reader_maps_columns(monkeypatch):
     import datasets
 

@@ -23,6 +23,7 @@ from mteb.languages import LanguageScripts
 from mteb_hybrid import metrics
 from mteb_hybrid.data.definitions import TaskDefinition, load_definitions
 from mteb_hybrid.data.loading import load_dataset
+from mteb_hybrid.data.records import ParallelDataset
 from mteb_hybrid.data.sources import cache_root
 
 from .embedding_store import EmbeddingStore, embedding_dir
@@ -58,6 +59,7 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
             embedding_cache if embedding_cache is not None else os.environ.get(EMBEDDING_CACHE_ENV, "") in ("1", "true")
         )
         self._searches: dict[tuple, CachedSearch] = {}
+        self.skipped_questions: dict[str, int] = {}
         self._active: CachedSearch | None = None
 
     # ---- data -------------------------------------------------------------------------------
@@ -69,11 +71,17 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
             needed.update(self.definition.langs if sub.is_pool else [sub.corpus_lang])
         return [lang for lang in self.definition.langs if lang in needed]
 
+    def read_files(self) -> ParallelDataset:
+        """The files this task's subsets need, checked (parsed once per process, so calling it early costs nothing)."""
+        langs = self._languages_needed(list(self.hf_subsets))
+        return load_dataset(self.definition, self.data_dir, langs, task_name=self.metadata.name)
+
     def load_data(self, num_proc: int | None = None, *, timer: Any = None, **kwargs: Any) -> None:
         if self.data_loaded:
             return
         subsets = list(self.hf_subsets)
-        data = load_dataset(self.definition, self.data_dir, self._languages_needed(subsets))
+        data = self.read_files()
+        self.skipped_questions = {lang: len(d.skipped) for lang, d in data.languages.items()}
         splits = build_splits(data, subsets, self.candidate_form, pool_langs=self.definition.langs)
         self.dataset = {name: {split: splits[name] for split in self.eval_splits} for name in subsets}
         self.data_loaded = True
@@ -141,15 +149,21 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
 
     def task_specific_scores(self, scores: dict, qrels: Mapping[str, Mapping[str, int]],
                              results: dict, hf_split: str, hf_subset: str) -> dict[str, float]:
-        """LAReQA's mAP on every subset; rank distance and same-language share on pools."""
+        """LAReQA's mAP on every subset; rank distance and same-language share on pools.
+
+        `skipped_questions`: questions left out on load (no answer sentence) in the files this subset reads.
+        """
+        sub = Subset.parse(hf_subset)
+        langs = self.definition.langs if sub.is_pool else {sub.query_lang, sub.corpus_lang}
+        skipped = {"skipped_questions": sum(self.skipped_questions.get(lang, 0) for lang in langs)}
         if self._active is None or self._active.last is None:
-            return {}
+            return skipped
         last = self._active.last
         col = {doc_id: j for j, doc_id in enumerate(last.corpus_ids)}
         rows = [i for i, qid in enumerate(last.query_ids) if qid in qrels]
         relevant = [[col[d] for d, rel in qrels[last.query_ids[i]].items() if rel > 0 and d in col] for i in rows]
         s = last.scores if len(rows) == len(last.query_ids) else last.scores[rows]  # no copy when all rows stay
-        out = {"map": metrics.mean_average_precision(s, relevant)}
+        out = {**skipped, "map": metrics.mean_average_precision(s, relevant)}
         if Subset.parse(hf_subset).is_pool:
             out["rank_distance"] = float(np.nanmean(metrics.rank_distance(s, relevant)))
             doc_langs = [language_of(d) for d in last.corpus_ids]

@@ -8,16 +8,20 @@ from pathlib import Path
 class DataFormatError(ValueError):
     """A data file that cannot be read as LAReQA data.
 
-    The message always says which file, which field, and what to do about it, so that a user
-    never has to read a traceback from deep inside mteb to find out that a file is broken.
+    The message always says which file, which field (a key path such as
+    `data[3].paragraphs[0].qas[2].answers[0].answer_start`), what is wrong and what to do about it, on
+    one line, so that a user never has to read a traceback from deep inside mteb to find a broken
+    file. `where` adds what the indices alone do not say: the article title, the question id.
     """
 
-    def __init__(self, path: str | Path, field: str, problem: str, fix: str) -> None:
+    def __init__(self, path: str | Path, field: str, problem: str, fix: str, where: str = "") -> None:
         self.path = str(path)
         self.field = field
         self.problem = problem
         self.fix = fix
-        super().__init__(f"{self.path}: field '{field}': {problem}. Fix: {fix}")
+        self.where = where
+        at = f" ({where})" if where else ""
+        super().__init__(f"{self.path}: field '{field}'{at}: {problem}. Fix: {fix}")
 
 
 class MissingDataError(FileNotFoundError):

@@ -6,28 +6,38 @@ Rules (see ../shared/data/README.md):
 - a question whose answer lies in no sentence is skipped and reported, never guessed;
 - a candidate's text is the `sentences` entry. Where it differs from `context[start:end]` but starts
   within a couple of characters of the span (two sentences of xquad-r/tr.json: an offset shift and a
-  mis-encoded character), it is kept, counted and logged; a sentence away from its span is an error.
+  mis-encoded character), it is kept, counted and logged; a sentence away from its span is an error;
+- every structural defect is a `DataFormatError` naming file, key path, article and question (the
+  layout is checked by one pydantic schema, `schema.py`);
+- a file is parsed once per process (cached on its path, size and modification time), so a run that
+  loads a language for several tasks reads it once and logs each of its quirks once, with a count.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import DataFormatError
+from pydantic import ValidationError
+
+from .errors import DataFormatError, MissingDataError
 from .records import Candidate, LanguageData, Question, SkippedQuestion
+from .schema import LAREQA_FILE, LareqaFile, format_error
 
 logger = logging.getLogger(__name__)
 
 _MAX_OFFSET_SHIFT = 2  # characters a sentence may sit away from its declared span
+_LOGGED: set[tuple[str, str]] = set()  # (file, quirk) already logged in this process
 
 
-def _load_json(path: Path) -> dict[str, Any]:
+def _load_json(path: Path) -> LareqaFile:
+    """The file's JSON, checked against the LAReQA schema; any defect is one DataFormatError."""
     try:
-        with path.open(encoding="utf-8") as f:
-            raw = json.load(f)
+        raw = json.loads(path.read_bytes().decode("utf-8"))
     except json.JSONDecodeError as e:
         raise DataFormatError(
             path, "<file>", f"malformed JSON at line {e.lineno} column {e.colno} ({e.msg})",
@@ -35,9 +45,10 @@ def _load_json(path: Path) -> dict[str, Any]:
         ) from e
     except UnicodeDecodeError as e:
         raise DataFormatError(path, "<file>", f"not UTF-8 ({e})", "save the file as UTF-8") from e
-    if not isinstance(raw, dict) or not isinstance(raw.get("data"), list):
-        raise DataFormatError(path, "data", "missing or not a list", "use SQuAD v1.1 layout: {'version', 'data': [...]}")
-    return raw
+    try:
+        return LAREQA_FILE.validate_python(raw)
+    except ValidationError as e:
+        raise format_error(path, e, raw) from None
 
 
 def _sentence_matches(context: str, sentence: str, start: int, end: int) -> bool:
@@ -52,81 +63,110 @@ def _sentence_matches(context: str, sentence: str, start: int, end: int) -> bool
     ) <= 2 * _MAX_OFFSET_SHIFT
 
 
+def _log_once(path: Path, quirk: str, message: str, *args: Any) -> None:
+    """Log a data quirk of a file once per process, however often the file is loaded."""
+    key = (str(path.resolve()), quirk)
+    if key not in _LOGGED:
+        _LOGGED.add(key)
+        logger.warning(message, path, *args)
+
+
 def read_language_file(path: str | Path, lang: str) -> LanguageData:
     """Parse one language file into questions and candidates.
 
-    Candidate ids are "{lang}:{n}" in file order; question ids are "{lang}:{parallel id}".
+    Candidate ids are "{lang}:{n}" in file order; question ids are "{lang}:{parallel id}". Repeated
+    calls for an unchanged file return the first parse (fresh lists of the same frozen records).
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: language file for '{lang}' not found")
+        raise MissingDataError(f"{path}: language file for '{lang}' not found")
+    st = path.stat()
+    data = _read_cached(str(path), lang, st.st_ino, st.st_size, st.st_mtime_ns)
+    return LanguageData(lang=data.lang, path=data.path, questions=list(data.questions),
+                        candidates=list(data.candidates), skipped=list(data.skipped),
+                        text_mismatches=data.text_mismatches)
+
+
+@lru_cache(maxsize=64)
+def _read_cached(path: str, lang: str, inode: int, size: int, mtime_ns: int) -> LanguageData:
+    """One parse per (file, version): the key holds the file's inode, size and modification time.
+
+    The cyclic GC is paused during the parse: it builds ~10^5 containers and no cycles, and the
+    collections those allocations trigger rescan every live object (up to half the load time).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        data = _parse(Path(path), lang)
+    finally:
+        if was_enabled:
+            gc.enable()
+    if data.skipped:
+        first = data.skipped[0]
+        _log_once(Path(path), "skipped", "%s: skipped %d question(s) without an answer sentence (first: %s: %s)",
+                  len(data.skipped), first.parallel_id, first.reason)
+    if data.text_mismatches:
+        _log_once(Path(path), "mismatch", "%s: %d sentence(s) differ from context[start:end] by an offset shift; "
+                  "the 'sentences' text is used", data.text_mismatches)
+    return data
+
+
+def _parse(path: Path, lang: str) -> LanguageData:
     raw = _load_json(path)
     questions: list[Question] = []
     candidates: list[Candidate] = []
     skipped: list[SkippedQuestion] = []
     mismatches = 0
-    seen_ids: set[str] = set()
+    seen_ids: dict[str, str] = {}
     for a_idx, article in enumerate(raw["data"]):
         title = article.get("title", "")
-        for p_idx, para in enumerate(article.get("paragraphs", [])):
-            where = f"data[{a_idx}].paragraphs[{p_idx}]"
-            for key in ("context", "sentences", "sentence_breaks", "qas"):
-                if key not in para:
-                    raise DataFormatError(path, f"{where}.{key}", "missing", "LAReQA files need context, sentences, sentence_breaks and qas per paragraph")
-            context: str = para["context"]
-            sentences: list[str] = para["sentences"]
-            breaks: list[list[int]] = para["sentence_breaks"]
+        for p_idx, para in enumerate(article["paragraphs"]):
+            at = f"data[{a_idx}].paragraphs[{p_idx}]"
+            about = f"article {title[:60]!r}"
+            context, sentences, breaks = para["context"], para["sentences"], para["sentence_breaks"]
             if len(sentences) != len(breaks):
                 raise DataFormatError(
-                    path, f"{where}.sentence_breaks",
-                    f"{len(breaks)} spans for {len(sentences)} sentences",
-                    "give one [start, end] span per sentence",
+                    path, f"{at}.sentence_breaks", f"{len(breaks)} spans for {len(sentences)} sentences",
+                    "give one [start, end] span per sentence", about,
                 )
             first_id = len(candidates)
-            for s_idx, (sentence, span) in enumerate(zip(sentences, breaks)):
-                start, end = int(span[0]), int(span[1])
+            for s_idx, (sentence, (start, end)) in enumerate(zip(sentences, breaks)):
                 if not (0 <= start < end <= len(context) + _MAX_OFFSET_SHIFT):
                     raise DataFormatError(
-                        path, f"{where}.sentence_breaks[{s_idx}]",
+                        path, f"{at}.sentence_breaks[{s_idx}]",
                         f"span [{start}, {end}] lies outside the context (length {len(context)})",
-                        "offsets must index into 'context'",
+                        "offsets must index into 'context'", about,
                     )
                 if context[start:end] != sentence:
                     if not _sentence_matches(context, sentence, start, end):
                         raise DataFormatError(
-                            path, f"{where}.sentence_breaks[{s_idx}]",
+                            path, f"{at}.sentence_breaks[{s_idx}]",
                             f"sentence {sentence[:40]!r} is not at context[{start}:{end}] = {context[start:end][:40]!r}",
-                            "sentence_breaks must give each sentence's character span in 'context'",
+                            "sentence_breaks must give each sentence's character span in 'context'", about,
                         )
                     mismatches += 1
                 candidates.append(Candidate(id=f"{lang}:{len(candidates)}", lang=lang, sentence=sentence, context=context))
-            for qa in para["qas"]:
-                pid = str(qa.get("id", ""))
-                if not pid or "question" not in qa:
-                    raise DataFormatError(path, f"{where}.qas", "a question without 'id' or 'question'", "every qas entry needs id, question and answers")
+            for q_idx, qa in enumerate(para["qas"]):
+                pid = qa["id"]
                 if pid in seen_ids:
-                    raise DataFormatError(path, f"{where}.qas[id={pid}]", "duplicate question id", "question ids must be unique within a language file")
-                seen_ids.add(pid)
-                answers = qa.get("answers") or []
-                if not answers:
+                    raise DataFormatError(
+                        path, f"{at}.qas[{q_idx}].id", f"duplicate question id (first at {seen_ids[pid]})",
+                        "question ids must be unique within a language file", f"{about}, question id {pid!r}",
+                    )
+                seen_ids[pid] = f"{at}.qas[{q_idx}]"
+                if not qa["answers"]:
                     skipped.append(SkippedQuestion(str(path), pid, "no answers"))
                     continue
-                start_char = int(answers[0]["answer_start"])
-                hit = [i for i, (s, e) in enumerate(breaks) if s <= start_char < e]
-                if not hit:
+                start_char = qa["answers"][0]["answer_start"]
+                hit = next((i for i, (s, e) in enumerate(breaks) if s <= start_char < e), None)
+                if hit is None:
                     skipped.append(SkippedQuestion(str(path), pid, f"answer_start {start_char} lies in no sentence span"))
                     continue
                 questions.append(
                     Question(
                         id=f"{lang}:{pid}", parallel_id=pid, lang=lang, text=qa["question"],
-                        answer_id=candidates[first_id + hit[0]].id, title=title,
+                        answer_id=candidates[first_id + hit].id, title=title,
                     )
                 )
-    if skipped:
-        logger.warning("%s: skipped %d question(s) whose answer lies in no sentence (first: %s: %s)",
-                       path, len(skipped), skipped[0].parallel_id, skipped[0].reason)
-    if mismatches:
-        logger.warning("%s: %d sentence(s) differ from context[start:end] by an offset shift; the 'sentences' text is used",
-                       path, mismatches)
     return LanguageData(lang=lang, path=str(path), questions=questions, candidates=candidates,
                         skipped=skipped, text_mismatches=mismatches)

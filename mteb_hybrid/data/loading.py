@@ -20,7 +20,9 @@ def check_parallel(definition: TaskDefinition, dataset: ParallelDataset) -> None
 
     complete: every id in every language. partial: every id present in the pivot language, if loaded.
     """
-    ids = {lang: {q.parallel_id for q in d.questions} for lang, d in dataset.languages.items()}
+    # a question skipped on load (no answer sentence) is still in its file: it counts as present
+    ids = {lang: {q.parallel_id for q in d.questions} | {s.parallel_id for s in d.skipped}
+           for lang, d in dataset.languages.items()}
     if definition.parallel == "complete" and ids:
         union = set().union(*ids.values())
         for lang, have in ids.items():
@@ -49,8 +51,16 @@ def load_dataset(
     definition: TaskDefinition,
     data_dir: str | Path | None = None,
     languages: Iterable[str] | None = None,
+    task_name: str | None = None,
 ) -> ParallelDataset:
-    """Read the language files of `definition` (all, or `languages`) into one checked dataset."""
+    """Read the language files of `definition` (all, or `languages`) into one checked dataset.
+
+    `task_name`: the task being run, named in every message (a definition backs several tasks:
+    XQuADRRetrieval and XQuADRSentenceRetrieval read the same files).
+    """
+    dataset_name = definition.name
+    if task_name and task_name != definition.name:
+        definition = definition.model_copy(update={"name": task_name})
     langs = list(languages) if languages is not None else definition.langs
     unknown = [lang for lang in langs if lang not in definition.languages]
     if unknown:
@@ -58,6 +68,6 @@ def load_dataset(
             f"{definition.name}: unknown language(s) {unknown}; choose from {definition.langs}"
         )
     data = {lang: read_language_file(language_file(definition, lang, data_dir), lang) for lang in langs}
-    dataset = ParallelDataset(name=definition.name, languages=data)
+    dataset = ParallelDataset(name=dataset_name, languages=data)
     check_parallel(definition, dataset)
     return dataset

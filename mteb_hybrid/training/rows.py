@@ -20,8 +20,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
+
+from mteb_hybrid.data.schema import describe
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +45,59 @@ class QARow:
     query: str
     positive: str
     negative: str | None = None
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("empty text")
+    return text
+
+
+Text = Annotated[StrictStr, AfterValidator(_not_blank)]
+
+
+class RowRecord(BaseModel):
+    """One row as a file or a dataset gives it: the schema of a JSONL line (and of a mapped HF record).
+
+    Texts must be non-blank strings (a null query must not train on the text "None"); the parallel
+    id may be a string or an integer, and is kept as a string.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    parallel_id: Annotated[StrictStr, AfterValidator(_not_blank)] | StrictInt
+    lang: Text
+    query: Text
+    positive: Text
+    negative: Text | None = None
+
+    def to_row(self) -> QARow:
+        return QARow(str(self.parallel_id), self.lang, self.query, self.positive, self.negative)
+
+
+_ROW_FIX = ("every row needs parallel_id (string or integer), lang, query and positive as non-empty strings, "
+            "and optionally negative (a non-empty string or null)")
+
+
+def _row_error(where: str, error: ValidationError, obj: dict[str, Any]) -> TrainingDataError:
+    """The first problem of a row as one line: where, which field, what is there, the fix."""
+    missing = [str(e["loc"][0]) for e in error.errors() if e["type"] == "missing"]
+    if missing:
+        return TrainingDataError(f"{where}: missing field(s) {missing}. Fix: {_ROW_FIX}")
+    first = error.errors()[0]
+    field = str(first["loc"][0])
+    value = obj.get(field)
+    expected = "a string or an integer" if field == "parallel_id" else "a string"
+    problem = "is empty" if isinstance(value, str) else f"is {describe(value)}, not {expected}"
+    return TrainingDataError(f"{where}: field '{field}' {problem}. Fix: {_ROW_FIX}")
+
+
+def validate_row(obj: dict[str, Any], where: str) -> QARow:
+    """A QARow from one record, or a TrainingDataError naming `where` (file:line, dataset row)."""
+    try:
+        return RowRecord.model_validate(obj).to_row()
+    except ValidationError as e:
+        raise _row_error(where, e, obj) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -68,9 +125,6 @@ def rows_from_lareqa(
     ]
 
 
-_JSONL_REQUIRED = ("parallel_id", "lang", "query", "positive")
-
-
 def read_jsonl(path: str | Path) -> list[QARow]:
     """Rows from a JSONL file, one object per line: parallel_id, lang, query, positive[, negative]."""
     path = Path(path)
@@ -86,16 +140,9 @@ def read_jsonl(path: str | Path) -> list[QARow]:
             except json.JSONDecodeError as e:
                 raise TrainingDataError(f"{path}:{n}: not valid JSON ({e.msg}). Fix: one JSON object per line") from e
             if not isinstance(obj, dict):
-                raise TrainingDataError(f"{path}:{n}: expected a JSON object, got {type(obj).__name__}")
-            missing = [k for k in _JSONL_REQUIRED if k not in obj]
-            if missing:
                 raise TrainingDataError(
-                    f"{path}:{n}: missing field(s) {missing}. Fix: every line needs {list(_JSONL_REQUIRED)} "
-                    "(and optionally 'negative')"
-                )
-            negative = obj.get("negative")
-            rows.append(QARow(str(obj["parallel_id"]), str(obj["lang"]), str(obj["query"]), str(obj["positive"]),
-                              None if negative is None else str(negative)))
+                    f"{path}:{n}: expected a JSON object, got {describe(obj)}. Fix: one JSON object per line")
+            rows.append(validate_row(obj, f"{path}:{n}"))
     return rows
 
 
@@ -140,14 +187,13 @@ def rows_from_hf(
     neg_col = mapping["negative"] if mapping["negative"] in have else None
     rows = []
     for i, rec in enumerate(hf):
-        negative = rec[neg_col] if neg_col else None
-        rows.append(QARow(
-            parallel_id=str(rec[pid_col]) if pid_col else str(i),
-            lang=lang if lang is not None else str(rec[mapping["lang"]]),
-            query=str(rec[mapping["query"]]),
-            positive=str(rec[mapping["positive"]]),
-            negative=None if negative is None else str(negative),
-        ))
+        rows.append(validate_row({
+            "parallel_id": rec[pid_col] if pid_col else i,
+            "lang": lang if lang is not None else rec[mapping["lang"]],
+            "query": rec[mapping["query"]],
+            "positive": rec[mapping["positive"]],
+            "negative": rec[neg_col] if neg_col else None,
+        }, f"{where} row {i}"))
     return rows
 
 

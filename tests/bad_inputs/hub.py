@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import SHARED_DATA
+
 from bad_inputs import BadInput
 
 
@@ -44,7 +46,9 @@ CASES = [
     BadInput(
         # a model name one letter from ours is a typo, not a hub name
         id="hub-model-one-letter-from-ours",
-        argv=lambda root: ["evaluate", "-m", "hybrid-labze", "-t", "XQuADRRetrieval", "-l", "en"],
+        # (with the data at hand: evaluate reads and checks this package's data files before the model)
+        argv=lambda root: ["evaluate", "-m", "hybrid-labze", "-t", "XQuADRRetrieval", "-l", "en",
+                           "--data-dir", str(SHARED_DATA)],
         message=r"Did you mean hybrid-labse",
     ),
     BadInput(

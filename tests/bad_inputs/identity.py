@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import SHARED_DATA
+
 from bad_inputs import BadInput
 
-TASK_ARGS = ["-t", "XQuADRSentenceRetrieval", "--subsets", "en-de"]
+# real data: evaluate reads and checks the data files before it loads the model
+TASK_ARGS = ["-t", "XQuADRSentenceRetrieval", "--subsets", "en-de", "--data-dir", str(SHARED_DATA)]
 
 
 def _model(root: Path, name: str = "model") -> Path:
