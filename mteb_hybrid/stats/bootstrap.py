@@ -7,8 +7,8 @@ row of a drawn question comes along (a cluster bootstrap); treating rows as inde
 interval too narrow. With several seeds a side, each resample also draws seeds with replacement
 within each side, so the interval covers training noise as well as the choice of questions.
 
-Vectorised: each resample is a row of question counts (one integer matrix drawn at once, in
-memory-bounded chunks), and a side's resampled totals are that matrix times its per-question sums.
+Vectorised: the draws of all resamples are one integer matrix (memory-bounded chunks), and the
+resampled totals of both sides are accumulated from per-question sums for all resamples at once.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-_MAX_CELLS = 4_000_000  # resamples x questions drawn at once (~32 MB of int64)
+_MAX_CELLS = 16_000_000  # questions x resamples drawn at once (32 MB of uint16)
 
 
 class Verdict(str, Enum):
@@ -126,20 +126,43 @@ def bootstrap_differences(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.nda
     """Resampled differences of means, from per-cluster sums [seeds, clusters] and rows per cluster.
 
     A resample draws clusters with replacement (the same clusters for both sides: paired) and seeds
-    with replacement within each side; its mean is the drawn rows' total over their count.
+    with replacement within each side; its mean is the drawn rows' total over their count. The draws
+    are one integer matrix [draw, resample]; each of its rows adds the drawn clusters' sums to all
+    resamples at once (a loop over the n draws of a resample, never over resamples). That is 3-4x
+    less work than building a count matrix and multiplying (benchmarks/compare_speed.py).
     """
-    k_a, k_b, n_c = sums_a.shape[0], sums_b.shape[0], counts.shape[0]
-    stacked = np.vstack([sums_a, sums_b]).T  # [clusters, seeds a + seeds b]
+    k_a, n_c = sums_a.shape[0], counts.shape[0]
+    table = np.vstack([sums_a, sums_b, counts[None, :]]).T.copy()  # [clusters, seeds a + seeds b + 1]
+    dtype = np.uint16 if n_c <= np.iinfo(np.uint16).max else np.uint32
     out = np.empty(resamples)
     chunk = max(1, min(resamples, _MAX_CELLS // max(n_c, 1)))
-    for start in range(0, resamples, chunk):  # chunks bound memory; each is one vectorised step
+    for start in range(0, resamples, chunk):  # chunks only bound memory
         r = min(chunk, resamples - start)
-        w = _counts(rng.integers(0, n_c, size=(r, n_c)), n_c)
-        totals = w @ stacked
-        rows = w @ counts
+        draws = rng.integers(0, n_c, size=(n_c, r), dtype=dtype)
+        totals = np.zeros((r, table.shape[1]))
+        picked = np.empty_like(totals)
+        for row in draws:  # draw position j: the j-th drawn cluster of every resample
+            np.take(table, row, axis=0, out=picked)
+            totals += picked
         wa = _seed_weights(rng, r, k_a, resample_seeds)
-        wb = _seed_weights(rng, r, k_b, resample_seeds)
-        out[start:start + r] = ((totals[:, :k_a] * wa).sum(1) - (totals[:, k_a:] * wb).sum(1)) / rows
+        wb = _seed_weights(rng, r, sums_b.shape[0], resample_seeds)
+        out[start:start + r] = ((totals[:, :k_a] * wa).sum(1) - (totals[:, k_a:-1] * wb).sum(1)) / totals[:, -1]
+    return out
+
+
+def bootstrap_differences_matmul(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.ndarray, resamples: int,
+                                 rng: np.random.Generator, resample_seeds: bool = True) -> np.ndarray:
+    """The same distribution as a count matrix [resample, cluster] times the per-cluster sums (for the benchmark)."""
+    k_a, n_c = sums_a.shape[0], counts.shape[0]
+    table = np.vstack([sums_a, sums_b, counts[None, :]]).T
+    out = np.empty(resamples)
+    chunk = max(1, min(resamples, _MAX_CELLS // 4 // max(n_c, 1)))
+    for start in range(0, resamples, chunk):
+        r = min(chunk, resamples - start)
+        totals = _counts(rng.integers(0, n_c, size=(r, n_c)), n_c) @ table
+        wa = _seed_weights(rng, r, k_a, resample_seeds)
+        wb = _seed_weights(rng, r, sums_b.shape[0], resample_seeds)
+        out[start:start + r] = ((totals[:, :k_a] * wa).sum(1) - (totals[:, k_a:-1] * wb).sum(1)) / totals[:, -1]
     return out
 
 
@@ -195,4 +218,5 @@ def paired_bootstrap(
     )
 
 
-__all__ = ["Comparison", "Direction", "Verdict", "bootstrap_differences", "paired_bootstrap", "verdict"]
+__all__ = ["Comparison", "Direction", "Verdict", "bootstrap_differences", "bootstrap_differences_matmul",
+           "paired_bootstrap", "verdict"]
