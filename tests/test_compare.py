@@ -12,7 +12,8 @@ from scipy.stats import binomtest
 
 from mteb_hybrid.cli import main
 from mteb_hybrid.data.errors import DataFormatError
-from mteb_hybrid.stats import Verdict, paired_bootstrap, query_scores, read_records, verdict, write_records
+from mteb_hybrid.stats import (Verdict, paired_bootstrap, query_scores, read_records, seeds_only, verdict,
+                               write_records)
 from mteb_hybrid.stats.records import COLUMNS, find_record_files, records_path
 
 LANGS = ["en", "de", "th"]
@@ -138,6 +139,21 @@ def test_deterministic_for_a_seed_and_paired_on_shared_queries() -> None:
     bad.loc[0, "parallel_id"] = "other"
     with pytest.raises(ValueError, match="parallel_id"):
         paired_bootstrap(a, bad)
+
+
+def test_seeds_only_fallback_is_welchs_interval_by_hand() -> None:
+    from scipy.stats import t
+
+    a, b = np.array([0.50, 0.52, 0.51]), np.array([0.45, 0.47, 0.44, 0.46])
+    va, vb = a.var(ddof=1) / 3, b.var(ddof=1) / 4
+    df = (va + vb) ** 2 / (va**2 / 2 + vb**2 / 3)  # Welch-Satterthwaite
+    half = t.ppf(0.975, df) * np.sqrt(va + vb)
+    c = seeds_only(a, b, "map")
+    assert (c.low, c.high) == (pytest.approx(a.mean() - b.mean() - half), pytest.approx(a.mean() - b.mean() + half))
+    assert c.verdict is Verdict.HOLDS and c.levels == "seeds" and (c.n_seeds_a, c.n_seeds_b) == (3, 4)
+    assert seeds_only(a, a + 0.001 * np.array([1, -1, 0]), direction="less").verdict is Verdict.INCONCLUSIVE
+    with pytest.raises(ValueError, match="at least 2 seeds a side"):
+        seeds_only([0.5], b)
 
 
 # -------------------------------------------------------------------------------------------- records

@@ -66,6 +66,7 @@ class _Pending:
 
     rows: dict[tuple[str, str], pa.Table] = field(default_factory=dict)
     on_disk: pa.Table | None = None
+    path: Path | None = None  # the file `on_disk` was read from
     dirty: bool = False
 
 
@@ -116,7 +117,8 @@ def flush(result_path: str | Path, task_result: Any, model_name: Any, model_revi
     if entry is None or not entry.dirty:
         return None
     path = rec.records_path(result_path)
-    if entry.on_disk is None:
+    if entry.on_disk is None or entry.path != path:  # another output folder: read its own file
+        entry.path = path
         entry.on_disk = rec.SCHEMA.empty_table()
         if path.is_file():
             try:

@@ -2,6 +2,7 @@
 
 from .bootstrap import Comparison, Verdict, paired_bootstrap, verdict
 from .records import query_scores, read_records, records_path, write_records
+from .seeds import seeds_only
 
-__all__ = ["Comparison", "Verdict", "paired_bootstrap", "query_scores", "read_records", "records_path", "verdict",
-           "write_records"]
+__all__ = ["Comparison", "Verdict", "paired_bootstrap", "query_scores", "read_records", "records_path", "seeds_only",
+           "verdict", "write_records"]
