@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_compare(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "compare", help="paired bootstrap of two models' per-query records: difference, 95%% interval, verdict",
-        description="Compare two evaluations query by query: the difference of means (A - B) with a 95%% interval "
+        description="Compare two evaluations query by query: the difference of means (A - B) with a 95% interval "
         "from a paired bootstrap that resamples questions (all translations of a drawn question come along) and, "
         "with several seeds a side, seeds too. Verdict: holds (interval excludes 0 on the claimed side), fails "
         "(excludes it on the other), inconclusive.",
@@ -120,7 +120,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
                                                        "same_language_at_10"], help="per-query metric (default map)")
     p.add_argument("--setting", default="mono", choices=["mono", "cross", "multi"],
                    help="mono: own language; cross: mean over cross-lingual pairs; multi: the pool (default mono)")
-    p.add_argument("-l", "--languages", nargs="+", help="query languages to keep (and pairs among them)")
+    p.add_argument("-l", "--languages", nargs="+", help="query languages to keep (de or deu), and the pairs among them, as evaluate -l does")
     p.add_argument("--task", help="task whose records to read, when a folder holds several")
     p.add_argument("--direction", default="greater", choices=["greater", "less"], help="the claim: A greater / less than B")
     p.add_argument("--resamples", type=int, default=10_000)

@@ -311,12 +311,16 @@ def test_compare_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "questions and seeds" in out and out.strip().endswith("verdict for A > B: holds")
     assert main(["compare", a, str(tmp_path / "b"), "--setting", "cross", "--resamples", "2000", "--seed", "3"]) == 0
     assert capsys.readouterr().out == out  # deterministic for a seed
+    assert main(["compare", a, str(tmp_path / "b"), "-l", "deu", "--resamples", "500"]) == 0
+    out = capsys.readouterr().out
+    assert "languages de" in out and "2 questions (2 queries)" in out  # ISO 639-3 as evaluate -l takes it
 
 
 @pytest.mark.parametrize("argv, message", [
     (["compare", "{t}/nothing", "{t}/b"], "no such results folder"),
     (["compare", "{t}/empty", "{t}/b"], "no per-query records"),
     (["compare", "{t}/b", "{t}/b", "--metric", "rank_distance"], "only in the multilingual pool: use --setting multi"),
+    (["compare", "{t}/b", "{t}/b", "-l", "xx"], "unknown language(s) xx"),
 ])
 def test_compare_cli_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
                                            message: str) -> None:

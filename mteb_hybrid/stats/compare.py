@@ -34,7 +34,7 @@ def compare_results(
     task_b, side_b = load_side(results_b, task or task_a)
     if task_a != task_b:
         raise ValueError(f"side A holds {task_a} records, side B {task_b}: give --task")
-    langs = tuple(languages) if languages else None
+    langs = language_codes(languages) if languages else None
     frames_a = [query_scores(r, setting, langs, split) for _, r in side_a]
     frames_b = [query_scores(r, setting, langs, split) for _, r in side_b]
     for (path, _), f in zip(side_a + side_b, frames_a + frames_b):
@@ -44,6 +44,21 @@ def compare_results(
     result = paired_bootstrap(frames_a, frames_b, metric, direction=direction, resamples=resamples, seed=seed,
                               confidence=confidence)
     return FolderComparison(task_a, setting, langs, tuple(p for p, _ in side_a), tuple(p for p, _ in side_b), result)
+
+
+def language_codes(languages: Sequence[str]) -> tuple[str, ...]:
+    """The datasets' own codes for `languages` given as those codes (de) or as ISO 639-3 (deu, deu-Latn)."""
+    from mteb_hybrid.data.definitions import load_definitions
+
+    known: dict[str, str] = {}
+    for d in load_definitions().values():
+        for code, tag in d.languages.items():
+            known.update({code: code, tag.lower(): code, tag.split("-")[0].lower(): code})
+    unknown = [x for x in languages if x.lower() not in known]
+    if unknown:
+        raise ValueError(f"unknown language(s) {' '.join(unknown)}; use codes such as "
+                         f"{' '.join(sorted({c for c in known.values()}))} (or ISO 639-3: deu)")
+    return tuple(dict.fromkeys(known[x.lower()] for x in languages))
 
 
 def format_comparison(c: FolderComparison) -> str:
@@ -76,4 +91,4 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["FolderComparison", "compare_results", "format_comparison", "run_compare"]
+__all__ = ["FolderComparison", "compare_results", "format_comparison", "language_codes", "run_compare"]
