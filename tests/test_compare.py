@@ -205,6 +205,22 @@ def test_a_broken_record_file_names_the_file_and_the_field(tmp_path: Path) -> No
 # -------------------------------------------------------------------- records of a real evaluation
 
 
+def test_reciprocal_ranks_equal_mteb_mrr_with_ties() -> None:
+    from mteb._evaluators.retrieval_metrics import mrr
+
+    from mteb_hybrid.benchmark.per_query import reciprocal_ranks
+
+    rng = np.random.default_rng(2)
+    qids = [f"en:{i}" for i in range(300)]
+    # scores on a coarse grid: many exact ties, broken by doc id as pytrec_eval does
+    results = {q: {f"de:{j}": float(v) for j, v in zip(rng.choice(60, 20, replace=False), rng.integers(0, 4, 20) / 4)}
+               for q in qids}
+    qrels = {q: {f"de:{j}": 1 for j in rng.choice(60, 3, replace=False)} for q in qids}
+    ours = reciprocal_ranks(qids, qrels, results)
+    assert [ours[q] for q in qids] == mrr(qrels, results, [10])["MRR@10"]
+    assert 0 < sum(v == 0 for v in ours.values()) < len(qids)  # both outcomes occur
+
+
 def file_value(values: pd.Series, digits: int = 6) -> float:
     """The mean as mteb's result file holds it: mteb writes scores rounded to 6 decimals."""
     return round(round(float(np.mean(values.to_numpy())), digits), 6)

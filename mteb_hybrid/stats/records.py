@@ -88,9 +88,15 @@ def to_table(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(pd.DataFrame(cols), schema=SCHEMA, preserve_index=False)
 
 
-def write_table(path: str | Path, table: pa.Table, *, task: str, model: str, revision: str | None) -> Path:
-    """Write a schema table to `path` atomically as parquet (zstd), sorted by split, subset and query."""
-    table = table.cast(SCHEMA).sort_by([("split", "ascending"), ("subset", "ascending"), ("query_id", "ascending")])
+def write_table(path: str | Path, table: pa.Table, *, task: str, model: str, revision: str | None,
+                presorted: bool = False) -> Path:
+    """Write a schema table to `path` atomically as parquet (zstd), sorted by split, subset and query.
+
+    `presorted`: the caller built the table in that order (the sort is most of the cost of a write).
+    """
+    table = table.cast(SCHEMA)
+    if not presorted:
+        table = table.sort_by([("split", "ascending"), ("subset", "ascending"), ("query_id", "ascending")])
     meta = {"format": FORMAT, "version": VERSION, "task": task, "model": model, "revision": revision}
     table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
     return write_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
