@@ -130,6 +130,7 @@ def test_deterministic_for_a_seed_and_paired_on_shared_queries() -> None:
     a, b = frame(rng.normal(0, 1, 300)), frame(rng.normal(0, 1, 300))
     assert paired_bootstrap(a, b, seed=11) == paired_bootstrap(a, b, seed=11)
     assert paired_bootstrap(a, b, seed=11).low != paired_bootstrap(a, b, seed=12).low
+    assert paired_bootstrap(a.sample(frac=1, random_state=1), b, seed=11) == paired_bootstrap(a, b, seed=11)
     # only queries on both sides count; order of rows does not matter
     c = paired_bootstrap(a.iloc[::-1], b.iloc[:200], seed=1)
     assert c.n_queries == 200 and c.diff == pytest.approx(a["map"][:200].mean() - b["map"][:200].mean())

@@ -96,7 +96,7 @@ def _aligned(a: list[pd.DataFrame], b: list[pd.DataFrame], metric: str) -> tuple
         idx = f["query_id"].astype(str).to_numpy()
         series.append(pd.Series(f[metric].to_numpy(dtype=float), index=idx))
         pids.append(pd.Series(f["parallel_id"].astype(str).to_numpy(), index=idx))
-    table = pd.concat(series, axis=1, join="inner").dropna()
+    table = pd.concat(series, axis=1, join="inner").dropna().sort_index()  # row order never changes the draws
     if table.empty:
         raise ValueError(f"no query has a {metric} value on both sides: the runs share no queries")
     pid = pids[0].reindex(table.index)

@@ -30,8 +30,8 @@ def compare_results(
 ) -> FolderComparison:
     """Compare the per-query records under two sets of folders (one folder per seed) on one metric and setting."""
     check_metric(metric, setting)
-    task_a, side_a = load_side(results_a, task)
-    task_b, side_b = load_side(results_b, task or task_a)
+    task_a, side_a = load_side(results_a, task, metric)
+    task_b, side_b = load_side(results_b, task or task_a, metric)
     if task_a != task_b:
         raise ValueError(f"side A holds {task_a} records, side B {task_b}: give --task")
     langs = language_codes(languages) if languages else None

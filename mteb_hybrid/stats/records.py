@@ -18,11 +18,12 @@ metric, and cannot give LAReQA's mAP or rank distance, which need the whole rank
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -124,33 +125,38 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return meta
 
 
-def read_table(path: str | Path, *, dictionary: bool = True) -> pa.Table:
-    """The rows of a record file as an Arrow table (string columns dictionary-encoded), schema checked."""
+def read_table(path: str | Path, *, dictionary: bool = True, metrics: Sequence[str] | None = None) -> pa.Table:
+    """The rows of a record file as an Arrow table (string columns dictionary-encoded), schema checked.
+
+    `metrics`: read only these metric columns (with the key columns); default all.
+    """
     read_metadata(path)
-    table = pq.read_table(path, read_dictionary=list(KEY_COLUMNS) if dictionary else None)
-    for col in COLUMNS:
-        if col.name not in table.schema.names:
+    wanted = [c for c in COLUMNS if metrics is None or c.name in KEY_COLUMNS or c.name in metrics]
+    names = pq.read_schema(path).names
+    for col in wanted:
+        if col.name not in names:
             raise DataFormatError(path, col.name, "column missing", _REWRITE)
+    table = pq.read_table(path, columns=[c.name for c in wanted],
+                          read_dictionary=list(KEY_COLUMNS) if dictionary else None)
+    for col in wanted:
         got = table.schema.field(col.name).type
         if pa.types.is_dictionary(got):
             got = got.value_type
         if (col.type == pa.string()) != pa.types.is_string(got) or (col.type != pa.string() and not pa.types.is_floating(got)):
             raise DataFormatError(path, col.name, f"type {got}, expected {col.type}", _REWRITE)
-    return table.select([c.name for c in COLUMNS])
+    return table
 
 
-def read_records(path: str | Path) -> pd.DataFrame:
+def read_records(path: str | Path, metrics: Sequence[str] | None = None) -> pd.DataFrame:
     """The rows of a record file as a frame (string columns as pandas categoricals), schema checked."""
-    return read_table(path).to_pandas()
+    return read_table(path, metrics=metrics).to_pandas()
 
 
-def _split_subset(subsets: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(query language, corpus language or 'pool') per row, parsed once per distinct subset."""
-    cats = pd.Series(subsets.astype("category").cat.categories)
-    parts = cats.str.partition("-")
-    q = dict(zip(cats, parts[0]))
-    c = dict(zip(cats, parts[2]))
-    return subsets.map(q).astype(str), subsets.map(c).astype(str)
+def _category_mask(column: pd.Series, test: Callable[[str], bool]) -> np.ndarray:
+    """`test` applied once per distinct value of a categorical column, spread over its rows."""
+    cat = column.astype("category")
+    per_value = np.asarray([bool(test(str(v))) for v in cat.cat.categories] + [False])  # code -1 (missing): False
+    return per_value[cat.cat.codes.to_numpy()]
 
 
 def query_scores(records: pd.DataFrame, setting: str, languages: Iterable[str] | None = None,
@@ -164,24 +170,24 @@ def query_scores(records: pd.DataFrame, setting: str, languages: Iterable[str] |
     """
     if setting not in SETTINGS:
         raise ValueError(f"setting {setting!r} is not one of {', '.join(SETTINGS)}")
-    rows = records[records["split"].astype(str) == split]
-    q, c = _split_subset(rows["subset"])
-    if setting == "mono":
-        keep = q == c
-    elif setting == "cross":
-        keep = (q != c) & (c != POOL)
-    else:
-        keep = c == POOL
-    if languages is not None:
-        langs = set(languages)
-        keep &= q.isin(langs) & (c.isin(langs) | (c == POOL))
-    rows = rows[keep.to_numpy()]
-    metrics = list(METRICS if setting == "multi" else [m for m in METRICS if m not in POOL_METRICS])
+    langs = set(languages) if languages is not None else None
+
+    def wanted(subset: str) -> bool:
+        q, _, c = subset.partition("-")
+        in_setting = {"mono": q == c, "cross": q != c and c != POOL, "multi": c == POOL}[setting]
+        return in_setting and (langs is None or (q in langs and (c == POOL or c in langs)))
+
+    keep = _category_mask(records["subset"], wanted) & _category_mask(records["split"], lambda v: v == split)
+    metrics = [m for m in METRICS if m in records.columns and (setting == "multi" or m not in POOL_METRICS)]
     keys = ["query_id", "parallel_id"]
-    flat = pd.DataFrame({k: rows[k].astype(str) for k in keys} | {m: rows[m] for m in metrics})
-    out = flat.groupby(keys, sort=True, observed=True)[metrics].mean()
-    out["n_subsets"] = flat.groupby(keys, sort=True, observed=True).size()
+    rows = records.loc[keep, keys + metrics]
+    grouped = rows.groupby(keys, sort=False, observed=True)
+    out = grouped[metrics].mean()
+    out["n_subsets"] = grouped.size()
     out = out.reset_index()
+    for k in keys:
+        out[k] = out[k].astype(str)
+    out = out.sort_values("query_id", ignore_index=True)
     out.insert(2, "query_lang", [q.partition(":")[0] for q in out["query_id"]])
     return out
 
@@ -197,7 +203,8 @@ def find_record_files(folder: str | Path, task: str | None = None) -> list[Path]
     return sorted(p.rglob(pattern))
 
 
-def load_side(folders: Sequence[str | Path], task: str | None = None) -> tuple[str, list[tuple[Path, pd.DataFrame]]]:
+def load_side(folders: Sequence[str | Path], task: str | None = None,
+              metric: str | None = None) -> tuple[str, list[tuple[Path, pd.DataFrame]]]:
     """The task name and the records of one side of a comparison: one record file per folder (one per seed).
 
     A folder must hold exactly one record file of the task; name the task (`task=`) when it holds several.
@@ -218,7 +225,7 @@ def load_side(folders: Sequence[str | Path], task: str | None = None) -> tuple[s
     tasks = {read_metadata(f)["task"] for f in found}
     if len(tasks) > 1:
         raise ValueError(f"the folders hold records of different tasks ({', '.join(sorted(tasks))}): give --task")
-    return tasks.pop(), [(f, read_records(f)) for f in found]
+    return tasks.pop(), [(f, read_records(f, None if metric is None else [metric])) for f in found]
 
 
 def check_metric(metric: str, setting: str) -> None:
