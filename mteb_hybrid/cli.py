@@ -156,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_quickstart(sub)
     _add_models(sub)
     _add_export(sub)
+    _add_compare(sub)
     sub.add_parser("report", help=REPORT_HELP, populate=_report_options)
     sub.add_parser("submit", help=SUBMIT_HELP, populate=_submit_options)
     return parser
@@ -212,6 +213,35 @@ def _run_export(args: argparse.Namespace) -> int:
             print(f"{r.name}: uploaded as {args.hub_org}/{r.name} at {push_to_hub(r, f'{args.hub_org}/{r.name}')}")
     print(summary_json(results))
     return 0
+
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare", help="paired bootstrap of two models' per-query records: difference, 95%% interval, verdict",
+        description="Compare two evaluations query by query: the difference of means (A - B) with a 95% interval "
+        "from a paired bootstrap that resamples questions (all translations of a drawn question come along) and, "
+        "with several seeds a side, seeds too. Verdict: holds (interval excludes 0 on the claimed side), fails "
+        "(excludes it on the other), inconclusive.",
+    )
+    p.add_argument("results_a", metavar="RESULTS_A",
+                   help="folder holding A's per-query records (<Task>.per_query.parquet); several seeds: comma-separated")
+    p.add_argument("results_b", metavar="RESULTS_B", help="the same for B")
+    p.add_argument("--metric", default="map", choices=["map", "ndcg_at_10", "mrr_at_10", "rank_distance",
+                                                       "same_language_at_10"], help="per-query metric (default map)")
+    p.add_argument("--setting", default="mono", choices=["mono", "cross", "multi"],
+                   help="mono: own language; cross: mean over cross-lingual pairs; multi: the pool (default mono)")
+    p.add_argument("-l", "--languages", nargs="+", help="query languages to keep (de or deu), and the pairs among them, as evaluate -l does")
+    p.add_argument("--task", help="task whose records to read, when a folder holds several")
+    p.add_argument("--direction", default="greater", choices=["greater", "less"], help="the claim: A greater / less than B")
+    p.add_argument("--resamples", type=int, default=10_000)
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (same seed, same interval)")
+    p.set_defaults(func=_run_compare)
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from mteb_hybrid.stats.compare import run_compare
+
+    return run_compare(args)
 
 
 def _add_quickstart(sub: argparse._SubParsersAction) -> None:

@@ -40,3 +40,8 @@ class AtomicResultCache(ResultCache):
 
     def save_to_cache(self, task_result: Any, model_name: Any, model_revision: str | None = None, **kwargs: Any) -> None:
         super().save_to_cache(_AtomicTaskResult(task_result), model_name, model_revision, **kwargs)
+        from mteb_hybrid.benchmark import per_query  # LAReQA tasks' per-query records, beside the result file
+
+        path = self.get_task_result_path(task_name=task_result.task_name, model_name=model_name,
+                                         model_revision=model_revision)
+        per_query.flush(path, task_result, model_name, model_revision)

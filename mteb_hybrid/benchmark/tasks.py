@@ -26,6 +26,7 @@ from mteb_hybrid.data.loading import load_dataset
 from mteb_hybrid.data.records import ParallelDataset
 from mteb_hybrid.data.sources import cache_root
 
+from . import per_query
 from .embedding_store import EmbeddingStore, embedding_dir
 from .search import CachedSearch, language_of
 from .subsets import POOL, Subset, all_subsets, build_splits
@@ -89,6 +90,7 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
     def unload_data(self) -> None:
         self._searches.clear()
         self._active = None
+        per_query.release(self.metadata.name)
         super().unload_data()
 
     # ---- language selection (mteb's -l) ----------------------------------------------------------
@@ -163,12 +165,19 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         rows = [i for i, qid in enumerate(last.query_ids) if qid in qrels]
         relevant = [[col[d] for d, rel in qrels[last.query_ids[i]].items() if rel > 0 and d in col] for i in rows]
         s = last.scores if len(rows) == len(last.query_ids) else last.scores[rows]  # no copy when all rows stay
-        out = {**skipped, "map": metrics.mean_average_precision(s, relevant)}
+        ap = metrics.average_precision(s, relevant)
+        out = {**skipped, "map": float(np.mean(ap))}
+        distance = same = None
         if Subset.parse(hf_subset).is_pool:
-            out["rank_distance"] = float(np.nanmean(metrics.rank_distance(s, relevant)))
+            distance = metrics.rank_distance(s, relevant)
+            out["rank_distance"] = float(np.nanmean(distance))
             doc_langs = [language_of(d) for d in last.corpus_ids]
             q_langs = [language_of(last.query_ids[i]) for i in rows]
-            out["same_language_at_10"] = float(metrics.same_language_at_k(s, doc_langs, q_langs, 10).mean())
+            same = metrics.same_language_at_k(s, doc_langs, q_langs, 10)
+            out["same_language_at_10"] = float(same.mean())
+        meta = self._active.mteb_model_meta  # per-query rows from the same arrays, saved beside the result file
+        per_query.add(self.metadata.name, meta.name, meta.revision, per_query.subset_frame(
+            hf_split, hf_subset, [last.query_ids[i] for i in rows], ap, scores, qrels, results, distance, same))
         return out
 
 

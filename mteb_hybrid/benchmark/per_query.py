@@ -1,0 +1,165 @@
+"""Per-query records from a LAReQA task's evaluation, written beside mteb's result file.
+
+The task computes each subset's per-query values from the same arrays as its subset scores (our
+AP / rank distance / same-language arrays; mteb's own pytrec_eval output for nDCG@10; mteb's MRR@10
+ordering for the reciprocal rank) and hands them here (`add`). mteb then saves the result after every subset
+through the package's result cache, which calls `flush`: the record file beside the result is
+rewritten atomically to hold exactly the subsets the result holds, so an interrupted run leaves
+records and scores that agree, and a resumed run replaces only the subsets it re-ran. `release`
+(when the task unloads its data) drops what is held in memory.
+
+Plain `mteb run` saves through mteb's own cache and writes no records; `mteb-hybrid evaluate` and
+`mteb-hybrid experiment` do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from mteb_hybrid.data.errors import DataFormatError
+from mteb_hybrid.stats import records as rec
+
+logger = logging.getLogger(__name__)
+
+
+def parallel_id_of(query_id: str) -> str:
+    """Query ids are "<lang>:<parallel id>" (mteb_hybrid.data.lareqa): the part shared by translations."""
+    return query_id.split(":", 1)[1] if ":" in query_id else query_id
+
+
+def reciprocal_ranks(query_ids: Sequence[str], qrels: Mapping[str, Mapping[str, int]],
+                     results: Mapping[str, Mapping[str, float]], k: int = 10) -> dict[str, float]:
+    """mteb's MRR@k per query: 1/rank of the first relevant doc in the top k, ranked by (score, doc id) descending.
+
+    The same ordering as mteb's `retrieval_metrics.mrr` (which breaks ties by doc id as pytrec_eval
+    does), with a C-level sort key: mteb's own function cost 20-40 ms per subset, more than the rest
+    of the records together. tests/test_compare.py checks the two agree, ties included.
+    """
+    key = itemgetter(1, 0)
+    out = {}
+    for q in query_ids:
+        relevant = qrels[q]
+        top = sorted(results.get(q, {}).items(), key=key, reverse=True)[:k]
+        out[q] = next((1.0 / (i + 1) for i, (doc, _) in enumerate(top) if relevant.get(doc, 0) > 0), 0.0)
+    return out
+
+
+def subset_frame(
+    split: str, subset: str, query_ids: Sequence[str], ap: np.ndarray, pytrec_scores: Mapping[str, Mapping[str, float]],
+    qrels: Mapping[str, Mapping[str, int]], results: Mapping[str, Mapping[str, float]],
+    rank_distance: np.ndarray | None = None, same_language: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """The record rows of one subset, one per query of `query_ids` (the rows `ap` was computed for)."""
+    rr = reciprocal_ranks(query_ids, qrels, results)
+    n = len(query_ids)
+    none = np.full(n, np.nan)
+    return pd.DataFrame({
+        "split": split,
+        "subset": subset,
+        "query_id": list(query_ids),
+        "parallel_id": [parallel_id_of(q) for q in query_ids],
+        "map": np.asarray(ap, dtype=float),
+        "ndcg_at_10": [pytrec_scores.get(q, {}).get("ndcg_cut_10", np.nan) for q in query_ids],
+        "mrr_at_10": [rr.get(q, np.nan) for q in query_ids],
+        "rank_distance": none if rank_distance is None else np.asarray(rank_distance, dtype=float),
+        "same_language_at_10": none if same_language is None else np.asarray(same_language, dtype=float),
+    })
+
+
+@dataclass
+class _Pending:
+    """Rows computed in this process for one (task, model, revision), and the file's rows, read once.
+
+    Both are kept per (split, subset), each block sorted by query id, so a write concatenates blocks
+    in key order instead of sorting 157,080 rows after every subset.
+    """
+
+    rows: dict[tuple[str, str], pa.Table] = field(default_factory=dict)
+    on_disk: dict[tuple[str, str], pa.Table] | None = None
+    path: Path | None = None  # the file `on_disk` was read from
+    dirty: bool = False
+
+
+_PENDING: dict[tuple[str, str, str | None], _Pending] = {}
+
+
+def _blocks(table: pa.Table) -> dict[tuple[str, str], pa.Table]:
+    """A record table cut into its (split, subset) blocks, each sorted by query id."""
+    table = table.cast(rec.SCHEMA).replace_schema_metadata(None)
+    table = table.sort_by([("split", "ascending"), ("subset", "ascending"), ("query_id", "ascending")])
+    keys = list(zip(table["split"].to_pylist(), table["subset"].to_pylist()))
+    out, start = {}, 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start]:
+            out[keys[start]] = table.slice(start, i - start)
+            start = i
+    return out
+
+
+def add(task: str, model: str, revision: str | None, frame: pd.DataFrame) -> None:
+    """Hold one subset's rows until the result cache saves the task's result."""
+    if frame.empty:
+        return
+    entry = _PENDING.setdefault((task, model, revision), _Pending())
+    key = (str(frame["split"].iloc[0]), str(frame["subset"].iloc[0]))
+    entry.rows[key] = rec.to_table(frame).replace_schema_metadata(None).sort_by("query_id")
+    entry.dirty = True
+
+
+def pending(task: str, model: str, revision: str | None) -> pd.DataFrame:
+    """The rows held for (task, model, revision), all subsets (for callers that write no result files)."""
+    entry = _PENDING.get((task, model, revision))
+    if entry is None or not entry.rows:
+        return rec.empty_records()
+    return pa.concat_tables(entry.rows.values()).to_pandas()
+
+
+def release(task: str) -> None:
+    """Forget the rows held for `task` (every model): its evaluation has ended."""
+    for key in [k for k in _PENDING if k[0] == task]:
+        del _PENDING[key]
+
+
+def _identity(model_name: Any, model_revision: str | None) -> tuple[str, str | None]:
+    if hasattr(model_name, "name") and hasattr(model_name, "revision"):  # mteb's ModelMeta
+        return str(model_name.name), model_name.revision
+    return str(model_name), model_revision
+
+
+def flush(result_path: str | Path, task_result: Any, model_name: Any, model_revision: str | None = None) -> Path | None:
+    """Rewrite the records beside `result_path` to hold the subsets of `task_result`; None if none were computed.
+
+    Rows computed in this process win; rows already on disk are kept for the result's other subsets
+    (a resumed run). A record file that cannot be read is replaced, with a warning.
+    """
+    name, revision = _identity(model_name, model_revision)
+    entry = _PENDING.get((task_result.task_name, name, revision))
+    if entry is None or not entry.dirty:
+        return None
+    path = rec.records_path(result_path)
+    if entry.on_disk is None or entry.path != path:  # another output folder: read its own file
+        entry.path, entry.on_disk = path, {}
+        if path.is_file():
+            try:
+                entry.on_disk = _blocks(rec.read_table(path, dictionary=False))
+            except DataFormatError as e:
+                logger.warning("replacing unreadable per-query records: %s", e)
+    keep = {(split, s["hf_subset"]) for split, scores in task_result.scores.items() for s in scores}
+    blocks = {**entry.on_disk, **entry.rows}  # rows computed now win
+    parts = [blocks[k] for k in sorted(blocks) if k in keep] or [rec.SCHEMA.empty_table()]
+    rec.write_table(path, pa.concat_tables(parts), task=task_result.task_name, model=name, revision=revision,
+                    presorted=True)
+    entry.dirty = False
+    return path
+
+
+__all__ = ["add", "flush", "parallel_id_of", "pending", "reciprocal_ranks", "release", "subset_frame"]
