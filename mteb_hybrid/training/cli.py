@@ -97,7 +97,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     steps.add_argument("--epochs", type=float, default=d.epochs, help=(
         f"passes over the data (an epoch = every full batch of every source once; default: {d.epochs})"))
     g.add_argument("--seed", type=int, default=d.seed,
-                   help=f"seed of the batch order and the held-out split (default: {d.seed})")
+                   help=f"seed of the batch order (default: {d.seed}); the held-out split has --validation-seed")
     g.add_argument("--device", default=None, help="cpu, cuda, ... (default: what the Trainer picks)")
     g.add_argument("--threads", type=int, default=None, help=(
         "torch CPU threads (default: torch's choice; on a small shared CPU, 1 can be much faster)"))
@@ -105,6 +105,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     g = parser.add_argument_group("evaluation, checkpoints, logging")
     g.add_argument("--eval-steps", type=int, default=None, help=(
         "compute the validation loss every N steps (default: only at the end); logged with step and wall time"))
+    g.add_argument("--early-stopping-patience", type=int, default=None, help=(
+        "stop after this many evaluations without a lower validation loss and restore the best checkpoint "
+        "(needs --eval-steps; checkpoints are then written at every evaluation; default: off)"))
+    g.add_argument("--validation-seed", type=int, default=d.validation_seed, help=(
+        f"seed of the held-out split and its batches, independent of --seed (default: {d.validation_seed})"))
     g.add_argument("--save-steps", type=int, default=d.save_steps,
                    help=f"write a checkpoint every N steps, for --resume (default: {d.save_steps})")
     g.add_argument("--save-total-limit", type=int, default=d.save_total_limit,
@@ -135,7 +140,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         mini_batch_size=args.mini_batch_size, batch_size=args.batch_size, grad_accum=args.grad_accum,
         learning_rate=args.lr, weight_decay=args.weight_decay, warmup=args.warmup, max_steps=args.max_steps,
         epochs=args.epochs, seed=args.seed, max_seq_length=args.max_seq_length,
-        validation_fraction=args.validation_fraction, eval_steps=args.eval_steps, save_steps=args.save_steps,
+        validation_fraction=args.validation_fraction, validation_seed=args.validation_seed,
+        eval_steps=args.eval_steps, early_stopping_patience=args.early_stopping_patience, save_steps=args.save_steps,
         save_total_limit=args.save_total_limit, logging_steps=args.logging_steps, resume=args.resume,
         keep_checkpoints=args.keep_checkpoints, eval_tasks=list(args.eval_task), allow_overlap=args.allow_overlap,
         use_negatives=False if args.no_negatives else None, output_dir=args.output, model_name=args.model_name,

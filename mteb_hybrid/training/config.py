@@ -41,7 +41,9 @@ class TrainConfig:
     seed: int = 42
     max_seq_length: int | None = 128
     validation_fraction: float = 0.05
+    validation_seed: int = 42  # the held-out split and its batches; independent of `seed`
     eval_steps: int | None = None
+    early_stopping_patience: int | None = None  # evaluations without a lower validation loss; 0/None = off
     save_steps: int = 500
     save_total_limit: int | None = 2
     logging_steps: int = 10
@@ -69,6 +71,13 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.max_steps is not None and self.max_steps < 1:
             raise ValueError(f"max_steps must be >= 1, got {self.max_steps}")
+        if self.early_stopping_patience:
+            if self.early_stopping_patience < 0:
+                raise ValueError(f"early_stopping_patience must be >= 0, got {self.early_stopping_patience}")
+            if not self.eval_steps:
+                raise ValueError("early_stopping_patience needs eval_steps (the evaluation interval). Fix: set eval_steps")
+            if self.validation_fraction <= 0:
+                raise ValueError("early_stopping_patience needs a held-out split. Fix: set validation_fraction > 0")
         if isinstance(self.data, str):
             self.data = [self.data]
         if not self.data:

@@ -27,7 +27,7 @@ import torch
 from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 from sentence_transformers.base.evaluation import BaseEvaluator
 from torch.utils.data import DataLoader
-from transformers import TrainerCallback
+from transformers import EarlyStoppingCallback, TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from mteb_hybrid.models.m2m100 import disable_layerdrop, is_m2m100_model, language_prefix, supported_languages
@@ -66,6 +66,8 @@ class TrainResult:
     revision: str
     info_path: Path
     log_path: Path
+    best_step: int | None = None  # the checkpoint restored at the end (early stopping), else None
+    stopped_early: bool = False  # early stopping ended the run before its step cap
 
 
 # --------------------------------------------------------------------------------------------
@@ -106,6 +108,14 @@ class HybridTrainer(SentenceTransformerTrainer):
                                 num_workers=self.args.dataloader_num_workers)
             return self.accelerator.prepare(loader)
         return super().get_eval_dataloader(eval_dataset)
+
+    def _load_best_model(self) -> None:
+        # sentence-transformers logs a failed load and goes on with the last weights; a run that claims
+        # to end on its best checkpoint must fail instead.
+        best = self.state.best_model_checkpoint
+        logger.info("restoring the best checkpoint %s (eval_loss %s)", best, self.state.best_metric)
+        self.model.model_card_data.set_best_model_step(int(str(best).rsplit("-", 1)[-1]))
+        self._load_from_checkpoint(best)
 
 
 class CallableEvaluator(BaseEvaluator):
@@ -303,9 +313,18 @@ def _versions() -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 
 
+def best_step(trainer: HybridTrainer) -> int | None:
+    """The step of the checkpoint `load_best_model_at_end` restored (None when nothing was restored)."""
+    if not trainer.args.load_best_model_at_end or trainer.state.best_model_checkpoint is None:
+        return None
+    return int(Path(trainer.state.best_model_checkpoint).name.rsplit("-", 1)[-1])
+
+
 def _final_evaluation(trainer: HybridTrainer) -> dict[str, float]:
-    """Metrics at the last step: the periodic evaluation's if it ran there, else one more evaluation."""
-    step = trainer.state.global_step
+    """Metrics of the final weights: the evaluation at the restored best step or at the last step, if one
+    ran there, else one more evaluation."""
+    best = best_step(trainer)
+    step = trainer.state.global_step if best is None else best
     for record in reversed(trainer.state.log_history):
         if record.get("step") == step and any(k.startswith("eval_") for k in record):
             return {k: v for k, v in record.items() if k.startswith("eval_")}
@@ -349,7 +368,7 @@ def build_trainer(
     rows = load_rows(config)
     rows = check_rows(rows, known_languages=preset.languages)
     check_zero_shot(rows, config.eval_tasks, config.data_dir, allow_overlap=config.allow_overlap)
-    train_rows, val_rows = split_heldout(rows, config.validation_fraction, config.seed)
+    train_rows, val_rows = split_heldout(rows, config.validation_fraction, config.validation_seed)
     logger.info("%d training rows, %d validation rows (%d held-out parallel ids)", len(train_rows), len(val_rows),
                 len({r.parallel_id for r in val_rows}))
 
@@ -374,13 +393,17 @@ def build_trainer(
     text_prefix = language_prefix if language_tokens else None
 
     sources = build_sources(train_rows, config.batching, use_negatives=config.use_negatives, text_prefix=text_prefix)
-    eval_set = build_eval_set(val_rows, config.batch_size, seed=config.seed, use_negatives=config.use_negatives,
+    eval_set = build_eval_set(val_rows, config.batch_size, seed=config.validation_seed, use_negatives=config.use_negatives,
                               text_prefix=text_prefix)
     logger.info("sources: %s", sources.sizes())
 
     if metric_fn is not None:
         evaluator = CallableEvaluator(metric_fn) if evaluator is None else [evaluator, CallableEvaluator(metric_fn)]
     has_eval = eval_set is not None or evaluator is not None
+    early_stopping = bool(config.early_stopping_patience)
+    if early_stopping and eval_set is None:
+        raise ValueError("early_stopping_patience needs validation rows, and the held-out split is empty. "
+                         "Fix: raise validation_fraction")
     args = SentenceTransformerTrainingArguments(
         output_dir=str(checkpoint_dir),
         per_device_train_batch_size=config.batch_size,
@@ -401,7 +424,12 @@ def build_trainer(
         eval_steps=config.eval_steps,
         eval_on_start=bool(has_eval and config.eval_steps and resume_from is None),  # the base model's point
         save_strategy="steps",
-        save_steps=config.save_steps,
+        # early stopping restores the best evaluated weights: every evaluation needs its checkpoint
+        save_steps=config.eval_steps if early_stopping else config.save_steps,
+        load_best_model_at_end=early_stopping,
+        metric_for_best_model="eval_loss" if early_stopping else None,
+        greater_is_better=False if early_stopping else None,
+        restore_callback_states_from_checkpoint=early_stopping,  # the patience counter survives --resume
         save_total_limit=config.save_total_limit,
         logging_steps=config.logging_steps,
         logging_first_step=True,
@@ -420,6 +448,8 @@ def build_trainer(
         eval_dataset=eval_set[0] if eval_set else None, eval_batches=eval_set[1] if eval_set else None,
         loss=loss, evaluator=evaluator, callbacks=[log_callback, *callbacks],
     )
+    if early_stopping:
+        trainer.add_callback(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     return TrainingRun(config, preset, model_name, output_dir, resume_from, trainer, sources, train_rows, val_rows,
                        languages, language_tokens, log_callback, has_eval)
 
@@ -442,11 +472,19 @@ def train(
     output = trainer.train(resume_from_checkpoint=run.resume_from)
     final_eval = _final_evaluation(trainer) if run.has_eval else {}
     step = trainer.state.global_step
+    best = best_step(trainer)
+    stopped_early = bool(config.early_stopping_patience) and step < trainer.state.max_steps
+    stopping = {"stopped_step": step, "best_step": best, "stopped_early": stopped_early,
+                "best_eval_loss": trainer.state.best_metric if best is not None else None}
     trainer.save_model(str(output_dir))
     train_losses = [r["loss"] for r in trainer.state.log_history if "loss" in r]
     revision = ""
     info_path = output_dir / TRAINING_INFO_FILE
     if trainer.is_world_process_zero():
+        if config.early_stopping_patience:
+            with (output_dir / LOG_JSONL).open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"step": step, "wall_time": round(run.log_callback.elapsed(), 3),
+                                    "timestamp": round(time.time(), 3), **stopping}) + "\n")
         write_log_csv(output_dir / LOG_JSONL, output_dir / LOG_CSV)
         summary = training_summary(config, run.preset, run.model_name, run.sources, len(run.train_rows),
                                    len(run.val_rows), step)
@@ -462,7 +500,7 @@ def train(
             "config": config.to_dict(),
             "sources": run.sources.sizes(),
             "training": {
-                "global_step": step, "epoch": trainer.state.epoch,
+                "global_step": step, "epoch": trainer.state.epoch, **stopping,
                 "train_loss": train_losses[-1] if train_losses else None,
                 "mean_train_loss_session": output.training_loss, "final_eval": final_eval,
                 "wall_time_s": round(run.log_callback.elapsed(), 3), "world_size": world_size(),
@@ -481,6 +519,7 @@ def train(
         train_loss=train_losses[-1] if train_losses else None,
         eval_loss=None if eval_loss is None or math.isnan(eval_loss) else eval_loss,
         wall_time=run.log_callback.elapsed(), revision=revision, info_path=info_path, log_path=output_dir / LOG_JSONL,
+        best_step=best, stopped_early=stopped_early,
     )
 
 
