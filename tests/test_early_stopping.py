@@ -114,7 +114,6 @@ def test_validation_split_depends_on_validation_seed_only(tiny_bert, xquad_rows,
 
 
 @pytest.mark.parametrize(("kw", "message"), [
-    ({"eval_steps": None}, "early_stopping_patience needs eval_steps"),
     ({"validation_fraction": 0.0}, "early_stopping_patience needs a held-out split"),
     ({"early_stopping_patience": -1}, "early_stopping_patience must be >= 0"),
 ])

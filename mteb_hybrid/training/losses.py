@@ -21,7 +21,7 @@ from sentence_transformers.sentence_transformer.losses import (
 )
 from torch import nn
 
-LOSS_NAMES = ("mnrl", "cached-mnrl")
+from .config import LOSS_NAMES  # the names live with the option they choose
 
 
 def world_size() -> int:

@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import math
+import random
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -224,6 +225,25 @@ def load_rows(config: TrainConfig) -> list[QARow]:
     return rows
 
 
+def cap_rows(rows: list[QARow], max_rows: int | None, seed: int) -> list[QARow]:
+    """At most `max_rows` rows, as whole parallel ids (every translation kept, so X-Y pairs survive) taken in
+    an order fixed by `seed`: cells of a language-scaling grid train on the same amount of data."""
+    if max_rows is None or len(rows) <= max_rows:
+        return rows
+    by_id: dict[str, list[QARow]] = {}
+    for r in rows:
+        by_id.setdefault(r.parallel_id, []).append(r)
+    ids = sorted(by_id)
+    random.Random(seed).shuffle(ids)
+    kept: set[str] = set()
+    n = 0
+    for pid in ids:
+        if n + len(by_id[pid]) <= max_rows:
+            kept.add(pid)
+            n += len(by_id[pid])
+    return [r for r in rows if r.parallel_id in kept]
+
+
 def default_model_name(preset: Preset, config: TrainConfig) -> str:
     """The preset's trained name; other batchings than hybrid alpha 0.5 get a suffix (-xx, -xy, -a0.3)."""
     if config.model_name:
@@ -369,6 +389,7 @@ def build_trainer(
     rows = check_rows(rows, known_languages=preset.languages)
     check_zero_shot(rows, config.eval_tasks, config.data_dir, allow_overlap=config.allow_overlap)
     train_rows, val_rows = split_heldout(rows, config.validation_fraction, config.validation_seed)
+    train_rows = cap_rows(train_rows, config.max_train_rows, config.validation_seed)
     logger.info("%d training rows, %d validation rows (%d held-out parallel ids)", len(train_rows), len(val_rows),
                 len({r.parallel_id for r in val_rows}))
 
@@ -401,6 +422,8 @@ def build_trainer(
         evaluator = CallableEvaluator(metric_fn) if evaluator is None else [evaluator, CallableEvaluator(metric_fn)]
     has_eval = eval_set is not None or evaluator is not None
     early_stopping = bool(config.early_stopping_patience)
+    # early stopping needs an interval: without eval_steps, evaluate where checkpoints are written
+    eval_steps = config.eval_steps or (config.save_steps if early_stopping else None)
     if early_stopping and eval_set is None:
         raise ValueError("early_stopping_patience needs validation rows, and the held-out split is empty. "
                          "Fix: raise validation_fraction")
@@ -420,12 +443,12 @@ def build_trainer(
             sources.source_kinds, sources.parallel_ids, mode=config.batching, alpha=config.alpha,
             num_processes=None, source_names=list(sources.datasets),
         ),
-        eval_strategy="steps" if has_eval and config.eval_steps else "no",
-        eval_steps=config.eval_steps,
-        eval_on_start=bool(has_eval and config.eval_steps and resume_from is None),  # the base model's point
+        eval_strategy="steps" if has_eval and eval_steps else "no",
+        eval_steps=eval_steps,
+        eval_on_start=bool(has_eval and eval_steps and resume_from is None),  # the base model's point
         save_strategy="steps",
         # early stopping restores the best evaluated weights: every evaluation needs its checkpoint
-        save_steps=config.eval_steps if early_stopping else config.save_steps,
+        save_steps=eval_steps if early_stopping else config.save_steps,
         load_best_model_at_end=early_stopping,
         metric_for_best_model="eval_loss" if early_stopping else None,
         greater_is_better=False if early_stopping else None,
