@@ -11,7 +11,6 @@ across devices, only rank 0 writes files).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import logging
@@ -35,19 +34,25 @@ from mteb_hybrid.models.m2m100 import disable_layerdrop, is_m2m100_model, langua
 from mteb_hybrid.models.presets import Preset, load_base_model, model_prompts, resolve_base
 
 from .config import TrainConfig
+from .record import (
+    SCHEMA_VERSION,
+    TRAINING_RECORD_FILE,
+    TrainingRecord,
+    TrainingStats,
+    read_training_record,
+    write_training_record,
+)
 from .guard import check_zero_shot
 from .losses import make_loss, world_size
 from .rows import QARow, check_rows, parse_data_spec, read_spec, split_heldout
 from .samplers import hybrid_sampler_factory
 from .sources import TrainingSources, build_eval_set, build_sources
+from .trainlog import LOG_CSV, LOG_JSONL, WALL_TIME_FILE, TrainLogCallback, read_train_log, write_log_csv  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
-TRAINING_INFO_FILE = "mteb_hybrid_training.json"
-LOG_JSONL = "train_log.jsonl"
-LOG_CSV = "train_log.csv"
+TRAINING_INFO_FILE = TRAINING_RECORD_FILE  # the older name, kept for importers
 CHECKPOINTS = "checkpoints"
-WALL_TIME_FILE = "mteb_hybrid_wall_time.json"
 
 
 class NonFiniteLossError(RuntimeError):
@@ -131,81 +136,6 @@ class CallableEvaluator(BaseEvaluator):
     def __call__(self, model, output_path=None, epoch=-1, steps=-1) -> dict[str, float]:  # noqa: ANN001
         metrics = {k: float(v) for k, v in self.fn(model).items()}
         return self.prefix_name_to_metrics(metrics, self.name)
-
-
-class TrainLogCallback(TrainerCallback):
-    """Appends every log (loss, eval metrics) with step, epoch and wall time to train_log.jsonl (+ CSV).
-
-    Wall time is summed over sessions: each checkpoint stores the time so far, a resumed run starts
-    from it and drops log lines of steps after the checkpoint (they are trained again).
-    """
-
-    def __init__(self, output_dir: Path, resume_from: str | None) -> None:
-        self.output_dir = output_dir
-        self.jsonl = output_dir / LOG_JSONL
-        self.csv = output_dir / LOG_CSV
-        self.resume_from = resume_from
-        self.offset = 0.0
-        self.start = time.perf_counter()
-
-    def elapsed(self) -> float:
-        return self.offset + time.perf_counter() - self.start
-
-    def on_train_begin(self, args, state, control, **kwargs) -> None:  # noqa: ANN001
-        self.start = time.perf_counter()
-        if not state.is_world_process_zero:
-            return
-        kept: list[str] = []
-        if self.resume_from:
-            wall = Path(self.resume_from) / WALL_TIME_FILE
-            if wall.is_file():
-                self.offset = float(json.loads(wall.read_text())["wall_time"])
-            if self.jsonl.is_file():
-                kept = [line for line in self.jsonl.read_text(encoding="utf-8").splitlines()
-                        if line.strip() and json.loads(line)["step"] <= state.global_step]
-            if kept and not (Path(self.resume_from) / WALL_TIME_FILE).is_file():
-                self.offset = float(json.loads(kept[-1])["wall_time"])
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        self.jsonl.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
-
-    def on_log(self, args, state, control, logs=None, **kwargs) -> None:  # noqa: ANN001
-        if not state.is_world_process_zero or not logs:
-            return
-        record = {"step": state.global_step, "epoch": state.epoch, "wall_time": round(self.elapsed(), 3),
-                  "timestamp": round(time.time(), 3), **logs}
-        with self.jsonl.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
-
-    def on_save(self, args, state, control, **kwargs) -> None:  # noqa: ANN001
-        if not state.is_world_process_zero:
-            return
-        checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-        if checkpoint.is_dir():
-            (checkpoint / WALL_TIME_FILE).write_text(json.dumps({"wall_time": self.elapsed()}))
-        write_log_csv(self.jsonl, self.csv)
-
-    def on_train_end(self, args, state, control, **kwargs) -> None:  # noqa: ANN001
-        if state.is_world_process_zero:
-            write_log_csv(self.jsonl, self.csv)
-
-
-def read_train_log(path: str | Path) -> list[dict[str, Any]]:
-    """The records of a train_log.jsonl."""
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def write_log_csv(jsonl: Path, target: Path) -> None:
-    """CSV view of train_log.jsonl (one row per log record, union of the fields)."""
-    if not jsonl.is_file():
-        return
-    records = read_train_log(jsonl)
-    fields: list[str] = []
-    for r in records:
-        fields += [k for k in r if k not in fields]
-    with target.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(records)
 
 
 # --------------------------------------------------------------------------------------------
@@ -502,7 +432,7 @@ def train(
     trainer.save_model(str(output_dir))
     train_losses = [r["loss"] for r in trainer.state.log_history if "loss" in r]
     revision = ""
-    info_path = output_dir / TRAINING_INFO_FILE
+    info_path = output_dir / TRAINING_RECORD_FILE
     if trainer.is_world_process_zero():
         if config.early_stopping_patience:
             with (output_dir / LOG_JSONL).open("a", encoding="utf-8") as f:
@@ -514,25 +444,22 @@ def train(
         write_model_card_section(output_dir, summary)
         digest = weights_sha256(output_dir)
         revision = digest[:12]
-        info = {
-            "name": run.model_name, "revision": revision, "weights_sha256": digest,
-            "base": config.base, "base_model": run.preset.model, "base_kind": run.preset.kind,
-            "prompts": dict(run.model.prompts),
-            "language_prefix": language_prefix("{lang}") if run.language_tokens else None,
-            "languages": run.languages,
-            "config": config.to_dict(),
-            "sources": run.sources.sizes(),
-            "training": {
-                "global_step": step, "epoch": trainer.state.epoch, **stopping,
-                "train_loss": train_losses[-1] if train_losses else None,
-                "mean_train_loss_session": output.training_loss, "final_eval": final_eval,
-                "wall_time_s": round(run.log_callback.elapsed(), 3), "world_size": world_size(),
-                "train_rows": len(run.train_rows), "validation_rows": len(run.val_rows),
-            },
-            "versions": _versions(),
-            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        info_path.write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
+        record = TrainingRecord(
+            schema_version=SCHEMA_VERSION, name=run.model_name, revision=revision, weights_sha256=digest,
+            base=config.base, base_model=run.preset.model, base_kind=run.preset.kind,
+            prompts=dict(run.model.prompts),
+            language_prefix=language_prefix("{lang}") if run.language_tokens else None,
+            languages=run.languages, config=config.to_dict(), sources=run.sources.sizes(),
+            training=TrainingStats(
+                global_step=step, epoch=trainer.state.epoch, **stopping,
+                train_loss=train_losses[-1] if train_losses else None,
+                mean_train_loss_session=output.training_loss, final_eval=final_eval,
+                wall_time_s=round(run.log_callback.elapsed(), 3), world_size=world_size(),
+                train_rows=len(run.train_rows), validation_rows=len(run.val_rows),
+            ),
+            versions=_versions(), finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        )
+        write_training_record(output_dir, record)
         checkpoint_dir = output_dir / CHECKPOINTS
         if not config.keep_checkpoints and checkpoint_dir.is_dir():
             shutil.rmtree(checkpoint_dir)
@@ -547,6 +474,6 @@ def train(
 
 
 def read_training_info(folder: str | Path) -> dict[str, Any]:
-    """The `mteb_hybrid_training.json` of a trained model folder."""
-    return json.loads((Path(folder) / TRAINING_INFO_FILE).read_text(encoding="utf-8"))
+    """The training record of a trained model folder as a dict (checked against `TrainingRecord`)."""
+    return read_training_record(folder).model_dump(mode="json")
 
