@@ -149,3 +149,10 @@ def test_cli_and_config_modules_import_nothing_heavy_at_module_level():
             assert not {n.split(".")[0] for n in names} & heavy, (module, names)
         relative = {node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.level == 1}
         assert relative <= {"config", "rows"}, (module, relative)
+
+
+def test_choices_are_the_ones_the_training_code_accepts():
+    from mteb_hybrid.training import config, losses, sources
+
+    assert losses.LOSS_NAMES is config.LOSS_NAMES
+    assert tuple(sources.BATCHING_MODES) == config.BATCHING_MODES  # sources.py still spells its own copy
