@@ -233,7 +233,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-l", "--languages", nargs="+", help="query languages to keep (de or deu), and the pairs among them, as evaluate -l does")
     p.add_argument("--task", help="task whose records to read, when a folder holds several")
     p.add_argument("--direction", default="greater", choices=["greater", "less"], help="the claim: A greater / less than B")
-    p.add_argument("--resamples", type=int, default=10_000)
+    p.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10,000)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (same seed, same interval)")
     p.set_defaults(func=_run_compare)
 

@@ -1,17 +1,21 @@
 """The paper's claims checked on our numbers: which groups compare, whether each claim holds, its sentence.
 
 `find_comparisons` picks X-X / X-Y / Hybrid groups of one experiment that differ only in batching;
-`check_claims` decides each claim from the seed aggregates of one comparison (the place to add
-intervals: every `ClaimCheck` carries the two groups' per-column stats); `claim_sentences` words them.
+`check_claims` decides each claim with a 95% interval on Hybrid minus the other kind: a paired
+bootstrap over questions (and seeds) where every cell has per-query records, else Welch's interval
+over seed means (training noise only), else no interval; `claim_sentences` words them.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+
+from mteb_hybrid.stats import Comparison as Interval
+from mteb_hybrid.stats import Verdict, paired_bootstrap, query_scores, read_records, seeds_only
+from mteb_hybrid.stats.records import find_record_files
 
 from .aggregate import group_stats
 from .loading import Cell, Experiment
@@ -86,6 +90,14 @@ class Claim:
     lower: bool = False
     spec: str = "{:.3f}"
 
+    @property
+    def metric_setting(self) -> tuple[str, str]:
+        """The per-query metric and the paper's setting behind the summary column."""
+        if self.column == "rank_distance":
+            return "rank_distance", "multi"
+        metric, _, setting = self.column.rpartition("_")
+        return metric, setting
+
 
 CLAIMS = (
     Claim("Hybrid ≥ X-X on monolingual mAP", "map_mono", "x-x", 0),
@@ -95,20 +107,63 @@ CLAIMS = (
 )
 
 
+RESAMPLES = 10_000
+BOOTSTRAP_SEED = 0  # fixed: the report is deterministic
+
+
 @dataclass(frozen=True)
 class ClaimCheck:
-    """One claim decided on one comparison: our two groups' seed stats (mean / std / n) and the paper's pairs."""
+    """One claim decided on one comparison: our two groups' seed stats, the interval, and the paper's pairs."""
 
     claim: Claim
     dataset: str
     hybrid: pd.Series
     other: pd.Series
     paper: dict[str, tuple[float, float]]  # base model -> (hybrid, other)
+    interval: Interval | None  # Hybrid - other; None when neither records nor 2 seeds a side exist
 
     @property
-    def holds(self) -> bool:
-        h, o = self.hybrid["mean"], self.other["mean"]
-        return bool(h < o) if self.claim.lower else bool(h >= o)
+    def verdict(self) -> Verdict:
+        return self.interval.verdict if self.interval is not None else Verdict.INCONCLUSIVE
+
+
+def _cell_values(cells: Sequence[Cell], task: str, column: str) -> list[float]:
+    """One summary value per cell (seed) with results for `task`."""
+    out = []
+    for cell in cells:
+        table = cell.summary()
+        if table.empty:
+            continue
+        row = table[(table["task"] == task) & (table["langs"] == "all")]
+        if not row.empty and pd.notna(row[column].iloc[0]):
+            out.append(float(row[column].iloc[0]))
+    return out
+
+
+def _cell_records(cells: Sequence[Cell], task: str, metric: str, setting: str) -> list[pd.DataFrame] | None:
+    """Per-query frames, one per cell with results, or None when any such cell has no records."""
+    frames = []
+    for cell in cells:
+        if not cell.done or task not in cell.tasks():
+            continue
+        files = find_record_files(cell.path, task) if cell.path.is_dir() else []
+        if len(files) != 1:
+            return None
+        frames.append(query_scores(read_records(files[0], [metric]), setting))
+    return frames or None
+
+
+def claim_interval(claim: Claim, hybrid: Sequence[Cell], other: Sequence[Cell], task: str) -> Interval | None:
+    """Hybrid - other with a 95% interval: the two-level bootstrap where records exist, else seeds alone."""
+    direction = "less" if claim.lower else "greater"
+    metric, setting = claim.metric_setting
+    a, b = _cell_records(hybrid, task, metric, setting), _cell_records(other, task, metric, setting)
+    if a is not None and b is not None:
+        return paired_bootstrap(a, b, metric, direction=direction, resamples=RESAMPLES, seed=BOOTSTRAP_SEED)
+    va, vb = _cell_values(hybrid, task, claim.column), _cell_values(other, task, claim.column)
+    if min(len(va), len(vb)) < 2:
+        return None
+    return seeds_only(va, vb, claim.column, direction=direction)
 
 
 def check_claims(comp: Comparison) -> list[ClaimCheck]:
@@ -124,28 +179,31 @@ def check_claims(comp: Comparison) -> list[ClaimCheck]:
             else:
                 m = numbers.map.values[comp.dataset][base]
                 paper[base] = (m["hybrid"][claim.paper_index], m[claim.other][claim.paper_index])
+        interval = claim_interval(claim, comp.groups["hybrid"][1], comp.groups[claim.other][1], comp.task)
         out.append(ClaimCheck(claim, comp.dataset, comp.stats("hybrid")[claim.column],
-                              comp.stats(claim.other)[claim.column], paper))
+                              comp.stats(claim.other)[claim.column], paper, interval))
     return out
 
 
-def _diff_note(a: pd.Series, b: pd.Series) -> str:
-    """Whether a difference is within seed noise (one sample std), or rests on single seeds."""
-    spread = max((float(s["std"]) for s in (a, b) if s["n"] > 1 and not math.isnan(s["std"])), default=math.nan)
-    if math.isnan(spread):
-        return " " + render("single_seed") if min(a["n"], b["n"]) <= 1 else ""
-    if abs(a["mean"] - b["mean"]) < spread:
-        return " " + render("within_noise", spread=f"{spread:.3g}")
-    return ""
+def interval_text(interval: Interval | None, spec: str) -> str:
+    """The interval and what it covers, in words a reader can weigh."""
+    if interval is None:
+        return render("no_interval")
+    signed = spec.replace(":", ":+")
+    bounds = f"[{signed.format(interval.low)}, {signed.format(interval.high)}]"
+    if interval.levels == "seeds":
+        return render("interval_seeds", bounds=bounds, na=interval.n_seeds_a, nb=interval.n_seeds_b)
+    return render("interval_bootstrap", bounds=bounds, questions=interval.n_questions, na=interval.n_seeds_a,
+                  nb=interval.n_seeds_b, seeds=" and seeds" if interval.levels.endswith("+seeds") else "")
 
 
 def claim_sentence(check: ClaimCheck) -> str:
-    """One claim as a Markdown list item: verdict, our figures and the paper's."""
+    """One claim as a Markdown list item: verdict, our difference with its interval, the paper's figures."""
     spec, h, o = check.claim.spec, check.hybrid["mean"], check.other["mean"]
     paper = "; ".join(f"{base} {spec.format(ph)} vs {spec.format(po)}" for base, (ph, po) in check.paper.items())
-    return render("claim", claim=check.claim.text, verdict="holds" if check.holds else "does not hold",
+    return render("claim", claim=check.claim.text, verdict=str(check.verdict),
                   ours=spec.format(h), other_label=KIND_LABEL[check.claim.other], other=spec.format(o),
-                  diff=spec.replace(":", ":+").format(h - o), note=_diff_note(check.hybrid, check.other),
+                  diff=spec.replace(":", ":+").format(h - o), interval=interval_text(check.interval, spec),
                   dataset=check.dataset, paper=paper)
 
 
