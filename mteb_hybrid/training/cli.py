@@ -106,7 +106,7 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         config = config_from_args(args)  # bad options fail before torch is imported
     except ValueError as e:
-        print(f"mteb-hybrid train: {e}", file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return 2
     from .guard import ZeroShotViolation
     from .rows import TrainingDataError
@@ -116,10 +116,10 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         result = train(config)
     except (ValueError, FileExistsError, FileNotFoundError, ZeroShotViolation, TrainingDataError) as e:
-        print(f"mteb-hybrid train: {e}", file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return 2
     except NonFiniteLossError as e:
-        print(f"mteb-hybrid train: {e}", file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return 3
     print(json.dumps({"model": result.model_name, "output": str(result.output_dir), "steps": result.global_step,
                       "train_loss": result.train_loss, "eval_loss": result.eval_loss,

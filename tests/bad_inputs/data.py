@@ -179,3 +179,18 @@ CASES = [
         kept=_kept("mlqa-r", "de"),
     ),
 ]
+
+
+def _null_query_rows(root: Path) -> None:
+    rows = [{"query": "Who?", "positive": "Him.", "lang": "en", "parallel_id": "1"},
+            {"query": None, "positive": "Her.", "lang": "en", "parallel_id": "2"}]
+    (root / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+
+
+CASES.append(BadInput(
+    id="train-row-with-null-query",
+    setup=_null_query_rows,
+    argv=lambda root: ["train", "--data", str(root / "rows.jsonl"), "--max-steps", "1", "--allow-overlap",
+                       "--output-dir", str(root / "out")],
+    message=r"rows\.jsonl:2: .*'query' is null",
+))
