@@ -44,14 +44,19 @@ def _config(tmp_path: Path, base: Path | str, steps: int, name: str = "exp.yaml"
 
 
 @pytest.mark.parametrize("path", SHIPPED_CELLS, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}")
-def test_every_shipped_cell_json_loads_as_version_0_and_round_trips(path: Path, tmp_path: Path) -> None:
+def test_every_shipped_cell_json_loads_and_round_trips(path: Path, tmp_path: Path) -> None:
     raw = json.loads(path.read_text(encoding="utf-8"))
     record = read_cell(path)
-    assert record.schema_version == 0 and record.provenance is None
-    assert record.model_dump(exclude={"schema_version", "provenance", "scored", "error"}, exclude_none=False) == {
-        "reused_from": None, **raw}  # every key the report reads comes back as it was written
+    if "schema_version" not in raw:  # written before versions: loads as version 0, without provenance
+        assert record.schema_version == 0 and record.provenance is None
+        assert record.model_dump(exclude={"schema_version", "provenance", "scored", "error"}, exclude_none=False) == {
+            "reused_from": None, **raw}  # every key the report reads comes back as it was written
+    else:  # written by the current runner: every key comes back, provenance included
+        assert record.schema_version == raw["schema_version"] and record.provenance is not None
+        assert record.model_dump(mode="json") == raw
     write_cell(tmp_path / "cell.json", record)
-    assert read_cell(tmp_path / "cell.json") == record
+    again = read_cell(tmp_path / "cell.json")
+    assert again.schema_version == 1 and again.model_copy(update={"schema_version": record.schema_version}) == record
 
 
 @pytest.mark.parametrize("path", SHIPPED_CONFIGS, ids=lambda p: p.stem)

@@ -9,18 +9,16 @@ files written before it existed (version 0) load unchanged.
 
 from __future__ import annotations
 
-import difflib
 import json
-import types
-import typing
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator, model_validator
 
 from mteb_hybrid.data.errors import DataFormatError
 from mteb_hybrid.files import UnsafePathError, safe_name, write_json_atomic
+from mteb_hybrid.validation import first_problem, key_path, suggest
 
 CELL_SCHEMA_VERSION = 1
 """1: adds schema_version, provenance, error and scored; 0: cell.json as written before (no version key)."""
@@ -202,53 +200,9 @@ class ExperimentRecord(_Strict):
 # ============================================================================================ errors
 
 
-def key_path(loc: tuple[int | str, ...]) -> str:
-    """pydantic's error location as the path a user reads: ('cells', 2, 'alpha') -> cells[2].alpha."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
-    """The field names of the model found at `loc` inside `model` (for 'did you mean')."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
-            return []
-        current = current.model_fields[part].annotation
-        while typing.get_origin(current) in (list, Union, types.UnionType):
-            args = [a for a in typing.get_args(current) if a is not type(None)]
-            current = args[0] if args else None
-    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
-
-
-def suggest(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
-    """'; did you mean X?' for the closest of `choices` (difflib), or ''."""
-    close = difflib.get_close_matches(word, list(choices), n=2, cutoff=0.6)
-    return f"; did you mean {' or '.join(close)}?" if close else ""
-
-
 def schema_error(path: str | Path, model: type[BaseModel], error: ValidationError) -> SchemaError:
     """The first problem of a ValidationError as one line: file, key path, problem (and a count of the rest)."""
-    # a misspelt key shows up as 'unknown key' and as 'missing': the unknown one names the typo
-    errors = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
-    first = errors[0]
-    loc = tuple(first["loc"])
-    if first["type"] == "extra_forbidden":
-        allowed = _fields_at(model, loc[:-1])
-        problem = f"unknown key{suggest(str(loc[-1]), allowed)}" + (f" (keys: {', '.join(allowed)})" if allowed else "")
-    elif first["type"] == "missing":
-        problem = "missing (required)"
-    else:
-        problem = first["msg"].removeprefix("Value error, ")
-        if "input" in first and first["type"] not in ("value_error",) and not isinstance(first["input"], dict):
-            problem += f" (got {first['input']!r})"
-    if len(errors) > 1:
-        problem += f" (and {len(errors) - 1} more problem(s))"
-    return SchemaError(path, key_path(loc), problem)
+    return SchemaError(path, *first_problem(model, error))
 
 
 def validate_file(path: str | Path, model: type[BaseModel], raw: Any) -> Any:
@@ -295,7 +249,7 @@ def read_cell(path: str | Path) -> CellRecord:
 
 def write_cell(path: str | Path, record: CellRecord) -> Path:
     """Write a cell.json atomically (the current schema version, every key)."""
-    return write_json_atomic(path, record.model_dump(mode="json"))
+    return write_json_atomic(path, {**record.model_dump(mode="json"), "schema_version": CELL_SCHEMA_VERSION})
 
 
 def read_experiment_record(path: str | Path) -> ExperimentRecord:
