@@ -2,34 +2,33 @@
 
 Public API: `TrainConfig`, `train(config) -> TrainResult`, `trained_model_dir(name)`; the trained model
 folder holds `mteb_hybrid_training.json` (name, revision, config) for the mteb registry.
+
+Every name is imported on first use: `mteb-hybrid train --help` reads only `config` and `cli`, never
+torch, datasets or sentence-transformers.
 """
 
-from mteb_hybrid.models.presets import trained_model_dir
+from __future__ import annotations
 
-from .config import TrainConfig
-from .guard import ZeroShotViolation, check_zero_shot, find_overlaps
-from .rows import (
-    QARow,
-    TrainingDataError,
-    check_rows,
-    read_jsonl,
-    read_spec,
-    rows_from_hf,
-    rows_from_lareqa,
-    split_heldout,
-)
-from .sources import TrainingSources, build_sources
+import importlib
+from typing import Any
 
-__all__ = [
-    "QARow", "TrainConfig", "TrainResult", "TrainingDataError", "TrainingSources", "ZeroShotViolation",
-    "build_sources", "check_rows", "check_zero_shot", "find_overlaps", "read_jsonl", "read_spec",
-    "rows_from_hf", "rows_from_lareqa", "split_heldout", "train", "trained_model_dir",
-]
+_WHERE = {
+    "TrainConfig": "config",
+    "ZeroShotViolation": "guard", "check_zero_shot": "guard", "find_overlaps": "guard",
+    "QARow": "rows", "TrainingDataError": "rows", "check_rows": "rows", "read_jsonl": "rows", "read_spec": "rows",
+    "rows_from_hf": "rows", "rows_from_lareqa": "rows", "split_heldout": "rows",
+    "TrainingSources": "sources", "build_sources": "sources",
+    "train": "trainer", "TrainResult": "trainer", "TRAINING_INFO_FILE": "trainer", "read_training_info": "trainer",
+}
+
+__all__ = sorted([*_WHERE, "trained_model_dir"])
 
 
-def __getattr__(name: str):  # train() pulls in torch and sentence-transformers: import it on first use
-    if name in ("train", "TrainResult", "TRAINING_INFO_FILE", "read_training_info"):
-        from . import trainer
+def __getattr__(name: str) -> Any:
+    if name == "trained_model_dir":
+        from mteb_hybrid.models.presets import trained_model_dir
 
-        return getattr(trainer, name)
-    raise AttributeError(name)
+        return trained_model_dir
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
