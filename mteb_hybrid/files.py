@@ -61,11 +61,23 @@ def write_atomic(path: str | Path, data: bytes | str | Callable[[Path], None]) -
         else:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions a plain write would give `path`: its current mode, else 0o666 less the umask
+    (mkstemp's temp files are 0o600, which would hide shared results from other users)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_json_atomic(path: str | Path, obj: Any, *, indent: int = 2) -> Path:

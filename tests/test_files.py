@@ -20,6 +20,19 @@ def test_write_atomic_replaces_and_leaves_no_temp_file(tmp_path):
     assert sorted(p.name for p in target.parent.iterdir()) == ["a.json"]
 
 
+def test_write_atomic_gives_the_permissions_of_a_plain_write(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "new.txt", "x")
+        assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o644  # 0o666 less the umask, not mkstemp's 0o600
+        (tmp_path / "old.txt").write_text("x")
+        os.chmod(tmp_path / "old.txt", 0o640)
+        write_atomic(tmp_path / "old.txt", "y")
+        assert (tmp_path / "old.txt").stat().st_mode & 0o777 == 0o640  # an existing file keeps its mode
+    finally:
+        os.umask(umask)
+
+
 def test_write_atomic_failure_keeps_old_file_and_removes_temp(tmp_path):
     target = tmp_path / "a.json"
     write_json_atomic(target, {"kept": True})
