@@ -36,7 +36,7 @@ KEY_METRICS = ["main_score", "map", "ndcg_at_10", "rank_distance", "same_languag
 GROUP_KEYS = ["model", "revision", "task", "split"]
 
 _SUBSET = re.compile(r"^(?P<q>[a-z]{2,3})-(?P<c>[a-z]{2,3}|pool)$")
-_NOT_METRICS = {"hf_subset", "languages", "mteb_version"}
+_NOT_METRICS = {"hf_subset", "languages", "mteb_version", "skipped_questions"}  # skipped_questions: a load count
 _EXPERIMENTS = "experiments"  # mteb's folder for runs with non-default model kwargs
 
 

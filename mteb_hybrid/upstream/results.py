@@ -3,7 +3,7 @@
 What changes: the dataset revision becomes the export's (the hub commit once uploaded), and only scores
 that mean the same in both are kept. Kept: mteb's ndcg/map/recall/precision/mrr/hit_rate at each k the
 plugin computed, and main_score (tests/test_export.py shows these equal on the exported task). Dropped:
-LAReQA's map, rank_distance and same_language_at_10 (plugin-side metrics), and mteb's nauc_* scores, which
+LAReQA's map, rank_distance, same_language_at_10 and the load count skipped_questions (plugin-side), and mteb's nauc_* scores, which
 depend on how deep mteb retrieves (the plugin stops at 20, a stock task at 1000) and so would not be what
 the upstream task reports.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-PLUGIN_ONLY_SCORES = frozenset({"map", "rank_distance", "same_language_at_10"})
+PLUGIN_ONLY_SCORES = frozenset({"map", "rank_distance", "same_language_at_10", "skipped_questions"})
 
 
 def _kept(key: str) -> bool:
