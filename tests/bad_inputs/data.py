@@ -194,3 +194,36 @@ CASES.append(BadInput(
                        "--output-dir", str(root / "out")],
     message=r"rows\.jsonl:2: .*'query' is null",
 ))
+
+
+def _rows_from_xquad(root: Path) -> None:
+    """Two training rows whose question and answer are XQuAD-R's own (English, first article)."""
+    raw = json.loads((SHARED_DATA / "xquad-r" / "en.json").read_text(encoding="utf-8"))
+    para = raw["data"][0]["paragraphs"][0]
+    rows = [{"query": qa["question"], "positive": para["sentences"][0], "lang": "en", "parallel_id": qa["id"]}
+            for qa in para["qas"][:2]]
+    (root / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+
+
+_TRAIN = ["train", "--max-steps", "1", "--data-dir", str(SHARED_DATA)]
+CASES += [
+    BadInput(
+        id="train-model-name-escapes",
+        argv=lambda root: [*_TRAIN, "--data", "mlqa-r", "--model-name", "../../x", "--output-dir", str(root / "out")],
+        message=r"--model-name '\.\./\.\./x' cannot be used as a folder name",
+    ),
+    BadInput(
+        id="train-rows-overlap-the-evaluation-task",
+        setup=_rows_from_xquad,
+        argv=lambda root: [*_TRAIN, "--data", str(root / "rows.jsonl"), "--eval-task", "XQuADRSentenceRetrieval",
+                           "--output-dir", str(root / "out")],
+        message=r"overlaps the evaluation tasks",
+    ),
+    BadInput(
+        id="train-eval-task-misspelled",
+        setup=_rows_from_xquad,
+        argv=lambda root: [*_TRAIN, "--data", str(root / "rows.jsonl"), "--eval-task", "XQuADRSentenceRetrival",
+                           "--output-dir", str(root / "out")],
+        message=r"XQuADRSentenceRetrival.*(did you mean|cannot check|not)",
+    ),
+]
