@@ -189,7 +189,9 @@ def reference(models: tuple[Path, Path], data_dir: Path, tmp_path_factory: pytes
 
 def test_reference_scores_differ_between_the_models(reference) -> None:  # noqa: ANN001
     ref_a, ref_b = reference
-    assert ref_a.keys() == ref_b.keys() and "map" in ref_a
+    # mteb's nAUC scores are NaN for some score distributions (dropped by _run), so compare the rest
+    core = {k for k in ref_a if not k.startswith("nauc_")}
+    assert core == {k for k in ref_b if not k.startswith("nauc_")} and "map" in core
     assert ref_a["map"] != ref_b["map"] and ref_a["ndcg_at_10"] != ref_b["ndcg_at_10"]
 
 
