@@ -15,6 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mteb_hybrid.training.record import TRAINING_RECORD_FILE
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -64,7 +66,7 @@ def quickstart(
     model_dir = trained_model_dir(name)
     t = _step(f"3/5 training {name} on MLQA-R: hybrid batches (alpha 0.5), {max_steps} steps of {batch_size}")
     t3: float | None = None
-    if retrain or not (model_dir / "mteb_hybrid_training.json").is_file():
+    if retrain or not (model_dir / TRAINING_RECORD_FILE).is_file():
         result = train(TrainConfig(
             base="me5-small", data=["mlqa-r"], data_dir=str(data_dir) if data_dir else None, batching="hybrid",
             alpha=0.5, candidate_form="sentence", max_seq_length=64, batch_size=batch_size, max_steps=max_steps,

@@ -29,6 +29,8 @@ from mteb_hybrid.files import Timeout, ensure_under, folder_lock, safe_name
 
 from .config import Cell, ExperimentConfig, load_experiment, train_dict, train_replace
 from .provenance import OPERATIONAL_KEYS, base_identity, eval_files, make_provenance, record_changes, training_inputs
+from mteb_hybrid.training.record import TRAINING_RECORD_FILE
+
 from .schema import CellRecord, ExperimentRecord, Provenance, SchemaError, read_cell, write_cell, write_experiment_record
 from .validate import validate_experiment
 
@@ -174,13 +176,13 @@ class ExperimentRunner:
         except Timeout:
             raise CellBusy(f"training folder {out} is locked by another process") from None
         with lock:
-            if not (out / "mteb_hybrid_training.json").is_file():  # trained already if evaluation crashed before
+            if not (out / TRAINING_RECORD_FILE).is_file():  # trained already if evaluation crashed before
                 probe = self._probe() if (self.cfg.eval.during_training and not self.smoke) else None
                 train(train_replace(self.resolved_train(cell), output_dir=str(out)), metric_fn=probe)
             info = read_training_info(out)
         target = ensure_under(self.root, self.cell_dir(cell) / "train")
         target.mkdir(parents=True, exist_ok=True)
-        for name in ("train_log.jsonl", "train_log.csv", "mteb_hybrid_training.json"):
+        for name in ("train_log.jsonl", "train_log.csv", TRAINING_RECORD_FILE):
             if (out / name).is_file():
                 shutil.copy2(out / name, target / name)
         return out, info

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from mteb_hybrid.files import safe_name
+from mteb_hybrid.training.record import TRAINING_RECORD_FILE as TRAINING_INFO_FILE
 
 logger = logging.getLogger(__name__)
 
-TRAINING_INFO_FILE = "mteb_hybrid_training.json"
 CHECKPOINTS = "checkpoints"
 LOCAL_ORG = "local"
 TRAINED_ORG = "mteb-hybrid"
