@@ -138,7 +138,18 @@ class Provenance(_Strict):
     inputs: dict[str, Any]
 
 
-class CellRecord(_Strict):
+class _Record(_Strict):
+    """A record file: one written before records carried a version (no `schema_version`) loads as 0."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_zero(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and "schema_version" not in raw:
+            return {**raw, "schema_version": 0}
+        return raw
+
+
+class CellRecord(_Record):
     """cell.json: one cell's status, settings, timings and provenance (read by `mteb-hybrid report`)."""
 
     schema_version: int = CELL_SCHEMA_VERSION
@@ -162,13 +173,6 @@ class CellRecord(_Strict):
     scored: dict[str, int] | None = None  # task -> number of subsets with scores
     error: str | None = None  # why a failed cell failed
 
-    @model_validator(mode="before")
-    @classmethod
-    def _version_zero(cls, raw: Any) -> Any:
-        if isinstance(raw, dict) and "schema_version" not in raw:
-            return {**raw, "schema_version": 0}
-        return raw
-
     @field_validator("cell")
     @classmethod
     def _safe_cell(cls, v: str) -> str:
@@ -179,7 +183,7 @@ class CellRecord(_Strict):
         return self.status == "done"
 
 
-class ExperimentRecord(_Strict):
+class ExperimentRecord(_Record):
     """experiment.json: the config a grid ran with and its cell ids in order."""
 
     schema_version: int = EXPERIMENT_SCHEMA_VERSION
@@ -188,13 +192,6 @@ class ExperimentRecord(_Strict):
     config: dict[str, Any]
     cells: list[str]
     smoke: bool = False
-
-    @model_validator(mode="before")
-    @classmethod
-    def _version_zero(cls, raw: Any) -> Any:
-        if isinstance(raw, dict) and "schema_version" not in raw:
-            return {**raw, "schema_version": 0}
-        return raw
 
 
 # ============================================================================================ errors
@@ -258,7 +255,8 @@ def read_experiment_record(path: str | Path) -> ExperimentRecord:
 
 
 def write_experiment_record(path: str | Path, record: ExperimentRecord) -> Path:
-    return write_json_atomic(path, record.model_dump(mode="json"))
+    """Write an experiment.json atomically (the current schema version, every key)."""
+    return write_json_atomic(path, {**record.model_dump(mode="json"), "schema_version": EXPERIMENT_SCHEMA_VERSION})
 
 
 __all__ = [
