@@ -128,7 +128,7 @@ def bootstrap_differences(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.nda
     A resample draws clusters with replacement (the same clusters for both sides: paired) and seeds
     with replacement within each side; its mean is the drawn rows' total over their count. The draws
     are one integer matrix [draw, resample]; each of its rows adds the drawn clusters' sums to all
-    resamples at once (a loop over the n draws of a resample, never over resamples). That is 3-4x
+    resamples at once (a loop over the n draws of a resample, never over resamples). That is 1.5-2x
     less work than building a count matrix and multiplying (benchmarks/compare_speed.py).
     """
     k_a, n_c = sums_a.shape[0], counts.shape[0]
