@@ -254,19 +254,19 @@ def test_cli_refuses_overlap_with_exit_status_2(data_dir, tmp_path, capsys):
 
 
 def test_training_records_of_older_runs_still_load_and_unknown_keys_are_refused(tmp_path):
-    import glob
-
     from mteb_hybrid.training.record import SCHEMA_VERSION, TRAINING_RECORD_FILE, read_training_record
 
-    repo = Path(__file__).resolve().parents[1]
-    old = sorted(glob.glob(str(repo / "results" / "experiments" / "*" / "*" / "train" / TRAINING_RECORD_FILE)))
-    assert old  # records written before the schema had a version
-    for path in old:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-        record = read_training_record(Path(path).parent)
-        assert "schema_version" not in raw and record.schema_version == 1 < SCHEMA_VERSION
-        assert record.training.global_step == raw["training"]["global_step"] and record.training.best_step is None
-        assert record.config == raw["config"] and record.revision == raw["revision"]
+    # A record written before the schema had a version (results/experiments/batching/hybrid, frozen here
+    # so that new runs written into results/ cannot change what this test reads).
+    fixture = Path(__file__).parent / "fixtures" / "training_record_v1.json"
+    old_folder = tmp_path / "old"
+    old_folder.mkdir()
+    (old_folder / TRAINING_RECORD_FILE).write_bytes(fixture.read_bytes())
+    raw = json.loads(fixture.read_text(encoding="utf-8"))
+    record = read_training_record(old_folder)
+    assert "schema_version" not in raw and record.schema_version == 1 < SCHEMA_VERSION
+    assert record.training.global_step == raw["training"]["global_step"] and record.training.best_step is None
+    assert record.config == raw["config"] and record.revision == raw["revision"]
     raw["training"]["stoped_step"] = 3  # a misspelt field
     (tmp_path / TRAINING_RECORD_FILE).write_text(json.dumps(raw), encoding="utf-8")
     with pytest.raises(ValueError, match=r"mteb_hybrid_training.json: training.stoped_step: Extra inputs"):
