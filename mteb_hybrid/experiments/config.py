@@ -17,25 +17,9 @@ from typing import Any
 
 from mteb_hybrid.training.config import TrainConfig
 
-from .schema import EvalSpec, ExperimentFile, SchemaError, read_yaml, suggest, validate_file
+from mteb_hybrid.validation import suggest
 
-
-def train_fields() -> list[str]:
-    """TrainConfig's field names (a dataclass today; a pydantic model works the same)."""
-    if hasattr(TrainConfig, "model_fields"):
-        return list(TrainConfig.model_fields)
-    return [f.name for f in dataclasses.fields(TrainConfig)]
-
-
-def train_dict(config: Any) -> dict[str, Any]:
-    return config.to_dict() if hasattr(config, "to_dict") else config.model_dump(mode="json")
-
-
-def train_replace(config: Any, **changes: Any) -> Any:
-    """A copy of a TrainConfig with some fields changed."""
-    if hasattr(config, "model_copy"):
-        return config.model_copy(update=changes)
-    return dataclasses.replace(config, **changes)
+from .schema import EvalSpec, ExperimentFile, SchemaError, read_yaml, validate_file
 
 
 @dataclass(frozen=True)
@@ -66,7 +50,7 @@ class ExperimentConfig:
 
 def _train_config(path: Path, i: int, spec: ExperimentFile, override: dict[str, Any], seed: int | None) -> TrainConfig:
     """The cell's TrainConfig: base and data, then the shared settings, then the cell's own, then the seed."""
-    fields = train_fields()
+    fields = [f.name for f in dataclasses.fields(TrainConfig)]
     for where, given in (("train", spec.train), (f"cells[{i}].train", override)):
         for key in given:
             if key not in fields:
@@ -88,7 +72,7 @@ def _train_config(path: Path, i: int, spec: ExperimentFile, override: dict[str, 
 def _recipe(cell: Cell) -> tuple[str, str]:
     """What the cells of one group must share: everything but the seed (and where the model goes)."""
     own = {"seed", "output_dir", "model_name"}
-    train = None if cell.train is None else {k: v for k, v in train_dict(cell.train).items() if k not in own}
+    train = None if cell.train is None else {k: v for k, v in cell.train.to_dict().items() if k not in own}
     return json.dumps(train, sort_keys=True, default=str), json.dumps(cell.params, sort_keys=True, default=str)
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mteb_hybrid.validation import suggest
+
 from .config import ExperimentConfig
-from .schema import suggest
 
 
 def _task(name: str) -> tuple[Any | None, str | None]:
