@@ -8,7 +8,6 @@ Embeddings are kept on disk (per model and revision), so a second run takes seco
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import replace
@@ -115,9 +114,11 @@ def _model_matches(model: str, alias: str) -> bool:
 
 def before_first(summary: Summary, before: str, after: str) -> Summary:
     """The summary with the `before` model's rows first, then `after`'s, then any other (stable order)."""
+    def rank(model: str) -> int:
+        return 0 if _model_matches(model, before) else 1 if _model_matches(model, after) else 2
+
     def order(frame: pd.DataFrame) -> pd.DataFrame:
-        rank = frame["model"].map(lambda m: 0 if _model_matches(m, before) else 1 if _model_matches(m, after) else 2)
-        return frame.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
+        return frame.sort_values("model", key=lambda models: models.map(rank), kind="stable").reset_index(drop=True)
 
     return replace(summary, table=order(summary.table), per_language=order(summary.per_language))
 
@@ -131,16 +132,14 @@ def labelled(summary: Summary, prefixes: dict[str, str]) -> Summary:
                    per_language=summary.per_language.assign(model=summary.per_language["model"].map(label)))
 
 
-def _data_flag(data_dir: str | Path | None) -> str:
-    return f" --data-dir {data_dir}" if data_dir else ""
-
-
 def _shipped_cell_seconds(cell: Path) -> float | None:
     """Train + score seconds of a shipped experiment cell (its cell.json), for the cost of a hint."""
+    from mteb_hybrid.experiments.schema import read_cell
+
     try:
-        data = json.loads(cell.read_text(encoding="utf-8"))
-        return float(data["train_seconds"]) + float(data["eval_seconds"])
-    except (OSError, KeyError, TypeError, ValueError):
+        record = read_cell(cell)
+        return float(record.train_seconds) + float(record.eval_seconds)  # type: ignore[arg-type]
+    except (OSError, TypeError, ValueError):
         return None
 
 
@@ -152,7 +151,7 @@ def next_steps(out: Path, data_dir: str | Path | None, languages: tuple[str, ...
     per_language = score_seconds * _QUESTIONS_PER_LANGUAGE / (_CANDIDATES + _QUESTIONS_PER_LANGUAGE * len(languages))
     unseen_langs = sorted(UNSEEN_IN_TRAINING & {*languages, *more})
     unseen = f" --unseen {' '.join(unseen_langs)}" if unseen_langs else ""
-    d = _data_flag(data_dir)
+    d = f" --data-dir {data_dir}" if data_dir else ""
     lines = [
         "",
         "Next (each command works offline as printed, from this folder):",

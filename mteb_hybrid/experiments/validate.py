@@ -37,14 +37,9 @@ def _task(name: str) -> tuple[Any | None, str | None]:
 
 def _languages_of(task: Any) -> set[str]:
     """Every spelling of a language the task accepts: the dataset's codes (de) and ISO 639-3 tags (deu, deu-Latn)."""
-    tags: set[str] = set()
-    definition = getattr(task, "definition", None)
-    if definition is not None:
-        tags.update(definition.languages)
-        tags.update(definition.languages.values())
-    tags.update(task.metadata.languages)
-    tags.update(lang.split("-")[0] for lang in list(tags))
-    return tags
+    languages = getattr(getattr(task, "definition", None), "languages", {})
+    tags = {*languages, *languages.values(), *task.metadata.languages}
+    return tags | {lang.split("-")[0] for lang in tags}
 
 
 def _subsets_of(task: Any) -> list[str]:
@@ -55,19 +50,14 @@ def _subsets_of(task: Any) -> list[str]:
 def _check_eval(cfg: ExperimentConfig) -> list[str]:
     from mteb_hybrid.benchmark.tasks import LareqaRetrievalTask
 
-    problems: list[str] = []
-    tasks = {}
-    for name in cfg.eval.tasks:
-        task, problem = _task(name)
-        if problem:
-            problems.append(problem)
-        else:
-            tasks[name] = task
+    found = [(name, *_task(name)) for name in cfg.eval.tasks]
+    problems = [problem for _, _, problem in found if problem]
+    tasks = {name: task for name, task, problem in found if not problem}
     if not tasks:
         return problems
+    known = sorted({c for t in tasks.values() if isinstance(t, LareqaRetrievalTask) for c in t.definition.langs})
     for lang in cfg.eval.languages or ():
         if not any(lang in _languages_of(t) for t in tasks.values()):
-            known = sorted({c for t in tasks.values() if isinstance(t, LareqaRetrievalTask) for c in t.definition.langs})
             problems.append(f"eval.languages: {lang!r} is not a language of {', '.join(tasks)}"
                             + (f" ({', '.join(known)})" if known else "") + suggest(lang, known))
     for name, task in tasks.items() if not problems else ():  # an unknown language was named already
