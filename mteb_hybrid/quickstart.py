@@ -33,14 +33,9 @@ def _step(message: str) -> float:
     return time.perf_counter()
 
 
-def quickstart(
-    data_dir: str | Path | None = None,
-    output_folder: str | Path = "mteb-hybrid-quickstart",
-    languages: tuple[str, ...] = ("en", "de", "th"),
-    max_steps: int = 100,
-    batch_size: int = 32,
-    retrain: bool = False,
-) -> Path:
+def quickstart(data_dir: str | Path | None = None, output_folder: str | Path = "mteb-hybrid-quickstart",
+               languages: tuple[str, ...] = ("en", "de", "th"), max_steps: int = 100, batch_size: int = 32,
+               retrain: bool = False) -> Path:
     """Run the main job; returns the folder of the summary files."""
     from mteb_hybrid.evaluation import evaluate
     from mteb_hybrid.models.offline_me5 import offline_me5_path

@@ -43,7 +43,6 @@ class ExperimentConfig:
     eval: EvalSpec
     cells: tuple[Cell, ...]
     unseen_languages: tuple[str, ...] = ()
-    full_scale: bool = False
     path: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -108,5 +107,5 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
     _check_groups(path, cells)
     return ExperimentConfig(
         name=spec.name, description=spec.description, base=spec.base, eval=spec.eval, cells=tuple(cells),
-        unseen_languages=tuple(spec.unseen_languages), full_scale=spec.full_scale, path=str(path), raw=raw,
+        unseen_languages=tuple(spec.unseen_languages), path=str(path), raw=raw,
     )

@@ -145,12 +145,11 @@ def training_inputs(config: Any, base: dict[str, str]) -> dict[str, Any]:
     return {"train": model_settings(config), "base_model": base, "data": data_files(config)}
 
 
-def make_provenance(model: dict[str, Any] | None, base: dict[str, str], evaluation: dict[str, Any],
-                    training_dir: str | None = None) -> Provenance:
+def make_provenance(model: dict[str, Any] | None, base: dict[str, str], evaluation: dict[str, Any]) -> Provenance:
     """The hashes of a cell's inputs; `model` is `training_inputs(...)` or None for an untrained cell."""
     inputs = {"model": model, "base": base, "eval": evaluation}
-    return Provenance(hash=digest(inputs), model_hash=digest({"model": model, "base": base}) if model else None,
-                      training_dir=training_dir, inputs=inputs)
+    model_hash = digest({"model": model, "base": base}) if model else None
+    return Provenance(hash=digest(inputs), model_hash=model_hash, inputs=inputs)
 
 
 def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:

@@ -101,10 +101,9 @@ class ExperimentRunner:
             folder = ensure_under(self.model_root, self.model_root / f"tiny-{family}")
             with folder_lock(folder, timeout=600):
                 if not (folder / "modules.json").is_file():
-                    if family == "m2m100":  # every language token of the real model, so smoke runs reject what it would
-                        tiny.build_tiny_m2m100(folder, languages=tiny.M2M100_LANGUAGES)
-                    else:
-                        {"bert": tiny.build_tiny_bert, "xlmr": tiny.build_tiny_xlmr}[family](folder)
+                    # m2m100: every language token of the real model, so smoke runs reject what it would
+                    {"bert": tiny.build_tiny_bert, "xlmr": tiny.build_tiny_xlmr,
+                     "m2m100": lambda f: tiny.build_tiny_m2m100(f, languages=tiny.M2M100_LANGUAGES)}[family](folder)
             self._tiny[family] = folder
         return self._tiny[family]
 
@@ -162,8 +161,7 @@ class ExperimentRunner:
             raise CellBusy(f"training folder {out} is locked by another process") from None
         with lock:
             if not (out / TRAINING_RECORD_FILE).is_file():  # trained already if evaluation crashed before
-                probe = self._probe() if (self.cfg.eval.during_training and not self.smoke) else None
-                train(replace(self.resolved_train(cell), output_dir=str(out)), metric_fn=probe)
+                train(replace(self.resolved_train(cell), output_dir=str(out)), metric_fn=self._probe())
             info = read_training_info(out)
         target = ensure_under(self.root, self.cell_dir(cell) / "train")
         target.mkdir(parents=True, exist_ok=True)
@@ -173,10 +171,12 @@ class ExperimentRunner:
         return out, info
 
     def _probe(self):  # noqa: ANN202
+        """The periodic zero-shot probe of `eval.during_training`, or None (none asked for, or a smoke run)."""
         from mteb_hybrid.benchmark.probe import make_pool_probe
 
         spec = self.cfg.eval.during_training
-        assert spec is not None
+        if spec is None or self.smoke:
+            return None
         return make_pool_probe(languages=spec.languages or ("en", "de", "zh", "el", "th"),
                                n_questions=spec.questions, data_dir=self.data_dir)
 
@@ -186,14 +186,12 @@ class ExperimentRunner:
 
         from mteb_hybrid.evaluation import load_model
 
-        if folder is not None:
-            enc = SentenceTransformerEncoderWrapper(SentenceTransformer(str(folder)))
-        elif self.smoke:
-            enc = SentenceTransformerEncoderWrapper(SentenceTransformer(str(self._tiny_base(self.cfg.base))))
-        else:
-            from mteb_hybrid.models.presets import resolve_base
+        from mteb_hybrid.models.presets import resolve_base
 
+        if folder is None and not self.smoke:
             enc = load_model(resolve_base(self.cfg.base).model)
+        else:  # the trained model, or the untrained cell's tiny stand-in
+            enc = SentenceTransformerEncoderWrapper(SentenceTransformer(str(folder or self._tiny_base(self.cfg.base))))
         meta = enc.mteb_model_meta
         revision = safe_name(str(revision or meta.revision or "base"), "model revision")  # a folder of results/
         enc.mteb_model_meta = meta.model_copy(update={"name": f"{ORG}/{self.cfg.name}-{cell.id}", "revision": revision})
@@ -269,10 +267,8 @@ class ExperimentRunner:
         for tr in getattr(result, "task_results", []) or []:
             scored[tr.task_name] = len({s.get("hf_subset") for split in tr.scores.values() for s in split})
         empty = sorted(name for name, n in scored.items() if n == 0)
-        error = None
-        if empty or not scored:
-            error = (f"no scores for {', '.join(empty)}: check eval.languages and eval.subsets" if empty
-                     else "no task could be evaluated")
+        error = (f"no scores for {', '.join(empty)}: check eval.languages and eval.subsets" if empty
+                 else None if scored else "no task could be evaluated")
         self._record(
             cell, "failed" if error else "done", prov, error=error, scored=scored,
             model_name=encoder.mteb_model_meta.name, revision=encoder.mteb_model_meta.revision,
