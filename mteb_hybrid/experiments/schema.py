@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator,
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, ValidationError,
                       model_validator)
 
 from mteb_hybrid.data.errors import DataFormatError
@@ -39,6 +39,7 @@ class _Strict(BaseModel):
 
 
 CellId = Annotated[str, AfterValidator(lambda v: safe_name(v, "cell id"))]  # a folder name
+AllIfEmpty = Annotated[list[str] | None, AfterValidator(lambda v: v or None)]
 
 
 class DuringTraining(_Strict):
@@ -53,15 +54,10 @@ class EvalSpec(_Strict):
     """What every cell is scored on."""
 
     tasks: list[str] = Field(min_length=1)
-    languages: list[str] | None = None
-    subsets: list[str] | None = None
+    languages: AllIfEmpty = None
+    subsets: AllIfEmpty = None
     batch_size: PositiveInt = 64
     during_training: DuringTraining | None = None
-
-    @field_validator("languages", "subsets")
-    @classmethod
-    def _empty_is_all(cls, v: list[str] | None) -> list[str] | None:
-        return v or None
 
 
 class CellSpec(_Strict):
@@ -78,39 +74,21 @@ class ExperimentFile(_Strict):
 
     schema_version: Literal[1] = 1
     name: Annotated[str, AfterValidator(lambda v: safe_name(v, "experiment name"))]
-    description: str = ""
+    description: Annotated[str, BeforeValidator(lambda v: " ".join(str(v).split()) if v is not None else "")] = ""
     base: str
-    data: list[str] = Field(default_factory=lambda: ["mlqa-r"], min_length=1)
-    train: dict[str, Any] = Field(default_factory=dict)  # shared training settings (TrainConfig fields)
+    data: Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)] = Field(
+        default_factory=lambda: ["mlqa-r"], min_length=1)
+    # shared training settings (TrainConfig fields)
+    train: Annotated[dict[str, Any], BeforeValidator(lambda v: {} if v is None else v)] = Field(default_factory=dict)
     eval: EvalSpec
     cells: list[CellSpec] = Field(min_length=1)
     seeds: list[int] | None = None
     unseen_languages: list[str] = Field(default_factory=list)
     full_scale: bool = False
 
-    @field_validator("data", mode="before")
-    @classmethod
-    def _one_source(cls, v: Any) -> Any:
-        return [v] if isinstance(v, str) else v
-
-    @field_validator("train", mode="before")
-    @classmethod
-    def _no_shared(cls, v: Any) -> Any:
-        return {} if v is None else v
-
-    @field_validator("description", mode="before")
-    @classmethod
-    def _one_line(cls, v: Any) -> Any:
-        return " ".join(str(v).split()) if v is not None else ""
-
 
 class Provenance(_Strict):
-    """What a cell's model and results were computed from, and its hash.
-
-    `inputs` is the canonical JSON object that was hashed: {"model": {...}, "eval": {...}}; "model" holds
-    the training config as passed to train (less where files go), the base model's name and revision
-    and the data files' sha256. `model_hash` keys the training folder (None for an untrained cell).
-    """
+    """What a cell's model and results were computed from (`inputs`, see provenance.py), and their hashes."""
 
     hash: str
     model_hash: str | None = None
