@@ -1,10 +1,8 @@
 """Experiment configs (data files under `experiments/`): a grid of training runs and evaluations.
 
-A config names a base model, training data and shared training settings, the evaluation tasks, and
-a list of cells; each cell overrides training settings (or has `train: null` to score the base model
-itself) and is repeated over `seeds`. The file is checked against `schema.ExperimentFile` and every
-cell's training settings against `TrainConfig` before anything runs, so a typo in a key fails in a
-second, not after an hour of training.
+Each cell overrides the shared training settings (or has `train: null` to score the base model itself)
+and is repeated over `seeds`. Every cell's settings are checked against `TrainConfig` before anything
+runs, so a typo in a key fails in a second, not after an hour of training.
 """
 
 from __future__ import annotations
@@ -102,8 +100,8 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
             train = _train_config(path, i, spec, c.train or {}, seed) if trained else None
             cells.append(Cell(cell_id, train, c.group or c.id, seed if trained else None, dict(c.params)))
     ids = [c.id for c in cells]
-    if len(set(ids)) != len(ids):
-        raise SchemaError(path, "cells", f"duplicate cell ids {sorted({i for i in ids if ids.count(i) > 1})}; make ids unique")
+    if duplicates := sorted({i for i in ids if ids.count(i) > 1}):
+        raise SchemaError(path, "cells", f"duplicate cell ids {duplicates}; make ids unique")
     _check_groups(path, cells)
     return ExperimentConfig(
         name=spec.name, description=spec.description, base=spec.base, eval=spec.eval, cells=tuple(cells),

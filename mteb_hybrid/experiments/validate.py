@@ -1,10 +1,8 @@
 """Checks of an experiment config against the world, before anything runs (`experiment --check` and every run).
 
-The schema (schema.py) checks a config's shape; this checks its names: the base model, every
-evaluation task (a misspelling gets the closest names), every language and subset against the tasks
-that will be scored, the training languages and data sources, and that the zero-shot guard can
-check every task a trained cell is scored on (or the config allows overlap). A typo found here costs
-a second; found by the runner it costs a training run, or a cell "done" with no scores.
+The schema (schema.py) checks a config's shape; this checks its names (base model, tasks, languages,
+subsets, training data) and that the zero-shot guard can check every task a trained cell is scored on.
+A typo found here costs a second; found by the runner it costs a training run, or a cell "done" with no scores.
 """
 
 from __future__ import annotations
