@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 EPILOG = """\
@@ -58,16 +60,13 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         output_folder=args.output_folder, batch_size=args.batch_size, overwrite=args.overwrite,
         embedding_cache=args.embedding_cache or None,
     )
-    failed = [r for r in getattr(results, "exceptions", []) or []]
-    from pathlib import Path
-
     out = Path(args.output_folder) / "results"
     try:
         print(format_summary(summarize(load_scores(out, tasks=args.tasks)), per_language=False))
     except Exception as e:  # summary is a convenience: never hide the written results behind it
         logging.getLogger(__name__).info("no LAReQA summary: %s", e)
     print(f"results written under {out}")
-    return 1 if failed else 0
+    return 1 if getattr(results, "exceptions", None) else 0
 
 
 class _LazyParser(argparse.ArgumentParser):
@@ -82,53 +81,35 @@ class _LazyParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         self._populate = populate
 
-    def _ensure_populated(self) -> None:
+    def _populated(self) -> argparse.ArgumentParser:
         if self._populate is not None:
             populate, self._populate = self._populate, None
             populate(self)
+        return self
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:  # noqa: D102
-        self._ensure_populated()
-        return super().parse_known_args(args, namespace)
+        return super(_LazyParser, self._populated()).parse_known_args(args, namespace)
 
     def format_help(self) -> str:  # noqa: D102
-        self._ensure_populated()
-        return super().format_help()
+        return super(_LazyParser, self._populated()).format_help()
 
     def format_usage(self) -> str:  # noqa: D102
-        self._ensure_populated()
-        return super().format_usage()
+        return super(_LazyParser, self._populated()).format_usage()
 
 
-def _summarize_options(p: argparse.ArgumentParser) -> None:
-    from mteb_hybrid.reporting.summary import add_summarize_arguments, run_summarize
+def _options_of(module: str, command: str) -> Callable[[argparse.ArgumentParser], None]:
+    """Adds the options that `module` defines for `command` (add_<command>_arguments, run_<command>)."""
+    def populate(p: argparse.ArgumentParser) -> None:
+        try:
+            source = importlib.import_module(module)
+        except ImportError as e:  # e.g. training extras not importable: the rest of the CLI keeps working
+            what = "training" if command == "train" else command
+            p.error(f"{what} is not available here ({e}); install the package with its dependencies")
+        p.description = getattr(source, f"{command.upper()}_DESCRIPTION", p.description)
+        getattr(source, f"add_{command}_arguments")(p)
+        p.set_defaults(func=getattr(source, f"run_{command}"))
 
-    add_summarize_arguments(p)
-    p.set_defaults(func=run_summarize)
-
-
-def _train_options(p: argparse.ArgumentParser) -> None:
-    try:
-        from mteb_hybrid.training.cli import TRAIN_DESCRIPTION, add_train_arguments, run_train
-    except ImportError as e:  # training extras not importable: the rest of the CLI keeps working
-        p.error(f"training is not available here ({e}); install the package with its dependencies")
-    p.description = TRAIN_DESCRIPTION
-    add_train_arguments(p)
-    p.set_defaults(func=run_train)
-
-
-def _report_options(p: argparse.ArgumentParser) -> None:
-    from mteb_hybrid.reporting.report import add_report_arguments, run_report
-
-    add_report_arguments(p)
-    p.set_defaults(func=run_report)
-
-
-def _submit_options(p: argparse.ArgumentParser) -> None:
-    from mteb_hybrid.reporting.submit import add_submit_arguments, run_submit
-
-    add_submit_arguments(p)
-    p.set_defaults(func=run_submit)
+    return populate
 
 
 # help lines of the commands whose options live in other modules: copies, so that `--help` imports nothing
@@ -149,16 +130,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log at INFO level and show the library warnings that are hidden by default")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_LazyParser)
     _add_evaluate(sub)
-    sub.add_parser("summarize", help=SUMMARIZE_HELP, populate=_summarize_options)
+    summarize = _options_of("mteb_hybrid.reporting.summary", "summarize")
+    sub.add_parser("summarize", help=SUMMARIZE_HELP, populate=summarize)
     sub.add_parser("train", help="fine-tune a multilingual encoder with X-X / X-Y / hybrid batches",
-                   populate=_train_options)
+                   populate=_options_of("mteb_hybrid.training.cli", "train"))
     _add_experiment(sub)
     _add_quickstart(sub)
     _add_models(sub)
     _add_export(sub)
     _add_compare(sub)
-    sub.add_parser("report", help=REPORT_HELP, populate=_report_options)
-    sub.add_parser("submit", help=SUBMIT_HELP, populate=_submit_options)
+    sub.add_parser("report", help=REPORT_HELP, populate=_options_of("mteb_hybrid.reporting.report", "report"))
+    sub.add_parser("submit", help=SUBMIT_HELP, populate=_options_of("mteb_hybrid.reporting.submit", "submit"))
     return parser
 
 

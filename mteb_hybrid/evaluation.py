@@ -58,12 +58,10 @@ def load_folder_model(folder: Path, device: str | None = None) -> Any:
         encoder = st_wrapper(folder, identity.revision, device)
     except Exception as e:  # whatever transformers raises for a file check_folder could not judge
         first = (str(e).strip().splitlines() or [""])[0][:300]
-        raise ModelNotFoundError(
-            f"{folder}: cannot be loaded as a sentence-transformers model ({type(e).__name__}: {first})"
-        ) from e
-    encoder.mteb_model_meta = encoder.mteb_model_meta.model_copy(
-        update={"name": identity.name, "revision": identity.revision or "no_revision_available"}
-    )
+        raise ModelNotFoundError(f"{folder}: cannot be loaded as a sentence-transformers model "
+                                 f"({type(e).__name__}: {first})") from e
+    revision = identity.revision or "no_revision_available"
+    encoder.mteb_model_meta = encoder.mteb_model_meta.model_copy(update={"name": identity.name, "revision": revision})
     logger.info("model folder %s is %s at revision %s", folder, identity.name, identity.revision)
     return encoder
 
@@ -75,25 +73,15 @@ def _load_with_task_hint(model: str, tasks: Sequence[str]) -> Any:
     try:
         return load_model(model)
     except (LookupError, FileNotFoundError) as e:
-        note = near_miss_note(tasks, str(e))
-        if not note:
-            raise
-        raise type(e)(f"{e} {note}") from e
+        if note := near_miss_note(tasks, str(e)):
+            raise type(e)(f"{e} {note}") from e
+        raise
 
 
-def evaluate(
-    model: str | Any,
-    tasks: Sequence[str],
-    *,
-    languages: Sequence[str] | None = None,
-    subsets: Sequence[str] | None = None,
-    data_dir: str | Path | None = None,
-    output_folder: str | Path = ".",
-    batch_size: int = 32,
-    overwrite: bool = False,
-    embedding_cache: bool | None = None,
-    show_progress_bar: bool = True,
-) -> Any:
+def evaluate(model: str | Any, tasks: Sequence[str], *, languages: Sequence[str] | None = None,
+             subsets: Sequence[str] | None = None, data_dir: str | Path | None = None, output_folder: str | Path = ".",
+             batch_size: int = 32, overwrite: bool = False, embedding_cache: bool | None = None,
+             show_progress_bar: bool = True) -> Any:
     """Evaluate `model` on `tasks`; results go to `output_folder`/results/<org>__<model>/<revision>/<Task>.json.
 
     Finished subsets in `output_folder` are kept and not recomputed (an interrupted run resumes);

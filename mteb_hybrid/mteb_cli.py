@@ -11,6 +11,7 @@ letter from ours. Any other exception, and every exception under `--verbosity 3`
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -55,30 +56,19 @@ def verbosity(argv: Sequence[str] | None = None) -> int | None:
 
 
 def _raised_in_package(tb: TracebackType | None) -> bool:
-    last = None
-    while tb is not None:
-        last = tb
-        tb = tb.tb_next
-    return last is not None and str(Path(last.tb_frame.f_code.co_filename).resolve()).startswith(_PACKAGE_DIR)
+    frames = [frame for frame, _ in traceback.walk_tb(tb)]
+    return bool(frames) and str(Path(frames[-1].f_code.co_filename).resolve()).startswith(_PACKAGE_DIR)
 
 
 def _passes_through(tb: TracebackType | None, function: str) -> bool:
-    while tb is not None:
-        if tb.tb_frame.f_code.co_name == function:
-            return True
-        tb = tb.tb_next
-    return False
+    return any(frame.f_code.co_name == function for frame, _ in traceback.walk_tb(tb))
 
 
 def near_miss_note(tasks: Sequence[str], message: str = "") -> str:
     """For task names one letter from ours: which is mteb's hub task and which is ours."""
-    notes = []
-    for task in tasks:
-        ours = did_you_mean(task, OFFLINE_TASKS)
-        if ours and task not in OFFLINE_TASKS and ours not in message:
-            notes.append(f"Note: {task} is mteb's own task (data from the Hugging Face hub); did you mean {ours}, "
-                         "this package's LAReQA task (local files)?")
-    return " ".join(notes)
+    near = [(task, did_you_mean(task, OFFLINE_TASKS)) for task in tasks if task not in OFFLINE_TASKS]
+    return " ".join(f"Note: {task} is mteb's own task (data from the Hugging Face hub); did you mean {ours}, "
+                    "this package's LAReQA task (local files)?" for task, ours in near if ours and ours not in message)
 
 
 def explain(exc: BaseException, tb: TracebackType | None, argv: Sequence[str] | None = None) -> str | None:

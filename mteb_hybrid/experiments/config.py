@@ -1,10 +1,8 @@
 """Experiment configs (data files under `experiments/`): a grid of training runs and evaluations.
 
-A config names a base model, training data and shared training settings, the evaluation tasks, and
-a list of cells; each cell overrides training settings (or has `train: null` to score the base model
-itself) and is repeated over `seeds`. The file is checked against `schema.ExperimentFile` and every
-cell's training settings against `TrainConfig` before anything runs, so a typo in a key fails in a
-second, not after an hour of training.
+Each cell overrides the shared training settings (or has `train: null` to score the base model itself)
+and is repeated over `seeds`. Every cell's settings are checked against `TrainConfig` before anything
+runs, so a typo in a key fails in a second, not after an hour of training.
 """
 
 from __future__ import annotations
@@ -17,25 +15,9 @@ from typing import Any
 
 from mteb_hybrid.training.config import TrainConfig
 
-from .schema import EvalSpec, ExperimentFile, SchemaError, read_yaml, suggest, validate_file
+from mteb_hybrid.validation import suggest
 
-
-def train_fields() -> list[str]:
-    """TrainConfig's field names (a dataclass today; a pydantic model works the same)."""
-    if hasattr(TrainConfig, "model_fields"):
-        return list(TrainConfig.model_fields)
-    return [f.name for f in dataclasses.fields(TrainConfig)]
-
-
-def train_dict(config: Any) -> dict[str, Any]:
-    return config.to_dict() if hasattr(config, "to_dict") else config.model_dump(mode="json")
-
-
-def train_replace(config: Any, **changes: Any) -> Any:
-    """A copy of a TrainConfig with some fields changed."""
-    if hasattr(config, "model_copy"):
-        return config.model_copy(update=changes)
-    return dataclasses.replace(config, **changes)
+from .schema import EvalSpec, ExperimentFile, SchemaError, read_yaml, validate_file
 
 
 @dataclass(frozen=True)
@@ -59,14 +41,13 @@ class ExperimentConfig:
     eval: EvalSpec
     cells: tuple[Cell, ...]
     unseen_languages: tuple[str, ...] = ()
-    full_scale: bool = False
     path: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
 
 def _train_config(path: Path, i: int, spec: ExperimentFile, override: dict[str, Any], seed: int | None) -> TrainConfig:
     """The cell's TrainConfig: base and data, then the shared settings, then the cell's own, then the seed."""
-    fields = train_fields()
+    fields = [f.name for f in dataclasses.fields(TrainConfig)]
     for where, given in (("train", spec.train), (f"cells[{i}].train", override)):
         for key in given:
             if key not in fields:
@@ -88,7 +69,7 @@ def _train_config(path: Path, i: int, spec: ExperimentFile, override: dict[str, 
 def _recipe(cell: Cell) -> tuple[str, str]:
     """What the cells of one group must share: everything but the seed (and where the model goes)."""
     own = {"seed", "output_dir", "model_name"}
-    train = None if cell.train is None else {k: v for k, v in train_dict(cell.train).items() if k not in own}
+    train = None if cell.train is None else {k: v for k, v in cell.train.to_dict().items() if k not in own}
     return json.dumps(train, sort_keys=True, default=str), json.dumps(cell.params, sort_keys=True, default=str)
 
 
@@ -119,10 +100,10 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
             train = _train_config(path, i, spec, c.train or {}, seed) if trained else None
             cells.append(Cell(cell_id, train, c.group or c.id, seed if trained else None, dict(c.params)))
     ids = [c.id for c in cells]
-    if len(set(ids)) != len(ids):
-        raise SchemaError(path, "cells", f"duplicate cell ids {sorted({i for i in ids if ids.count(i) > 1})}; make ids unique")
+    if duplicates := sorted({i for i in ids if ids.count(i) > 1}):
+        raise SchemaError(path, "cells", f"duplicate cell ids {duplicates}; make ids unique")
     _check_groups(path, cells)
     return ExperimentConfig(
         name=spec.name, description=spec.description, base=spec.base, eval=spec.eval, cells=tuple(cells),
-        unseen_languages=tuple(spec.unseen_languages), full_scale=spec.full_scale, path=str(path), raw=raw,
+        unseen_languages=tuple(spec.unseen_languages), path=str(path), raw=raw,
     )

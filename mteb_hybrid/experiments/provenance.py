@@ -29,7 +29,7 @@ OPERATIONAL_KEYS = frozenset({
     "device", "num_threads", "allow_overlap", "eval_tasks",
 })
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
-ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "(absent)"})()
+ABSENT = object()  # a key one side of a comparison lacks
 
 
 def canonical(obj: Any) -> str:
@@ -135,29 +135,27 @@ def eval_files(tasks: Iterable[str], data_dir: str | Path | None, languages: Ite
     return out
 
 
+def model_settings(config: Any) -> dict[str, Any]:
+    """A TrainConfig's settings that change the model (the base model is recorded by its identity)."""
+    return {k: v for k, v in config.to_dict().items() if k not in OPERATIONAL_KEYS and k != "base"}
+
+
 def training_inputs(config: Any, base: dict[str, str]) -> dict[str, Any]:
     """The part of the inputs that determines a trained model."""
-    from .config import train_dict
-
-    train = {k: v for k, v in train_dict(config).items() if k not in OPERATIONAL_KEYS and k != "base"}
-    return {"train": train, "base_model": base, "data": data_files(config)}
+    return {"train": model_settings(config), "base_model": base, "data": data_files(config)}
 
 
-def make_provenance(model: dict[str, Any] | None, base: dict[str, str], evaluation: dict[str, Any],
-                    training_dir: str | None = None) -> Provenance:
+def make_provenance(model: dict[str, Any] | None, base: dict[str, str], evaluation: dict[str, Any]) -> Provenance:
     """The hashes of a cell's inputs; `model` is `training_inputs(...)` or None for an untrained cell."""
     inputs = {"model": model, "base": base, "eval": evaluation}
-    return Provenance(hash=digest(inputs), model_hash=digest({"model": model, "base": base}) if model else None,
-                      training_dir=training_dir, inputs=inputs)
+    model_hash = digest({"model": model, "base": base}) if model else None
+    return Provenance(hash=digest(inputs), model_hash=model_hash, inputs=inputs)
 
 
 def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(obj, Mapping) and obj:
-        out: dict[str, Any] = {}
-        for k, v in obj.items():
-            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-        return out
-    return {prefix: obj}
+        return {k: v for key, value in obj.items() for k, v in _flatten(value, f"{prefix}{key}.").items()}
+    return {prefix.removesuffix("."): obj}
 
 
 def _show(value: Any) -> str:
@@ -173,21 +171,16 @@ def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any],
                  skip: Callable[[str, Any, Any], bool] | None = None) -> list[str]:
     """'key.path: old -> new' for every leaf that differs between two input objects (less what `skip` allows)."""
     a, b = _flatten(json.loads(canonical(old))), _flatten(json.loads(canonical(new)))
-    out = []
-    for key in sorted(set(a) | set(b)):
-        x, y = a.get(key, ABSENT), b.get(key, ABSENT)
-        if x != y and not (skip and skip(key, x, y)):
-            out.append(f"{key}: {_show(x)} -> {_show(y)}")
-    return out
+    pairs = {key: (a.get(key, ABSENT), b.get(key, ABSENT)) for key in sorted(set(a) | set(b))}
+    return [f"{key}: {_show(x)} -> {_show(y)}" for key, (x, y) in pairs.items()
+            if x != y and not (skip and skip(key, x, y))]
 
 
 def _added_with_default(prefix: str) -> Callable[[str, Any, Any], bool]:
     """A training setting added to TrainConfig after a cell ran, at its default: the old behaviour, not a change."""
     from mteb_hybrid.training.config import TrainConfig
 
-    from .config import train_dict
-
-    defaults = json.loads(canonical(train_dict(TrainConfig())))
+    defaults = json.loads(canonical(TrainConfig().to_dict()))
     return lambda key, old, new: (old is ABSENT and key.startswith(prefix)
                                   and key[len(prefix):] in defaults and new == defaults[key[len(prefix):]])
 
@@ -207,9 +200,3 @@ def record_changes(record: CellRecord, current: Provenance, current_train: dict[
         return None if train is None else {k: v for k, v in train.items() if k not in OPERATIONAL_KEYS}
 
     return changed_keys({"train": keep(record.train)}, {"train": keep(current_train)}, _added_with_default("train."))
-
-
-__all__ = [
-    "OPERATIONAL_KEYS", "base_identity", "canonical", "changed_keys", "data_files", "digest", "eval_files",
-    "file_sha256", "folder_weights_sha256", "make_provenance", "record_changes", "training_inputs",
-]

@@ -20,17 +20,16 @@ import logging
 import shlex
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from mteb_hybrid.data.sources import cache_root
 from mteb_hybrid.files import Timeout, ensure_under, folder_lock, safe_name
-
-from .config import Cell, ExperimentConfig, load_experiment, train_dict, train_replace
-from .provenance import OPERATIONAL_KEYS, base_identity, eval_files, make_provenance, record_changes, training_inputs
 from mteb_hybrid.training.record import TRAINING_RECORD_FILE
 
+from .config import Cell, ExperimentConfig, load_experiment
+from .provenance import base_identity, eval_files, make_provenance, model_settings, record_changes, training_inputs
 from .schema import CellRecord, ExperimentRecord, Provenance, SchemaError, read_cell, write_cell, write_experiment_record
 from .validate import validate_experiment
 
@@ -55,12 +54,6 @@ class CellOutcome:
     error: str | None = None
 
 
-def results_root_key(results_root: str | Path) -> str:
-    """A folder name per results root: two roots never train into one folder."""
-    resolved = Path(results_root).resolve()
-    return f"{resolved.name or 'root'}-{hashlib.sha256(str(resolved).encode()).hexdigest()[:10]}"
-
-
 class ExperimentRunner:
     """Runs the cells of one experiment config in order; safe to stop and start again."""
 
@@ -74,8 +67,9 @@ class ExperimentRunner:
         self.smoke = smoke
         self.force = force
         self.allow_overlap = allow_overlap
-        self.model_root = (Path(model_root) if model_root
-                           else cache_root() / "experiments" / cfg.name / results_root_key(self.results_root))
+        resolved = self.results_root.resolve()  # a folder per results root: two roots never train into one folder
+        key = f"{resolved.name or 'root'}-{hashlib.sha256(str(resolved).encode()).hexdigest()[:10]}"
+        self.model_root = Path(model_root) if model_root else cache_root() / "experiments" / cfg.name / key
         self._tiny: dict[str, Path] = {}
         self._provenance: dict[str, Provenance] = {}
 
@@ -97,10 +91,6 @@ class ExperimentRunner:
             logger.warning("%s; the cell runs again", e)
             return None
 
-    def is_done(self, cell: Cell) -> bool:
-        record = self.read_record(cell)
-        return record is not None and record.done
-
     # ---- inputs --------------------------------------------------------------------------------------
     def _tiny_base(self, base: str) -> Path:
         """Smoke runs replace the base model with a tiny random one of the same family."""
@@ -111,31 +101,26 @@ class ExperimentRunner:
             folder = ensure_under(self.model_root, self.model_root / f"tiny-{family}")
             with folder_lock(folder, timeout=600):
                 if not (folder / "modules.json").is_file():
-                    if family == "m2m100":  # every language token of the real model, so smoke runs reject what it would
-                        tiny.build_tiny_m2m100(folder, languages=tiny.M2M100_LANGUAGES)
-                    else:
-                        {"bert": tiny.build_tiny_bert, "xlmr": tiny.build_tiny_xlmr}[family](folder)
+                    # m2m100: every language token of the real model, so smoke runs reject what it would
+                    {"bert": tiny.build_tiny_bert, "xlmr": tiny.build_tiny_xlmr,
+                     "m2m100": lambda f: tiny.build_tiny_m2m100(f, languages=tiny.M2M100_LANGUAGES)}[family](folder)
             self._tiny[family] = folder
         return self._tiny[family]
-
-    def _eval_tasks_for(self, cell: Cell) -> list[str]:
-        """The tasks the zero-shot guard checks the cell's training data against: all of the cell's evaluation."""
-        assert cell.train is not None
-        return list(cell.train.eval_tasks) or list(self.cfg.eval.tasks)
 
     def resolved_train(self, cell: Cell) -> Any:
         """The TrainConfig as passed to `train` (without its output folder, which the provenance decides)."""
         assert cell.train is not None
-        cfg = train_replace(
+        guarded = list(cell.train.eval_tasks) or list(self.cfg.eval.tasks)  # the guard checks all the cell is scored on
+        cfg = replace(
             cell.train, data_dir=str(self.data_dir) if self.data_dir else cell.train.data_dir, resume=True,
-            model_name=f"{self.cfg.name}-{cell.id}", eval_tasks=self._eval_tasks_for(cell),
+            model_name=f"{self.cfg.name}-{cell.id}", eval_tasks=guarded,
             allow_overlap=bool(getattr(cell.train, "allow_overlap", False) or self.allow_overlap),
         )
         if self.smoke:
-            cfg = train_replace(cfg, base=str(self._tiny_base(cell.train.base)), max_steps=2, batch_size=4,
-                                mini_batch_size=2, eval_steps=None, save_steps=1, num_threads=None)
+            cfg = replace(cfg, base=str(self._tiny_base(cell.train.base)), max_steps=2, batch_size=4,
+                          mini_batch_size=2, eval_steps=None, save_steps=1, num_threads=None)
         elif self.cfg.eval.during_training:
-            cfg = train_replace(cfg, eval_steps=int(self.cfg.eval.during_training.every))
+            cfg = replace(cfg, eval_steps=int(self.cfg.eval.during_training.every))
         return cfg
 
     def provenance(self, cell: Cell) -> Provenance:
@@ -145,8 +130,7 @@ class ExperimentRunner:
             base = base_identity(base_name, self._tiny_base(base_name) if self.smoke else None)
             model = training_inputs(self.resolved_train(cell), base) if cell.train is not None else None
             if model is not None and self.smoke:  # a stand-in still answers for the settings it stands in for
-                model["smoke_stand_in_for"] = {k: v for k, v in train_dict(cell.train).items()
-                                               if k not in OPERATIONAL_KEYS and k != "base"}
+                model["smoke_stand_in_for"] = model_settings(cell.train)
             ev = self.cfg.eval
             evaluation = {
                 "tasks": list(ev.tasks), "languages": ev.languages, "subsets": ev.subsets,
@@ -163,7 +147,7 @@ class ExperimentRunner:
 
     def changes(self, cell: Cell, record: CellRecord) -> list[str]:
         """How today's inputs differ from those the finished cell ran with ([]: reuse it)."""
-        return record_changes(record, self.provenance(cell), train_dict(cell.train) if cell.train else None)
+        return record_changes(record, self.provenance(cell), cell.train.to_dict() if cell.train else None)
 
     # ---- one cell ------------------------------------------------------------------------------------
     def _train(self, cell: Cell, prov: Provenance) -> tuple[Path, dict[str, Any]]:
@@ -177,8 +161,7 @@ class ExperimentRunner:
             raise CellBusy(f"training folder {out} is locked by another process") from None
         with lock:
             if not (out / TRAINING_RECORD_FILE).is_file():  # trained already if evaluation crashed before
-                probe = self._probe() if (self.cfg.eval.during_training and not self.smoke) else None
-                train(train_replace(self.resolved_train(cell), output_dir=str(out)), metric_fn=probe)
+                train(replace(self.resolved_train(cell), output_dir=str(out)), metric_fn=self._probe())
             info = read_training_info(out)
         target = ensure_under(self.root, self.cell_dir(cell) / "train")
         target.mkdir(parents=True, exist_ok=True)
@@ -188,10 +171,12 @@ class ExperimentRunner:
         return out, info
 
     def _probe(self):  # noqa: ANN202
+        """The periodic zero-shot probe of `eval.during_training`, or None (none asked for, or a smoke run)."""
         from mteb_hybrid.benchmark.probe import make_pool_probe
 
         spec = self.cfg.eval.during_training
-        assert spec is not None
+        if spec is None or self.smoke:
+            return None
         return make_pool_probe(languages=spec.languages or ("en", "de", "zh", "el", "th"),
                                n_questions=spec.questions, data_dir=self.data_dir)
 
@@ -201,17 +186,15 @@ class ExperimentRunner:
 
         from mteb_hybrid.evaluation import load_model
 
-        if folder is not None:
-            enc = SentenceTransformerEncoderWrapper(SentenceTransformer(str(folder)))
-        elif self.smoke:
-            enc = SentenceTransformerEncoderWrapper(SentenceTransformer(str(self._tiny_base(self.cfg.base))))
-        else:
-            from mteb_hybrid.models.presets import resolve_base
+        from mteb_hybrid.models.presets import resolve_base
 
+        if folder is None and not self.smoke:
             enc = load_model(resolve_base(self.cfg.base).model)
-        base_meta = enc.mteb_model_meta
-        revision = safe_name(str(revision or base_meta.revision or "base"), "model revision")  # a folder of results/
-        enc.mteb_model_meta = base_meta.model_copy(update={"name": f"{ORG}/{self.cfg.name}-{cell.id}", "revision": revision})
+        else:  # the trained model, or the untrained cell's tiny stand-in
+            enc = SentenceTransformerEncoderWrapper(SentenceTransformer(str(folder or self._tiny_base(self.cfg.base))))
+        meta = enc.mteb_model_meta
+        revision = safe_name(str(revision or meta.revision or "base"), "model revision")  # a folder of results/
+        enc.mteb_model_meta = meta.model_copy(update={"name": f"{ORG}/{self.cfg.name}-{cell.id}", "revision": revision})
         return enc
 
     def _tasks(self) -> list[Any]:
@@ -219,24 +202,24 @@ class ExperimentRunner:
 
         from mteb_hybrid.benchmark.tasks import TASK_CLASSES
 
+        languages, subsets = self.cfg.eval.languages, self.cfg.eval.subsets
         tasks = []
         for name in self.cfg.eval.tasks:
             if name not in TASK_CLASSES:
                 if self.smoke:
                     logger.info("smoke run: skipping %s (its data comes from the Hugging Face hub)", name)
-                    continue
-                tasks.append(mteb.get_task(name, languages=list(self.cfg.eval.languages) if self.cfg.eval.languages else None))
+                else:
+                    tasks.append(mteb.get_task(name, languages=list(languages) if languages else None))
                 continue
             task = TASK_CLASSES[name](data_dir=self.data_dir)
             if self.smoke:
-                langs = list(self.cfg.eval.languages or task.definition.langs)[:2]
-                task.filter_languages(langs)
+                task.filter_languages(list(languages or task.definition.langs)[:2])
                 task.hf_subsets = [s for s in task.hf_subsets if not s.endswith("-pool")]
             else:
-                if self.cfg.eval.languages:
-                    task.filter_languages(list(self.cfg.eval.languages))
-                if self.cfg.eval.subsets:
-                    task.hf_subsets = [s for s in (task.hf_subsets or task.metadata.eval_langs) if s in self.cfg.eval.subsets]
+                if languages:
+                    task.filter_languages(list(languages))
+                if subsets:
+                    task.hf_subsets = [s for s in (task.hf_subsets or task.metadata.eval_langs) if s in subsets]
             tasks.append(task)
         return tasks
 
@@ -244,7 +227,7 @@ class ExperimentRunner:
         """Write the cell's cell.json (`fields` add to or override the settings every record has)."""
         record = CellRecord(**{
             "experiment": self.cfg.name, "cell": cell.id, "status": status, "seed": cell.seed, "group": cell.group,
-            "params": cell.params, "train": train_dict(cell.train) if cell.train else None,
+            "params": cell.params, "train": cell.train.to_dict() if cell.train else None,
             "unseen_languages": list(self.cfg.unseen_languages), "smoke": self.smoke, "command": self.command(cell),
             "provenance": prov, **fields,
         })
@@ -284,10 +267,8 @@ class ExperimentRunner:
         for tr in getattr(result, "task_results", []) or []:
             scored[tr.task_name] = len({s.get("hf_subset") for split in tr.scores.values() for s in split})
         empty = sorted(name for name, n in scored.items() if n == 0)
-        error = None
-        if empty or not scored:
-            error = (f"no scores for {', '.join(empty)}: check eval.languages and eval.subsets" if empty
-                     else "no task could be evaluated")
+        error = (f"no scores for {', '.join(empty)}: check eval.languages and eval.subsets" if empty
+                 else None if scored else "no task could be evaluated")
         self._record(
             cell, "failed" if error else "done", prov, error=error, scored=scored,
             model_name=encoder.mteb_model_meta.name, revision=encoder.mteb_model_meta.revision,
@@ -313,14 +294,9 @@ class ExperimentRunner:
     # ---- the grid ------------------------------------------------------------------------------------
     def _stale(self, cells: list[Cell]) -> dict[str, list[str]]:
         """Finished cells whose inputs changed since they ran, with the changed keys."""
-        stale = {}
-        for cell in cells:
-            record = self.read_record(cell)
-            if record is not None and record.done:
-                changed = self.changes(cell, record)
-                if changed:
-                    stale[cell.id] = changed
-        return stale
+        records = {cell.id: (cell, self.read_record(cell)) for cell in cells}
+        changed = {cid: self.changes(cell, record) for cid, (cell, record) in records.items() if record and record.done}
+        return {cid: keys for cid, keys in changed.items() if keys}
 
     def run(self, only: list[str] | None = None, keep_going: bool = False) -> list[CellOutcome]:
         problems = validate_experiment(self.cfg, allow_overlap=self.allow_overlap)

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, ValidationError,
+                      model_validator)
 
 from mteb_hybrid.data.errors import DataFormatError
-from mteb_hybrid.files import UnsafePathError, safe_name, write_json_atomic
-from mteb_hybrid.validation import first_problem, key_path, suggest
+from mteb_hybrid.files import safe_name, write_json_atomic
+from mteb_hybrid.validation import first_problem
 
 CELL_SCHEMA_VERSION = 1
 """1: adds schema_version, provenance, error and scored; 0: cell.json as written before (no version key)."""
 EXPERIMENT_SCHEMA_VERSION = 1
-CELL_STATUSES = ("done", "failed", "started")
 
 
 class SchemaError(DataFormatError):
@@ -38,14 +38,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _safe(value: str, what: str) -> str:
-    try:
-        return safe_name(value, what)
-    except UnsafePathError as e:  # pydantic reports ValueError with the key path
-        raise ValueError(str(e)) from None
-
-
-# ============================================================================================ config
+CellId = Annotated[str, AfterValidator(lambda v: safe_name(v, "cell id"))]  # a folder name
+AllIfEmpty = Annotated[list[str] | None, AfterValidator(lambda v: v or None)]
 
 
 class DuringTraining(_Strict):
@@ -60,77 +54,41 @@ class EvalSpec(_Strict):
     """What every cell is scored on."""
 
     tasks: list[str] = Field(min_length=1)
-    languages: list[str] | None = None
-    subsets: list[str] | None = None
+    languages: AllIfEmpty = None
+    subsets: AllIfEmpty = None
     batch_size: PositiveInt = 64
     during_training: DuringTraining | None = None
-
-    @field_validator("languages", "subsets")
-    @classmethod
-    def _empty_is_all(cls, v: list[str] | None) -> list[str] | None:
-        return v or None
 
 
 class CellSpec(_Strict):
     """One cell as written: training overrides (`train: null` scores the base model itself) and labels."""
 
-    id: str
+    id: CellId
     train: dict[str, Any] | None = Field(default_factory=dict)
     group: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("id")
-    @classmethod
-    def _safe_id(cls, v: str) -> str:
-        return _safe(v, "cell id")
 
 
 class ExperimentFile(_Strict):
     """An experiment config (experiments/*.yaml) as written; `load_experiment` expands it into cells."""
 
     schema_version: Literal[1] = 1
-    name: str
-    description: str = ""
+    name: Annotated[str, AfterValidator(lambda v: safe_name(v, "experiment name"))]
+    description: Annotated[str, BeforeValidator(lambda v: " ".join(str(v).split()) if v is not None else "")] = ""
     base: str
-    data: list[str] = Field(default_factory=lambda: ["mlqa-r"], min_length=1)
-    train: dict[str, Any] = Field(default_factory=dict)  # shared training settings (TrainConfig fields)
+    data: Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)] = Field(
+        default_factory=lambda: ["mlqa-r"], min_length=1)
+    # shared training settings (TrainConfig fields)
+    train: Annotated[dict[str, Any], BeforeValidator(lambda v: {} if v is None else v)] = Field(default_factory=dict)
     eval: EvalSpec
     cells: list[CellSpec] = Field(min_length=1)
     seeds: list[int] | None = None
     unseen_languages: list[str] = Field(default_factory=list)
     full_scale: bool = False
 
-    @field_validator("name")
-    @classmethod
-    def _safe_name(cls, v: str) -> str:
-        return _safe(v, "experiment name")
-
-    @field_validator("data", mode="before")
-    @classmethod
-    def _one_source(cls, v: Any) -> Any:
-        return [v] if isinstance(v, str) else v
-
-    @field_validator("train", mode="before")
-    @classmethod
-    def _no_shared(cls, v: Any) -> Any:
-        return {} if v is None else v
-
-    @field_validator("description", mode="before")
-    @classmethod
-    def _one_line(cls, v: Any) -> Any:
-        return " ".join(str(v).split()) if v is not None else ""
-
-
-# ============================================================================================ records
-
 
 class Provenance(_Strict):
-    """What a cell's model and results were computed from, and its hash.
-
-    `inputs` is the canonical JSON object that was hashed: {"model": {...}, "eval": {...}}; "model" holds
-    the training config as passed to train (less where files go), the base model's name and revision
-    and the data files' sha256. `model_hash` keys the training folder (None for an untrained cell).
-    """
+    """What a cell's model and results were computed from (`inputs`, see provenance.py), and their hashes."""
 
     hash: str
     model_hash: str | None = None
@@ -154,7 +112,7 @@ class CellRecord(_Record):
 
     schema_version: int = CELL_SCHEMA_VERSION
     experiment: str
-    cell: str
+    cell: CellId
     status: Literal["done", "failed", "started"]
     seed: int | None = None
     group: str
@@ -173,11 +131,6 @@ class CellRecord(_Record):
     scored: dict[str, int] | None = None  # task -> number of subsets with scores
     error: str | None = None  # why a failed cell failed
 
-    @field_validator("cell")
-    @classmethod
-    def _safe_cell(cls, v: str) -> str:
-        return _safe(v, "cell id")
-
     @property
     def done(self) -> bool:
         return self.status == "done"
@@ -194,54 +147,35 @@ class ExperimentRecord(_Record):
     smoke: bool = False
 
 
-# ============================================================================================ errors
-
-
-def schema_error(path: str | Path, model: type[BaseModel], error: ValidationError) -> SchemaError:
-    """The first problem of a ValidationError as one line: file, key path, problem (and a count of the rest)."""
-    return SchemaError(path, *first_problem(model, error))
-
-
 def validate_file(path: str | Path, model: type[BaseModel], raw: Any) -> Any:
     """`model.model_validate(raw)`, with a failure turned into a one-line `SchemaError` naming `path`."""
     try:
         return model.model_validate(raw)
     except ValidationError as e:
-        raise schema_error(path, model, e) from None
+        raise SchemaError(path, *first_problem(model, e)) from None
+
+
+def _read(path: str | Path, parse: Any, what: str, error: type[Exception]) -> Any:
+    """`parse` of a file's text; a file that is unreadable or does not parse is a one-line SchemaError."""
+    try:
+        return parse(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError, error) as e:
+        raise SchemaError(path, "", f"{what} ({str(e).splitlines()[0]})") from None
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """An experiment config's raw mapping (one-line SchemaError when it is not YAML or not a mapping)."""
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise SchemaError(path, "", f"not a readable YAML file ({str(e).splitlines()[0]})") from None
+    raw = _read(path, yaml.safe_load, "not a readable YAML file", yaml.YAMLError)
     if not isinstance(raw, dict):
         raise SchemaError(path, "", "expected a mapping of keys (see experiments/batching.yaml)")
     return raw
 
 
-def read_experiment_file(path: str | Path) -> ExperimentFile:
-    """An experiment config, parsed and checked against `ExperimentFile`."""
-    return validate_file(path, ExperimentFile, read_yaml(path))
-
-
-def _read_json(path: str | Path) -> Any:
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise SchemaError(path, "", f"not readable JSON ({e})") from None
-
-
 def read_cell(path: str | Path) -> CellRecord:
     """A cell.json (any schema version) as a `CellRecord`; raises SchemaError (a ValueError) naming the file."""
-    return validate_file(path, CellRecord, _read_json(path))
+    return validate_file(path, CellRecord, _read(path, json.loads, "not readable JSON", ValueError))
 
 
 def write_cell(path: str | Path, record: CellRecord) -> Path:
@@ -249,18 +183,6 @@ def write_cell(path: str | Path, record: CellRecord) -> Path:
     return write_json_atomic(path, {**record.model_dump(mode="json"), "schema_version": CELL_SCHEMA_VERSION})
 
 
-def read_experiment_record(path: str | Path) -> ExperimentRecord:
-    """An experiment.json as an `ExperimentRecord`."""
-    return validate_file(path, ExperimentRecord, _read_json(path))
-
-
 def write_experiment_record(path: str | Path, record: ExperimentRecord) -> Path:
     """Write an experiment.json atomically (the current schema version, every key)."""
     return write_json_atomic(path, {**record.model_dump(mode="json"), "schema_version": EXPERIMENT_SCHEMA_VERSION})
-
-
-__all__ = [
-    "CELL_SCHEMA_VERSION", "CellRecord", "CellSpec", "DuringTraining", "EvalSpec", "ExperimentFile",
-    "ExperimentRecord", "Provenance", "SchemaError", "key_path", "read_cell", "read_experiment_file",
-    "read_experiment_record", "schema_error", "suggest", "validate_file", "write_cell", "write_experiment_record",
-]

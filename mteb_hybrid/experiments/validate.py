@@ -1,10 +1,8 @@
 """Checks of an experiment config against the world, before anything runs (`experiment --check` and every run).
 
-The schema (schema.py) checks a config's shape; this checks its names: the base model, every
-evaluation task (a misspelling gets the closest names), every language and subset against the tasks
-that will be scored, the training languages and data sources, and that the zero-shot guard can
-check every task a trained cell is scored on (or the config allows overlap). A typo found here costs
-a second; found by the runner it costs a training run, or a cell "done" with no scores.
+The schema (schema.py) checks a config's shape; this checks its names (base model, tasks, languages,
+subsets, training data) and that the zero-shot guard can check every task a trained cell is scored on.
+A typo found here costs a second; found by the runner it costs a training run, or a cell "done" with no scores.
 """
 
 from __future__ import annotations
@@ -12,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mteb_hybrid.validation import suggest
+
 from .config import ExperimentConfig
-from .schema import suggest
 
 
 def _task(name: str) -> tuple[Any | None, str | None]:
@@ -36,14 +35,9 @@ def _task(name: str) -> tuple[Any | None, str | None]:
 
 def _languages_of(task: Any) -> set[str]:
     """Every spelling of a language the task accepts: the dataset's codes (de) and ISO 639-3 tags (deu, deu-Latn)."""
-    tags: set[str] = set()
-    definition = getattr(task, "definition", None)
-    if definition is not None:
-        tags.update(definition.languages)
-        tags.update(definition.languages.values())
-    tags.update(task.metadata.languages)
-    tags.update(lang.split("-")[0] for lang in list(tags))
-    return tags
+    languages = getattr(getattr(task, "definition", None), "languages", {})
+    tags = {*languages, *languages.values(), *task.metadata.languages}
+    return tags | {lang.split("-")[0] for lang in tags}
 
 
 def _subsets_of(task: Any) -> list[str]:
@@ -54,19 +48,14 @@ def _subsets_of(task: Any) -> list[str]:
 def _check_eval(cfg: ExperimentConfig) -> list[str]:
     from mteb_hybrid.benchmark.tasks import LareqaRetrievalTask
 
-    problems: list[str] = []
-    tasks = {}
-    for name in cfg.eval.tasks:
-        task, problem = _task(name)
-        if problem:
-            problems.append(problem)
-        else:
-            tasks[name] = task
+    found = [(name, *_task(name)) for name in cfg.eval.tasks]
+    problems = [problem for _, _, problem in found if problem]
+    tasks = {name: task for name, task, problem in found if not problem}
     if not tasks:
         return problems
+    known = sorted({c for t in tasks.values() if isinstance(t, LareqaRetrievalTask) for c in t.definition.langs})
     for lang in cfg.eval.languages or ():
         if not any(lang in _languages_of(t) for t in tasks.values()):
-            known = sorted({c for t in tasks.values() if isinstance(t, LareqaRetrievalTask) for c in t.definition.langs})
             problems.append(f"eval.languages: {lang!r} is not a language of {', '.join(tasks)}"
                             + (f" ({', '.join(known)})" if known else "") + suggest(lang, known))
     for name, task in tasks.items() if not problems else ():  # an unknown language was named already
