@@ -1,13 +1,10 @@
 """`TrainConfig`: every option of a training run, in one place (name, type, default, help, validation).
 
-The `mteb-hybrid train` options are generated from these fields (training/cli.py), experiment configs
-pass their `train:` keys straight to it, and the training record stores it; adding an option is one
-field here. The dataclass is a pydantic one, so types are checked (and YAML strings such as "3e-5"
-coerced) wherever a config is built, and unknown keys are rejected.
-
-Defaults follow the paper where it states them (AdamW, lr 3e-5, weight decay 0.01, hybrid batching
-with alpha 0.5, in-batch-negative loss with sentence-transformers' scale 20) and the hardware here
-otherwise (batch 32, sentence-only passages, max_seq_length 128).
+The `mteb-hybrid train` options are generated from these fields (cli.py), experiment configs pass their
+`train:` keys to it and the training record stores it: adding an option is one field here. A pydantic
+dataclass, so types are checked (YAML strings such as "3e-5" coerced) and unknown keys rejected.
+Defaults follow the paper where it states them (AdamW, lr 3e-5, weight decay 0.01, hybrid batching with
+alpha 0.5, in-batch negatives at scale 20) and the hardware here otherwise (batch 32, max_seq_length 128).
 """
 
 from __future__ import annotations
@@ -149,18 +146,13 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         """Rules across the types; each error names the option and the fix."""
-        if self.batching not in BATCHING_MODES:
-            raise ValueError(f"batching must be one of {BATCHING_MODES}, got {self.batching!r}")
+        for name, allowed in (("batching", BATCHING_MODES), ("loss", LOSS_NAMES), ("candidate_form", CANDIDATE_FORMS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if not 0.0 <= self.alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {self.alpha}")
-        if self.loss not in LOSS_NAMES:
-            raise ValueError(f"loss must be one of {LOSS_NAMES}, got {self.loss!r}")
-        if self.candidate_form not in CANDIDATE_FORMS:
-            raise ValueError(f"candidate_form must be one of {CANDIDATE_FORMS}, got {self.candidate_form!r}")
-        for name in ("batch_size", "grad_accum", "mini_batch_size", "save_steps", "logging_steps"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("max_steps", "eval_steps", "save_total_limit", "num_threads", "max_seq_length"):
+        for name in ("batch_size", "grad_accum", "mini_batch_size", "save_steps", "logging_steps", "max_steps",
+                     "eval_steps", "save_total_limit", "num_threads", "max_seq_length"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.validation_fraction < 1.0:

@@ -1,13 +1,9 @@
 """Losses by name, all in-batch-negative InfoNCE over cosine similarity (scale 20 = temperature 0.05).
 
-- `mnrl`: MultipleNegativesRankingLoss; the batch is the set of negatives.
-- `cached-mnrl`: CachedMultipleNegativesRankingLoss (GradCache): the exact large-batch gradient
-  computed in chunks of `mini_batch_size`, so memory stays flat in the batch size.
-- Plain gradient accumulation is not a loss: it is `mnrl` with the Trainer's
-  `gradient_accumulation_steps`, where each micro-batch only sees its own negatives.
-
-Under DDP (torchrun, WORLD_SIZE > 1) embeddings are gathered across devices, so the negatives of a
-step are the global batch, as on one device.
+`mnrl` is MultipleNegativesRankingLoss; `cached-mnrl` its GradCache form (the exact large-batch gradient in
+chunks of `mini_batch_size`, memory flat in the batch size). Plain gradient accumulation is `mnrl` with the
+Trainer's `gradient_accumulation_steps`: each micro-batch sees only its own negatives. Under DDP embeddings
+are gathered across devices, so the negatives of a step are the global batch, as on one device.
 """
 
 from __future__ import annotations

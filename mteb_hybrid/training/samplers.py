@@ -1,40 +1,23 @@
-"""Batch samplers for hybrid-batch training (Elmahdy, Lin, Ahmad 2024).
+"""The batch sampler of hybrid-batch training (Elmahdy, Lin, Ahmad 2024), as sentence-transformers'
+``multi_dataset_batch_sampler``.
 
-Training data comes as several *sources*, one ``datasets.Dataset`` per language ("x-x": query and
-passage in the same language) or per ordered language pair ("x-y"). sentence-transformers
-concatenates a ``DatasetDict`` into a ``ConcatDataset`` (in dict order) and hands it, with one child
-batch sampler per source, to ``args.multi_dataset_batch_sampler``. :class:`HybridBatchSampler` is such
-a multi-dataset sampler:
+Training data comes as *sources*, one ``datasets.Dataset`` per language ("x-x": query and passage in one
+language) or per ordered language pair ("x-y"); sentence-transformers concatenates the ``DatasetDict`` and
+hands it, with one child batch sampler per source, to :class:`HybridBatchSampler`:
 
-- every batch comes from ONE source; in ``hybrid`` mode the batch kind is x-x with probability
-  ``alpha``, else x-y; within a kind the source is drawn in proportion to its size;
-- no batch (nor the global batch gathered across processes) holds two rows with the same parallel
-  id, because translations of one question make each other's passages false negatives;
+- every batch comes from ONE source; in ``hybrid`` mode the batch kind is x-x with probability ``alpha``,
+  else x-y; within a kind the source is drawn in proportion to its size;
+- no batch (nor the global batch gathered across processes) holds two rows with the same parallel id,
+  because translations of one question make each other's passages false negatives;
 - under data parallelism every process gets different rows of the same source at the same step.
 
-How the last point works: with accelerate's defaults in the sentence-transformers trainer
-(``split_batches=False``, ``dispatch_batches=False``), ``BatchSamplerShard`` gives process ``i`` the
-batches ``i, i + P, i + 2P, ...`` of one sampler that every process iterates identically (P = number
-of processes). So this sampler emits *groups* of P consecutive batches, cut from one "group" of
-``P * batch_size`` rows of one source with distinct parallel ids; each process takes one batch of
-the group, and the batches gathered by ``gather_across_devices=True`` form one pure, duplicate-free
-global batch. Every process builds the same plan from ``(seed, epoch)``, without communication.
-(``dispatch_batches=True`` also hands batch ``i`` of each P to process ``i``; with
-``split_batches=True`` each batch is cut in P pieces instead, which is pure anyway: pass
-``num_processes=1`` then.)
-
-Use::
-
-    args = SentenceTransformerTrainingArguments(
-        ...,
-        per_device_train_batch_size=B,   # batch_samplers[0].batch_size: rows per process per step
-        multi_dataset_batch_sampler=hybrid_sampler_factory(kinds, parallel_ids, "hybrid", 0.5),
-    )
-    trainer = SentenceTransformerTrainer(..., train_dataset=DatasetDict(sources))  # same order as kinds
-
-``batch_sampler`` can stay at its default (the child samplers are never iterated) and
-``dataloader_drop_last`` does not matter (batches are always full). The trainer sets accelerate's
-``even_batches=False`` for training; the sampler's length is a multiple of P, so nothing is padded.
+How the last point works: with the trainer's accelerate defaults (``split_batches=False``,
+``dispatch_batches=False``), ``BatchSamplerShard`` gives process ``i`` the batches ``i, i + P, i + 2P, ...``
+of one sampler that every process iterates identically (P processes). So the sampler emits *groups* of P
+consecutive batches, cut from ``P * batch_size`` rows of one source with distinct parallel ids; the batches
+gathered by ``gather_across_devices=True`` form one pure, duplicate-free global batch. Every process builds
+the same plan from ``(seed, epoch)``, without communication. (With ``split_batches=True`` each batch is cut
+in P pieces instead, which is pure anyway: pass ``num_processes=1`` then.)
 """
 
 from __future__ import annotations
@@ -56,10 +39,9 @@ from mteb_hybrid.files import world_size
 
 logger = logging.getLogger(__name__)
 
-XX = "x-x"
-XY = "x-y"
+XX, XY = "x-x", "x-y"
 KINDS = (XX, XY)
-MODES = (XX, XY, "hybrid")
+MODES = (*KINDS, "hybrid")
 
 # Tags that keep the random streams of one (seed, epoch) apart.
 _TAG_KINDS, _TAG_PASS, _TAG_SOURCE = 0, 1, 2
@@ -120,34 +102,21 @@ def _max_groups(counts: np.ndarray, group_rows: int) -> int:
 class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
     """Multi-dataset batch sampler for x-x / x-y / hybrid batching with parallel-id-free batches.
 
-    Args:
-        dataset: the ``ConcatDataset`` of all sources, in ``DatasetDict`` order.
-        batch_samplers: one child sampler per source (from the trainer); only
-            ``batch_samplers[0].batch_size`` is read, they are never iterated.
-        generator: unused (accepted for the trainer's call); randomness is numpy seeded by
-            ``(seed, epoch)`` so that every process derives the same plan.
-        seed: base seed (``None`` counts as 0).
-        source_kinds: ``"x-x"`` or ``"x-y"`` per source.
-        parallel_ids: the parallel id of every row, one sequence per source (not a dataset column,
-            so sentence-transformers does not try to tokenize it).
-        mode: ``"x-x"``, ``"x-y"`` or ``"hybrid"``.
-        alpha: in hybrid mode, the probability that a batch group is x-x.
-        num_processes: data-parallel processes sharing the sampler through accelerate; ``None``
-            reads the world size (``mteb_hybrid.files.world_size``: torch.distributed's, else $WORLD_SIZE, else 1).
-        source_names: names for messages (e.g. the ``DatasetDict`` keys).
-        batches_per_epoch: epoch length in batches (rounded down to a multiple of
-            ``num_processes``); default: the full groups of every source of the kinds in use.
+    ``batch_samplers`` (one per source, from the trainer) are never iterated: only
+    ``batch_samplers[0].batch_size`` is read. ``generator`` is unused: randomness is numpy seeded by
+    ``(seed, epoch)``, so that every process derives the same plan. ``parallel_ids`` (one sequence per
+    source) travel beside the dataset, never as a column that sentence-transformers would tokenize.
+    ``num_processes=None`` reads the world size; ``batches_per_epoch`` (rounded down to a multiple of it)
+    defaults to the full groups of every source of the kinds in use.
 
     Semantics:
-        - Batches are always full (``drop_last`` is effectively True, whatever
-          ``dataloader_drop_last`` says): a source's rows that do not fill a whole group of
-          ``num_processes * batch_size`` distinct-id rows are left out of that pass, and a fresh
-          shuffle leaves out different rows next time.
-        - Within a kind, sources are drawn without replacement over passes of all their full
-          groups (as ``ProportionalBatchSampler`` does): each draw is proportional to the groups a
-          source has *remaining*, and a complete pass uses every source exactly in proportion to
-          its size. A kind that runs out starts a new, reshuffled pass, so ``alpha`` holds for the
-          whole epoch however unequal the kinds are.
+        - Batches are always full, whatever ``dataloader_drop_last`` says: rows of a source that do not
+          fill a whole group of ``num_processes * batch_size`` distinct-id rows sit out that pass, and a
+          fresh shuffle leaves out different rows next time.
+        - Within a kind, sources are drawn without replacement over passes of all their full groups (as
+          ``ProportionalBatchSampler`` does), so a complete pass uses every source in proportion to its
+          size. A kind that runs out starts a new, reshuffled pass, so ``alpha`` holds for the whole epoch
+          however unequal the kinds are.
         - In hybrid mode each group's kind is an independent Bernoulli(alpha) draw.
     """
 
@@ -202,12 +171,15 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
             self._has_dups.append(bool(counts.max() > 1))
             self.groups_per_source.append(_max_groups(counts, self.group_rows))
 
-        self.active_kinds = self._active_kinds()
+        # the kinds this mode draws (hybrid with alpha 0 or 1 draws only one)
+        self.active_kinds = [mode] if mode != "hybrid" else [k for k, p in ((XX, alpha), (XY, 1 - alpha)) if p > 0]
         self._sources_by_kind: dict[str, list[int]] = {}
         for kind in self.active_kinds:
             members = [i for i, k in enumerate(self.kinds) if k == kind]
             if not members:
-                raise ValueError(self._missing_kind_message(kind))
+                why = " (x-y needs at least two languages)" if kind == XY else ""
+                raise ValueError(f"mode {mode!r} (alpha={self.alpha}) draws {kind} batches but no source has kind "
+                                 f"{kind!r}{why}; source kinds present: {sorted(set(self.kinds))}")
             fillable = [i for i in members if self.groups_per_source[i] > 0]
             unfillable = [i for i in members if self.groups_per_source[i] == 0]
             if not fillable:
@@ -225,30 +197,13 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
                 )
             self._sources_by_kind[kind] = fillable
 
-        full_groups = sum(self.groups_per_source[i] for k in self.active_kinds for i in self._sources_by_kind[k])
-        if batches_per_epoch is None:
-            self.num_groups = full_groups
+        if batches_per_epoch is None:  # every full group of the kinds in use
+            self.num_groups = sum(self.groups_per_source[i] for k in self.active_kinds for i in self._sources_by_kind[k])
         else:
             self.num_groups = int(batches_per_epoch) // self.num_processes
-            if self.num_groups < 1:
-                raise ValueError(
-                    f"batches_per_epoch={batches_per_epoch} is less than one batch per process "
-                    f"({self.num_processes} processes)"
-                )
-
-    def _active_kinds(self) -> list[str]:
-        """Kinds this mode can draw (hybrid with alpha 0 or 1 draws only one)."""
-        if self.mode != "hybrid":
-            return [self.mode]
-        return [k for k, p in ((XX, self.alpha), (XY, 1.0 - self.alpha)) if p > 0.0]
-
-    def _missing_kind_message(self, kind: str) -> str:
-        present = sorted(set(self.kinds))
-        why = " (x-y needs at least two languages)" if kind == XY else ""
-        return (
-            f"mode {self.mode!r} (alpha={self.alpha}) draws {kind} batches but no source has kind {kind!r}{why}; "
-            f"source kinds present: {present}"
-        )
+        if self.num_groups < 1:
+            raise ValueError(f"batches_per_epoch={batches_per_epoch} is less than one batch per process "
+                             f"({self.num_processes} processes)")
 
     def _rng(self, epoch: int, tag: int, a: int = 0, b: int = 0, c: int = 0) -> np.random.Generator:
         return np.random.default_rng([self._seed, epoch, tag, a, b, c])
@@ -277,14 +232,12 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
         counts = [self.groups_per_source[i] for i in sources]
         for pass_idx in itertools.count():
             labels = self._rng(epoch, _TAG_PASS, kind_id, pass_idx).permutation(np.repeat(sources, counts))
-            plans: dict[int, np.ndarray] = {}
-            cursor: dict[int, int] = {}
+            plans: dict[int, Iterator[np.ndarray]] = {}
             for source in labels.tolist():
                 if source not in plans:  # shuffle a source only when first drawn
-                    plans[source] = self._plan_source(source, self._rng(epoch, _TAG_SOURCE, kind_id, pass_idx, source))
-                    cursor[source] = 0
-                yield source, plans[source][cursor[source]]
-                cursor[source] += 1
+                    rng = self._rng(epoch, _TAG_SOURCE, kind_id, pass_idx, source)
+                    plans[source] = iter(self._plan_source(source, rng))
+                yield source, next(plans[source])
 
     def iter_with_sources(self) -> Iterator[tuple[int, list[int]]]:
         """Yield ``(source index, batch of ConcatDataset indices)``; ``__iter__`` drops the source."""
@@ -327,15 +280,10 @@ def hybrid_sampler_factory(
     kinds = _validate_kinds(source_kinds)
     if len(kinds) != len(parallel_ids):
         raise ValueError(f"source_kinds has {len(kinds)} entries but parallel_ids has {len(parallel_ids)}")
+    codes = [c.astype(np.int32) if c.size and c.max() < 2**31 else c for c in encode_parallel_ids(parallel_ids)]
     return functools.partial(
-        HybridBatchSampler,
-        source_kinds=kinds,
-        parallel_ids=[c.astype(np.int32) if c.size and c.max() < 2**31 else c for c in encode_parallel_ids(parallel_ids)],
-        mode=mode,
-        alpha=alpha,
-        num_processes=num_processes,
-        source_names=list(source_names) if source_names is not None else None,
-        batches_per_epoch=batches_per_epoch,
+        HybridBatchSampler, source_kinds=kinds, parallel_ids=codes, mode=mode, alpha=alpha, num_processes=num_processes,
+        source_names=list(source_names) if source_names is not None else None, batches_per_epoch=batches_per_epoch,
     )
 
 
