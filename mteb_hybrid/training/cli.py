@@ -14,7 +14,7 @@ import sys
 import typing
 from typing import Any
 
-from .config import TrainConfig
+from .config import TrainConfig, build_config
 
 TRAIN_DESCRIPTION = (
     "Fine-tune a multilingual retriever with hybrid batching (Elmahdy et al. 2024): every batch is X-X "
@@ -64,7 +64,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
             kwargs.update(action=argparse.BooleanOptionalAction, help=meta["help"])
         else:
             kwargs.update(type=kind, metavar=None if meta.get("choices") else meta.get("metavar"),
-                          choices=meta.get("choices"), nargs=meta.get("nargs", "+") if many else None)
+                          choices=meta.get("choices"), nargs="+" if many else None)
         group.add_argument(flag(f.name), *meta.get("aliases", []), **kwargs)
         if meta.get("negative"):
             group.add_argument(meta["negative"], dest=f.name, action="store_const", const=False,
@@ -74,15 +74,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The `TrainConfig` an argparse namespace of `add_train_arguments` describes (errors name the option)."""
-    from pydantic import ValidationError
-
-    from .config import describe_error
-
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
-    try:
-        return TrainConfig(**values)
-    except ValidationError as e:
-        raise ValueError(describe_error(e, flag)) from None
+    return build_config(flag, **{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -26,10 +26,8 @@ def normalize_text(text: str) -> str:
 
 
 class ZeroShotViolation(RuntimeError):
-    """Training data overlaps an evaluation task (or one cannot be checked) and the run did not allow it.
-
-    The first line of the message is the whole verdict; the lines after it are the details.
-    """
+    """Training data overlaps an evaluation task (or one cannot be checked): the message's first line is the
+    verdict, the lines after it the details."""
 
 
 @dataclass
@@ -108,12 +106,8 @@ def _passage_keys(passage: str) -> set[str]:
     return {normalize_text(passage), normalize_text(passage.split("\n", 1)[0])}  # whole, and the sentence
 
 
-def find_overlaps(
-    rows: Sequence[QARow],
-    eval_tasks: Iterable[str],
-    data_dir: str | Path | None = None,
-    max_examples: int = 5,
-) -> GuardReport:
+def find_overlaps(rows: Sequence[QARow], eval_tasks: Iterable[str], data_dir: str | Path | None = None,
+                  max_examples: int = 5) -> GuardReport:
     """Compare training rows with each evaluation task (normalised exact match)."""
     report = GuardReport()
     for task in eval_tasks:
@@ -135,12 +129,8 @@ def find_overlaps(
     return report
 
 
-def check_zero_shot(
-    rows: Sequence[QARow],
-    eval_tasks: Iterable[str],
-    data_dir: str | Path | None = None,
-    allow_overlap: bool = False,
-) -> GuardReport:
+def check_zero_shot(rows: Sequence[QARow], eval_tasks: Iterable[str], data_dir: str | Path | None = None,
+                    allow_overlap: bool = False) -> GuardReport:
     """Run the guard; raise `ZeroShotViolation` on any overlap, or any task it cannot check, unless `allow_overlap`."""
     tasks = list(eval_tasks)
     report = find_overlaps(rows, tasks, data_dir)
@@ -150,10 +140,9 @@ def check_zero_shot(
         verdict = "; ".join(([f"training data overlaps the evaluation tasks: {', '.join(found)}"] if found else [])
                             + ([f"cannot check {', '.join(blind)}"] if blind else []))
         if not allow_overlap:
-            raise ZeroShotViolation(
-                f"zero-shot guard: {verdict}. Fix: remove the overlapping rows, evaluate on other tasks, or pass "
-                f"allow_overlap=True (--allow-overlap) if this is intended\n{report.summary()}"
-            )
+            raise ZeroShotViolation(f"zero-shot guard: {verdict}. Fix: remove the overlapping rows, evaluate on other "
+                                    "tasks, or pass allow_overlap=True (--allow-overlap) if this is intended\n"
+                                    + report.summary())
         logger.warning("zero-shot guard: %s (allowed by allow_overlap)\n%s", verdict, report.summary())
     elif tasks:
         logger.info("zero-shot guard: no overlap with %s", [o.task for o in report.overlaps])

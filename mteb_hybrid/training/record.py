@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mteb_hybrid.files import write_atomic
+
 TRAINING_RECORD_FILE = "mteb_hybrid_training.json"
 SCHEMA_VERSION = 2  # 2: schema_version, early stopping (stopped_step, best_step, stopped_early, best_eval_loss)
 
@@ -60,8 +62,6 @@ class TrainingRecord(BaseModel):
 
 def write_training_record(folder: str | Path, record: TrainingRecord) -> Path:
     """Write `record` atomically into `folder`; returns the file."""
-    from mteb_hybrid.files import write_atomic
-
     path = Path(folder) / TRAINING_RECORD_FILE
     write_atomic(path, json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False))
     return path

@@ -92,12 +92,8 @@ def validate_row(obj: dict[str, Any], where: str) -> QARow:
         raise _row_error(where, e, obj) from None
 
 
-def rows_from_lareqa(
-    dataset: str,
-    data_dir: str | Path | None = None,
-    languages: Iterable[str] | None = None,
-    candidate_form: str = "sentence",
-) -> list[QARow]:
+def rows_from_lareqa(dataset: str, data_dir: str | Path | None = None, languages: Iterable[str] | None = None,
+                     candidate_form: str = "sentence") -> list[QARow]:
     """Rows of a LAReQA-style dataset: query = question, positive = its answer sentence (same language)."""
     from mteb_hybrid.data import get_definition, load_dataset
 
@@ -105,11 +101,8 @@ def rows_from_lareqa(
         raise ValueError(f"unknown candidate_form {candidate_form!r}; use one of {CANDIDATE_FORMS}")
     ds = load_dataset(get_definition(dataset), data_dir, languages=languages)
     candidates = ds.candidate_index()
-    return [
-        QARow(q.parallel_id, lang, q.text, candidates[q.answer_id].text(candidate_form))
-        for lang, data in ds.languages.items()
-        for q in data.questions
-    ]
+    return [QARow(q.parallel_id, lang, q.text, candidates[q.answer_id].text(candidate_form))
+            for lang, data in ds.languages.items() for q in data.questions]
 
 
 def read_jsonl(path: str | Path) -> list[QARow]:
@@ -136,19 +129,12 @@ def read_jsonl(path: str | Path) -> list[QARow]:
 DEFAULT_HF_COLUMNS: dict[str, str] = {name: name for name in ("parallel_id", "lang", "query", "positive", "negative")}
 
 
-def rows_from_hf(
-    name: str,
-    config: str | None = None,
-    split: str = "train",
-    columns: Mapping[str, str] | None = None,
-    lang: str | None = None,
-    limit: int | None = None,
-) -> list[QARow]:
+def rows_from_hf(name: str, config: str | None = None, split: str = "train", columns: Mapping[str, str] | None = None,
+                 lang: str | None = None, limit: int | None = None) -> list[QARow]:
     """Rows from a Hugging Face dataset (needs network), with `columns` mapping row fields to columns.
 
-    `lang` fixes the language of every row (one config per language, as in mMARCO). Without a
-    parallel-id column the row index is the parallel id: rows at the same index of two language
-    configs are then translations, which is how mMARCO is laid out.
+    `lang` fixes the language of every row. Without a parallel-id column the row index is the parallel id:
+    rows at the same index of two language configs are translations, as in mMARCO.
     """
     import datasets
 
@@ -205,12 +191,8 @@ def parse_data_spec(spec: str) -> DataSpec:
     return DataSpec("lareqa", name, languages=languages)
 
 
-def read_spec(
-    spec: DataSpec | str,
-    data_dir: str | Path | None = None,
-    languages: Sequence[str] | None = None,
-    candidate_form: str = "sentence",
-) -> list[QARow]:
+def read_spec(spec: DataSpec | str, data_dir: str | Path | None = None, languages: Sequence[str] | None = None,
+              candidate_form: str = "sentence") -> list[QARow]:
     """Rows of one data source; `languages` (if given) keeps only those languages."""
     spec = parse_data_spec(spec) if isinstance(spec, str) else spec
     if spec.kind == "lareqa":
@@ -248,18 +230,14 @@ def check_rows(rows: Sequence[QARow], known_languages: Iterable[str] | None = No
         raise TrainingDataError("no training rows")
     empty = [r for r in rows if not r.query.strip() or not r.positive.strip()]
     if empty:
-        raise TrainingDataError(
-            f"{len(empty)} of {len(rows)} row(s) have an empty query or positive "
-            f"(e.g. {_examples([(r.parallel_id, r.lang) for r in empty])}). Fix: remove or fill them"
-        )
+        raise TrainingDataError(f"{len(empty)} of {len(rows)} row(s) have an empty query or positive (e.g. "
+                                f"{_examples([(r.parallel_id, r.lang) for r in empty])}). Fix: remove or fill them")
     if known_languages is not None:
         known = set(known_languages)
-        unknown = Counter(r.lang for r in rows if r.lang not in known)
-        if unknown:
-            raise TrainingDataError(
-                f"{sum(unknown.values())} row(s) in language(s) the model has no language token for: "
-                f"{dict(unknown)}. Fix: drop those languages (--languages) or map them to a supported code"
-            )
+        if unknown := Counter(r.lang for r in rows if r.lang not in known):
+            raise TrainingDataError(f"{sum(unknown.values())} row(s) in language(s) the model has no language token "
+                                    f"for: {dict(unknown)}. Fix: drop those languages (--languages) or map them to a "
+                                    "supported code")
     by_key: dict[tuple[str, str], QARow] = {}
     duplicates: list[QARow] = []
     conflicts: list[tuple[str, str]] = []
@@ -272,11 +250,9 @@ def check_rows(rows: Sequence[QARow], known_languages: Iterable[str] | None = No
         else:
             conflicts.append(key)
     if conflicts:
-        raise TrainingDataError(
-            f"{len(conflicts)} (parallel_id, lang) key(s) occur with different texts "
-            f"(e.g. {_examples(conflicts)}): a parallel id must name one question per language. "
-            "Fix: give each distinct question its own parallel_id"
-        )
+        raise TrainingDataError(f"{len(conflicts)} (parallel_id, lang) key(s) occur with different texts (e.g. "
+                                f"{_examples(conflicts)}): a parallel id must name one question per language. "
+                                "Fix: give each distinct question its own parallel_id")
     if duplicates:
         logger.warning("dropped %d exact duplicate row(s) (e.g. %s)", len(duplicates),
                        _examples([(r.parallel_id, r.lang) for r in duplicates]))

@@ -1,23 +1,16 @@
-"""The batch sampler of hybrid-batch training (Elmahdy, Lin, Ahmad 2024), as sentence-transformers'
-``multi_dataset_batch_sampler``.
+"""The batch sampler of hybrid-batch training (Elmahdy, Lin, Ahmad 2024): sentence-transformers'
+``multi_dataset_batch_sampler`` over the per-source datasets (one per language, "x-x", or per ordered
+language pair, "x-y").
 
-Training data comes as *sources*, one ``datasets.Dataset`` per language ("x-x": query and passage in one
-language) or per ordered language pair ("x-y"); sentence-transformers concatenates the ``DatasetDict`` and
-hands it, with one child batch sampler per source, to :class:`HybridBatchSampler`:
-
-- every batch comes from ONE source; in ``hybrid`` mode the batch kind is x-x with probability ``alpha``,
-  else x-y; within a kind the source is drawn in proportion to its size;
-- no batch (nor the global batch gathered across processes) holds two rows with the same parallel id,
-  because translations of one question make each other's passages false negatives;
-- under data parallelism every process gets different rows of the same source at the same step.
-
-How the last point works: with the trainer's accelerate defaults (``split_batches=False``,
-``dispatch_batches=False``), ``BatchSamplerShard`` gives process ``i`` the batches ``i, i + P, i + 2P, ...``
-of one sampler that every process iterates identically (P processes). So the sampler emits *groups* of P
-consecutive batches, cut from ``P * batch_size`` rows of one source with distinct parallel ids; the batches
-gathered by ``gather_across_devices=True`` form one pure, duplicate-free global batch. Every process builds
-the same plan from ``(seed, epoch)``, without communication. (With ``split_batches=True`` each batch is cut
-in P pieces instead, which is pure anyway: pass ``num_processes=1`` then.)
+- every batch comes from ONE source; in ``hybrid`` mode its kind is x-x with probability ``alpha``, else
+  x-y; within a kind the source is drawn in proportion to its size;
+- no batch (nor the global batch gathered across processes) holds two rows with the same parallel id:
+  translations of one question make each other's passages false negatives;
+- under data parallelism every process gets different rows of the same source at the same step. With the
+  trainer's accelerate defaults, ``BatchSamplerShard`` gives process ``i`` of P the batches ``i, i + P, ...``
+  of a sampler every process iterates identically; so the sampler emits *groups* of P batches cut from
+  ``P * batch_size`` distinct-id rows of one source, planned from ``(seed, epoch)`` without communication.
+  (With ``split_batches=True`` each batch is cut in P pieces instead: pass ``num_processes=1`` then.)
 """
 
 from __future__ import annotations
@@ -65,11 +58,10 @@ def _validate_kinds(source_kinds: Sequence[str]) -> list[str]:
 
 
 def encode_parallel_ids(parallel_ids: Sequence[Sequence[Any]]) -> list[np.ndarray]:
-    """Map parallel ids (any hashable) to int64 codes, equal ids -> equal codes within a source.
+    """Parallel ids (any hashable; integer arrays pass as they are) as int64 codes, equal ids -> equal codes.
 
-    Integer arrays keep the sampler's state small (the trainer pickles its arguments into each
-    checkpoint) and make per-source duplicate checks vectorised. Integer numpy arrays pass as they are.
-    """
+    Integer arrays keep the sampler small (the trainer pickles its arguments into every checkpoint) and make
+    the duplicate checks vectorised."""
     table: dict[Any, int] = {}
     out = []
     for ids in parallel_ids:
@@ -102,39 +94,22 @@ def _max_groups(counts: np.ndarray, group_rows: int) -> int:
 class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
     """Multi-dataset batch sampler for x-x / x-y / hybrid batching with parallel-id-free batches.
 
-    ``batch_samplers`` (one per source, from the trainer) are never iterated: only
-    ``batch_samplers[0].batch_size`` is read. ``generator`` is unused: randomness is numpy seeded by
-    ``(seed, epoch)``, so that every process derives the same plan. ``parallel_ids`` (one sequence per
-    source) travel beside the dataset, never as a column that sentence-transformers would tokenize.
-    ``num_processes=None`` reads the world size; ``batches_per_epoch`` (rounded down to a multiple of it)
-    defaults to the full groups of every source of the kinds in use.
+    Only ``batch_samplers[0].batch_size`` is read; ``generator`` is unused (numpy seeded by ``(seed, epoch)``
+    gives every process the same plan). ``parallel_ids`` (one sequence per source) travel beside the
+    dataset, never as a column sentence-transformers would tokenize. ``num_processes=None`` reads the
+    world size; ``batches_per_epoch`` defaults to the full groups of every source of the kinds in use.
 
-    Semantics:
-        - Batches are always full, whatever ``dataloader_drop_last`` says: rows of a source that do not
-          fill a whole group of ``num_processes * batch_size`` distinct-id rows sit out that pass, and a
-          fresh shuffle leaves out different rows next time.
-        - Within a kind, sources are drawn without replacement over passes of all their full groups (as
-          ``ProportionalBatchSampler`` does), so a complete pass uses every source in proportion to its
-          size. A kind that runs out starts a new, reshuffled pass, so ``alpha`` holds for the whole epoch
-          however unequal the kinds are.
-        - In hybrid mode each group's kind is an independent Bernoulli(alpha) draw.
+    Batches are always full: rows that do not fill a group of ``num_processes * batch_size`` distinct ids
+    sit out that pass. Within a kind, sources are drawn without replacement over passes of all their full
+    groups (as ``ProportionalBatchSampler``); a kind that runs out starts a reshuffled pass, so ``alpha``
+    (an independent draw per group) holds for the whole epoch however unequal the kinds are.
     """
 
-    def __init__(
-        self,
-        dataset: ConcatDataset,
-        batch_samplers: list[BatchSampler],
-        generator: torch.Generator | None = None,
-        seed: int | None = 0,
-        *,
-        source_kinds: Sequence[str],
-        parallel_ids: Sequence[Sequence[Any]],
-        mode: str = "hybrid",
-        alpha: float = 0.5,
-        num_processes: int | None = None,
-        source_names: Sequence[str] | None = None,
-        batches_per_epoch: int | None = None,
-    ) -> None:
+    def __init__(self, dataset: ConcatDataset, batch_samplers: list[BatchSampler],
+                 generator: torch.Generator | None = None, seed: int | None = 0, *, source_kinds: Sequence[str],
+                 parallel_ids: Sequence[Sequence[Any]], mode: str = "hybrid", alpha: float = 0.5,
+                 num_processes: int | None = None, source_names: Sequence[str] | None = None,
+                 batches_per_epoch: int | None = None) -> None:
         super().__init__(dataset, batch_samplers=batch_samplers, generator=generator, seed=seed)
         self.drop_last = True  # only full batches are ever yielded
         _validate_mode_alpha(mode, alpha)
@@ -184,21 +159,17 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
             unfillable = [i for i in members if self.groups_per_source[i] == 0]
             if not fillable:
                 best = max(len(np.unique(self._codes[i])) for i in members)
-                raise ValueError(
-                    f"no {kind} source can fill a batch group of {self.group_rows} rows with distinct parallel ids "
-                    f"(batch_size={self.batch_size} x num_processes={self.num_processes}); the largest has "
-                    f"{best} distinct ids. Lower the batch size."
-                )
+                raise ValueError(f"no {kind} source can fill a batch group of {self.group_rows} rows with distinct "
+                                 f"parallel ids (batch_size={self.batch_size} x num_processes={self.num_processes}); "
+                                 f"the largest has {best} distinct ids. Lower the batch size.")
             if unfillable:
-                logger.warning(
-                    "HybridBatchSampler: sources %s cannot fill one group of %d rows with distinct parallel ids "
-                    "(batch_size %d x %d processes) and are never sampled.",
-                    [names[i] for i in unfillable], self.group_rows, self.batch_size, self.num_processes,
-                )
+                logger.warning("HybridBatchSampler: sources %s cannot fill one group of %d rows with distinct parallel "
+                               "ids (batch_size %d x %d processes) and are never sampled.",
+                               [names[i] for i in unfillable], self.group_rows, self.batch_size, self.num_processes)
             self._sources_by_kind[kind] = fillable
 
         if batches_per_epoch is None:  # every full group of the kinds in use
-            self.num_groups = sum(self.groups_per_source[i] for k in self.active_kinds for i in self._sources_by_kind[k])
+            self.num_groups = sum(self.groups_per_source[i] for ids in self._sources_by_kind.values() for i in ids)
         else:
             self.num_groups = int(batches_per_epoch) // self.num_processes
         if self.num_groups < 1:
@@ -261,21 +232,12 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
         return self.num_groups * self.num_processes
 
 
-def hybrid_sampler_factory(
-    source_kinds: Sequence[str],
-    parallel_ids: Sequence[Sequence[Any]],
-    mode: str = "hybrid",
-    alpha: float = 0.5,
-    num_processes: int | None = None,
-    *,
-    source_names: Sequence[str] | None = None,
-    batches_per_epoch: int | None = None,
-) -> Callable[..., HybridBatchSampler]:
-    """A ``multi_dataset_batch_sampler`` for ``SentenceTransformerTrainingArguments``.
-
-    Checks what it can now (mode, alpha, kinds, lengths) rather than when training starts, and
-    stores parallel ids as int64 codes so the pickled training arguments stay small.
-    """
+def hybrid_sampler_factory(source_kinds: Sequence[str], parallel_ids: Sequence[Sequence[Any]], mode: str = "hybrid",
+                           alpha: float = 0.5, num_processes: int | None = None, *,
+                           source_names: Sequence[str] | None = None,
+                           batches_per_epoch: int | None = None) -> Callable[..., HybridBatchSampler]:
+    """A ``multi_dataset_batch_sampler`` for ``SentenceTransformerTrainingArguments``: it checks what it can
+    now rather than when training starts, and keeps parallel ids as integer codes (small pickled arguments)."""
     _validate_mode_alpha(mode, alpha)
     kinds = _validate_kinds(source_kinds)
     if len(kinds) != len(parallel_ids):

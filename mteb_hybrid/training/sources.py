@@ -81,19 +81,10 @@ def _columns(pairs: list[tuple[QARow, QARow]], query_prefix: str, passage_prefix
     return Dataset.from_dict(data)
 
 
-def build_sources(
-    rows: Sequence[QARow],
-    batching: str = "hybrid",
-    *,
-    kinds: Sequence[str] | None = None,
-    use_negatives: bool | None = None,
-    text_prefix: TextPrefix | None = None,
-) -> TrainingSources:
-    """X-X and/or X-Y per-source datasets from `rows` (kinds default to what `batching` draws from).
-
-    X-X source sizes equal the questions per language; an X-Y source (q, p) holds one row per
-    parallel id present in both q and p.
-    """
+def build_sources(rows: Sequence[QARow], batching: str = "hybrid", *, kinds: Sequence[str] | None = None,
+                  use_negatives: bool | None = None, text_prefix: TextPrefix | None = None) -> TrainingSources:
+    """X-X and/or X-Y per-source datasets from `rows` (kinds default to what `batching` draws from); an X-Y
+    source (q, p) holds one row per parallel id present in both q and p."""
     kinds = tuple(kinds) if kinds is not None else kinds_for(batching)
     negatives = _decide_negatives(rows, use_negatives)
     prefix = text_prefix or (lambda lang: "")
@@ -120,20 +111,11 @@ def build_sources(
     return out
 
 
-def build_eval_set(
-    rows: Sequence[QARow],
-    batch_size: int,
-    *,
-    seed: int = 0,
-    use_negatives: bool | None = None,
-    text_prefix: TextPrefix | None = None,
-) -> tuple[Dataset, list[list[int]]] | None:
-    """Validation data: all X-X and X-Y sources of `rows` in one dataset, plus fixed batches.
-
-    Each batch is cut from one source, so it never holds two translations of a question; the
-    batches are the same at every evaluation, so the validation loss is comparable over steps and
-    across batching modes.
-    """
+def build_eval_set(rows: Sequence[QARow], batch_size: int, *, seed: int = 0, use_negatives: bool | None = None,
+                   text_prefix: TextPrefix | None = None) -> tuple[Dataset, list[list[int]]] | None:
+    """Validation data: all X-X and X-Y sources of `rows` in one dataset, plus fixed batches, each from one
+    source (no two translations of a question) and the same at every evaluation, so the validation loss is
+    comparable over steps and across batching modes."""
     if not rows:
         return None
     kinds = (XX, XY) if len({r.lang for r in rows}) > 1 else (XX,)

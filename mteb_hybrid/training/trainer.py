@@ -56,6 +56,7 @@ __all__ = ["LOG_CSV", "NonFiniteLossError", "TrainResult", "build_trainer", "rea
            "train", "weights_sha256"]
 
 CHECKPOINTS = "checkpoints"
+MetricFn = Callable[[SentenceTransformer], dict[str, float]]  # model -> {metric: value}, e.g. an mteb subset
 
 
 class NonFiniteLossError(RuntimeError):
@@ -124,7 +125,7 @@ class HybridTrainer(SentenceTransformerTrainer):
 class CallableEvaluator(BaseEvaluator):
     """Wraps `fn(model) -> {metric: value}` (e.g. an mteb task subset) as a sentence-transformers evaluator."""
 
-    def __init__(self, fn: Callable[[SentenceTransformer], dict[str, float]], name: str = "benchmark") -> None:
+    def __init__(self, fn: MetricFn, name: str = "benchmark") -> None:
         super().__init__()
         self.fn, self.name = fn, name
 
@@ -180,11 +181,11 @@ def _column_prompts(model: SentenceTransformer, language_tokens: bool) -> dict[s
     return prompts or None
 
 
-def training_summary(config: TrainConfig, preset: Preset, model_name: str, sources: TrainingSources,
-                     n_train: int, n_val: int, global_step: int) -> dict[str, Any]:
+def training_summary(run: TrainingRun, global_step: int) -> dict[str, Any]:
     """The facts the model card states."""
+    config, sources = run.config, run.sources
     return {
-        "model": model_name, "base": config.base, "base model": preset.model,
+        "model": run.model_name, "base": config.base, "base model": run.preset.model,
         "data": ", ".join(config.data) + f" ({config.candidate_form} passages)",
         "languages": " ".join(sorted({q for q, _ in sources.languages})),
         "batching": config.batching, "alpha": config.alpha if config.batching == "hybrid" else "-",
@@ -194,7 +195,7 @@ def training_summary(config: TrainConfig, preset: Preset, model_name: str, sourc
         "batch size": f"{config.batch_size} per device x {world_size()} device(s) x {config.grad_accum} accumulation",
         "learning rate": config.learning_rate, "weight decay": config.weight_decay, "warmup": config.warmup,
         "steps": global_step, "seed": config.seed, "max_seq_length": config.max_seq_length,
-        "training rows": n_train, "validation rows": n_val,
+        "training rows": len(run.train_rows), "validation rows": len(run.val_rows),
     }
 
 
@@ -252,13 +253,8 @@ class TrainingRun:
         return self.trainer.model
 
 
-def build_trainer(
-    config: TrainConfig,
-    *,
-    evaluator: BaseEvaluator | None = None,
-    metric_fn: Callable[[SentenceTransformer], dict[str, float]] | None = None,
-    callbacks: Sequence[TrainerCallback] = (),
-) -> TrainingRun:
+def build_trainer(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric_fn: MetricFn | None = None,
+                  callbacks: Sequence[TrainerCallback] = ()) -> TrainingRun:
     """Rows -> guard -> held-out split -> base model -> sources -> sampler, loss, args -> Trainer."""
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
@@ -275,10 +271,8 @@ def build_trainer(
     checkpoint_dir = output_dir / CHECKPOINTS
     resume_from = get_last_checkpoint(str(checkpoint_dir)) if config.resume and checkpoint_dir.is_dir() else None
     if not config.resume and checkpoint_dir.is_dir() and any(checkpoint_dir.glob("checkpoint-*")):
-        raise FileExistsError(
-            f"{checkpoint_dir} holds checkpoints of an earlier run. Fix: pass resume=True (--resume) to continue "
-            "it, or delete the folder / choose another --output to start afresh"
-        )
+        raise FileExistsError(f"{checkpoint_dir} holds checkpoints of an earlier run. Fix: pass resume=True (--resume) "
+                              "to continue it, or delete the folder / choose another --output to start afresh")
     if config.resume and resume_from is None:
         logger.info("no checkpoint in %s: starting from the base model", checkpoint_dir)
 
@@ -308,10 +302,8 @@ def build_trainer(
         learning_rate=config.learning_rate, weight_decay=config.weight_decay, warmup_steps=config.warmup,
         max_steps=config.max_steps or -1, num_train_epochs=config.epochs, seed=config.seed,
         prompts=_column_prompts(model, language_tokens),
-        multi_dataset_batch_sampler=hybrid_sampler_factory(
-            sources.source_kinds, sources.parallel_ids, mode=config.batching, alpha=config.alpha,
-            source_names=list(sources.datasets),
-        ),
+        multi_dataset_batch_sampler=hybrid_sampler_factory(sources.source_kinds, sources.parallel_ids, config.batching,
+                                                           config.alpha, source_names=list(sources.datasets)),
         eval_strategy="steps" if has_eval and eval_steps else "no", eval_steps=eval_steps,
         eval_on_start=bool(has_eval and eval_steps and resume_from is None),  # the base model's point
         # early stopping restores the best evaluated weights: every evaluation needs its checkpoint
@@ -328,28 +320,21 @@ def build_trainer(
     languages = sorted({r.lang for r in rows})
     model.model_card_data.language = languages
     model.model_card_data.model_name = f"{model_name} ({preset.name}, {config.batching} batching)"
-    trainer = HybridTrainer(
-        model=model, args=args, train_dataset=sources.dataset_dict(),
-        eval_dataset=eval_set[0] if eval_set else None, eval_batches=eval_set[1] if eval_set else None,
-        loss=make_loss(config.loss, model, scale=config.scale, mini_batch_size=config.mini_batch_size),
-        evaluator=evaluator, callbacks=[log_callback, *callbacks],
-    )
+    loss = make_loss(config.loss, model, scale=config.scale, mini_batch_size=config.mini_batch_size)
+    eval_dataset, eval_batches = eval_set or (None, None)
+    trainer = HybridTrainer(model=model, args=args, train_dataset=sources.dataset_dict(), eval_dataset=eval_dataset,
+                            eval_batches=eval_batches, loss=loss, evaluator=evaluator,
+                            callbacks=[log_callback, *callbacks])
     return TrainingRun(config, preset, model_name, output_dir, resume_from, trainer, sources, train_rows, val_rows,
                        languages, language_tokens, log_callback, has_eval)
 
 
-def train(
-    config: TrainConfig,
-    *,
-    evaluator: BaseEvaluator | None = None,
-    metric_fn: Callable[[SentenceTransformer], dict[str, float]] | None = None,
-    callbacks: Sequence[TrainerCallback] = (),
-) -> TrainResult:
+def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric_fn: MetricFn | None = None,
+          callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
     """Train a retriever as `config` says; returns where the model is and how training went.
 
-    `metric_fn(model) -> {name: value}` (or any sentence-transformers `evaluator`) runs at every
-    evaluation (`eval_steps`) and at the end, next to the validation loss; its values land in
-    train_log.jsonl as `eval_benchmark_<name>`.
+    `metric_fn` (or any sentence-transformers `evaluator`) runs at every evaluation and at the end, next to
+    the validation loss; its values land in train_log.jsonl as `eval_benchmark_<name>`.
     """
     run = build_trainer(config, evaluator=evaluator, metric_fn=metric_fn, callbacks=callbacks)
     trainer, output_dir = run.trainer, run.output_dir
@@ -368,8 +353,7 @@ def train(
                 f.write(json.dumps({"step": step, "wall_time": round(run.log_callback.elapsed(), 3),
                                     "timestamp": round(time.time(), 3), **stopping}) + "\n")
         write_log_csv(output_dir / LOG_JSONL, output_dir / LOG_CSV)
-        write_model_card_section(output_dir, training_summary(
-            config, run.preset, run.model_name, run.sources, len(run.train_rows), len(run.val_rows), step))
+        write_model_card_section(output_dir, training_summary(run, step))
         digest = weights_sha256(output_dir)
         revision = digest[:12]
         write_training_record(output_dir, TrainingRecord(
@@ -397,8 +381,7 @@ def train(
         train_loss=train_losses[-1] if train_losses else None,
         eval_loss=None if eval_loss is None or math.isnan(eval_loss) else eval_loss,
         wall_time=run.log_callback.elapsed(), revision=revision, info_path=output_dir / TRAINING_RECORD_FILE,
-        log_path=output_dir / LOG_JSONL,
-        best_step=best, stopped_early=stopped_early,
+        log_path=output_dir / LOG_JSONL, best_step=best, stopped_early=stopped_early,
     )
 
 
