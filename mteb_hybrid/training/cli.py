@@ -2,10 +2,6 @@
 
 Only the standard library and the config module are imported here, so `--help` stays fast; torch,
 transformers and mteb load inside `run_train`.
-
-The main CLI module wires it in with:
-    sub = subparsers.add_parser("train", help=..., description=TRAIN_DESCRIPTION)
-    add_train_arguments(sub); sub.set_defaults(func=run_train)
 """
 
 from __future__ import annotations
@@ -18,7 +14,7 @@ import sys
 import typing
 from typing import Any
 
-from .config import TrainConfig
+from .config import TrainConfig, build_config
 
 TRAIN_DESCRIPTION = (
     "Fine-tune a multilingual retriever with hybrid batching (Elmahdy et al. 2024): every batch is X-X "
@@ -33,55 +29,43 @@ _UNION = type(int | None)
 
 
 def flag(name: str) -> str:
-    """The option that sets field `name` (its `flag` metadata, else --<name with dashes>)."""
-    meta = {f.name: f.metadata for f in dataclasses.fields(TrainConfig)}.get(name, {})
-    return meta.get("flag") or "--" + name.replace("_", "-")
+    """The option that sets field `name`."""
+    return "--" + name.replace("_", "-")
 
 
-def _value_type(annotation: Any) -> tuple[Any, bool, bool]:
-    """(element type, optional, is a list) of a field annotation such as `list[str] | None`."""
+def _value_type(annotation: Any) -> tuple[Any, bool]:
+    """(element type, is a list) of a field annotation such as `list[str] | None`."""
     args = typing.get_args(annotation)
-    optional = (typing.get_origin(annotation) in (typing.Union, _UNION)) and type(None) in args
-    if optional:
+    if typing.get_origin(annotation) in (typing.Union, _UNION) and type(None) in args:
         annotation = next(a for a in args if a is not type(None))
     if typing.get_origin(annotation) is list:
-        return typing.get_args(annotation)[0], optional, True
-    return annotation, optional, False
-
-
-def _default_text(value: Any) -> str:
-    if value is None or value == []:
-        return ""
-    return f" (default: {' '.join(map(str, value)) if isinstance(value, list) else value})"
+        return typing.get_args(annotation)[0], True
+    return annotation, False
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add one option per `TrainConfig` field to `parser`: name, type, default and help come from the field."""
     hints = typing.get_type_hints(TrainConfig)
     groups: dict[str, Any] = {}
-    exclusive: dict[str, Any] = {}
     for f in dataclasses.fields(TrainConfig):
         meta = f.metadata
         if meta["group"] not in groups:
             groups[meta["group"]] = parser.add_argument_group(meta["group"])
         group = groups[meta["group"]]
-        if meta.get("exclusive"):
-            if meta["exclusive"] not in exclusive:
-                exclusive[meta["exclusive"]] = group.add_mutually_exclusive_group()
-            group = exclusive[meta["exclusive"]]
+        if meta.get("exclusive"):  # one mutually exclusive group per name, inside the option group
+            key = "exclusive:" + meta["exclusive"]
+            group = groups[key] = groups.get(key) or group.add_mutually_exclusive_group()
         default = getattr(_DEFAULTS, f.name)
-        names = [flag(f.name), *meta.get("aliases", [])]
-        kind, _, many = _value_type(hints[f.name])
-        kwargs: dict[str, Any] = {"dest": f.name, "default": default, "help": meta["help"] + _default_text(default)}
+        kind, many = _value_type(hints[f.name])
+        shown = " ".join(map(str, default)) if isinstance(default, list) else default
+        kwargs: dict[str, Any] = {"dest": f.name, "default": default,
+                                  "help": meta["help"] + (f" (default: {shown})" if default not in (None, []) else "")}
         if kind is bool:
             kwargs.update(action=argparse.BooleanOptionalAction, help=meta["help"])
         else:
-            kwargs.update(type=kind, metavar=meta.get("metavar"))
-            if many:
-                kwargs["nargs"] = meta.get("nargs", "+")
-            if meta.get("choices"):
-                kwargs.update(choices=meta["choices"], metavar=None)
-        group.add_argument(*names, **kwargs)
+            kwargs.update(type=kind, metavar=None if meta.get("choices") else meta.get("metavar"),
+                          choices=meta.get("choices"), nargs="+" if many else None)
+        group.add_argument(flag(f.name), *meta.get("aliases", []), **kwargs)
         if meta.get("negative"):
             group.add_argument(meta["negative"], dest=f.name, action="store_const", const=False,
                                help=f"the same as --no-{flag(f.name)[2:]}")
@@ -90,19 +74,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The `TrainConfig` an argparse namespace of `add_train_arguments` describes (errors name the option)."""
-    from pydantic import ValidationError
-
-    from .config import describe_error
-
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
-    try:
-        return TrainConfig(**values)
-    except ValidationError as e:
-        raise ValueError(describe_error(e, flag)) from None
+    return build_config(flag, **{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """Run `mteb-hybrid train`; returns the exit status (0 ok, 2 bad input or refused by the guard)."""
+    """Run `mteb-hybrid train`; returns the exit status (0 ok, 2 bad input or refused by the guard, 3 NaN loss)."""
     try:
         config = config_from_args(args)  # bad options fail before torch is imported
     except ValueError as e:
@@ -115,12 +91,10 @@ def run_train(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         result = train(config)
-    except (ValueError, FileExistsError, FileNotFoundError, ZeroShotViolation, TrainingDataError) as e:
+    except (ValueError, FileExistsError, FileNotFoundError, ZeroShotViolation, TrainingDataError,
+            NonFiniteLossError) as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
-    except NonFiniteLossError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 3
+        return 3 if isinstance(e, NonFiniteLossError) else 2
     print(json.dumps({"model": result.model_name, "output": str(result.output_dir), "steps": result.global_step,
                       "train_loss": result.train_loss, "eval_loss": result.eval_loss,
                       "wall_time_s": round(result.wall_time, 1), "revision": result.revision}, indent=2))

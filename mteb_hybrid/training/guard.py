@@ -1,13 +1,10 @@
 """Zero-shot guard: refuse to train on text that the run's evaluation tasks will test on.
 
-Before training, every training query is compared with the questions of each named evaluation
-task, and every training passage with its candidate sentences, after normalisation (Unicode NFKC,
-casefold, whitespace collapsed). A passage in "sentence+context" form is checked by its whole text
-and by its first line, the sentence. A task is named by its mteb name (any candidate form, e.g.
-XQuADRSentenceRetrieval) or its data folder (xquad-r). Overlaps are reported with counts and
-examples; training is refused unless `allow_overlap=True`. A task the guard cannot check (an mteb
-task whose text it cannot read, or a name it does not know) is refused the same way: a guard that
-cannot look must not let the run pass as zero-shot.
+Every training query is compared with the questions of each named evaluation task (its mteb name, e.g.
+XQuADRSentenceRetrieval, or its data folder, xquad-r), every training passage with the task's candidate
+sentences (a "sentence+context" passage also by its first line, the sentence), after NFKC, casefold and
+whitespace collapse. Overlap is refused unless `allow_overlap=True`, and so is a task the guard cannot
+read: a guard that cannot look must not let the run pass as zero-shot.
 """
 
 from __future__ import annotations
@@ -29,10 +26,8 @@ def normalize_text(text: str) -> str:
 
 
 class ZeroShotViolation(RuntimeError):
-    """Training data overlaps an evaluation task (or one cannot be checked) and the run did not allow it.
-
-    The first line of the message is the whole verdict; the lines after it are the details.
-    """
+    """Training data overlaps an evaluation task (or one cannot be checked): the message's first line is the
+    verdict, the lines after it the details."""
 
 
 @dataclass
@@ -55,8 +50,7 @@ class GuardReport:
     """What the guard found: per-task overlaps and the tasks it could not check."""
 
     overlaps: list[TaskOverlap] = field(default_factory=list)
-    unchecked: list[str] = field(default_factory=list)
-    reasons: dict[str, str] = field(default_factory=dict)  # unchecked task -> why
+    unchecked: dict[str, str] = field(default_factory=dict)  # task -> why it could not be checked
 
     @property
     def total(self) -> int:
@@ -70,8 +64,7 @@ class GuardReport:
             lines += [f"  query: {q!r}" for q in o.query_examples]
             lines += [f"  passage: {p!r}" for p in o.passage_examples]
         if self.unchecked:
-            lines.append("not checked: " + "; ".join(f"{t} ({self.reasons.get(t, 'no task definition found')})"
-                                                      for t in self.unchecked))
+            lines.append("not checked: " + "; ".join(f"{t} ({why})" for t, why in self.unchecked.items()))
         return "\n".join(lines) or "no evaluation tasks named"
 
 
@@ -110,69 +103,46 @@ def _eval_texts(task: str, data_dir: str | Path | None) -> tuple[set[str], set[s
 
 
 def _passage_keys(passage: str) -> set[str]:
-    keys = {normalize_text(passage)}
-    first_line = passage.split("\n", 1)[0]
-    if first_line != passage:
-        keys.add(normalize_text(first_line))
-    return keys
+    return {normalize_text(passage), normalize_text(passage.split("\n", 1)[0])}  # whole, and the sentence
 
 
-def find_overlaps(
-    rows: Sequence[QARow],
-    eval_tasks: Iterable[str],
-    data_dir: str | Path | None = None,
-    max_examples: int = 5,
-) -> GuardReport:
+def find_overlaps(rows: Sequence[QARow], eval_tasks: Iterable[str], data_dir: str | Path | None = None,
+                  max_examples: int = 5) -> GuardReport:
     """Compare training rows with each evaluation task (normalised exact match)."""
     report = GuardReport()
     for task in eval_tasks:
         try:
             questions, sentences = _eval_texts(task, data_dir)
         except KeyError as e:
-            report.unchecked.append(task)
-            report.reasons[task] = str(e.args[0]) if e.args else "unknown task"
+            report.unchecked[task] = str(e.args[0]) if e.args else "unknown task"
             continue
-        o = TaskOverlap(task)
-        seen_q: set[str] = set()
-        seen_p: set[str] = set()
+        queries: dict[str, str] = {}  # each overlapping text once (normalised), with its first example
+        passages: dict[str, str] = {}
         for r in rows:
-            q = normalize_text(r.query)
-            if q in questions and q not in seen_q:
-                seen_q.add(q)
-                o.queries += 1
-                if len(o.query_examples) < max_examples:
-                    o.query_examples.append(r.query)
+            if (q := normalize_text(r.query)) in questions:
+                queries.setdefault(q, r.query)
             for text in filter(None, (r.positive, r.negative)):
-                hit = _passage_keys(text) & sentences
-                key = min(hit) if hit else None
-                if key is not None and key not in seen_p:
-                    seen_p.add(key)
-                    o.passages += 1
-                    if len(o.passage_examples) < max_examples:
-                        o.passage_examples.append(text[:200])
-        report.overlaps.append(o)
+                if hit := _passage_keys(text) & sentences:
+                    passages.setdefault(min(hit), text[:200])
+        report.overlaps.append(TaskOverlap(task, len(queries), len(passages), list(queries.values())[:max_examples],
+                                           list(passages.values())[:max_examples]))
     return report
 
 
-def check_zero_shot(
-    rows: Sequence[QARow],
-    eval_tasks: Iterable[str],
-    data_dir: str | Path | None = None,
-    allow_overlap: bool = False,
-) -> GuardReport:
+def check_zero_shot(rows: Sequence[QARow], eval_tasks: Iterable[str], data_dir: str | Path | None = None,
+                    allow_overlap: bool = False) -> GuardReport:
     """Run the guard; raise `ZeroShotViolation` on any overlap, or any task it cannot check, unless `allow_overlap`."""
     tasks = list(eval_tasks)
     report = find_overlaps(rows, tasks, data_dir)
     if report.total or report.unchecked:
         found = [f"{o.task} ({o.queries} queries, {o.passages} passages)" for o in report.overlaps if o.total]
-        blind = [f"{t} ({report.reasons.get(t, 'unknown task')})" for t in report.unchecked]
+        blind = [f"{t} ({why})" for t, why in report.unchecked.items()]
         verdict = "; ".join(([f"training data overlaps the evaluation tasks: {', '.join(found)}"] if found else [])
                             + ([f"cannot check {', '.join(blind)}"] if blind else []))
         if not allow_overlap:
-            raise ZeroShotViolation(
-                f"zero-shot guard: {verdict}. Fix: remove the overlapping rows, evaluate on other tasks, or pass "
-                f"allow_overlap=True (--allow-overlap) if this is intended\n{report.summary()}"
-            )
+            raise ZeroShotViolation(f"zero-shot guard: {verdict}. Fix: remove the overlapping rows, evaluate on other "
+                                    "tasks, or pass allow_overlap=True (--allow-overlap) if this is intended\n"
+                                    + report.summary())
         logger.warning("zero-shot guard: %s (allowed by allow_overlap)\n%s", verdict, report.summary())
     elif tasks:
         logger.info("zero-shot guard: no overlap with %s", [o.task for o in report.overlaps])

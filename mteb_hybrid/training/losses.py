@@ -1,13 +1,9 @@
 """Losses by name, all in-batch-negative InfoNCE over cosine similarity (scale 20 = temperature 0.05).
 
-- `mnrl`: MultipleNegativesRankingLoss; the batch is the set of negatives.
-- `cached-mnrl`: CachedMultipleNegativesRankingLoss (GradCache): the exact large-batch gradient
-  computed in chunks of `mini_batch_size`, so memory stays flat in the batch size.
-- Plain gradient accumulation is not a loss: it is `mnrl` with the Trainer's
-  `gradient_accumulation_steps`, where each micro-batch only sees its own negatives.
-
-Under DDP (torchrun, WORLD_SIZE > 1) embeddings are gathered across devices, so the negatives of a
-step are the global batch, as on one device.
+`mnrl` is MultipleNegativesRankingLoss; `cached-mnrl` its GradCache form (the exact large-batch gradient in
+chunks of `mini_batch_size`, memory flat in the batch size). Plain gradient accumulation is `mnrl` with the
+Trainer's `gradient_accumulation_steps`: each micro-batch sees only its own negatives. Under DDP embeddings
+are gathered across devices, so the negatives of a step are the global batch, as on one device.
 """
 
 from __future__ import annotations
@@ -24,14 +20,8 @@ from mteb_hybrid.files import world_size
 from .config import LOSS_NAMES  # the names live with the option they choose
 
 
-def make_loss(
-    name: str,
-    model: SentenceTransformer,
-    *,
-    scale: float = 20.0,
-    mini_batch_size: int = 32,
-    gather_across_devices: bool | None = None,
-) -> nn.Module:
+def make_loss(name: str, model: SentenceTransformer, *, scale: float = 20.0, mini_batch_size: int = 32,
+              gather_across_devices: bool | None = None) -> nn.Module:
     """The sentence-transformers loss module called `name`."""
     gather = world_size() > 1 if gather_across_devices is None else gather_across_devices
     if name == "mnrl":
@@ -39,7 +29,6 @@ def make_loss(
     if name == "cached-mnrl":
         if mini_batch_size < 1:
             raise ValueError(f"mini_batch_size must be >= 1, got {mini_batch_size}")
-        return CachedMultipleNegativesRankingLoss(
-            model, scale=scale, mini_batch_size=mini_batch_size, gather_across_devices=gather
-        )
+        return CachedMultipleNegativesRankingLoss(model, scale=scale, mini_batch_size=mini_batch_size,
+                                                  gather_across_devices=gather)
     raise ValueError(f"unknown loss {name!r}; use one of {LOSS_NAMES} (gradient accumulation: mnrl + --grad-accum)")

@@ -1,8 +1,7 @@
 """The training record beside a trained model (`mteb_hybrid_training.json`): one schema, for writer and readers.
 
-`train()` writes it; the mteb registry (models/metas.py), the experiment runner and the model card read
-it. Version 1 files (written before the record had a `schema_version`, without early-stopping fields)
-still load: the missing fields take their defaults.
+`train()` writes it; the mteb registry, the experiment runner and the model card read it. Version 1 files
+(no `schema_version`, no early-stopping fields) still load: the missing fields take their defaults.
 """
 
 from __future__ import annotations
@@ -12,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mteb_hybrid.files import write_atomic
 
 TRAINING_RECORD_FILE = "mteb_hybrid_training.json"
 SCHEMA_VERSION = 2  # 2: schema_version, early stopping (stopped_step, best_step, stopped_early, best_eval_loss)
@@ -61,8 +62,6 @@ class TrainingRecord(BaseModel):
 
 def write_training_record(folder: str | Path, record: TrainingRecord) -> Path:
     """Write `record` atomically into `folder`; returns the file."""
-    from mteb_hybrid.files import write_atomic
-
     path = Path(folder) / TRAINING_RECORD_FILE
     write_atomic(path, json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False))
     return path

@@ -1,14 +1,9 @@
-"""Training data as parallel QA rows, and the readers that produce them.
+"""Training data as parallel QA rows, the readers that produce them, their checks and the held-out split.
 
-A `QARow` is one query in one language with its positive passage in the SAME language. Rows that
-share a `parallel_id` are translations of each other; X-Y pairs (query in q, passage in p) are
-built later by joining rows on that id (see `sources.py`), so every reader only has to say which
-rows are translations, never build pairs itself.
-
-Readers: LAReQA files through the data layer, a JSONL file of rows, a Hugging Face dataset with
-mapped columns (e.g. mMARCO, where rows at the same index of two language configs are
-translations). `check_rows` rejects or reports bad input with counts; `split_heldout` holds out
-whole parallel ids (every translation together) for the validation loss.
+A `QARow` is one query with its positive passage in the SAME language; rows that share a `parallel_id`
+are translations of each other. X-Y pairs are built later by joining rows on that id (sources.py), so a
+reader (LAReQA files, a JSONL file, a Hugging Face dataset with mapped columns) only says which rows are
+translations.
 """
 
 from __future__ import annotations
@@ -16,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,15 +52,12 @@ Text = Annotated[StrictStr, AfterValidator(_not_blank)]
 
 
 class RowRecord(BaseModel):
-    """One row as a file or a dataset gives it: the schema of a JSONL line (and of a mapped HF record).
-
-    Texts must be non-blank strings (a null query must not train on the text "None"); the parallel
-    id may be a string or an integer, and is kept as a string.
-    """
+    """The schema of a JSONL line (and of a mapped HF record): texts are non-blank strings (a null query must
+    not train on the text "None"); the parallel id is a string or an integer, kept as a string."""
 
     model_config = ConfigDict(extra="ignore")
 
-    parallel_id: Annotated[StrictStr, AfterValidator(_not_blank)] | StrictInt
+    parallel_id: Text | StrictInt
     lang: Text
     query: Text
     positive: Text
@@ -100,17 +92,8 @@ def validate_row(obj: dict[str, Any], where: str) -> QARow:
         raise _row_error(where, e, obj) from None
 
 
-# --------------------------------------------------------------------------------------------
-# Readers
-# --------------------------------------------------------------------------------------------
-
-
-def rows_from_lareqa(
-    dataset: str,
-    data_dir: str | Path | None = None,
-    languages: Iterable[str] | None = None,
-    candidate_form: str = "sentence",
-) -> list[QARow]:
+def rows_from_lareqa(dataset: str, data_dir: str | Path | None = None, languages: Iterable[str] | None = None,
+                     candidate_form: str = "sentence") -> list[QARow]:
     """Rows of a LAReQA-style dataset: query = question, positive = its answer sentence (same language)."""
     from mteb_hybrid.data import get_definition, load_dataset
 
@@ -118,11 +101,8 @@ def rows_from_lareqa(
         raise ValueError(f"unknown candidate_form {candidate_form!r}; use one of {CANDIDATE_FORMS}")
     ds = load_dataset(get_definition(dataset), data_dir, languages=languages)
     candidates = ds.candidate_index()
-    return [
-        QARow(q.parallel_id, lang, q.text, candidates[q.answer_id].text(candidate_form))
-        for lang, data in ds.languages.items()
-        for q in data.questions
-    ]
+    return [QARow(q.parallel_id, lang, q.text, candidates[q.answer_id].text(candidate_form))
+            for lang, data in ds.languages.items() for q in data.questions]
 
 
 def read_jsonl(path: str | Path) -> list[QARow]:
@@ -146,24 +126,15 @@ def read_jsonl(path: str | Path) -> list[QARow]:
     return rows
 
 
-DEFAULT_HF_COLUMNS: dict[str, str] = {
-    "parallel_id": "parallel_id", "lang": "lang", "query": "query", "positive": "positive", "negative": "negative",
-}
+DEFAULT_HF_COLUMNS: dict[str, str] = {name: name for name in ("parallel_id", "lang", "query", "positive", "negative")}
 
 
-def rows_from_hf(
-    name: str,
-    config: str | None = None,
-    split: str = "train",
-    columns: Mapping[str, str] | None = None,
-    lang: str | None = None,
-    limit: int | None = None,
-) -> list[QARow]:
+def rows_from_hf(name: str, config: str | None = None, split: str = "train", columns: Mapping[str, str] | None = None,
+                 lang: str | None = None, limit: int | None = None) -> list[QARow]:
     """Rows from a Hugging Face dataset (needs network), with `columns` mapping row fields to columns.
 
-    `lang` fixes the language of every row (one config per language, as in mMARCO). Without a
-    parallel-id column the row index is the parallel id: rows at the same index of two language
-    configs are then translations, which is how mMARCO is laid out.
+    `lang` fixes the language of every row. Without a parallel-id column the row index is the parallel id:
+    rows at the same index of two language configs are translations, as in mMARCO.
     """
     import datasets
 
@@ -175,31 +146,17 @@ def rows_from_hf(
     where = f"hf:{name}" + (f":{config}" if config else "") + f":{split}"
     for key in ("query", "positive"):
         if mapping[key] not in have:
-            raise TrainingDataError(
-                f"{where}: no column {mapping[key]!r} for '{key}' (columns: {sorted(have)}). "
-                f"Fix: map it, e.g. ?{key}=<column>"
-            )
+            raise TrainingDataError(f"{where}: no column {mapping[key]!r} for '{key}' (columns: {sorted(have)}). "
+                                    f"Fix: map it, e.g. ?{key}=<column>")
     if lang is None and mapping["lang"] not in have:
-        raise TrainingDataError(
-            f"{where}: no language column {mapping['lang']!r}. Fix: give ?lang=<code> or ?lang_column=<column>"
-        )
-    pid_col = mapping["parallel_id"] if mapping["parallel_id"] in have else None
-    neg_col = mapping["negative"] if mapping["negative"] in have else None
-    rows = []
-    for i, rec in enumerate(hf):
-        rows.append(validate_row({
-            "parallel_id": rec[pid_col] if pid_col else i,
-            "lang": lang if lang is not None else rec[mapping["lang"]],
-            "query": rec[mapping["query"]],
-            "positive": rec[mapping["positive"]],
-            "negative": rec[neg_col] if neg_col else None,
-        }, f"{where} row {i}"))
-    return rows
-
-
-# --------------------------------------------------------------------------------------------
-# Data specs: "mlqa-r[:en,de]", "path.jsonl", "hf:NAME[:CONFIG[:SPLIT]][?key=value&...]"
-# --------------------------------------------------------------------------------------------
+        raise TrainingDataError(f"{where}: no language column {mapping['lang']!r}. "
+                                "Fix: give ?lang=<code> or ?lang_column=<column>")
+    pid_col, neg_col = (mapping[key] if mapping[key] in have else None for key in ("parallel_id", "negative"))
+    return [validate_row({
+        "parallel_id": rec[pid_col] if pid_col else i, "lang": lang if lang is not None else rec[mapping["lang"]],
+        "query": rec[mapping["query"]], "positive": rec[mapping["positive"]],
+        "negative": rec[neg_col] if neg_col else None,
+    }, f"{where} row {i}") for i, rec in enumerate(hf)]
 
 
 @dataclass(frozen=True)
@@ -215,7 +172,7 @@ class DataSpec:
 
 
 def parse_data_spec(spec: str) -> DataSpec:
-    """Parse a `--data` value; see the CLI help for the three forms."""
+    """Parse a `--data` value: "mlqa-r[:en,de]", "path.jsonl" or "hf:NAME[:CONFIG[:SPLIT]][?key=value&...]"."""
     if spec.startswith("hf:"):
         body, _, query = spec[3:].partition("?")
         parts = body.split(":")
@@ -234,12 +191,8 @@ def parse_data_spec(spec: str) -> DataSpec:
     return DataSpec("lareqa", name, languages=languages)
 
 
-def read_spec(
-    spec: DataSpec | str,
-    data_dir: str | Path | None = None,
-    languages: Sequence[str] | None = None,
-    candidate_form: str = "sentence",
-) -> list[QARow]:
+def read_spec(spec: DataSpec | str, data_dir: str | Path | None = None, languages: Sequence[str] | None = None,
+              candidate_form: str = "sentence") -> list[QARow]:
     """Rows of one data source; `languages` (if given) keeps only those languages."""
     spec = parse_data_spec(spec) if isinstance(spec, str) else spec
     if spec.kind == "lareqa":
@@ -252,8 +205,7 @@ def read_spec(
     else:
         o = spec.options
         columns = {k: o[k] for k in ("parallel_id", "query", "positive", "negative") if k in o}
-        if "lang_column" in o:
-            columns["lang"] = o["lang_column"]
+        columns |= {"lang": o["lang_column"]} if "lang_column" in o else {}
         rows = rows_from_hf(spec.name, spec.config, spec.split, columns, o.get("lang"),
                             int(o["limit"]) if "limit" in o else None)
     if languages:
@@ -264,56 +216,43 @@ def read_spec(
     return rows
 
 
-# --------------------------------------------------------------------------------------------
-# Checks and the held-out split
-# --------------------------------------------------------------------------------------------
-
-
 def _examples(items: Sequence[Any], n: int = 3) -> str:
     return ", ".join(repr(x) for x in items[:n]) + (" ..." if len(items) > n else "")
 
 
 def check_rows(rows: Sequence[QARow], known_languages: Iterable[str] | None = None) -> list[QARow]:
-    """Validate rows; return them without exact duplicates.
+    """Validate rows; return them without exact duplicates (dropped with a warning).
 
-    Errors (with counts and examples): empty query/positive, a language the model cannot mark
-    (only when `known_languages` is given, i.e. for M2M-100), two rows with the same parallel id
-    and language but different text. Warning: exact duplicate rows, which are dropped.
+    Errors, with counts and examples: an empty query/positive, a language the model has no token for (only
+    with `known_languages`, i.e. for M2M-100), one (parallel id, language) with two different texts.
     """
     if not rows:
         raise TrainingDataError("no training rows")
     empty = [r for r in rows if not r.query.strip() or not r.positive.strip()]
     if empty:
-        raise TrainingDataError(
-            f"{len(empty)} of {len(rows)} row(s) have an empty query or positive "
-            f"(e.g. {_examples([(r.parallel_id, r.lang) for r in empty])}). Fix: remove or fill them"
-        )
+        raise TrainingDataError(f"{len(empty)} of {len(rows)} row(s) have an empty query or positive (e.g. "
+                                f"{_examples([(r.parallel_id, r.lang) for r in empty])}). Fix: remove or fill them")
     if known_languages is not None:
         known = set(known_languages)
-        unknown = Counter(r.lang for r in rows if r.lang not in known)
-        if unknown:
-            raise TrainingDataError(
-                f"{sum(unknown.values())} row(s) in language(s) the model has no language token for: "
-                f"{dict(unknown)}. Fix: drop those languages (--languages) or map them to a supported code"
-            )
+        if unknown := Counter(r.lang for r in rows if r.lang not in known):
+            raise TrainingDataError(f"{sum(unknown.values())} row(s) in language(s) the model has no language token "
+                                    f"for: {dict(unknown)}. Fix: drop those languages (--languages) or map them to a "
+                                    "supported code")
     by_key: dict[tuple[str, str], QARow] = {}
     duplicates: list[QARow] = []
     conflicts: list[tuple[str, str]] = []
     for r in rows:
         key = (r.parallel_id, r.lang)
-        seen = by_key.get(key)
-        if seen is None:
+        if key not in by_key:
             by_key[key] = r
-        elif seen == r:
+        elif by_key[key] == r:
             duplicates.append(r)
         else:
             conflicts.append(key)
     if conflicts:
-        raise TrainingDataError(
-            f"{len(conflicts)} (parallel_id, lang) key(s) occur with different texts "
-            f"(e.g. {_examples(conflicts)}): a parallel id must name one question per language. "
-            "Fix: give each distinct question its own parallel_id"
-        )
+        raise TrainingDataError(f"{len(conflicts)} (parallel_id, lang) key(s) occur with different texts (e.g. "
+                                f"{_examples(conflicts)}): a parallel id must name one question per language. "
+                                "Fix: give each distinct question its own parallel_id")
     if duplicates:
         logger.warning("dropped %d exact duplicate row(s) (e.g. %s)", len(duplicates),
                        _examples([(r.parallel_id, r.lang) for r in duplicates]))
@@ -325,18 +264,6 @@ def split_heldout(rows: Sequence[QARow], fraction: float, seed: int = 0) -> tupl
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"validation fraction must be in [0, 1), got {fraction}")
     ids = sorted({r.parallel_id for r in rows})
-    n_val = round(len(ids) * fraction)
-    if fraction > 0 and n_val == 0 and len(ids) > 1:
-        n_val = 1
+    n_val = max(round(len(ids) * fraction), 1 if fraction > 0 and len(ids) > 1 else 0)  # any fraction holds one out
     held = set(random.Random(seed).sample(ids, n_val))
-    train = [r for r in rows if r.parallel_id not in held]
-    val = [r for r in rows if r.parallel_id in held]
-    return train, val
-
-
-def rows_by_language(rows: Iterable[QARow]) -> dict[str, list[QARow]]:
-    """Rows grouped by language, languages sorted (a stable order for the per-source datasets)."""
-    groups: dict[str, list[QARow]] = defaultdict(list)
-    for r in rows:
-        groups[r.lang].append(r)
-    return {lang: groups[lang] for lang in sorted(groups)}
+    return [r for r in rows if r.parallel_id not in held], [r for r in rows if r.parallel_id in held]

@@ -1,40 +1,16 @@
-"""Batch samplers for hybrid-batch training (Elmahdy, Lin, Ahmad 2024).
+"""The batch sampler of hybrid-batch training (Elmahdy, Lin, Ahmad 2024): sentence-transformers'
+``multi_dataset_batch_sampler`` over the per-source datasets (one per language, "x-x", or per ordered
+language pair, "x-y").
 
-Training data comes as several *sources*, one ``datasets.Dataset`` per language ("x-x": query and
-passage in the same language) or per ordered language pair ("x-y"). sentence-transformers
-concatenates a ``DatasetDict`` into a ``ConcatDataset`` (in dict order) and hands it, with one child
-batch sampler per source, to ``args.multi_dataset_batch_sampler``. :class:`HybridBatchSampler` is such
-a multi-dataset sampler:
-
-- every batch comes from ONE source; in ``hybrid`` mode the batch kind is x-x with probability
-  ``alpha``, else x-y; within a kind the source is drawn in proportion to its size;
-- no batch (nor the global batch gathered across processes) holds two rows with the same parallel
-  id, because translations of one question make each other's passages false negatives;
-- under data parallelism every process gets different rows of the same source at the same step.
-
-How the last point works: with accelerate's defaults in the sentence-transformers trainer
-(``split_batches=False``, ``dispatch_batches=False``), ``BatchSamplerShard`` gives process ``i`` the
-batches ``i, i + P, i + 2P, ...`` of one sampler that every process iterates identically (P = number
-of processes). So this sampler emits *groups* of P consecutive batches, cut from one "group" of
-``P * batch_size`` rows of one source with distinct parallel ids; each process takes one batch of
-the group, and the batches gathered by ``gather_across_devices=True`` form one pure, duplicate-free
-global batch. Every process builds the same plan from ``(seed, epoch)``, without communication.
-(``dispatch_batches=True`` also hands batch ``i`` of each P to process ``i``; with
-``split_batches=True`` each batch is cut in P pieces instead, which is pure anyway: pass
-``num_processes=1`` then.)
-
-Use::
-
-    args = SentenceTransformerTrainingArguments(
-        ...,
-        per_device_train_batch_size=B,   # batch_samplers[0].batch_size: rows per process per step
-        multi_dataset_batch_sampler=hybrid_sampler_factory(kinds, parallel_ids, "hybrid", 0.5),
-    )
-    trainer = SentenceTransformerTrainer(..., train_dataset=DatasetDict(sources))  # same order as kinds
-
-``batch_sampler`` can stay at its default (the child samplers are never iterated) and
-``dataloader_drop_last`` does not matter (batches are always full). The trainer sets accelerate's
-``even_batches=False`` for training; the sampler's length is a multiple of P, so nothing is padded.
+- every batch comes from ONE source; in ``hybrid`` mode its kind is x-x with probability ``alpha``, else
+  x-y; within a kind the source is drawn in proportion to its size;
+- no batch (nor the global batch gathered across processes) holds two rows with the same parallel id:
+  translations of one question make each other's passages false negatives;
+- under data parallelism every process gets different rows of the same source at the same step. With the
+  trainer's accelerate defaults, ``BatchSamplerShard`` gives process ``i`` of P the batches ``i, i + P, ...``
+  of a sampler every process iterates identically; so the sampler emits *groups* of P batches cut from
+  ``P * batch_size`` distinct-id rows of one source, planned from ``(seed, epoch)`` without communication.
+  (With ``split_batches=True`` each batch is cut in P pieces instead: pass ``num_processes=1`` then.)
 """
 
 from __future__ import annotations
@@ -56,10 +32,9 @@ from mteb_hybrid.files import world_size
 
 logger = logging.getLogger(__name__)
 
-XX = "x-x"
-XY = "x-y"
+XX, XY = "x-x", "x-y"
 KINDS = (XX, XY)
-MODES = (XX, XY, "hybrid")
+MODES = (*KINDS, "hybrid")
 
 # Tags that keep the random streams of one (seed, epoch) apart.
 _TAG_KINDS, _TAG_PASS, _TAG_SOURCE = 0, 1, 2
@@ -83,11 +58,10 @@ def _validate_kinds(source_kinds: Sequence[str]) -> list[str]:
 
 
 def encode_parallel_ids(parallel_ids: Sequence[Sequence[Any]]) -> list[np.ndarray]:
-    """Map parallel ids (any hashable) to int64 codes, equal ids -> equal codes within a source.
+    """Parallel ids (any hashable; integer arrays pass as they are) as int64 codes, equal ids -> equal codes.
 
-    Integer arrays keep the sampler's state small (the trainer pickles its arguments into each
-    checkpoint) and make per-source duplicate checks vectorised. Integer numpy arrays pass as they are.
-    """
+    Integer arrays keep the sampler small (the trainer pickles its arguments into every checkpoint) and make
+    the duplicate checks vectorised."""
     table: dict[Any, int] = {}
     out = []
     for ids in parallel_ids:
@@ -120,52 +94,22 @@ def _max_groups(counts: np.ndarray, group_rows: int) -> int:
 class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
     """Multi-dataset batch sampler for x-x / x-y / hybrid batching with parallel-id-free batches.
 
-    Args:
-        dataset: the ``ConcatDataset`` of all sources, in ``DatasetDict`` order.
-        batch_samplers: one child sampler per source (from the trainer); only
-            ``batch_samplers[0].batch_size`` is read, they are never iterated.
-        generator: unused (accepted for the trainer's call); randomness is numpy seeded by
-            ``(seed, epoch)`` so that every process derives the same plan.
-        seed: base seed (``None`` counts as 0).
-        source_kinds: ``"x-x"`` or ``"x-y"`` per source.
-        parallel_ids: the parallel id of every row, one sequence per source (not a dataset column,
-            so sentence-transformers does not try to tokenize it).
-        mode: ``"x-x"``, ``"x-y"`` or ``"hybrid"``.
-        alpha: in hybrid mode, the probability that a batch group is x-x.
-        num_processes: data-parallel processes sharing the sampler through accelerate; ``None``
-            reads the world size (``mteb_hybrid.files.world_size``: torch.distributed's, else $WORLD_SIZE, else 1).
-        source_names: names for messages (e.g. the ``DatasetDict`` keys).
-        batches_per_epoch: epoch length in batches (rounded down to a multiple of
-            ``num_processes``); default: the full groups of every source of the kinds in use.
+    Only ``batch_samplers[0].batch_size`` is read; ``generator`` is unused (numpy seeded by ``(seed, epoch)``
+    gives every process the same plan). ``parallel_ids`` (one sequence per source) travel beside the
+    dataset, never as a column sentence-transformers would tokenize. ``num_processes=None`` reads the
+    world size; ``batches_per_epoch`` defaults to the full groups of every source of the kinds in use.
 
-    Semantics:
-        - Batches are always full (``drop_last`` is effectively True, whatever
-          ``dataloader_drop_last`` says): a source's rows that do not fill a whole group of
-          ``num_processes * batch_size`` distinct-id rows are left out of that pass, and a fresh
-          shuffle leaves out different rows next time.
-        - Within a kind, sources are drawn without replacement over passes of all their full
-          groups (as ``ProportionalBatchSampler`` does): each draw is proportional to the groups a
-          source has *remaining*, and a complete pass uses every source exactly in proportion to
-          its size. A kind that runs out starts a new, reshuffled pass, so ``alpha`` holds for the
-          whole epoch however unequal the kinds are.
-        - In hybrid mode each group's kind is an independent Bernoulli(alpha) draw.
+    Batches are always full: rows that do not fill a group of ``num_processes * batch_size`` distinct ids
+    sit out that pass. Within a kind, sources are drawn without replacement over passes of all their full
+    groups (as ``ProportionalBatchSampler``); a kind that runs out starts a reshuffled pass, so ``alpha``
+    (an independent draw per group) holds for the whole epoch however unequal the kinds are.
     """
 
-    def __init__(
-        self,
-        dataset: ConcatDataset,
-        batch_samplers: list[BatchSampler],
-        generator: torch.Generator | None = None,
-        seed: int | None = 0,
-        *,
-        source_kinds: Sequence[str],
-        parallel_ids: Sequence[Sequence[Any]],
-        mode: str = "hybrid",
-        alpha: float = 0.5,
-        num_processes: int | None = None,
-        source_names: Sequence[str] | None = None,
-        batches_per_epoch: int | None = None,
-    ) -> None:
+    def __init__(self, dataset: ConcatDataset, batch_samplers: list[BatchSampler],
+                 generator: torch.Generator | None = None, seed: int | None = 0, *, source_kinds: Sequence[str],
+                 parallel_ids: Sequence[Sequence[Any]], mode: str = "hybrid", alpha: float = 0.5,
+                 num_processes: int | None = None, source_names: Sequence[str] | None = None,
+                 batches_per_epoch: int | None = None) -> None:
         super().__init__(dataset, batch_samplers=batch_samplers, generator=generator, seed=seed)
         self.drop_last = True  # only full batches are ever yielded
         _validate_mode_alpha(mode, alpha)
@@ -202,53 +146,35 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
             self._has_dups.append(bool(counts.max() > 1))
             self.groups_per_source.append(_max_groups(counts, self.group_rows))
 
-        self.active_kinds = self._active_kinds()
+        # the kinds this mode draws (hybrid with alpha 0 or 1 draws only one)
+        self.active_kinds = [mode] if mode != "hybrid" else [k for k, p in ((XX, alpha), (XY, 1 - alpha)) if p > 0]
         self._sources_by_kind: dict[str, list[int]] = {}
         for kind in self.active_kinds:
             members = [i for i, k in enumerate(self.kinds) if k == kind]
             if not members:
-                raise ValueError(self._missing_kind_message(kind))
+                why = " (x-y needs at least two languages)" if kind == XY else ""
+                raise ValueError(f"mode {mode!r} (alpha={self.alpha}) draws {kind} batches but no source has kind "
+                                 f"{kind!r}{why}; source kinds present: {sorted(set(self.kinds))}")
             fillable = [i for i in members if self.groups_per_source[i] > 0]
             unfillable = [i for i in members if self.groups_per_source[i] == 0]
             if not fillable:
                 best = max(len(np.unique(self._codes[i])) for i in members)
-                raise ValueError(
-                    f"no {kind} source can fill a batch group of {self.group_rows} rows with distinct parallel ids "
-                    f"(batch_size={self.batch_size} x num_processes={self.num_processes}); the largest has "
-                    f"{best} distinct ids. Lower the batch size."
-                )
+                raise ValueError(f"no {kind} source can fill a batch group of {self.group_rows} rows with distinct "
+                                 f"parallel ids (batch_size={self.batch_size} x num_processes={self.num_processes}); "
+                                 f"the largest has {best} distinct ids. Lower the batch size.")
             if unfillable:
-                logger.warning(
-                    "HybridBatchSampler: sources %s cannot fill one group of %d rows with distinct parallel ids "
-                    "(batch_size %d x %d processes) and are never sampled.",
-                    [names[i] for i in unfillable], self.group_rows, self.batch_size, self.num_processes,
-                )
+                logger.warning("HybridBatchSampler: sources %s cannot fill one group of %d rows with distinct parallel "
+                               "ids (batch_size %d x %d processes) and are never sampled.",
+                               [names[i] for i in unfillable], self.group_rows, self.batch_size, self.num_processes)
             self._sources_by_kind[kind] = fillable
 
-        full_groups = sum(self.groups_per_source[i] for k in self.active_kinds for i in self._sources_by_kind[k])
-        if batches_per_epoch is None:
-            self.num_groups = full_groups
+        if batches_per_epoch is None:  # every full group of the kinds in use
+            self.num_groups = sum(self.groups_per_source[i] for ids in self._sources_by_kind.values() for i in ids)
         else:
             self.num_groups = int(batches_per_epoch) // self.num_processes
-            if self.num_groups < 1:
-                raise ValueError(
-                    f"batches_per_epoch={batches_per_epoch} is less than one batch per process "
-                    f"({self.num_processes} processes)"
-                )
-
-    def _active_kinds(self) -> list[str]:
-        """Kinds this mode can draw (hybrid with alpha 0 or 1 draws only one)."""
-        if self.mode != "hybrid":
-            return [self.mode]
-        return [k for k, p in ((XX, self.alpha), (XY, 1.0 - self.alpha)) if p > 0.0]
-
-    def _missing_kind_message(self, kind: str) -> str:
-        present = sorted(set(self.kinds))
-        why = " (x-y needs at least two languages)" if kind == XY else ""
-        return (
-            f"mode {self.mode!r} (alpha={self.alpha}) draws {kind} batches but no source has kind {kind!r}{why}; "
-            f"source kinds present: {present}"
-        )
+        if self.num_groups < 1:
+            raise ValueError(f"batches_per_epoch={batches_per_epoch} is less than one batch per process "
+                             f"({self.num_processes} processes)")
 
     def _rng(self, epoch: int, tag: int, a: int = 0, b: int = 0, c: int = 0) -> np.random.Generator:
         return np.random.default_rng([self._seed, epoch, tag, a, b, c])
@@ -277,14 +203,12 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
         counts = [self.groups_per_source[i] for i in sources]
         for pass_idx in itertools.count():
             labels = self._rng(epoch, _TAG_PASS, kind_id, pass_idx).permutation(np.repeat(sources, counts))
-            plans: dict[int, np.ndarray] = {}
-            cursor: dict[int, int] = {}
+            plans: dict[int, Iterator[np.ndarray]] = {}
             for source in labels.tolist():
                 if source not in plans:  # shuffle a source only when first drawn
-                    plans[source] = self._plan_source(source, self._rng(epoch, _TAG_SOURCE, kind_id, pass_idx, source))
-                    cursor[source] = 0
-                yield source, plans[source][cursor[source]]
-                cursor[source] += 1
+                    rng = self._rng(epoch, _TAG_SOURCE, kind_id, pass_idx, source)
+                    plans[source] = iter(self._plan_source(source, rng))
+                yield source, next(plans[source])
 
     def iter_with_sources(self) -> Iterator[tuple[int, list[int]]]:
         """Yield ``(source index, batch of ConcatDataset indices)``; ``__iter__`` drops the source."""
@@ -308,34 +232,20 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
         return self.num_groups * self.num_processes
 
 
-def hybrid_sampler_factory(
-    source_kinds: Sequence[str],
-    parallel_ids: Sequence[Sequence[Any]],
-    mode: str = "hybrid",
-    alpha: float = 0.5,
-    num_processes: int | None = None,
-    *,
-    source_names: Sequence[str] | None = None,
-    batches_per_epoch: int | None = None,
-) -> Callable[..., HybridBatchSampler]:
-    """A ``multi_dataset_batch_sampler`` for ``SentenceTransformerTrainingArguments``.
-
-    Checks what it can now (mode, alpha, kinds, lengths) rather than when training starts, and
-    stores parallel ids as int64 codes so the pickled training arguments stay small.
-    """
+def hybrid_sampler_factory(source_kinds: Sequence[str], parallel_ids: Sequence[Sequence[Any]], mode: str = "hybrid",
+                           alpha: float = 0.5, num_processes: int | None = None, *,
+                           source_names: Sequence[str] | None = None,
+                           batches_per_epoch: int | None = None) -> Callable[..., HybridBatchSampler]:
+    """A ``multi_dataset_batch_sampler`` for ``SentenceTransformerTrainingArguments``: it checks what it can
+    now rather than when training starts, and keeps parallel ids as integer codes (small pickled arguments)."""
     _validate_mode_alpha(mode, alpha)
     kinds = _validate_kinds(source_kinds)
     if len(kinds) != len(parallel_ids):
         raise ValueError(f"source_kinds has {len(kinds)} entries but parallel_ids has {len(parallel_ids)}")
+    codes = [c.astype(np.int32) if c.size and c.max() < 2**31 else c for c in encode_parallel_ids(parallel_ids)]
     return functools.partial(
-        HybridBatchSampler,
-        source_kinds=kinds,
-        parallel_ids=[c.astype(np.int32) if c.size and c.max() < 2**31 else c for c in encode_parallel_ids(parallel_ids)],
-        mode=mode,
-        alpha=alpha,
-        num_processes=num_processes,
-        source_names=list(source_names) if source_names is not None else None,
-        batches_per_epoch=batches_per_epoch,
+        HybridBatchSampler, source_kinds=kinds, parallel_ids=codes, mode=mode, alpha=alpha, num_processes=num_processes,
+        source_names=list(source_names) if source_names is not None else None, batches_per_epoch=batches_per_epoch,
     )
 
 

@@ -1,32 +1,32 @@
 """Parallel QA rows -> one `datasets.Dataset` per source, the unit the batch sampler draws from.
 
-Sources: X-X, one per language (anchor = query, positive = passage, both in that language) and
-X-Y, one per ordered language pair (q, p), q != p (anchor = query in q, positive = passage in p of
-the same parallel id). Each source holds a parallel id at most once, so a batch cut from one
-source never holds two translations of one question. The parallel ids travel beside the
-datasets (`TrainingSources.parallel_ids`), never as a column: sentence-transformers would
-tokenize every non-label column.
+Sources: X-X, one per language (anchor = query, positive = passage, both in that language) and X-Y, one
+per ordered language pair (q, p), q != p (anchor = query in q, positive = passage in p of the same
+parallel id). Each source holds a parallel id at most once, so a batch cut from one source never holds
+two translations of one question. The parallel ids travel beside the datasets, never as a column:
+sentence-transformers would tokenize every non-label column.
 
-Prompts ("query: " / "passage: ") are NOT written into the texts: the trainer gives them to
-sentence-transformers' prompt mechanism. Only a per-language `text_prefix` (M2M-100's `__xx__`
-language token, which depends on each row's language) is written into the text.
+Prompts ("query: " / "passage: ") are not written into the texts (the trainer hands them to
+sentence-transformers' prompt mechanism); only a per-language `text_prefix` is (M2M-100's `__xx__` token).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from datasets import Dataset, DatasetDict
+from datasets import Dataset, DatasetDict, concatenate_datasets
 
-from .rows import QARow, rows_by_language
+from .config import BATCHING_MODES
+from .rows import QARow
 
 logger = logging.getLogger(__name__)
 
 XX, XY = "x-x", "x-y"
-BATCHING_MODES = ("x-x", "x-y", "hybrid")
 TextPrefix = Callable[[str], str]
 
 
@@ -34,11 +34,7 @@ def kinds_for(batching: str) -> tuple[str, ...]:
     """The source kinds a batching mode draws from."""
     if batching not in BATCHING_MODES:
         raise ValueError(f"unknown batching {batching!r}; use one of {BATCHING_MODES}")
-    return {"x-x": (XX,), "x-y": (XY,), "hybrid": (XX, XY)}[batching]
-
-
-def source_name(kind: str, query_lang: str, passage_lang: str) -> str:
-    return f"{kind}:{query_lang}" if kind == XX else f"{kind}:{query_lang}-{passage_lang}"
+    return (XX, XY) if batching == "hybrid" else (batching,)
 
 
 @dataclass
@@ -51,7 +47,7 @@ class TrainingSources:
     languages: list[tuple[str, str]] = field(default_factory=list)  # (query language, passage language)
 
     def add(self, kind: str, langs: tuple[str, str], ds: Dataset, pids: list[str]) -> None:
-        self.datasets[source_name(kind, *langs)] = ds
+        self.datasets[f"{kind}:{langs[0]}" if kind == XX else f"{kind}:{langs[0]}-{langs[1]}"] = ds
         self.source_kinds.append(kind)
         self.parallel_ids.append(pids)
         self.languages.append(langs)
@@ -61,10 +57,6 @@ class TrainingSources:
 
     def sizes(self) -> dict[str, int]:
         return {name: len(ds) for name, ds in self.datasets.items()}
-
-    @property
-    def num_rows(self) -> int:
-        return sum(len(ds) for ds in self.datasets.values())
 
 
 def _decide_negatives(rows: Sequence[QARow], use_negatives: bool | None) -> bool:
@@ -80,86 +72,59 @@ def _decide_negatives(rows: Sequence[QARow], use_negatives: bool | None) -> bool
     return True
 
 
-def _columns(anchors: list[str], positives: list[str], negatives: list[str] | None) -> Dataset:
-    data = {"anchor": anchors, "positive": positives}
-    if negatives is not None:
-        data["negative"] = negatives
+def _columns(pairs: list[tuple[QARow, QARow]], query_prefix: str, passage_prefix: str, negatives: bool) -> Dataset:
+    """anchor: the query of each pair's first row; positive (and negative): the passages of its second."""
+    data = {"anchor": [query_prefix + a.query for a, _ in pairs],
+            "positive": [passage_prefix + b.positive for _, b in pairs]}
+    if negatives:
+        data["negative"] = [passage_prefix + (b.negative or "") for _, b in pairs]
     return Dataset.from_dict(data)
 
 
-def build_sources(
-    rows: Sequence[QARow],
-    batching: str = "hybrid",
-    *,
-    kinds: Sequence[str] | None = None,
-    use_negatives: bool | None = None,
-    text_prefix: TextPrefix | None = None,
-) -> TrainingSources:
-    """X-X and/or X-Y per-source datasets from `rows` (kinds default to what `batching` draws from).
-
-    X-X source sizes equal the questions per language; an X-Y source (q, p) holds one row per
-    parallel id present in both q and p.
-    """
+def build_sources(rows: Sequence[QARow], batching: str = "hybrid", *, kinds: Sequence[str] | None = None,
+                  use_negatives: bool | None = None, text_prefix: TextPrefix | None = None) -> TrainingSources:
+    """X-X and/or X-Y per-source datasets from `rows` (kinds default to what `batching` draws from); an X-Y
+    source (q, p) holds one row per parallel id present in both q and p."""
     kinds = tuple(kinds) if kinds is not None else kinds_for(batching)
     negatives = _decide_negatives(rows, use_negatives)
     prefix = text_prefix or (lambda lang: "")
-    by_lang = rows_by_language(rows)
+    groups: dict[str, list[QARow]] = defaultdict(list)
+    for r in rows:
+        groups[r.lang].append(r)
+    by_lang = dict(sorted(groups.items()))  # a stable order of the sources
     by_pid = {lang: {r.parallel_id: r for r in lrows} for lang, lrows in by_lang.items()}
     out = TrainingSources()
     if XX in kinds:
         for lang, lrows in by_lang.items():
-            pre = prefix(lang)
-            out.add(XX, (lang, lang), _columns(
-                [pre + r.query for r in lrows], [pre + r.positive for r in lrows],
-                [pre + (r.negative or "") for r in lrows] if negatives else None,
-            ), [r.parallel_id for r in lrows])
+            out.add(XX, (lang, lang), _columns([(r, r) for r in lrows], prefix(lang), prefix(lang), negatives),
+                    [r.parallel_id for r in lrows])
     if XY in kinds:
-        for q, qrows in by_lang.items():
-            for p in by_lang:
-                if p == q:
-                    continue
-                prows = by_pid[p]
-                pairs = [(r, prows[r.parallel_id]) for r in qrows if r.parallel_id in prows]
-                if not pairs:
-                    logger.info("no shared parallel ids for %s -> %s; no X-Y source", q, p)
-                    continue
-                qp, pp = prefix(q), prefix(p)
-                out.add(XY, (q, p), _columns(
-                    [qp + a.query for a, _ in pairs], [pp + b.positive for _, b in pairs],
-                    [pp + (b.negative or "") for _, b in pairs] if negatives else None,
-                ), [a.parallel_id for a, _ in pairs])
+        for q, p in itertools.permutations(by_lang, 2):  # every ordered pair, q != p
+            pairs = [(r, by_pid[p][r.parallel_id]) for r in by_lang[q] if r.parallel_id in by_pid[p]]
+            if not pairs:
+                logger.info("no shared parallel ids for %s -> %s; no X-Y source", q, p)
+                continue
+            out.add(XY, (q, p), _columns(pairs, prefix(q), prefix(p), negatives), [a.parallel_id for a, _ in pairs])
     if not out.datasets:
         raise ValueError(f"no {'/'.join(kinds)} source could be built: X-Y needs at least two languages "
                          "sharing parallel ids")
     return out
 
 
-def build_eval_set(
-    rows: Sequence[QARow],
-    batch_size: int,
-    *,
-    seed: int = 0,
-    use_negatives: bool | None = None,
-    text_prefix: TextPrefix | None = None,
-) -> tuple[Dataset, list[list[int]]] | None:
-    """Validation data: all X-X and X-Y sources of `rows` in one dataset, plus fixed batches.
-
-    Each batch is cut from one source, so it never holds two translations of a question; the
-    batches are the same at every evaluation, so the validation loss is comparable over steps and
-    across batching modes.
-    """
+def build_eval_set(rows: Sequence[QARow], batch_size: int, *, seed: int = 0, use_negatives: bool | None = None,
+                   text_prefix: TextPrefix | None = None) -> tuple[Dataset, list[list[int]]] | None:
+    """Validation data: all X-X and X-Y sources of `rows` in one dataset, plus fixed batches, each from one
+    source (no two translations of a question) and the same at every evaluation, so the validation loss is
+    comparable over steps and across batching modes."""
     if not rows:
         return None
     kinds = (XX, XY) if len({r.lang for r in rows}) > 1 else (XX,)
     sources = build_sources(rows, kinds=kinds, use_negatives=use_negatives, text_prefix=text_prefix)
     rng = random.Random(seed)
-    parts, batches, offset = [], [], 0
+    batches, offset = [], 0
     for ds in sources.datasets.values():
         order = list(range(len(ds)))
         rng.shuffle(order)
         batches += [[offset + i for i in order[s:s + batch_size]] for s in range(0, len(order), batch_size)]
-        parts.append(ds)
         offset += len(ds)
-    from datasets import concatenate_datasets
-
-    return concatenate_datasets(parts), [b for b in batches if len(b) > 1]
+    return concatenate_datasets(list(sources.datasets.values())), [b for b in batches if len(b) > 1]

@@ -1,12 +1,8 @@
-"""`train(config)`: assemble sentence-transformers' Trainer for hybrid-batch training and run it.
+"""`train(config)`: rows -> guard -> per-source datasets -> hybrid sampler -> loss -> sentence-transformers' Trainer.
 
-This module only assembles: rows (rows.py) -> guard (guard.py) -> per-source datasets (sources.py)
--> the hybrid batch sampler (samplers.py, as `multi_dataset_batch_sampler`) -> loss (losses.py) ->
-`SentenceTransformerTrainer` with callbacks for the convergence log, and the trained model folder
-with its model card and `mteb_hybrid_training.json` (what the mteb registry reads).
-
-Runs as it is under `torchrun` (the sampler reads the world size, the loss gathers embeddings
-across devices, only rank 0 writes files).
+It also writes the trained model folder: its model card section and `mteb_hybrid_training.json` (what the
+mteb registry reads). Runs as it is under `torchrun`: the sampler reads the world size, the loss gathers
+embeddings across devices, only rank 0 writes files.
 """
 
 from __future__ import annotations
@@ -17,23 +13,30 @@ import math
 import random
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sentence_transformers
 import torch
+import transformers
 from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 from sentence_transformers.base.evaluation import BaseEvaluator
 from torch.utils.data import DataLoader
 from transformers import EarlyStoppingCallback, TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
-from mteb_hybrid.models.identity import weights_sha256  # noqa: F401 - the content revision; re-exported here
+from mteb_hybrid import __version__
+from mteb_hybrid.files import world_size
+from mteb_hybrid.models.identity import weights_sha256
 from mteb_hybrid.models.m2m100 import disable_layerdrop, is_m2m100_model, language_prefix, supported_languages
 from mteb_hybrid.models.presets import Preset, load_base_model, model_prompts, resolve_base
 
 from .config import TrainConfig
+from .guard import check_zero_shot
+from .losses import make_loss
 from .record import (
     SCHEMA_VERSION,
     TRAINING_RECORD_FILE,
@@ -42,17 +45,18 @@ from .record import (
     read_training_record,
     write_training_record,
 )
-from .guard import check_zero_shot
-from .losses import make_loss, world_size
 from .rows import QARow, check_rows, parse_data_spec, read_spec, split_heldout
 from .samplers import hybrid_sampler_factory
 from .sources import TrainingSources, build_eval_set, build_sources
-from .trainlog import LOG_CSV, LOG_JSONL, WALL_TIME_FILE, TrainLogCallback, read_train_log, write_log_csv  # noqa: F401
+from .trainlog import LOG_CSV, LOG_JSONL, TrainLogCallback, read_train_log, write_log_csv
 
 logger = logging.getLogger(__name__)
 
-TRAINING_INFO_FILE = TRAINING_RECORD_FILE  # the older name, kept for importers
+__all__ = ["LOG_CSV", "NonFiniteLossError", "TrainResult", "build_trainer", "read_train_log", "read_training_info",
+           "train", "weights_sha256"]
+
 CHECKPOINTS = "checkpoints"
+MetricFn = Callable[[SentenceTransformer], dict[str, float]]  # model -> {metric: value}, e.g. an mteb subset
 
 
 class NonFiniteLossError(RuntimeError):
@@ -76,17 +80,11 @@ class TrainResult:
     stopped_early: bool = False  # early stopping ended the run before its step cap
 
 
-# --------------------------------------------------------------------------------------------
-# Trainer, evaluator and callbacks
-# --------------------------------------------------------------------------------------------
-
-
 class HybridTrainer(SentenceTransformerTrainer):
     """SentenceTransformerTrainer with a finite-loss check and fixed validation batches.
 
-    The validation set is all X-X and X-Y sources of the held-out parallel ids; its batches are
-    fixed (`eval_batches`, each from one source), so the validation loss is the same measurement
-    at every evaluation and for every batching mode.
+    The validation batches (`eval_batches`, each from one X-X or X-Y source of the held-out parallel ids)
+    are the same at every evaluation and for every batching mode, so the validation loss is one measurement.
     """
 
     def __init__(self, *args: Any, eval_batches: list[list[int]] | None = None, **kwargs: Any) -> None:
@@ -118,29 +116,21 @@ class HybridTrainer(SentenceTransformerTrainer):
     def _load_best_model(self) -> None:
         # sentence-transformers logs a failed load and goes on with the last weights; a run that claims
         # to end on its best checkpoint must fail instead.
-        best = self.state.best_model_checkpoint
-        logger.info("restoring the best checkpoint %s (eval_loss %s)", best, self.state.best_metric)
-        self.model.model_card_data.set_best_model_step(int(str(best).rsplit("-", 1)[-1]))
-        self._load_from_checkpoint(best)
+        logger.info("restoring the best checkpoint %s (eval_loss %s)", self.state.best_model_checkpoint,
+                    self.state.best_metric)
+        self.model.model_card_data.set_best_model_step(best_step(self))
+        self._load_from_checkpoint(self.state.best_model_checkpoint)
 
 
 class CallableEvaluator(BaseEvaluator):
     """Wraps `fn(model) -> {metric: value}` (e.g. an mteb task subset) as a sentence-transformers evaluator."""
 
-    def __init__(self, fn: Callable[[SentenceTransformer], dict[str, float]], name: str = "benchmark",
-                 primary_metric: str | None = None) -> None:
+    def __init__(self, fn: MetricFn, name: str = "benchmark") -> None:
         super().__init__()
         self.fn, self.name = fn, name
-        self.primary_metric = primary_metric
 
     def __call__(self, model, output_path=None, epoch=-1, steps=-1) -> dict[str, float]:  # noqa: ANN001
-        metrics = {k: float(v) for k, v in self.fn(model).items()}
-        return self.prefix_name_to_metrics(metrics, self.name)
-
-
-# --------------------------------------------------------------------------------------------
-# Data
-# --------------------------------------------------------------------------------------------
+        return self.prefix_name_to_metrics({k: float(v) for k, v in self.fn(model).items()}, self.name)
 
 
 def load_rows(config: TrainConfig) -> list[QARow]:
@@ -160,17 +150,15 @@ def cap_rows(rows: list[QARow], max_rows: int | None, seed: int) -> list[QARow]:
     an order fixed by `seed`: cells of a language-scaling grid train on the same amount of data."""
     if max_rows is None or len(rows) <= max_rows:
         return rows
-    by_id: dict[str, list[QARow]] = {}
-    for r in rows:
-        by_id.setdefault(r.parallel_id, []).append(r)
-    ids = sorted(by_id)
+    sizes = Counter(r.parallel_id for r in rows)
+    ids = sorted(sizes)
     random.Random(seed).shuffle(ids)
     kept: set[str] = set()
     n = 0
     for pid in ids:
-        if n + len(by_id[pid]) <= max_rows:
+        if n + sizes[pid] <= max_rows:
             kept.add(pid)
-            n += len(by_id[pid])
+            n += sizes[pid]
     return [r for r in rows if r.parallel_id in kept]
 
 
@@ -178,11 +166,8 @@ def default_model_name(preset: Preset, config: TrainConfig) -> str:
     """The preset's trained name; other batchings than hybrid alpha 0.5 get a suffix (-xx, -xy, -a0.3)."""
     if config.model_name:
         return config.model_name
-    if config.batching == "x-x":
-        return f"{preset.trained_name}-xx"
-    if config.batching == "x-y":
-        return f"{preset.trained_name}-xy"
-    return preset.trained_name if config.alpha == 0.5 else f"{preset.trained_name}-a{config.alpha:g}"
+    alpha = "" if config.alpha == 0.5 else f"-a{config.alpha:g}"
+    return preset.trained_name + {"x-x": "-xx", "x-y": "-xy"}.get(config.batching, alpha)
 
 
 def _column_prompts(model: SentenceTransformer, language_tokens: bool) -> dict[str, str] | None:
@@ -196,16 +181,11 @@ def _column_prompts(model: SentenceTransformer, language_tokens: bool) -> dict[s
     return prompts or None
 
 
-# --------------------------------------------------------------------------------------------
-# Output: model card, training info, revision
-# --------------------------------------------------------------------------------------------
-
-
-def training_summary(config: TrainConfig, preset: Preset, model_name: str, sources: TrainingSources,
-                     n_train: int, n_val: int, global_step: int) -> dict[str, Any]:
+def training_summary(run: TrainingRun, global_step: int) -> dict[str, Any]:
     """The facts the model card states."""
+    config, sources = run.config, run.sources
     return {
-        "model": model_name, "base": config.base, "base model": preset.model,
+        "model": run.model_name, "base": config.base, "base model": run.preset.model,
         "data": ", ".join(config.data) + f" ({config.candidate_form} passages)",
         "languages": " ".join(sorted({q for q, _ in sources.languages})),
         "batching": config.batching, "alpha": config.alpha if config.batching == "hybrid" else "-",
@@ -215,53 +195,35 @@ def training_summary(config: TrainConfig, preset: Preset, model_name: str, sourc
         "batch size": f"{config.batch_size} per device x {world_size()} device(s) x {config.grad_accum} accumulation",
         "learning rate": config.learning_rate, "weight decay": config.weight_decay, "warmup": config.warmup,
         "steps": global_step, "seed": config.seed, "max_seq_length": config.max_seq_length,
-        "training rows": n_train, "validation rows": n_val,
+        "training rows": len(run.train_rows), "validation rows": len(run.val_rows),
     }
 
 
 def write_model_card_section(folder: Path, summary: dict[str, Any]) -> None:
-    """Append a "Hybrid-batch training" section to the README.md sentence-transformers wrote."""
+    """Insert a "Hybrid-batch training" section under the title of the README.md sentence-transformers wrote."""
     readme = folder / "README.md"
     text = readme.read_text(encoding="utf-8") if readme.is_file() else f"# {summary['model']}\n"
-    lines = ["", "## Hybrid-batch training (mteb-hybrid)", "",
+    lines = ["## Hybrid-batch training (mteb-hybrid)", "",
              "Trained with hybrid batching (Elmahdy, Lin, Ahmad 2024, arXiv 2408.10536): each batch is X-X "
              "(query and passage in one language) with probability alpha, else X-Y (query and passage in "
              "different languages); no batch holds two translations of one question.", "",
-             "| setting | value |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in summary.items()]
-    section = "\n".join(lines[1:]) + "\n\n"
-    at = text.find("\n## ")  # before sentence-transformers' first section, right under the title
+             "| setting | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in summary.items())]
+    section = "\n".join(lines) + "\n\n"
+    at = text.find("\n## ")  # before sentence-transformers' first section
     text = text[: at + 1] + section + text[at + 1 :] if at >= 0 else text.rstrip("\n") + "\n\n" + section
     readme.write_text(text, encoding="utf-8")
 
 
-def _versions() -> dict[str, str]:
-    import sentence_transformers
-    import transformers
-
-    from mteb_hybrid import __version__
-
-    return {"mteb_hybrid": __version__, "sentence_transformers": sentence_transformers.__version__,
-            "transformers": transformers.__version__, "torch": torch.__version__}
-
-
-# --------------------------------------------------------------------------------------------
-# train()
-# --------------------------------------------------------------------------------------------
-
-
 def best_step(trainer: HybridTrainer) -> int | None:
     """The step of the checkpoint `load_best_model_at_end` restored (None when nothing was restored)."""
-    if not trainer.args.load_best_model_at_end or trainer.state.best_model_checkpoint is None:
-        return None
-    return int(Path(trainer.state.best_model_checkpoint).name.rsplit("-", 1)[-1])
+    best = trainer.state.best_model_checkpoint
+    return int(Path(best).name.rsplit("-", 1)[-1]) if trainer.args.load_best_model_at_end and best else None
 
 
 def _final_evaluation(trainer: HybridTrainer) -> dict[str, float]:
     """Metrics of the final weights: the evaluation at the restored best step or at the last step, if one
     ran there, else one more evaluation."""
-    best = best_step(trainer)
-    step = trainer.state.global_step if best is None else best
+    step = best_step(trainer) or trainer.state.global_step
     for record in reversed(trainer.state.log_history):
         if record.get("step") == step and any(k.startswith("eval_") for k in record):
             return {k: v for k, v in record.items() if k.startswith("eval_")}
@@ -291,19 +253,13 @@ class TrainingRun:
         return self.trainer.model
 
 
-def build_trainer(
-    config: TrainConfig,
-    *,
-    evaluator: BaseEvaluator | None = None,
-    metric_fn: Callable[[SentenceTransformer], dict[str, float]] | None = None,
-    callbacks: Sequence[TrainerCallback] = (),
-) -> TrainingRun:
+def build_trainer(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric_fn: MetricFn | None = None,
+                  callbacks: Sequence[TrainerCallback] = ()) -> TrainingRun:
     """Rows -> guard -> held-out split -> base model -> sources -> sampler, loss, args -> Trainer."""
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
     preset = resolve_base(config.base)
-    rows = load_rows(config)
-    rows = check_rows(rows, known_languages=preset.languages)
+    rows = check_rows(load_rows(config), known_languages=preset.languages)
     check_zero_shot(rows, config.eval_tasks, config.data_dir, allow_overlap=config.allow_overlap)
     train_rows, val_rows = split_heldout(rows, config.validation_fraction, config.validation_seed)
     train_rows = cap_rows(train_rows, config.max_train_rows, config.validation_seed)
@@ -315,10 +271,8 @@ def build_trainer(
     checkpoint_dir = output_dir / CHECKPOINTS
     resume_from = get_last_checkpoint(str(checkpoint_dir)) if config.resume and checkpoint_dir.is_dir() else None
     if not config.resume and checkpoint_dir.is_dir() and any(checkpoint_dir.glob("checkpoint-*")):
-        raise FileExistsError(
-            f"{checkpoint_dir} holds checkpoints of an earlier run. Fix: pass resume=True (--resume) to continue "
-            "it, or delete the folder / choose another --output to start afresh"
-        )
+        raise FileExistsError(f"{checkpoint_dir} holds checkpoints of an earlier run. Fix: pass resume=True (--resume) "
+                              "to continue it, or delete the folder / choose another --output to start afresh")
     if config.resume and resume_from is None:
         logger.info("no checkpoint in %s: starting from the base model", checkpoint_dir)
 
@@ -327,12 +281,10 @@ def build_trainer(
     language_tokens = is_m2m100_model(model)
     if language_tokens:
         check_rows(rows, known_languages=supported_languages(model))
-    prompts = _column_prompts(model, language_tokens)
     text_prefix = language_prefix if language_tokens else None
-
     sources = build_sources(train_rows, config.batching, use_negatives=config.use_negatives, text_prefix=text_prefix)
-    eval_set = build_eval_set(val_rows, config.batch_size, seed=config.validation_seed, use_negatives=config.use_negatives,
-                              text_prefix=text_prefix)
+    eval_set = build_eval_set(val_rows, config.batch_size, seed=config.validation_seed,
+                              use_negatives=config.use_negatives, text_prefix=text_prefix)
     logger.info("sources: %s", sources.sizes())
 
     if metric_fn is not None:
@@ -345,93 +297,66 @@ def build_trainer(
         raise ValueError("early_stopping_patience needs validation rows, and the held-out split is empty. "
                          "Fix: raise validation_fraction")
     args = SentenceTransformerTrainingArguments(
-        output_dir=str(checkpoint_dir),
-        per_device_train_batch_size=config.batch_size,
-        per_device_eval_batch_size=config.batch_size,
-        gradient_accumulation_steps=config.grad_accum,
-        learning_rate=config.learning_rate,
-        weight_decay=config.weight_decay,
-        warmup_steps=config.warmup,
-        max_steps=config.max_steps or -1,
-        num_train_epochs=config.epochs,
-        seed=config.seed,
-        prompts=prompts,
-        multi_dataset_batch_sampler=hybrid_sampler_factory(
-            sources.source_kinds, sources.parallel_ids, mode=config.batching, alpha=config.alpha,
-            num_processes=None, source_names=list(sources.datasets),
-        ),
-        eval_strategy="steps" if has_eval and eval_steps else "no",
-        eval_steps=eval_steps,
+        output_dir=str(checkpoint_dir), per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.batch_size, gradient_accumulation_steps=config.grad_accum,
+        learning_rate=config.learning_rate, weight_decay=config.weight_decay, warmup_steps=config.warmup,
+        max_steps=config.max_steps or -1, num_train_epochs=config.epochs, seed=config.seed,
+        prompts=_column_prompts(model, language_tokens),
+        multi_dataset_batch_sampler=hybrid_sampler_factory(sources.source_kinds, sources.parallel_ids, config.batching,
+                                                           config.alpha, source_names=list(sources.datasets)),
+        eval_strategy="steps" if has_eval and eval_steps else "no", eval_steps=eval_steps,
         eval_on_start=bool(has_eval and eval_steps and resume_from is None),  # the base model's point
-        save_strategy="steps",
         # early stopping restores the best evaluated weights: every evaluation needs its checkpoint
-        save_steps=eval_steps if early_stopping else config.save_steps,
-        load_best_model_at_end=early_stopping,
-        metric_for_best_model="eval_loss" if early_stopping else None,
+        save_strategy="steps", save_steps=eval_steps if early_stopping else config.save_steps,
+        load_best_model_at_end=early_stopping, metric_for_best_model="eval_loss" if early_stopping else None,
         greater_is_better=False if early_stopping else None,
         restore_callback_states_from_checkpoint=early_stopping,  # the patience counter survives --resume
-        save_total_limit=config.save_total_limit,
-        logging_steps=config.logging_steps,
-        logging_first_step=True,
-        logging_nan_inf_filter=False,
-        report_to="none",
-        use_cpu=config.device == "cpu",
-        dataloader_num_workers=0,
+        save_total_limit=config.save_total_limit, logging_steps=config.logging_steps, logging_first_step=True,
+        logging_nan_inf_filter=False, report_to="none", use_cpu=config.device == "cpu", dataloader_num_workers=0,
     )
-    loss = make_loss(config.loss, model, scale=config.scale, mini_batch_size=config.mini_batch_size)
     log_callback = TrainLogCallback(output_dir, resume_from)
+    if early_stopping:
+        callbacks = [*callbacks, EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)]
     languages = sorted({r.lang for r in rows})
     model.model_card_data.language = languages
     model.model_card_data.model_name = f"{model_name} ({preset.name}, {config.batching} batching)"
-    trainer = HybridTrainer(
-        model=model, args=args, train_dataset=sources.dataset_dict(),
-        eval_dataset=eval_set[0] if eval_set else None, eval_batches=eval_set[1] if eval_set else None,
-        loss=loss, evaluator=evaluator, callbacks=[log_callback, *callbacks],
-    )
-    if early_stopping:
-        trainer.add_callback(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    loss = make_loss(config.loss, model, scale=config.scale, mini_batch_size=config.mini_batch_size)
+    eval_dataset, eval_batches = eval_set or (None, None)
+    trainer = HybridTrainer(model=model, args=args, train_dataset=sources.dataset_dict(), eval_dataset=eval_dataset,
+                            eval_batches=eval_batches, loss=loss, evaluator=evaluator,
+                            callbacks=[log_callback, *callbacks])
     return TrainingRun(config, preset, model_name, output_dir, resume_from, trainer, sources, train_rows, val_rows,
                        languages, language_tokens, log_callback, has_eval)
 
 
-def train(
-    config: TrainConfig,
-    *,
-    evaluator: BaseEvaluator | None = None,
-    metric_fn: Callable[[SentenceTransformer], dict[str, float]] | None = None,
-    callbacks: Sequence[TrainerCallback] = (),
-) -> TrainResult:
+def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric_fn: MetricFn | None = None,
+          callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
     """Train a retriever as `config` says; returns where the model is and how training went.
 
-    `metric_fn(model) -> {name: value}` (or any sentence-transformers `evaluator`) runs at every
-    evaluation (`eval_steps`) and at the end, next to the validation loss; its values land in
-    train_log.jsonl as `eval_benchmark_<name>`.
+    `metric_fn` (or any sentence-transformers `evaluator`) runs at every evaluation and at the end, next to
+    the validation loss; its values land in train_log.jsonl as `eval_benchmark_<name>`.
     """
     run = build_trainer(config, evaluator=evaluator, metric_fn=metric_fn, callbacks=callbacks)
     trainer, output_dir = run.trainer, run.output_dir
     output = trainer.train(resume_from_checkpoint=run.resume_from)
     final_eval = _final_evaluation(trainer) if run.has_eval else {}
-    step = trainer.state.global_step
-    best = best_step(trainer)
+    step, best = trainer.state.global_step, best_step(trainer)
     stopped_early = bool(config.early_stopping_patience) and step < trainer.state.max_steps
     stopping = {"stopped_step": step, "best_step": best, "stopped_early": stopped_early,
                 "best_eval_loss": trainer.state.best_metric if best is not None else None}
     trainer.save_model(str(output_dir))
     train_losses = [r["loss"] for r in trainer.state.log_history if "loss" in r]
     revision = ""
-    info_path = output_dir / TRAINING_RECORD_FILE
     if trainer.is_world_process_zero():
         if config.early_stopping_patience:
             with (output_dir / LOG_JSONL).open("a", encoding="utf-8") as f:
                 f.write(json.dumps({"step": step, "wall_time": round(run.log_callback.elapsed(), 3),
                                     "timestamp": round(time.time(), 3), **stopping}) + "\n")
         write_log_csv(output_dir / LOG_JSONL, output_dir / LOG_CSV)
-        summary = training_summary(config, run.preset, run.model_name, run.sources, len(run.train_rows),
-                                   len(run.val_rows), step)
-        write_model_card_section(output_dir, summary)
+        write_model_card_section(output_dir, training_summary(run, step))
         digest = weights_sha256(output_dir)
         revision = digest[:12]
-        record = TrainingRecord(
+        write_training_record(output_dir, TrainingRecord(
             schema_version=SCHEMA_VERSION, name=run.model_name, revision=revision, weights_sha256=digest,
             base=config.base, base_model=run.preset.model, base_kind=run.preset.kind,
             prompts=dict(run.model.prompts),
@@ -444,23 +369,22 @@ def train(
                 wall_time_s=round(run.log_callback.elapsed(), 3), world_size=world_size(),
                 train_rows=len(run.train_rows), validation_rows=len(run.val_rows),
             ),
-            versions=_versions(), finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        )
-        write_training_record(output_dir, record)
-        checkpoint_dir = output_dir / CHECKPOINTS
-        if not config.keep_checkpoints and checkpoint_dir.is_dir():
-            shutil.rmtree(checkpoint_dir)
+            versions={"mteb_hybrid": __version__, **{m.__name__: m.__version__
+                                                     for m in (sentence_transformers, transformers, torch)}},
+            finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        ))
+        if not config.keep_checkpoints and (output_dir / CHECKPOINTS).is_dir():
+            shutil.rmtree(output_dir / CHECKPOINTS)
     eval_loss = final_eval.get("eval_loss")
     return TrainResult(
         model_name=run.model_name, output_dir=output_dir, global_step=step,
         train_loss=train_losses[-1] if train_losses else None,
         eval_loss=None if eval_loss is None or math.isnan(eval_loss) else eval_loss,
-        wall_time=run.log_callback.elapsed(), revision=revision, info_path=info_path, log_path=output_dir / LOG_JSONL,
-        best_step=best, stopped_early=stopped_early,
+        wall_time=run.log_callback.elapsed(), revision=revision, info_path=output_dir / TRAINING_RECORD_FILE,
+        log_path=output_dir / LOG_JSONL, best_step=best, stopped_early=stopped_early,
     )
 
 
 def read_training_info(folder: str | Path) -> dict[str, Any]:
     """The training record of a trained model folder as a dict (checked against `TrainingRecord`)."""
     return read_training_record(folder).model_dump(mode="json")
-

@@ -1,7 +1,4 @@
-"""The convergence log of a training run: train_log.jsonl (+ a CSV view) with step, epoch and wall time.
-
-Wall time is summed over resumed sessions, so curves against time stay right after an interruption.
-"""
+"""The convergence log of a training run: train_log.jsonl (+ a CSV view) with step, epoch and wall time."""
 
 from __future__ import annotations
 
@@ -26,12 +23,9 @@ class TrainLogCallback(TrainerCallback):
     """
 
     def __init__(self, output_dir: Path, resume_from: str | None) -> None:
-        self.output_dir = output_dir
-        self.jsonl = output_dir / LOG_JSONL
-        self.csv = output_dir / LOG_CSV
+        self.output_dir, self.jsonl, self.csv = output_dir, output_dir / LOG_JSONL, output_dir / LOG_CSV
         self.resume_from = resume_from
-        self.offset = 0.0
-        self.start = time.perf_counter()
+        self.offset, self.start = 0.0, time.perf_counter()
 
     def elapsed(self) -> float:
         return self.offset + time.perf_counter() - self.start
@@ -42,13 +36,13 @@ class TrainLogCallback(TrainerCallback):
             return
         kept: list[str] = []
         if self.resume_from:
-            wall = Path(self.resume_from) / WALL_TIME_FILE
-            if wall.is_file():
-                self.offset = float(json.loads(wall.read_text())["wall_time"])
             if self.jsonl.is_file():
                 kept = [line for line in self.jsonl.read_text(encoding="utf-8").splitlines()
                         if line.strip() and json.loads(line)["step"] <= state.global_step]
-            if kept and not (Path(self.resume_from) / WALL_TIME_FILE).is_file():
+            wall = Path(self.resume_from) / WALL_TIME_FILE
+            if wall.is_file():
+                self.offset = float(json.loads(wall.read_text())["wall_time"])
+            elif kept:  # a checkpoint without its wall time: the last kept log line's
                 self.offset = float(json.loads(kept[-1])["wall_time"])
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self.jsonl.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
@@ -80,14 +74,11 @@ def read_train_log(path: str | Path) -> list[dict[str, Any]]:
 
 
 def write_log_csv(jsonl: Path, target: Path) -> None:
-    """CSV view of train_log.jsonl (one row per log record, union of the fields)."""
+    """CSV view of train_log.jsonl (one row per log record, union of the fields in order of appearance)."""
     if not jsonl.is_file():
         return
     records = read_train_log(jsonl)
-    fields: list[str] = []
-    for r in records:
-        fields += [k for k in r if k not in fields]
     with target.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
+        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in records for k in r)))
         writer.writeheader()
         writer.writerows(records)
