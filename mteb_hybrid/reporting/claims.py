@@ -43,11 +43,7 @@ class Comparison:
 
 def dataset_label(task: str) -> str | None:
     """The paper's dataset name of a task (XQuAD-R / MLQA-R), None for other tasks."""
-    if task.startswith("XQuADR"):
-        return "XQuAD-R"
-    if task.startswith("MLQAR"):
-        return "MLQA-R"
-    return None
+    return next((name for prefix, name in (("XQuADR", "XQuAD-R"), ("MLQAR", "MLQA-R")) if task.startswith(prefix)), None)
 
 
 def find_comparisons(experiments: Sequence[Experiment]) -> list[Comparison]:

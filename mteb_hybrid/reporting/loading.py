@@ -27,16 +27,11 @@ TRAIN_LOG = Path("train") / "train_log.jsonl"
 
 
 def read_json_object(path: Path) -> dict[str, Any]:
-    """A JSON file holding an object; ValueError otherwise."""
+    """A JSON file holding an object (cell.json, experiment.json, model_meta.json); ValueError otherwise."""
     data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
     return data
-
-
-def read_cell(path: Path) -> dict[str, Any]:
-    """cell.json as the runner wrote it: the one place the report reads that file (OSError/ValueError if bad)."""
-    return read_json_object(path)
 
 
 def read_log(path: Path) -> list[dict[str, Any]]:
@@ -160,7 +155,7 @@ def load_cell(experiment: str, path: Path) -> Cell:
         cell.note = "not started" if not path.is_dir() else "no cell.json yet"
         return cell
     try:
-        cell.info = read_cell(info_path)
+        cell.info = read_json_object(info_path)
     except (OSError, ValueError) as e:
         cell.status, cell.note = "error", f"cell.json unreadable ({e})"
         return cell

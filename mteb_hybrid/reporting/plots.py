@@ -1,14 +1,13 @@
 """PNG plots for the experiment report: heatmaps, degradation, convergence, rank distance.
 
 Why object-oriented matplotlib (Figure + FigureCanvasAgg) and never pyplot: no global backend or
-figure state is touched, so the report can run inside any process (a notebook, a test run, a
-training job) and always renders with Agg. Every file is written atomically (temp file + rename):
-a reader of results/plots/ never sees half a PNG. matplotlib is the optional `report` extra, so it
-is imported only when a plot is drawn. `experiment_plots` draws every plot of one experiment.
+figure state is touched, so the report can run inside any process and always renders with Agg.
+PNGs are written atomically; matplotlib (the optional `report` extra) is imported only to draw.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import logging
 import math
@@ -37,15 +36,6 @@ LINESTYLES = ("-", "--", ":", "-.")
 _DPI = 110
 
 logger = logging.getLogger(__name__)
-
-
-def matplotlib_available() -> bool:
-    """The report still writes its tables without matplotlib; it says the plots were skipped."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -150,20 +140,11 @@ def plot_degradation(points: pd.DataFrame, title: str, path: Path) -> Path:
 # ------------------------------------------------------------------------------------------- (c) convergence
 
 
-@dataclass(frozen=True)
-class Curve:
-    """One cell's metric over training: step, wall time (s) and value per logged evaluation."""
-
-    label: str
-    steps: Sequence[float]
-    wall_times: Sequence[float]
-    values: Sequence[float]
-
-
-def plot_convergence(curves: Sequence[Curve], metric: str, title: str, path: Path, *,
-                     target: float | None = None, groups: Mapping[str, str] | None = None) -> Path:
+def plot_convergence(curves: Mapping[str, Sequence[tuple[float, float, float]]], metric: str, title: str, path: Path,
+                     *, target: float | None = None, groups: Mapping[str, str] | None = None) -> Path:
     """Metric vs step (left) and vs wall time (right), one line per cell; the target as a dashed line.
 
+    `curves`: cell label -> (step, wall time, value) per logged evaluation (convergence.metric_points).
     `groups` maps a curve label to its seed group: seeds of one group share a colour, so a reader
     sees spread within a group apart from differences between groups.
     """
@@ -171,15 +152,17 @@ def plot_convergence(curves: Sequence[Curve], metric: str, title: str, path: Pat
 
     fig = _figure(12.0, 4.6 + 0.22 * max(0, len(curves) - 6))
     ax_step, ax_time = fig.subplots(1, 2, sharey=True)
-    palette = _palette(sorted({(groups or {}).get(c.label, c.label) for c in curves}))
+    groups = groups or {}
+    palette = _palette(sorted({groups.get(label, label) for label in curves}))
     seen_in_group: dict[str, int] = {}
-    for c in curves:
-        group = (groups or {}).get(c.label, c.label)
+    for label, points in curves.items():
+        group = groups.get(label, label)
         k = seen_in_group[group] = seen_in_group.get(group, -1) + 1
         style: dict[str, Any] = {"color": palette[group], "linestyle": LINESTYLES[k % len(LINESTYLES)],
                                  "marker": "o", "markersize": 3}
-        ax_step.plot(c.steps, c.values, label=c.label, **style)
-        ax_time.plot(c.wall_times, c.values, **style)
+        steps, wall_times, values = zip(*points)
+        ax_step.plot(steps, values, label=label, **style)
+        ax_time.plot(wall_times, values, **style)
     for ax, xlabel in ((ax_step, "training step"), (ax_time, "wall time (s)")):
         if target is not None:
             ax.axhline(target, color="grey", linestyle="--", linewidth=1)
@@ -272,7 +255,7 @@ def experiment_plots(exp: Experiment, writer: PlotWriter, race: TimeToTarget | N
     `race` is the time to target on a metric the cells share (None: no convergence plot)."""
     if not writer.enabled:
         return []
-    if not matplotlib_available():
+    if importlib.util.find_spec("matplotlib") is None:  # the tables are still written; the report says so
         return [render("plots_skipped")]
     folder = writer.plots_dir / slug(exp.name)
     lines: list[str] = []
@@ -302,11 +285,8 @@ def experiment_plots(exp: Experiment, writer: PlotWriter, race: TimeToTarget | N
                             folder / f"degradation_{slug(task)}.png"),
                 f"degradation vs training languages {task}")
     if race is not None:
-        curves = []
-        for c in exp.cells:
-            pts = metric_points(c.log, race.metric) if c.log else []
-            if pts:
-                curves.append(Curve(c.cell_id, [p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts]))
+        points = {c.cell_id: metric_points(c.log, race.metric) for c in exp.cells}
+        curves = {cell: p for cell, p in points.items() if p}
         groups = {c.cell_id: c.group for c in exp.cells}
         add(writer.draw(plot_convergence, curves, race.metric, f"{exp.name}: convergence", folder / "convergence.png",
                         target=race.target, groups=groups), "convergence")

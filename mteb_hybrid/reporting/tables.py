@@ -14,15 +14,9 @@ import pandas as pd
 from .aggregate import MISSING, fixed_set_summary, fmt_stat, group_stats, query_langs, values_stats
 from .convergence import TargetRow, TimeToTarget
 from .loading import Cell, Experiment
-from .summary import SETTINGS, fmt_number, markdown_table
+from .summary import SETTINGS, TABLE1_COLUMNS, fmt_number, markdown_table
 
 PENDING = "(pending)"
-
-# summary.table columns the Table 1 layout shows, and their headers.
-MAIN_COLUMNS = [*(f"map_{s}" for s in SETTINGS), *(f"ndcg_at_10_{s}" for s in SETTINGS), "rank_distance",
-                "same_language_at_10"]
-HEADERS = {**{f"map_{s}": f"mAP {s}" for s in SETTINGS}, **{f"ndcg_at_10_{s}": f"nDCG@10 {s}" for s in SETTINGS},
-           "rank_distance": "RD", "same_language_at_10": "same-lang@10"}
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], left: int = 1) -> str:
@@ -50,15 +44,14 @@ def _group_rows(exp: Experiment, task: str) -> list[tuple[str, list[Cell], pd.Da
 
 def table1(exp: Experiment, task: str) -> str:
     """The paper's Table 1 layout per seed group: mean ± std over seeds, seeds counted."""
-    headers = ["cell / group", "params", "seeds", *(HEADERS[c] for c in MAIN_COLUMNS)]
+    headers = ["cell / group", "params", "seeds", *(header for _, header, _ in TABLE1_COLUMNS)]
     rows = []
     for group, cells, stats, pending in _group_rows(exp, task):
         head = [group, _params_text(cells[0]), _seeds_text(len(cells) - pending, pending)]
         if stats is None:
-            rows.append([*head, *([PENDING] * len(MAIN_COLUMNS))])
+            rows.append([*head, *([PENDING] * len(TABLE1_COLUMNS))])
         else:
-            rows.append([*head, *(fmt_stat(stats[c], "{:.1f}" if c == "rank_distance" else "{:.3f}")
-                                  for c in MAIN_COLUMNS)])
+            rows.append([*head, *(fmt_stat(stats[col], spec) for col, _, spec in TABLE1_COLUMNS)])
     return table(headers, rows, left=2)
 
 
