@@ -73,8 +73,7 @@ def _star_note(langs: Sequence[str], unseen: frozenset[str]) -> str:
     return " (* unseen in training)" if unseen & set(langs) else ""
 
 
-def plot_heatmap(matrix: pd.DataFrame, title: str, path: Path, *, metric: str = "nDCG@10",
-                 unseen: frozenset[str] = frozenset()) -> Path:
+def plot_heatmap(matrix: pd.DataFrame, title: str, path: Path, *, unseen: frozenset[str] = frozenset()) -> Path:
     """Query language (rows) x corpus language (columns, `pool` last) with every cell annotated.
 
     NaN cells (pairs not evaluated) stay blank and say "-". The pool column is set off by a line,
@@ -99,7 +98,7 @@ def plot_heatmap(matrix: pd.DataFrame, title: str, path: Path, *, metric: str = 
     if "pool" in cols and cols.index("pool") > 0:
         ax.axvline(cols.index("pool") - 0.5, color="white", linewidth=3)
     ax.set_title(_wrap(title + _star_note(rows + cols, unseen), fig.get_figwidth() - 1.2), fontsize=10)
-    fig.colorbar(im, ax=ax, label=metric, fraction=0.05, pad=0.02)
+    fig.colorbar(im, ax=ax, label="nDCG@10", fraction=0.05, pad=0.02)
     return save_figure(fig, path)
 
 
@@ -234,11 +233,8 @@ class PlotWriter:
     written: list[Path] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
-    def link(self, path: Path, alt: str) -> str:
-        return f"![{alt}]({Path(os.path.relpath(path, self.report_dir)).as_posix()})"
-
-    def draw(self, fn: Any, *args: Any, **kwargs: Any) -> Path | None:
-        """One plot; a failure becomes a note in the report instead of stopping it."""
+    def draw(self, alt: str, fn: Any, *args: Any, **kwargs: Any) -> str | None:
+        """One plot and its Markdown link; a failure becomes a note in the report instead of stopping it."""
         try:
             path = fn(*args, **kwargs)
         except Exception as e:  # a plot is never worth losing the report over
@@ -246,7 +242,7 @@ class PlotWriter:
             self.failures.append(f"{fn.__name__}: {e}")
             return None
         self.written.append(path)
-        return path
+        return f"![{alt}]({Path(os.path.relpath(path, self.report_dir)).as_posix()})"
 
 
 def experiment_plots(exp: Experiment, writer: PlotWriter, race: TimeToTarget | None) -> list[str]:
@@ -258,36 +254,30 @@ def experiment_plots(exp: Experiment, writer: PlotWriter, race: TimeToTarget | N
     if importlib.util.find_spec("matplotlib") is None:  # the tables are still written; the report says so
         return [render("plots_skipped")]
     folder = writer.plots_dir / slug(exp.name)
-    lines: list[str] = []
-
-    def add(path: Path | None, alt: str) -> None:
-        if path:
-            lines.append(writer.link(path, alt))
-
+    lines: list[str | None] = []
     for task in exp.tasks():
         for group, cells in exp.groups().items():
             n = sum(1 for c in cells if task in c.tasks())
             if not n:
                 continue
             seeds = f", mean of {n} seeds" if n > 1 else ""
-            add(writer.draw(plot_heatmap, heatmap_matrix(cells, task), f"{exp.name} / {group}: nDCG@10 on {task}{seeds}",
-                            folder / f"heatmap_{slug(task)}_{slug(group)}.png", unseen=shared_unseen(cells)),
-                f"nDCG@10 heatmap {group} {task}")
+            lines.append(writer.draw(f"nDCG@10 heatmap {group} {task}", plot_heatmap, heatmap_matrix(cells, task),
+                                     f"{exp.name} / {group}: nDCG@10 on {task}{seeds}",
+                                     folder / f"heatmap_{slug(task)}_{slug(group)}.png", unseen=shared_unseen(cells)))
         means, stds = rank_distance_frames(exp, task)
         if not means.empty:
-            add(writer.draw(plot_rank_distance, means, stds,
-                            f"{exp.name}: rank distance per query language on {task} (pool ranking)",
-                            folder / f"rank_distance_{slug(task)}.png", unseen=shared_unseen(exp.cells)),
-                f"rank distance {task}")
+            lines.append(writer.draw(f"rank distance {task}", plot_rank_distance, means, stds,
+                                     f"{exp.name}: rank distance per query language on {task} (pool ranking)",
+                                     folder / f"rank_distance_{slug(task)}.png", unseen=shared_unseen(exp.cells)))
         points = degradation_points(exp, task)
         if not points.empty:
-            add(writer.draw(plot_degradation, points, f"{exp.name}: nDCG@10 vs number of training languages ({task})",
-                            folder / f"degradation_{slug(task)}.png"),
-                f"degradation vs training languages {task}")
+            lines.append(writer.draw(f"degradation vs training languages {task}", plot_degradation, points,
+                                     f"{exp.name}: nDCG@10 vs number of training languages ({task})",
+                                     folder / f"degradation_{slug(task)}.png"))
     if race is not None:
-        points = {c.cell_id: metric_points(c.log, race.metric) for c in exp.cells}
-        curves = {cell: p for cell, p in points.items() if p}
-        groups = {c.cell_id: c.group for c in exp.cells}
-        add(writer.draw(plot_convergence, curves, race.metric, f"{exp.name}: convergence", folder / "convergence.png",
-                        target=race.target, groups=groups), "convergence")
-    return lines
+        logged = {c.cell_id: metric_points(c.log, race.metric) for c in exp.cells}
+        curves = {cell: p for cell, p in logged.items() if p}
+        lines.append(writer.draw("convergence", plot_convergence, curves, race.metric, f"{exp.name}: convergence",
+                                 folder / "convergence.png", target=race.target,
+                                 groups={c.cell_id: c.group for c in exp.cells}))
+    return [line for line in lines if line]

@@ -20,7 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .submit_checks import LEADERBOARD_RULES, RESULTS_REPOSITORY
-from .submit_plan import SubmissionError, SubmissionReport, _collect, _output_folder, _plan_run, _Planned, _select, _write
+from .submit_plan import (SubmissionError, SubmissionReport, _collect, _output_folder, _plan_run, _Planned, _select,
+                          _write)
 
 
 def _require_git() -> None:

@@ -196,8 +196,9 @@ def _refused(run: _RunFolder) -> str | None:
     problems = validate_model_meta(run.meta)
     if problems:
         return f"{run.name}: not submittable: " + "; ".join(problems)
-    if run.meta["revision"] != run.revision or run.meta["name"].replace("/", "__").replace(" ", "_") != run.path.parent.name:
-        return f"{META_FILE} says {run.meta['name']}@{run.meta['revision']}, the folder says {run.path.parent.name}/{run.revision}"
+    folder = run.path.parent.name
+    if run.meta["revision"] != run.revision or run.meta["name"].replace("/", "__").replace(" ", "_") != folder:
+        return f"{META_FILE} says {run.meta['name']}@{run.meta['revision']}, the folder says {folder}/{run.revision}"
     return None
 
 
@@ -219,7 +220,8 @@ def _plan_run(run: _RunFolder, repo: Path, overwrite: bool, upstream: Mapping[st
         try:
             result = TaskResult.from_disk(src)
         except Exception as e:
-            skip(src, f"not an mteb task result ({str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__})")
+            problem = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            skip(src, f"not an mteb task result ({problem})")
             continue
         if result.task_name != src.stem:
             skip(src, f"holds task {result.task_name}, expected in {result.task_name}.json")
@@ -254,8 +256,9 @@ def _plan_run(run: _RunFolder, repo: Path, overwrite: bool, upstream: Mapping[st
     for name, if_there in ((META_FILE, "replaced"), (RUN_SETTINGS_FILE, "merged")):
         src, dest = run.path / name, repo / rel / name
         if src.is_file():
-            action: Literal["added", "replaced", "merged"] = if_there if dest.exists() else "added"  # type: ignore[assignment]
-            planned.append(_Planned(src, dest, CopiedFile(run.name, run.revision, src, (rel / name).as_posix(), action)))
+            action: Any = if_there if dest.exists() else "added"
+            planned.append(_Planned(src, dest, CopiedFile(run.name, run.revision, src, (rel / name).as_posix(),
+                                                          action)))
     return planned, skipped, leaderboard_warnings(run.meta, tasks, upstream=upstream is not None)
 
 
@@ -269,7 +272,8 @@ def _write(plan: list[_Planned]) -> None:
     for item in plan:
         item.dest.parent.mkdir(parents=True, exist_ok=True)
         if item.dest.name == RUN_SETTINGS_FILE:
-            rows = [r for r in _read_run_settings_from_file(item.source) if r.get("task") in tasks_by_dir[item.dest.parent]]
+            tasks = tasks_by_dir[item.dest.parent]
+            rows = [r for r in _read_run_settings_from_file(item.source) if r.get("task") in tasks]
             if rows:
                 _write_and_merge_keyed_json(item.dest, rows)
         elif item.result is not None:

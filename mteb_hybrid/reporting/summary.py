@@ -177,12 +177,10 @@ POOL_METRICS = ("rank_distance", "same_language_at_10")
 class Summary:
     """Table 1 of the paper per (model, revision, task, split, group), and its per-query-language rows.
 
-    table: columns map_{mono,cross,multi}, ndcg_at_10_{mono,cross,multi}, rank_distance,
-        same_language_at_10, ndcg_at_10_drop_{cross,multi} (mono minus that setting) and *_pct (as % of
-        mono), n_query_langs, n_mono / n_cross / n_multi (subsets behind each average). `group` is "all",
-        and "seen" / "unseen" when unseen languages were given (a group with no query language is left out).
-    per_language: one row per query language with the same setting columns (cross = mean over corpus
-        languages), rank_distance, same_language_at_10, n_* and group ("seen" / "unseen", else "all").
+    table: map_* and ndcg_at_10_* per setting, rank_distance, same_language_at_10, ndcg_at_10_drop_{cross,multi}
+        (mono minus that setting) and *_pct (as % of mono), n_query_langs and n_* (subsets behind each average);
+        `group` "all", plus "seen" / "unseen" when unseen languages were given (empty groups left out).
+    per_language: one row per query language with the same setting columns, rank distance and group.
     """
 
     table: pd.DataFrame
@@ -236,14 +234,10 @@ def _warn_uneven(per_language: pd.DataFrame) -> None:
 
 
 def summarize(df: pd.DataFrame, unseen_languages: Iterable[str] | None = None) -> Summary:
-    """Table 1 layout per (model, revision, task, split) from load_scores' table.
-
-    Every average is a macro average over QUERY languages. For cross-lingual scores this is two steps:
-    first the mean over the corpus languages of each query language, then the mean over query languages
-    (so e.g. 110 XQuAD-R pairs count as 11 languages, as in the paper). Rank distance and
-    same_language_at_10 come from the pool subsets, one per query language, averaged the same way.
-    A setting with no subsets gives NaN (and so do the drops that need it), never an error.
-    With `unseen_languages`, extra rows group the query languages into "seen" and "unseen".
+    """Table 1 layout per (model, revision, task, split) from load_scores' table: macro averages over QUERY
+    languages (cross: first over each query language's corpus languages, so 110 XQuAD-R pairs count as 11
+    languages, as in the paper). A setting with no subsets gives NaN, never an error. With `unseen_languages`,
+    extra rows group the query languages into "seen" and "unseen".
     """
     unseen = frozenset(x.lower() for x in unseen_languages) if unseen_languages is not None else None
     if df.empty:
@@ -307,7 +301,8 @@ def _display_tables(summary: Summary, per_language: bool = True) -> list[tuple[s
         main = head.assign(**_formatted(t, TABLE1_COLUMNS), langs=t["n_query_langs"].astype(str))
         main["subsets m/c/x"] = [f"{a}/{b}/{c}" for a, b, c in zip(t["n_mono"], t["n_cross"], t["n_multi"])]
         out.append((f"{task} ({split}): Table 1 layout, macro averages over query languages", main))
-        out.append((f"{task} ({split}): nDCG@10 degradation from monolingual", head.assign(**_formatted(t, DROP_COLUMNS))))
+        drop = head.assign(**_formatted(t, DROP_COLUMNS))
+        out.append((f"{task} ({split}): nDCG@10 degradation from monolingual", drop))
         if per_language:
             p = langs[(langs["task"] == task) & (langs["split"] == split)].reset_index(drop=True)
             rows = pd.DataFrame({"model": _model_label(p), "query": p["query_lang"],
