@@ -1,9 +1,7 @@
 """The paper's claims checked on our numbers: which groups compare, whether each claim holds, its sentence.
 
-`find_comparisons` picks X-X / X-Y / Hybrid groups of one experiment that differ only in batching;
-`claim_sentences` decides each claim with a 95% interval on Hybrid minus the other kind: a paired
-bootstrap over questions (and seeds) where every cell has per-query records, else Welch's interval
-over seed means (training noise only), else no interval.
+Each claim is decided with a 95% interval on Hybrid minus the other kind: a paired bootstrap over questions
+(and seeds) where every cell has per-query records, else Welch's interval over seed means, else none.
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
 """`mteb-hybrid report`: results/REPORT.md (+ PNG plots) over every experiment in results/experiments/.
 
-The work is split by job: `loading` reads the experiment folders into typed records, `aggregate`
-takes means and standard deviations over seeds, `convergence` the time to target, `tables` and
-`claims` the tables and the paper's claims, `plots` draws; the words are in report_templates.md.
-This module decides which blocks an experiment gets (a seen/unseen table only where cells have unseen
-languages, a convergence race only on a shared probe), writes the files and holds the CLI. Anything
-missing (a running experiment, a cell without result files, a broken file) shows as "(pending)" or an
-error note: the report never stops on it.
+Jobs: `loading` (typed records), `aggregate` (seed statistics), `convergence`, `tables`, `claims`, `plots`,
+and the words in report_templates.md. This module decides which blocks an experiment gets, writes the files
+and holds the CLI. Anything missing shows as "(pending)" or an error note: the report never stops on it.
 """
 
 from __future__ import annotations

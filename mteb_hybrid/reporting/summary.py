@@ -101,7 +101,7 @@ def _is_lareqa(subsets: list[dict[str, Any]]) -> bool:
 
 def _metrics(scores: dict[str, Any]) -> dict[str, float]:
     return {k: math.nan if v is None else float(v) for k, v in scores.items()
-            if k not in _NOT_METRICS and (v is None or isinstance(v, (int, float)) and not isinstance(v, bool))}
+            if k not in _NOT_METRICS and (v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)))}
 
 
 def _empty_scores() -> pd.DataFrame:

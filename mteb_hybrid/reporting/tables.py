@@ -1,7 +1,6 @@
-"""The report's Markdown tables, one function per table: rows from the seed aggregates, cells from summary.py.
+"""The report's Markdown tables, one function per table, from the seed aggregates (mean ± std over seeds).
 
-Numbers come from `aggregate` (mean ± std over seeds) and are formatted with summary.py's helpers, so
-the report and `mteb-hybrid summarize` round and lay out tables the same way.
+Formatted with summary.py's helpers, so the report and `mteb-hybrid summarize` round and lay out tables alike.
 """
 
 from __future__ import annotations
