@@ -40,10 +40,15 @@ def fmt_stat(stat: pd.Series, spec: str = "{:.3f}", suffix: str = "") -> str:
     return text if n == 1 else f"{text} ± {spec.format(stat['std'])}"
 
 
+def seed_rows(cells: Sequence[Cell], task: str, langs: str = "all") -> pd.DataFrame:
+    """The summary rows of `task` (langs all / seen / unseen) of every cell with results: one per seed."""
+    tables = [t[(t["task"] == task) & (t["langs"] == langs)] for t in (c.summary() for c in cells) if not t.empty]
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
 def group_stats(cells: Sequence[Cell], task: str, langs: str = "all") -> pd.DataFrame | None:
     """seed_stats of every summary column over the cells of one group; None when none has results."""
-    tables = [t[(t["task"] == task) & (t["langs"] == langs)] for t in (c.summary() for c in cells) if not t.empty]
-    frame = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    frame = seed_rows(cells, task, langs)
     return None if frame.empty else seed_stats(frame)
 
 

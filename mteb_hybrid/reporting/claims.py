@@ -1,9 +1,7 @@
 """The paper's claims checked on our numbers: which groups compare, whether each claim holds, its sentence.
 
-`find_comparisons` picks X-X / X-Y / Hybrid groups of one experiment that differ only in batching;
-`check_claims` decides each claim with a 95% interval on Hybrid minus the other kind: a paired
-bootstrap over questions (and seeds) where every cell has per-query records, else Welch's interval
-over seed means (training noise only), else no interval; `claim_sentences` words them.
+Each claim is decided with a 95% interval on Hybrid minus the other kind: a paired bootstrap over questions
+(and seeds) where every cell has per-query records, else Welch's interval over seed means, else none.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from mteb_hybrid.stats import Comparison as Interval
 from mteb_hybrid.stats import Verdict, paired_bootstrap, query_scores, read_records, seeds_only
 from mteb_hybrid.stats.records import find_record_files
 
-from .aggregate import group_stats
+from .aggregate import group_stats, seed_rows
 from .loading import Cell, Experiment
 from .paper import KIND_LABEL, KINDS, PAPER_ALPHA, paper_numbers
 from .templates import render
@@ -34,20 +32,11 @@ class Comparison:
     groups: dict[str, tuple[str, list[Cell]]]  # kind -> (group, cells)
     base: tuple[str, list[Cell]] | None = None
 
-    def stats(self, kind: str) -> pd.DataFrame:
-        """Seed aggregates (rows mean / std / n) of every summary column for one batching kind."""
-        stats = group_stats(self.groups[kind][1], self.task)
-        assert stats is not None, "a comparison only holds groups with results"
-        return stats
-
 
 def dataset_label(task: str) -> str | None:
     """The paper's dataset name of a task (XQuAD-R / MLQA-R), None for other tasks."""
-    if task.startswith("XQuADR"):
-        return "XQuAD-R"
-    if task.startswith("MLQAR"):
-        return "MLQA-R"
-    return None
+    names = {"XQuADR": "XQuAD-R", "MLQAR": "MLQA-R"}
+    return next((name for prefix, name in names.items() if task.startswith(prefix)), None)
 
 
 def find_comparisons(experiments: Sequence[Experiment]) -> list[Comparison]:
@@ -111,33 +100,10 @@ RESAMPLES = 10_000
 BOOTSTRAP_SEED = 0  # fixed: the report is deterministic
 
 
-@dataclass(frozen=True)
-class ClaimCheck:
-    """One claim decided on one comparison: our two groups' seed stats, the interval, and the paper's pairs."""
-
-    claim: Claim
-    dataset: str
-    hybrid: pd.Series
-    other: pd.Series
-    paper: dict[str, tuple[float, float]]  # base model -> (hybrid, other)
-    interval: Interval | None  # Hybrid - other; None when neither records nor 2 seeds a side exist
-
-    @property
-    def verdict(self) -> Verdict:
-        return self.interval.verdict if self.interval is not None else Verdict.INCONCLUSIVE
-
-
 def _cell_values(cells: Sequence[Cell], task: str, column: str) -> list[float]:
     """One summary value per cell (seed) with results for `task`."""
-    out = []
-    for cell in cells:
-        table = cell.summary()
-        if table.empty:
-            continue
-        row = table[(table["task"] == task) & (table["langs"] == "all")]
-        if not row.empty and pd.notna(row[column].iloc[0]):
-            out.append(float(row[column].iloc[0]))
-    return out
+    rows = seed_rows(cells, task)
+    return [] if rows.empty else [float(v) for v in rows[column].dropna()]
 
 
 def _cell_records(cells: Sequence[Cell], task: str, metric: str, setting: str) -> list[pd.DataFrame] | None:
@@ -166,22 +132,16 @@ def claim_interval(claim: Claim, hybrid: Sequence[Cell], other: Sequence[Cell], 
     return seeds_only(va, vb, claim.column, direction=direction)
 
 
-def check_claims(comp: Comparison) -> list[ClaimCheck]:
-    """Every claim of CLAIMS on one comparison, with the paper's figures for both of its base models."""
-    numbers = paper_numbers()
-    out = []
-    for claim in CLAIMS:
-        paper = {}
-        for base in numbers.bases(comp.dataset):
-            if claim.paper_index is None:
-                rd = numbers.rank_distance.values[comp.dataset][base]
-                paper[base] = (rd["hybrid"], rd[claim.other])
-            else:
-                m = numbers.map.values[comp.dataset][base]
-                paper[base] = (m["hybrid"][claim.paper_index], m[claim.other][claim.paper_index])
-        interval = claim_interval(claim, comp.groups["hybrid"][1], comp.groups[claim.other][1], comp.task)
-        out.append(ClaimCheck(claim, comp.dataset, comp.stats("hybrid")[claim.column],
-                              comp.stats(claim.other)[claim.column], paper, interval))
+def paper_pairs(claim: Claim, dataset: str) -> dict[str, tuple[float, float]]:
+    """The paper's (Hybrid, other) figures of a claim, per base model."""
+    numbers, out = paper_numbers(), {}
+    for base in numbers.bases(dataset):
+        if claim.paper_index is None:
+            rd = numbers.rank_distance.values[dataset][base]
+            out[base] = (rd["hybrid"], rd[claim.other])
+        else:
+            m = numbers.map.values[dataset][base]
+            out[base] = (m["hybrid"][claim.paper_index], m[claim.other][claim.paper_index])
     return out
 
 
@@ -197,16 +157,19 @@ def interval_text(interval: Interval | None, spec: str) -> str:
                   nb=interval.n_seeds_b, seeds=" and seeds" if interval.levels.endswith("+seeds") else "")
 
 
-def claim_sentence(check: ClaimCheck) -> str:
-    """One claim as a Markdown list item: verdict, our difference with its interval, the paper's figures."""
-    spec, h, o = check.claim.spec, check.hybrid["mean"], check.other["mean"]
-    paper = "; ".join(f"{base} {spec.format(ph)} vs {spec.format(po)}" for base, (ph, po) in check.paper.items())
-    return render("claim", claim=check.claim.text, verdict=str(check.verdict),
-                  ours=spec.format(h), other_label=KIND_LABEL[check.claim.other], other=spec.format(o),
-                  diff=spec.replace(":", ":+").format(h - o), interval=interval_text(check.interval, spec),
-                  dataset=check.dataset, paper=paper)
-
-
 def claim_sentences(comp: Comparison) -> list[str]:
-    """One sentence per claim of the paper, with our figures and the paper's, saying whether it holds."""
-    return [claim_sentence(check) for check in check_claims(comp)]
+    """One Markdown list item per claim of CLAIMS: verdict, our difference with its interval, the paper's figures."""
+    stats = {kind: group_stats(cells, comp.task) for kind, (_, cells) in comp.groups.items()}  # all have results
+    out = []
+    for claim in CLAIMS:
+        spec = claim.spec
+        h, o = stats["hybrid"][claim.column]["mean"], stats[claim.other][claim.column]["mean"]  # type: ignore[index]
+        interval = claim_interval(claim, comp.groups["hybrid"][1], comp.groups[claim.other][1], comp.task)
+        verdict = interval.verdict if interval is not None else Verdict.INCONCLUSIVE
+        paper = "; ".join(f"{base} {spec.format(ph)} vs {spec.format(po)}"
+                          for base, (ph, po) in paper_pairs(claim, comp.dataset).items())
+        out.append(render("claim", claim=claim.text, verdict=str(verdict), ours=spec.format(h),
+                          other_label=KIND_LABEL[claim.other], other=spec.format(o),
+                          diff=spec.replace(":", ":+").format(h - o), interval=interval_text(interval, spec),
+                          dataset=comp.dataset, paper=paper))
+    return out

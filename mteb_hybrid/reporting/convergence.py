@@ -1,7 +1,7 @@
-"""Time to target: how many steps and how much wall time each cell's training needed to get close to the best.
+"""Time to target: steps and wall time each cell's training needed to get close to the best, from train_log.jsonl.
 
-Read from each cell's train_log.jsonl (what the Trainer logged); the metric is chosen so that cells
-compare: a benchmark probe every cell measures on the same data, else their own losses.
+The metric is chosen so that cells compare: a benchmark probe every cell measures on the same data,
+else their own losses.
 """
 
 from __future__ import annotations
@@ -78,26 +78,23 @@ def is_shared_probe(metric: str) -> bool:
     return metric.startswith("eval_benchmark_")
 
 
-def time_to_target(logs: Mapping[str, Sequence[Mapping[str, Any]]], metric: str | None = None,
-                   fraction: float = TARGET_FRACTION) -> TimeToTarget | None:
-    """Steps and wall time each cell needed to reach `fraction` of the best final metric (see `definition`).
+def time_to_target(logs: Mapping[str, Sequence[Mapping[str, Any]]]) -> TimeToTarget | None:
+    """Steps and wall time each cell needed to reach TARGET_FRACTION of the best final metric (see `definition`).
 
     Loss-like metrics (name contains "loss") are lower-is-better: the target is best final / fraction.
-    None when no log holds the metric.
+    None when no log holds a metric.
     """
-    metric = metric or choose_metric(logs)
-    if metric is None:
-        return None
-    points = {cell: metric_points(log, metric) for cell, log in logs.items()}
+    metric = choose_metric(logs)
+    points = {cell: metric_points(log, metric) for cell, log in logs.items()} if metric else {}
     points = {cell: p for cell, p in points.items() if p}
-    if not points:
+    if metric is None or not points:
         return None
     higher = "loss" not in metric
     finals = [p[-1][2] for p in points.values()]
     best = max(finals) if higher else min(finals)
-    target = best * fraction if higher else best / fraction
+    target = best * TARGET_FRACTION if higher else best / TARGET_FRACTION
     rows = []
     for cell, p in points.items():
-        hit = next(((s, w) for s, w, v in p if (v >= target if higher else v <= target)), (None, None))
-        rows.append(TargetRow(cell, p[-1][2], hit[0], hit[1], len(p)))
-    return TimeToTarget(metric, higher, fraction, best, target, rows)
+        step, wall_time = next(((s, w) for s, w, v in p if (v >= target if higher else v <= target)), (None, None))
+        rows.append(TargetRow(cell, p[-1][2], step, wall_time, len(p)))
+    return TimeToTarget(metric, higher, TARGET_FRACTION, best, target, rows)

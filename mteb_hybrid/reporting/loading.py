@@ -6,6 +6,7 @@ and a note on the record: loading never raises, so the report always shows what 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -27,29 +28,20 @@ TRAIN_LOG = Path("train") / "train_log.jsonl"
 
 
 def read_json_object(path: Path) -> dict[str, Any]:
-    """A JSON file holding an object; ValueError otherwise."""
+    """A JSON file holding an object (cell.json, experiment.json, model_meta.json); ValueError otherwise."""
     data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
     return data
 
 
-def read_cell(path: Path) -> dict[str, Any]:
-    """cell.json as the runner wrote it: the one place the report reads that file (OSError/ValueError if bad)."""
-    return read_json_object(path)
-
-
 def read_log(path: Path) -> list[dict[str, Any]]:
     """train_log.jsonl records; a half-written last line (training still running) is skipped."""
-    records: list[dict[str, Any]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line) if line.strip() else None
-        except json.JSONDecodeError:
-            continue
-        if isinstance(record, dict):
-            records.append(record)
-    return records
+    records = []
+    for line in filter(str.strip, path.read_text(encoding="utf-8").splitlines()):
+        with contextlib.suppress(json.JSONDecodeError):
+            records.append(json.loads(line))
+    return [r for r in records if isinstance(r, dict)]
 
 
 @dataclass
@@ -141,10 +133,8 @@ class Experiment:
 
     def groups(self) -> dict[str, list[Cell]]:
         """Cells by seed group, in the order the groups first appear."""
-        out: dict[str, list[Cell]] = {}
-        for c in self.cells:
-            out.setdefault(c.group, []).append(c)
-        return out
+        order = dict.fromkeys(c.group for c in self.cells)
+        return {group: [c for c in self.cells if c.group == group] for group in order}
 
     def tasks(self) -> list[str]:
         return sorted({t for c in self.cells for t in c.tasks()})
@@ -160,7 +150,7 @@ def load_cell(experiment: str, path: Path) -> Cell:
         cell.note = "not started" if not path.is_dir() else "no cell.json yet"
         return cell
     try:
-        cell.info = read_cell(info_path)
+        cell.info = read_json_object(info_path)
     except (OSError, ValueError) as e:
         cell.status, cell.note = "error", f"cell.json unreadable ({e})"
         return cell

@@ -1,14 +1,13 @@
 """PNG plots for the experiment report: heatmaps, degradation, convergence, rank distance.
 
 Why object-oriented matplotlib (Figure + FigureCanvasAgg) and never pyplot: no global backend or
-figure state is touched, so the report can run inside any process (a notebook, a test run, a
-training job) and always renders with Agg. Every file is written atomically (temp file + rename):
-a reader of results/plots/ never sees half a PNG. matplotlib is the optional `report` extra, so it
-is imported only when a plot is drawn. `experiment_plots` draws every plot of one experiment.
+figure state is touched, so the report can run inside any process and always renders with Agg.
+PNGs are written atomically; matplotlib (the optional `report` extra) is imported only to draw.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import logging
 import math
@@ -37,15 +36,6 @@ LINESTYLES = ("-", "--", ":", "-.")
 _DPI = 110
 
 logger = logging.getLogger(__name__)
-
-
-def matplotlib_available() -> bool:
-    """The report still writes its tables without matplotlib; it says the plots were skipped."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -83,8 +73,7 @@ def _star_note(langs: Sequence[str], unseen: frozenset[str]) -> str:
     return " (* unseen in training)" if unseen & set(langs) else ""
 
 
-def plot_heatmap(matrix: pd.DataFrame, title: str, path: Path, *, metric: str = "nDCG@10",
-                 unseen: frozenset[str] = frozenset()) -> Path:
+def plot_heatmap(matrix: pd.DataFrame, title: str, path: Path, *, unseen: frozenset[str] = frozenset()) -> Path:
     """Query language (rows) x corpus language (columns, `pool` last) with every cell annotated.
 
     NaN cells (pairs not evaluated) stay blank and say "-". The pool column is set off by a line,
@@ -109,7 +98,7 @@ def plot_heatmap(matrix: pd.DataFrame, title: str, path: Path, *, metric: str = 
     if "pool" in cols and cols.index("pool") > 0:
         ax.axvline(cols.index("pool") - 0.5, color="white", linewidth=3)
     ax.set_title(_wrap(title + _star_note(rows + cols, unseen), fig.get_figwidth() - 1.2), fontsize=10)
-    fig.colorbar(im, ax=ax, label=metric, fraction=0.05, pad=0.02)
+    fig.colorbar(im, ax=ax, label="nDCG@10", fraction=0.05, pad=0.02)
     return save_figure(fig, path)
 
 
@@ -150,20 +139,11 @@ def plot_degradation(points: pd.DataFrame, title: str, path: Path) -> Path:
 # ------------------------------------------------------------------------------------------- (c) convergence
 
 
-@dataclass(frozen=True)
-class Curve:
-    """One cell's metric over training: step, wall time (s) and value per logged evaluation."""
-
-    label: str
-    steps: Sequence[float]
-    wall_times: Sequence[float]
-    values: Sequence[float]
-
-
-def plot_convergence(curves: Sequence[Curve], metric: str, title: str, path: Path, *,
-                     target: float | None = None, groups: Mapping[str, str] | None = None) -> Path:
+def plot_convergence(curves: Mapping[str, Sequence[tuple[float, float, float]]], metric: str, title: str, path: Path,
+                     *, target: float | None = None, groups: Mapping[str, str] | None = None) -> Path:
     """Metric vs step (left) and vs wall time (right), one line per cell; the target as a dashed line.
 
+    `curves`: cell label -> (step, wall time, value) per logged evaluation (convergence.metric_points).
     `groups` maps a curve label to its seed group: seeds of one group share a colour, so a reader
     sees spread within a group apart from differences between groups.
     """
@@ -171,15 +151,17 @@ def plot_convergence(curves: Sequence[Curve], metric: str, title: str, path: Pat
 
     fig = _figure(12.0, 4.6 + 0.22 * max(0, len(curves) - 6))
     ax_step, ax_time = fig.subplots(1, 2, sharey=True)
-    palette = _palette(sorted({(groups or {}).get(c.label, c.label) for c in curves}))
+    groups = groups or {}
+    palette = _palette(sorted({groups.get(label, label) for label in curves}))
     seen_in_group: dict[str, int] = {}
-    for c in curves:
-        group = (groups or {}).get(c.label, c.label)
+    for label, points in curves.items():
+        group = groups.get(label, label)
         k = seen_in_group[group] = seen_in_group.get(group, -1) + 1
         style: dict[str, Any] = {"color": palette[group], "linestyle": LINESTYLES[k % len(LINESTYLES)],
                                  "marker": "o", "markersize": 3}
-        ax_step.plot(c.steps, c.values, label=c.label, **style)
-        ax_time.plot(c.wall_times, c.values, **style)
+        steps, wall_times, values = zip(*points)
+        ax_step.plot(steps, values, label=label, **style)
+        ax_time.plot(wall_times, values, **style)
     for ax, xlabel in ((ax_step, "training step"), (ax_time, "wall time (s)")):
         if target is not None:
             ax.axhline(target, color="grey", linestyle="--", linewidth=1)
@@ -251,11 +233,8 @@ class PlotWriter:
     written: list[Path] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
-    def link(self, path: Path, alt: str) -> str:
-        return f"![{alt}]({Path(os.path.relpath(path, self.report_dir)).as_posix()})"
-
-    def draw(self, fn: Any, *args: Any, **kwargs: Any) -> Path | None:
-        """One plot; a failure becomes a note in the report instead of stopping it."""
+    def draw(self, alt: str, fn: Any, *args: Any, **kwargs: Any) -> str | None:
+        """One plot and its Markdown link; a failure becomes a note in the report instead of stopping it."""
         try:
             path = fn(*args, **kwargs)
         except Exception as e:  # a plot is never worth losing the report over
@@ -263,7 +242,7 @@ class PlotWriter:
             self.failures.append(f"{fn.__name__}: {e}")
             return None
         self.written.append(path)
-        return path
+        return f"![{alt}]({Path(os.path.relpath(path, self.report_dir)).as_posix()})"
 
 
 def experiment_plots(exp: Experiment, writer: PlotWriter, race: TimeToTarget | None) -> list[str]:
@@ -272,42 +251,33 @@ def experiment_plots(exp: Experiment, writer: PlotWriter, race: TimeToTarget | N
     `race` is the time to target on a metric the cells share (None: no convergence plot)."""
     if not writer.enabled:
         return []
-    if not matplotlib_available():
+    if importlib.util.find_spec("matplotlib") is None:  # the tables are still written; the report says so
         return [render("plots_skipped")]
     folder = writer.plots_dir / slug(exp.name)
-    lines: list[str] = []
-
-    def add(path: Path | None, alt: str) -> None:
-        if path:
-            lines.append(writer.link(path, alt))
-
+    lines: list[str | None] = []
     for task in exp.tasks():
         for group, cells in exp.groups().items():
             n = sum(1 for c in cells if task in c.tasks())
             if not n:
                 continue
             seeds = f", mean of {n} seeds" if n > 1 else ""
-            add(writer.draw(plot_heatmap, heatmap_matrix(cells, task), f"{exp.name} / {group}: nDCG@10 on {task}{seeds}",
-                            folder / f"heatmap_{slug(task)}_{slug(group)}.png", unseen=shared_unseen(cells)),
-                f"nDCG@10 heatmap {group} {task}")
+            lines.append(writer.draw(f"nDCG@10 heatmap {group} {task}", plot_heatmap, heatmap_matrix(cells, task),
+                                     f"{exp.name} / {group}: nDCG@10 on {task}{seeds}",
+                                     folder / f"heatmap_{slug(task)}_{slug(group)}.png", unseen=shared_unseen(cells)))
         means, stds = rank_distance_frames(exp, task)
         if not means.empty:
-            add(writer.draw(plot_rank_distance, means, stds,
-                            f"{exp.name}: rank distance per query language on {task} (pool ranking)",
-                            folder / f"rank_distance_{slug(task)}.png", unseen=shared_unseen(exp.cells)),
-                f"rank distance {task}")
+            lines.append(writer.draw(f"rank distance {task}", plot_rank_distance, means, stds,
+                                     f"{exp.name}: rank distance per query language on {task} (pool ranking)",
+                                     folder / f"rank_distance_{slug(task)}.png", unseen=shared_unseen(exp.cells)))
         points = degradation_points(exp, task)
         if not points.empty:
-            add(writer.draw(plot_degradation, points, f"{exp.name}: nDCG@10 vs number of training languages ({task})",
-                            folder / f"degradation_{slug(task)}.png"),
-                f"degradation vs training languages {task}")
+            lines.append(writer.draw(f"degradation vs training languages {task}", plot_degradation, points,
+                                     f"{exp.name}: nDCG@10 vs number of training languages ({task})",
+                                     folder / f"degradation_{slug(task)}.png"))
     if race is not None:
-        curves = []
-        for c in exp.cells:
-            pts = metric_points(c.log, race.metric) if c.log else []
-            if pts:
-                curves.append(Curve(c.cell_id, [p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts]))
-        groups = {c.cell_id: c.group for c in exp.cells}
-        add(writer.draw(plot_convergence, curves, race.metric, f"{exp.name}: convergence", folder / "convergence.png",
-                        target=race.target, groups=groups), "convergence")
-    return lines
+        logged = {c.cell_id: metric_points(c.log, race.metric) for c in exp.cells}
+        curves = {cell: p for cell, p in logged.items() if p}
+        lines.append(writer.draw("convergence", plot_convergence, curves, race.metric, f"{exp.name}: convergence",
+                                 folder / "convergence.png", target=race.target,
+                                 groups={c.cell_id: c.group for c in exp.cells}))
+    return [line for line in lines if line]

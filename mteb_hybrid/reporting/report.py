@@ -1,27 +1,137 @@
 """`mteb-hybrid report`: results/REPORT.md (+ PNG plots) over every experiment in results/experiments/.
 
-The work is split by job: `loading` reads the experiment folders into typed records, `aggregate`
-takes means and standard deviations over seeds, `convergence` the time to target, `tables` and
-`claims` the tables and the paper's claims, `render` fills the Markdown templates and `plots` draws.
-This module writes the files and holds the CLI. Anything missing (a running experiment, a cell
-without result files, a broken file) shows as "(pending)" or an error note: the report never stops on it.
+Jobs: `loading` (typed records), `aggregate` (seed statistics), `convergence`, `tables`, `claims`, `plots`,
+and the words in report_templates.md. This module decides which blocks an experiment gets, writes the files
+and holds the CLI. Anything missing shows as "(pending)" or an error note: the report never stops on it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from mteb_hybrid.files import write_atomic
 
-from .loading import load_experiments
-from .plots import PlotWriter
-from .render import render_report
+from .aggregate import MISSING, fmt_stat, group_stats, pooled_seeds
+from .claims import Comparison, claim_sentences, find_comparisons
+from .convergence import is_shared_probe, time_to_target
+from .loading import EXPERIMENTS_DIR, Experiment, load_experiments
+from .paper import KIND_LABEL, KINDS, PAPER_ALPHA, paper_numbers
+from .plots import PlotWriter, experiment_plots
+from .summary import SETTINGS
+from .tables import (PENDING, commands_section, convergence_group_table, convergence_table, degradation_table,
+                     fixed_sets_table, seen_unseen_table, table, table1, unseen_sets_differ)
+from .templates import render
 
 PLOTS_DIR = "plots"
 REPORT_FILE = "REPORT.md"
+
+
+def training_facts(comp: Comparison) -> str:
+    """What our models are, from the cells' train configs (so the caveat states the real setup)."""
+    train = next((c.train for _, cells in comp.groups.values() for c in cells if c.train), None) or {}
+    data = train.get("data")
+    data_text = ", ".join(data) if isinstance(data, list) else str(data or "MLQA-R")
+    steps = train.get("max_steps")
+    return render("training_facts", base=train.get("base", "me5-small"), data=data_text,
+                  steps=f"{steps} steps" if steps else f"{train.get('epochs', '?')} epoch(s)",
+                  batch=train.get("batch_size", "?"), dataset=comp.dataset, task=comp.task,
+                  zero_shot="zero-shot " if comp.dataset.lower() not in data_text.lower() else "")
+
+
+def comparison_table(comp: Comparison) -> str:
+    """The paper's rows (both base models) and ours (base model, then the three batching kinds)."""
+    ds, numbers = comp.dataset, paper_numbers()
+    headers = ["model", "batching", "seeds", f"{ds} mAP mono", "mAP cross", "mAP multi", "mean RD"]
+    rows = []
+    for base in numbers.bases(ds):
+        for kind in KINDS:
+            rows.append([f"paper: {base}", KIND_LABEL[kind], MISSING,
+                         *(f"{v:.3f}" for v in numbers.map.values[ds][base][kind]),
+                         f"{numbers.rank_distance.values[ds][base][kind]:.1f}"])
+    ours = [(KIND_LABEL[k], *comp.groups[k]) for k in KINDS]
+    if comp.base is not None:
+        ours.insert(0, ("none (base model)", *comp.base))
+    for label, group, cells in ours:
+        s = group_stats(cells, comp.task)
+        if s is not None:
+            rows.append([f"ours: {group}", label, int(s["map_mono"]["n"]), *(fmt_stat(s[f"map_{x}"]) for x in SETTINGS),
+                         fmt_stat(s["rank_distance"], "{:.1f}")])
+    return table(headers, rows, left=2)
+
+
+def comparison_section(comparisons: Sequence[Comparison]) -> str:
+    """Per comparison: our setup, the table against the paper and the claims checked."""
+    if not comparisons:
+        return render("comparison_none", pending=PENDING, alpha=PAPER_ALPHA)
+    parts = []
+    for comp in comparisons:
+        title = f"`{comp.experiment.name}`, {comp.task}" + (f" ({comp.key})" if comp.key else "")
+        parts += [render("comparison", title=title, facts=training_facts(comp), table=comparison_table(comp),
+                         claims="\n".join(claim_sentences(comp))), ""]
+    return "\n".join(parts)
+
+
+def _task_blocks(exp: Experiment, task: str) -> list[str]:
+    blocks = [render("table1", task=task, table=table1(exp, task)),
+              render("degradation", task=task, table=degradation_table(exp, task))]
+    split = seen_unseen_table(exp, task)
+    if split is not None:
+        differ = " " + render("unseen_sets_differ") if unseen_sets_differ(exp) else ""
+        blocks.append(render("seen_unseen", task=task, differ=differ, table=split))
+    fixed = fixed_sets_table(exp, task)
+    if fixed is not None:
+        blocks.append(render("fixed_sets", task=task, table=fixed))
+    return blocks
+
+
+def experiment_section(exp: Experiment, writer: PlotWriter) -> str:
+    """One experiment: status, config, per-task tables, convergence, plots, cells and commands."""
+    done = sum(1 for c in exp.cells if c.done)
+    about = f"{PENDING} {exp.note}" if exp.note else (exp.description or render("no_description"))
+    blocks = [render("experiment_head", name=exp.name, about=about, done=done, pending=len(exp.cells) - done,
+                     total=len(exp.cells))]
+    if exp.config is not None:
+        blocks.append(render("experiment_config", config=json.dumps(exp.config, indent=2, ensure_ascii=False,
+                                                                    default=str)))
+    tasks = exp.tasks()
+    if not tasks:
+        blocks.append(render("no_results", pending=PENDING))
+    for task in tasks:
+        blocks += _task_blocks(exp, task)
+    logs = {c.cell_id: c.log for c in exp.cells if c.log}
+    ttt = time_to_target(logs) if logs else None
+    race = ttt if ttt is not None and is_shared_probe(ttt.metric) else None  # own validation losses are no race
+    if ttt is not None and race is None:
+        blocks.append(render("training_curves", metric=ttt.metric))
+    elif race is not None:
+        groups = {c.cell_id: c.group for c in exp.cells}
+        blocks.append(render("convergence", definition=race.definition, table=convergence_table(race, groups)))
+        per_group = convergence_group_table(race, groups)
+        if per_group is not None:
+            blocks.append(render("convergence_per_group", table=per_group))
+    plot_lines = experiment_plots(exp, writer, race)
+    if plot_lines:
+        blocks.append(render("plots", lines="\n\n".join(plot_lines)))
+    blocks.append(render("cells_commands", section=commands_section(exp)))
+    return "".join(f"{b}\n\n" for b in blocks)[:-1]
+
+
+def render_report(experiments: Sequence[Experiment], results_root: Path, writer: PlotWriter) -> str:
+    """The whole REPORT.md: comparison with the paper, then one section per experiment (and pooled seeds)."""
+    pooled = pooled_seeds(experiments)
+    with_pooled = [*experiments, *([pooled] if pooled is not None else [])]
+    parts = [render("report_head", root=results_root.as_posix(), pending=PENDING,
+                    comparison=comparison_section(find_comparisons(with_pooled))), ""]
+    if not experiments:
+        parts += [render("no_experiments", pending=PENDING, folder=(results_root / EXPERIMENTS_DIR).as_posix()), ""]
+    parts += [experiment_section(exp, writer) for exp in with_pooled]
+    if writer.failures:
+        parts += [render("plot_failures", items="\n".join(f"- {f}" for f in writer.failures)), ""]
+    return "\n".join(parts).rstrip("\n") + "\n"
 
 
 def _remove_stale_plots(plots_dir: Path, keep: Sequence[Path]) -> None:

@@ -1,71 +1,151 @@
 """`mteb-hybrid submit`: put mteb result files on a branch of a clone of mteb's results repository.
 
-Why not call `mteb submit-results`: it always clones github.com/embeddings-benchmark/results (no other
-remote, no offline use), merges into existing files silently, and does not check a model's metadata
-before committing. This does the same job with the same layout and naming, against any remote:
-
-- layout: `results/<org>__<name>/<revision>/<Task>.json`, next to them `model_meta.json` (copied as written
-  by mteb) and `run_settings.jsonl` (merged as mteb merges it);
-- branch `mteb-results-<unix time>` made from the clone's current branch, one commit titled
-  "Add MTEB evaluation results for <models>" with `Models:` and `Total results:` lines;
-- a fresh clone goes to `<output folder>/remote`, where `mteb submit-results --output-folder` keeps it;
-- only models whose model_meta.json passes `validate_model_meta` are copied; a different file already in
-  the repository for the same model, revision and task is left alone unless `overwrite=True`;
-- with `upstream=EXPORT` (from `mteb-hybrid export`), results are written under the exported tasks'
-  names and dataset revisions and checked against their metadata.
-
-What shows on the leaderboard: `submit_checks.LEADERBOARD_RULES`. Jobs: submit_checks (rules, metadata),
-submit_plan (local results -> files), results_repo (git); this module ties them together and is the CLI.
+Why not call `mteb submit-results` (`ResultCache.submit_results`): it always clones
+github.com/embeddings-benchmark/results (no other remote, no offline use), merges into existing files
+silently, and does not check a model's metadata before committing. This does the same job with mteb's
+layout and conventions (clone in `<output folder>/remote`, branch `mteb-results-<unix time>`, mteb's
+commit message) against any clone, bare repository or URL. The rules are in submit_checks, local results
+become files in submit_plan; this module does the git work and is the CLI.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
-from .results_repo import (
-    SubmissionError,
-    _git,
-    _open_repository,
-    _preflight,
-    _require_git,
-    _rollback,
-    commit_message,
-    default_branch_name,
-)
-from .submit_checks import LEADERBOARD_RULES, RESULTS_REPOSITORY, SUBMISSION_NOTES, leaderboard_warnings, validate_model_meta
-from .submit_plan import CopiedFile, SkippedFile, SubmissionReport, _collect, _output_folder, _plan_run, _Planned, _select, _write
-
-__all__ = ["SUBMISSION_NOTES", "SUBMIT_HELP", "CopiedFile", "SkippedFile", "SubmissionError", "SubmissionReport",
-           "add_submit_arguments", "leaderboard_warnings", "prepare_submission", "run_submit", "validate_model_meta",
-           "LEADERBOARD_RULES"]
+from .submit_checks import LEADERBOARD_RULES, RESULTS_REPOSITORY
+from .submit_plan import (SubmissionError, SubmissionReport, _collect, _output_folder, _plan_run, _Planned, _select,
+                          _write)
 
 
-def prepare_submission(
-    results_dir: str | Path,
-    repo: str | Path,
-    *,
-    models: Sequence[str] | None = None,
-    branch: str | None = None,
-    push: bool = False,
-    remote: str = "origin",
-    overwrite: bool = False,
-    clone_dir: str | Path | None = None,
-    message: str | None = None,
-    upstream: str | Path | None = None,
-) -> SubmissionReport:
+def _require_git() -> None:
+    if shutil.which("git") is None:
+        raise SubmissionError("git is not installed (not found on PATH); install git to prepare a submission")
+
+
+def _git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run git; a failure becomes a SubmissionError with git's own last line."""
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        said = (proc.stderr.strip() or proc.stdout.strip() or f"exit status {proc.returncode}").splitlines()[-1]
+        raise SubmissionError(f"git {' '.join(args[:2])} failed in {cwd}: {said}")
+    return proc
+
+
+def _looks_remote(text: str) -> bool:
+    return "://" in text or re.match(r"^[\w.-]+@[\w.-]+:", text) is not None
+
+
+def _repo_kind(path: Path) -> tuple[str, Path] | None:
+    """("bare", path) / ("worktree", top level) for a git repository at exactly `path`, else None."""
+    bare = _git(path, "rev-parse", "--is-bare-repository", check=False)
+    if bare.returncode != 0:
+        return None
+    if bare.stdout.strip() == "true":
+        return "bare", path.resolve()
+    top = _git(path, "rev-parse", "--show-toplevel", check=False)
+    if top.returncode != 0 or Path(top.stdout.strip()).resolve() != path.resolve():
+        return None  # a plain folder inside some other repository
+    return "worktree", path.resolve()
+
+
+def _same_source(a: str, b: str) -> bool:
+    if _looks_remote(a) or _looks_remote(b):
+        return a.rstrip("/").removesuffix(".git") == b.rstrip("/").removesuffix(".git")
+    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+
+def _update_clone(clone: Path) -> None:
+    """Bring a reused clone to the remote's default branch (fast-forward only: never drops local commits)."""
+    _check_clean(clone)
+    _git(clone, "fetch", "origin")
+    head = _git(clone, "rev-parse", "--abbrev-ref", "origin/HEAD", check=False).stdout.strip()
+    if not head.startswith("origin/"):
+        return
+    default = head.removeprefix("origin/")
+    _git(clone, "checkout", default)
+    _git(clone, "merge", "--ff-only", head)
+
+
+def _open_repository(repo: str | Path, clone_dir: Path) -> Path:
+    """The work tree to commit in: `repo` itself if it is a clone, else a clone of it in `clone_dir`."""
+    source = str(repo)
+    if not _looks_remote(source):
+        path = Path(source).expanduser()
+        if not path.exists():
+            raise SubmissionError(f"{path}: no such repository (give a clone of the results repository, a bare repository or a URL)")
+        kind = _repo_kind(path)
+        if kind is None:
+            raise SubmissionError(f"{path} is not a git repository")
+        if kind[0] == "worktree":
+            return kind[1]
+        source = str(kind[1])
+    if clone_dir.exists() and any(clone_dir.iterdir()):
+        kind = _repo_kind(clone_dir)
+        origin = _git(clone_dir, "config", "--get", "remote.origin.url", check=False).stdout.strip() if kind else ""
+        if kind is None or kind[0] != "worktree" or not _same_source(origin, source):
+            raise SubmissionError(f"{clone_dir} exists and is not a clone of {source}; remove it or choose another clone folder")
+        _update_clone(clone_dir)
+        return clone_dir.resolve()
+    clone_dir.parent.mkdir(parents=True, exist_ok=True)
+    depth = ["--depth", "1"] if _looks_remote(source) else []  # as mteb does; local clones ignore --depth
+    _git(clone_dir.parent, "clone", *depth, source, str(clone_dir))
+    return clone_dir.resolve()
+
+
+def _check_clean(repo: Path) -> None:
+    status = _git(repo, "status", "--porcelain").stdout.strip()
+    if status:
+        first = status.splitlines()[0]
+        raise SubmissionError(f"{repo} has uncommitted changes ({first} ...); commit or stash them first")
+
+
+def _preflight(repo: Path, results_dir: Path) -> str:
+    """Checks mteb makes before committing, plus: the clone looks like the results repository. Returns the branch."""
+    if not (repo / "results").is_dir():
+        raise SubmissionError(f"{repo} has no results/ folder: is it a clone of {RESULTS_REPOSITORY}?")
+    if results_dir.resolve().is_relative_to(repo):
+        raise SubmissionError(f"the results to submit are inside {repo}: --repo must be a clone of the results repository")
+    _check_clean(repo)
+    branch = _git(repo, "symbolic-ref", "-q", "--short", "HEAD", check=False)
+    if branch.returncode != 0:
+        raise SubmissionError(f"{repo} is in detached HEAD state; check out a branch first (git checkout main)")
+    return branch.stdout.strip()
+
+
+def commit_message(models: Sequence[str], result_count: int, title: str | None = None) -> str:
+    """mteb's commit message (ResultCache._build_commit_message), naming this tool as the submitter."""
+    shown = ", ".join(models) if len(models) <= 2 else f"{', '.join(models[:2])} (+{len(models) - 2} more)"
+    title = title or f"Add MTEB evaluation results for {shown}"
+    return (f"{title}\n\nModels: {', '.join(models)}\nTotal results: {result_count}\n"
+            "Submitted by mteb-hybrid (layout of mteb submit-results)")
+
+
+def _rollback(repo: Path, original: str, branch: str, base: str, created: list[Path]) -> None:
+    """Back to the state before: original branch checked out, the new branch and new files gone."""
+    for cmd in (("reset", "--hard", base), ("checkout", original), ("branch", "-D", branch)):
+        _git(repo, *cmd, check=False)
+    for path in created:
+        path.unlink(missing_ok=True)
+
+
+def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Sequence[str] | None = None,
+                       branch: str | None = None, push: bool = False, remote: str = "origin", overwrite: bool = False,
+                       clone_dir: str | Path | None = None, message: str | None = None,
+                       upstream: str | Path | None = None) -> SubmissionReport:
     """Commit the submittable results under `results_dir` to a new branch of a clone of the results repository.
 
-    `repo` is a clone (used as it is: clean, on a branch), or a URL / bare repository, which is cloned to
-    `clone_dir` (default `<folder holding results/>/remote`, mteb's place; an existing clone of the same
-    source is fast-forwarded and reused). `models` keeps those models only. Files of models whose
-    model_meta.json fails `validate_model_meta`, and files that would replace different results, are
-    skipped and listed in the report with the reason. `push=True` pushes the branch to `remote`.
-    `upstream`: an `mteb-hybrid export` folder; plugin results are written for its generated tasks
-    (their dataset revision, mteb's scores only) and checked against their metadata.
-    Raises SubmissionError when nothing can be done at all (no results, no git, not a repository, ...).
+    `repo` is a clone (used as it is: clean, on a branch), or a URL / bare repository cloned to `clone_dir`
+    (default `<folder holding results/>/remote`, mteb's place; a clone of the same source is fast-forwarded
+    and reused). Files of models whose metadata fails `validate_model_meta`, and files that would replace
+    different results, are skipped with the reason. `upstream`: an `mteb-hybrid export` folder whose tasks
+    plugin results are written for. SubmissionError when nothing can be done (no results, no git, ...).
     """
     _require_git()
     results_dir = Path(results_dir).expanduser()
@@ -94,17 +174,14 @@ def prepare_submission(
     copied = [item.copied for item in plan]
     names = list(dict.fromkeys(c.model for c in copied))
     text = commit_message(names, sum(1 for c in copied if c.task), message)
-    branch = branch or default_branch_name()
+    branch = branch or f"mteb-results-{int(datetime.now(timezone.utc).timestamp())}"  # mteb's name
     if _git(repo_path, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False).returncode == 0:
         raise SubmissionError(f"branch {branch} already exists in {repo_path}; pass another branch name")
     base = _git(repo_path, "rev-parse", "HEAD").stdout.strip()
     created = [item.dest for item in plan if not item.dest.exists()]
     _git(repo_path, "checkout", "-b", branch)
     try:
-        tasks_by_dir: dict[Path, set[str]] = {}
-        for c, item in zip(copied, plan):
-            tasks_by_dir.setdefault(item.dest.parent, set()).update([c.task] if c.task else [])
-        _write(plan, tasks_by_dir)
+        _write(plan)
         _git(repo_path, "add", "--", *sorted({c.dest for c in copied}))
         _git(repo_path, "commit", "-m", text)
     except BaseException:
@@ -121,7 +198,6 @@ def prepare_submission(
             raise SubmissionError(f"committed on branch {branch} in {repo_path}, but the push failed: {e}") from e
         report.status, report.remote = "pushed", remote
     return report
-
 
 
 # --------------------------------------------------------------------------------------------- CLI

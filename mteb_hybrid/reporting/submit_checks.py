@@ -150,10 +150,8 @@ def _repository_problems(data: dict[str, Any], fine_tuned: bool) -> dict[str, st
 def validate_model_meta(meta: Any, *, fine_tuned: bool | None = None) -> list[str]:
     """Problems that keep `meta` (a ModelMeta, or a model_meta.json dict) out of a submission; [] = submittable.
 
-    mteb's own checks run first (the dict is validated by `ModelMeta` exactly as mteb reads model_meta.json,
-    a ModelMeta is round-tripped through the JSON mteb writes); then what the results repository needs that
-    pydantic allows (None revision, None training_datasets, ...). `fine_tuned=None` treats this package's
-    models as fine-tunes (they must name `adapted_from`).
+    mteb's own checks (`ModelMeta` reading model_meta.json as mteb does), then what the results repository needs
+    that pydantic allows (None revision, ...). `fine_tuned=None`: this package's models must name `adapted_from`.
     """
     from mteb_hybrid.models.metas import ORG
 

@@ -7,7 +7,6 @@ each plugin result is rewritten for the exported task (upstream.results).
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,12 +15,16 @@ from typing import Any, Literal
 
 from mteb_hybrid.files import write_atomic
 
-from .results_repo import SubmissionError
-from .submit_checks import RESULTS_REPOSITORY, leaderboard_warnings, validate_model_meta
+from .loading import read_json_object
+from .submit_checks import PLUGIN_TASKS, RESULTS_REPOSITORY, leaderboard_warnings, validate_model_meta
 
 META_FILE = "model_meta.json"
 RUN_SETTINGS_FILE = "run_settings.jsonl"
 _EXPERIMENTS = "experiments"  # mteb's folder for runs with non-default model kwargs
+
+
+class SubmissionError(RuntimeError):
+    """A one-line reason why nothing was submitted (no results, not a git repository, git missing, ...)."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,6 @@ class SubmissionReport:
         return "\n".join(lines)
 
 
-
 @dataclass
 class _RunFolder:
     """One results/<org>__<name>/<revision>/ folder of the local results."""
@@ -131,25 +133,19 @@ def _collect(results_dir: Path) -> tuple[list[_RunFolder], list[SkippedFile]]:
     for path in paths:
         by_folder.setdefault(path.parent, []).append(path)
     for rev_dir in sorted(p for p in root.glob("*/*") if p.is_dir()):
-        model_dir = rev_dir.parent
         files = sorted(by_folder.get(rev_dir, []))
         skipped += [SkippedFile(p, "experiment run (non-default model kwargs): not submitted", problem=False)
                     for p in sorted((rev_dir / _EXPERIMENTS).rglob("*.json"))]
         if not files:
             continue
-        meta, error = None, None
         meta_path = rev_dir / META_FILE
-        if not meta_path.is_file():
-            error = f"no {META_FILE} next to the results (mteb submits only folders that have one)"
-        else:
+        meta, error = None, f"no {META_FILE} next to the results (mteb submits only folders that have one)"
+        if meta_path.is_file():
             try:
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
-                if not isinstance(meta, dict):
-                    raise ValueError("not a JSON object")
+                meta, error = read_json_object(meta_path), None
             except ValueError as e:
                 error = f"{META_FILE} is not readable ({e})"
-                meta = None
-        name = str(meta.get("name")) if meta else model_dir.name.replace("__", "/")
+        name = str(meta.get("name")) if meta else rev_dir.parent.name.replace("__", "/")
         runs.append(_RunFolder(rev_dir, name, rev_dir.name, meta, error, files))
     if not runs:
         raise SubmissionError(f"no mteb result files (results/<org>__<model>/<revision>/<Task>.json) under {results_dir}")
@@ -174,7 +170,6 @@ def _select(runs: list[_RunFolder], models: Sequence[str] | None) -> tuple[list[
     return kept, other
 
 
-
 @dataclass
 class _Planned:
     source: Path
@@ -194,85 +189,91 @@ def _same_results(x: Any, b: Path) -> bool:
     return (x.task_name, x.dataset_revision, x.scores) == (y.task_name, y.dataset_revision, y.scores)
 
 
+def _refused(run: _RunFolder) -> str | None:
+    """Why none of a model folder's files may be submitted (its metadata), None when they may."""
+    if run.meta is None:
+        return str(run.meta_error)
+    problems = validate_model_meta(run.meta)
+    if problems:
+        return f"{run.name}: not submittable: " + "; ".join(problems)
+    folder = run.path.parent.name
+    if run.meta["revision"] != run.revision or run.meta["name"].replace("/", "__").replace(" ", "_") != folder:
+        return f"{META_FILE} says {run.meta['name']}@{run.meta['revision']}, the folder says {folder}/{run.revision}"
+    return None
+
+
 def _plan_run(run: _RunFolder, repo: Path, overwrite: bool, upstream: Mapping[str, type] | None = None,
               ) -> tuple[list[_Planned], list[SkippedFile], list[str]]:
     """What to write for one model folder. `upstream`: generated task classes by name (from an export)."""
     from mteb.results import TaskResult
 
-    from .submit_checks import PLUGIN_TASKS
+    def skip(src: Path, reason: str, problem: bool = True) -> None:
+        skipped.append(SkippedFile(src, reason, problem=problem, model=run.name))
 
-    def skip_all(reason: str) -> list[SkippedFile]:
-        return [SkippedFile(p, reason, model=run.name) for p in run.task_files]
-
-    if run.meta is None:
-        return [], skip_all(str(run.meta_error)), []
-    problems = validate_model_meta(run.meta)
-    if problems:
-        return [], skip_all(f"{run.name}: not submittable: " + "; ".join(problems)), []
-    if run.meta["revision"] != run.revision or run.meta["name"].replace("/", "__").replace(" ", "_") != run.path.parent.name:
-        return [], skip_all(f"{META_FILE} says {run.meta['name']}@{run.meta['revision']}, the folder says "
-                            f"{run.path.parent.name}/{run.revision}"), []
+    refused = _refused(run)
+    if refused:
+        return [], [SkippedFile(p, refused, model=run.name) for p in run.task_files], []
+    skipped: list[SkippedFile] = []
     rel = Path("results") / run.path.parent.name / run.revision
     planned: list[_Planned] = []
-    skipped: list[SkippedFile] = []
-    tasks: list[str] = []
     for src in run.task_files:
         try:
             result = TaskResult.from_disk(src)
         except Exception as e:
-            skipped.append(SkippedFile(src, f"not an mteb task result ({str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__})", model=run.name))
+            problem = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            skip(src, f"not an mteb task result ({problem})")
             continue
         if result.task_name != src.stem:
-            skipped.append(SkippedFile(src, f"holds task {result.task_name}, expected in {result.task_name}.json", model=run.name))
+            skip(src, f"holds task {result.task_name}, expected in {result.task_name}.json")
             continue
         rewritten = None
         if upstream is not None and result.task_name in PLUGIN_TASKS:
             if result.task_name not in upstream:
-                skipped.append(SkippedFile(src, f"{result.task_name} is not in the export given as --upstream; export it "
-                                                "(mteb-hybrid export OUT --tasks ...) or submit without --upstream", model=run.name))
+                skip(src, f"{result.task_name} is not in the export given as --upstream; export it "
+                          "(mteb-hybrid export OUT --tasks ...) or submit without --upstream")
                 continue
             from mteb_hybrid.upstream.results import to_upstream
 
             try:
                 result = rewritten = to_upstream(result, upstream[result.task_name])
             except ValueError as e:
-                skipped.append(SkippedFile(src, f"does not fit the exported task: {e}", model=run.name))
+                skip(src, f"does not fit the exported task: {e}")
                 continue
         dest = repo / rel / src.name
-        action: Literal["added", "replaced"] = "added"
-        if dest.exists():
-            if _same_results(result, dest):
-                skipped.append(SkippedFile(src, "already in the repository (same scores)", problem=False, model=run.name))
-                continue
-            if not overwrite:
-                skipped.append(SkippedFile(src, f"{(rel / src.name).as_posix()} already holds different results; "
-                                                "pass overwrite=True (--overwrite) to replace it", model=run.name))
-                continue
-            action = "replaced"
-        tasks.append(result.task_name)
-        planned.append(_Planned(src, dest, CopiedFile(run.name, run.revision, src, (rel / src.name).as_posix(), action,
-                                                      result.task_name), rewritten))
-    if planned:
-        meta_src = run.path / META_FILE
-        meta_dest = repo / rel / META_FILE
-        planned.append(_Planned(meta_src, meta_dest, CopiedFile(run.name, run.revision, meta_src, (rel / META_FILE).as_posix(),
-                                                                "replaced" if meta_dest.exists() else "added")))
-        settings = run.path / RUN_SETTINGS_FILE
-        if settings.is_file():
-            dest = repo / rel / RUN_SETTINGS_FILE
-            planned.append(_Planned(settings, dest, CopiedFile(run.name, run.revision, settings, (rel / RUN_SETTINGS_FILE).as_posix(),
-                                                               "merged" if dest.exists() else "added")))
-    return planned, skipped, leaderboard_warnings(run.meta, tasks, upstream=upstream is not None) if planned else []
+        if dest.exists() and _same_results(result, dest):
+            skip(src, "already in the repository (same scores)", problem=False)
+            continue
+        if dest.exists() and not overwrite:
+            skip(src, f"{(rel / src.name).as_posix()} already holds different results; "
+                      "pass overwrite=True (--overwrite) to replace it")
+            continue
+        copied = CopiedFile(run.name, run.revision, src, (rel / src.name).as_posix(),
+                            "replaced" if dest.exists() else "added", result.task_name)
+        planned.append(_Planned(src, dest, copied, rewritten))
+    if not planned:
+        return [], skipped, []
+    tasks = [item.copied.task for item in planned]
+    for name, if_there in ((META_FILE, "replaced"), (RUN_SETTINGS_FILE, "merged")):
+        src, dest = run.path / name, repo / rel / name
+        if src.is_file():
+            action: Any = if_there if dest.exists() else "added"
+            planned.append(_Planned(src, dest, CopiedFile(run.name, run.revision, src, (rel / name).as_posix(),
+                                                          action)))
+    return planned, skipped, leaderboard_warnings(run.meta, tasks, upstream=upstream is not None)
 
 
-def _write(plan: list[_Planned], tasks_by_dir: dict[Path, set[str]]) -> None:
+def _write(plan: list[_Planned]) -> None:
     """Copy task files and model_meta.json; merge run_settings.jsonl as mteb does (only the copied tasks' rows)."""
     from mteb.results.task_result import _read_run_settings_from_file, _write_and_merge_keyed_json
 
+    tasks_by_dir: dict[Path, set[str]] = {}
+    for item in plan:
+        tasks_by_dir.setdefault(item.dest.parent, set()).update([item.copied.task] if item.copied.task else [])
     for item in plan:
         item.dest.parent.mkdir(parents=True, exist_ok=True)
         if item.dest.name == RUN_SETTINGS_FILE:
-            rows = [r for r in _read_run_settings_from_file(item.source) if r.get("task") in tasks_by_dir[item.dest.parent]]
+            tasks = tasks_by_dir[item.dest.parent]
+            rows = [r for r in _read_run_settings_from_file(item.source) if r.get("task") in tasks]
             if rows:
                 _write_and_merge_keyed_json(item.dest, rows)
         elif item.result is not None:

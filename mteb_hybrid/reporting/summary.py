@@ -17,7 +17,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,15 +100,8 @@ def _is_lareqa(subsets: list[dict[str, Any]]) -> bool:
 
 
 def _metrics(scores: dict[str, Any]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for k, v in scores.items():
-        if k in _NOT_METRICS or isinstance(v, bool):
-            continue
-        if v is None:
-            out[k] = math.nan
-        elif isinstance(v, (int, float)):
-            out[k] = float(v)
-    return out
+    return {k: math.nan if v is None else float(v) for k, v in scores.items()
+            if k not in _NOT_METRICS and (v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)))}
 
 
 def _empty_scores() -> pd.DataFrame:
@@ -120,13 +113,11 @@ def load_scores(
 ) -> pd.DataFrame:
     """Long table of LAReQA scores: one row per (model, revision, task, split, subset).
 
-    `results_dir` may be an mteb output folder (holding `results/`), the `results/` folder, or any folder
-    of model folders. Columns: model, revision, task, split, subset, query_lang, corpus_lang ("pool" for
-    pool subsets), setting ("mono" / "cross" / "multi"), every numeric metric of the files (KEY_METRICS
-    always, NaN where absent), and file. `tasks` keeps only those task names; `split=None` keeps all.
-    Tasks whose subsets are not LAReQA-style are skipped with a log line; broken files raise
-    DataFormatError naming the file; the same subset found in two files raises ValueError (averaging
-    both silently would be wrong).
+    `results_dir`: an mteb output folder (holding `results/`), the `results/` folder, or a folder of model
+    folders. Columns: ID_COLUMNS (corpus_lang "pool" for pool subsets), every numeric metric of the files
+    (KEY_METRICS always, NaN where absent), file. Tasks whose subsets are not LAReQA-style are skipped with
+    a log line; a broken file raises DataFormatError naming it; the same subset in two files raises
+    ValueError (averaging both silently would be wrong).
     """
     root = Path(results_dir)
     if not root.is_dir():
@@ -169,18 +160,11 @@ def load_scores(
     if not rows:
         return _empty_scores()
     df = pd.DataFrame(rows)
-    for col in KEY_METRICS:
-        if col not in df:
-            df[col] = math.nan
-    rest = sorted(c for c in df.columns if c not in {*ID_COLUMNS, *KEY_METRICS, "file"})
-    df = df[[*ID_COLUMNS, *KEY_METRICS, *rest, "file"]]
-    order = df["setting"].map({s: i for i, s in enumerate(SETTINGS)})
-    return (
-        df.assign(_o=order)
-        .sort_values([*GROUP_KEYS, "query_lang", "_o", "corpus_lang"])
-        .drop(columns="_o")
-        .reset_index(drop=True)
-    )
+    rest = sorted(set(df.columns) - {*ID_COLUMNS, *KEY_METRICS, "file"})
+    df = df.reindex(columns=[*ID_COLUMNS, *KEY_METRICS, *rest, "file"])  # a missing key metric becomes NaN
+    order = {s: i for i, s in enumerate(SETTINGS)}
+    return df.sort_values([*GROUP_KEYS, "query_lang", "setting", "corpus_lang"],
+                          key=lambda col: col.map(order) if col.name == "setting" else col).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------- summary
@@ -193,12 +177,10 @@ POOL_METRICS = ("rank_distance", "same_language_at_10")
 class Summary:
     """Table 1 of the paper per (model, revision, task, split, group), and its per-query-language rows.
 
-    table: columns map_{mono,cross,multi}, ndcg_at_10_{mono,cross,multi}, rank_distance,
-        same_language_at_10, ndcg_at_10_drop_{cross,multi} (mono minus that setting) and *_pct (as % of
-        mono), n_query_langs, n_mono / n_cross / n_multi (subsets behind each average). `group` is "all",
-        and "seen" / "unseen" when unseen languages were given (a group with no query language is left out).
-    per_language: one row per query language with the same setting columns (cross = mean over corpus
-        languages), rank_distance, same_language_at_10, n_* and group ("seen" / "unseen", else "all").
+    table: map_* and ndcg_at_10_* per setting, rank_distance, same_language_at_10, ndcg_at_10_drop_{cross,multi}
+        (mono minus that setting) and *_pct (as % of mono), n_query_langs and n_* (subsets behind each average);
+        `group` "all", plus "seen" / "unseen" when unseen languages were given (empty groups left out).
+    per_language: one row per query language with the same setting columns, rank distance and group.
     """
 
     table: pd.DataFrame
@@ -252,14 +234,10 @@ def _warn_uneven(per_language: pd.DataFrame) -> None:
 
 
 def summarize(df: pd.DataFrame, unseen_languages: Iterable[str] | None = None) -> Summary:
-    """Table 1 layout per (model, revision, task, split) from load_scores' table.
-
-    Every average is a macro average over QUERY languages. For cross-lingual scores this is two steps:
-    first the mean over the corpus languages of each query language, then the mean over query languages
-    (so e.g. 110 XQuAD-R pairs count as 11 languages, as in the paper). Rank distance and
-    same_language_at_10 come from the pool subsets, one per query language, averaged the same way.
-    A setting with no subsets gives NaN (and so do the drops that need it), never an error.
-    With `unseen_languages`, extra rows group the query languages into "seen" and "unseen".
+    """Table 1 layout per (model, revision, task, split) from load_scores' table: macro averages over QUERY
+    languages (cross: first over each query language's corpus languages, so 110 XQuAD-R pairs count as 11
+    languages, as in the paper). A setting with no subsets gives NaN, never an error. With `unseen_languages`,
+    extra rows group the query languages into "seen" and "unseen".
     """
     unseen = frozenset(x.lower() for x in unseen_languages) if unseen_languages is not None else None
     if df.empty:
@@ -283,6 +261,15 @@ _SCORE = "{:.3f}"
 _RD = "{:.1f}"
 _PCT = "{:.1f}%"
 _MISSING = "-"
+# (summary column, header, format) of the displayed tables; the report's Table 1 uses TABLE1_COLUMNS too.
+_POOL_COLUMNS = [("rank_distance", "RD", _RD), ("same_language_at_10", "same-lang@10", _SCORE)]
+TABLE1_COLUMNS = [*((f"map_{s}", f"mAP {s}", _SCORE) for s in SETTINGS),
+                  *((f"ndcg_at_10_{s}", f"nDCG@10 {s}", _SCORE) for s in SETTINGS), *_POOL_COLUMNS]
+DROP_COLUMNS = [("ndcg_at_10_mono", "nDCG@10 mono", _SCORE), ("ndcg_at_10_drop_cross", "mono-cross", _SCORE),
+                ("ndcg_at_10_drop_cross_pct", "mono-cross %", _PCT), ("ndcg_at_10_drop_multi", "mono-multi", _SCORE),
+                ("ndcg_at_10_drop_multi_pct", "mono-multi %", _PCT)]
+PER_LANGUAGE_COLUMNS = [*((f"{m}_{s}", f"{name} {s}", _SCORE) for m, name in (("ndcg_at_10", "nDCG@10"), ("map", "mAP"))
+                          for s in SETTINGS), *_POOL_COLUMNS]
 
 
 def fmt_number(value: Any, spec: str = _SCORE) -> str:
@@ -298,45 +285,29 @@ def _model_label(frame: pd.DataFrame) -> pd.Series:
     return frame.apply(lambda r: f"{r['model']}@{r['revision']}" if revisions[r["model"]] > 1 else r["model"], axis=1)
 
 
+def _formatted(frame: pd.DataFrame, columns: Sequence[tuple[str, str, str]]) -> dict[str, list[str]]:
+    """header -> the column's values formatted with its spec, for (column, header, spec) triples."""
+    return {header: [fmt_number(v, spec) for v in frame[col]] for col, header, spec in columns}
+
+
 def _display_tables(summary: Summary, per_language: bool = True) -> list[tuple[str, pd.DataFrame]]:
     """(title, all-string frame) pairs shared by the terminal and Markdown writers."""
     out: list[tuple[str, pd.DataFrame]] = []
-    table, langs = summary.table, summary.per_language
+    langs = summary.per_language
     show_group = summary.unseen_languages is not None
-    for (task, split), t in table.groupby(["task", "split"], sort=True):
+    for (task, split), t in summary.table.groupby(["task", "split"], sort=True):
         t = t.reset_index(drop=True)
-        head = pd.DataFrame({"model": _model_label(t)})
-        if show_group:
-            head["group"] = t["group"]
-        main = head.copy()
-        for s in SETTINGS:
-            main[f"mAP {s}"] = [fmt_number(v, _SCORE) for v in t[f"map_{s}"]]
-        for s in SETTINGS:
-            main[f"nDCG@10 {s}"] = [fmt_number(v, _SCORE) for v in t[f"ndcg_at_10_{s}"]]
-        main["RD"] = [fmt_number(v, _RD) for v in t["rank_distance"]]
-        main["same-lang@10"] = [fmt_number(v, _SCORE) for v in t["same_language_at_10"]]
-        main["langs"] = t["n_query_langs"].astype(str)
+        head = pd.DataFrame({"model": _model_label(t), **({"group": t["group"]} if show_group else {})})
+        main = head.assign(**_formatted(t, TABLE1_COLUMNS), langs=t["n_query_langs"].astype(str))
         main["subsets m/c/x"] = [f"{a}/{b}/{c}" for a, b, c in zip(t["n_mono"], t["n_cross"], t["n_multi"])]
         out.append((f"{task} ({split}): Table 1 layout, macro averages over query languages", main))
-
-        drop = head.copy()
-        drop["nDCG@10 mono"] = [fmt_number(v, _SCORE) for v in t["ndcg_at_10_mono"]]
-        for s in ("cross", "multi"):
-            drop[f"mono-{s}"] = [fmt_number(v, _SCORE) for v in t[f"ndcg_at_10_drop_{s}"]]
-            drop[f"mono-{s} %"] = [fmt_number(v, _PCT) for v in t[f"ndcg_at_10_drop_{s}_pct"]]
+        drop = head.assign(**_formatted(t, DROP_COLUMNS))
         out.append((f"{task} ({split}): nDCG@10 degradation from monolingual", drop))
-
         if per_language:
             p = langs[(langs["task"] == task) & (langs["split"] == split)].reset_index(drop=True)
-            rows = pd.DataFrame({"model": _model_label(p), "query": p["query_lang"]})
-            if show_group:
-                rows["group"] = p["group"]
-            for m, name in (("ndcg_at_10", "nDCG@10"), ("map", "mAP")):
-                for s in SETTINGS:
-                    rows[f"{name} {s}"] = [fmt_number(v, _SCORE) for v in p[f"{m}_{s}"]]
-            rows["RD"] = [fmt_number(v, _RD) for v in p["rank_distance"]]
-            rows["same-lang@10"] = [fmt_number(v, _SCORE) for v in p["same_language_at_10"]]
-            out.append((f"{task} ({split}): per query language", rows))
+            rows = pd.DataFrame({"model": _model_label(p), "query": p["query_lang"],
+                                 **({"group": p["group"]} if show_group else {})})
+            out.append((f"{task} ({split}): per query language", rows.assign(**_formatted(p, PER_LANGUAGE_COLUMNS))))
     return out
 
 
@@ -391,16 +362,9 @@ def write_summary(summary: Summary, out_dir: str | os.PathLike[str]) -> dict[str
     """Write summary.csv, per_language.csv (full precision) and summary.md (rounded); returns their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = {
-        "summary.csv": summary.table.to_csv(index=False),
-        "per_language.csv": summary.per_language.to_csv(index=False),
-        "summary.md": format_markdown(summary),
-    }
-    written: dict[str, Path] = {}
-    for name, text in files.items():
-        write_atomic(out / name, text)
-        written[name] = out / name
-    return written
+    files = {"summary.csv": summary.table.to_csv(index=False),
+             "per_language.csv": summary.per_language.to_csv(index=False), "summary.md": format_markdown(summary)}
+    return {name: write_atomic(out / name, text) for name, text in files.items()}
 
 
 # --------------------------------------------------------------------------------------------- CLI

@@ -1,7 +1,6 @@
-"""The report's Markdown tables, one function per table: rows from the seed aggregates, cells from summary.py.
+"""The report's Markdown tables, one function per table, from the seed aggregates (mean ± std over seeds).
 
-Numbers come from `aggregate` (mean ± std over seeds) and are formatted with summary.py's helpers, so
-the report and `mteb-hybrid summarize` round and lay out tables the same way.
+Formatted with summary.py's helpers, so the report and `mteb-hybrid summarize` round and lay out tables alike.
 """
 
 from __future__ import annotations
@@ -14,15 +13,9 @@ import pandas as pd
 from .aggregate import MISSING, fixed_set_summary, fmt_stat, group_stats, query_langs, values_stats
 from .convergence import TargetRow, TimeToTarget
 from .loading import Cell, Experiment
-from .summary import SETTINGS, fmt_number, markdown_table
+from .summary import SETTINGS, TABLE1_COLUMNS, fmt_number, markdown_table
 
 PENDING = "(pending)"
-
-# summary.table columns the Table 1 layout shows, and their headers.
-MAIN_COLUMNS = [*(f"map_{s}" for s in SETTINGS), *(f"ndcg_at_10_{s}" for s in SETTINGS), "rank_distance",
-                "same_language_at_10"]
-HEADERS = {**{f"map_{s}": f"mAP {s}" for s in SETTINGS}, **{f"ndcg_at_10_{s}": f"nDCG@10 {s}" for s in SETTINGS},
-           "rank_distance": "RD", "same_language_at_10": "same-lang@10"}
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], left: int = 1) -> str:
@@ -35,30 +28,26 @@ def _params_text(cell: Cell) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items()) or MISSING
 
 
-def _seeds_text(done: int, pending: int) -> str:
-    return f"{done} (+{pending} pending)" if pending else str(done)
-
-
-def _group_rows(exp: Experiment, task: str) -> list[tuple[str, list[Cell], pd.DataFrame | None, int]]:
-    """(group, cells, stats over done seeds or None, pending count) per group, in order."""
+def _group_rows(exp: Experiment, task: str) -> list[tuple[str, list[Cell], pd.DataFrame | None, str]]:
+    """(group, cells, stats over done seeds or None, seeds done and pending) per group, in order."""
     out = []
     for group, cells in exp.groups().items():
         done = sum(1 for c in cells if task in c.tasks())
-        out.append((group, cells, group_stats(cells, task), len(cells) - done))
+        seeds = f"{done} (+{len(cells) - done} pending)" if done < len(cells) else str(done)
+        out.append((group, cells, group_stats(cells, task), seeds))
     return out
 
 
 def table1(exp: Experiment, task: str) -> str:
     """The paper's Table 1 layout per seed group: mean ± std over seeds, seeds counted."""
-    headers = ["cell / group", "params", "seeds", *(HEADERS[c] for c in MAIN_COLUMNS)]
+    headers = ["cell / group", "params", "seeds", *(header for _, header, _ in TABLE1_COLUMNS)]
     rows = []
-    for group, cells, stats, pending in _group_rows(exp, task):
-        head = [group, _params_text(cells[0]), _seeds_text(len(cells) - pending, pending)]
+    for group, cells, stats, seeds in _group_rows(exp, task):
+        head = [group, _params_text(cells[0]), seeds]
         if stats is None:
-            rows.append([*head, *([PENDING] * len(MAIN_COLUMNS))])
+            rows.append([*head, *([PENDING] * len(TABLE1_COLUMNS))])
         else:
-            rows.append([*head, *(fmt_stat(stats[c], "{:.1f}" if c == "rank_distance" else "{:.3f}")
-                                  for c in MAIN_COLUMNS)])
+            rows.append([*head, *(fmt_stat(stats[col], spec) for col, _, spec in TABLE1_COLUMNS)])
     return table(headers, rows, left=2)
 
 
@@ -67,12 +56,11 @@ def degradation_table(exp: Experiment, task: str) -> str:
     headers = ["cell / group", "seeds", "nDCG@10 mono", "cross", "multi", "mono→cross", "mono→cross %",
                "mono→multi", "mono→multi %"]
     rows = []
-    for group, cells, stats, pending in _group_rows(exp, task):
-        head = [group, _seeds_text(len(cells) - pending, pending)]
+    for group, _, stats, seeds in _group_rows(exp, task):
         if stats is None:
-            rows.append([*head, *([PENDING] * 7)])
+            rows.append([group, seeds, *([PENDING] * 7)])
             continue
-        rows.append([*head, *(fmt_stat(stats[f"ndcg_at_10_{s}"]) for s in SETTINGS),
+        rows.append([group, seeds, *(fmt_stat(stats[f"ndcg_at_10_{s}"]) for s in SETTINGS),
                      fmt_stat(stats["ndcg_at_10_drop_cross"]), fmt_stat(stats["ndcg_at_10_drop_cross_pct"], "{:.1f}", "%"),
                      fmt_stat(stats["ndcg_at_10_drop_multi"]), fmt_stat(stats["ndcg_at_10_drop_multi_pct"], "{:.1f}", "%")])
     return table(headers, rows)
@@ -111,9 +99,8 @@ def fixed_sets_table(exp: Experiment, task: str) -> str | None:
     done = [c for c in exp.cells if c.done and task in c.tasks()]
     if len({tuple(sorted(c.unseen)) for c in done}) <= 1:
         return None
-    langs = [set(query_langs(c, task, "seen")) | set(query_langs(c, task, "unseen")) for c in done]
     always = set.intersection(*(set(query_langs(c, task, "seen")) for c in done))
-    never = set.intersection(*(set(query_langs(c, task, "unseen")) for c in done)) & set.intersection(*langs)
+    never = set.intersection(*(set(query_langs(c, task, "unseen")) for c in done))
     headers = ["cell", "query languages", "nDCG@10 mono", "nDCG@10 cross", "nDCG@10 multi", "mono→multi %",
                "mAP multi", "RD"]
     rows = []

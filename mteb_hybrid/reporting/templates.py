@@ -1,7 +1,6 @@
 """The report's prose as Markdown templates (report_templates.md), filled with string.Template.
 
-Text lives in the template file, not in the code that computes the numbers: rewording the report
-never touches the numbers, and the numbers' code stays short.
+Rewording the report never touches the code that computes the numbers.
 """
 
 from __future__ import annotations
