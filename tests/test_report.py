@@ -436,3 +436,35 @@ def test_an_untrained_cell_is_the_base_model_whatever_its_batching_label() -> No
     assert cell({"params": {}, "train": None}).batching == "base"
     assert cell({"params": {}, "train": {"batching": "x-y"}}).batching == "x-y"
     assert cell({}).batching is None  # no cell.json yet
+
+
+def test_degradation_is_the_drop_in_percent_on_language_groups_fixed_across_cells(tmp_path: Path) -> None:
+    from mteb_hybrid.reporting.aggregate import degradation_points
+
+    exp = tmp_path / "experiments" / "nested"
+    exp.mkdir(parents=True)
+    (exp / "experiment.json").write_text(json.dumps({"name": "nested", "description": "", "config": {},
+                                                     "cells": ["n1", "n2-s1", "n2-s2"]}))
+    # en: trained by every cell; de: by n2 only (in neither group); el: by no cell.
+    write_cell(exp, "n1", {"mono": (0.6, 0.6), "cross": (0.4, 0.4), "multi": (0.3, 0.3), "rd": 1.0, "el_drop": 0.2},
+               seed=1, batching="hybrid", params={"n_languages": 1}, trained=["en"])
+    write_cell(exp, "n2-s1", {"mono": (0.7, 0.7), "cross": (0.5, 0.5), "multi": (0.4, 0.4), "rd": 1.0},
+               seed=1, batching="hybrid", params={"n_languages": 2}, trained=["en", "de"])
+    write_cell(exp, "n2-s2", {"mono": (0.8, 0.8), "cross": (0.6, 0.6), "multi": (0.4, 0.4), "rd": 1.0},
+               seed=2, batching="hybrid", params={"n_languages": 2}, trained=["en", "de"])
+    (experiment,) = load_experiments(tmp_path)
+    points = degradation_points(experiment, TASK).set_index(["langs", "n_languages", "setting"])
+    assert set(points.index.get_level_values("langs")) == {"trained by every cell (en)", "trained by no cell (el)"}
+    every, none = "trained by every cell (en)", "trained by no cell (el)"
+    # n1, en: (0.6 - 0.4) / 0.6 = 33.33% to cross, (0.6 - 0.3) / 0.6 = 50% to the pool; one seed: no std.
+    assert points.loc[(every, 1, "cross"), "mean"] == pytest.approx(100 / 3)
+    assert points.loc[(every, 1, "multi"), "mean"] == pytest.approx(50.0)
+    assert points.loc[(every, 1, "cross"), "n"] == 1
+    # n2, en: seeds 0.2 / 0.7 = 28.571% and 0.2 / 0.8 = 25%: mean 26.786, sample std 3.571 / sqrt(2) = 2.525.
+    assert points.loc[(every, 2, "cross"), "mean"] == pytest.approx((200 / 7 + 25) / 2)
+    assert points.loc[(every, 2, "cross"), "std"] == pytest.approx((200 / 7 - 25) / 2 ** 0.5)
+    assert points.loc[(every, 2, "multi"), "mean"] == pytest.approx((300 / 7 + 50) / 2)
+    # n1, el (every el subset 0.2 lower): (0.4 - 0.2) / 0.4 = 50%, (0.4 - 0.1) / 0.4 = 75%.
+    assert points.loc[(none, 1, "cross"), "mean"] == pytest.approx(50.0)
+    assert points.loc[(none, 1, "multi"), "mean"] == pytest.approx(75.0)
+    assert "mono" not in set(points.index.get_level_values("setting"))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .loading import Cell, Experiment
-from .summary import SETTINGS, summarize
+from .summary import summarize
 
 MISSING = "-"
 STAT_ROWS = ("mean", "std", "n")
@@ -80,26 +80,37 @@ def rank_distance_frames(exp: Experiment, task: str) -> tuple[pd.DataFrame, pd.D
     return pd.DataFrame(means).sort_index(), pd.DataFrame(stds).sort_index()
 
 
+DROPS = ("cross", "multi")  # the degradation is the nDCG@10 drop from mono to these settings
+FIXED_GROUPS = ("trained by every cell", "trained by no cell")
+
+
+def fixed_language_groups(cells: Sequence[Cell], task: str) -> dict[str, set[str]]:
+    """The query languages every cell trained on and those no cell trained on: the same languages at every
+    point of a curve, so the curve shows the effect of training, not a change of language set."""
+    return {FIXED_GROUPS[0]: set.intersection(*(set(query_langs(c, task, "seen")) for c in cells)),
+            FIXED_GROUPS[1]: set.intersection(*(set(query_langs(c, task, "unseen")) for c in cells))}
+
+
 def degradation_points(exp: Experiment, task: str) -> pd.DataFrame:
-    """Seed-aggregated nDCG@10 per (other grid variables, n_languages, seen/unseen, setting)."""
+    """Seed-aggregated mono -> cross and mono -> multi nDCG@10 drop in % of mono, per (other grid variables,
+    n_languages, fixed language group, setting); groups from `fixed_language_groups` over the grid's cells."""
+    cells = [c for c in exp.cells if c.params.get("n_languages") is not None and c.done and task in c.tasks()]
+    columns = ["series", "n_languages", "langs", "setting", "mean", "std", "n"]
+    if not cells:
+        return pd.DataFrame(columns=columns)
     records = []
-    for c in exp.cells:
-        n = c.params.get("n_languages")
-        if n is None or task not in c.tasks():
+    for langs, chosen in fixed_language_groups(cells, task).items():
+        if not chosen:
             continue
-        other = {k: v for k, v in c.params.items() if k not in ("n_languages", "seed")}
-        series = ", ".join(f"{k}={v}" for k, v in sorted(other.items()))
-        t = c.summary()
-        t = t[t["task"] == task]
-        for langs in ("seen", "unseen") if c.unseen else ("all",):
-            row = t[t["langs"] == langs]
-            if row.empty:
-                continue
-            for s in SETTINGS:
-                records.append({"series": series, "n_languages": n, "langs": "seen" if langs == "all" else langs,
-                                "setting": s, "value": float(row.iloc[0][f"ndcg_at_10_{s}"])})
+        for c in cells:
+            other = {k: v for k, v in c.params.items() if k not in ("n_languages", "seed")}
+            row = fixed_set_summary(c, task, chosen)
+            for s in DROPS:
+                records.append({"series": ", ".join(f"{k}={v}" for k, v in sorted(other.items())),
+                                "n_languages": c.params["n_languages"], "langs": f"{langs} ({' '.join(sorted(chosen))})",
+                                "setting": s, "value": float(row[f"ndcg_at_10_drop_{s}_pct"])})
     if not records:
-        return pd.DataFrame(columns=["series", "n_languages", "langs", "setting", "mean", "std", "n"])
+        return pd.DataFrame(columns=columns)
     g = pd.DataFrame(records).groupby(["series", "n_languages", "langs", "setting"])["value"]
     return g.agg(mean="mean", std=lambda x: x.std(ddof=1), n="count").reset_index()
 

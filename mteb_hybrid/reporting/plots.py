@@ -106,12 +106,13 @@ def plot_heatmap(matrix: pd.DataFrame, title: str, path: Path, *, unseen: frozen
 
 
 def plot_degradation(points: pd.DataFrame, title: str, path: Path) -> Path:
-    """nDCG@10 per setting against the number of training languages, seen and unseen in two panels.
+    """The mono -> cross and mono -> multi nDCG@10 drop (% of mono) against the number of training languages,
+    one panel per fixed language group (trained by every cell / by none).
 
     `points`: columns series (a label for the other grid variables, "" when there is one series),
-    n_languages, langs ("seen" / "unseen"), setting, mean, std (NaN for one seed).
+    n_languages, langs (the group), setting (cross / multi), mean, std (NaN for one seed).
     """
-    panels = [p for p in ("seen", "unseen") if p in set(points["langs"])] or ["seen"]
+    panels = sorted(set(points["langs"]))
     fig = _figure(5.2 * len(panels) + 0.6, 4.4)
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     series = sorted(set(points["series"]))
@@ -123,15 +124,15 @@ def plot_degradation(points: pd.DataFrame, title: str, path: Path) -> Path:
                 line = sub[(sub["series"] == name) & (sub["setting"] == setting)].sort_values("n_languages")
                 if line.empty:
                     continue
-                label = setting if len(series) == 1 else f"{name}: {setting}"
+                label = f"mono → {setting}" if len(series) == 1 else f"{name}: mono → {setting}"
                 ax.errorbar(line["n_languages"], line["mean"], yerr=line["std"].fillna(0.0), color=color,
                             linestyle=LINESTYLES[k % len(LINESTYLES)], marker="o", capsize=3, label=label)
-        ax.set_title(f"{panel} query languages", fontsize=10)
+        ax.set_title(_wrap(f"query languages {panel}", 5.2, 10), fontsize=10)
         ax.set_xlabel("number of training languages")
         ax.set_xticks(xs)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    axes[0].set_ylabel("nDCG@10")
+    axes[0].set_ylabel("nDCG@10 drop from mono (%)")
     fig.suptitle(_wrap(title, fig.get_figwidth(), 11), fontsize=11)
     return save_figure(fig, path)
 
@@ -272,7 +273,8 @@ def experiment_plots(exp: Experiment, writer: PlotWriter, race: TimeToTarget | N
         points = degradation_points(exp, task)
         if not points.empty:
             lines.append(writer.draw(f"degradation vs training languages {task}", plot_degradation, points,
-                                     f"{exp.name}: nDCG@10 vs number of training languages ({task})",
+                                     f"{exp.name}: nDCG@10 drop vs number of training languages ({task}; "
+                                     "error bars: std over seeds)",
                                      folder / f"degradation_{slug(task)}.png"))
     if race is not None:
         logged = {c.cell_id: metric_points(c.log, race.metric) for c in exp.cells}
