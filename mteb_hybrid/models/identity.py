@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from mteb_hybrid.files import safe_name
 from mteb_hybrid.training.record import TRAINING_RECORD_FILE as TRAINING_INFO_FILE
 
@@ -52,12 +54,6 @@ class ModelIdentity:
 def known_revision(revision: Any) -> bool:
     """True for a revision that identifies weights (not None, empty, or a placeholder)."""
     return isinstance(revision, str) and revision not in UNKNOWN_REVISIONS
-
-
-def meta_identity(meta: Any) -> ModelIdentity:
-    """(name, revision) of an mteb ModelMeta, with placeholder revisions as None."""
-    revision = getattr(meta, "revision", None)
-    return ModelIdentity(str(getattr(meta, "name", None)), revision if known_revision(revision) else None)
 
 
 def weight_files(folder: Path) -> list[Path]:
@@ -95,23 +91,14 @@ def _read_json(path: Path) -> Any:
 
 def _card_name(folder: Path) -> str | None:
     """`model_name` (or the first model-index name) from the YAML header of the model card, if any."""
-    card = folder / "README.md"
-    if not card.is_file():
-        return None
-    text = card.read_text(encoding="utf-8", errors="replace")
-    match = re.match(r"---\s*\n(.*?)\n---", text, re.S)
-    if not match:
-        return None
-    import yaml
+    from huggingface_hub.repocard import metadata_load
 
     try:
-        header = yaml.safe_load(match.group(1))
-    except yaml.YAMLError:
+        header = metadata_load(folder / "README.md") or {}
+    except (OSError, ValueError, yaml.YAMLError):  # no card, or one that is not UTF-8 YAML
         return None
-    if not isinstance(header, dict):
-        return None
-    name = header.get("model_name")
     index = header.get("model-index")
+    name = header.get("model_name")
     if not name and isinstance(index, list) and index and isinstance(index[0], dict):
         name = index[0].get("name")
     return name if isinstance(name, str) and name.strip() else None
@@ -172,21 +159,19 @@ def _check_safetensors(path: Path) -> None:
     """Read the header and check that the file is as long as the header says (a cheap truncation check)."""
     size = path.stat().st_size
     with path.open("rb") as f:
-        head = f.read(8)
-        n = int.from_bytes(head, "little") if len(head) == 8 else -1
+        n = int.from_bytes(f.read(8), "little")
         if n < 2 or 8 + n > size:
             raise ModelFolderError(f"{path}: truncated or not a safetensors file; copy the model folder again")
         try:
             header = json.loads(f.read(n))
         except (ValueError, UnicodeDecodeError):
-            raise ModelFolderError(f"{path}: corrupt safetensors header; copy the model folder again") from None
+            header = None
     if not isinstance(header, dict):
         raise ModelFolderError(f"{path}: corrupt safetensors header; copy the model folder again")
-    ends = [t["data_offsets"][1] for k, t in header.items() if k != "__metadata__" and isinstance(t, dict)
-            and isinstance(t.get("data_offsets"), list) and len(t["data_offsets"]) == 2]
-    if ends and 8 + n + max(ends) > size:
-        raise ModelFolderError(f"{path}: truncated ({size} bytes, the header promises {8 + n + max(ends or [0])}); "
-                               "copy the model folder again")
+    end = 8 + n + max((t["data_offsets"][1] for k, t in header.items() if k != "__metadata__" and isinstance(t, dict)
+                       and isinstance(t.get("data_offsets"), list) and len(t["data_offsets"]) == 2), default=0)
+    if end > size:
+        raise ModelFolderError(f"{path}: truncated ({size} bytes, the header promises {end}); copy the model folder again")
 
 
 def check_folder(folder: str | Path) -> None:
@@ -211,9 +196,3 @@ def check_folder(folder: str | Path) -> None:
         if path.suffix == ".safetensors":
             _check_safetensors(path)
     _training_info(folder)
-
-
-__all__ = [
-    "ModelFolderError", "ModelIdentity", "ModelNotFoundError", "UNKNOWN_REVISIONS", "check_folder", "folder_identity", "folder_name",
-    "known_revision", "meta_identity", "path_part", "weight_files", "weights_sha256",
-]

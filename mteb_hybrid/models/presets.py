@@ -1,9 +1,6 @@
 """Base-model presets (data in presets.yaml) and loading a base model for training.
 
-`--base` is a preset name (labse, xlmr, m2m100, me5-small) or any sentence-transformers model name
-or folder. A folder or hub name that is a plain transformers encoder gets mean pooling; an M2M-100
-checkpoint goes through `m2m100.build_m2m100_sentence_encoder` (encoder saved on its own first).
-Each preset names the model that training produces; trained models live in
+`--base` is a preset name or any sentence-transformers model name or folder. Trained models live in
 `<cache_root()>/models/<name>` (`trained_model_dir`), where the mteb registry looks for them.
 """
 
@@ -14,7 +11,7 @@ import logging
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -33,7 +30,7 @@ PRESETS_FILE = Path(__file__).with_name("presets.yaml")
 class Preset(BaseModel):
     """How to get a base model, and the name of the model trained from it (one entry of presets.yaml)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     name: str
     kind: Literal["sentence-transformers", "transformer", "m2m100-encoder", "offline-me5"]
@@ -44,18 +41,10 @@ class Preset(BaseModel):
     languages: tuple[str, ...] | None = None  # language-token models: the codes they have a token for
     description: str = ""
 
-    @field_validator("model", mode="before")
+    @field_validator("languages")
     @classmethod
-    def _model_text(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, (int, float)) else v
-
-    @field_validator("languages", mode="before")
-    @classmethod
-    def _codes(cls, v: Any) -> Any:
-        """Codes as text (an empty list means none); the rest of the checking is the field's type."""
-        if isinstance(v, (list, tuple)):
-            return tuple(str(x) for x in v) or None
-        return v
+    def _none_when_empty(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return v or None
 
 
 @lru_cache(maxsize=1)
@@ -73,9 +62,6 @@ def load_presets(path: str | None = None) -> dict[str, Preset]:
         entry = validate_file(Preset, {"name": str(name), **spec}, file, f"see the kinds and keys at the top of {file.name}")
         presets[entry.name] = entry
     return presets
-
-
-KINDS = get_args(Preset.model_fields["kind"].annotation)
 
 
 def _slug(text: str) -> str:
@@ -98,8 +84,8 @@ def resolve_base(base: str) -> Preset:
         return presets[base]
     path = Path(base).expanduser()
     if path.is_dir():
-        kind = _local_kind(path)
-        return Preset(name=str(path), kind=kind, model=str(path.resolve()), trained_name=f"hybrid-{_slug(path.name)}")
+        return Preset(name=str(path), kind=_local_kind(path), model=str(path.resolve()),
+                      trained_name=f"hybrid-{_slug(path.name)}")
     if path.exists():
         raise ValueError(f"--base {base!r} is a file; give a preset ({', '.join(presets)}), a model name or a folder")
     # A hub name: sentence-transformers decides (mean pooling for a plain encoder); M2M-100 by name.
@@ -114,11 +100,16 @@ def trained_model_dir(name: str) -> Path:
     return cache_root() / "models" / name
 
 
-def base_model_dir(preset: Preset) -> Path:
-    """Where a converted base model (M2M-100 encoder) is kept between runs."""
-    from mteb_hybrid.data.sources import cache_root
+def sentence_encoder(model_dir: str | Path, pooling: str, *, max_seq_length: int | None = None,
+                     normalize: bool = True, device: str | None = None) -> SentenceTransformer:
+    """Transformer + `pooling` (+ Normalize) around a plain transformers encoder (hub name or folder)."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules import Normalize, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
 
-    return cache_root() / "models" / "base" / _slug(Path(preset.model).name)
+    transformer = Transformer(str(model_dir), max_seq_length=max_seq_length)
+    modules = [transformer, Pooling(transformer.get_embedding_dimension(), pooling_mode=pooling)]
+    return SentenceTransformer(modules=modules + ([Normalize()] if normalize else []), device=device)
 
 
 def load_base_model(
@@ -144,24 +135,20 @@ def _load_base_model(preset: Preset, *, max_seq_length: int | None, device: str 
     from sentence_transformers import SentenceTransformer
 
     if preset.kind == "offline-me5":
-        from mteb_hybrid.models.offline_me5 import offline_me5_path
+        from mteb_hybrid.models.offline_me5 import load_offline_me5
 
-        model = SentenceTransformer(str(offline_me5_path()), device=device, local_files_only=True)
+        model = load_offline_me5(device=device)
     elif preset.kind == "m2m100-encoder":
+        from mteb_hybrid.data.sources import cache_root
         from mteb_hybrid.models.m2m100 import build_m2m100_sentence_encoder
 
-        folder = base_model_dir(preset).with_name(base_model_dir(preset).name + "-encoder")
+        folder = cache_root() / "models" / "base" / f"{_slug(Path(preset.model).name)}-encoder"
         if not (folder / "modules.json").is_file():
             logger.info("saving the encoder of %s on its own into %s (once)", preset.model, folder)
             build_m2m100_sentence_encoder(preset.model, folder, pooling=preset.pooling)
         model = SentenceTransformer(str(folder), device=device)
     elif preset.kind == "transformer":
-        from sentence_transformers.base.modules import Normalize, Transformer
-        from sentence_transformers.sentence_transformer.modules import Pooling
-
-        transformer = Transformer(preset.model, max_seq_length=max_seq_length)
-        pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode=preset.pooling)
-        model = SentenceTransformer(modules=[transformer, pooling, Normalize()], device=device)
+        model = sentence_encoder(preset.model, preset.pooling, max_seq_length=max_seq_length, device=device)
     else:
         model = SentenceTransformer(preset.model, device=device)
     if max_seq_length is not None:
