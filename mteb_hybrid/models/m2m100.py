@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -120,15 +120,8 @@ def no_language_prefix_tokenizer(tokenizer: Any) -> Any:
     )
 
 
-def build_m2m100_sentence_encoder(
-    source: str | Path,
-    target: str | Path,
-    *,
-    max_seq_length: int = 256,
-    pooling: str = "mean",
-    normalize: bool = True,
-    languages: Sequence[str] | None = None,
-) -> Path:
+def build_m2m100_sentence_encoder(source: str | Path, target: str | Path, *, max_seq_length: int = 256,
+                                  pooling: str = "mean") -> Path:
     """A sentence-transformers folder at `target` from the M2M-100 checkpoint `source` (hub name or folder).
 
     Written atomically (a temporary folder renamed into place), so an interrupted build never
@@ -147,10 +140,7 @@ def build_m2m100_sentence_encoder(
         encoder.layerdrop = 0.0
         encoder.save_pretrained(encoder_dir)
         no_language_prefix_tokenizer(AutoTokenizer.from_pretrained(str(source))).save_pretrained(encoder_dir)
-        model = sentence_encoder(encoder_dir, pooling, max_seq_length=max_seq_length, normalize=normalize)
-        missing = sorted(set(languages or ()) - supported_languages(model))
-        if missing:
-            raise ValueError(f"{source}: no language token for {missing}")
+        model = sentence_encoder(encoder_dir, pooling, max_seq_length=max_seq_length)
         staged = Path(tmp) / "model"
         model.save(str(staged))
         (staged / "mteb_hybrid_base.json").write_text(json.dumps({

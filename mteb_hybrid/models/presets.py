@@ -101,56 +101,51 @@ def trained_model_dir(name: str) -> Path:
 
 
 def sentence_encoder(model_dir: str | Path, pooling: str, *, max_seq_length: int | None = None,
-                     normalize: bool = True, device: str | None = None) -> SentenceTransformer:
-    """Transformer + `pooling` (+ Normalize) around a plain transformers encoder (hub name or folder)."""
+                     device: str | None = None) -> SentenceTransformer:
+    """Transformer + `pooling` + Normalize around a plain transformers encoder (hub name or folder)."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.base.modules import Normalize, Transformer
     from sentence_transformers.sentence_transformer.modules import Pooling
 
     transformer = Transformer(str(model_dir), max_seq_length=max_seq_length)
-    modules = [transformer, Pooling(transformer.get_embedding_dimension(), pooling_mode=pooling)]
-    return SentenceTransformer(modules=modules + ([Normalize()] if normalize else []), device=device)
+    pooling_module = Pooling(transformer.get_embedding_dimension(), pooling_mode=pooling)
+    return SentenceTransformer(modules=[transformer, pooling_module, Normalize()], device=device)
 
 
-def load_base_model(
-    preset: Preset, *, max_seq_length: int | None = None, device: str | None = None
-) -> SentenceTransformer:
+def load_base_model(preset: Preset, *, max_seq_length: int | None = None,
+                    device: str | None = None) -> SentenceTransformer:
     """The base model of `preset` as a SentenceTransformer, with the preset's prompts if it has none.
 
     A base that has to come from the Hugging Face hub while the hub is out of reach raises
     `HubUnavailableError` (one paragraph: what needed the network, what runs offline), not the
     loader's traceback.
     """
+    from sentence_transformers import SentenceTransformer
+
     from mteb_hybrid.models.hub import HubUnavailableError, hub_model_message, is_hub_error
 
     try:
-        return _load_base_model(preset, max_seq_length=max_seq_length, device=device)
+        if preset.kind == "offline-me5":
+            from mteb_hybrid.models.offline_me5 import load_offline_me5
+
+            model = load_offline_me5(device=device)
+        elif preset.kind == "m2m100-encoder":
+            from mteb_hybrid.data.sources import cache_root
+            from mteb_hybrid.models.m2m100 import build_m2m100_sentence_encoder
+
+            folder = cache_root() / "models" / "base" / f"{_slug(Path(preset.model).name)}-encoder"
+            if not (folder / "modules.json").is_file():
+                logger.info("saving the encoder of %s on its own into %s (once)", preset.model, folder)
+                build_m2m100_sentence_encoder(preset.model, folder, pooling=preset.pooling)
+            model = SentenceTransformer(str(folder), device=device)
+        elif preset.kind == "transformer":
+            model = sentence_encoder(preset.model, preset.pooling, max_seq_length=max_seq_length, device=device)
+        else:
+            model = SentenceTransformer(preset.model, device=device)
     except Exception as e:
         if is_hub_error(e):
             raise HubUnavailableError(hub_model_message(preset.model, f"--base {preset.name}", e)) from e
         raise
-
-
-def _load_base_model(preset: Preset, *, max_seq_length: int | None, device: str | None) -> SentenceTransformer:
-    from sentence_transformers import SentenceTransformer
-
-    if preset.kind == "offline-me5":
-        from mteb_hybrid.models.offline_me5 import load_offline_me5
-
-        model = load_offline_me5(device=device)
-    elif preset.kind == "m2m100-encoder":
-        from mteb_hybrid.data.sources import cache_root
-        from mteb_hybrid.models.m2m100 import build_m2m100_sentence_encoder
-
-        folder = cache_root() / "models" / "base" / f"{_slug(Path(preset.model).name)}-encoder"
-        if not (folder / "modules.json").is_file():
-            logger.info("saving the encoder of %s on its own into %s (once)", preset.model, folder)
-            build_m2m100_sentence_encoder(preset.model, folder, pooling=preset.pooling)
-        model = SentenceTransformer(str(folder), device=device)
-    elif preset.kind == "transformer":
-        model = sentence_encoder(preset.model, preset.pooling, max_seq_length=max_seq_length, device=device)
-    else:
-        model = SentenceTransformer(preset.model, device=device)
     if max_seq_length is not None:
         model.max_seq_length = max_seq_length
     if preset.prompts and not any(model.prompts.values()):
