@@ -23,11 +23,9 @@ MTEB_CROSS_LINGUAL_TASKS = ("XQuADRetrieval", "MLQARetrieval", "BelebeleRetrieva
 LAREQA_REFERENCE = "https://github.com/google-research-datasets/lareqa"
 
 
-def _register_tasks() -> None:
-    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
-
+def _register_tasks(task_classes: dict[str, type]) -> None:
     gt = importlib.import_module("mteb.get_tasks")
-    for name, cls in TASK_CLASSES.items():
+    for name, cls in task_classes.items():
         existing = gt._TASKS_REGISTRY.get(name)
         if existing is not None and not existing.__module__.startswith("mteb_hybrid"):
             raise RuntimeError(f"mteb already has a task named {name!r}; mteb-hybrid will not replace it")
@@ -35,17 +33,15 @@ def _register_tasks() -> None:
         for parent in cls.metadata.adapted_from or []:
             if name not in gt._SIMILAR_TASKS[parent]:
                 gt._SIMILAR_TASKS[parent].append(name)
-    gt.TASK_LIST = tuple(t for t in gt.TASK_LIST if t.metadata.name not in TASK_CLASSES) + tuple(TASK_CLASSES.values())
+    gt.TASK_LIST = tuple(t for t in gt.TASK_LIST if t.metadata.name not in task_classes) + tuple(task_classes.values())
 
 
-def _register_benchmarks() -> None:
+def _register_benchmarks(task_classes: dict[str, type]) -> None:
     import mteb
     from mteb.benchmarks import benchmarks as bm_module
 
-    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
-
     def ours() -> list:
-        return [cls() for name, cls in TASK_CLASSES.items() if "Sentence" not in name]
+        return [cls() for name, cls in task_classes.items() if "Sentence" not in name]
 
     lareqa = ours()
     bm_module.MTEB_HYBRID_LAREQA = mteb.Benchmark(
@@ -69,12 +65,16 @@ def _register_benchmarks() -> None:
 
 
 def refresh_models() -> None:
-    """(Re-)register the model metas, e.g. after training: a hybrid model's revision is its weights' hash."""
-    from mteb.models.model_implementations import MODEL_REGISTRY
-
+    """Re-register the model metas, e.g. after training: a hybrid model's revision is its weights' hash."""
     from mteb_hybrid.models.metas import all_model_metas
 
-    for alias, meta in all_model_metas().items():
+    _register_models(all_model_metas())
+
+
+def _register_models(metas: dict) -> None:
+    from mteb.models.model_implementations import MODEL_REGISTRY
+
+    for alias, meta in metas.items():
         for key in (meta.name, alias):
             existing = MODEL_REGISTRY.get(key)
             if existing is not None and existing.name != meta.name:
@@ -98,8 +98,8 @@ def register() -> None:
     if _registered:
         return
     try:
-        from mteb_hybrid.benchmark.tasks import TASK_CLASSES  # noqa: F401
-        from mteb_hybrid.models.metas import all_model_metas  # noqa: F401
+        from mteb_hybrid.benchmark.tasks import TASK_CLASSES
+        from mteb_hybrid.models.metas import all_model_metas
     except ImportError:
         if _our_module_is_initializing():
             _pending = True
@@ -107,9 +107,9 @@ def register() -> None:
         raise
     _registered = True
     _pending = False
-    _register_tasks()
-    refresh_models()
-    _register_benchmarks()
+    _register_tasks(TASK_CLASSES)
+    _register_models(all_model_metas())
+    _register_benchmarks(TASK_CLASSES)
     from mteb_hybrid import mteb_cli
 
     mteb_cli.install()  # under `mteb run`: quiet defaults, one-paragraph errors (no-op elsewhere)
