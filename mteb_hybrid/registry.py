@@ -1,9 +1,8 @@
 """The one place that touches mteb's registries: tasks, benchmarks and models of this package.
 
 mteb has no plugin entry points. Importing `mteb_hybrid` (or `mteb` itself, through the `.pth` hook
-installed with the package) calls `register()`, which adds this package's task classes to mteb's task
-registry, its benchmarks to the benchmark registry and its ModelMetas to the model registry. It
-never replaces an mteb object of the same name: a name collision is an error, not a silent override.
+installed with the package) calls `register()`. It never replaces an mteb object of the same name:
+a name collision is an error, not a silent override.
 """
 
 from __future__ import annotations
@@ -21,73 +20,66 @@ BENCHMARK_NAME = "mteb-hybrid/LAReQA"
 CROSS_LINGUAL_BENCHMARK_NAME = "mteb-hybrid/LAReQA+cross-lingual"
 # mteb's own cross-lingual retrieval tasks that sit next to LAReQA (need the hub for their data)
 MTEB_CROSS_LINGUAL_TASKS = ("XQuADRetrieval", "MLQARetrieval", "BelebeleRetrieval")
+LAREQA_REFERENCE = "https://github.com/google-research-datasets/lareqa"
 
 
-def _register_tasks() -> None:
-    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
-
+def _register_tasks(task_classes: dict[str, type]) -> None:
     gt = importlib.import_module("mteb.get_tasks")
-    new = []
-    for name, cls in TASK_CLASSES.items():
+    for name, cls in task_classes.items():
         existing = gt._TASKS_REGISTRY.get(name)
-        if existing is cls:
-            continue
         if existing is not None and not existing.__module__.startswith("mteb_hybrid"):
             raise RuntimeError(f"mteb already has a task named {name!r}; mteb-hybrid will not replace it")
         gt._TASKS_REGISTRY[name] = cls
-        new.append(cls)
         for parent in cls.metadata.adapted_from or []:
             if name not in gt._SIMILAR_TASKS[parent]:
                 gt._SIMILAR_TASKS[parent].append(name)
-    gt.TASK_LIST = tuple(t for t in gt.TASK_LIST if t.metadata.name not in TASK_CLASSES) + tuple(TASK_CLASSES.values())
+    gt.TASK_LIST = tuple(t for t in gt.TASK_LIST if t.metadata.name not in task_classes) + tuple(task_classes.values())
 
 
-def _register_benchmarks() -> None:
+def _register_benchmarks(task_classes: dict[str, type]) -> None:
     import mteb
     from mteb.benchmarks import benchmarks as bm_module
 
-    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
+    def ours() -> list:
+        return [cls() for name, cls in task_classes.items() if "Sentence" not in name]
 
-    ours = [cls() for name, cls in TASK_CLASSES.items() if "Sentence" not in name]
-    lareqa = mteb.Benchmark(
+    lareqa = ours()
+    bm_module.MTEB_HYBRID_LAREQA = mteb.Benchmark(
         name=BENCHMARK_NAME,
-        tasks=ours,
+        tasks=lareqa,
         description="LAReQA answer retrieval (XQuAD-R, MLQA-R): every language pair and the multilingual pool, "
         "with mAP, rank distance and same-language share next to mteb's scores.",
-        reference="https://github.com/google-research-datasets/lareqa",
-        citation=ours[0].metadata.bibtex_citation,
+        reference=LAREQA_REFERENCE,
+        citation=lareqa[0].metadata.bibtex_citation,
     )
-    wider = mteb.Benchmark(
+    bm_module.MTEB_HYBRID_CROSS_LINGUAL = mteb.Benchmark(
         name=CROSS_LINGUAL_BENCHMARK_NAME,
-        tasks=[*[cls() for name, cls in TASK_CLASSES.items() if "Sentence" not in name],
-               *mteb.get_tasks(tasks=list(MTEB_CROSS_LINGUAL_TASKS))],
+        tasks=[*ours(), *mteb.get_tasks(tasks=list(MTEB_CROSS_LINGUAL_TASKS))],
         description="LAReQA tasks of mteb-hybrid together with mteb's cross-lingual retrieval tasks "
         f"({', '.join(MTEB_CROSS_LINGUAL_TASKS)}; these download their data from the Hugging Face hub).",
-        reference="https://github.com/google-research-datasets/lareqa",
+        reference=LAREQA_REFERENCE,
     )
     gb = importlib.import_module("mteb.benchmarks.get_benchmark")
-    bm_module.MTEB_HYBRID_LAREQA = lareqa
-    bm_module.MTEB_HYBRID_CROSS_LINGUAL = wider
     gb._build_registry.cache_clear()
     gb._build_aliases_registry.cache_clear()
 
 
-def _register_models() -> None:
-    from mteb.models.model_implementations import MODEL_REGISTRY
-
+def refresh_models() -> None:
+    """Re-register the model metas, e.g. after training: a hybrid model's revision is its weights' hash."""
     from mteb_hybrid.models.metas import all_model_metas
 
-    for alias, meta in all_model_metas().items():
+    _register_models(all_model_metas())
+
+
+def _register_models(metas: dict) -> None:
+    from mteb.models.model_implementations import MODEL_REGISTRY
+
+    for alias, meta in metas.items():
         for key in (meta.name, alias):
             existing = MODEL_REGISTRY.get(key)
             if existing is not None and existing.name != meta.name:
                 raise RuntimeError(f"mteb already has a model named {key!r}; mteb-hybrid will not replace it")
             MODEL_REGISTRY[key] = meta
-
-
-def refresh_models() -> None:
-    """Re-register the model metas, e.g. after training: a hybrid model's revision is its weights' hash."""
-    _register_models()
 
 
 def _our_module_is_initializing() -> bool:
@@ -98,16 +90,16 @@ def _our_module_is_initializing() -> bool:
 def register() -> None:
     """Register tasks, benchmarks and models with mteb (idempotent).
 
-    Called when mteb is imported. If the importer of mteb is one of this package's own modules, still
-    half-executed (its task classes or model metas not defined yet), registration waits: that module
-    calls `register_if_pending()` on its last line.
+    If the importer of mteb is one of this package's own modules, still half-executed (its task
+    classes or model metas not defined yet), registration waits: that module calls
+    `register_if_pending()` on its last line.
     """
     global _registered, _pending
     if _registered:
         return
     try:
-        from mteb_hybrid.benchmark.tasks import TASK_CLASSES  # noqa: F401
-        from mteb_hybrid.models.metas import all_model_metas  # noqa: F401
+        from mteb_hybrid.benchmark.tasks import TASK_CLASSES
+        from mteb_hybrid.models.metas import all_model_metas
     except ImportError:
         if _our_module_is_initializing():
             _pending = True
@@ -115,9 +107,9 @@ def register() -> None:
         raise
     _registered = True
     _pending = False
-    _register_tasks()
-    _register_models()
-    _register_benchmarks()
+    _register_tasks(TASK_CLASSES)
+    _register_models(all_model_metas())
+    _register_benchmarks(TASK_CLASSES)
     from mteb_hybrid import mteb_cli
 
     mteb_cli.install()  # under `mteb run`: quiet defaults, one-paragraph errors (no-op elsewhere)

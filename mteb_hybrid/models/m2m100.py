@@ -2,63 +2,44 @@
 
 Two traps, two fixes:
 
-1. Weights. sentence-transformers maps an M2M100 config to `M2M100Encoder`, but loads its weights
-   only from an encoder-only checkpoint: from a full M2M100 checkpoint the encoder is silently
-   re-initialised (the keys carry an "encoder."/"model.encoder." prefix). So we first save
-   `M2M100Model.from_pretrained(source).get_encoder()` to a folder and build the sentence encoder
-   (Transformer + mean Pooling + Normalize) from that folder. `encoder_layerdrop` is set to 0 in the
-   saved config (and `disable_layerdrop` zeroes it on a loaded model): layer-drop draws with
-   Python's `random`, so GradCache's second forward pass would differ from the first.
+1. Weights. sentence-transformers loads `M2M100Encoder` weights only from an encoder-only checkpoint:
+   from a full M2M100 checkpoint the encoder is silently re-initialised (the keys carry an "encoder."
+   prefix). So the encoder is first saved on its own, with `encoder_layerdrop` 0 (layer-drop draws
+   with Python's `random`, so GradCache's second forward pass would differ from the first).
 
-2. Language token. The M2M-100 tokenizer writes `__xx__ text </s>` with `xx` fixed by its
-   `src_lang` attribute (default "en"), but sentence-transformers tokenizes whole batches of texts
-   without a language. So the saved tokenizer adds NO language token itself (a `tokenizers`
-   post-processor `$A </s>`), and the caller writes the token text in front of each text:
-   `language_prefix("de") + text == "__de__ " + text`; the token is a special added token, so it
-   becomes exactly one id, first in the sequence. Training writes it per row language
-   (`training/sources.py`, `text_prefix`); for evaluation, mteb's `encode` receives texts grouped by
-   language, so a wrapper calls `prefix_texts(texts, lang)` before encoding. The slow sentencepiece
-   tokenizer of the hub checkpoint is converted to such a fast tokenizer here (needs the
-   `sentencepiece` and `protobuf` packages, as loading that tokenizer does anyway); a checkpoint that
-   already has a fast tokenizer keeps its vocabulary and only loses the language prefix.
+2. Language token. The M2M-100 tokenizer writes `__xx__ text </s>` with `xx` fixed by its `src_lang`,
+   but sentence-transformers tokenizes batches without a language. So the saved tokenizer adds NO
+   language token (post-processor `$A </s>`), and callers write `language_prefix(lang)` in front of
+   each text: a special added token, so exactly one id, first in the sequence. The hub checkpoint's
+   slow sentencepiece tokenizer is converted to such a fast one here (needs `sentencepiece` and
+   `protobuf`, as loading it does anyway).
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-
-logger = logging.getLogger(__name__)
 
 LANGUAGE_TOKEN = "__{}__"
 
 
-def language_token(lang: str) -> str:
-    """The M2M-100 token of a language code, e.g. "__de__"."""
-    return LANGUAGE_TOKEN.format(lang)
-
-
 def language_prefix(lang: str) -> str:
-    """Text to put in front of a text of language `lang` (the token and a space)."""
-    return language_token(lang) + " "
+    """Text to put in front of a text of language `lang`: its token and a space, e.g. "__de__ "."""
+    return LANGUAGE_TOKEN.format(lang) + " "
 
 
 def prefix_texts(texts: Iterable[str], lang: str) -> list[str]:
     """Texts of one language with their language token in front (for encoding at evaluation)."""
-    pre = language_prefix(lang)
-    return [pre + t for t in texts]
+    return [language_prefix(lang) + t for t in texts]
 
 
 def _first_transformer(model: Any) -> Any | None:
-    for module in model.children() if hasattr(model, "children") else ():
-        if hasattr(module, "auto_model"):
-            return module
-    return None
+    children = model.children() if hasattr(model, "children") else ()
+    return next((module for module in children if hasattr(module, "auto_model")), None)
 
 
 def is_m2m100_model(model: Any) -> bool:
@@ -70,9 +51,8 @@ def is_m2m100_model(model: Any) -> bool:
 def supported_languages(model: Any) -> set[str]:
     """Languages whose `__xx__` token the model's tokenizer knows as one token."""
     module = _first_transformer(model)
-    if module is None:
-        return set()
-    return supported_languages_of_tokenizer(module.tokenizer)
+    vocab = module.tokenizer.get_vocab() if module is not None else {}
+    return {tok[2:-2] for tok in vocab if tok.startswith("__") and tok.endswith("__") and len(tok) > 4}
 
 
 def disable_layerdrop(model: Any) -> int:
@@ -88,17 +68,6 @@ def disable_layerdrop(model: Any) -> int:
             module.layerdrop = 0.0
             changed += 1
     return changed
-
-
-# --------------------------------------------------------------------------------------------
-# Tokenizer without a language prefix
-# --------------------------------------------------------------------------------------------
-
-
-def _no_prefix_post_processor(eos: str, eos_id: int) -> Any:
-    from tokenizers import processors
-
-    return processors.TemplateProcessing(single=f"$A {eos}", pair=f"$A $B {eos}", special_tokens=[(eos, eos_id)])
 
 
 def _backend_from_slow(slow: Any) -> Any:
@@ -125,9 +94,6 @@ def _backend_from_slow(slow: Any) -> Any:
     # language tokens follow the sentencepiece vocabulary (ids len(vocab) + i), then fairseq's made-up words
     extra = sorted((i, t) for t, i in slow.lang_token_to_id.items())
     extra += [(extra[-1][0] + 1 + j, f"<madeupword{j}>") for j in range(int(getattr(slow, "num_madeup_words", 0)))]
-    for expected, (i, t) in enumerate(extra, start=len(vocab)):
-        if i != expected:
-            raise ValueError(f"M2M-100 tokenizer: {t!r} has id {i}, expected {expected}; cannot convert")
     backend.add_special_tokens([AddedToken(t, special=True, normalized=False) for _, t in extra])
     for i, t in extra:
         if backend.token_to_id(t) != i:
@@ -137,7 +103,7 @@ def _backend_from_slow(slow: Any) -> Any:
 
 def no_language_prefix_tokenizer(tokenizer: Any) -> Any:
     """A fast tokenizer with `tokenizer`'s vocabulary that writes `text </s>` and no language token."""
-    from tokenizers import Tokenizer
+    from tokenizers import Tokenizer, processors
     from transformers import PreTrainedTokenizerFast
 
     if getattr(tokenizer, "is_fast", False):
@@ -145,7 +111,8 @@ def no_language_prefix_tokenizer(tokenizer: Any) -> Any:
     else:
         backend = _backend_from_slow(tokenizer)
     eos = tokenizer.eos_token or "</s>"
-    backend.post_processor = _no_prefix_post_processor(eos, backend.token_to_id(eos))
+    backend.post_processor = processors.TemplateProcessing(single=f"$A {eos}", pair=f"$A $B {eos}",
+                                                           special_tokens=[(eos, backend.token_to_id(eos))])
     return PreTrainedTokenizerFast(
         tokenizer_object=backend,
         bos_token=tokenizer.bos_token, eos_token=eos, pad_token=tokenizer.pad_token, unk_token=tokenizer.unk_token,
@@ -153,69 +120,34 @@ def no_language_prefix_tokenizer(tokenizer: Any) -> Any:
     )
 
 
-# --------------------------------------------------------------------------------------------
-# Building the sentence encoder
-# --------------------------------------------------------------------------------------------
-
-
-def save_encoder_only(source: str | Path, target: str | Path, **load_kwargs: Any) -> Path:
-    """Save the encoder of a full M2M-100 checkpoint as an encoder-only checkpoint (layer-drop 0)."""
-    from transformers import AutoTokenizer, M2M100Model
-
-    target = Path(target)
-    encoder = M2M100Model.from_pretrained(str(source), **load_kwargs).get_encoder()
-    encoder.config.encoder_layerdrop = 0.0
-    encoder.layerdrop = 0.0
-    encoder.save_pretrained(target)
-    tokenizer = no_language_prefix_tokenizer(AutoTokenizer.from_pretrained(str(source)))
-    tokenizer.save_pretrained(target)
-    return target
-
-
-def build_m2m100_sentence_encoder(
-    source: str | Path,
-    target: str | Path,
-    *,
-    max_seq_length: int = 256,
-    pooling: str = "mean",
-    normalize: bool = True,
-    languages: Sequence[str] | None = None,
-) -> Path:
+def build_m2m100_sentence_encoder(source: str | Path, target: str | Path, *, max_seq_length: int = 256,
+                                  pooling: str = "mean") -> Path:
     """A sentence-transformers folder at `target` from the M2M-100 checkpoint `source` (hub name or folder).
 
     Written atomically (a temporary folder renamed into place), so an interrupted build never
     looks like a model.
     """
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.base.modules import Normalize, Transformer
-    from sentence_transformers.sentence_transformer.modules import Pooling
+    from transformers import AutoTokenizer, M2M100Model
+
+    from mteb_hybrid.models.presets import sentence_encoder
 
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}.") as tmp:
-        encoder_dir = save_encoder_only(source, Path(tmp) / "encoder")
-        transformer = Transformer(str(encoder_dir), max_seq_length=max_seq_length)
-        known = supported_languages_of_tokenizer(transformer.tokenizer)
-        missing = sorted(set(languages or ()) - known)
-        if missing:
-            raise ValueError(f"{source}: no language token for {missing}")
-        modules = [transformer, Pooling(transformer.get_embedding_dimension(), pooling_mode=pooling)]
-        if normalize:
-            modules.append(Normalize())
-        model = SentenceTransformer(modules=modules)
+        encoder_dir = Path(tmp) / "encoder"  # the encoder on its own, layer-drop off (trap 1)
+        encoder = M2M100Model.from_pretrained(str(source)).get_encoder()
+        encoder.config.encoder_layerdrop = 0.0
+        encoder.layerdrop = 0.0
+        encoder.save_pretrained(encoder_dir)
+        no_language_prefix_tokenizer(AutoTokenizer.from_pretrained(str(source))).save_pretrained(encoder_dir)
+        model = sentence_encoder(encoder_dir, pooling, max_seq_length=max_seq_length)
         staged = Path(tmp) / "model"
         model.save(str(staged))
         (staged / "mteb_hybrid_base.json").write_text(json.dumps({
-            "source": str(source), "kind": "m2m100-encoder", "language_prefix": LANGUAGE_TOKEN + " ",
+            "source": str(source), "kind": "m2m100-encoder", "language_prefix": language_prefix("{}"),
             "encoder_layerdrop": 0.0, "pooling": pooling,
         }, indent=2), encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)
         staged.rename(target)
     return target
-
-
-def supported_languages_of_tokenizer(tokenizer: Any) -> set[str]:
-    """Language codes xx whose `__xx__` token is in the tokenizer's vocabulary."""
-    vocab = tokenizer.get_vocab()
-    return {tok[2:-2] for tok in vocab if tok.startswith("__") and tok.endswith("__") and len(tok) > 4}

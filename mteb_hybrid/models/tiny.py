@@ -1,25 +1,19 @@
-"""Tiny random models (well under a second each, fully offline): for tests and for smoke runs of experiment configs.
+"""Tiny random models (hidden 32, 2 layers, well under a second each, fully offline) for tests and smoke runs.
 
-Each builder trains a tokenizer on a few sentences with `tokenizers`, builds a small transformers
-model (hidden 32, 2 layers), and saves a sentence-transformers folder:
-
-- `build_tiny_bert(path)`: BERT/LaBSE-like (WordPiece), CLS pooling + Normalize.
-- `build_tiny_xlmr(path)`: XLM-R-like (Unigram + Metaspace), mean pooling + Normalize.
-- `build_tiny_m2m100_checkpoint(path)`: a FULL M2M100Model checkpoint like the hub's (encoder and
-  decoder, a tokenizer that writes `__en__ text </s>`, encoder_layerdrop 0.05).
-- `build_tiny_m2m100(path)`: the sentence encoder built from that checkpoint by
-  `mteb_hybrid.models.m2m100.build_m2m100_sentence_encoder`.
-
-`corpus` lets a test train the tokenizer on its own texts (e.g. MLQA-R questions) so that few
-tokens are unknown.
+Each builder trains a tokenizer on a few sentences (plus `corpus`, e.g. a test's own questions, so few
+tokens are unknown), builds a small transformers model and saves it: BERT/LaBSE-like, XLM-R-like, a
+FULL M2M100Model checkpoint like the hub's, and the sentence encoder built from that checkpoint.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
+
+from mteb_hybrid.models.presets import load_presets, sentence_encoder
 
 DEFAULT_CORPUS: tuple[str, ...] = (
     "When was the university founded?", "The university was founded in 1636 by a vote of the colony.",
@@ -32,29 +26,29 @@ DEFAULT_CORPUS: tuple[str, ...] = (
     "How many people live in the city?", "About two million people live in the city.",
 )
 M2M_TEST_LANGUAGES: tuple[str, ...] = ("ar", "de", "en", "es", "hi", "vi", "zh", "el")
-# The 100 language tokens of facebook/m2m100_418M (its model card), for stand-ins of the real model.
-M2M100_LANGUAGES: tuple[str, ...] = tuple("""
-    af am ar ast az ba be bg bn br bs ca ceb cs cy da de el en es et fa ff fi fr fy ga gd gl gu ha he hi hr ht hu
-    hy id ig ilo is it ja jv ka kk km kn ko lb lg ln lo lt lv mg mk ml mn mr ms my ne nl no ns oc or pa pl ps pt ro
-    ru sd si sk sl so sq sr ss su sv sw ta th tl tn tr uk ur uz vi wo xh yi yo zh zu""".split())
+# The 100 language tokens of facebook/m2m100_418M, for stand-ins of the real model.
+M2M100_LANGUAGES: tuple[str, ...] = load_presets()["m2m100"].languages or ()
 
 
 def _texts(corpus: Iterable[str] | None) -> list[str]:
-    texts = list(DEFAULT_CORPUS)
-    if corpus is not None:
-        texts += [t for t in corpus if t]
-    return texts
+    return list(DEFAULT_CORPUS) + [t for t in corpus or () if t]
 
 
-def _assemble(path: Path, hf_dir: Path, pooling: str, max_seq_length: int) -> Path:
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.base.modules import Normalize, Transformer
-    from sentence_transformers.sentence_transformer.modules import Pooling
+def _template(tok: Any, single: str, pair: str, *specials: str) -> None:
+    from tokenizers import processors
 
-    transformer = Transformer(str(hf_dir), max_seq_length=max_seq_length)
-    pool = Pooling(transformer.get_embedding_dimension(), pooling_mode=pooling)
-    SentenceTransformer(modules=[transformer, pool, Normalize()]).save(str(path))
-    return path
+    tok.post_processor = processors.TemplateProcessing(
+        single=single, pair=pair, special_tokens=[(t, tok.token_to_id(t)) for t in specials])
+
+
+def _save(folder: Path, tok: Any, model_class: type, config: Any, seed: int, **tokens: Any) -> Path:
+    """A transformers folder: `model_class(config)`, randomly initialised from `seed`, and `tok` as a fast tokenizer."""
+    from transformers import PreTrainedTokenizerFast
+
+    torch.manual_seed(seed)
+    model_class(config).save_pretrained(folder)
+    PreTrainedTokenizerFast(tokenizer_object=tok, **tokens).save_pretrained(folder)
+    return folder
 
 
 def build_tiny_bert(
@@ -62,32 +56,25 @@ def build_tiny_bert(
     max_seq_length: int = 64, vocab_size: int = 2000, seed: int = 0,
 ) -> Path:
     """A LaBSE-like tiny model: WordPiece tokenizer, BertModel, CLS pooling, normalised."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from transformers import BertConfig, BertModel
 
-    path = Path(path)
-    hf_dir = path / "_hf"
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.decoder = decoders.WordPiece()
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     tok.train_from_iterator(_texts(corpus), trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials))
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
-        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
-    )
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                                   sep_token="[SEP]", mask_token="[MASK]", model_max_length=max_seq_length)
-    torch.manual_seed(seed)
+    _template(tok, "[CLS] $A [SEP]", "[CLS] $A [SEP] $B [SEP]", "[CLS]", "[SEP]")
     config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
                         num_attention_heads=2, intermediate_size=2 * hidden, max_position_embeddings=512)
-    BertModel(config).save_pretrained(hf_dir)
-    fast.save_pretrained(hf_dir)
-    return _assemble(path, hf_dir, "cls", max_seq_length)
+    hf_dir = _save(Path(path) / "_hf", tok, BertModel, config, seed, unk_token="[UNK]", pad_token="[PAD]",
+                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]", model_max_length=max_seq_length)
+    sentence_encoder(hf_dir, "cls", max_seq_length=max_seq_length).save(str(path))
+    return Path(path)
 
 
-def _unigram_tokenizer(texts: Sequence[str], specials: list[str], vocab_size: int):  # noqa: ANN202
+def _unigram_tokenizer(texts: Sequence[str], specials: list[str], vocab_size: int) -> Any:
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
     tok = Tokenizer(models.Unigram())
@@ -104,27 +91,18 @@ def build_tiny_xlmr(
     max_seq_length: int = 64, vocab_size: int = 2000, seed: int = 0,
 ) -> Path:
     """An XLM-R-like tiny model: Unigram + Metaspace tokenizer, XLMRobertaModel, mean pooling."""
-    from tokenizers import processors
-    from transformers import PreTrainedTokenizerFast, XLMRobertaConfig, XLMRobertaModel
+    from transformers import XLMRobertaConfig, XLMRobertaModel
 
-    path = Path(path)
-    hf_dir = path / "_hf"
-    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-    tok = _unigram_tokenizer(_texts(corpus), specials, vocab_size)
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
-        special_tokens=[("<s>", tok.token_to_id("<s>")), ("</s>", tok.token_to_id("</s>"))],
-    )
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                                   pad_token="<pad>", mask_token="<mask>", model_max_length=max_seq_length)
-    torch.manual_seed(seed)
+    tok = _unigram_tokenizer(_texts(corpus), ["<s>", "<pad>", "</s>", "<unk>", "<mask>"], vocab_size)
+    _template(tok, "<s> $A </s>", "<s> $A </s> </s> $B </s>", "<s>", "</s>")
     config = XLMRobertaConfig(vocab_size=tok.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
                               num_attention_heads=2, intermediate_size=2 * hidden,
                               max_position_embeddings=514, pad_token_id=tok.token_to_id("<pad>"),
                               bos_token_id=tok.token_to_id("<s>"), eos_token_id=tok.token_to_id("</s>"))
-    XLMRobertaModel(config).save_pretrained(hf_dir)
-    fast.save_pretrained(hf_dir)
-    return _assemble(path, hf_dir, "mean", max_seq_length)
+    hf_dir = _save(Path(path) / "_hf", tok, XLMRobertaModel, config, seed, bos_token="<s>", eos_token="</s>",
+                   unk_token="<unk>", pad_token="<pad>", mask_token="<mask>", model_max_length=max_seq_length)
+    sentence_encoder(hf_dir, "mean", max_seq_length=max_seq_length).save(str(path))
+    return Path(path)
 
 
 def build_tiny_m2m100_checkpoint(
@@ -132,31 +110,21 @@ def build_tiny_m2m100_checkpoint(
     d_model: int = 32, vocab_size: int = 1500, seed: int = 0,
 ) -> Path:
     """A full (encoder + decoder) M2M100Model checkpoint with a tokenizer that writes `__en__ text </s>`."""
-    from tokenizers import AddedToken, processors
-    from transformers import M2M100Config, M2M100Model, PreTrainedTokenizerFast
+    from tokenizers import AddedToken
+    from transformers import M2M100Config, M2M100Model
 
-    path = Path(path)
-    specials = ["<s>", "<pad>", "</s>", "<unk>"]
-    tok = _unigram_tokenizer(_texts(corpus), specials, vocab_size)
+    tok = _unigram_tokenizer(_texts(corpus), ["<s>", "<pad>", "</s>", "<unk>"], vocab_size)
     tok.add_special_tokens([AddedToken(f"__{lang}__", special=True, normalized=False) for lang in languages])
-    tok.post_processor = processors.TemplateProcessing(  # what the real tokenizer does with src_lang="en"
-        single="__en__ $A </s>", pair="__en__ $A $B </s>",
-        special_tokens=[("__en__", tok.token_to_id("__en__")), ("</s>", tok.token_to_id("</s>"))],
-    )
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                                   pad_token="<pad>", model_max_length=128)
-    torch.manual_seed(seed)
+    _template(tok, "__en__ $A </s>", "__en__ $A $B </s>", "__en__", "</s>")  # the real one with src_lang="en"
     config = M2M100Config(
         vocab_size=tok.get_vocab_size(), d_model=d_model, encoder_layers=2, decoder_layers=1,
         encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=2 * d_model, decoder_ffn_dim=2 * d_model,
         max_position_embeddings=512, encoder_layerdrop=0.05, decoder_layerdrop=0.05, scale_embedding=True,
         pad_token_id=tok.token_to_id("<pad>"), bos_token_id=tok.token_to_id("<s>"),
-        eos_token_id=tok.token_to_id("</s>"),
-        decoder_start_token_id=tok.token_to_id("</s>"),
+        eos_token_id=tok.token_to_id("</s>"), decoder_start_token_id=tok.token_to_id("</s>"),
     )
-    M2M100Model(config).save_pretrained(path)
-    fast.save_pretrained(path)
-    return path
+    return _save(Path(path), tok, M2M100Model, config, seed, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                 pad_token="<pad>", model_max_length=128)
 
 
 def build_tiny_m2m100(path: str | Path, corpus: Iterable[str] | None = None, *, max_seq_length: int = 64,
