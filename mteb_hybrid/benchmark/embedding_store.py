@@ -1,11 +1,9 @@
 """Embeddings of one model, keyed by (prompt type, text): each distinct text is encoded once per run.
 
-mteb evaluates a multilingual task subset by subset and re-encodes every subset's corpus and
-queries; XQuAD-R's 132 subsets would encode each text ~12 times. The store sits between the task
-and the model. It belongs to one model (name, revision and object), so it never serves one model's
-vectors to another; optionally it persists to disk under a folder named by model, revision and task
-(`embedding_dir`), but only for a model whose revision identifies its weights. A chunk file that
-cannot be read is discarded with a warning and its texts are encoded again.
+mteb re-encodes every subset's corpus and queries; XQuAD-R's 132 subsets would encode each text ~12
+times. A store belongs to one model (name, revision and object), so it never serves one model's
+vectors to another. Optionally it persists to disk under a folder named by model, revision and task,
+only for a model whose revision identifies its weights; an unreadable chunk file is discarded.
 """
 
 from __future__ import annotations
@@ -75,8 +73,7 @@ class EmbeddingStore:
         """Remember new vectors (and persist them as one chunk file when on disk)."""
         if len(keys) != len(vectors):
             raise ValueError(f"{len(keys)} keys for {len(vectors)} vectors")
-        for k, v in zip(keys, vectors):
-            self._vectors[k] = v
+        self._vectors.update(zip(keys, vectors))
         if self.disk_dir is not None and keys:
             self._write_chunk(keys, vectors)
 
@@ -109,11 +106,10 @@ class EmbeddingStore:
     def _write_chunk(self, keys: list[str], vectors: np.ndarray) -> None:
         """Write atomically: an interrupted write never leaves a chunk that looks complete."""
         assert self.disk_dir is not None
-        target = self.disk_dir / f"chunk-{self._next_chunk:06d}-{os.getpid()}.npz"
 
         def save(tmp: Path) -> None:
             with tmp.open("wb") as f:  # a file object: np.savez would add ".npz" to a path
                 np.savez(f, keys=np.asarray(keys), vectors=np.asarray(vectors, dtype=np.float32))
 
-        write_atomic(target, save)
+        write_atomic(self.disk_dir / f"chunk-{self._next_chunk:06d}-{os.getpid()}.npz", save)
         self._next_chunk += 1

@@ -30,6 +30,3 @@ def seeds_only(a: Sequence[float], b: Sequence[float], metric: str = "map", *, d
         verdict=verdict(low, high, direction), n_questions=0, n_queries=0, n_seeds_a=len(xa), n_seeds_b=len(xb),
         levels="seeds", mean_a=float(xa.mean()), mean_b=float(xb.mean()), confidence=confidence, resamples=0, seed=0,
     )
-
-
-__all__ = ["seeds_only"]
