@@ -52,13 +52,10 @@ class CachedSearch:
         self.store = store
         self.last: ScoredSubset | None = None
         self._corpus: tuple[list[str], np.ndarray] | None = None  # (ids, embeddings) of the corpus indexed last
-        # Corpora indexed so far, by object: the task shares one corpus Dataset between the subsets
-        # that use it (11 pairs and a pool per language), so re-reading and re-keying its texts
-        # (Arrow -> Python, one hash per text) for every subset is wasted work. Weak keys: a corpus
-        # dropped by the task frees its entry.
+        # Corpora indexed so far, by object: the task shares one corpus Dataset between subsets, so
+        # re-keying its texts for every subset is wasted work. Weak keys: a dropped corpus frees its entry.
         self._indexed: weakref.WeakKeyDictionary[Dataset, tuple[list[str], np.ndarray]] = weakref.WeakKeyDictionary()
-        # One bar for the whole task: its total grows as subsets bring texts not encoded yet (a pool
-        # brings every language's candidates), so "done / total" and the ETA cover the work known so far.
+        # One bar for the whole task; its total grows as subsets bring texts not encoded yet.
         self._bar: tqdm | None = None
 
     def _progress(self, new_texts: int, task_name: str) -> tqdm:

@@ -9,6 +9,7 @@ A file is parsed once per process, so a run that loads it for several tasks logs
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import logging
@@ -48,10 +49,8 @@ def _load_json(path: Path) -> LareqaFile:
 def _sentence_matches(context: str, sentence: str, start: int, end: int) -> bool:
     """True if `sentence` starts at its span's start give or take a couple of characters (its text may differ)."""
     head = sentence[:16]
-    lo = max(0, start - _MAX_OFFSET_SHIFT)
-    return context.find(head, lo, start + _MAX_OFFSET_SHIFT + len(head)) != -1 and abs(
-        len(sentence) - (end - start)
-    ) <= 2 * _MAX_OFFSET_SHIFT
+    found = context.find(head, max(0, start - _MAX_OFFSET_SHIFT), start + _MAX_OFFSET_SHIFT + len(head)) != -1
+    return found and abs(len(sentence) - (end - start)) <= 2 * _MAX_OFFSET_SHIFT
 
 
 def _log_once(path: Path, quirk: str, message: str, *args: Any) -> None:
@@ -72,9 +71,8 @@ def read_language_file(path: str | Path, lang: str) -> LanguageData:
         raise MissingDataError(f"{path}: language file for '{lang}' not found")
     st = path.stat()
     data = _read_cached(str(path), lang, st.st_ino, st.st_size, st.st_mtime_ns)
-    return LanguageData(lang=data.lang, path=data.path, questions=list(data.questions),
-                        candidates=list(data.candidates), skipped=list(data.skipped),
-                        text_mismatches=data.text_mismatches)
+    return dataclasses.replace(data, questions=list(data.questions), candidates=list(data.candidates),
+                               skipped=list(data.skipped))
 
 
 @lru_cache(maxsize=64)

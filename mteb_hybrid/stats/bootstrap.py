@@ -5,6 +5,9 @@ question (`parallel_id`), not the row: a question's translations are scored agai
 candidates and are correlated, so every row of a drawn question comes along (a cluster bootstrap);
 rows treated as independent make the interval too narrow. With several seeds a side, each resample
 also draws seeds within each side, so the interval covers training noise too.
+
+Results written before per-query records existed keep only subset scores: `seeds_only` then gives an
+interval over seed means alone (Welch's t), over training noise only; its `levels` says "seeds".
 """
 
 from __future__ import annotations
@@ -206,4 +209,22 @@ def paired_bootstrap(
         verdict=verdict(low, high, direction), n_questions=len(questions), n_queries=len(pid),
         n_seeds_a=k_a, n_seeds_b=len(fb), levels=base + ("+seeds" if two_levels else ""),
         mean_a=mean_a, mean_b=mean_b, confidence=confidence, resamples=resamples, seed=seed,
+    )
+
+
+def seeds_only(a: Sequence[float], b: Sequence[float], metric: str = "map", *, direction: Direction = "greater",
+               confidence: float = 0.95) -> Comparison:
+    """A - B over per-seed scores (one number per seed and side) with Welch's t interval."""
+    from scipy import stats
+
+    xa, xb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(xa) < 2 or len(xb) < 2:
+        raise ValueError(f"{metric}: {len(xa)} vs {len(xb)} seeds and no per-query records: an interval needs at least "
+                         "2 seeds a side, or per-query records (re-run the evaluation)")
+    ci = stats.ttest_ind(xa, xb, equal_var=False).confidence_interval(confidence)
+    low, high = float(ci.low), float(ci.high)
+    return Comparison(
+        metric=metric, direction=direction, diff=float(xa.mean() - xb.mean()), low=low, high=high,
+        verdict=verdict(low, high, direction), n_questions=0, n_queries=0, n_seeds_a=len(xa), n_seeds_b=len(xb),
+        levels="seeds", mean_a=float(xa.mean()), mean_b=float(xb.mean()), confidence=confidence, resamples=0, seed=0,
     )

@@ -1,8 +1,7 @@
 """Task files for mteb's repository, in mteb's own style: a `TaskMetadata` on an `AbsTaskRetrieval`, nothing else.
 
-The metadata is the plugin task's (same name, subsets, languages, license, citation, main score), with the
-dataset pointing at the hub copy made by `mteb-hybrid export` instead of the LAReQA GitHub files. The file
-imports mteb only, so it can be dropped into `mteb/tasks/retrieval/multilingual/` as it is.
+The metadata is the plugin task's, its dataset the hub copy made by `mteb-hybrid export`. The file imports
+mteb only, so it can be dropped into `mteb/tasks/retrieval/multilingual/` as it is.
 """
 
 from __future__ import annotations
