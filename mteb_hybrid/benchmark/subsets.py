@@ -32,6 +32,10 @@ class Subset:
     def is_pool(self) -> bool:
         return self.corpus_lang == POOL
 
+    def corpus_langs(self, langs: list[str]) -> list[str]:
+        """The languages of its candidates: all the task's `langs` for a pool."""
+        return list(langs) if self.is_pool else [self.corpus_lang]
+
     @classmethod
     def parse(cls, name: str) -> Subset:
         q, _, c = name.partition("-")
@@ -45,9 +49,8 @@ def all_subsets(langs: list[str]) -> list[Subset]:
     return [Subset(q, c) for q in langs for c in langs] + [Subset(q, POOL) for q in langs]
 
 
-def build_splits(
-    data: ParallelDataset, subsets: list[str], candidate_form: str, pool_langs: list[str]
-) -> dict[str, dict]:
+def build_splits(data: ParallelDataset, subsets: list[str], candidate_form: str,
+                 pool_langs: list[str]) -> dict[str, dict]:
     """mteb's RetrievalSplitData (without the split level) for each named subset.
 
     `pool_langs` are the languages whose candidates make a pool; they must all be loaded in `data`.
@@ -63,7 +66,7 @@ def build_splits(
     out: dict[str, dict] = {}
     for name in subsets:
         sub = Subset.parse(name)
-        corpus_langs = pool_langs if sub.is_pool else [sub.corpus_lang]
+        corpus_langs = sub.corpus_langs(pool_langs)
         if sub.is_pool and pool is None:
             pool = concatenate_datasets([corpus_by_lang[lang] for lang in pool_langs])
         docs = {q.id: {answers[q.parallel_id][lang]: 1 for lang in corpus_langs if lang in answers[q.parallel_id]}

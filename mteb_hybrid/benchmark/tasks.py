@@ -68,7 +68,7 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         """The files this task's subsets need, checked (parsed once per process, so calling it early costs nothing)."""
         needed: set[str] = set()
         for sub in map(Subset.parse, self.hf_subsets):
-            needed.update([sub.query_lang, *(self.definition.langs if sub.is_pool else [sub.corpus_lang])])
+            needed.update([sub.query_lang, *sub.corpus_langs(self.definition.langs)])
         langs = [lang for lang in self.definition.langs if lang in needed]
         return load_dataset(self.definition, self.data_dir, langs, task_name=self.metadata.name)
 
@@ -146,7 +146,7 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         `skipped_questions`: questions left out on load (no answer sentence) in the files this subset reads.
         """
         sub = Subset.parse(hf_subset)
-        langs = self.definition.langs if sub.is_pool else {sub.query_lang, sub.corpus_lang}
+        langs = {sub.query_lang, *sub.corpus_langs(self.definition.langs)}
         skipped = {"skipped_questions": sum(self.skipped_questions.get(lang, 0) for lang in langs)}
         if self._active is None or self._active.last is None:
             return skipped
@@ -174,7 +174,7 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
 def _metadata(d: TaskDefinition, name: str, form: str) -> TaskMetadata:
     eval_langs = {  # the query language first, then the other languages of the corpus
         s.name: [d.languages[s.query_lang]]
-        + [d.languages[c] for c in (d.langs if s.is_pool else [s.corpus_lang]) if c != s.query_lang]
+        + [d.languages[c] for c in s.corpus_langs(d.langs) if c != s.query_lang]
         for s in all_subsets(d.langs)
     }
     form_note = "sentence with its paragraph as context" if form == "sentence+context" else "the sentence alone"

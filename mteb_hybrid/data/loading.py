@@ -45,12 +45,8 @@ def check_parallel(definition: TaskDefinition, dataset: ParallelDataset) -> None
                 )
 
 
-def load_dataset(
-    definition: TaskDefinition,
-    data_dir: str | Path | None = None,
-    languages: Iterable[str] | None = None,
-    task_name: str | None = None,
-) -> ParallelDataset:
+def load_dataset(definition: TaskDefinition, data_dir: str | Path | None = None,
+                 languages: Iterable[str] | None = None, task_name: str | None = None) -> ParallelDataset:
     """Read the language files of `definition` (all, or `languages`) into one checked dataset.
 
     `task_name`: the task being run, named in every message (a definition backs several tasks:

@@ -160,18 +160,10 @@ def bootstrap_differences_matmul(sums_a: np.ndarray, sums_b: np.ndarray, counts:
     return out
 
 
-def paired_bootstrap(
-    a: pd.DataFrame | Sequence[pd.DataFrame],
-    b: pd.DataFrame | Sequence[pd.DataFrame],
-    metric: str = "map",
-    *,
-    direction: Direction = "greater",
-    resamples: int = 10_000,
-    seed: int = 0,
-    confidence: float = 0.95,
-    unit: Literal["question", "query"] = "question",
-    resample_seeds: bool = True,
-) -> Comparison:
+def paired_bootstrap(a: pd.DataFrame | Sequence[pd.DataFrame], b: pd.DataFrame | Sequence[pd.DataFrame],
+                     metric: str = "map", *, direction: Direction = "greater", resamples: int = 10_000, seed: int = 0,
+                     confidence: float = 0.95, unit: Literal["question", "query"] = "question",
+                     resample_seeds: bool = True) -> Comparison:
     """Mean of A minus mean of B on `metric` with a percentile interval from a paired cluster bootstrap.
 
     a, b: per-query frames (columns query_id, parallel_id, `metric`; one row per query), one frame

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import layout
+
+if TYPE_CHECKING:
+    from mteb_hybrid.benchmark.subsets import Subset
 
 _FORMS = {"sentence+context": "the answer sentence followed by a newline and its paragraph (LAReQA's candidate form)",
           "sentence": "the answer sentence alone"}
 
 
-def _provenance(definition: Any, form: str, subsets: Sequence[layout.Subset], name: str) -> str:
+def _provenance(definition: Any, form: str, subsets: Sequence[Subset], name: str) -> str:
     src = definition.source
     files = "\n".join(f"- `{lang}`: [{src.relative_path(lang)}]({src.url(lang)})" for lang in definition.langs)
-    pools = sum(1 for s in subsets if len(s.corpus_langs) > 1)
+    pools = sum(s.is_pool for s in subsets)
     return f"""
 ## How this dataset was built
 
@@ -48,7 +51,7 @@ subset); qrels are per subset (`<subset>-qrels/`).
 """
 
 
-def dataset_card(metadata: Any, definition: Any, form: str, subsets: Sequence[layout.Subset], hub_path: str,
+def dataset_card(metadata: Any, definition: Any, form: str, subsets: Sequence[Subset], hub_path: str,
                  stats_file: Path | None) -> str:
     """README.md text: mteb's card for `metadata` (dataset at `hub_path`) with configs and provenance."""
     from huggingface_hub import DatasetCard, DatasetCardData
@@ -56,7 +59,8 @@ def dataset_card(metadata: Any, definition: Any, form: str, subsets: Sequence[la
     from .export import local_stats_path
 
     meta = metadata.model_copy(update={"dataset": {"path": hub_path, "revision": "main"}})
-    existing = DatasetCard(DatasetCardData(configs=layout.configs(subsets)).to_yaml().join(["---\n", "\n---\n"]))
+    header = DatasetCardData(configs=layout.configs(subsets, definition.langs)).to_yaml()
+    existing = DatasetCard(f"---\n{header}\n---\n")
     target = stats_file if stats_file is not None else Path("/nonexistent/mteb-hybrid-stats.json")
     with local_stats_path(target):
         card = meta.generate_dataset_card(existing)

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from unittest import mock
 
 from mteb_hybrid.files import safe_name, write_atomic
@@ -26,6 +27,9 @@ from mteb_hybrid.files import safe_name, write_atomic
 from . import layout
 from .card import dataset_card
 from .taskfile import render_task_file, stats_file_path, task_file_path
+
+if TYPE_CHECKING:
+    from mteb_hybrid.benchmark.subsets import Subset
 
 logger = logging.getLogger(__name__)
 
@@ -58,19 +62,15 @@ def _plugin_task(name: str, data_dir: str | Path | None, languages: Sequence[str
     return task.filter_languages(list(languages)) if languages else task
 
 
-def _write_dataset(task, root: Path) -> tuple[list[layout.Subset], list[str], int, dict]:  # noqa: ANN001
+def _write_dataset(task, root: Path) -> tuple[list[Subset], list[str], int, dict]:  # noqa: ANN001
     """The parquet files; returns the subsets, the files written, the per-config size and the plugin's splits."""
-    from mteb_hybrid.benchmark.subsets import Subset as PluginSubset
-    from mteb_hybrid.benchmark.subsets import build_splits
+    from mteb_hybrid.benchmark.subsets import Subset, build_splits
 
     d = task.definition
     names = list(task.hf_subsets)
     data = task.read_files()
     splits = build_splits(data, names, task.candidate_form, pool_langs=d.langs)
-    subsets = []
-    for name in names:
-        p = PluginSubset.parse(name)
-        subsets.append(layout.Subset(name, p.query_lang, tuple(d.langs) if p.is_pool else (p.corpus_lang,)))
+    subsets = [Subset.parse(name) for name in names]
     written: dict[str, int] = {}
 
     def put(rel: str, columns: dict) -> None:
@@ -78,7 +78,7 @@ def _write_dataset(task, root: Path) -> tuple[list[layout.Subset], list[str], in
         write_atomic(root / rel, data_bytes)  # readers never see half a parquet file
         written[rel] = len(data_bytes)
 
-    for lang in [lang for lang in d.langs if any(lang in s.corpus_langs for s in subsets)]:
+    for lang in [lang for lang in d.langs if any(lang in s.corpus_langs(d.langs) for s in subsets)]:
         cands = data.languages[lang].candidates
         put(layout.corpus_file(lang), {"id": [c.id for c in cands], "text": [c.text(task.candidate_form) for c in cands]})
     for lang in [lang for lang in d.langs if any(s.query_lang == lang for s in subsets)]:
@@ -90,7 +90,7 @@ def _write_dataset(task, root: Path) -> tuple[list[layout.Subset], list[str], in
         put(layout.qrels_file(s.name), {"query-id": [r[0] for r in rows], "corpus-id": [r[1] for r in rows],
                                         "score": [int(r[2]) for r in rows]})
     per_config = sum(written[layout.queries_file(s.query_lang)] + written[layout.qrels_file(s.name)]
-                     + sum(written[layout.corpus_file(lang)] for lang in s.corpus_langs) for s in subsets)
+                     + sum(written[layout.corpus_file(lang)] for lang in s.corpus_langs(d.langs)) for s in subsets)
     return subsets, sorted(written), per_config, splits
 
 

@@ -14,8 +14,11 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mteb_hybrid.benchmark.subsets import Subset
 
 SPLIT = "test"
 SHARD = f"{SPLIT}-00000-of-00001.parquet"
@@ -42,20 +45,11 @@ def parquet_bytes(columns: Mapping[str, Sequence]) -> bytes:
     return buf.getvalue()
 
 
-@dataclass(frozen=True)
-class Subset:
-    """One hf_subset of the export: its name and the languages whose corpus / queries files it reads."""
-
-    name: str
-    query_lang: str
-    corpus_langs: tuple[str, ...]
-
-
-def configs(subsets: Iterable[Subset]) -> list[dict]:
+def configs(subsets: Iterable[Subset], langs: list[str]) -> list[dict]:
     """The README `configs:` entries: three per subset, in push_dataset_to_hub's order (queries, corpus, qrels)."""
     out: list[dict] = []
     for s in subsets:
-        corpus = [corpus_file(lang) for lang in s.corpus_langs]
+        corpus = [corpus_file(lang) for lang in s.corpus_langs(langs)]
         for name, paths in ((f"{s.name}-queries", [queries_file(s.query_lang)]),
                             (f"{s.name}-corpus", corpus),
                             (f"{s.name}-qrels", [qrels_file(s.name)])):
