@@ -1,11 +1,9 @@
 """LAReQA metrics over a full score matrix: mAP, rank distance, same-language share of the top 10.
 
-Pure functions of (scores, relevance): no model, no mteb, so they are tested against hand-computed
-cases and sklearn. Ranks are exact over the whole corpus and computed by counting the candidates
-that score higher (no full sort per query), in chunks of queries to bound memory.
-
-Ties: average precision counts a tied candidate as ranked above a relevant one (as sklearn's
-`average_precision_score` does); rank distance uses competition ranks, 1 + number strictly higher.
+Pure functions of (scores, relevance), tested against hand-computed cases and sklearn. Ranks are exact
+over the whole corpus, counted (candidates scoring higher, no sort) in chunks of queries to bound memory.
+Ties: average precision counts a tied candidate as ranked above a relevant one (as sklearn does); rank
+distance uses competition ranks, 1 + number strictly higher.
 """
 
 from __future__ import annotations
@@ -27,8 +25,7 @@ def _as_tensor(scores: np.ndarray | torch.Tensor) -> torch.Tensor:
 def _padded_relevant(relevant: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     """Relevant column indices per query, padded to a rectangle, with a validity mask.
 
-    Filled in one vectorised assignment: a tensor per query cost more than the metrics themselves
-    on the 1190-query pair subsets.
+    Filled in one vectorised assignment: a tensor per query cost more than the metrics themselves.
     """
     lengths = np.fromiter((len(r) for r in relevant), dtype=np.int64, count=len(relevant))
     width = max(int(lengths.max(initial=0)), 1)

@@ -14,7 +14,7 @@ from mteb_hybrid.cli import main
 from mteb_hybrid.data.errors import DataFormatError
 from mteb_hybrid.stats import (Verdict, paired_bootstrap, query_scores, read_records, seeds_only, verdict,
                                write_records)
-from mteb_hybrid.stats.records import COLUMNS, find_record_files, records_path
+from mteb_hybrid.stats.records import SCHEMA, find_record_files, records_path
 
 LANGS = ["en", "de", "th"]
 
@@ -178,7 +178,7 @@ def test_records_round_trip_and_settings_by_hand(tmp_path: Path) -> None:
     assert path.name == "Task.per_query.parquet"
     write_records(path, hand_records().sample(frac=1, random_state=0), task="Task", model="org/m", revision="r1")
     got = read_records(path)
-    assert list(got.columns) == [c.name for c in COLUMNS] and len(got) == 12
+    assert list(got.columns) == SCHEMA.names and len(got) == 12
     mono = query_scores(got, "mono").set_index("query_id")
     assert mono.loc["en:q1", "map"] == 1.0 and mono.loc["de:q2", "ndcg_at_10"] == pytest.approx(0.35)
     assert "rank_distance" not in mono.columns and mono["query_lang"].to_dict()["de:q1"] == "de"

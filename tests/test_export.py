@@ -8,8 +8,12 @@ export through the generated task file, and a model scores exactly what it score
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from datasets import DatasetDict, load_dataset
@@ -20,8 +24,7 @@ from sentence_transformers import SentenceTransformer
 
 from mteb_hybrid.benchmark import TASK_CLASSES
 from mteb_hybrid.cli import main
-from mteb_hybrid.upstream import export_task, load_task_class, point_at
-from mteb_hybrid.upstream.export import scratch_datasets_cache
+from mteb_hybrid.upstream import export_task, load_task_class
 from mteb_hybrid.upstream.layout import folder_digest
 
 TASK = "XQuADRSentenceRetrieval"
@@ -29,6 +32,22 @@ LANGS = ["en", "de"]
 SUBSETS = ["de-de", "de-en", "en-de", "en-en", "de-pool", "en-pool"]
 PLUGIN_ONLY = {"map", "rank_distance", "same_language_at_10", "skipped_questions"}  # the plugin's, not mteb's
 ENCODE = {"batch_size": 128, "show_progress_bar": False}
+
+
+@contextlib.contextmanager
+def scratch_datasets_cache() -> Iterator[None]:
+    """`load_dataset` on a local folder converts it into HF's cache; keep that out of the user's cache."""
+    import datasets
+
+    with tempfile.TemporaryDirectory(prefix="mteb-hybrid-export-") as tmp, \
+            mock.patch.object(datasets.config, "HF_DATASETS_CACHE", Path(tmp)):
+        yield
+
+
+def point_at(task_cls: type, folder: Path) -> type:
+    """A subclass of a generated task class whose dataset path is the local folder (mteb's stock loader)."""
+    meta = task_cls.metadata.model_copy(update={"dataset": {**task_cls.metadata.dataset, "path": str(folder)}})
+    return type(task_cls.__name__, (task_cls,), {"metadata": meta, "__module__": task_cls.__module__})
 
 
 @pytest.fixture(scope="module")

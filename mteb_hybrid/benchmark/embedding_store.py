@@ -1,11 +1,9 @@
 """Embeddings of one model, keyed by (prompt type, text): each distinct text is encoded once per run.
 
-mteb evaluates a multilingual task subset by subset and re-encodes every subset's corpus and
-queries; XQuAD-R's 132 subsets would encode each text ~12 times. The store sits between the task
-and the model. It belongs to one model (name, revision and object), so it never serves one model's
-vectors to another; optionally it persists to disk under a folder named by model, revision and task
-(`embedding_dir`), but only for a model whose revision identifies its weights. A chunk file that
-cannot be read is discarded with a warning and its texts are encoded again.
+mteb re-encodes every subset's corpus and queries; XQuAD-R's 132 subsets would encode each text ~12
+times. A store belongs to one model (name, revision and object), so it never serves one model's
+vectors to another. Optionally it persists to disk under a folder named by model, revision and task,
+only for a model whose revision identifies its weights; an unreadable chunk file is discarded.
 """
 
 from __future__ import annotations
@@ -72,20 +70,25 @@ class EmbeddingStore:
         return len(self._vectors)
 
     def add(self, keys: list[str], vectors: np.ndarray) -> None:
-        """Remember new vectors (and persist them as one chunk file when on disk)."""
+        """Remember new vectors; on disk, also as one chunk file, written atomically (never half a chunk)."""
         if len(keys) != len(vectors):
             raise ValueError(f"{len(keys)} keys for {len(vectors)} vectors")
-        for k, v in zip(keys, vectors):
-            self._vectors[k] = v
-        if self.disk_dir is not None and keys:
-            self._write_chunk(keys, vectors)
+        self._vectors.update(zip(keys, vectors))
+        if self.disk_dir is None or not keys:
+            return
+
+        def save(tmp: Path) -> None:
+            with tmp.open("wb") as f:  # a file object: np.savez would add ".npz" to a path
+                np.savez(f, keys=np.asarray(keys), vectors=np.asarray(vectors, dtype=np.float32))
+
+        write_atomic(self.disk_dir / f"chunk-{self._next_chunk:06d}-{os.getpid()}.npz", save)
+        self._next_chunk += 1
 
     def get(self, keys: list[str]) -> np.ndarray:
         return np.stack([self._vectors[k] for k in keys])
 
     def _load_disk(self, folder: Path) -> None:
         chunks = sorted(p for p in folder.glob("chunk-*.npz") if CHUNK_PATTERN.match(p.name)) if folder.is_dir() else []
-        loaded = 0
         for path in chunks:
             try:
                 with np.load(path, allow_pickle=False) as z:
@@ -101,19 +104,6 @@ class EmbeddingStore:
                 path.unlink(missing_ok=True)
                 continue
             self._vectors.update(zip(keys, vectors))
-            loaded += 1
         self._next_chunk = max((int(CHUNK_PATTERN.match(p.name).group(1)) + 1 for p in chunks), default=0)
-        if loaded:
+        if self._vectors:
             logger.info("Loaded %d cached embeddings from %s", len(self._vectors), folder)
-
-    def _write_chunk(self, keys: list[str], vectors: np.ndarray) -> None:
-        """Write atomically: an interrupted write never leaves a chunk that looks complete."""
-        assert self.disk_dir is not None
-        target = self.disk_dir / f"chunk-{self._next_chunk:06d}-{os.getpid()}.npz"
-
-        def save(tmp: Path) -> None:
-            with tmp.open("wb") as f:  # a file object: np.savez would add ".npz" to a path
-                np.savez(f, keys=np.asarray(keys), vectors=np.asarray(vectors, dtype=np.float32))
-
-        write_atomic(target, save)
-        self._next_chunk += 1

@@ -1,15 +1,12 @@
 """Per-query records from a LAReQA task's evaluation, written beside mteb's result file.
 
 The task computes each subset's per-query values from the same arrays as its subset scores (our
-AP / rank distance / same-language arrays; mteb's own pytrec_eval output for nDCG@10; mteb's MRR@10
-ordering for the reciprocal rank) and hands them here (`add`). mteb then saves the result after every subset
-through the package's result cache, which calls `flush`: the record file beside the result is
-rewritten atomically to hold exactly the subsets the result holds, so an interrupted run leaves
-records and scores that agree, and a resumed run replaces only the subsets it re-ran. `release`
-(when the task unloads its data) drops what is held in memory.
-
-Plain `mteb run` saves through mteb's own cache and writes no records; `mteb-hybrid evaluate` and
-`mteb-hybrid experiment` do.
+AP / rank distance / same-language arrays, mteb's pytrec_eval output for nDCG@10, mteb's MRR@10
+ordering) and hands them here (`add`). mteb saves the result after every subset through the
+package's result cache, which calls `flush`: the record file is rewritten atomically to hold exactly
+the subsets the result holds, so an interrupted run leaves records and scores that agree, and a
+resumed run replaces only the subsets it re-ran. Plain `mteb run` saves through mteb's own cache
+and writes no records.
 """
 
 from __future__ import annotations
@@ -29,11 +26,6 @@ from mteb_hybrid.data.errors import DataFormatError
 from mteb_hybrid.stats import records as rec
 
 logger = logging.getLogger(__name__)
-
-
-def parallel_id_of(query_id: str) -> str:
-    """Query ids are "<lang>:<parallel id>" (mteb_hybrid.data.lareqa): the part shared by translations."""
-    return query_id.split(":", 1)[1] if ":" in query_id else query_id
 
 
 def reciprocal_ranks(query_ids: Sequence[str], qrels: Mapping[str, Mapping[str, int]],
@@ -60,13 +52,12 @@ def subset_frame(
 ) -> pd.DataFrame:
     """The record rows of one subset, one per query of `query_ids` (the rows `ap` was computed for)."""
     rr = reciprocal_ranks(query_ids, qrels, results)
-    n = len(query_ids)
-    none = np.full(n, np.nan)
+    none = np.full(len(query_ids), np.nan)
     return pd.DataFrame({
         "split": split,
         "subset": subset,
         "query_id": list(query_ids),
-        "parallel_id": [parallel_id_of(q) for q in query_ids],
+        "parallel_id": [q.split(":", 1)[-1] for q in query_ids],  # query ids are "<lang>:<parallel id>"
         "map": np.asarray(ap, dtype=float),
         "ndcg_at_10": [pytrec_scores.get(q, {}).get("ndcg_cut_10", np.nan) for q in query_ids],
         "mrr_at_10": [rr.get(q, np.nan) for q in query_ids],
@@ -92,17 +83,9 @@ class _Pending:
 _PENDING: dict[tuple[str, str, str | None], _Pending] = {}
 
 
-def _blocks(table: pa.Table) -> dict[tuple[str, str], pa.Table]:
-    """A record table cut into its (split, subset) blocks, each sorted by query id."""
-    table = table.cast(rec.SCHEMA).replace_schema_metadata(None)
-    table = table.sort_by([("split", "ascending"), ("subset", "ascending"), ("query_id", "ascending")])
-    keys = list(zip(table["split"].to_pylist(), table["subset"].to_pylist()))
-    out, start = {}, 0
-    for i in range(1, len(keys) + 1):
-        if i == len(keys) or keys[i] != keys[start]:
-            out[keys[start]] = table.slice(start, i - start)
-            start = i
-    return out
+def _block(frame: pd.DataFrame) -> pa.Table:
+    """The rows of one (split, subset) as a schema table sorted by query id."""
+    return rec.to_table(frame).replace_schema_metadata(None).sort_by("query_id")
 
 
 def add(task: str, model: str, revision: str | None, frame: pd.DataFrame) -> None:
@@ -110,17 +93,8 @@ def add(task: str, model: str, revision: str | None, frame: pd.DataFrame) -> Non
     if frame.empty:
         return
     entry = _PENDING.setdefault((task, model, revision), _Pending())
-    key = (str(frame["split"].iloc[0]), str(frame["subset"].iloc[0]))
-    entry.rows[key] = rec.to_table(frame).replace_schema_metadata(None).sort_by("query_id")
+    entry.rows[(str(frame["split"].iloc[0]), str(frame["subset"].iloc[0]))] = _block(frame)
     entry.dirty = True
-
-
-def pending(task: str, model: str, revision: str | None) -> pd.DataFrame:
-    """The rows held for (task, model, revision), all subsets (for callers that write no result files)."""
-    entry = _PENDING.get((task, model, revision))
-    if entry is None or not entry.rows:
-        return rec.empty_records()
-    return pa.concat_tables(entry.rows.values()).to_pandas()
 
 
 def release(task: str) -> None:
@@ -129,20 +103,16 @@ def release(task: str) -> None:
         del _PENDING[key]
 
 
-def _identity(model_name: Any, model_revision: str | None) -> tuple[str, str | None]:
-    if hasattr(model_name, "name") and hasattr(model_name, "revision"):  # mteb's ModelMeta
-        return str(model_name.name), model_name.revision
-    return str(model_name), model_revision
-
-
 def flush(result_path: str | Path, task_result: Any, model_name: Any, model_revision: str | None = None) -> Path | None:
     """Rewrite the records beside `result_path` to hold the subsets of `task_result`; None if none were computed.
 
     Rows computed in this process win; rows already on disk are kept for the result's other subsets
     (a resumed run). A record file that cannot be read is replaced, with a warning.
     """
-    name, revision = _identity(model_name, model_revision)
-    entry = _PENDING.get((task_result.task_name, name, revision))
+    if hasattr(model_name, "name") and hasattr(model_name, "revision"):  # mteb's ModelMeta
+        model_name, model_revision = model_name.name, model_name.revision
+    name = str(model_name)
+    entry = _PENDING.get((task_result.task_name, name, model_revision))
     if entry is None or not entry.dirty:
         return None
     path = rec.records_path(result_path)
@@ -150,16 +120,14 @@ def flush(result_path: str | Path, task_result: Any, model_name: Any, model_revi
         entry.path, entry.on_disk = path, {}
         if path.is_file():
             try:
-                entry.on_disk = _blocks(rec.read_table(path, dictionary=False))
+                frame = rec.read_table(path, dictionary=False).to_pandas()
+                entry.on_disk = {key: _block(rows) for key, rows in frame.groupby(["split", "subset"])}
             except DataFormatError as e:
                 logger.warning("replacing unreadable per-query records: %s", e)
     keep = {(split, s["hf_subset"]) for split, scores in task_result.scores.items() for s in scores}
     blocks = {**entry.on_disk, **entry.rows}  # rows computed now win
     parts = [blocks[k] for k in sorted(blocks) if k in keep] or [rec.SCHEMA.empty_table()]
-    rec.write_table(path, pa.concat_tables(parts), task=task_result.task_name, model=name, revision=revision,
+    rec.write_table(path, pa.concat_tables(parts), task=task_result.task_name, model=name, revision=model_revision,
                     presorted=True)
     entry.dirty = False
     return path
-
-
-__all__ = ["add", "flush", "parallel_id_of", "pending", "reciprocal_ranks", "release", "subset_frame"]

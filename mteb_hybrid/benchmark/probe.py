@@ -1,9 +1,8 @@
 """A small, fixed multilingual-pool probe for tracking zero-shot quality during training.
 
-Full task evaluations take minutes per model on a CPU; convergence curves need a figure every few
-dozen steps. The probe takes `n` questions that exist in all the chosen languages, puts their answer
-sentences in all those languages into one small pool, and reports LAReQA mAP and rank distance over
-it (the same metric functions as the full tasks). Same questions at every call, so points compare.
+A full evaluation takes minutes; convergence curves need a figure every few dozen steps. The probe
+pools the answer sentences of `n` questions in all the chosen languages and reports LAReQA mAP and
+rank distance over them (the full tasks' metric functions), on the same questions at every call.
 """
 
 from __future__ import annotations
@@ -39,10 +38,9 @@ def make_pool_probe(
 
     def probe(model: Any) -> dict[str, float]:
         prompts = getattr(model, "prompts", {}) or {}
-        q = model.encode(queries, prompt_name="query" if prompts.get("query") else None, batch_size=batch_size,
-                         normalize_embeddings=True, show_progress_bar=False)
-        d = model.encode(docs, prompt_name="document" if prompts.get("document") else None, batch_size=batch_size,
-                         normalize_embeddings=True, show_progress_bar=False)
+        q, d = (model.encode(texts, prompt_name=kind if prompts.get(kind) else None, batch_size=batch_size,
+                             normalize_embeddings=True, show_progress_bar=False)
+                for texts, kind in ((queries, "query"), (docs, "document")))
         scores = q @ d.T
         return {"probe_map": metrics.mean_average_precision(scores, relevant),
                 "probe_rank_distance": float(np.mean(metrics.rank_distance(scores, relevant)))}

@@ -1,10 +1,9 @@
-"""A search model for mteb that encodes through an EmbeddingStore and keeps the full score matrix.
+"""An mteb `SearchProtocol` that encodes through an EmbeddingStore and keeps the full score matrix.
 
-mteb hands a `SearchProtocol` object the corpus (`index`) and the queries (`search`) of one subset.
-This one encodes only texts its store has not seen, grouped by language (the language is passed to
-the encoder as `hf_subset`, so language-aware encoders such as M2M-100 can pick their language
-token), scores the whole corpus, and keeps that matrix so the task can compute exact full-ranking
-metrics (mAP, rank distance) that mteb's top-k results cannot give.
+It encodes only texts its store has not seen, grouped by language (passed to the encoder as
+`hf_subset`, so language-aware encoders such as M2M-100 can pick their language token), scores the
+whole corpus, and keeps that matrix for the exact full-ranking metrics (mAP, rank distance) that
+mteb's top-k results cannot give.
 """
 
 from __future__ import annotations
@@ -53,13 +52,10 @@ class CachedSearch:
         self.store = store
         self.last: ScoredSubset | None = None
         self._corpus: tuple[list[str], np.ndarray] | None = None  # (ids, embeddings) of the corpus indexed last
-        # Corpora indexed so far, by object: the task shares one corpus Dataset between the subsets
-        # that use it (11 pairs and a pool per language), so re-reading and re-keying its texts
-        # (Arrow -> Python, one hash per text) for every subset is wasted work. Weak keys: a corpus
-        # dropped by the task frees its entry.
+        # Corpora indexed so far, by object: the task shares one corpus Dataset between subsets, so
+        # re-keying its texts for every subset is wasted work. Weak keys: a dropped corpus frees its entry.
         self._indexed: weakref.WeakKeyDictionary[Dataset, tuple[list[str], np.ndarray]] = weakref.WeakKeyDictionary()
-        # One bar for the whole task: its total grows as subsets bring texts not encoded yet (a pool
-        # brings every language's candidates), so "done / total" and the ETA cover the work known so far.
+        # One bar for the whole task; its total grows as subsets bring texts not encoded yet.
         self._bar: tqdm | None = None
 
     def _progress(self, new_texts: int, task_name: str) -> tqdm:
@@ -79,13 +75,12 @@ class CachedSearch:
                hf_subset: str | None = None) -> tuple[list[str], np.ndarray]:
         """The ids of `data` and their embeddings, encoding only texts the store lacks."""
         columns = data[:]  # one Arrow-to-Python conversion; data["text"] is a lazy column read row by row
-        texts: list[str] = columns["text"]
         ids: list[str] = columns["id"]
-        keys = [text_key(prompt_type.value, t) for t in texts]
-        missing: dict[str, int] = {}
+        keys = [text_key(prompt_type.value, t) for t in columns["text"]]
+        missing: dict[str, int] = {}  # key -> its first row
         for i, k in enumerate(keys):
-            if k not in self.store and k not in missing:
-                missing[k] = i
+            if k not in self.store:
+                missing.setdefault(k, i)
         rows = sorted(missing.values(), key=lambda i: language_of(ids[i]))
         # one bar of texts (this object's), unless the caller turned progress off; never the encoder's own
         show = encode_kwargs.get("show_progress_bar", True)

@@ -1,9 +1,9 @@
-"""Typed records -> mteb retrieval data: one split per subset (language pair or multilingual pool).
+"""Typed records -> mteb retrieval data, one split per subset: "{q}-{c}" (questions in q, candidates in c)
+or "{q}-pool" (candidates of all the task's languages).
 
-Subsets: "{q}-{c}" (questions in q, candidates in c) and "{q}-pool" (questions in q, candidates of
-all the task's languages). A question's relevant candidates are its answer sentences in the corpus
-languages that have the question. Corpus and query `Dataset`s are built once per language and
-shared between subsets, so 132 XQuAD-R subsets cost 11 + 1 corpora, not 132.
+A question's relevant candidates are its answer sentences in the corpus languages that have it.
+Corpus and query `Dataset`s are built once per language and shared between subsets, so 132 XQuAD-R
+subsets cost 11 + 1 corpora, not 132.
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ class Subset:
     def is_pool(self) -> bool:
         return self.corpus_lang == POOL
 
+    def corpus_langs(self, langs: list[str]) -> list[str]:
+        """The languages of its candidates: all the task's `langs` for a pool."""
+        return list(langs) if self.is_pool else [self.corpus_lang]
+
     @classmethod
     def parse(cls, name: str) -> Subset:
         q, _, c = name.partition("-")
@@ -45,44 +49,32 @@ def all_subsets(langs: list[str]) -> list[Subset]:
     return [Subset(q, c) for q in langs for c in langs] + [Subset(q, POOL) for q in langs]
 
 
-def build_splits(
-    data: ParallelDataset, subsets: list[str], candidate_form: str, pool_langs: list[str]
-) -> dict[str, dict]:
+def build_splits(data: ParallelDataset, subsets: list[str], candidate_form: str,
+                 pool_langs: list[str]) -> dict[str, dict]:
     """mteb's RetrievalSplitData (without the split level) for each named subset.
 
     `pool_langs` are the languages whose candidates make a pool; they must all be loaded in `data`.
     """
     answers = data.answers_by_parallel_id()
-    corpus_by_lang = {
-        lang: Dataset.from_dict(
-            {"id": [c.id for c in d.candidates], "text": [c.text(candidate_form) for c in d.candidates]}
-        )
-        for lang, d in data.languages.items()
-    }
-    queries_by_lang = {
-        lang: Dataset.from_dict({"id": [q.id for q in d.questions], "text": [q.text for q in d.questions]})
-        for lang, d in data.languages.items()
-    }
+    corpus_by_lang, queries_by_lang = {}, {}
+    for lang, d in data.languages.items():
+        corpus_by_lang[lang] = Dataset.from_dict({"id": [c.id for c in d.candidates],
+                                                  "text": [c.text(candidate_form) for c in d.candidates]})
+        queries_by_lang[lang] = Dataset.from_dict({"id": [q.id for q in d.questions],
+                                                   "text": [q.text for q in d.questions]})
     pool = None
     out: dict[str, dict] = {}
     for name in subsets:
         sub = Subset.parse(name)
-        corpus_langs = pool_langs if sub.is_pool else [sub.corpus_lang]
+        corpus_langs = sub.corpus_langs(pool_langs)
         if sub.is_pool and pool is None:
             pool = concatenate_datasets([corpus_by_lang[lang] for lang in pool_langs])
-        relevant = {}
-        for q in data.languages[sub.query_lang].questions:
-            docs = {answers[q.parallel_id][lang]: 1 for lang in corpus_langs if lang in answers[q.parallel_id]}
-            if docs:
-                relevant[q.id] = docs
+        docs = {q.id: {answers[q.parallel_id][lang]: 1 for lang in corpus_langs if lang in answers[q.parallel_id]}
+                for q in data.languages[sub.query_lang].questions}
+        relevant = {qid: d for qid, d in docs.items() if d}
         queries = queries_by_lang[sub.query_lang]
         if len(relevant) < len(queries):  # partially parallel data: keep questions that have an answer here
-            keep = [i for i, qid in enumerate(queries["id"]) if qid in relevant]
-            queries = queries.select(keep)
-        out[name] = {
-            "corpus": pool if sub.is_pool else corpus_by_lang[sub.corpus_lang],
-            "queries": queries,
-            "relevant_docs": relevant,
-            "top_ranked": None,
-        }
+            queries = queries.select([i for i, qid in enumerate(queries["id"]) if qid in relevant])
+        out[name] = {"corpus": pool if sub.is_pool else corpus_by_lang[sub.corpus_lang], "queries": queries,
+                     "relevant_docs": relevant, "top_ranked": None}
     return out

@@ -29,7 +29,7 @@ from mteb_hybrid.data.sources import cache_root
 from . import per_query
 from .embedding_store import EmbeddingStore, embedding_dir
 from .search import CachedSearch, language_of
-from .subsets import POOL, Subset, all_subsets, build_splits
+from .subsets import Subset, all_subsets, build_splits
 
 logger = logging.getLogger(__name__)
 
@@ -56,25 +56,20 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         """
         super().__init__(**kwargs)
         self.data_dir = data_dir
-        self.embedding_cache = (
-            embedding_cache if embedding_cache is not None else os.environ.get(EMBEDDING_CACHE_ENV, "") in ("1", "true")
-        )
+        if embedding_cache is None:
+            embedding_cache = os.environ.get(EMBEDDING_CACHE_ENV, "") in ("1", "true")
+        self.embedding_cache = embedding_cache
         self._searches: dict[tuple, CachedSearch] = {}
         self.skipped_questions: dict[str, int] = {}
         self._active: CachedSearch | None = None
 
     # ---- data -------------------------------------------------------------------------------
-    def _languages_needed(self, subsets: list[str]) -> list[str]:
-        needed: set[str] = set()
-        for name in subsets:
-            sub = Subset.parse(name)
-            needed.add(sub.query_lang)
-            needed.update(self.definition.langs if sub.is_pool else [sub.corpus_lang])
-        return [lang for lang in self.definition.langs if lang in needed]
-
     def read_files(self) -> ParallelDataset:
         """The files this task's subsets need, checked (parsed once per process, so calling it early costs nothing)."""
-        langs = self._languages_needed(list(self.hf_subsets))
+        needed: set[str] = set()
+        for sub in map(Subset.parse, self.hf_subsets):
+            needed.update([sub.query_lang, *sub.corpus_langs(self.definition.langs)])
+        langs = [lang for lang in self.definition.langs if lang in needed]
         return load_dataset(self.definition, self.data_dir, langs, task_name=self.metadata.name)
 
     def load_data(self, num_proc: int | None = None, *, timer: Any = None, **kwargs: Any) -> None:
@@ -104,15 +99,11 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         if not languages:
             return super().filter_languages(languages, script, hf_subsets, exclusive_language_filter)
         tags = self.definition.languages
-        wanted = [tags[code] if code in tags else code for code in languages]
-        lang_scripts = LanguageScripts.from_languages_and_scripts(wanted, script)
+        lang_scripts = LanguageScripts.from_languages_and_scripts([tags.get(code, code) for code in languages], script)
         selected = {code for code, tag in tags.items() if lang_scripts.contains_language(tag)}
-        keep = [
-            s for s in self.metadata.eval_langs
-            if (hf_subsets is None or s in hf_subsets)
-            and Subset.parse(s).query_lang in selected
-            and (Subset.parse(s).is_pool or Subset.parse(s).corpus_lang in selected)
-        ]
+        subsets = {s: Subset.parse(s) for s in self.metadata.eval_langs if hf_subsets is None or s in hf_subsets}
+        keep = [s for s, sub in subsets.items()
+                if sub.query_lang in selected and (sub.is_pool or sub.corpus_lang in selected)]
         if not keep:
             raise ValueError(
                 f"{self.metadata.name}: no subset matches languages {list(languages)}; "
@@ -125,10 +116,9 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
     def _search_for(self, model: Any) -> CachedSearch:
         meta = model.mteb_model_meta
         key = (meta.name, meta.revision, id(model))
-        if key not in self._searches:
-            disk = None
-            if self.embedding_cache:  # None for a model whose revision is unknown: never cached on disk
-                disk = embedding_dir(cache_root() / "embeddings", str(meta.name), meta.revision, self.metadata.name)
+        if key not in self._searches:  # on disk only if asked, and never for a model whose revision is unknown
+            disk = (embedding_dir(cache_root() / "embeddings", str(meta.name), meta.revision, self.metadata.name)
+                    if self.embedding_cache else None)
             self._searches[key] = CachedSearch(model, EmbeddingStore(disk))
         return self._searches[key]
 
@@ -156,7 +146,7 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         `skipped_questions`: questions left out on load (no answer sentence) in the files this subset reads.
         """
         sub = Subset.parse(hf_subset)
-        langs = self.definition.langs if sub.is_pool else {sub.query_lang, sub.corpus_lang}
+        langs = {sub.query_lang, *sub.corpus_langs(self.definition.langs)}
         skipped = {"skipped_questions": sum(self.skipped_questions.get(lang, 0) for lang in langs)}
         if self._active is None or self._active.last is None:
             return skipped
@@ -168,7 +158,7 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         ap = metrics.average_precision(s, relevant)
         out = {**skipped, "map": float(np.mean(ap))}
         distance = same = None
-        if Subset.parse(hf_subset).is_pool:
+        if sub.is_pool:
             distance = metrics.rank_distance(s, relevant)
             out["rank_distance"] = float(np.nanmean(distance))
             doc_langs = [language_of(d) for d in last.corpus_ids]
@@ -182,49 +172,26 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
 
 
 def _metadata(d: TaskDefinition, name: str, form: str) -> TaskMetadata:
-    subsets = all_subsets(d.langs)
-    eval_langs = {
-        s.name: [d.languages[s.query_lang]] + (
-            [t for code, t in d.languages.items() if code != s.query_lang] if s.is_pool else
-            ([] if s.corpus_lang == s.query_lang else [d.languages[s.corpus_lang]])
-        )
-        for s in subsets
+    eval_langs = {  # the query language first, then the other languages of the corpus
+        s.name: [d.languages[s.query_lang]]
+        + [d.languages[c] for c in s.corpus_langs(d.langs) if c != s.query_lang]
+        for s in all_subsets(d.langs)
     }
     form_note = "sentence with its paragraph as context" if form == "sentence+context" else "the sentence alone"
     return TaskMetadata(
-        name=name,
-        dataset={"path": d.source.repository, "revision": d.source.commit},
-        description=f"{d.description} Candidate text: {form_note}.",
-        reference=d.reference,
-        type="Retrieval",
-        category="t2t",
-        modalities=["text"],
-        eval_splits=["test"],
-        eval_langs=eval_langs,
-        main_score="ndcg_at_10",
-        date=d.date,
-        domains=list(d.domains),
-        task_subtypes=["Question answering"],
-        license=d.license,
-        annotations_creators=d.annotations_creators,
-        dialect=[],
-        sample_creation=d.sample_creation,
-        bibtex_citation=d.citation or "",
-        adapted_from=list(d.adapted_from),
+        name=name, dataset={"path": d.source.repository, "revision": d.source.commit},
+        description=f"{d.description} Candidate text: {form_note}.", reference=d.reference,
+        type="Retrieval", category="t2t", modalities=["text"], eval_splits=["test"], eval_langs=eval_langs,
+        main_score="ndcg_at_10", date=d.date, domains=list(d.domains), task_subtypes=["Question answering"],
+        license=d.license, annotations_creators=d.annotations_creators, dialect=[], sample_creation=d.sample_creation,
+        bibtex_citation=d.citation or "", adapted_from=list(d.adapted_from),
     )
 
 
-def task_name(definition: TaskDefinition, form: str) -> str:
-    base = definition.name
-    if not CANDIDATE_FORMS[form]:
-        return base
-    stem = base[: -len("Retrieval")] if base.endswith("Retrieval") else base
-    return f"{stem}{CANDIDATE_FORMS[form]}Retrieval"
-
-
 def make_task_class(definition: TaskDefinition, form: str = "sentence+context") -> type[LareqaRetrievalTask]:
-    """An mteb task class for one definition and candidate form."""
-    name = task_name(definition, form)
+    """An mteb task class for one definition and candidate form (XQuADRRetrieval, XQuADRSentenceRetrieval)."""
+    suffix = CANDIDATE_FORMS[form]
+    name = f"{definition.name.removesuffix('Retrieval')}{suffix}Retrieval" if suffix else definition.name
     return type(name, (LareqaRetrievalTask,), {
         "metadata": _metadata(definition, name, form),
         "definition": definition,
@@ -234,20 +201,12 @@ def make_task_class(definition: TaskDefinition, form: str = "sentence+context") 
     })
 
 
-def build_task_classes() -> dict[str, type[LareqaRetrievalTask]]:
-    """Every task of every definition under tasks/, by task name."""
-    classes = {}
-    for d in load_definitions().values():
-        for form in CANDIDATE_FORMS:
-            cls = make_task_class(d, form)
-            classes[cls.metadata.name] = cls
-    return classes
-
-
-TASK_CLASSES = build_task_classes()
+# Every task of every definition under tasks/, by task name
+TASK_CLASSES = {cls.metadata.name: cls for cls in (make_task_class(d, form) for d in load_definitions().values()
+                                                   for form in CANDIDATE_FORMS)}
 globals().update(TASK_CLASSES)  # importable by name, e.g. `from mteb_hybrid.benchmark.tasks import XQuADRRetrieval`
 
-__all__ = ["LareqaRetrievalTask", "TASK_CLASSES", "make_task_class", "POOL", *TASK_CLASSES]
+__all__ = ["LareqaRetrievalTask", "TASK_CLASSES", "make_task_class", *TASK_CLASSES]
 
 
 from mteb_hybrid.registry import register_if_pending  # noqa: E402 - after everything registration needs

@@ -1,7 +1,6 @@
-"""Task definitions: the data files under `tasks/` (one per dataset), read into typed objects.
+"""Task definitions: the YAML files under `tasks/`, one per dataset, read as `TaskDefinition` (pydantic).
 
-Adding a LAReQA-style dataset means adding one YAML file there; nothing in the code names a dataset.
-The file's schema is `TaskDefinition` (pydantic, unknown keys rejected, errors name the key path).
+Adding a LAReQA-style dataset means adding one file there; nothing in the code names a dataset.
 """
 
 from __future__ import annotations
@@ -21,9 +20,7 @@ from .errors import DataFormatError
 def tasks_dir() -> Path:
     """Where the task definitions live: inside an installed wheel, or at the repository root."""
     installed = Path(__file__).resolve().parent.parent / "_tasks"
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parents[2] / "tasks"
+    return installed if installed.is_dir() else Path(__file__).resolve().parents[2] / "tasks"
 
 
 class _Strict(BaseModel):
@@ -106,8 +103,7 @@ class TaskDefinition(_Strict):
 @lru_cache(maxsize=None)
 def load_definitions(directory: str | None = None) -> dict[str, TaskDefinition]:
     """All task definitions, by task name."""
-    folder = Path(directory) if directory else tasks_dir()
-    defs = [TaskDefinition.from_file(p) for p in sorted(folder.glob("*.yaml"))]
+    defs = [TaskDefinition.from_file(p) for p in sorted((Path(directory) if directory else tasks_dir()).glob("*.yaml"))]
     return {d.name: d for d in defs}
 
 
@@ -117,5 +113,4 @@ def get_definition(name: str) -> TaskDefinition:
     for d in defs.values():
         if name in (d.name, d.folder):
             return d
-    known = ", ".join(f"{d.name} ({d.folder})" for d in defs.values())
-    raise KeyError(f"unknown dataset {name!r}; known: {known}")
+    raise KeyError(f"unknown dataset {name!r}; known: {', '.join(f'{d.name} ({d.folder})' for d in defs.values())}")

@@ -6,12 +6,9 @@ from pathlib import Path
 
 
 class DataFormatError(ValueError):
-    """A data file that cannot be read as LAReQA data.
+    """A data file that cannot be read: one line naming the file, the key path, the problem and the fix.
 
-    The message always says which file, which field (a key path such as
-    `data[3].paragraphs[0].qas[2].answers[0].answer_start`), what is wrong and what to do about it, on
-    one line, so that a user never has to read a traceback from deep inside mteb to find a broken
-    file. `where` adds what the indices alone do not say: the article title, the question id.
+    `where` adds what the indices alone do not say: the article title, the question id.
     """
 
     def __init__(self, path: str | Path, field: str, problem: str, fix: str, where: str = "") -> None:

@@ -1,20 +1,15 @@
 """Reader for LAReQA-format files (SQuAD v1.1 JSON with `sentences` and `sentence_breaks`).
 
-Rules (see ../shared/data/README.md):
-- every sentence of every paragraph is a candidate;
-- the answer sentence is the one whose half-open span [start, end) holds `answer_start`;
-- a question whose answer lies in no sentence is skipped and reported, never guessed;
-- a candidate's text is the `sentences` entry. Where it differs from `context[start:end]` but starts
-  within a couple of characters of the span (two sentences of xquad-r/tr.json: an offset shift and a
-  mis-encoded character), it is kept, counted and logged; a sentence away from its span is an error;
-- every structural defect is a `DataFormatError` naming file, key path, article and question (the
-  layout is checked by one pydantic schema, `schema.py`);
-- a file is parsed once per process (cached on its path, size and modification time), so a run that
-  loads a language for several tasks reads it once and logs each of its quirks once, with a count.
+Rules (see ../shared/data/README.md): every sentence of every paragraph is a candidate; the answer
+sentence is the one whose span [start, end) holds `answer_start`; a question whose answer lies in no
+sentence is skipped and reported, never guessed. A sentence that differs from `context[start:end]` but
+starts within a couple of characters of its span (two in xquad-r/tr.json) is kept, counted and logged.
+A file is parsed once per process, so a run that loads it for several tasks logs each quirk once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import logging
@@ -52,15 +47,10 @@ def _load_json(path: Path) -> LareqaFile:
 
 
 def _sentence_matches(context: str, sentence: str, start: int, end: int) -> bool:
-    """True if `sentence` starts at its span's start, allowing a shift of a couple of characters.
-
-    The texts may then differ inside (xquad-r/tr.json has one mis-encoded character in a context).
-    """
+    """True if `sentence` starts at its span's start give or take a couple of characters (its text may differ)."""
     head = sentence[:16]
-    lo = max(0, start - _MAX_OFFSET_SHIFT)
-    return context.find(head, lo, start + _MAX_OFFSET_SHIFT + len(head)) != -1 and abs(
-        len(sentence) - (end - start)
-    ) <= 2 * _MAX_OFFSET_SHIFT
+    found = context.find(head, max(0, start - _MAX_OFFSET_SHIFT), start + _MAX_OFFSET_SHIFT + len(head)) != -1
+    return found and abs(len(sentence) - (end - start)) <= 2 * _MAX_OFFSET_SHIFT
 
 
 def _log_once(path: Path, quirk: str, message: str, *args: Any) -> None:
@@ -72,19 +62,17 @@ def _log_once(path: Path, quirk: str, message: str, *args: Any) -> None:
 
 
 def read_language_file(path: str | Path, lang: str) -> LanguageData:
-    """Parse one language file into questions and candidates.
+    """Parse one language file: candidate ids "{lang}:{n}" in file order, question ids "{lang}:{parallel id}".
 
-    Candidate ids are "{lang}:{n}" in file order; question ids are "{lang}:{parallel id}". Repeated
-    calls for an unchanged file return the first parse (fresh lists of the same frozen records).
+    Repeated calls for an unchanged file return the first parse (fresh lists of the same frozen records).
     """
     path = Path(path)
     if not path.is_file():
         raise MissingDataError(f"{path}: language file for '{lang}' not found")
     st = path.stat()
     data = _read_cached(str(path), lang, st.st_ino, st.st_size, st.st_mtime_ns)
-    return LanguageData(lang=data.lang, path=data.path, questions=list(data.questions),
-                        candidates=list(data.candidates), skipped=list(data.skipped),
-                        text_mismatches=data.text_mismatches)
+    return dataclasses.replace(data, questions=list(data.questions), candidates=list(data.candidates),
+                               skipped=list(data.skipped))
 
 
 @lru_cache(maxsize=64)

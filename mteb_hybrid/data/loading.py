@@ -26,20 +26,18 @@ def check_parallel(definition: TaskDefinition, dataset: ParallelDataset) -> None
     if definition.parallel == "complete" and ids:
         union = set().union(*ids.values())
         for lang, have in ids.items():
-            missing = union - have
-            if missing:
-                example = sorted(missing)[:3]
+            if missing := union - have:
                 raise DataFormatError(
                     dataset.languages[lang].path, "qas[].id",
-                    f"{len(missing)} question id(s) present in other languages are missing here (e.g. {example})",
+                    f"{len(missing)} question id(s) present in other languages are missing here "
+                    f"(e.g. {sorted(missing)[:3]})",
                     f"{definition.name} is declared fully parallel: restore the missing questions or use the "
                     "untouched release files",
                 )
     pivot = definition.pivot_language
     if definition.parallel == "partial" and pivot in ids:
         for lang, have in ids.items():
-            orphans = have - ids[pivot]
-            if orphans:
+            if orphans := have - ids[pivot]:
                 raise DataFormatError(
                     dataset.languages[lang].path, "qas[].id",
                     f"{len(orphans)} question id(s) have no '{pivot}' version (e.g. {sorted(orphans)[:3]})",
@@ -47,12 +45,8 @@ def check_parallel(definition: TaskDefinition, dataset: ParallelDataset) -> None
                 )
 
 
-def load_dataset(
-    definition: TaskDefinition,
-    data_dir: str | Path | None = None,
-    languages: Iterable[str] | None = None,
-    task_name: str | None = None,
-) -> ParallelDataset:
+def load_dataset(definition: TaskDefinition, data_dir: str | Path | None = None,
+                 languages: Iterable[str] | None = None, task_name: str | None = None) -> ParallelDataset:
     """Read the language files of `definition` (all, or `languages`) into one checked dataset.
 
     `task_name`: the task being run, named in every message (a definition backs several tasks:
@@ -64,9 +58,7 @@ def load_dataset(
     langs = list(languages) if languages is not None else definition.langs
     unknown = [lang for lang in langs if lang not in definition.languages]
     if unknown:
-        raise ValueError(
-            f"{definition.name}: unknown language(s) {unknown}; choose from {definition.langs}"
-        )
+        raise ValueError(f"{definition.name}: unknown language(s) {unknown}; choose from {definition.langs}")
     data = {lang: read_language_file(language_file(definition, lang, data_dir), lang) for lang in langs}
     dataset = ParallelDataset(name=dataset_name, languages=data)
     check_parallel(definition, dataset)

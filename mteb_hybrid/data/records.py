@@ -1,7 +1,4 @@
-"""Typed records for LAReQA-style data: the one shape every later stage reads.
-
-Files -> these records -> mteb retrieval datasets (benchmark/) and training rows (training/).
-"""
+"""Typed records for LAReQA-style data: files -> these records -> mteb datasets (benchmark/), training rows."""
 
 from __future__ import annotations
 
@@ -10,10 +7,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One answer candidate: a sentence of a paragraph, in one language.
-
-    `id` is unique across languages ("{lang}:{n}"), so pools of several languages can mix them.
-    """
+    """One answer candidate: a sentence of a paragraph; `id` ("{lang}:{n}") is unique across languages."""
 
     id: str
     lang: str
@@ -31,10 +25,7 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """One question in one language, with the id of its answer sentence in that language.
-
-    `parallel_id` is the id shared by a question's translations; `id` adds the language.
-    """
+    """One question with its answer sentence in its language; `parallel_id` is shared by its translations."""
 
     id: str
     parallel_id: str

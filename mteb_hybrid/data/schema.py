@@ -1,11 +1,8 @@
-"""The LAReQA file layout as one typed schema (pydantic v2), and each violation as one clear line.
+"""The LAReQA file layout (SQuAD v1.1 JSON plus `sentences` / `sentence_breaks`) as one pydantic schema.
 
-SQuAD v1.1 JSON plus `sentences` / `sentence_breaks` per paragraph (see ../shared/data/README.md).
-The schema checks structure and types only; what needs the whole paragraph (a span inside its
-context, an answer inside a sentence, unique ids) is checked by the reader in `lareqa.py`.
-
-TypedDicts rather than models: validation returns plain dicts and lists, which keeps the reader's
-loop as it was and costs ~0.1 s for all 11 XQuAD-R files.
+It checks structure and types only; what needs the whole paragraph (spans, answers, unique ids) is
+checked by the reader, `lareqa.py`. TypedDicts rather than models: validation returns plain dicts
+(~0.1 s for all 11 XQuAD-R files). Each violation becomes one line naming key path, article and fix.
 """
 
 from __future__ import annotations
@@ -101,10 +98,9 @@ def _step(node: Any, key: int | str) -> Any:
         return None
 
 
-def where(raw: Any, loc: tuple[int | str, ...] | list[int | str]) -> str:
+def _where(raw: Any, loc: list[int | str]) -> str:
     """What the indices of `loc` point at: the article's title and the question's id, where known."""
-    parts = []
-    node = raw
+    parts, node = [], raw
     for prev, key in zip([None, *loc], loc):
         node = _step(node, key)
         if isinstance(key, int) and isinstance(node, dict):
@@ -115,15 +111,16 @@ def where(raw: Any, loc: tuple[int | str, ...] | list[int | str]) -> str:
     return ", ".join(parts)
 
 
+_EXPECTED = {"dict_type": "an object", "list_type": "a list", "tuple_type": "a list", "string_type": "a string",
+             "int_type": "an integer", "int_from_float": "an integer", "int_parsing": "an integer"}
+
+
 def _problem(error: dict[str, Any]) -> str:
     kind, value = error["type"], error.get("input")
-    expected = {"dict_type": "an object", "list_type": "a list", "tuple_type": "a list",
-                "string_type": "a string", "int_type": "an integer", "int_from_float": "an integer",
-                "int_parsing": "an integer"}
     if kind == "missing":
         return "missing"
-    if kind in expected:
-        return f"is {describe(value)}, not {expected[kind]}"
+    if kind in _EXPECTED:
+        return f"is {describe(value)}, not {_EXPECTED[kind]}"
     if kind in ("too_short", "string_too_short") and not value:
         return f"is {describe(value)}" if kind == "string_too_short" else "is an empty list"
     if kind == "greater_than_equal":
@@ -148,4 +145,4 @@ def format_error(path: str | Path, error: ValidationError, raw: Any) -> DataForm
     keys = [k for k in loc if isinstance(k, str)]
     key = (keys[-1] if keys else "<file>") + ("[]" if loc and isinstance(loc[-1], int) else "")
     fix = _FIXES.get(key) or _FIXES.get(key.rstrip("[]")) or LAYOUT
-    return DataFormatError(path, key_path(loc), problem, fix, where(raw, loc))
+    return DataFormatError(path, key_path(loc), problem, fix, _where(raw, loc))

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from mteb_hybrid.files import write_atomic
 
 from .definitions import TaskDefinition
 from .errors import MissingDataError
@@ -29,7 +30,6 @@ def cache_root() -> Path:
 
 def _download(url: str, target: Path, timeout: float = 60.0) -> None:
     """Fetch `url` into `target` atomically (a partial download never looks like a file)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     logger.info("Downloading %s", url)
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - https URL from task definition
@@ -39,13 +39,10 @@ def _download(url: str, target: Path, timeout: float = 60.0) -> None:
             f"could not download {url} ({e}). Without network, point to a local copy of the files: "
             f"pass data_dir=... or set {DATA_DIR_ENV}=/path/to/folder-with-{target.parent.name}/"
         ) from e
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    with os.fdopen(fd, "wb") as f:
-        f.write(payload)
-    os.replace(tmp, target)
+    write_atomic(target, payload)
 
 
-def language_file(definition: TaskDefinition, lang: str, data_dir: str | Path | None = None, *, download: bool = True) -> Path:
+def language_file(definition: TaskDefinition, lang: str, data_dir: str | Path | None = None) -> Path:
     """The path of one language file, downloading it into the cache if no local folder is given."""
     if lang not in definition.languages:
         raise MissingDataError(
@@ -64,7 +61,5 @@ def language_file(definition: TaskDefinition, lang: str, data_dir: str | Path | 
         return path
     path = cache_root() / "data" / definition.source.commit[:12] / rel
     if not path.is_file():
-        if not download:
-            raise MissingDataError(f"{path} not cached and download=False")
         _download(definition.source.url(lang), path)
     return path

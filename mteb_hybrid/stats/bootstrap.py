@@ -1,14 +1,13 @@
 """Paired cluster bootstrap of a difference of means, with seeds as a second level, and its verdict.
 
-Two systems answer the same queries, so the comparison is paired: each resample draws one set of
-questions and scores both systems on it. The unit is the question (`parallel_id`), not the row:
-a question's translations are scored against overlapping candidates and are correlated, so every
-row of a drawn question comes along (a cluster bootstrap); treating rows as independent makes the
-interval too narrow. With several seeds a side, each resample also draws seeds with replacement
-within each side, so the interval covers training noise as well as the choice of questions.
+Paired: each resample draws one set of questions and scores both systems on it. The unit is the
+question (`parallel_id`), not the row: a question's translations are scored against overlapping
+candidates and are correlated, so every row of a drawn question comes along (a cluster bootstrap);
+rows treated as independent make the interval too narrow. With several seeds a side, each resample
+also draws seeds within each side, so the interval covers training noise too.
 
-Vectorised: the draws of all resamples are one integer matrix (memory-bounded chunks), and the
-resampled totals of both sides are accumulated from per-question sums for all resamples at once.
+Results written before per-query records existed keep only subset scores: `seeds_only` then gives an
+interval over seed means alone (Welch's t), over training noise only; its `levels` says "seeds".
 """
 
 from __future__ import annotations
@@ -59,13 +58,6 @@ class Comparison:
     resamples: int = 10_000
     seed: int = 0
 
-    def describe(self, a: str = "A", b: str = "B") -> str:
-        """One line: difference, interval, verdict, and what the interval covers."""
-        claim = ">" if self.direction == "greater" else "<"
-        return (f"{a} - {b} = {self.diff:+.4f} [{self.low:+.4f}, {self.high:+.4f}] {self.metric}: {self.verdict} "
-                f"for {a} {claim} {b} ({self.confidence:.0%} paired bootstrap over {self.n_questions} questions"
-                f"{' and seeds' if self.levels.endswith('+seeds') else ''}; {self.n_seeds_a} vs {self.n_seeds_b} seeds)")
-
 
 def verdict(low: float, high: float, direction: Direction) -> Verdict:
     """holds / fails / inconclusive for the claim that A - B is `direction` than 0, from its interval."""
@@ -110,8 +102,14 @@ def _seed_weights(rng: np.random.Generator, n: int, k: int, resample: bool) -> n
     """[n, k] weight of each seed in each resample: k draws with replacement, or all seeds equally."""
     if not resample or k == 1:
         return np.full((n, k), 1.0 / k)
-    draws = rng.integers(0, k, size=(n, k))
-    return _counts(draws, k) / k
+    return _counts(rng.integers(0, k, size=(n, k)), k) / k
+
+
+def _differences(totals: np.ndarray, k_a: int, rng: np.random.Generator, resample_seeds: bool) -> np.ndarray:
+    """Per resample, mean of A minus mean of B from its drawn totals [resample, seeds of A + seeds of B + rows]."""
+    r, k_b = totals.shape[0], totals.shape[1] - k_a - 1
+    wa, wb = _seed_weights(rng, r, k_a, resample_seeds), _seed_weights(rng, r, k_b, resample_seeds)
+    return ((totals[:, :k_a] * wa).sum(1) - (totals[:, k_a:-1] * wb).sum(1)) / totals[:, -1]
 
 
 def _counts(draws: np.ndarray, width: int) -> np.ndarray:
@@ -144,9 +142,7 @@ def bootstrap_differences(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.nda
         for row in draws:  # draw position j: the j-th drawn cluster of every resample
             np.take(table, row, axis=0, out=picked)
             totals += picked
-        wa = _seed_weights(rng, r, k_a, resample_seeds)
-        wb = _seed_weights(rng, r, sums_b.shape[0], resample_seeds)
-        out[start:start + r] = ((totals[:, :k_a] * wa).sum(1) - (totals[:, k_a:-1] * wb).sum(1)) / totals[:, -1]
+        out[start:start + r] = _differences(totals, k_a, rng, resample_seeds)
     return out
 
 
@@ -160,24 +156,14 @@ def bootstrap_differences_matmul(sums_a: np.ndarray, sums_b: np.ndarray, counts:
     for start in range(0, resamples, chunk):
         r = min(chunk, resamples - start)
         totals = _counts(rng.integers(0, n_c, size=(r, n_c)), n_c) @ table
-        wa = _seed_weights(rng, r, k_a, resample_seeds)
-        wb = _seed_weights(rng, r, sums_b.shape[0], resample_seeds)
-        out[start:start + r] = ((totals[:, :k_a] * wa).sum(1) - (totals[:, k_a:-1] * wb).sum(1)) / totals[:, -1]
+        out[start:start + r] = _differences(totals, k_a, rng, resample_seeds)
     return out
 
 
-def paired_bootstrap(
-    a: pd.DataFrame | Sequence[pd.DataFrame],
-    b: pd.DataFrame | Sequence[pd.DataFrame],
-    metric: str = "map",
-    *,
-    direction: Direction = "greater",
-    resamples: int = 10_000,
-    seed: int = 0,
-    confidence: float = 0.95,
-    unit: Literal["question", "query"] = "question",
-    resample_seeds: bool = True,
-) -> Comparison:
+def paired_bootstrap(a: pd.DataFrame | Sequence[pd.DataFrame], b: pd.DataFrame | Sequence[pd.DataFrame],
+                     metric: str = "map", *, direction: Direction = "greater", resamples: int = 10_000, seed: int = 0,
+                     confidence: float = 0.95, unit: Literal["question", "query"] = "question",
+                     resample_seeds: bool = True) -> Comparison:
     """Mean of A minus mean of B on `metric` with a percentile interval from a paired cluster bootstrap.
 
     a, b: per-query frames (columns query_id, parallel_id, `metric`; one row per query), one frame
@@ -218,5 +204,19 @@ def paired_bootstrap(
     )
 
 
-__all__ = ["Comparison", "Direction", "Verdict", "bootstrap_differences", "bootstrap_differences_matmul",
-           "paired_bootstrap", "verdict"]
+def seeds_only(a: Sequence[float], b: Sequence[float], metric: str = "map", *, direction: Direction = "greater",
+               confidence: float = 0.95) -> Comparison:
+    """A - B over per-seed scores (one number per seed and side) with Welch's t interval."""
+    from scipy import stats
+
+    xa, xb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(xa) < 2 or len(xb) < 2:
+        raise ValueError(f"{metric}: {len(xa)} vs {len(xb)} seeds and no per-query records: an interval needs at least "
+                         "2 seeds a side, or per-query records (re-run the evaluation)")
+    ci = stats.ttest_ind(xa, xb, equal_var=False).confidence_interval(confidence)
+    low, high = float(ci.low), float(ci.high)
+    return Comparison(
+        metric=metric, direction=direction, diff=float(xa.mean() - xb.mean()), low=low, high=high,
+        verdict=verdict(low, high, direction), n_questions=0, n_queries=0, n_seeds_a=len(xa), n_seeds_b=len(xb),
+        levels="seeds", mean_a=float(xa.mean()), mean_b=float(xb.mean()), confidence=confidence, resamples=0, seed=0,
+    )

@@ -18,8 +18,6 @@ class FolderComparison:
     task: str
     setting: str
     languages: tuple[str, ...] | None
-    files_a: tuple[Path, ...]
-    files_b: tuple[Path, ...]
     result: Comparison
 
 
@@ -43,7 +41,7 @@ def compare_results(
                              + (f" for languages {' '.join(langs)}" if langs else ""))
     result = paired_bootstrap(frames_a, frames_b, metric, direction=direction, resamples=resamples, seed=seed,
                               confidence=confidence)
-    return FolderComparison(task_a, setting, langs, tuple(p for p, _ in side_a), tuple(p for p, _ in side_b), result)
+    return FolderComparison(task_a, setting, langs, result)
 
 
 def language_codes(languages: Sequence[str]) -> tuple[str, ...]:
@@ -77,18 +75,11 @@ def format_comparison(c: FolderComparison) -> str:
     ])
 
 
-def _folders(arg: str) -> list[str]:
-    return [p for p in arg.split(",") if p]
-
-
 def run_compare(args: argparse.Namespace) -> int:
     """The `compare` subcommand: prints the comparison; the verdict is information, so exit 0."""
-    c = compare_results(
-        _folders(args.results_a), _folders(args.results_b), metric=args.metric, setting=args.setting,
-        languages=args.languages, task=args.task, direction=args.direction, resamples=args.resamples, seed=args.seed,
-    )
-    print(format_comparison(c))
+    a, b = ([p for p in arg.split(",") if p] for arg in (args.results_a, args.results_b))
+    print(format_comparison(compare_results(
+        a, b, metric=args.metric, setting=args.setting, languages=args.languages, task=args.task,
+        direction=args.direction, resamples=args.resamples, seed=args.seed,
+    )))
     return 0
-
-
-__all__ = ["FolderComparison", "compare_results", "format_comparison", "language_codes", "run_compare"]

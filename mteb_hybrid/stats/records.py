@@ -1,25 +1,20 @@
 """Per-query records of a LAReQA evaluation: one typed parquet schema, its writer, its reader, and views.
 
 Beside mteb's `<Task>.json` (one score per subset) the evaluation writes `<Task>.per_query.parquet`:
-one row per (subset, query) with the query's own scores, each the value whose mean over the subset's
-queries is the subset score of the same name in the JSON (`map` of a row is the query's average
-precision; the subset's `map` is their mean). mteb evaluates and resumes subset by subset, so the
-file is keyed by subset too: a resumed or partial run replaces exactly the subsets it re-ran, and a
-cross-lingual average can be taken over any chosen set of languages when the file is read.
+one row per (subset, query), each metric the value whose mean over the subset's queries is the subset
+score of the same name. mteb evaluates and resumes subset by subset, so the file is keyed by subset
+too: a resumed run replaces exactly the subsets it re-ran, and a cross-lingual average can be taken
+over any chosen set of languages when the file is read. (mteb's `--prediction-folder` does not fit:
+it holds each query's top-k ids, no per-query metric, and cannot give mAP or rank distance.)
 
 `query_scores` turns the rows into the paper's settings, one row per query: `mono` (the query's own
 language), `cross` (mean over the cross-lingual pairs present), `multi` (the pool).
-
-mteb's `--prediction-folder` output does not fit this job: it is a JSON of each query's top-k
-candidate ids and scores per subset (about 3 million entries for XQuAD-R), carries no per-query
-metric, and cannot give LAReQA's mAP or rank distance, which need the whole ranking.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,32 +33,19 @@ _META_KEY = b"mteb_hybrid"
 POOL = "pool"
 SETTINGS = ("mono", "cross", "multi")
 
-
-@dataclass(frozen=True)
-class Column:
-    """One column of the record file: its name, Arrow type, and what it holds."""
-
-    name: str
-    type: pa.DataType
-    doc: str
-    pool_only: bool = False
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("split", pa.string(), "mteb split, e.g. test"),
-    Column("subset", pa.string(), "'<query lang>-<corpus lang>' or '<query lang>-pool'"),
-    Column("query_id", pa.string(), "the query's id, '<lang>:<parallel id>'"),
-    Column("parallel_id", pa.string(), "id shared by the translations of one question (the bootstrap's unit)"),
-    Column("map", pa.float64(), "average precision over the whole ranking (LAReQA); the subset's map is the mean"),
-    Column("ndcg_at_10", pa.float64(), "pytrec_eval's ndcg_cut_10 for this query, as mteb computed it"),
-    Column("mrr_at_10", pa.float64(), "1/rank of the first relevant answer in mteb's top 10, else 0 (mteb's MRR@10)"),
-    Column("rank_distance", pa.float64(), "worst minus best rank of the relevant answers (pools; null elsewhere)", True),
-    Column("same_language_at_10", pa.float64(), "share of the top 10 in the query's language (pools; null elsewhere)", True),
-)
+# Keys, never null: split (mteb's, e.g. test), subset ('<query lang>-<corpus lang>' or '<query lang>-pool'),
+# query_id ('<lang>:<parallel id>'), parallel_id (shared by a question's translations: the bootstrap's unit).
 KEY_COLUMNS = ("split", "subset", "query_id", "parallel_id")
-METRICS = tuple(c.name for c in COLUMNS if c.name not in KEY_COLUMNS)
-POOL_METRICS = tuple(c.name for c in COLUMNS if c.pool_only)
-SCHEMA = pa.schema([pa.field(c.name, c.type, nullable=c.name not in KEY_COLUMNS) for c in COLUMNS])
+SCHEMA = pa.schema([
+    *(pa.field(name, pa.string(), nullable=False) for name in KEY_COLUMNS),
+    pa.field("map", pa.float64()),  # average precision over the whole ranking (LAReQA)
+    pa.field("ndcg_at_10", pa.float64()),  # pytrec_eval's ndcg_cut_10 for this query, as mteb computed it
+    pa.field("mrr_at_10", pa.float64()),  # 1/rank of the first relevant answer in mteb's top 10, else 0
+    pa.field("rank_distance", pa.float64()),  # worst minus best rank of the relevant answers (pools; else null)
+    pa.field("same_language_at_10", pa.float64()),  # share of the top 10 in the query's language (pools; else null)
+])
+METRICS = tuple(SCHEMA.names[len(KEY_COLUMNS):])
+POOL_METRICS = ("rank_distance", "same_language_at_10")
 
 _REWRITE = "re-run the evaluation of this task with --overwrite to rewrite its per-query records"
 
@@ -74,19 +56,13 @@ def records_path(result_json: str | Path) -> Path:
     return p.with_name(p.name.removesuffix(".json") + SUFFIX)
 
 
-def empty_records() -> pd.DataFrame:
-    """A frame with the record columns and no rows."""
-    return SCHEMA.empty_table().to_pandas()
-
-
 def to_table(frame: pd.DataFrame) -> pa.Table:
     """`frame` (the record columns, any order) as an Arrow table of the schema."""
-    missing = [c.name for c in COLUMNS if c.name not in frame.columns]
+    missing = [name for name in SCHEMA.names if name not in frame.columns]
     if missing:
         raise ValueError(f"per-query records lack column(s) {missing}")
-    cols = {c.name: (frame[c.name].astype(str) if c.type == pa.string() else frame[c.name].astype("float64"))
-            for c in COLUMNS}
-    return pa.Table.from_pandas(pd.DataFrame(cols), schema=SCHEMA, preserve_index=False)
+    types = {name: str for name in KEY_COLUMNS} | {name: "float64" for name in METRICS}
+    return pa.Table.from_pandas(frame[SCHEMA.names].astype(types), schema=SCHEMA, preserve_index=False)
 
 
 def write_table(path: str | Path, table: pa.Table, *, task: str, model: str, revision: str | None,
@@ -104,7 +80,6 @@ def write_table(path: str | Path, table: pa.Table, *, task: str, model: str, rev
 
 
 def write_records(path: str | Path, frame: pd.DataFrame, *, task: str, model: str, revision: str | None) -> Path:
-    """Write `frame` (the record columns) to `path` atomically; see `write_table`."""
     return write_table(path, to_table(frame), task=task, model=model, revision=revision)
 
 
@@ -126,37 +101,32 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
 
 
 def read_table(path: str | Path, *, dictionary: bool = True, metrics: Sequence[str] | None = None) -> pa.Table:
-    """The rows of a record file as an Arrow table (string columns dictionary-encoded), schema checked.
+    """The rows of a record file as an Arrow table (key columns dictionary-encoded), schema checked.
 
     `metrics`: read only these metric columns (with the key columns); default all.
     """
     read_metadata(path)
-    wanted = [c for c in COLUMNS if metrics is None or c.name in KEY_COLUMNS or c.name in metrics]
-    names = pq.read_schema(path).names
-    for col in wanted:
-        if col.name not in names:
-            raise DataFormatError(path, col.name, "column missing", _REWRITE)
-    table = pq.read_table(path, columns=[c.name for c in wanted],
-                          read_dictionary=list(KEY_COLUMNS) if dictionary else None)
-    for col in wanted:
-        got = table.schema.field(col.name).type
-        if pa.types.is_dictionary(got):
-            got = got.value_type
-        if (col.type == pa.string()) != pa.types.is_string(got) or (col.type != pa.string() and not pa.types.is_floating(got)):
-            raise DataFormatError(path, col.name, f"type {got}, expected {col.type}", _REWRITE)
+    wanted = [name for name in SCHEMA.names if metrics is None or name in KEY_COLUMNS or name in metrics]
+    absent = [name for name in wanted if name not in pq.read_schema(path).names]
+    if absent:
+        raise DataFormatError(path, absent[0], "column missing", _REWRITE)
+    table = pq.read_table(path, columns=wanted, read_dictionary=list(KEY_COLUMNS) if dictionary else None)
+    for name in wanted:
+        got = table.schema.field(name).type
+        got = got.value_type if pa.types.is_dictionary(got) else got
+        if not (pa.types.is_string(got) if name in KEY_COLUMNS else pa.types.is_floating(got)):
+            raise DataFormatError(path, name, f"type {got}, expected {SCHEMA.field(name).type}", _REWRITE)
     return table
 
 
 def read_records(path: str | Path, metrics: Sequence[str] | None = None) -> pd.DataFrame:
-    """The rows of a record file as a frame (string columns as pandas categoricals), schema checked."""
+    """The rows of a record file as a frame (key columns as pandas categoricals), schema checked."""
     return read_table(path, metrics=metrics).to_pandas()
 
 
 def _category_mask(column: pd.Series, test: Callable[[str], bool]) -> np.ndarray:
-    """`test` applied once per distinct value of a categorical column, spread over its rows."""
-    cat = column.astype("category")
-    per_value = np.asarray([bool(test(str(v))) for v in cat.cat.categories] + [False])  # code -1 (missing): False
-    return per_value[cat.cat.codes.to_numpy()]
+    """`test` applied once per distinct value (pandas maps a categorical's categories), spread over the rows."""
+    return column.astype("category").map(lambda v: bool(test(str(v)))).to_numpy(dtype=bool)
 
 
 def query_scores(records: pd.DataFrame, setting: str, languages: Iterable[str] | None = None,
@@ -180,14 +150,10 @@ def query_scores(records: pd.DataFrame, setting: str, languages: Iterable[str] |
     keep = _category_mask(records["subset"], wanted) & _category_mask(records["split"], lambda v: v == split)
     metrics = [m for m in METRICS if m in records.columns and (setting == "multi" or m not in POOL_METRICS)]
     keys = ["query_id", "parallel_id"]
-    rows = records.loc[keep, keys + metrics]
-    grouped = rows.groupby(keys, sort=False, observed=True)
+    grouped = records.loc[keep, keys + metrics].groupby(keys, sort=False, observed=True)
     out = grouped[metrics].mean()
     out["n_subsets"] = grouped.size()
-    out = out.reset_index()
-    for k in keys:
-        out[k] = out[k].astype(str)
-    out = out.sort_values("query_id", ignore_index=True)
+    out = out.reset_index().astype({k: str for k in keys}).sort_values("query_id", ignore_index=True)
     out.insert(2, "query_lang", [q.partition(":")[0] for q in out["query_id"]])
     return out
 
@@ -199,8 +165,7 @@ def find_record_files(folder: str | Path, task: str | None = None) -> list[Path]
         return [p]
     if not p.is_dir():
         raise FileNotFoundError(f"{p}: no such results folder")
-    pattern = f"{task}{SUFFIX}" if task else f"*{SUFFIX}"
-    return sorted(p.rglob(pattern))
+    return sorted(p.rglob(f"{task or '*'}{SUFFIX}"))
 
 
 def load_side(folders: Sequence[str | Path], task: str | None = None,
@@ -234,10 +199,3 @@ def check_metric(metric: str, setting: str) -> None:
         raise ValueError(f"metric {metric!r} is not recorded per query; use one of {', '.join(METRICS)}")
     if metric in POOL_METRICS and setting != "multi":
         raise ValueError(f"{metric} exists only in the multilingual pool: use --setting multi")
-
-
-__all__ = [
-    "COLUMNS", "FORMAT", "METRICS", "POOL_METRICS", "SCHEMA", "SETTINGS", "SUFFIX", "VERSION", "Column",
-    "check_metric", "empty_records", "find_record_files", "load_side", "query_scores", "read_metadata",
-    "read_records", "read_table", "records_path", "to_table", "write_records", "write_table",
-]

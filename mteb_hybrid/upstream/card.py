@@ -1,27 +1,29 @@
 """The dataset card (README.md) of an exported folder: mteb's own card, plus the configs and the provenance.
 
-mteb's `TaskMetadata.generate_dataset_card` gives the card mteb pushes (license, languages, citation,
-descriptive statistics); this adds the `configs:` block the loader follows (layout.py) and a section on
-how the data were built: the LAReQA files at their pinned commit and the command that turned them into
-this folder. Nothing in it depends on the time or the machine, so a second export writes the same bytes.
+mteb's `TaskMetadata.generate_dataset_card` gives the card mteb pushes; this adds the `configs:` block the
+loader follows (layout.py) and how the data were built (the LAReQA files at their pinned commit, the
+command). Nothing in it depends on the time or the machine, so a second export writes the same bytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import layout
+
+if TYPE_CHECKING:
+    from mteb_hybrid.benchmark.subsets import Subset
 
 _FORMS = {"sentence+context": "the answer sentence followed by a newline and its paragraph (LAReQA's candidate form)",
           "sentence": "the answer sentence alone"}
 
 
-def _provenance(definition: Any, form: str, subsets: Sequence[layout.Subset], name: str) -> str:
+def _provenance(definition: Any, form: str, subsets: Sequence[Subset], name: str) -> str:
     src = definition.source
     files = "\n".join(f"- `{lang}`: [{src.relative_path(lang)}]({src.url(lang)})" for lang in definition.langs)
-    pools = sum(1 for s in subsets if len(s.corpus_langs) > 1)
+    pools = sum(s.is_pool for s in subsets)
     return f"""
 ## How this dataset was built
 
@@ -49,7 +51,7 @@ subset); qrels are per subset (`<subset>-qrels/`).
 """
 
 
-def dataset_card(metadata: Any, definition: Any, form: str, subsets: Sequence[layout.Subset], hub_path: str,
+def dataset_card(metadata: Any, definition: Any, form: str, subsets: Sequence[Subset], hub_path: str,
                  stats_file: Path | None) -> str:
     """README.md text: mteb's card for `metadata` (dataset at `hub_path`) with configs and provenance."""
     from huggingface_hub import DatasetCard, DatasetCardData
@@ -57,7 +59,8 @@ def dataset_card(metadata: Any, definition: Any, form: str, subsets: Sequence[la
     from .export import local_stats_path
 
     meta = metadata.model_copy(update={"dataset": {"path": hub_path, "revision": "main"}})
-    existing = DatasetCard(DatasetCardData(configs=layout.configs(subsets)).to_yaml().join(["---\n", "\n---\n"]))
+    header = DatasetCardData(configs=layout.configs(subsets, definition.langs)).to_yaml()
+    existing = DatasetCard(f"---\n{header}\n---\n")
     target = stats_file if stats_file is not None else Path("/nonexistent/mteb-hybrid-stats.json")
     with local_stats_path(target):
         card = meta.generate_dataset_card(existing)

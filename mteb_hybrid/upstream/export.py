@@ -19,13 +19,17 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from unittest import mock
 
-from mteb_hybrid.files import write_atomic
+from mteb_hybrid.files import safe_name, write_atomic
 
 from . import layout
 from .card import dataset_card
 from .taskfile import render_task_file, stats_file_path, task_file_path
+
+if TYPE_CHECKING:
+    from mteb_hybrid.benchmark.subsets import Subset
 
 logger = logging.getLogger(__name__)
 
@@ -58,28 +62,23 @@ def _plugin_task(name: str, data_dir: str | Path | None, languages: Sequence[str
     return task.filter_languages(list(languages)) if languages else task
 
 
-def _write_dataset(task, root: Path) -> tuple[list[layout.Subset], list[str], int, dict]:  # noqa: ANN001
+def _write_dataset(task, root: Path) -> tuple[list[Subset], list[str], int, dict]:  # noqa: ANN001
     """The parquet files; returns the subsets, the files written, the per-config size and the plugin's splits."""
-    from mteb_hybrid.benchmark.subsets import Subset as PluginSubset
-    from mteb_hybrid.benchmark.subsets import build_splits
-    from mteb_hybrid.data.loading import load_dataset
+    from mteb_hybrid.benchmark.subsets import Subset, build_splits
 
     d = task.definition
     names = list(task.hf_subsets)
-    data = load_dataset(d, task.data_dir, task._languages_needed(names))
+    data = task.read_files()
     splits = build_splits(data, names, task.candidate_form, pool_langs=d.langs)
-    subsets = []
-    for name in names:
-        p = PluginSubset.parse(name)
-        subsets.append(layout.Subset(name, p.query_lang, tuple(d.langs) if p.is_pool else (p.corpus_lang,)))
+    subsets = [Subset.parse(name) for name in names]
     written: dict[str, int] = {}
 
     def put(rel: str, columns: dict) -> None:
         data_bytes = layout.parquet_bytes(columns)
-        layout.write_file(root, rel, data_bytes)
+        write_atomic(root / rel, data_bytes)  # readers never see half a parquet file
         written[rel] = len(data_bytes)
 
-    for lang in [lang for lang in d.langs if any(lang in s.corpus_langs for s in subsets)]:
+    for lang in [lang for lang in d.langs if any(lang in s.corpus_langs(d.langs) for s in subsets)]:
         cands = data.languages[lang].candidates
         put(layout.corpus_file(lang), {"id": [c.id for c in cands], "text": [c.text(task.candidate_form) for c in cands]})
     for lang in [lang for lang in d.langs if any(s.query_lang == lang for s in subsets)]:
@@ -91,7 +90,7 @@ def _write_dataset(task, root: Path) -> tuple[list[layout.Subset], list[str], in
         put(layout.qrels_file(s.name), {"query-id": [r[0] for r in rows], "corpus-id": [r[1] for r in rows],
                                         "score": [int(r[2]) for r in rows]})
     per_config = sum(written[layout.queries_file(s.query_lang)] + written[layout.qrels_file(s.name)]
-                     + sum(written[layout.corpus_file(lang)] for lang in s.corpus_langs) for s in subsets)
+                     + sum(written[layout.corpus_file(lang)] for lang in s.corpus_langs(d.langs)) for s in subsets)
     return subsets, sorted(written), per_config, splits
 
 
@@ -112,22 +111,6 @@ def local_stats_path(target: Path) -> Iterator[None]:
 
     with mock.patch.object(TaskMetadata, "descriptive_stat_path", new_callable=mock.PropertyMock, return_value=target):
         yield
-
-
-@contextlib.contextmanager
-def scratch_datasets_cache() -> Iterator[None]:
-    """`load_dataset` on a local folder converts it into HF's cache; keep that out of the user's cache."""
-    import datasets
-
-    with tempfile.TemporaryDirectory(prefix="mteb-hybrid-export-") as tmp, \
-            mock.patch.object(datasets.config, "HF_DATASETS_CACHE", Path(tmp)):
-        yield
-
-
-def point_at(task_cls: type, folder: Path) -> type:
-    """A subclass of a generated task class whose dataset path is the local folder (mteb's stock loader)."""
-    meta = task_cls.metadata.model_copy(update={"dataset": {**task_cls.metadata.dataset, "path": str(folder)}})
-    return type(task_cls.__name__, (task_cls,), {"metadata": meta, "__module__": task_cls.__module__})
 
 
 def _compute_stats(source: str, splits: dict[str, dict], target: Path) -> None:
@@ -159,8 +142,6 @@ def export_task(name: str, out: str | Path, *, data_dir: str | Path | None = Non
     `revision`: the hub commit of the uploaded folder, when known; else the folder's content digest stands
     in (a 40-hex id that changes whenever a byte does), to be replaced after the upload (hub.py).
     """
-    from mteb_hybrid.files import safe_name
-
     start = time.perf_counter()
     out = Path(out)
     task = _plugin_task(name, data_dir, languages)
@@ -179,7 +160,8 @@ def export_task(name: str, out: str | Path, *, data_dir: str | Path | None = Non
     task_file = task_file_path(out, name)
     write_atomic(task_file, render_task_file(meta, hub_path, rev))
     result = ExportedTask(name, root, task_file, stats_file if stats else None, [s.name for s in subsets], rev,
-                          sorted(keep), layout.folder_size(root), per_config, time.perf_counter() - start)
+                          sorted(keep), sum(p.stat().st_size for p in root.rglob("*") if p.is_file()), per_config,
+                          time.perf_counter() - start)
     logger.info("%s: %d subsets, %.1f MB in %s (%.1f s)", name, len(subsets), result.size_bytes / 1e6, root, result.seconds)
     return result
 

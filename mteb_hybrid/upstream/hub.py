@@ -1,8 +1,7 @@
 """Upload an exported dataset folder to the Hugging Face hub and pin the task file to the commit it made.
 
-`huggingface_hub.HfApi.upload_folder` sends the folder as one commit (the layout is already final, so
-nothing is converted on the way, unlike `push_dataset_to_hub`, which builds each config's parquet
-again); the commit id it returns is the dataset revision the task file must name.
+`HfApi.upload_folder` sends the folder as it is, as one commit (`push_dataset_to_hub` would rebuild each
+config's parquet); the commit id it returns is the dataset revision the task file must name.
 """
 
 from __future__ import annotations

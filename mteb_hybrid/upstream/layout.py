@@ -1,20 +1,12 @@
 """A Hugging Face dataset folder with the configs `AbsTaskRetrieval.push_dataset_to_hub` makes, files shared.
 
-mteb pushes each subset as three configs, `{subset}-corpus`, `{subset}-queries` and `{subset}-qrels`, each a
-parquet file per split, and its stock loader (`RetrievalDatasetLoader`) opens them with
-`load_dataset(path, "{subset}-corpus", split=...)`. That call follows the `configs:` block of the folder's
-README.md, where a config is a list of data files. So a config need not own its files: here
-
-- `data/corpus/{lang}/test-00000-of-00001.parquet` is one language's candidates, and the corpus config of
-  every pair `{q}-{c}` points at language c's file, the corpus of a pool `{q}-pool` at every language's file;
-- `data/queries/{lang}/...` is one language's questions, the queries config of every subset `{q}-*` points
-  at it (the stock loader keeps only the questions that have qrels, as the plugin does);
-- `{subset}-qrels/test-00000-of-00001.parquet` is the subset's own qrels (they differ per subset).
-
-With push_dataset_to_hub's one-copy-per-config layout each language's candidates would be stored
-2 x n_languages times (its n pair corpora, its place in n pools); here once.
-Parquet bytes come from `datasets.Dataset.to_parquet` (what push_to_hub writes, features in the schema
-metadata) and hold no timestamp, so the same input gives the same bytes.
+mteb pushes each subset as three configs (`{subset}-corpus`, `-queries`, `-qrels`), which its stock loader
+opens through the `configs:` block of the folder's README.md, where a config is a list of data files. So a
+config need not own its files: `data/corpus/{lang}/` holds one language's candidates, listed by the corpus
+config of every pair `{q}-{lang}` and of every pool; `data/queries/{lang}/` one language's questions (the
+loader keeps those with qrels); `{subset}-qrels/` the subset's own qrels. push_dataset_to_hub would store
+each language's candidates 2 x n_languages times; here once. Parquet bytes come from
+`datasets.Dataset.to_parquet` (features in the schema metadata, no timestamp): same input, same bytes.
 """
 
 from __future__ import annotations
@@ -22,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mteb_hybrid.files import write_atomic
+if TYPE_CHECKING:
+    from mteb_hybrid.benchmark.subsets import Subset
 
 SPLIT = "test"
 SHARD = f"{SPLIT}-00000-of-00001.parquet"
@@ -52,31 +45,17 @@ def parquet_bytes(columns: Mapping[str, Sequence]) -> bytes:
     return buf.getvalue()
 
 
-@dataclass(frozen=True)
-class Subset:
-    """One hf_subset of the export: its name and the languages whose corpus / queries files it reads."""
-
-    name: str
-    query_lang: str
-    corpus_langs: tuple[str, ...]
-
-
-def configs(subsets: Iterable[Subset]) -> list[dict]:
+def configs(subsets: Iterable[Subset], langs: list[str]) -> list[dict]:
     """The README `configs:` entries: three per subset, in push_dataset_to_hub's order (queries, corpus, qrels)."""
     out: list[dict] = []
     for s in subsets:
-        corpus = [corpus_file(lang) for lang in s.corpus_langs]
+        corpus = [corpus_file(lang) for lang in s.corpus_langs(langs)]
         for name, paths in ((f"{s.name}-queries", [queries_file(s.query_lang)]),
                             (f"{s.name}-corpus", corpus),
                             (f"{s.name}-qrels", [qrels_file(s.name)])):
             out.append({"config_name": name,
                         "data_files": [{"split": SPLIT, "path": paths[0] if len(paths) == 1 else paths}]})
     return out
-
-
-def write_file(root: Path, rel: str, data: bytes) -> Path:
-    """Write one file of the dataset folder atomically (readers never see half a parquet file)."""
-    return write_atomic(root / rel, data)
 
 
 def folder_digest(root: Path) -> str:
@@ -87,7 +66,3 @@ def folder_digest(root: Path) -> str:
         h.update(b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
-
-
-def folder_size(root: Path) -> int:
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())

@@ -1,11 +1,9 @@
 """A plugin task's result file -> the result file of the exported (upstream) task, checked against its metadata.
 
-What changes: the dataset revision becomes the export's (the hub commit once uploaded), and only scores
-that mean the same in both are kept. Kept: mteb's ndcg/map/recall/precision/mrr/hit_rate at each k the
-plugin computed, and main_score (tests/test_export.py shows these equal on the exported task). Dropped:
-LAReQA's map, rank_distance, same_language_at_10 and the load count skipped_questions (plugin-side), and mteb's nauc_* scores, which
-depend on how deep mteb retrieves (the plugin stops at 20, a stock task at 1000) and so would not be what
-the upstream task reports.
+The dataset revision becomes the export's, and only scores that mean the same in both are kept: mteb's
+ndcg/map/recall/precision/mrr/hit_rate at each k and main_score (equal on the exported task, see
+tests/test_export.py). Dropped: the plugin's own scores, and mteb's nauc_*, which depend on how deep
+mteb retrieves (the plugin stops at 20, a stock task at 1000).
 """
 
 from __future__ import annotations
@@ -43,9 +41,9 @@ def upstream_problems(result: Any, metadata: Any) -> list[str]:
 def to_upstream(result: Any, task_cls: type) -> Any:
     """The TaskResult the upstream task would hold for these scores; ValueError naming the first problem."""
     meta = task_cls.metadata
-    problems = upstream_problems(result, meta)
-    if problems:
-        raise ValueError(f"{result.task_name}: {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""))
+    if problems := upstream_problems(result, meta):
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ValueError(f"{result.task_name}: {problems[0]}{more}")
     scores = {split: [{k: v for k, v in row.items() if _kept(k)} for row in rows] for split, rows in result.scores.items()}
     new = result.model_copy(update={"dataset_revision": meta.dataset["revision"], "scores": scores})
     new.validate_and_filter_scores(task_cls())  # mteb's own check of splits and subsets against the task

@@ -1,8 +1,7 @@
 """Task files for mteb's repository, in mteb's own style: a `TaskMetadata` on an `AbsTaskRetrieval`, nothing else.
 
-The metadata is the plugin task's (same name, subsets, languages, license, citation, main score), with the
-dataset pointing at the hub copy made by `mteb-hybrid export` instead of the LAReQA GitHub files. The file
-imports mteb only, so it can be dropped into `mteb/tasks/retrieval/multilingual/` as it is.
+The metadata is the plugin task's, its dataset the hub copy made by `mteb-hybrid export`. The file imports
+mteb only, so it can be dropped into `mteb/tasks/retrieval/multilingual/` as it is.
 """
 
 from __future__ import annotations
@@ -44,12 +43,12 @@ def _literal(value: Any, indent: int) -> str:
             return 'r"""\n' + value.strip("\n") + '\n"""' if '"""' not in value else repr(value)
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, (list, tuple)):
+        opening, closing = "[]" if isinstance(value, list) else "()"
         items = [_literal(v, indent + 4) for v in value]
-        one = ("[" if isinstance(value, list) else "(") + ", ".join(items) + ("]" if isinstance(value, list) else ")")
+        one = opening + ", ".join(items) + closing
         if len(one) + indent < 100:
             return one
-        inner = "".join(f"{pad}    {item},\n" for item in items)
-        return ("[\n" if isinstance(value, list) else "(\n") + inner + pad + ("]" if isinstance(value, list) else ")")
+        return opening + "\n" + "".join(f"{pad}    {item},\n" for item in items) + pad + closing
     if isinstance(value, dict):
         inner = "".join(f"{pad}    {_literal(k, 0)}: {_literal(v, indent + 4)},\n" for k, v in value.items())
         return "{\n" + inner + pad + "}"
@@ -58,22 +57,16 @@ def _literal(value: Any, indent: int) -> str:
 
 def render_task_file(metadata: Any, dataset_path: str, revision: str) -> str:
     """Python source of an mteb task file for `metadata` (a plugin TaskMetadata), its dataset on the hub."""
-    values = {f: getattr(metadata, f) for f in _FIELDS}
-    values["dataset"] = {"path": dataset_path, "revision": revision}
-    values["eval_langs"] = "_EVAL_LANGS"
-    lines = [f"        {f}={_EVAL if f == 'eval_langs' else _literal(v, 8)}," for f, v in values.items()
+    values = {f: getattr(metadata, f) for f in _FIELDS} | {"dataset": {"path": dataset_path, "revision": revision}}
+    lines = [f"        {f}={'_EVAL_LANGS' if f == 'eval_langs' else _literal(v, 8)}," for f, v in values.items()
              if v is not None and v != [] or f == "dialect"]
-    langs = _literal(dict(metadata.eval_langs), 0)
     return (
         "from mteb.abstasks.retrieval import AbsTaskRetrieval\n"
         "from mteb.abstasks.task_metadata import TaskMetadata\n\n"
-        f"_EVAL_LANGS = {langs}\n\n\n"
+        f"_EVAL_LANGS = {_literal(dict(metadata.eval_langs), 0)}\n\n\n"
         f"class {metadata.name}(AbsTaskRetrieval):\n"
         "    metadata = TaskMetadata(\n" + "\n".join(lines) + "\n    )\n"
     )
-
-
-_EVAL = "_EVAL_LANGS"
 
 
 def load_task_class(path: Path) -> type:
@@ -99,8 +92,4 @@ def load_task_classes(out: Path) -> dict[str, type]:
     folder = out / TASKS_SUBDIR
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no generated task files (run `mteb-hybrid export {out}` first)")
-    classes = {}
-    for path in sorted(folder.glob("*.py")):
-        cls = load_task_class(path)
-        classes[cls.metadata.name] = cls
-    return classes
+    return {cls.metadata.name: cls for cls in map(load_task_class, sorted(folder.glob("*.py")))}
