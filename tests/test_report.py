@@ -468,3 +468,55 @@ def test_degradation_is_the_drop_in_percent_on_language_groups_fixed_across_cell
     assert points.loc[(none, 1, "cross"), "mean"] == pytest.approx(50.0)
     assert points.loc[(none, 1, "multi"), "mean"] == pytest.approx(75.0)
     assert "mono" not in set(points.index.get_level_values("setting"))
+
+
+def _query_records(mono: float, cross: float, multi: tuple[float, float], rd: float) -> Any:
+    """Per-query records of 4 questions in en and de; multi: (value for questions 0 and 2, for 1 and 3)."""
+    import pandas as pd
+
+    rows = []
+    for q in range(4):
+        for lang in ("en", "de"):
+            for corpus in ("en", "de", "pool"):
+                setting = "multi" if corpus == "pool" else "mono" if corpus == lang else "cross"
+                value = {"mono": mono, "cross": cross, "multi": multi[q % 2]}[setting]
+                rows.append({"split": "test", "subset": f"{lang}-{corpus}", "query_id": f"{lang}:q{q}",
+                             "parallel_id": f"q{q}", "map": value, "ndcg_at_10": value, "mrr_at_10": value,
+                             "rank_distance": rd if corpus == "pool" else None,
+                             "same_language_at_10": 0.5 if corpus == "pool" else None})
+    return pd.DataFrame(rows)
+
+
+def test_each_trained_group_is_compared_with_the_base_with_a_bootstrap_interval(tmp_path: Path) -> None:
+    from mteb_hybrid.reporting.loading import load_experiments as load
+    from mteb_hybrid.reporting.versus_base import versus_base_table
+    from mteb_hybrid.stats.records import write_records
+
+    exp = tmp_path / "experiments" / "vsbase"
+    exp.mkdir(parents=True)
+    (exp / "experiment.json").write_text(json.dumps({"name": "vsbase", "description": "", "config": {},
+                                                     "cells": ["base", "tr-s1", "tr-s2", "norec-s1"]}))
+    values = {"mono": (0.5, 0.5), "cross": (0.5, 0.5), "multi": (0.5, 0.5), "rd": 100.0}
+    cells = {"base": _query_records(0.5, 0.5, (0.5, 0.5), 100.0),
+             "tr-s1": _query_records(0.6, 0.45, (0.6, 0.4), 50.0), "tr-s2": _query_records(0.6, 0.45, (0.6, 0.4), 50.0)}
+    for cell, rows in cells.items():
+        kind = None if cell == "base" else "hybrid"
+        folder = write_cell(exp, cell, values, group=None if kind is None else "tr", batching=kind,
+                            seed=None if kind is None else int(cell[-1]))
+        rev = next((folder / "results").glob("*/*"))
+        write_records(rev / f"{TASK}.per_query.parquet", rows, task=TASK, model=cell, revision="r")
+    write_cell(exp, "norec-s1", values, group="norec", batching="x-x", seed=1)  # no per-query records: no row
+    (experiment,) = load(tmp_path)
+    text = versus_base_table(experiment, TASK)
+    assert text is not None
+    rows = {line.split("|")[1].strip(): [x.strip() for x in line.split("|")[2:-1]] for line in text.splitlines()[2:]}
+    assert set(rows) == {"tr"}
+    seeds, mono, cross, multi, rd = rows["tr"]
+    assert seeds == "2"
+    assert mono == "+0.100 [+0.100, +0.100] better"  # every question +0.1: every resample gives +0.1
+    assert cross == "-0.050 [-0.050, -0.050] worse"
+    # half the questions +0.1, half -0.1: the mean is 0 and resamples of 4 questions reach both signs
+    diff, interval, verdict = multi.split(" ", 1)[0], multi[multi.index("["):multi.index("]") + 1], multi.split()[-1]
+    low, high = (float(x) for x in interval.strip("[]").split(","))
+    assert float(diff) == 0.0 and low < 0 < high and verdict == "inconclusive"
+    assert rd == "-50.0 [-50.0, -50.0] better"  # lower rank distance is better

@@ -106,7 +106,7 @@ def _cell_values(cells: Sequence[Cell], task: str, column: str) -> list[float]:
     return [] if rows.empty else [float(v) for v in rows[column].dropna()]
 
 
-def _cell_records(cells: Sequence[Cell], task: str, metric: str, setting: str) -> list[pd.DataFrame] | None:
+def cell_records(cells: Sequence[Cell], task: str, metric: str, setting: str) -> list[pd.DataFrame] | None:
     """Per-query frames, one per cell with results, or None when any such cell has no records."""
     frames = []
     for cell in cells:
@@ -123,7 +123,7 @@ def claim_interval(claim: Claim, hybrid: Sequence[Cell], other: Sequence[Cell], 
     """Hybrid - other with a 95% interval: the two-level bootstrap where records exist, else seeds alone."""
     direction = "less" if claim.lower else "greater"
     metric, setting = claim.metric_setting
-    a, b = _cell_records(hybrid, task, metric, setting), _cell_records(other, task, metric, setting)
+    a, b = cell_records(hybrid, task, metric, setting), cell_records(other, task, metric, setting)
     if a is not None and b is not None:
         return paired_bootstrap(a, b, metric, direction=direction, resamples=RESAMPLES, seed=BOOTSTRAP_SEED)
     va, vb = _cell_values(hybrid, task, claim.column), _cell_values(other, task, claim.column)

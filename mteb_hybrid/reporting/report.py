@@ -25,6 +25,7 @@ from .summary import SETTINGS
 from .tables import (PENDING, commands_section, convergence_group_table, convergence_table, degradation_table,
                      fixed_sets_table, seen_unseen_table, table, table1, unseen_sets_differ)
 from .templates import render
+from .versus_base import versus_base_table
 
 PLOTS_DIR = "plots"
 REPORT_FILE = "REPORT.md"
@@ -85,6 +86,9 @@ def _task_blocks(exp: Experiment, task: str) -> list[str]:
     fixed = fixed_sets_table(exp, task)
     if fixed is not None:
         blocks.append(render("fixed_sets", task=task, table=fixed))
+    against_base = versus_base_table(exp, task)
+    if against_base is not None:
+        blocks.append(render("versus_base", task=task, table=against_base))
     return blocks
 
 
