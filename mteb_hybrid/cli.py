@@ -262,7 +262,7 @@ def _add_experiment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("config", help="experiment file, e.g. experiments/batching.yaml")
     _data_dir_argument(p)
     p.add_argument("--results", default="results", help="results root (default: results)")
-    p.add_argument("--cells", nargs="+", help="run only these cell ids or groups")
+    p.add_argument("--cells", nargs="+", help="run only these cell ids or groups, in this order")
     p.add_argument("--check", action="store_true",
                    help="only parse and validate the config (keys, models, tasks, languages, subsets, zero-shot guard)")
     p.add_argument("--smoke", action="store_true",

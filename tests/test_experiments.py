@@ -114,6 +114,9 @@ def test_interrupted_grid_resumes_without_recomputing(tmp_path: Path, data_dir: 
     assert len(scores) == 1
     subsets = {s["hf_subset"] for s in json.loads(scores[0].read_text())["scores"]["test"]}
     assert subsets == {"en-en", "en-el", "el-en", "el-el"}
+    # --cells runs cells in the order given, not the config's
+    again = ExperimentRunner(cfg, results, data_dir, smoke=True, model_root=models).run(["hybrid", "base", "x-x"])
+    assert [(o.cell, o.status) for o in again] == [("hybrid", "skipped"), ("base", "skipped"), ("x-x", "skipped")]
 
 
 def test_unseen_languages_are_the_evaluated_ones_a_cell_did_not_train_on(tmp_path: Path) -> None:

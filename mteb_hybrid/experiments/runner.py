@@ -303,6 +303,9 @@ class ExperimentRunner:
         if problems:
             raise ValueError(f"{self.cfg.path}: " + "; ".join(problems))
         cells = [c for c in self.cfg.cells if not only or c.id in only or c.group in only]
+        if only:  # in the order asked for (e.g. seed 1 of every group first); config order within a group
+            rank = {name: i for i, name in enumerate(only)}
+            cells.sort(key=lambda c: min(rank.get(c.id, len(rank)), rank.get(c.group, len(rank))))
         unknown = sorted(set(only or []) - {c.id for c in self.cfg.cells} - {c.group for c in self.cfg.cells})
         if unknown:
             raise ValueError(f"{self.cfg.path}: unknown cells {unknown}; cells: {[c.id for c in self.cfg.cells]}")
