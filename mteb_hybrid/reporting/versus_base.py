@@ -41,6 +41,9 @@ def versus_base_table(exp: Experiment, task: str) -> str | None:
     base = [c for c in exp.cells if c.batching == "base" and c.done and task in c.tasks()]
     if not base:
         return None
+    base_records = {m: cell_records(base[:1], task, m.metric, m.setting) for m in BASE_METRICS}  # read once
+    if any(b is None for b in base_records.values()):
+        return None
     rows = []
     for group, cells in exp.groups().items():
         done = [c for c in cells if c.done and task in c.tasks()]
@@ -48,8 +51,8 @@ def versus_base_table(exp: Experiment, task: str) -> str | None:
             continue
         row = [group, str(len(done))]
         for m in BASE_METRICS:
-            a, b = cell_records(done, task, m.metric, m.setting), cell_records(base[:1], task, m.metric, m.setting)
-            if a is None or b is None:
+            a, b = cell_records(done, task, m.metric, m.setting), base_records[m]
+            if a is None:
                 break
             r = paired_bootstrap(a, b, m.metric, direction=m.better, resamples=RESAMPLES, seed=BOOTSTRAP_SEED)
             row.append(f"{m.spec.format(r.diff)} [{m.spec.format(r.low)}, {m.spec.format(r.high)}] "
