@@ -110,6 +110,10 @@ def test_interrupted_grid_resumes_without_recomputing(tmp_path: Path, data_dir: 
     assert cell["training_languages"] and "el" not in cell["training_languages"]
     assert cell["unseen_languages"] == sorted({"en", "el"} - set(cell["training_languages"]))
     assert (done / "hybrid" / "train" / "train_log.jsonl").is_file()
+    # where it ran is recorded beside the provenance: this process's torch and accelerator
+    import torch
+    assert cell["environment"]["torch"] == torch.__version__
+    assert cell["environment"]["accelerator"] == (torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu")
     scores = list((done / "hybrid" / "results").rglob("XQuADRSentenceRetrieval.json"))
     assert len(scores) == 1
     subsets = {s["hf_subset"] for s in json.loads(scores[0].read_text())["scores"]["test"]}

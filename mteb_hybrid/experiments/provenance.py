@@ -152,6 +152,24 @@ def make_provenance(model: dict[str, Any] | None, base: dict[str, str], evaluati
     return Provenance(hash=digest(inputs), model_hash=model_hash, inputs=inputs)
 
 
+def run_environment() -> dict[str, str]:
+    """Where a cell runs: library versions and the accelerator. Recorded beside the provenance, not in its
+    hash: the same inputs on other hardware are the same experiment, but a reader comparing cells must see it."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    env = {"python": platform.python_version(), "machine": platform.machine()}
+    for package in ("torch", "transformers", "sentence-transformers", "mteb"):
+        try:
+            env[package] = version(package)
+        except PackageNotFoundError:
+            env[package] = "not installed"
+    import torch
+
+    env["accelerator"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+    return env
+
+
 def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(obj, Mapping) and obj:
         return {k: v for key, value in obj.items() for k, v in _flatten(value, f"{prefix}{key}.").items()}

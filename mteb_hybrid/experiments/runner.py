@@ -29,7 +29,8 @@ from mteb_hybrid.files import Timeout, ensure_under, folder_lock, safe_name
 from mteb_hybrid.training.record import TRAINING_RECORD_FILE
 
 from .config import Cell, ExperimentConfig, load_experiment
-from .provenance import base_identity, eval_files, make_provenance, model_settings, record_changes, training_inputs
+from .provenance import (base_identity, eval_files, make_provenance, model_settings, record_changes, run_environment,
+                         training_inputs)
 from .schema import CellRecord, ExperimentRecord, Provenance, SchemaError, read_cell, write_cell, write_experiment_record
 from .validate import validate_experiment
 
@@ -229,7 +230,7 @@ class ExperimentRunner:
             "experiment": self.cfg.name, "cell": cell.id, "status": status, "seed": cell.seed, "group": cell.group,
             "params": cell.params, "train": cell.train.to_dict() if cell.train else None,
             "unseen_languages": list(self.cfg.unseen_languages), "smoke": self.smoke, "command": self.command(cell),
-            "provenance": prov, **fields,
+            "provenance": prov, "environment": run_environment(), **fields,
         })
         write_cell(ensure_under(self.root, self.cell_dir(cell) / "cell.json"), record)
         return record

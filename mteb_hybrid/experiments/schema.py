@@ -130,6 +130,7 @@ class CellRecord(_Record):
     provenance: Provenance | None = None  # None: written before provenance was recorded (version 0)
     scored: dict[str, int] | None = None  # task -> number of subsets with scores
     error: str | None = None  # why a failed cell failed
+    environment: dict[str, str] | None = None  # where it ran: library versions, accelerator (not hashed)
 
     @property
     def done(self) -> bool:
