@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Run experiment cells with N workers on one machine (a GPU box with many cores): each worker takes the next
+# CONFIG:CELL of the list and runs `mteb-hybrid experiment CONFIG --cells CELL`. The runner's per-cell locks
+# keep two workers off one cell; a cell stopped at the deadline resumes on the next run (training from its
+# last checkpoint, evaluation from its last finished subset). One log per cell in LOG_DIR.
+#
+# usage: scripts/run_cells_parallel.sh -j WORKERS -d DATA_DIR [-t SECONDS] [-l LOG_DIR] CONFIG:CELL ...
+#   e.g. scripts/run_cells_parallel.sh -j 8 -d ../shared/data -t 3600 \
+#          experiments/accumulation-fine.yaml:batch-64-s1 experiments/accumulation-fine.yaml:accum-4x16-s1
+# MTEB_HYBRID (default: mteb-hybrid) is the command run for each cell.
+set -euo pipefail
+workers=2 data_dir="" deadline=0 log_dir=runs/cells
+while getopts "j:d:t:l:" opt; do
+  case $opt in
+    j) workers=$OPTARG ;; d) data_dir=$OPTARG ;; t) deadline=$OPTARG ;; l) log_dir=$OPTARG ;;
+    *) echo "usage: $0 -j WORKERS -d DATA_DIR [-t SECONDS] [-l LOG_DIR] CONFIG:CELL ..." >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+[[ -n $data_dir && $# -gt 0 ]] || { echo "error: give -d DATA_DIR and at least one CONFIG:CELL" >&2; exit 2; }
+for item in "$@"; do
+  [[ $item == *:* && -f ${item%%:*} ]] || { echo "error: '$item' is not CONFIG:CELL with an existing CONFIG" >&2; exit 2; }
+done
+mkdir -p "$log_dir"
+export data_dir log_dir MTEB_HYBRID=${MTEB_HYBRID:-mteb-hybrid}
+
+run_one() {
+  local config=${1%%:*} cell=${1#*:} name
+  name=$(basename "$config" .yaml)-$cell
+  echo "$(date -u +%H:%M:%S) start $name"
+  local status=0
+  $MTEB_HYBRID -v experiment "$config" --data-dir "$data_dir" --keep-going --cells "$cell" >"$log_dir/$name.log" 2>&1 \
+    || status=$?
+  if (( status == 0 )); then
+    echo "$(date -u +%H:%M:%S) done  $name"
+  else
+    echo "$(date -u +%H:%M:%S) FAIL  $name (exit $status; see $log_dir/$name.log)"
+  fi
+}
+export -f run_one
+
+setsid bash -c 'printf "%s\n" "$@" | xargs -P "$0" -I{} bash -c "run_one {}"' "$workers" "$@" &
+group=$!
+if (( deadline > 0 )); then
+  ( sleep "$deadline"; echo "$(date -u +%H:%M:%S) deadline: stopping the workers"; kill -TERM -- -"$group" 2>/dev/null ) &
+  timer=$!
+fi
+wait "$group" || true
+[[ -n ${timer:-} ]] && kill "$timer" 2>/dev/null || true
