@@ -42,7 +42,7 @@ export -f run_one
 setsid bash -c 'printf "%s\n" "$@" | xargs -P "$0" -I{} bash -c "run_one {}"' "$workers" "$@" &
 group=$!
 if (( deadline > 0 )); then
-  ( sleep "$deadline"; echo "$(date -u +%H:%M:%S) deadline: stopping the workers"; kill -TERM -- -"$group" 2>/dev/null ) &
+  ( sleep "$deadline" </dev/null >/dev/null 2>&1; echo "$(date -u +%H:%M:%S) deadline: stopping the workers"; kill -TERM -- -"$group" 2>/dev/null ) &
   timer=$!
 fi
 wait "$group" || true
