@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import platform
 import textwrap
 from pathlib import Path
 
@@ -111,8 +112,10 @@ def test_interrupted_grid_resumes_without_recomputing(tmp_path: Path, data_dir: 
     assert cell["unseen_languages"] == sorted({"en", "el"} - set(cell["training_languages"]))
     assert (done / "hybrid" / "train" / "train_log.jsonl").is_file()
     # where it ran is recorded beside the provenance: this process's torch and accelerator
+    from importlib.metadata import version
+
     import torch
-    assert cell["environment"]["torch"] == torch.__version__
+    assert cell["environment"]["torch"] == version("torch") and cell["environment"]["python"] == platform.python_version()
     assert cell["environment"]["accelerator"] == (torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu")
     scores = list((done / "hybrid" / "results").rglob("XQuADRSentenceRetrieval.json"))
     assert len(scores) == 1
