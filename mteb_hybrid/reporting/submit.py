@@ -1,11 +1,9 @@
 """`mteb-hybrid submit`: put mteb result files on a branch of a clone of mteb's results repository.
 
-Why not call `mteb submit-results` (`ResultCache.submit_results`): it always clones
-github.com/embeddings-benchmark/results (no other remote, no offline use), merges into existing files
-silently, and does not check a model's metadata before committing. This does the same job with mteb's
-layout and conventions (clone in `<output folder>/remote`, branch `mteb-results-<unix time>`, mteb's
-commit message) against any clone, bare repository or URL. The rules are in submit_checks, local results
-become files in submit_plan; this module does the git work and is the CLI.
+Not `mteb submit-results`: it always clones github.com/embeddings-benchmark/results (no offline use), merges
+into existing files silently and does not check a model's metadata. This keeps mteb's layout and conventions
+(clone in `<output folder>/remote`, branch `mteb-results-<unix time>`, mteb's commit message) against any
+clone, bare repository or URL. Rules: submit_checks; local results -> files: submit_plan; here: git and CLI.
 """
 
 from __future__ import annotations
@@ -22,11 +20,6 @@ from pathlib import Path
 from .submit_checks import LEADERBOARD_RULES, RESULTS_REPOSITORY
 from .submit_plan import (SubmissionError, SubmissionReport, _collect, _output_folder, _plan_run, _Planned, _select,
                           _write)
-
-
-def _require_git() -> None:
-    if shutil.which("git") is None:
-        raise SubmissionError("git is not installed (not found on PATH); install git to prepare a submission")
 
 
 def _git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -102,8 +95,8 @@ def _open_repository(repo: str | Path, clone_dir: Path) -> Path:
 def _check_clean(repo: Path) -> None:
     status = _git(repo, "status", "--porcelain").stdout.strip()
     if status:
-        first = status.splitlines()[0]
-        raise SubmissionError(f"{repo} has uncommitted changes ({first} ...); commit or stash them first")
+        raise SubmissionError(f"{repo} has uncommitted changes ({status.splitlines()[0]} ...); "
+                              "commit or stash them first")
 
 
 def _preflight(repo: Path, results_dir: Path) -> str:
@@ -127,14 +120,6 @@ def commit_message(models: Sequence[str], result_count: int, title: str | None =
             "Submitted by mteb-hybrid (layout of mteb submit-results)")
 
 
-def _rollback(repo: Path, original: str, branch: str, base: str, created: list[Path]) -> None:
-    """Back to the state before: original branch checked out, the new branch and new files gone."""
-    for cmd in (("reset", "--hard", base), ("checkout", original), ("branch", "-D", branch)):
-        _git(repo, *cmd, check=False)
-    for path in created:
-        path.unlink(missing_ok=True)
-
-
 def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Sequence[str] | None = None,
                        branch: str | None = None, push: bool = False, remote: str = "origin", overwrite: bool = False,
                        clone_dir: str | Path | None = None, message: str | None = None,
@@ -147,7 +132,8 @@ def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Seq
     different results, are skipped with the reason. `upstream`: an `mteb-hybrid export` folder whose tasks
     plugin results are written for. SubmissionError when nothing can be done (no results, no git, ...).
     """
-    _require_git()
+    if shutil.which("git") is None:
+        raise SubmissionError("git is not installed (not found on PATH); install git to prepare a submission")
     results_dir = Path(results_dir).expanduser()
     generated = None
     if upstream is not None:
@@ -184,8 +170,11 @@ def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Seq
         _write(plan)
         _git(repo_path, "add", "--", *sorted({c.dest for c in copied}))
         _git(repo_path, "commit", "-m", text)
-    except BaseException:
-        _rollback(repo_path, original, branch, base, created)
+    except BaseException:  # back to the state before: original branch, the new branch and new files gone
+        for cmd in (("reset", "--hard", base), ("checkout", original), ("branch", "-D", branch)):
+            _git(repo_path, *cmd, check=False)
+        for path in created:
+            path.unlink(missing_ok=True)
         raise
     commit = _git(repo_path, "rev-parse", "HEAD").stdout.strip()
     report = SubmissionReport(repo_path, "committed", branch, commit, text, None, copied, skipped, warnings)

@@ -1,8 +1,6 @@
 """What the MTEB leaderboard and the results repository require: the rules, stated once, and the checks.
 
-`LEADERBOARD_RULES` is the one statement of what shows on the leaderboard; the CLI help, the notes and the
-warnings of `mteb-hybrid submit` all quote it. `validate_model_meta` says what keeps a model's metadata out
-of the results repository, using mteb's own pydantic model first.
+`LEADERBOARD_RULES` is quoted by the CLI help, the notes and the warnings of `mteb-hybrid submit`.
 """
 
 from __future__ import annotations
@@ -55,6 +53,7 @@ training_datasets, adapted_from for fine-tunes, n_parameters, embed_dim, similar
 
 {UPSTREAMING}"""
 
+
 def _meta_dict(meta: Any) -> dict[str, Any]:
     """The model_meta.json content mteb writes for `meta` (ResultCache.save_to_cache), or a copy of a dict."""
     from mteb.models import ModelMeta
@@ -85,10 +84,6 @@ def _pydantic_problems(data: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-def _is_url(text: str) -> bool:
-    return bool(re.match(r"^https?://[^\s/]+\.[^\s]+$", text))
-
-
 def _org_name(value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(r"[^/\s]+/[^/\s]+", value) is not None
 
@@ -115,7 +110,8 @@ def _repository_problems(data: dict[str, Any], fine_tuned: bool) -> dict[str, st
     if not ok:
         out["release_date"] = f"release_date: {released!r} is not an ISO date (YYYY-MM-DD)"
     license_ = data.get("license")
-    if not isinstance(license_, str) or (license_ not in get_args(Licenses) and not _is_url(license_)):
+    is_url = isinstance(license_, str) and re.match(r"^https?://[^\s/]+\.[^\s]+$", license_)
+    if not isinstance(license_, str) or (license_ not in get_args(Licenses) and not is_url):
         out["license"] = f"license: {license_!r} is neither in mteb's license list nor a URL"
     elif license_ == "not specified" and data.get("open_weights"):
         out["license"] = "license: 'not specified' for open weights; give the license of the weights"
@@ -150,8 +146,8 @@ def _repository_problems(data: dict[str, Any], fine_tuned: bool) -> dict[str, st
 def validate_model_meta(meta: Any, *, fine_tuned: bool | None = None) -> list[str]:
     """Problems that keep `meta` (a ModelMeta, or a model_meta.json dict) out of a submission; [] = submittable.
 
-    mteb's own checks (`ModelMeta` reading model_meta.json as mteb does), then what the results repository needs
-    that pydantic allows (None revision, ...). `fine_tuned=None`: this package's models must name `adapted_from`.
+    What the results repository needs beyond mteb's pydantic checks (None revision, ...), then mteb's own.
+    `fine_tuned=None`: this package's models must name `adapted_from`.
     """
     from mteb_hybrid.models.metas import ORG
 
@@ -161,11 +157,6 @@ def validate_model_meta(meta: Any, *, fine_tuned: bool | None = None) -> list[st
     by_hand = _repository_problems(data, fine_tuned)
     from_mteb = {k: v for k, v in _pydantic_problems(data).items() if k not in by_hand}
     return [*by_hand.values(), *from_mteb.values()]
-
-
-def _registered_by_mteb(task: str) -> bool:
-    cls = importlib.import_module("mteb.get_tasks")._TASKS_REGISTRY.get(task)
-    return cls is not None and cls.__module__.startswith("mteb.")
 
 
 def leaderboard_warnings(meta: Any, tasks: Iterable[str] = (), *, upstream: bool = False) -> list[str]:
@@ -185,8 +176,9 @@ def leaderboard_warnings(meta: Any, tasks: Iterable[str] = (), *, upstream: bool
                    "implementation in mteb/models/model_implementations and public weights")
     if data.get("open_weights") is False:
         out.append(f"{name}: weights are not public; the leaderboard needs a public model")
+    registry = importlib.import_module("mteb.get_tasks")._TASKS_REGISTRY
     for task in sorted(set(tasks)):
-        if _registered_by_mteb(task):
+        if registry.get(task) is not None and registry[task].__module__.startswith("mteb."):
             continue
         if upstream and task in PLUGIN_TASKS:
             out.append(f"{task}: written for the exported task; shown on the leaderboard once its task file and hub "
