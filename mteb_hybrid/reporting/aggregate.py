@@ -84,7 +84,9 @@ def degradation_points(exp: Experiment, task: str) -> pd.DataFrame:
     cells = [c for c in exp.cells if c.params.get("n_languages") is not None and task in c.tasks()]
     records = []
     for langs, chosen in (fixed_language_groups(cells, task) if cells else {}).items():
-        for c in cells if chosen else ():
+        if not chosen:
+            continue
+        for c in cells:
             row = fixed_set_summary(c, task, chosen)
             series = ", ".join(f"{k}={v}" for k, v in sorted(c.params.items()) if k not in ("n_languages", "seed"))
             records += [{"series": series, "n_languages": c.params["n_languages"], "setting": s,

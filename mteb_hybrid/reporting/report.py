@@ -95,8 +95,7 @@ def experiment_section(exp: Experiment, writer: PlotWriter) -> str:
         blocks.append(render("no_results", pending=PENDING))
     for task in tasks:
         blocks += _task_blocks(exp, task)
-    logs = {c.cell_id: c.log for c in exp.cells if c.log}
-    ttt = time_to_target(logs) if logs else None
+    ttt = time_to_target({c.cell_id: c.log for c in exp.cells if c.log})
     race = ttt if ttt is not None and is_shared_probe(ttt.metric) else None  # own validation losses are no race
     if ttt is not None and race is None:
         blocks.append(render("training_curves", metric=ttt.metric))

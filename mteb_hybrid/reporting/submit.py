@@ -18,8 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .submit_checks import LEADERBOARD_RULES, RESULTS_REPOSITORY
-from .submit_plan import (SubmissionError, SubmissionReport, _collect, _output_folder, _plan_run, _Planned, _select,
-                          _write)
+from .submit_plan import SubmissionError, SubmissionReport, _collect, _plan_run, _Planned, _select, _write
+from .templates import render
 
 
 def _git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -59,11 +59,9 @@ def _update_clone(clone: Path) -> None:
     _check_clean(clone)
     _git(clone, "fetch", "origin")
     head = _git(clone, "rev-parse", "--abbrev-ref", "origin/HEAD", check=False).stdout.strip()
-    if not head.startswith("origin/"):
-        return
-    default = head.removeprefix("origin/")
-    _git(clone, "checkout", default)
-    _git(clone, "merge", "--ff-only", head)
+    if head.startswith("origin/"):
+        _git(clone, "checkout", head.removeprefix("origin/"))
+        _git(clone, "merge", "--ff-only", head)
 
 
 def _open_repository(repo: str | Path, clone_dir: Path) -> Path:
@@ -143,7 +141,8 @@ def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Seq
     runs, skipped = _collect(results_dir)
     runs, unselected = _select(runs, models)
     skipped += unselected
-    target = Path(clone_dir) if clone_dir is not None else _output_folder(results_dir) / "remote"
+    output_folder = results_dir if (results_dir / "results").is_dir() else results_dir.parent  # mteb's cache_path
+    target = Path(clone_dir) if clone_dir is not None else output_folder / "remote"
     repo_path = _open_repository(repo, target)
     original = _preflight(repo_path, results_dir)
 
@@ -193,17 +192,7 @@ def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Seq
 
 SUBMIT_HELP = "commit results to a branch of a clone of mteb's results repository (as mteb submit-results)"
 
-_DESCRIPTION = f"""\
-Prepare a submission of mteb result files to the MTEB results repository (embeddings-benchmark/results),
-as `mteb submit-results` does: the files go to results/<org>__<model>/<revision>/ with model_meta.json,
-on a new branch mteb-results-<unix time>, in one commit. --repo is a clone of the results repository
-(used as it is), a bare repository or a URL (cloned to remote/ next to results/, or --clone-dir).
-Models whose metadata is incomplete (e.g. a hybrid model that was not trained: revision "untrained"),
-and files that would replace different results already in the repository, are skipped with the reason.
-With --upstream OUT (an `mteb-hybrid export` folder) results are written for the exported tasks: their
-dataset revision, mteb's scores only, checked against the generated task metadata.
-
-{LEADERBOARD_RULES}"""
+_DESCRIPTION = render("submit_description", leaderboard_rules=LEADERBOARD_RULES)
 
 
 def add_submit_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,46 +12,15 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any, get_args
 
+from .templates import render
+
 RESULTS_REPOSITORY = "https://github.com/embeddings-benchmark/results"
 PLUGIN_TASKS = ("XQuADRRetrieval", "MLQARRetrieval", "XQuADRSentenceRetrieval", "MLQARSentenceRetrieval")
 _NOT_REVISIONS = {"", "none", "null", "untrained", "no_revision_available"}
 
-LEADERBOARD_RULES = """\
-What the leaderboard shows: only tasks that mteb itself registers, and only models that have a reference
-implementation in mteb and public weights. The LAReQA tasks of this package (XQuADRRetrieval,
-MLQARRetrieval, XQuADRSentenceRetrieval, MLQARSentenceRetrieval) are plugin-only until upstreamed into
-mteb with a hub dataset (on the Hugging Face hub) and a pinned dataset revision: their result files can be
-committed to the results repository, but they do not show until then. (mteb's own XQuADRetrieval and
-MLQARetrieval are different tasks.)"""
-
-UPSTREAMING = """\
-Upstreaming a task (`mteb-hybrid export OUT`, README "From plugin to leaderboard"):
-  1. the dataset on the Hugging Face hub (corpus, queries, qrels per subset) and its pinned commit revision
-     in the task's metadata (results computed on another dataset revision are not merged);
-  2. a task file in mteb (mteb/tasks/retrieval/multilingual/...) with complete TaskMetadata;
-  3. descriptive statistics computed with mteb (task.calculate_descriptive_statistics());
-  4. a pull request to embeddings-benchmark/mteb.
-`mteb-hybrid submit --upstream OUT` then writes results under the exported tasks' names and dataset
-revisions, checked against their metadata, so they stay valid once the tasks merge.
-Upstreaming a model takes a ModelMeta with a loader (reference implementation) in
-mteb/models/model_implementations/ and its weights public (e.g. on the Hugging Face hub) at the revision
-in the result folder names. The models of this package load from local folders only, so their results
-are accepted into the repository but not shown until that is done."""
-
-SUBMISSION_NOTES = f"""\
-Submitting results to the MTEB leaderboard
-
-`mteb-hybrid submit RESULTS_DIR --repo PATH_OR_URL` commits result files to a branch of a clone of
-{RESULTS_REPOSITORY}, in the layout of `mteb submit-results`
-(results/<org>__<model>/<revision>/<Task>.json + model_meta.json + run_settings.jsonl, branch
-mteb-results-<unix time>). Push the branch to your fork (`--push`, or `git push`) and open a pull request.
-Only models whose metadata is complete are copied: "org/name", a real revision (a hybrid model that was
-not trained here has revision "untrained" and is refused), ISO release date, license, framework,
-training_datasets, adapted_from for fine-tunes, n_parameters, embed_dim, similarity function.
-
-{LEADERBOARD_RULES}
-
-{UPSTREAMING}"""
+LEADERBOARD_RULES = render("leaderboard_rules")  # what shows on the leaderboard (texts.md)
+SUBMISSION_NOTES = render("submission_notes", repository=RESULTS_REPOSITORY, leaderboard_rules=LEADERBOARD_RULES,
+                          upstreaming=render("upstreaming"))
 
 
 def _meta_dict(meta: Any) -> dict[str, Any]:

@@ -109,11 +109,6 @@ class _RunFolder:
     task_files: list[Path]
 
 
-def _output_folder(results_dir: Path) -> Path:
-    """The folder holding results/ (mteb's cache_path): where a fresh clone goes, as `remote/`."""
-    return results_dir if (results_dir / "results").is_dir() else results_dir.parent
-
-
 def _collect(results_dir: Path) -> tuple[list[_RunFolder], list[SkippedFile]]:
     root = results_dir / "results" if (results_dir / "results").is_dir() else results_dir
     if not root.is_dir():

@@ -23,6 +23,8 @@ import pandas as pd
 from mteb_hybrid.data.errors import DataFormatError
 from mteb_hybrid.files import write_atomic
 
+from .templates import render
+
 logger = logging.getLogger(__name__)
 
 SETTINGS = ("mono", "cross", "multi")
@@ -288,19 +290,7 @@ def markdown_table(frame: pd.DataFrame, left: int | None = None) -> str:
     return "\n".join(lines)
 
 
-_LEGEND = """\
-mAP: LAReQA mean average precision over the whole ranking (metric `map`; not mteb's map_at_k).
-nDCG@10: mteb's ndcg_at_10 (the main score).
-mono: query language = candidate language (en-en); cross: query language != candidate language (en-de),
-  first averaged over candidate languages per query language; multi: one query language against the
-  pool of all languages (en-pool). Every average is a macro average over query languages.
-RD: rank distance in the pool ranking, per query worst minus best rank of its relevant answers; mean over
-  queries, macro over query languages; lower = less language bias.
-same-lang@10: share of the pool top 10 in the query's language.
-mono-cross / mono-multi: nDCG@10 lost from monolingual, absolute and as % of mono.
-langs: query languages averaged; subsets m/c/x: subsets behind the mono / cross / multi averages.
-group: all query languages, or those seen / unseen in training (--unseen).
-"-": setting not evaluated."""
+_LEGEND = render("summary_legend")
 
 
 def format_summary(summary: Summary, per_language: bool = True) -> str:
@@ -333,12 +323,7 @@ def write_summary(summary: Summary, out_dir: str | os.PathLike[str]) -> dict[str
 
 SUMMARIZE_HELP = "summarize LAReQA results (Table 1 layout, degradation, per-language rows, rank distance)"
 
-_DESCRIPTION = """\
-Summarize mteb result files of the LAReQA tasks (XQuADRRetrieval, MLQARRetrieval) in the layout of
-Table 1 of the hybrid-batching paper: monolingual, cross-lingual and multilingual mAP and nDCG@10,
-their degradation, and language bias (rank distance), per model and task and per query language.
-RESULTS_DIR is an mteb output folder (with results/), the results/ folder, or a folder of model folders.
-Writes summary.csv, per_language.csv (full precision) and summary.md (rounded) to --out."""
+_DESCRIPTION = render("summarize_description")
 
 
 def add_summarize_arguments(parser: argparse.ArgumentParser) -> None:
