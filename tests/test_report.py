@@ -489,7 +489,7 @@ def _query_records(mono: float, cross: float, multi: tuple[float, float], rd: fl
 
 def test_each_trained_group_is_compared_with_the_base_with_a_bootstrap_interval(tmp_path: Path) -> None:
     from mteb_hybrid.reporting.loading import load_experiments as load
-    from mteb_hybrid.reporting.versus_base import versus_base_table
+    from mteb_hybrid.reporting.claims import versus_base_table
     from mteb_hybrid.stats.records import write_records
 
     exp = tmp_path / "experiments" / "vsbase"

@@ -1,7 +1,6 @@
 """Seed aggregation with pandas: per-group mean / sample std / count, the frames the plots draw, pooled seeds.
 
-An experiment repeats a recipe over seeds; every figure of the report is the mean over the seeds that
-have results, with the sample standard deviation (ddof 1, NaN for one seed) beside it.
+Every figure of the report is the mean over the seeds with results, with the sample std (ddof 1, NaN for one seed).
 """
 
 from __future__ import annotations
@@ -17,13 +16,11 @@ from .loading import Cell, Experiment
 from .summary import summarize
 
 MISSING = "-"
-STAT_ROWS = ("mean", "std", "n")
 
 
 def seed_stats(frame: pd.DataFrame) -> pd.DataFrame:
     """Mean, sample std (ddof 1) and count of the non-NaN values of every numeric column; rows mean / std / n."""
-    numeric = frame.select_dtypes("number")
-    return numeric.agg(["mean", "std", "count"]).set_axis(list(STAT_ROWS), axis=0)
+    return frame.select_dtypes("number").agg(["mean", "std", "count"]).set_axis(["mean", "std", "n"], axis=0)
 
 
 def values_stats(values: Sequence[float | None]) -> pd.Series:
@@ -42,7 +39,7 @@ def fmt_stat(stat: pd.Series, spec: str = "{:.3f}", suffix: str = "") -> str:
 
 def seed_rows(cells: Sequence[Cell], task: str, langs: str = "all") -> pd.DataFrame:
     """The summary rows of `task` (langs all / seen / unseen) of every cell with results: one per seed."""
-    tables = [t[(t["task"] == task) & (t["langs"] == langs)] for t in (c.summary() for c in cells) if not t.empty]
+    tables = [t[(t["task"] == task) & (t["langs"] == langs)] for t in (c.summary for c in cells) if not t.empty]
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
@@ -52,13 +49,9 @@ def group_stats(cells: Sequence[Cell], task: str, langs: str = "all") -> pd.Data
     return None if frame.empty else seed_stats(frame)
 
 
-# ---------------------------------------------------------------------------------------------- plot data
-
-
 def heatmap_matrix(cells: Sequence[Cell], task: str) -> pd.DataFrame:
     """nDCG@10 per (query, corpus) subset, mean over the done seeds; columns: languages, then pool."""
-    frames = [c.scores[c.scores["task"] == task] for c in cells if task in c.tasks()]
-    df = pd.concat(frames, ignore_index=True)
+    df = pd.concat([c.scores[c.scores["task"] == task] for c in cells if task in c.tasks()], ignore_index=True)
     m = df.pivot_table(index="query_lang", columns="corpus_lang", values="ndcg_at_10", aggfunc="mean")
     langs = sorted(set(df["query_lang"]) | (set(df["corpus_lang"]) - {"pool"}))
     cols = [c for c in langs if c in m.columns] + (["pool"] if "pool" in m.columns else [])
@@ -72,45 +65,35 @@ def rank_distance_frames(exp: Experiment, task: str) -> tuple[pd.DataFrame, pd.D
     for group, cells in exp.groups().items():
         per_seed = [c.scores[(c.scores["task"] == task) & (c.scores["setting"] == "multi")]
                     .set_index("query_lang")["rank_distance"] for c in cells if task in c.tasks()]
-        if not per_seed:
-            continue
-        frame = pd.concat(per_seed, axis=1)
+        frame = pd.concat(per_seed, axis=1) if per_seed else pd.DataFrame()
         if frame.notna().any().any():
             means[group], stds[group] = frame.mean(axis=1), frame.std(axis=1, ddof=1)
     return pd.DataFrame(means).sort_index(), pd.DataFrame(stds).sort_index()
 
 
-DROPS = ("cross", "multi")  # the degradation is the nDCG@10 drop from mono to these settings
-FIXED_GROUPS = ("trained by every cell", "trained by no cell")
-
-
 def fixed_language_groups(cells: Sequence[Cell], task: str) -> dict[str, set[str]]:
     """The query languages every cell trained on and those no cell trained on: the same languages at every
     point of a curve, so the curve shows the effect of training, not a change of language set."""
-    return {FIXED_GROUPS[0]: set.intersection(*(set(query_langs(c, task, "seen")) for c in cells)),
-            FIXED_GROUPS[1]: set.intersection(*(set(query_langs(c, task, "unseen")) for c in cells))}
+    return {"trained by every cell": set.intersection(*(set(query_langs(c, task, "seen")) for c in cells)),
+            "trained by no cell": set.intersection(*(set(query_langs(c, task, "unseen")) for c in cells))}
 
 
 def degradation_points(exp: Experiment, task: str) -> pd.DataFrame:
     """Seed-aggregated mono -> cross and mono -> multi nDCG@10 drop in % of mono, per (other grid variables,
     n_languages, fixed language group, setting); groups from `fixed_language_groups` over the grid's cells."""
-    cells = [c for c in exp.cells if c.params.get("n_languages") is not None and c.done and task in c.tasks()]
-    columns = ["series", "n_languages", "langs", "setting", "mean", "std", "n"]
-    if not cells:
-        return pd.DataFrame(columns=columns)
+    cells = [c for c in exp.cells if c.params.get("n_languages") is not None and task in c.tasks()]
     records = []
-    for langs, chosen in fixed_language_groups(cells, task).items():
+    for langs, chosen in (fixed_language_groups(cells, task) if cells else {}).items():
         if not chosen:
             continue
         for c in cells:
-            other = {k: v for k, v in c.params.items() if k not in ("n_languages", "seed")}
             row = fixed_set_summary(c, task, chosen)
-            for s in DROPS:
-                records.append({"series": ", ".join(f"{k}={v}" for k, v in sorted(other.items())),
-                                "n_languages": c.params["n_languages"], "langs": f"{langs} ({' '.join(sorted(chosen))})",
-                                "setting": s, "value": float(row[f"ndcg_at_10_drop_{s}_pct"])})
+            series = ", ".join(f"{k}={v}" for k, v in sorted(c.params.items()) if k not in ("n_languages", "seed"))
+            records += [{"series": series, "n_languages": c.params["n_languages"], "setting": s,
+                         "langs": f"{langs} ({' '.join(sorted(chosen))})",
+                         "value": float(row[f"ndcg_at_10_drop_{s}_pct"])} for s in ("cross", "multi")]
     if not records:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=["series", "n_languages", "langs", "setting", "mean", "std", "n"])
     g = pd.DataFrame(records).groupby(["series", "n_languages", "langs", "setting"])["value"]
     return g.agg(mean="mean", std=lambda x: x.std(ddof=1), n="count").reset_index()
 
@@ -123,9 +106,9 @@ def shared_unseen(cells: Sequence[Cell]) -> frozenset[str]:
 
 def query_langs(cell: Cell, task: str, langs: str) -> list[str]:
     """The cell's query languages of `task` that are seen (langs "seen") or unseen ("unseen") in training."""
-    qs = sorted(set(cell.scores.loc[cell.scores["task"] == task, "query_lang"]))
     unseen = set(cell.unseen)
-    return [q for q in qs if (q in unseen) == (langs == "unseen")]
+    return [q for q in sorted(set(cell.scores.loc[cell.scores["task"] == task, "query_lang"]))
+            if (q in unseen) == (langs == "unseen")]
 
 
 def fixed_set_summary(cell: Cell, task: str, chosen: set[str]) -> pd.Series:
@@ -134,51 +117,34 @@ def fixed_set_summary(cell: Cell, task: str, chosen: set[str]) -> pd.Series:
     return summarize(scores).table.iloc[0]
 
 
-# ---------------------------------------------------------------------------------------------- pooled seeds
-
 # Train-config fields that do not change what is learned (where files go, how often to log or save).
 _NOT_RECIPE = {"seed", "data_dir", "output_dir", "model_name", "resume", "eval_tasks", "eval_steps", "save_steps",
                "save_total_limit", "logging_steps", "keep_checkpoints", "device", "num_threads"}
-
-
-def recipe_key(cell: Cell) -> str | None:
-    """What a trained cell learned from (train config and grid params), minus its seed: cells with the same
-    key are repeats of one recipe."""
-    if cell.train is None:
-        return None
-    recipe = {k: v for k, v in cell.train.items() if k not in _NOT_RECIPE}
-    params = {k: v for k, v in cell.params.items() if k != "seed"}
-    return json.dumps([recipe, params], sort_keys=True, default=str)
 
 
 def pooled_seeds(experiments: Sequence[Experiment]) -> Experiment | None:
     """One experiment of the recipes run in more than one experiment (e.g. `batching` seed 42 and
     `batching-seeds` seeds 1, 2), so their spread over all seeds shows; None when there is none.
 
-    Groups are named `<experiment>/<group>` of the recipe's first cell; the base model is carried over
-    from the first experiment that has one, so the comparison with the paper can show it.
+    Groups are named `<experiment>/<group>` of the recipe's first cell; the first involved experiment's base
+    model comes along, so the comparison with the paper can show it.
     """
-    by_recipe: dict[str, list[Cell]] = {}
-    for exp in experiments:
-        for c in exp.cells:
-            key = recipe_key(c)
-            if key is not None and c.done:
-                by_recipe.setdefault(key, []).append(c)
-    shared = {k: cs for k, cs in by_recipe.items() if len({c.experiment for c in cs}) > 1}
+    by_recipe: dict[str, list[Cell]] = {}  # a recipe: the train config and grid params, minus the seed
+    for c in (c for exp in experiments for c in exp.cells if c.done and c.train is not None):
+        recipe = {k: v for k, v in (c.train or {}).items() if k not in _NOT_RECIPE}
+        params = {k: v for k, v in c.params.items() if k != "seed"}
+        by_recipe.setdefault(json.dumps([recipe, params], sort_keys=True, default=str), []).append(c)
+    shared = [cs for cs in by_recipe.values() if len({c.experiment for c in cs}) > 1]
     if not shared:
         return None
-    cells: list[Cell] = []
-    involved = {c.experiment for cs in shared.values() for c in cs}
-    for exp in experiments:
-        base = [c for c in exp.cells if c.done and c.train is None]
-        if exp.name in involved and base:
-            cells.append(replace(base[0], info={**base[0].info, "group": f"{exp.name}/{base[0].group}"}))
-            break
-    for cs in shared.values():
+    involved = sorted({c.experiment for cs in shared for c in cs})
+    base = next((c for exp in experiments if exp.name in involved for c in exp.cells if c.done and c.train is None),
+                None)
+    cells = [] if base is None else [replace(base, info={**base.info, "group": f"{base.experiment}/{base.group}"})]
+    for cs in shared:
         label = f"{cs[0].experiment}/{cs[0].group}"
         cells += [replace(c, cell_id=f"{c.experiment}/{c.cell_id}", info={**c.info, "group": label}) for c in cs]
-    names = sorted(involved)
-    return Experiment(name="seeds pooled: " + " + ".join(names), path=Path("."),
-                      description=("The same training recipes across experiments " + ", ".join(f"`{n}`" for n in names)
-                                   + ", pooled over all their seeds (a recipe = the train config minus its seed)."),
-                      cells=cells)
+    names = ", ".join(f"`{n}`" for n in involved)
+    return Experiment(name="seeds pooled: " + " + ".join(involved), path=Path("."), cells=cells,
+                      description=f"The same training recipes across experiments {names}, pooled over all their seeds "
+                      "(a recipe = the train config minus its seed).")

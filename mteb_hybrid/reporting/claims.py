@@ -1,24 +1,31 @@
-"""The paper's claims checked on our numbers: which groups compare, whether each claim holds, its sentence.
+"""The paper's claims checked on our numbers, and each trained group against its untrained base.
 
-Each claim is decided with a 95% interval on Hybrid minus the other kind: a paired bootstrap over questions
-(and seeds) where every cell has per-query records, else Welch's interval over seed means, else none.
+Each is decided with a 95% interval on the difference: a paired bootstrap over questions (and seeds) where every
+cell has per-query records, else (claims only) Welch's interval over seed means, else none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pandas as pd
 
 from mteb_hybrid.stats import Comparison as Interval
 from mteb_hybrid.stats import Verdict, paired_bootstrap, query_scores, read_records, seeds_only
+from mteb_hybrid.stats.bootstrap import Direction
 from mteb_hybrid.stats.records import find_record_files
 
 from .aggregate import group_stats, seed_rows
 from .loading import Cell, Experiment
 from .paper import KIND_LABEL, KINDS, PAPER_ALPHA, paper_numbers
+from .summary import SETTINGS
+from .tables import table
 from .templates import render
+
+
+DATASETS = {"XQuADR": "XQuAD-R", "MLQAR": "MLQA-R"}  # task name prefix -> the paper's dataset
 
 
 @dataclass
@@ -33,18 +40,12 @@ class Comparison:
     base: tuple[str, list[Cell]] | None = None
 
 
-def dataset_label(task: str) -> str | None:
-    """The paper's dataset name of a task (XQuAD-R / MLQA-R), None for other tasks."""
-    names = {"XQuADR": "XQuAD-R", "MLQAR": "MLQA-R"}
-    return next((name for prefix, name in names.items() if task.startswith(prefix)), None)
-
-
 def find_comparisons(experiments: Sequence[Experiment]) -> list[Comparison]:
     """Sets of groups with all three batching kinds (hybrid at the paper's alpha 0.5), equal otherwise."""
     out = []
     for exp in experiments:
         for task in exp.tasks():
-            dataset = dataset_label(task)
+            dataset = next((name for prefix, name in DATASETS.items() if task.startswith(prefix)), None)
             if dataset is None:
                 continue
             sets: dict[str, dict[str, tuple[str, list[Cell]]]] = {}
@@ -59,40 +60,41 @@ def find_comparisons(experiments: Sequence[Experiment]) -> list[Comparison]:
                     continue
                 if kind not in KINDS or (kind == "hybrid" and done[0].alpha not in (None, PAPER_ALPHA)):
                     continue
-                other = {k: v for k, v in done[0].params.items() if k not in ("batching", "alpha", "seed")}
-                key = ", ".join(f"{k}={v}" for k, v in sorted(other.items()))
+                key = ", ".join(f"{k}={v}" for k, v in sorted(done[0].params.items())
+                                if k not in ("batching", "alpha", "seed"))
                 sets.setdefault(key, {}).setdefault(kind, (group, cells))
-            for key, kinds in sets.items():
-                if all(k in kinds for k in KINDS):
-                    out.append(Comparison(exp, task, dataset, key, kinds, base))
+            out += [Comparison(exp, task, dataset, key, kinds, base) for key, kinds in sets.items()
+                    if all(k in kinds for k in KINDS)]
     return out
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim of the paper: Hybrid against `other` on `column`; `lower` when smaller is better."""
+    """A claim of the paper: Hybrid against `other` on `metric` in `setting`; `lower` when smaller is better."""
 
     text: str
-    column: str
+    metric: str  # map, or rank_distance (of the pool ranking: setting multi)
+    setting: str
     other: str
-    paper_index: int | None  # position in the paper's (mono, cross, multi) mAP; None: rank distance
     lower: bool = False
     spec: str = "{:.3f}"
 
     @property
-    def metric_setting(self) -> tuple[str, str]:
-        """The per-query metric and the paper's setting behind the summary column."""
-        if self.column == "rank_distance":
-            return "rank_distance", "multi"
-        metric, _, setting = self.column.rpartition("_")
-        return metric, setting
+    def column(self) -> str:
+        return self.metric if self.metric == "rank_distance" else f"{self.metric}_{self.setting}"
+
+    def paper(self, dataset: str, base: str, kind: str) -> float:
+        """The paper's figure of batching `kind` with `base` for this claim."""
+        if self.metric == "rank_distance":
+            return paper_numbers().rank_distance.values[dataset][base][kind]
+        return paper_numbers().map.values[dataset][base][kind][SETTINGS.index(self.setting)]
 
 
 CLAIMS = (
-    Claim("Hybrid ≥ X-X on monolingual mAP", "map_mono", "x-x", 0),
-    Claim("Hybrid ≥ X-Y on cross-lingual mAP", "map_cross", "x-y", 1),
-    Claim("Hybrid ≥ X-Y on multilingual mAP", "map_multi", "x-y", 2),
-    Claim("Hybrid rank distance < X-X", "rank_distance", "x-x", None, lower=True, spec="{:.1f}"),
+    Claim("Hybrid ≥ X-X on monolingual mAP", "map", "mono", "x-x"),
+    Claim("Hybrid ≥ X-Y on cross-lingual mAP", "map", "cross", "x-y"),
+    Claim("Hybrid ≥ X-Y on multilingual mAP", "map", "multi", "x-y"),
+    Claim("Hybrid rank distance < X-X", "rank_distance", "multi", "x-x", lower=True, spec="{:.1f}"),
 )
 
 
@@ -109,9 +111,7 @@ def _cell_values(cells: Sequence[Cell], task: str, column: str) -> list[float]:
 def cell_records(cells: Sequence[Cell], task: str, metric: str, setting: str) -> list[pd.DataFrame] | None:
     """Per-query frames, one per cell with results, or None when any such cell has no records."""
     frames = []
-    for cell in cells:
-        if not cell.done or task not in cell.tasks():
-            continue
+    for cell in (c for c in cells if task in c.tasks()):
         files = find_record_files(cell.path, task) if cell.path.is_dir() else []
         if len(files) != 1:
             return None
@@ -122,27 +122,13 @@ def cell_records(cells: Sequence[Cell], task: str, metric: str, setting: str) ->
 def claim_interval(claim: Claim, hybrid: Sequence[Cell], other: Sequence[Cell], task: str) -> Interval | None:
     """Hybrid - other with a 95% interval: the two-level bootstrap where records exist, else seeds alone."""
     direction = "less" if claim.lower else "greater"
-    metric, setting = claim.metric_setting
-    a, b = cell_records(hybrid, task, metric, setting), cell_records(other, task, metric, setting)
+    a, b = (cell_records(cells, task, claim.metric, claim.setting) for cells in (hybrid, other))
     if a is not None and b is not None:
-        return paired_bootstrap(a, b, metric, direction=direction, resamples=RESAMPLES, seed=BOOTSTRAP_SEED)
+        return paired_bootstrap(a, b, claim.metric, direction=direction, resamples=RESAMPLES, seed=BOOTSTRAP_SEED)
     va, vb = _cell_values(hybrid, task, claim.column), _cell_values(other, task, claim.column)
     if min(len(va), len(vb)) < 2:
         return None
     return seeds_only(va, vb, claim.column, direction=direction)
-
-
-def paper_pairs(claim: Claim, dataset: str) -> dict[str, tuple[float, float]]:
-    """The paper's (Hybrid, other) figures of a claim, per base model."""
-    numbers, out = paper_numbers(), {}
-    for base in numbers.bases(dataset):
-        if claim.paper_index is None:
-            rd = numbers.rank_distance.values[dataset][base]
-            out[base] = (rd["hybrid"], rd[claim.other])
-        else:
-            m = numbers.map.values[dataset][base]
-            out[base] = (m["hybrid"][claim.paper_index], m[claim.other][claim.paper_index])
-    return out
 
 
 def interval_text(interval: Interval | None, spec: str) -> str:
@@ -166,10 +152,53 @@ def claim_sentences(comp: Comparison) -> list[str]:
         h, o = stats["hybrid"][claim.column]["mean"], stats[claim.other][claim.column]["mean"]  # type: ignore[index]
         interval = claim_interval(claim, comp.groups["hybrid"][1], comp.groups[claim.other][1], comp.task)
         verdict = interval.verdict if interval is not None else Verdict.INCONCLUSIVE
-        paper = "; ".join(f"{base} {spec.format(ph)} vs {spec.format(po)}"
-                          for base, (ph, po) in paper_pairs(claim, comp.dataset).items())
+        paper = "; ".join(f"{base} {spec.format(claim.paper(comp.dataset, base, 'hybrid'))} vs "
+                          f"{spec.format(claim.paper(comp.dataset, base, claim.other))}"
+                          for base in paper_numbers().bases(comp.dataset))
         out.append(render("claim", claim=claim.text, verdict=str(verdict), ours=spec.format(h),
                           other_label=KIND_LABEL[claim.other], other=spec.format(o),
                           diff=spec.replace(":", ":+").format(h - o), interval=interval_text(interval, spec),
                           dataset=comp.dataset, paper=paper))
     return out
+
+
+class BaseMetric(NamedTuple):
+    label: str
+    metric: str
+    setting: str
+    better: Direction  # the direction in which the trained model beats the base
+    spec: str
+
+
+BASE_METRICS = (
+    BaseMetric("mAP mono", "map", "mono", "greater", "{:+.3f}"),
+    BaseMetric("mAP cross", "map", "cross", "greater", "{:+.3f}"),
+    BaseMetric("mAP multi", "map", "multi", "greater", "{:+.3f}"),
+    BaseMetric("rank distance", "rank_distance", "multi", "less", "{:+.1f}"),
+)
+VERDICT_WORDS = {"holds": "better", "fails": "worse", "inconclusive": "inconclusive"}
+
+
+def versus_base_table(exp: Experiment, task: str) -> str | None:
+    """Group minus base per metric, `diff [low, high] better/worse/inconclusive`; None without a base with
+    per-query records or without a trained group that has them."""
+    base = [c for c in exp.cells if c.batching == "base" and task in c.tasks()][:1]
+    base_records = {m: cell_records(base, task, m.metric, m.setting) for m in BASE_METRICS}  # read once
+    if any(b is None for b in base_records.values()):
+        return None
+    rows = []
+    for group, cells in exp.groups().items():
+        done = [c for c in cells if task in c.tasks()]
+        if not done or done[0].batching == "base":
+            continue
+        row = [group, str(len(done))]
+        for m in BASE_METRICS:
+            a, b = cell_records(done, task, m.metric, m.setting), base_records[m]
+            if a is None:
+                break
+            r = paired_bootstrap(a, b, m.metric, direction=m.better, resamples=RESAMPLES, seed=BOOTSTRAP_SEED)
+            row.append(f"{m.spec.format(r.diff)} [{m.spec.format(r.low)}, {m.spec.format(r.high)}] "
+                       f"{VERDICT_WORDS[str(r.verdict)]}")
+        else:
+            rows.append(row)
+    return table(["group", "seeds", *(m.label for m in BASE_METRICS)], rows) if rows else None

@@ -1,7 +1,6 @@
 """Time to target: steps and wall time each cell's training needed to get close to the best, from train_log.jsonl.
 
-The metric is chosen so that cells compare: a benchmark probe every cell measures on the same data,
-else their own losses.
+The metric is one the cells compare on: a benchmark probe every cell measures on the same data, else their losses.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from typing import Any
 from .templates import render
 
 TARGET_FRACTION = 0.95
+_NOT_CURVES = ("runtime", "per_second", "epoch", "learning_rate", "grad_norm", "total_flos")
 
 
 @dataclass(frozen=True)
@@ -45,13 +45,14 @@ class TimeToTarget:
                       fraction=f"{self.fraction:g}", best=f"{self.best_final:.4g}", target=f"{self.target:.4g}")
 
 
-_NOT_CURVES = ("runtime", "per_second", "epoch", "learning_rate", "grad_norm", "total_flos")
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def choose_metric(logs: Mapping[str, Sequence[Mapping[str, Any]]]) -> str | None:
     """The convergence metric: an nDCG@10 evaluation, else another benchmark metric, else eval_loss, else loss."""
     keys = {k for log in logs.values() for r in log for k, v in r.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and not any(x in k for x in _NOT_CURVES)}
+            if _is_number(v) and not any(x in k for x in _NOT_CURVES)}
     for pick in (lambda k: k.startswith("eval_") and "ndcg_at_10" in k,
                  lambda k: k.startswith("eval_benchmark_"),
                  lambda k: k == "eval_loss",
@@ -65,12 +66,8 @@ def choose_metric(logs: Mapping[str, Sequence[Mapping[str, Any]]]) -> str | None
 
 def metric_points(log: Sequence[Mapping[str, Any]], metric: str) -> list[tuple[float, float, float]]:
     """(step, wall_time, value) of every record with a finite value of `metric`, in log order."""
-    out = []
-    for r in log:
-        v = r.get(metric)
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-            out.append((float(r.get("step", math.nan)), float(r.get("wall_time", math.nan)), float(v)))
-    return out
+    return [(float(r.get("step", math.nan)), float(r.get("wall_time", math.nan)), float(r[metric]))
+            for r in log if _is_number(r.get(metric)) and math.isfinite(r[metric])]
 
 
 def is_shared_probe(metric: str) -> bool:
@@ -79,19 +76,14 @@ def is_shared_probe(metric: str) -> bool:
 
 
 def time_to_target(logs: Mapping[str, Sequence[Mapping[str, Any]]]) -> TimeToTarget | None:
-    """Steps and wall time each cell needed to reach TARGET_FRACTION of the best final metric (see `definition`).
-
-    Loss-like metrics (name contains "loss") are lower-is-better: the target is best final / fraction.
-    None when no log holds a metric.
-    """
+    """Steps and wall time each cell needed to reach TARGET_FRACTION of the best final metric (see `definition`);
+    loss-like metrics (name contains "loss") are lower-is-better. None when no log holds a metric."""
     metric = choose_metric(logs)
-    points = {cell: metric_points(log, metric) for cell, log in logs.items()} if metric else {}
-    points = {cell: p for cell, p in points.items() if p}
+    points = {cell: p for cell, log in logs.items() if metric and (p := metric_points(log, metric))}
     if metric is None or not points:
         return None
     higher = "loss" not in metric
-    finals = [p[-1][2] for p in points.values()]
-    best = max(finals) if higher else min(finals)
+    best = (max if higher else min)(p[-1][2] for p in points.values())
     target = best * TARGET_FRACTION if higher else best / TARGET_FRACTION
     rows = []
     for cell, p in points.items():

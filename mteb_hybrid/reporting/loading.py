@@ -1,7 +1,7 @@
 """Experiment folders (results/experiments/<name>/) read into typed records: `Experiment` and its `Cell`s.
 
-Anything missing (a running experiment, a cell without result files, a broken file) becomes a status
-and a note on the record: loading never raises, so the report always shows what is there.
+Anything missing or broken becomes a status and a note on the record: loading never raises, so the report
+always shows what is there.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,6 @@ class Cell:
     scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     log: list[dict[str, Any]] = field(default_factory=list)
     group_hint: str | None = None  # the group of a cell without cell.json, guessed from its id (hybrid-s3)
-    _summary: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def done(self) -> bool:
@@ -107,17 +106,16 @@ class Cell:
     def tasks(self) -> list[str]:
         return sorted(set(self.scores["task"])) if self.done else []
 
+    @cached_property
     def summary(self) -> pd.DataFrame:
         """summarize()'s table for this cell, with the language split renamed `langs` (all / seen / unseen);
         empty while the cell has no results. Computed once: every table of the report reads it."""
         if not self.done:
             return pd.DataFrame()
-        if self._summary is None:
-            table = summarize(self.scores, unseen_languages=self.unseen or None).table.rename(columns={"group": "langs"})
-            if not self.unseen:  # trained on every evaluated language: all of them are seen
-                table = pd.concat([table, table[table["langs"] == "all"].assign(langs="seen")], ignore_index=True)
-            self._summary = table
-        return self._summary
+        table = summarize(self.scores, unseen_languages=self.unseen or None).table.rename(columns={"group": "langs"})
+        if not self.unseen:  # trained on every evaluated language: all of them are seen
+            table = pd.concat([table, table[table["langs"] == "all"].assign(langs="seen")], ignore_index=True)
+        return table
 
 
 @dataclass
@@ -188,20 +186,12 @@ def load_experiment(path: Path) -> Experiment:
         exp.note = "no experiment.json yet"
     ids += sorted(p.name for p in path.iterdir() if p.is_dir() and (p / CELL_FILE).is_file() and p.name not in ids)
     exp.cells = [load_cell(exp.name, path / cell_id) for cell_id in ids]
-    _guess_pending_groups(exp.cells)
-    return exp
-
-
-_SEED_SUFFIX = re.compile(r"^(?P<group>.+)-s\d+$")
-
-
-def _guess_pending_groups(cells: Sequence[Cell]) -> None:
-    """A seed not started yet has no cell.json: `hybrid-s3` joins group `hybrid` if another cell has that group."""
-    known = {c.group for c in cells if c.info}
-    for c in cells:
-        m = _SEED_SUFFIX.match(c.cell_id)
+    known = {c.group for c in exp.cells if c.info}
+    for c in exp.cells:  # a seed not started has no cell.json: `hybrid-s3` joins group `hybrid` if that group exists
+        m = re.match(r"^(?P<group>.+)-s\d+$", c.cell_id)
         if not c.info and m and m["group"] in known:
             c.group_hint = m["group"]
+    return exp
 
 
 def load_experiments(results_root: Path) -> list[Experiment]:

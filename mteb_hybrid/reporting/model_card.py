@@ -1,8 +1,6 @@
-"""A LAReQA results section in a trained model's README.md (the sentence-transformers model card).
-
-Why: a model folder that is shared (or pushed to the hub) should say how it scored, in the paper's
-Table 1 layout, next to the training section `mteb-hybrid train` writes. The section sits between two
-HTML comments, so writing it again replaces it (never duplicates); the file is replaced atomically.
+"""A LAReQA results section in a trained model's README.md (the sentence-transformers model card), so a shared
+model folder says how it scored, next to the training section `mteb-hybrid train` writes. The section sits
+between two HTML comments, so writing it again replaces it (never duplicates).
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from mteb_hybrid.files import write_atomic
+from mteb_hybrid.training.record import TRAINING_RECORD_FILE
 
 from .summary import format_markdown, load_scores, summarize
 
@@ -25,9 +24,7 @@ _TRAINING_HEADING = "## Hybrid-batch training (mteb-hybrid)"  # written by mteb_
 
 
 def _training_info(folder: Path) -> dict:
-    from mteb_hybrid.models.metas import TRAINING_INFO_FILE  # imports mteb: only when a card is written
-
-    path = folder / TRAINING_INFO_FILE
+    path = folder / TRAINING_RECORD_FILE
     if not path.is_file():
         return {}
     try:
@@ -47,25 +44,13 @@ def _select(df: pd.DataFrame, models: Sequence[str] | None, revision: str | None
     return df
 
 
-def _demoted(markdown: str) -> list[str]:
+def _demoted(markdown: str) -> str:
     """format_markdown's document as a subsection: title dropped, other headings one level down."""
-    lines, out, fenced = markdown.splitlines(), [], False
-    for i, line in enumerate(lines):
-        if line.startswith("```"):
-            fenced = not fenced
-        if not fenced and i == 0 and line.startswith("# "):
-            continue
-        out.append("#" + line if not fenced and line.startswith("#") else line)
-    while out and not out[0].strip():
-        out.pop(0)
-    return out
-
-
-def results_section(markdown: str, what: str) -> str:
-    """The marked section: heading, one line on what the numbers are, the summary tables."""
-    body = [START, HEADING, "", f"{what} Macro averages over query languages, from mteb result files "
-            "(`mteb-hybrid summarize` gives the same tables).", "", *_demoted(markdown), END]
-    return "\n".join(body).rstrip("\n").replace(f"\n\n{END}", f"\n{END}") + "\n"
+    lines, fenced = [], False
+    for line in markdown.splitlines()[1:]:  # [0]: the title
+        fenced ^= line.startswith("```")
+        lines.append("#" + line if not fenced and line.startswith("#") else line)
+    return "\n".join(lines).lstrip("\n")
 
 
 def _insert(text: str, section: str) -> str:
@@ -83,13 +68,8 @@ def _insert(text: str, section: str) -> str:
     return text[: at + 1] + section + "\n" + text[at + 1:]
 
 
-def write_model_card(
-    model_folder: str | os.PathLike[str],
-    results_dir: str | os.PathLike[str],
-    *,
-    models: Sequence[str] | None = None,
-    split: str = "test",
-) -> Path:
+def write_model_card(model_folder: str | os.PathLike[str], results_dir: str | os.PathLike[str], *,
+                     models: Sequence[str] | None = None, split: str = "test") -> Path:
     """Add or update the LAReQA results section of `model_folder`/README.md; returns the README's path.
 
     Rows: `models` (names, e.g. the trained model and a baseline) if given, else the revision recorded in
@@ -108,7 +88,9 @@ def write_model_card(
                          "(mteb-hybrid evaluate -m <model> ...)")
     pairs = sorted(set(zip(df["model"], df["revision"])))
     what = "Scores of " + ", ".join(f"`{m}` (revision `{r}`)" for m, r in pairs) + " on the LAReQA tasks."
-    section = results_section(format_markdown(summarize(df)), what)
+    body = [START, HEADING, "", f"{what} Macro averages over query languages, from mteb result files "
+            "(`mteb-hybrid summarize` gives the same tables).", "", _demoted(format_markdown(summarize(df))), END]
+    section = "\n".join(body).rstrip("\n").replace(f"\n\n{END}", f"\n{END}") + "\n"
     readme = folder / "README.md"
     name = info.get("name") or folder.name
     text = readme.read_text(encoding="utf-8") if readme.is_file() else f"# {name}\n"

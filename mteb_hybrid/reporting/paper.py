@@ -1,13 +1,10 @@
-"""The paper's published numbers (paper_numbers.yaml, with their source), read into a typed, validated object.
-
-Kept as data so that a correction to a transcribed number is a one-line change with its source beside it.
-"""
+"""The paper's published numbers: data (paper_numbers.yaml), so a correction is a one-line change beside its source."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -20,24 +17,18 @@ KIND_LABEL = {"x-x": "X-X", "x-y": "X-Y", "hybrid": "Hybrid"}
 PAPER_ALPHA = 0.5  # the paper's hybrid mix; only our hybrid cells at this alpha are compared with it
 
 Kind = Literal["x-x", "x-y", "hybrid"]
+V = TypeVar("V")
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class MapTable(_Strict):
-    """mAP (mono, cross, multi) per dataset, base model and batching kind."""
+class Table(_Strict, Generic[V]):
+    """One figure per dataset, base model and batching kind, and where in the paper they are."""
 
     source: str
-    values: dict[str, dict[str, dict[Kind, tuple[float, float, float]]]]
-
-
-class RankDistanceTable(_Strict):
-    """Mean rank distance per dataset, base model and batching kind."""
-
-    source: str
-    values: dict[str, dict[str, dict[Kind, float]]]
+    values: dict[str, dict[str, dict[Kind, V]]]
 
 
 class PaperNumbers(_Strict):
@@ -46,8 +37,8 @@ class PaperNumbers(_Strict):
     paper: str
     arxiv: str
     transcribed_in: str
-    map: MapTable
-    rank_distance: RankDistanceTable
+    map: Table[tuple[float, float, float]]  # mono, cross, multi
+    rank_distance: Table[float]
 
     def bases(self, dataset: str) -> list[str]:
         """The paper's base models for a dataset (XLM-R, LaBSE), in file order."""

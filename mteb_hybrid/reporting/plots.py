@@ -1,8 +1,7 @@
 """PNG plots for the experiment report: heatmaps, degradation, convergence, rank distance.
 
-Why object-oriented matplotlib (Figure + FigureCanvasAgg) and never pyplot: no global backend or
-figure state is touched, so the report can run inside any process and always renders with Agg.
-PNGs are written atomically; matplotlib (the optional `report` extra) is imported only to draw.
+Object-oriented matplotlib (Figure + FigureCanvasAgg), never pyplot: no global backend or figure state is
+touched, so the report runs inside any process. matplotlib (the `report` extra) is imported only to draw.
 """
 
 from __future__ import annotations
@@ -53,19 +52,8 @@ def _wrap(title: str, width_in: float, fontsize: float = 10) -> str:
     return "\n".join(textwrap.wrap(title, chars)) or title
 
 
-def save_figure(fig: Figure, path: Path) -> Path:
-    """Render to PNG in memory, then write atomically."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=_DPI)
-    write_atomic(path, buf.getvalue())
-    return path
-
-
-# ------------------------------------------------------------------------------------------- (a) heatmap
-
-
 def _mark(langs: Sequence[str], unseen: frozenset[str]) -> list[str]:
-    """Tick labels with languages unseen in training starred (the title explains the star)."""
+    """Tick labels with languages unseen in training starred (`_star_note` in the title explains the star)."""
     return [f"{x}*" if x in unseen else x for x in langs]
 
 
@@ -73,12 +61,9 @@ def _star_note(langs: Sequence[str], unseen: frozenset[str]) -> str:
     return " (* unseen in training)" if unseen & set(langs) else ""
 
 
-def plot_heatmap(matrix: pd.DataFrame, title: str, path: Path, *, unseen: frozenset[str] = frozenset()) -> Path:
-    """Query language (rows) x corpus language (columns, `pool` last) with every cell annotated.
-
-    NaN cells (pairs not evaluated) stay blank and say "-". The pool column is set off by a line,
-    since it is a different setting (one query language against all candidates).
-    """
+def plot_heatmap(matrix: pd.DataFrame, title: str, *, unseen: frozenset[str] = frozenset()) -> Figure:
+    """Query language (rows) x corpus language (columns, `pool` last, set off by a line: another setting),
+    every cell annotated; pairs not evaluated (NaN) stay blank and say "-"."""
     rows, cols = list(matrix.index), list(matrix.columns)
     fig = _figure(max(5.5, 0.62 * len(cols) + 2.6), max(3.6, 0.5 * len(rows) + 1.9))
     ax = fig.add_subplot()
@@ -99,19 +84,12 @@ def plot_heatmap(matrix: pd.DataFrame, title: str, path: Path, *, unseen: frozen
         ax.axvline(cols.index("pool") - 0.5, color="white", linewidth=3)
     ax.set_title(_wrap(title + _star_note(rows + cols, unseen), fig.get_figwidth() - 1.2), fontsize=10)
     fig.colorbar(im, ax=ax, label="nDCG@10", fraction=0.05, pad=0.02)
-    return save_figure(fig, path)
+    return fig
 
 
-# ------------------------------------------------------------------------------------------- (b) degradation
-
-
-def plot_degradation(points: pd.DataFrame, title: str, path: Path) -> Path:
-    """The mono -> cross and mono -> multi nDCG@10 drop (% of mono) against the number of training languages,
-    one panel per fixed language group (trained by every cell / by none).
-
-    `points`: columns series (a label for the other grid variables, "" when there is one series),
-    n_languages, langs (the group), setting (cross / multi), mean, std (NaN for one seed).
-    """
+def plot_degradation(points: pd.DataFrame, title: str) -> Figure:
+    """The nDCG@10 drop from mono (% of mono) against the number of training languages, one panel per fixed
+    language group; `points` as `aggregate.degradation_points` gives them."""
     panels = sorted(set(points["langs"]))
     fig = _figure(5.2 * len(panels) + 0.6, 4.4)
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
@@ -134,20 +112,13 @@ def plot_degradation(points: pd.DataFrame, title: str, path: Path) -> Path:
         ax.legend(fontsize=8)
     axes[0].set_ylabel("nDCG@10 drop from mono (%)")
     fig.suptitle(_wrap(title, fig.get_figwidth(), 11), fontsize=11)
-    return save_figure(fig, path)
+    return fig
 
 
-# ------------------------------------------------------------------------------------------- (c) convergence
-
-
-def plot_convergence(curves: Mapping[str, Sequence[tuple[float, float, float]]], metric: str, title: str, path: Path,
-                     *, target: float | None = None, groups: Mapping[str, str] | None = None) -> Path:
-    """Metric vs step (left) and vs wall time (right), one line per cell; the target as a dashed line.
-
-    `curves`: cell label -> (step, wall time, value) per logged evaluation (convergence.metric_points).
-    `groups` maps a curve label to its seed group: seeds of one group share a colour, so a reader
-    sees spread within a group apart from differences between groups.
-    """
+def plot_convergence(curves: Mapping[str, Sequence[tuple[float, float, float]]], metric: str, title: str, *,
+                     target: float | None = None, groups: Mapping[str, str] | None = None) -> Figure:
+    """Metric vs step (left) and vs wall time (right), one line per cell, the target dashed. Seeds of one of
+    `groups` share a colour, so spread within a group shows apart from differences between groups."""
     from matplotlib.ticker import MaxNLocator
 
     fig = _figure(12.0, 4.6 + 0.22 * max(0, len(curves) - 6))
@@ -177,7 +148,7 @@ def plot_convergence(curves: Mapping[str, Sequence[tuple[float, float, float]]],
     ax_step.legend(fontsize=8, ncols=1 if len(curves) <= 8 else 2)
     ax_step.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(_wrap(title, fig.get_figwidth(), 11), fontsize=11)
-    return save_figure(fig, path)
+    return fig
 
 
 def _palette(names: Sequence[str]) -> dict[str, Any]:
@@ -187,15 +158,9 @@ def _palette(names: Sequence[str]) -> dict[str, Any]:
     return {n: cmap(i % cmap.N) for i, n in enumerate(names)}
 
 
-# ------------------------------------------------------------------------------------------- (d) rank distance
-
-
-def plot_rank_distance(means: pd.DataFrame, stds: pd.DataFrame, title: str, path: Path, *,
-                       unseen: frozenset[str] = frozenset()) -> Path:
-    """Grouped bars: rank distance per query language (x), one bar per model (columns of `means`).
-
-    `stds` has the same shape (NaN for one seed: no error bar). Lower means less language bias.
-    """
+def plot_rank_distance(means: pd.DataFrame, stds: pd.DataFrame, title: str, *,
+                       unseen: frozenset[str] = frozenset()) -> Figure:
+    """Grouped bars: rank distance per query language (x), one bar per model (columns of `means`, `stds`)."""
     langs, models = list(means.index), list(means.columns)
     width = 0.8 / max(1, len(models))
     fig = _figure(max(7.0, 0.09 * len(langs) * len(models) + 0.35 * len(langs) + 3.0), 4.6)
@@ -213,10 +178,7 @@ def plot_rank_distance(means: pd.DataFrame, stds: pd.DataFrame, title: str, path
     ax.set_title(_wrap(title + _star_note(langs, unseen), fig.get_figwidth() - 1.5), fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(title="model", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: never on a bar
-    return save_figure(fig, path)
-
-
-# ------------------------------------------------------------------------------------------- an experiment's plots
+    return fig
 
 
 def slug(text: str) -> str:
@@ -234,12 +196,14 @@ class PlotWriter:
     written: list[Path] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
-    def draw(self, alt: str, fn: Any, *args: Any, **kwargs: Any) -> str | None:
-        """One plot and its Markdown link; a failure becomes a note in the report instead of stopping it."""
+    def draw(self, alt: str, path: Path, fn: Any, *args: Any, **kwargs: Any) -> str | None:
+        """One plot written as PNG and its Markdown link; a failure becomes a note in the report, not a stop."""
         try:
-            path = fn(*args, **kwargs)
+            buf = io.BytesIO()
+            fn(*args, **kwargs).savefig(buf, format="png", dpi=_DPI)
+            write_atomic(path, buf.getvalue())
         except Exception as e:  # a plot is never worth losing the report over
-            logger.warning("plot %s failed: %s", args[-1] if args else fn.__name__, e)
+            logger.warning("plot %s failed: %s", path, e)
             self.failures.append(f"{fn.__name__}: {e}")
             return None
         self.written.append(path)
@@ -247,9 +211,7 @@ class PlotWriter:
 
 
 def experiment_plots(exp: Experiment, writer: PlotWriter, race: TimeToTarget | None) -> list[str]:
-    """Draw (a) heatmaps, (b) degradation vs languages, (c) convergence, (d) rank distance; Markdown lines.
-
-    `race` is the time to target on a metric the cells share (None: no convergence plot)."""
+    """Draw heatmaps, rank distance, degradation and (with `race`, a shared metric) convergence; Markdown lines."""
     if not writer.enabled:
         return []
     if importlib.util.find_spec("matplotlib") is None:  # the tables are still written; the report says so
@@ -262,24 +224,25 @@ def experiment_plots(exp: Experiment, writer: PlotWriter, race: TimeToTarget | N
             if not n:
                 continue
             seeds = f", mean of {n} seeds" if n > 1 else ""
-            lines.append(writer.draw(f"nDCG@10 heatmap {group} {task}", plot_heatmap, heatmap_matrix(cells, task),
-                                     f"{exp.name} / {group}: nDCG@10 on {task}{seeds}",
-                                     folder / f"heatmap_{slug(task)}_{slug(group)}.png", unseen=shared_unseen(cells)))
+            lines.append(writer.draw(f"nDCG@10 heatmap {group} {task}",
+                                     folder / f"heatmap_{slug(task)}_{slug(group)}.png", plot_heatmap,
+                                     heatmap_matrix(cells, task),
+                                     f"{exp.name} / {group}: nDCG@10 on {task}{seeds}", unseen=shared_unseen(cells)))
         means, stds = rank_distance_frames(exp, task)
         if not means.empty:
-            lines.append(writer.draw(f"rank distance {task}", plot_rank_distance, means, stds,
+            lines.append(writer.draw(f"rank distance {task}", folder / f"rank_distance_{slug(task)}.png",
+                                     plot_rank_distance, means, stds,
                                      f"{exp.name}: rank distance per query language on {task} (pool ranking)",
-                                     folder / f"rank_distance_{slug(task)}.png", unseen=shared_unseen(exp.cells)))
+                                     unseen=shared_unseen(exp.cells)))
         points = degradation_points(exp, task)
         if not points.empty:
-            lines.append(writer.draw(f"degradation vs training languages {task}", plot_degradation, points,
+            lines.append(writer.draw(f"degradation vs training languages {task}",
+                                     folder / f"degradation_{slug(task)}.png", plot_degradation, points,
                                      f"{exp.name}: nDCG@10 drop vs number of training languages ({task}; "
-                                     "error bars: std over seeds)",
-                                     folder / f"degradation_{slug(task)}.png"))
+                                     "error bars: std over seeds)"))
     if race is not None:
-        logged = {c.cell_id: metric_points(c.log, race.metric) for c in exp.cells}
-        curves = {cell: p for cell, p in logged.items() if p}
-        lines.append(writer.draw("convergence", plot_convergence, curves, race.metric, f"{exp.name}: convergence",
-                                 folder / "convergence.png", target=race.target,
+        curves = {c.cell_id: points for c in exp.cells if (points := metric_points(c.log, race.metric))}
+        lines.append(writer.draw("convergence", folder / "convergence.png", plot_convergence, curves, race.metric,
+                                 f"{exp.name}: convergence", target=race.target,
                                  groups={c.cell_id: c.group for c in exp.cells}))
     return [line for line in lines if line]

@@ -1,8 +1,7 @@
 """`mteb-hybrid report`: results/REPORT.md (+ PNG plots) over every experiment in results/experiments/.
 
-Jobs: `loading` (typed records), `aggregate` (seed statistics), `convergence`, `tables`, `claims`, `plots`,
-and the words in report_templates.md. This module decides which blocks an experiment gets, writes the files
-and holds the CLI. Anything missing shows as "(pending)" or an error note: the report never stops on it.
+This module decides which blocks (tables, claims, plots, words from report_templates.md) an experiment gets.
+Anything missing shows as "(pending)" or an error note: the report never stops on it.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from pathlib import Path
 from mteb_hybrid.files import write_atomic
 
 from .aggregate import MISSING, fmt_stat, group_stats, pooled_seeds
-from .claims import Comparison, claim_sentences, find_comparisons
+from .claims import Comparison, claim_sentences, find_comparisons, versus_base_table
 from .convergence import is_shared_probe, time_to_target
 from .loading import EXPERIMENTS_DIR, Experiment, load_experiments
 from .paper import KIND_LABEL, KINDS, PAPER_ALPHA, paper_numbers
@@ -25,7 +24,6 @@ from .summary import SETTINGS
 from .tables import (PENDING, commands_section, convergence_group_table, convergence_table, degradation_table,
                      fixed_sets_table, seen_unseen_table, table, table1, unseen_sets_differ)
 from .templates import render
-from .versus_base import versus_base_table
 
 PLOTS_DIR = "plots"
 REPORT_FILE = "REPORT.md"
@@ -47,12 +45,8 @@ def comparison_table(comp: Comparison) -> str:
     """The paper's rows (both base models) and ours (base model, then the three batching kinds)."""
     ds, numbers = comp.dataset, paper_numbers()
     headers = ["model", "batching", "seeds", f"{ds} mAP mono", "mAP cross", "mAP multi", "mean RD"]
-    rows = []
-    for base in numbers.bases(ds):
-        for kind in KINDS:
-            rows.append([f"paper: {base}", KIND_LABEL[kind], MISSING,
-                         *(f"{v:.3f}" for v in numbers.map.values[ds][base][kind]),
-                         f"{numbers.rank_distance.values[ds][base][kind]:.1f}"])
+    rows = [[f"paper: {base}", KIND_LABEL[kind], MISSING, *(f"{v:.3f}" for v in numbers.map.values[ds][base][kind]),
+             f"{numbers.rank_distance.values[ds][base][kind]:.1f}"] for base in numbers.bases(ds) for kind in KINDS]
     ours = [(KIND_LABEL[k], *comp.groups[k]) for k in KINDS]
     if comp.base is not None:
         ours.insert(0, ("none (base model)", *comp.base))
@@ -83,13 +77,8 @@ def _task_blocks(exp: Experiment, task: str) -> list[str]:
     if split is not None:
         differ = " " + render("unseen_sets_differ") if unseen_sets_differ(exp) else ""
         blocks.append(render("seen_unseen", task=task, differ=differ, table=split))
-    fixed = fixed_sets_table(exp, task)
-    if fixed is not None:
-        blocks.append(render("fixed_sets", task=task, table=fixed))
-    against_base = versus_base_table(exp, task)
-    if against_base is not None:
-        blocks.append(render("versus_base", task=task, table=against_base))
-    return blocks
+    optional = {"fixed_sets": fixed_sets_table(exp, task), "versus_base": versus_base_table(exp, task)}
+    return blocks + [render(name, task=task, table=text) for name, text in optional.items() if text is not None]
 
 
 def experiment_section(exp: Experiment, writer: PlotWriter) -> str:
@@ -106,8 +95,7 @@ def experiment_section(exp: Experiment, writer: PlotWriter) -> str:
         blocks.append(render("no_results", pending=PENDING))
     for task in tasks:
         blocks += _task_blocks(exp, task)
-    logs = {c.cell_id: c.log for c in exp.cells if c.log}
-    ttt = time_to_target(logs) if logs else None
+    ttt = time_to_target({c.cell_id: c.log for c in exp.cells if c.log})
     race = ttt if ttt is not None and is_shared_probe(ttt.metric) else None  # own validation losses are no race
     if ttt is not None and race is None:
         blocks.append(render("training_curves", metric=ttt.metric))
@@ -138,29 +126,20 @@ def render_report(experiments: Sequence[Experiment], results_root: Path, writer:
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
-def _remove_stale_plots(plots_dir: Path, keep: Sequence[Path]) -> None:
-    """PNGs of this report's own experiment folders that it did not write this time (a renamed cell)."""
-    keep_set = {p.resolve() for p in keep}
-    for folder in {p.parent for p in keep}:
-        for png in folder.glob("*.png"):
-            if png.resolve() not in keep_set and plots_dir.resolve() in png.resolve().parents:
-                png.unlink(missing_ok=True)
-
-
 def build_report(results_root: Path = Path("results"), out: Path | None = None, *, draw_plots: bool = True) -> Path:
-    """Write REPORT.md (default results_root/REPORT.md) and the PNGs under results_root/plots/; returns the report path.
-
-    `draw_plots=False` writes the tables only (fast; for a quick look while experiments run).
-    """
+    """Write REPORT.md (default results_root/REPORT.md) and the PNGs under results_root/plots/ (none with
+    `draw_plots=False`: fast, for a quick look while experiments run); returns the report's path."""
     results_root = Path(results_root)
     if not results_root.is_dir():
         raise FileNotFoundError(f"{results_root}: no such results folder")
     out = Path(out) if out is not None else results_root / REPORT_FILE
     out.parent.mkdir(parents=True, exist_ok=True)
     writer = PlotWriter(plots_dir=results_root / PLOTS_DIR, report_dir=out.parent, enabled=draw_plots)
-    experiments = load_experiments(results_root)
-    text = render_report(experiments, results_root, writer)
-    _remove_stale_plots(writer.plots_dir, writer.written)
+    text = render_report(load_experiments(results_root), results_root, writer)
+    keep = {p.resolve() for p in writer.written}  # PNGs of this report's folders not written this time: stale
+    for png in (png for folder in {p.parent for p in writer.written} for png in folder.glob("*.png")):
+        if png.resolve() not in keep and writer.plots_dir.resolve() in png.resolve().parents:
+            png.unlink(missing_ok=True)
     write_atomic(out, text)
     return out
 
@@ -184,7 +163,7 @@ def run_report(args: argparse.Namespace) -> int:
     """Build the report; 1 with a one-line message when RESULTS_ROOT does not exist."""
     try:
         path = build_report(Path(args.results_root), Path(args.out) if args.out else None,
-                            draw_plots=not getattr(args, "no_plots", False))
+                            draw_plots=not args.no_plots)
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

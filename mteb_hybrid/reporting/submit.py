@@ -1,11 +1,9 @@
 """`mteb-hybrid submit`: put mteb result files on a branch of a clone of mteb's results repository.
 
-Why not call `mteb submit-results` (`ResultCache.submit_results`): it always clones
-github.com/embeddings-benchmark/results (no other remote, no offline use), merges into existing files
-silently, and does not check a model's metadata before committing. This does the same job with mteb's
-layout and conventions (clone in `<output folder>/remote`, branch `mteb-results-<unix time>`, mteb's
-commit message) against any clone, bare repository or URL. The rules are in submit_checks, local results
-become files in submit_plan; this module does the git work and is the CLI.
+Not `mteb submit-results`: it always clones github.com/embeddings-benchmark/results (no offline use), merges
+into existing files silently and does not check a model's metadata. This keeps mteb's layout and conventions
+(clone in `<output folder>/remote`, branch `mteb-results-<unix time>`, mteb's commit message) against any
+clone, bare repository or URL. Rules: submit_checks; local results -> files: submit_plan; here: git and CLI.
 """
 
 from __future__ import annotations
@@ -20,13 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .submit_checks import LEADERBOARD_RULES, RESULTS_REPOSITORY
-from .submit_plan import (SubmissionError, SubmissionReport, _collect, _output_folder, _plan_run, _Planned, _select,
-                          _write)
-
-
-def _require_git() -> None:
-    if shutil.which("git") is None:
-        raise SubmissionError("git is not installed (not found on PATH); install git to prepare a submission")
+from .submit_plan import SubmissionError, SubmissionReport, _collect, _plan_run, _Planned, _select, _write
+from .templates import render
 
 
 def _git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -66,11 +59,9 @@ def _update_clone(clone: Path) -> None:
     _check_clean(clone)
     _git(clone, "fetch", "origin")
     head = _git(clone, "rev-parse", "--abbrev-ref", "origin/HEAD", check=False).stdout.strip()
-    if not head.startswith("origin/"):
-        return
-    default = head.removeprefix("origin/")
-    _git(clone, "checkout", default)
-    _git(clone, "merge", "--ff-only", head)
+    if head.startswith("origin/"):
+        _git(clone, "checkout", head.removeprefix("origin/"))
+        _git(clone, "merge", "--ff-only", head)
 
 
 def _open_repository(repo: str | Path, clone_dir: Path) -> Path:
@@ -102,8 +93,8 @@ def _open_repository(repo: str | Path, clone_dir: Path) -> Path:
 def _check_clean(repo: Path) -> None:
     status = _git(repo, "status", "--porcelain").stdout.strip()
     if status:
-        first = status.splitlines()[0]
-        raise SubmissionError(f"{repo} has uncommitted changes ({first} ...); commit or stash them first")
+        raise SubmissionError(f"{repo} has uncommitted changes ({status.splitlines()[0]} ...); "
+                              "commit or stash them first")
 
 
 def _preflight(repo: Path, results_dir: Path) -> str:
@@ -127,14 +118,6 @@ def commit_message(models: Sequence[str], result_count: int, title: str | None =
             "Submitted by mteb-hybrid (layout of mteb submit-results)")
 
 
-def _rollback(repo: Path, original: str, branch: str, base: str, created: list[Path]) -> None:
-    """Back to the state before: original branch checked out, the new branch and new files gone."""
-    for cmd in (("reset", "--hard", base), ("checkout", original), ("branch", "-D", branch)):
-        _git(repo, *cmd, check=False)
-    for path in created:
-        path.unlink(missing_ok=True)
-
-
 def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Sequence[str] | None = None,
                        branch: str | None = None, push: bool = False, remote: str = "origin", overwrite: bool = False,
                        clone_dir: str | Path | None = None, message: str | None = None,
@@ -147,7 +130,8 @@ def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Seq
     different results, are skipped with the reason. `upstream`: an `mteb-hybrid export` folder whose tasks
     plugin results are written for. SubmissionError when nothing can be done (no results, no git, ...).
     """
-    _require_git()
+    if shutil.which("git") is None:
+        raise SubmissionError("git is not installed (not found on PATH); install git to prepare a submission")
     results_dir = Path(results_dir).expanduser()
     generated = None
     if upstream is not None:
@@ -157,7 +141,8 @@ def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Seq
     runs, skipped = _collect(results_dir)
     runs, unselected = _select(runs, models)
     skipped += unselected
-    target = Path(clone_dir) if clone_dir is not None else _output_folder(results_dir) / "remote"
+    output_folder = results_dir if (results_dir / "results").is_dir() else results_dir.parent  # mteb's cache_path
+    target = Path(clone_dir) if clone_dir is not None else output_folder / "remote"
     repo_path = _open_repository(repo, target)
     original = _preflight(repo_path, results_dir)
 
@@ -184,8 +169,11 @@ def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Seq
         _write(plan)
         _git(repo_path, "add", "--", *sorted({c.dest for c in copied}))
         _git(repo_path, "commit", "-m", text)
-    except BaseException:
-        _rollback(repo_path, original, branch, base, created)
+    except BaseException:  # back to the state before: original branch, the new branch and new files gone
+        for cmd in (("reset", "--hard", base), ("checkout", original), ("branch", "-D", branch)):
+            _git(repo_path, *cmd, check=False)
+        for path in created:
+            path.unlink(missing_ok=True)
         raise
     commit = _git(repo_path, "rev-parse", "HEAD").stdout.strip()
     report = SubmissionReport(repo_path, "committed", branch, commit, text, None, copied, skipped, warnings)
@@ -204,17 +192,7 @@ def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Seq
 
 SUBMIT_HELP = "commit results to a branch of a clone of mteb's results repository (as mteb submit-results)"
 
-_DESCRIPTION = f"""\
-Prepare a submission of mteb result files to the MTEB results repository (embeddings-benchmark/results),
-as `mteb submit-results` does: the files go to results/<org>__<model>/<revision>/ with model_meta.json,
-on a new branch mteb-results-<unix time>, in one commit. --repo is a clone of the results repository
-(used as it is), a bare repository or a URL (cloned to remote/ next to results/, or --clone-dir).
-Models whose metadata is incomplete (e.g. a hybrid model that was not trained: revision "untrained"),
-and files that would replace different results already in the repository, are skipped with the reason.
-With --upstream OUT (an `mteb-hybrid export` folder) results are written for the exported tasks: their
-dataset revision, mteb's scores only, checked against the generated task metadata.
-
-{LEADERBOARD_RULES}"""
+_DESCRIPTION = render("submit_description", leaderboard_rules=LEADERBOARD_RULES)
 
 
 def add_submit_arguments(parser: argparse.ArgumentParser) -> None:

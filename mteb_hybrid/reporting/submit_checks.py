@@ -1,8 +1,6 @@
 """What the MTEB leaderboard and the results repository require: the rules, stated once, and the checks.
 
-`LEADERBOARD_RULES` is the one statement of what shows on the leaderboard; the CLI help, the notes and the
-warnings of `mteb-hybrid submit` all quote it. `validate_model_meta` says what keeps a model's metadata out
-of the results repository, using mteb's own pydantic model first.
+`LEADERBOARD_RULES` is quoted by the CLI help, the notes and the warnings of `mteb-hybrid submit`.
 """
 
 from __future__ import annotations
@@ -14,46 +12,16 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any, get_args
 
+from .templates import render
+
 RESULTS_REPOSITORY = "https://github.com/embeddings-benchmark/results"
 PLUGIN_TASKS = ("XQuADRRetrieval", "MLQARRetrieval", "XQuADRSentenceRetrieval", "MLQARSentenceRetrieval")
 _NOT_REVISIONS = {"", "none", "null", "untrained", "no_revision_available"}
 
-LEADERBOARD_RULES = """\
-What the leaderboard shows: only tasks that mteb itself registers, and only models that have a reference
-implementation in mteb and public weights. The LAReQA tasks of this package (XQuADRRetrieval,
-MLQARRetrieval, XQuADRSentenceRetrieval, MLQARSentenceRetrieval) are plugin-only until upstreamed into
-mteb with a hub dataset (on the Hugging Face hub) and a pinned dataset revision: their result files can be
-committed to the results repository, but they do not show until then. (mteb's own XQuADRetrieval and
-MLQARetrieval are different tasks.)"""
+LEADERBOARD_RULES = render("leaderboard_rules")  # what shows on the leaderboard (texts.md)
+SUBMISSION_NOTES = render("submission_notes", repository=RESULTS_REPOSITORY, leaderboard_rules=LEADERBOARD_RULES,
+                          upstreaming=render("upstreaming"))
 
-UPSTREAMING = """\
-Upstreaming a task (`mteb-hybrid export OUT`, README "From plugin to leaderboard"):
-  1. the dataset on the Hugging Face hub (corpus, queries, qrels per subset) and its pinned commit revision
-     in the task's metadata (results computed on another dataset revision are not merged);
-  2. a task file in mteb (mteb/tasks/retrieval/multilingual/...) with complete TaskMetadata;
-  3. descriptive statistics computed with mteb (task.calculate_descriptive_statistics());
-  4. a pull request to embeddings-benchmark/mteb.
-`mteb-hybrid submit --upstream OUT` then writes results under the exported tasks' names and dataset
-revisions, checked against their metadata, so they stay valid once the tasks merge.
-Upstreaming a model takes a ModelMeta with a loader (reference implementation) in
-mteb/models/model_implementations/ and its weights public (e.g. on the Hugging Face hub) at the revision
-in the result folder names. The models of this package load from local folders only, so their results
-are accepted into the repository but not shown until that is done."""
-
-SUBMISSION_NOTES = f"""\
-Submitting results to the MTEB leaderboard
-
-`mteb-hybrid submit RESULTS_DIR --repo PATH_OR_URL` commits result files to a branch of a clone of
-{RESULTS_REPOSITORY}, in the layout of `mteb submit-results`
-(results/<org>__<model>/<revision>/<Task>.json + model_meta.json + run_settings.jsonl, branch
-mteb-results-<unix time>). Push the branch to your fork (`--push`, or `git push`) and open a pull request.
-Only models whose metadata is complete are copied: "org/name", a real revision (a hybrid model that was
-not trained here has revision "untrained" and is refused), ISO release date, license, framework,
-training_datasets, adapted_from for fine-tunes, n_parameters, embed_dim, similarity function.
-
-{LEADERBOARD_RULES}
-
-{UPSTREAMING}"""
 
 def _meta_dict(meta: Any) -> dict[str, Any]:
     """The model_meta.json content mteb writes for `meta` (ResultCache.save_to_cache), or a copy of a dict."""
@@ -85,10 +53,6 @@ def _pydantic_problems(data: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-def _is_url(text: str) -> bool:
-    return bool(re.match(r"^https?://[^\s/]+\.[^\s]+$", text))
-
-
 def _org_name(value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(r"[^/\s]+/[^/\s]+", value) is not None
 
@@ -115,7 +79,8 @@ def _repository_problems(data: dict[str, Any], fine_tuned: bool) -> dict[str, st
     if not ok:
         out["release_date"] = f"release_date: {released!r} is not an ISO date (YYYY-MM-DD)"
     license_ = data.get("license")
-    if not isinstance(license_, str) or (license_ not in get_args(Licenses) and not _is_url(license_)):
+    is_url = isinstance(license_, str) and re.match(r"^https?://[^\s/]+\.[^\s]+$", license_)
+    if not isinstance(license_, str) or (license_ not in get_args(Licenses) and not is_url):
         out["license"] = f"license: {license_!r} is neither in mteb's license list nor a URL"
     elif license_ == "not specified" and data.get("open_weights"):
         out["license"] = "license: 'not specified' for open weights; give the license of the weights"
@@ -150,8 +115,8 @@ def _repository_problems(data: dict[str, Any], fine_tuned: bool) -> dict[str, st
 def validate_model_meta(meta: Any, *, fine_tuned: bool | None = None) -> list[str]:
     """Problems that keep `meta` (a ModelMeta, or a model_meta.json dict) out of a submission; [] = submittable.
 
-    mteb's own checks (`ModelMeta` reading model_meta.json as mteb does), then what the results repository needs
-    that pydantic allows (None revision, ...). `fine_tuned=None`: this package's models must name `adapted_from`.
+    What the results repository needs beyond mteb's pydantic checks (None revision, ...), then mteb's own.
+    `fine_tuned=None`: this package's models must name `adapted_from`.
     """
     from mteb_hybrid.models.metas import ORG
 
@@ -161,11 +126,6 @@ def validate_model_meta(meta: Any, *, fine_tuned: bool | None = None) -> list[st
     by_hand = _repository_problems(data, fine_tuned)
     from_mteb = {k: v for k, v in _pydantic_problems(data).items() if k not in by_hand}
     return [*by_hand.values(), *from_mteb.values()]
-
-
-def _registered_by_mteb(task: str) -> bool:
-    cls = importlib.import_module("mteb.get_tasks")._TASKS_REGISTRY.get(task)
-    return cls is not None and cls.__module__.startswith("mteb.")
 
 
 def leaderboard_warnings(meta: Any, tasks: Iterable[str] = (), *, upstream: bool = False) -> list[str]:
@@ -185,8 +145,9 @@ def leaderboard_warnings(meta: Any, tasks: Iterable[str] = (), *, upstream: bool
                    "implementation in mteb/models/model_implementations and public weights")
     if data.get("open_weights") is False:
         out.append(f"{name}: weights are not public; the leaderboard needs a public model")
+    registry = importlib.import_module("mteb.get_tasks")._TASKS_REGISTRY
     for task in sorted(set(tasks)):
-        if _registered_by_mteb(task):
+        if registry.get(task) is not None and registry[task].__module__.startswith("mteb."):
             continue
         if upstream and task in PLUGIN_TASKS:
             out.append(f"{task}: written for the exported task; shown on the leaderboard once its task file and hub "

@@ -1,8 +1,6 @@
-"""Local mteb results -> the files a submission copies: collect, select, check, plan, write.
-
-Result folders are found with mteb's `ResultCache.get_cache_paths` and read with mteb's `TaskResult`;
-run_settings.jsonl is merged with mteb's own helper. With `upstream` (an `mteb-hybrid export` folder),
-each plugin result is rewritten for the exported task (upstream.results).
+"""Local mteb results -> the files a submission copies: collect, select, check, plan, write, with mteb's own
+`ResultCache.get_cache_paths`, `TaskResult` and run_settings.jsonl merge; with `upstream` (an `mteb-hybrid export`
+folder) each plugin result is rewritten for the exported task (upstream.results).
 """
 
 from __future__ import annotations
@@ -111,11 +109,6 @@ class _RunFolder:
     task_files: list[Path]
 
 
-def _output_folder(results_dir: Path) -> Path:
-    """The folder holding results/ (mteb's cache_path): where a fresh clone goes, as `remote/`."""
-    return results_dir if (results_dir / "results").is_dir() else results_dir.parent
-
-
 def _collect(results_dir: Path) -> tuple[list[_RunFolder], list[SkippedFile]]:
     root = results_dir / "results" if (results_dir / "results").is_dir() else results_dir
     if not root.is_dir():
@@ -172,7 +165,6 @@ def _select(runs: list[_RunFolder], models: Sequence[str] | None) -> tuple[list[
 
 @dataclass
 class _Planned:
-    source: Path
     dest: Path
     copied: CopiedFile
     result: Any = None  # a TaskResult rewritten for the upstream task: written instead of copying `source`
@@ -207,13 +199,14 @@ def _plan_run(run: _RunFolder, repo: Path, overwrite: bool, upstream: Mapping[st
     """What to write for one model folder. `upstream`: generated task classes by name (from an export)."""
     from mteb.results import TaskResult
 
-    def skip(src: Path, reason: str, problem: bool = True) -> None:
-        skipped.append(SkippedFile(src, reason, problem=problem, model=run.name))
-
     refused = _refused(run)
     if refused:
         return [], [SkippedFile(p, refused, model=run.name) for p in run.task_files], []
     skipped: list[SkippedFile] = []
+
+    def skip(src: Path, reason: str, problem: bool = True) -> None:
+        skipped.append(SkippedFile(src, reason, problem=problem, model=run.name))
+
     rel = Path("results") / run.path.parent.name / run.revision
     planned: list[_Planned] = []
     for src in run.task_files:
@@ -249,7 +242,7 @@ def _plan_run(run: _RunFolder, repo: Path, overwrite: bool, upstream: Mapping[st
             continue
         copied = CopiedFile(run.name, run.revision, src, (rel / src.name).as_posix(),
                             "replaced" if dest.exists() else "added", result.task_name)
-        planned.append(_Planned(src, dest, copied, rewritten))
+        planned.append(_Planned(dest, copied, rewritten))
     if not planned:
         return [], skipped, []
     tasks = [item.copied.task for item in planned]
@@ -257,8 +250,7 @@ def _plan_run(run: _RunFolder, repo: Path, overwrite: bool, upstream: Mapping[st
         src, dest = run.path / name, repo / rel / name
         if src.is_file():
             action: Any = if_there if dest.exists() else "added"
-            planned.append(_Planned(src, dest, CopiedFile(run.name, run.revision, src, (rel / name).as_posix(),
-                                                          action)))
+            planned.append(_Planned(dest, CopiedFile(run.name, run.revision, src, (rel / name).as_posix(), action)))
     return planned, skipped, leaderboard_warnings(run.meta, tasks, upstream=upstream is not None)
 
 
@@ -273,11 +265,11 @@ def _write(plan: list[_Planned]) -> None:
         item.dest.parent.mkdir(parents=True, exist_ok=True)
         if item.dest.name == RUN_SETTINGS_FILE:
             tasks = tasks_by_dir[item.dest.parent]
-            rows = [r for r in _read_run_settings_from_file(item.source) if r.get("task") in tasks]
+            rows = [r for r in _read_run_settings_from_file(item.copied.source) if r.get("task") in tasks]
             if rows:
                 _write_and_merge_keyed_json(item.dest, rows)
         elif item.result is not None:
             write_atomic(item.dest, item.result.to_disk)
         else:
-            shutil.copy2(item.source, item.dest)
+            shutil.copy2(item.copied.source, item.dest)
 

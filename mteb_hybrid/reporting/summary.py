@@ -1,11 +1,7 @@
-"""Summaries of LAReQA results in the paper's Table 1 layout (mono / cross / multi), from mteb's result files.
+"""mteb result files in the paper's Table 1 layout (mono / cross / multi), read with mteb's `TaskResult.from_disk`.
 
-Reads what `mteb run` wrote (`results/<org>__<name>/<revision>/<Task>.json`) with mteb's own reader
-(`TaskResult.from_disk`), so a file mteb itself could not load is reported here too, by name. The
-plugin tasks need not be registered in mteb to be read: nothing here looks a task up.
-
-Averaging follows the paper: every setting is a macro average over QUERY languages, so a language
-with more candidate languages (cross) does not weigh more than one with fewer.
+Every setting is a macro average over QUERY languages, as in the paper, so a language with more candidate
+languages (cross) does not weigh more than one with fewer.
 """
 
 from __future__ import annotations
@@ -27,6 +23,8 @@ import pandas as pd
 from mteb_hybrid.data.errors import DataFormatError
 from mteb_hybrid.files import write_atomic
 
+from .templates import render
+
 logger = logging.getLogger(__name__)
 
 SETTINGS = ("mono", "cross", "multi")
@@ -40,15 +38,6 @@ _NOT_METRICS = {"hf_subset", "languages", "mteb_version", "skipped_questions"}  
 _EXPERIMENTS = "experiments"  # mteb's folder for runs with non-default model kwargs
 
 
-# --------------------------------------------------------------------------------------------- loading
-
-
-def _results_root(results_dir: Path) -> Path:
-    """The folder to search: `results/` of an mteb output folder, else the folder itself."""
-    inner = results_dir / "results"
-    return inner if inner.is_dir() else results_dir
-
-
 def _model_identity(revision_dir: Path) -> tuple[str, str]:
     """(model name, revision): from model_meta.json as mteb does, else from the folder names."""
     meta_path = revision_dir / "model_meta.json"
@@ -57,9 +46,8 @@ def _model_identity(revision_dir: Path) -> tuple[str, str]:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             return str(meta["name"]), str(meta["revision"])
         except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise DataFormatError(
-                meta_path, "name/revision", f"cannot read model name and revision ({e})", "re-run the evaluation or delete the file"
-            ) from e
+            raise DataFormatError(meta_path, "name/revision", f"cannot read model name and revision ({e})",
+                                  "re-run the evaluation or delete the file") from e
     return revision_dir.parent.name.replace("__", "/"), revision_dir.name
 
 
@@ -83,16 +71,13 @@ def _read_task_result(path: Path) -> Any | None:
 
 def _parse_subset(subset: str) -> tuple[str, str, str] | None:
     """(query_lang, corpus_lang, setting) for a LAReQA subset name, None for any other name."""
-    m = _SUBSET.match(subset)
-    if m is None:
+    if (m := _SUBSET.match(subset)) is None:
         return None
-    q, c = m["q"], m["c"]
-    return q, c, "multi" if c == "pool" else "mono" if q == c else "cross"
+    return m["q"], m["c"], "multi" if m["c"] == "pool" else "mono" if m["q"] == m["c"] else "cross"
 
 
 def _is_lareqa(subsets: list[dict[str, Any]]) -> bool:
-    """Every subset named q-c / q-pool, and a pool or LAReQA's `map` present (mteb's own MLQARetrieval
-    has pair subsets too, but neither)."""
+    """Every subset named q-c / q-pool, and a pool or LAReQA's `map` (mteb's MLQARetrieval has neither)."""
     parsed = [_parse_subset(s["hf_subset"]) for s in subsets]
     if not parsed or any(p is None for p in parsed):
         return False
@@ -108,16 +93,16 @@ def _empty_scores() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=float if c in KEY_METRICS else object) for c in [*ID_COLUMNS, *KEY_METRICS, "file"]})
 
 
-def load_scores(
-    results_dir: str | os.PathLike[str], *, tasks: Iterable[str] | None = None, split: str | None = "test"
-) -> pd.DataFrame:
+def load_scores(results_dir: str | os.PathLike[str], *, tasks: Iterable[str] | None = None,
+                split: str | None = "test") -> pd.DataFrame:
     """Long table of LAReQA scores: one row per (model, revision, task, split, subset).
 
-    `results_dir`: an mteb output folder (holding `results/`), the `results/` folder, or a folder of model
-    folders. Columns: ID_COLUMNS (corpus_lang "pool" for pool subsets), every numeric metric of the files
-    (KEY_METRICS always, NaN where absent), file. Tasks whose subsets are not LAReQA-style are skipped with
-    a log line; a broken file raises DataFormatError naming it; the same subset in two files raises
-    ValueError (averaging both silently would be wrong).
+    Args:
+        results_dir: an mteb output folder (holding `results/`), the `results/` folder, or a folder of model folders.
+        tasks: only these tasks; split: only this split (None: all).
+
+    Columns: ID_COLUMNS (corpus_lang "pool" for pools), every numeric metric (KEY_METRICS always, NaN where absent),
+    file. A broken file raises DataFormatError; the same subset in two files ValueError (never averaged silently).
     """
     root = Path(results_dir)
     if not root.is_dir():
@@ -125,7 +110,7 @@ def load_scores(
     wanted = set(tasks) if tasks is not None else None
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[str, ...], Path] = {}
-    for path in sorted(_results_root(root).rglob("*.json")):
+    for path in sorted((root / "results" if (root / "results").is_dir() else root).rglob("*.json")):
         if path.name == "model_meta.json" or (wanted is not None and path.stem not in wanted):
             continue
         if _EXPERIMENTS in path.relative_to(root).parts:
@@ -134,29 +119,22 @@ def load_scores(
         result = _read_task_result(path)
         if result is None or (wanted is not None and result.task_name not in wanted):
             continue
-        subsets = [s for split_name, entries in result.scores.items() if split in (None, split_name) for s in entries]
-        if not _is_lareqa(subsets):
+        subsets = [(name, s) for name, entries in result.scores.items() if split in (None, name) for s in entries]
+        if not _is_lareqa([s for _, s in subsets]):
             logger.info("skipping %s: task %s has no LAReQA-style subsets (q-c / q-pool)%s", path, result.task_name,
                         f" in split {split!r}" if split else "")
             continue
         model, revision = _model_identity(path.parent)
-        for split_name, entries in result.scores.items():
-            if split not in (None, split_name):
-                continue
-            for scores in entries:
-                q, c, setting = _parse_subset(scores["hf_subset"])  # type: ignore[misc]
-                key = (model, revision, result.task_name, split_name, scores["hf_subset"])
-                if key in seen:
-                    raise ValueError(
-                        f"subset {key[4]} of {key[2]} ({key[3]}) for {model} revision {revision} is in both "
-                        f"{seen[key]} and {path}: point at a folder that holds one run per model"
-                    )
-                seen[key] = path
-                rows.append({
-                    "model": model, "revision": revision, "task": result.task_name, "split": split_name,
-                    "subset": scores["hf_subset"], "query_lang": q, "corpus_lang": c, "setting": setting,
-                    **_metrics(scores), "file": str(path),
-                })
+        for split_name, scores in subsets:
+            q, c, setting = _parse_subset(scores["hf_subset"])  # type: ignore[misc]
+            key = (model, revision, result.task_name, split_name, scores["hf_subset"])
+            if key in seen:
+                raise ValueError(f"subset {key[4]} of {key[2]} ({key[3]}) for {model} revision {revision} is in both "
+                                 f"{seen[key]} and {path}: point at a folder that holds one run per model")
+            seen[key] = path
+            rows.append({"model": model, "revision": revision, "task": result.task_name, "split": split_name,
+                         "subset": scores["hf_subset"], "query_lang": q, "corpus_lang": c, "setting": setting,
+                         **_metrics(scores), "file": str(path)})
     if not rows:
         return _empty_scores()
     df = pd.DataFrame(rows)
@@ -167,8 +145,6 @@ def load_scores(
                           key=lambda col: col.map(order) if col.name == "setting" else col).reset_index(drop=True)
 
 
-# --------------------------------------------------------------------------------------------- summary
-
 PER_LANGUAGE_METRICS = ("ndcg_at_10", "map")
 POOL_METRICS = ("rank_distance", "same_language_at_10")
 
@@ -178,8 +154,7 @@ class Summary:
     """Table 1 of the paper per (model, revision, task, split, group), and its per-query-language rows.
 
     table: map_* and ndcg_at_10_* per setting, rank_distance, same_language_at_10, ndcg_at_10_drop_{cross,multi}
-        (mono minus that setting) and *_pct (as % of mono), n_query_langs and n_* (subsets behind each average);
-        `group` "all", plus "seen" / "unseen" when unseen languages were given (empty groups left out).
+        and *_pct (% of mono), n_query_langs and n_* (subsets averaged); group all (+ seen / unseen if given).
     per_language: one row per query language with the same setting columns, rank distance and group.
     """
 
@@ -192,15 +167,14 @@ def _per_language(df: pd.DataFrame, unseen: frozenset[str] | None) -> pd.DataFra
     """Per query language: cross is first averaged over corpus languages here (step 1 of the macro average)."""
     keys = [*GROUP_KEYS, "query_lang"]
     out = df[keys].drop_duplicates().set_index(keys)
+    by_setting = {s: df[df["setting"] == s].groupby(keys) for s in SETTINGS}
     for metric in PER_LANGUAGE_METRICS:
         for setting in SETTINGS:
-            out[f"{metric}_{setting}"] = df[df["setting"] == setting].groupby(keys)[metric].mean()
-    pool = df[df["setting"] == "multi"].groupby(keys)
+            out[f"{metric}_{setting}"] = by_setting[setting][metric].mean()
     for metric in POOL_METRICS:
-        out[metric] = pool[metric].mean()
+        out[metric] = by_setting["multi"][metric].mean()
     for setting in SETTINGS:
-        out[f"n_{setting}"] = df[df["setting"] == setting].groupby(keys).size()
-        out[f"n_{setting}"] = out[f"n_{setting}"].fillna(0).astype(int)
+        out[f"n_{setting}"] = by_setting[setting].size().reindex(out.index, fill_value=0)
     out = out.reset_index()
     out.insert(len(keys), "group", "all" if unseen is None else out["query_lang"].map(lambda q: "unseen" if q in unseen else "seen"))
     return out.sort_values(keys).reset_index(drop=True)
@@ -211,16 +185,14 @@ def _table(per_language: pd.DataFrame) -> pd.DataFrame:
     value_cols = [f"{m}_{s}" for m in PER_LANGUAGE_METRICS for s in SETTINGS] + list(POOL_METRICS)
     g = per_language.groupby([*GROUP_KEYS, "group"], sort=True)
     out = g[value_cols].mean()  # skips NaN: a language without a setting does not count for it
-    out["n_query_langs"] = g.size()
-    for setting in SETTINGS:
-        out[f"n_{setting}"] = g[f"n_{setting}"].sum()
     for setting in ("cross", "multi"):
         drop = out["ndcg_at_10_mono"] - out[f"ndcg_at_10_{setting}"]
         out[f"ndcg_at_10_drop_{setting}"] = drop
         out[f"ndcg_at_10_drop_{setting}_pct"] = 100.0 * drop / out["ndcg_at_10_mono"]
-    cols = [*value_cols, "ndcg_at_10_drop_cross", "ndcg_at_10_drop_cross_pct", "ndcg_at_10_drop_multi",
-            "ndcg_at_10_drop_multi_pct", "n_query_langs", "n_mono", "n_cross", "n_multi"]
-    return out[cols].reset_index()
+    out["n_query_langs"] = g.size()
+    for setting in SETTINGS:
+        out[f"n_{setting}"] = g[f"n_{setting}"].sum()
+    return out.reset_index()
 
 
 def _warn_uneven(per_language: pd.DataFrame) -> None:
@@ -235,14 +207,13 @@ def _warn_uneven(per_language: pd.DataFrame) -> None:
 
 def summarize(df: pd.DataFrame, unseen_languages: Iterable[str] | None = None) -> Summary:
     """Table 1 layout per (model, revision, task, split) from load_scores' table: macro averages over QUERY
-    languages (cross: first over each query language's corpus languages, so 110 XQuAD-R pairs count as 11
-    languages, as in the paper). A setting with no subsets gives NaN, never an error. With `unseen_languages`,
-    extra rows group the query languages into "seen" and "unseen".
+    languages (cross first over each one's corpus languages: 110 XQuAD-R pairs count as 11 languages); a setting
+    without subsets gives NaN. With `unseen_languages`, extra rows for the "seen" and "unseen" query languages.
     """
     unseen = frozenset(x.lower() for x in unseen_languages) if unseen_languages is not None else None
+    per_language = _per_language(_empty_scores() if df.empty else df, unseen)
     if df.empty:
-        return Summary(_table(_per_language(_empty_scores(), unseen)), _per_language(_empty_scores(), unseen), unseen)
-    per_language = _per_language(df, unseen)
+        return Summary(_table(per_language), per_language, unseen)
     _warn_uneven(per_language)
     table = _table(per_language.assign(group="all"))
     if unseen is not None:
@@ -255,14 +226,10 @@ def summarize(df: pd.DataFrame, unseen_languages: Iterable[str] | None = None) -
     return Summary(table=table, per_language=per_language, unseen_languages=unseen)
 
 
-# --------------------------------------------------------------------------------------------- formatting
-
 _SCORE = "{:.3f}"
-_RD = "{:.1f}"
 _PCT = "{:.1f}%"
-_MISSING = "-"
 # (summary column, header, format) of the displayed tables; the report's Table 1 uses TABLE1_COLUMNS too.
-_POOL_COLUMNS = [("rank_distance", "RD", _RD), ("same_language_at_10", "same-lang@10", _SCORE)]
+_POOL_COLUMNS = [("rank_distance", "RD", "{:.1f}"), ("same_language_at_10", "same-lang@10", _SCORE)]
 TABLE1_COLUMNS = [*((f"map_{s}", f"mAP {s}", _SCORE) for s in SETTINGS),
                   *((f"ndcg_at_10_{s}", f"nDCG@10 {s}", _SCORE) for s in SETTINGS), *_POOL_COLUMNS]
 DROP_COLUMNS = [("ndcg_at_10_mono", "nDCG@10 mono", _SCORE), ("ndcg_at_10_drop_cross", "mono-cross", _SCORE),
@@ -275,7 +242,7 @@ PER_LANGUAGE_COLUMNS = [*((f"{m}_{s}", f"{name} {s}", _SCORE) for m, name in (("
 def fmt_number(value: Any, spec: str = _SCORE) -> str:
     """A number in `spec`, "-" for a missing one (None or NaN)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return _MISSING
+        return "-"
     return spec.format(value)
 
 
@@ -301,8 +268,8 @@ def _display_tables(summary: Summary, per_language: bool = True) -> list[tuple[s
         main = head.assign(**_formatted(t, TABLE1_COLUMNS), langs=t["n_query_langs"].astype(str))
         main["subsets m/c/x"] = [f"{a}/{b}/{c}" for a, b, c in zip(t["n_mono"], t["n_cross"], t["n_multi"])]
         out.append((f"{task} ({split}): Table 1 layout, macro averages over query languages", main))
-        drop = head.assign(**_formatted(t, DROP_COLUMNS))
-        out.append((f"{task} ({split}): nDCG@10 degradation from monolingual", drop))
+        out.append((f"{task} ({split}): nDCG@10 degradation from monolingual",
+                    head.assign(**_formatted(t, DROP_COLUMNS))))
         if per_language:
             p = langs[(langs["task"] == task) & (langs["split"] == split)].reset_index(drop=True)
             rows = pd.DataFrame({"model": _model_label(p), "query": p["query_lang"],
@@ -312,8 +279,7 @@ def _display_tables(summary: Summary, per_language: bool = True) -> list[tuple[s
 
 
 def markdown_table(frame: pd.DataFrame, left: int | None = None) -> str:
-    """A Markdown table of an all-string frame: the first `left` columns left-aligned, the rest right-aligned
-    (default: the label columns model / query / group)."""
+    """An all-string frame as Markdown: the first `left` columns (default: model / query / group) left-aligned."""
     def esc(x: Any) -> str:
         return str(x).replace("|", "\\|").replace("\n", " ")
 
@@ -324,27 +290,15 @@ def markdown_table(frame: pd.DataFrame, left: int | None = None) -> str:
     return "\n".join(lines)
 
 
-_LEGEND = """\
-mAP: LAReQA mean average precision over the whole ranking (metric `map`; not mteb's map_at_k).
-nDCG@10: mteb's ndcg_at_10 (the main score).
-mono: query language = candidate language (en-en); cross: query language != candidate language (en-de),
-  first averaged over candidate languages per query language; multi: one query language against the
-  pool of all languages (en-pool). Every average is a macro average over query languages.
-RD: rank distance in the pool ranking, per query worst minus best rank of its relevant answers; mean over
-  queries, macro over query languages; lower = less language bias.
-same-lang@10: share of the pool top 10 in the query's language.
-mono-cross / mono-multi: nDCG@10 lost from monolingual, absolute and as % of mono.
-langs: query languages averaged; subsets m/c/x: subsets behind the mono / cross / multi averages.
-group: all query languages, or those seen / unseen in training (--unseen).
-"-": setting not evaluated."""
+_LEGEND = render("summary_legend")
 
 
 def format_summary(summary: Summary, per_language: bool = True) -> str:
     """Plain-text tables for the terminal (same numbers and rounding as summary.md)."""
     if summary.table.empty:
         return "no LAReQA results"
-    blocks = [f"{title}\n{frame.to_string(index=False)}" for title, frame in _display_tables(summary, per_language)]
-    return "\n\n".join(blocks)
+    tables = _display_tables(summary, per_language)
+    return "\n\n".join(f"{title}\n{frame.to_string(index=False)}" for title, frame in tables)
 
 
 def format_markdown(summary: Summary) -> str:
@@ -367,16 +321,9 @@ def write_summary(summary: Summary, out_dir: str | os.PathLike[str]) -> dict[str
     return {name: write_atomic(out / name, text) for name, text in files.items()}
 
 
-# --------------------------------------------------------------------------------------------- CLI
-
 SUMMARIZE_HELP = "summarize LAReQA results (Table 1 layout, degradation, per-language rows, rank distance)"
 
-_DESCRIPTION = """\
-Summarize mteb result files of the LAReQA tasks (XQuADRRetrieval, MLQARRetrieval) in the layout of
-Table 1 of the hybrid-batching paper: monolingual, cross-lingual and multilingual mAP and nDCG@10,
-their degradation, and language bias (rank distance), per model and task and per query language.
-RESULTS_DIR is an mteb output folder (with results/), the results/ folder, or a folder of model folders.
-Writes summary.csv, per_language.csv (full precision) and summary.md (rounded) to --out."""
+_DESCRIPTION = render("summarize_description")
 
 
 def add_summarize_arguments(parser: argparse.ArgumentParser) -> None:

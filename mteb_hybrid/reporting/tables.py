@@ -10,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from .aggregate import MISSING, fixed_set_summary, fmt_stat, group_stats, query_langs, values_stats
+from .aggregate import (MISSING, fixed_language_groups, fixed_set_summary, fmt_stat, group_stats, query_langs,
+                        values_stats)
 from .convergence import TargetRow, TimeToTarget
 from .loading import Cell, Experiment
 from .summary import SETTINGS, TABLE1_COLUMNS, fmt_number, markdown_table
@@ -21,11 +22,6 @@ PENDING = "(pending)"
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], left: int = 1) -> str:
     """Rows under headers as a Markdown table (summary.markdown_table); the first `left` columns left-aligned."""
     return markdown_table(pd.DataFrame([list(r) for r in rows], columns=list(headers), dtype=object), left=left)
-
-
-def _params_text(cell: Cell) -> str:
-    params = {k: v for k, v in cell.params.items() if k != "seed"}
-    return ", ".join(f"{k}={v}" for k, v in params.items()) or MISSING
 
 
 def _group_rows(exp: Experiment, task: str) -> list[tuple[str, list[Cell], pd.DataFrame | None, str]]:
@@ -43,7 +39,7 @@ def table1(exp: Experiment, task: str) -> str:
     headers = ["cell / group", "params", "seeds", *(header for _, header, _ in TABLE1_COLUMNS)]
     rows = []
     for group, cells, stats, seeds in _group_rows(exp, task):
-        head = [group, _params_text(cells[0]), seeds]
+        head = [group, ", ".join(f"{k}={v}" for k, v in cells[0].params.items() if k != "seed") or MISSING, seeds]
         if stats is None:
             rows.append([*head, *([PENDING] * len(TABLE1_COLUMNS))])
         else:
@@ -79,11 +75,11 @@ def seen_unseen_table(exp: Experiment, task: str) -> str | None:
             continue
         for langs in ("seen", "unseen"):
             s = group_stats(cells, task, langs)
-            codes = sorted({q for c in cells if c.done for q in query_langs(c, task, langs)})
             if s is None:
                 rows.append([group, langs, "(none)", *([MISSING] * 5)])
                 continue
-            rows.append([group, langs, " ".join(codes), *(fmt_stat(s[f"ndcg_at_10_{x}"]) for x in SETTINGS),
+            codes = " ".join(sorted({q for c in cells if c.done for q in query_langs(c, task, langs)}))
+            rows.append([group, langs, codes, *(fmt_stat(s[f"ndcg_at_10_{x}"]) for x in SETTINGS),
                          fmt_stat(s["map_multi"]), fmt_stat(s["rank_distance"], "{:.1f}")])
     return table(headers, rows, left=3)
 
@@ -99,12 +95,11 @@ def fixed_sets_table(exp: Experiment, task: str) -> str | None:
     done = [c for c in exp.cells if c.done and task in c.tasks()]
     if len({tuple(sorted(c.unseen)) for c in done}) <= 1:
         return None
-    always = set.intersection(*(set(query_langs(c, task, "seen")) for c in done))
-    never = set.intersection(*(set(query_langs(c, task, "unseen")) for c in done))
     headers = ["cell", "query languages", "nDCG@10 mono", "nDCG@10 cross", "nDCG@10 multi", "mono→multi %",
                "mAP multi", "RD"]
     rows = []
-    for label, chosen in (("seen by every cell", always), ("unseen by every cell", never)):
+    fixed = fixed_language_groups(done, task).values()
+    for label, chosen in zip(("seen by every cell", "unseen by every cell"), fixed):
         if not chosen:
             continue
         for c in done:
@@ -125,11 +120,8 @@ def commands_section(exp: Experiment) -> str:
         rows.append([c.cell_id, c.group, status, MISSING if c.seed is None else c.seed,
                      fmt_number(c.info.get("train_seconds"), "{:.0f}"), fmt_number(c.info.get("eval_seconds"), "{:.0f}"),
                      c.info.get("revision") or MISSING])
-    parts = [table(headers, rows, left=3), "", "```bash"]
-    for c in exp.cells:
-        parts += [f"# {c.cell_id}", str(c.info.get("command") or PENDING)]
-    parts.append("```")
-    return "\n".join(parts)
+    commands = [line for c in exp.cells for line in (f"# {c.cell_id}", str(c.info.get("command") or PENDING))]
+    return "\n".join([table(headers, rows, left=3), "", "```bash", *commands, "```"])
 
 
 def convergence_table(ttt: TimeToTarget, groups: Mapping[str, str]) -> str:

@@ -1,7 +1,5 @@
-"""The report's prose as Markdown templates (report_templates.md), filled with string.Template.
-
-Rewording the report never touches the code that computes the numbers.
-"""
+"""The prose of the report (report_templates.md) and of the CLI (texts.md) as Markdown templates, filled with
+string.Template, so rewording never touches the code."""
 
 from __future__ import annotations
 
@@ -10,16 +8,18 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
-TEMPLATE_FILE = Path(__file__).with_name("report_templates.md")
+TEMPLATE_FILES = tuple(Path(__file__).with_name(name) for name in ("report_templates.md", "texts.md"))
 _MARKER = re.compile(r"^<!-- (\w+) -->\n", re.MULTILINE)
 
 
 @lru_cache(maxsize=None)
-def templates(path: Path = TEMPLATE_FILE) -> dict[str, Template]:
-    """Every `<!-- name -->` block of the file (the leading comment block is not a template)."""
-    text = path.read_text(encoding="utf-8")
-    pieces = _MARKER.split(text)  # [preamble, name1, body1, name2, body2, ...]
-    return {name: Template(body.rstrip("\n")) for name, body in zip(pieces[1::2], pieces[2::2])}
+def templates(paths: tuple[Path, ...] = TEMPLATE_FILES) -> dict[str, Template]:
+    """Every `<!-- name -->` block of the files (a file's leading comment block is not a template)."""
+    out = {}
+    for path in paths:
+        pieces = _MARKER.split(path.read_text(encoding="utf-8"))  # [preamble, name1, body1, name2, body2, ...]
+        out.update({name: Template(body.rstrip("\n")) for name, body in zip(pieces[1::2], pieces[2::2])})
+    return out
 
 
 def render(block: str, /, **values: object) -> str:
