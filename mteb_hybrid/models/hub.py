@@ -13,12 +13,9 @@ from collections.abc import Sequence
 OFFLINE_TASKS = ("XQuADRRetrieval", "MLQARRetrieval", "XQuADRSentenceRetrieval", "MLQARSentenceRetrieval")
 OFFLINE_TRAIN_BASE = "me5-small"
 
-_HUB_ERROR_TYPES = {
-    # huggingface_hub
+_HUB_ERROR_TYPES = {  # huggingface_hub's (first line), then those of requests / httpx / urllib3 underneath it
     "OfflineModeIsEnabled", "LocalEntryNotFoundError", "HfHubHTTPError", "RepositoryNotFoundError",
-    # requests / httpx / urllib3 underneath it
-    "ConnectionError", "ConnectTimeout", "ConnectError", "ReadTimeout", "MaxRetryError", "NewConnectionError",
-}
+    "ConnectionError", "ConnectTimeout", "ConnectError", "ReadTimeout", "MaxRetryError", "NewConnectionError"}
 _HUB_ERROR_TEXT = ("huggingface.co", "offline mode", "hf_hub_offline", "couldn't connect", "local_files_only",
                    "outgoing traffic has been disabled", "cannot find the requested files in the disk cache")
 
