@@ -40,25 +40,19 @@ def _register_benchmarks(task_classes: dict[str, type]) -> None:
     import mteb
     from mteb.benchmarks import benchmarks as bm_module
 
-    def ours() -> list:
+    def ours() -> list:  # new instances per benchmark: mteb's task objects hold state (loaded data, subsets)
         return [cls() for name, cls in task_classes.items() if "Sentence" not in name]
 
     lareqa = ours()
     bm_module.MTEB_HYBRID_LAREQA = mteb.Benchmark(
-        name=BENCHMARK_NAME,
-        tasks=lareqa,
+        name=BENCHMARK_NAME, tasks=lareqa, reference=LAREQA_REFERENCE, citation=lareqa[0].metadata.bibtex_citation,
         description="LAReQA answer retrieval (XQuAD-R, MLQA-R): every language pair and the multilingual pool, "
-        "with mAP, rank distance and same-language share next to mteb's scores.",
-        reference=LAREQA_REFERENCE,
-        citation=lareqa[0].metadata.bibtex_citation,
-    )
+        "with mAP, rank distance and same-language share next to mteb's scores.")
     bm_module.MTEB_HYBRID_CROSS_LINGUAL = mteb.Benchmark(
-        name=CROSS_LINGUAL_BENCHMARK_NAME,
+        name=CROSS_LINGUAL_BENCHMARK_NAME, reference=LAREQA_REFERENCE,
         tasks=[*ours(), *mteb.get_tasks(tasks=list(MTEB_CROSS_LINGUAL_TASKS))],
         description="LAReQA tasks of mteb-hybrid together with mteb's cross-lingual retrieval tasks "
-        f"({', '.join(MTEB_CROSS_LINGUAL_TASKS)}; these download their data from the Hugging Face hub).",
-        reference=LAREQA_REFERENCE,
-    )
+        f"({', '.join(MTEB_CROSS_LINGUAL_TASKS)}; these download their data from the Hugging Face hub).")
     gb = importlib.import_module("mteb.benchmarks.get_benchmark")
     gb._build_registry.cache_clear()
     gb._build_aliases_registry.cache_clear()
@@ -82,17 +76,11 @@ def _register_models(metas: dict) -> None:
             MODEL_REGISTRY[key] = meta
 
 
-def _our_module_is_initializing() -> bool:
-    return any(name.startswith("mteb_hybrid") and getattr(getattr(m, "__spec__", None), "_initializing", False)
-               for name, m in list(sys.modules.items()))
-
-
 def register() -> None:
     """Register tasks, benchmarks and models with mteb (idempotent).
 
-    If the importer of mteb is one of this package's own modules, still half-executed (its task
-    classes or model metas not defined yet), registration waits: that module calls
-    `register_if_pending()` on its last line.
+    If mteb was imported by one of this package's modules, still half-executed, registration waits:
+    that module calls `register_if_pending()` on its last line.
     """
     global _registered, _pending
     if _registered:
@@ -101,12 +89,12 @@ def register() -> None:
         from mteb_hybrid.benchmark.tasks import TASK_CLASSES
         from mteb_hybrid.models.metas import all_model_metas
     except ImportError:
-        if _our_module_is_initializing():
+        if any(name.startswith("mteb_hybrid") and getattr(getattr(m, "__spec__", None), "_initializing", False)
+               for name, m in list(sys.modules.items())):
             _pending = True
             return
         raise
-    _registered = True
-    _pending = False
+    _registered, _pending = True, False
     _register_tasks(TASK_CLASSES)
     _register_models(all_model_metas())
     _register_benchmarks(TASK_CLASSES)

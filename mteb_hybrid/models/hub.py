@@ -1,8 +1,7 @@
 """One paragraph, not a traceback, when something needs the Hugging Face hub and the hub is out of reach.
 
-The paragraph says what needed the network, what runs offline instead, and, for a name one letter from
-one of ours (mteb's hub task `XQuADRetrieval` vs our `XQuADRRetrieval`), "did you mean". Import-light:
-the CLI and the registry hook use it without importing mteb.
+It says what needed the network, what runs offline instead, and "did you mean" for a name one letter from
+one of ours (mteb's `XQuADRetrieval` vs our `XQuADRRetrieval`). Import-light: no mteb.
 """
 
 from __future__ import annotations
@@ -14,12 +13,9 @@ from collections.abc import Sequence
 OFFLINE_TASKS = ("XQuADRRetrieval", "MLQARRetrieval", "XQuADRSentenceRetrieval", "MLQARSentenceRetrieval")
 OFFLINE_TRAIN_BASE = "me5-small"
 
-_HUB_ERROR_TYPES = {
-    # huggingface_hub
+_HUB_ERROR_TYPES = {  # huggingface_hub's (first line), then those of requests / httpx / urllib3 underneath it
     "OfflineModeIsEnabled", "LocalEntryNotFoundError", "HfHubHTTPError", "RepositoryNotFoundError",
-    # requests / httpx / urllib3 underneath it
-    "ConnectionError", "ConnectTimeout", "ConnectError", "ReadTimeout", "MaxRetryError", "NewConnectionError",
-}
+    "ConnectionError", "ConnectTimeout", "ConnectError", "ReadTimeout", "MaxRetryError", "NewConnectionError"}
 _HUB_ERROR_TEXT = ("huggingface.co", "offline mode", "hf_hub_offline", "couldn't connect", "local_files_only",
                    "outgoing traffic has been disabled", "cannot find the requested files in the disk cache")
 
@@ -61,30 +57,25 @@ def did_you_mean(name: str, ours: Sequence[str]) -> str | None:
     return close[0] if len(close) == 1 else None
 
 
-def _reason() -> str:
-    return "the hub is switched off here (HF_HUB_OFFLINE=1)" if hub_is_offline() else "the hub could not be reached"
+def _reason(error: BaseException | None) -> str:
+    reason = "the hub is switched off here (HF_HUB_OFFLINE=1)" if hub_is_offline() else "the hub could not be reached"
+    return reason + (f" ({type(error).__name__})" if error is not None else "")
 
 
 def hub_task_message(tasks: Sequence[str], error: BaseException | None = None) -> str:
     """Why mteb's hub tasks `tasks` cannot run here, what runs offline, and "did you mean" for near names."""
-    hints = [f"did you mean {m} (this package's, one letter away)?" for t in tasks if (m := did_you_mean(t, OFFLINE_TASKS))]
-    what = ", ".join(tasks)
-    detail = f" ({type(error).__name__})" if error is not None else ""
-    return (
-        f"task {what} is mteb's own and downloads its data from the Hugging Face hub, but {_reason()}{detail}. "
-        + (" ".join(hints)[:1].upper() + " ".join(hints)[1:] + " " if hints else "")
-        + f"Offline, this package's tasks run from local files: {', '.join(OFFLINE_TASKS)} "
-        "(point --data-dir or MTEB_HYBRID_DATA_DIR at the folder holding xquad-r/ and mlqa-r/)."
-    )
+    hints = " ".join(f"did you mean {m} (this package's, one letter away)?"
+                     for t in tasks if (m := did_you_mean(t, OFFLINE_TASKS)))
+    return (f"task {', '.join(tasks)} is mteb's own and downloads its data from the Hugging Face hub, "
+            f"but {_reason(error)}. " + (hints[:1].upper() + hints[1:] + " " if hints else "")
+            + f"Offline, this package's tasks run from local files: {', '.join(OFFLINE_TASKS)} "
+            "(point --data-dir or MTEB_HYBRID_DATA_DIR at the folder holding xquad-r/ and mlqa-r/).")
 
 
 def hub_model_message(model: str, needed_for: str, error: BaseException | None = None) -> str:
     """Why model `model` cannot be loaded here (it comes from the hub) and what runs offline instead."""
-    detail = f" ({type(error).__name__})" if error is not None else ""
-    return (
-        f"{needed_for} needs {model} from the Hugging Face hub, but {_reason()}{detail}. Offline, use the "
-        f"offline model: evaluate offline-me5-small, or train from it with `mteb-hybrid train --base "
-        f"{OFFLINE_TRAIN_BASE} --data mlqa-r --data-dir DIR --max-steps 100` (DIR holding mlqa-r/); or pass a "
-        "local sentence-transformers folder. With network, unset HF_HUB_OFFLINE and run the same command again. "
-        "`mteb-hybrid models` lists every model and what it needs."
-    )
+    return (f"{needed_for} needs {model} from the Hugging Face hub, but {_reason(error)}. Offline, use the "
+            f"offline model: evaluate offline-me5-small, or train from it with `mteb-hybrid train --base "
+            f"{OFFLINE_TRAIN_BASE} --data mlqa-r --data-dir DIR --max-steps 100` (DIR holding mlqa-r/); or pass a "
+            "local sentence-transformers folder. With network, unset HF_HUB_OFFLINE and run the same command again. "
+            "`mteb-hybrid models` lists every model and what it needs.")

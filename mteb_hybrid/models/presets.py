@@ -11,10 +11,10 @@ import logging
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from mteb_hybrid.data.errors import DataFormatError
 from mteb_hybrid.validation import validate_file
@@ -38,13 +38,9 @@ class Preset(BaseModel):
     trained_name: str
     pooling: Literal["mean", "cls", "max", "lasttoken", "mean_sqrt_len_tokens", "weightedmean"] = "mean"
     prompts: dict[str, str] = Field(default_factory=dict)
-    languages: tuple[str, ...] | None = None  # language-token models: the codes they have a token for
+    # language-token models: the codes they have a token for (an empty list reads as None)
+    languages: Annotated[tuple[str, ...] | None, AfterValidator(lambda v: v or None)] = None
     description: str = ""
-
-    @field_validator("languages")
-    @classmethod
-    def _none_when_empty(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        return v or None
 
 
 @lru_cache(maxsize=1)
@@ -53,14 +49,15 @@ def load_presets(path: str | None = None) -> dict[str, Preset]:
     file = Path(path or PRESETS_FILE)
     raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     if not isinstance(raw, dict):
-        raise DataFormatError(file, "<file>", "expected a mapping of preset names", "see mteb_hybrid/models/presets.yaml")
+        raise DataFormatError(file, "<file>", "expected a mapping of preset names",
+                              "see mteb_hybrid/models/presets.yaml")
     presets = {}
     for name, spec in raw.items():
         if not isinstance(spec, dict) or "name" in spec:
             raise DataFormatError(file, str(name), "expected a mapping of settings (the name is its key)",
                                   "see the other presets in the file")
-        entry = validate_file(Preset, {"name": str(name), **spec}, file, f"see the kinds and keys at the top of {file.name}")
-        presets[entry.name] = entry
+        presets[str(name)] = validate_file(Preset, {"name": str(name), **spec}, file,
+                                           f"see the kinds and keys at the top of {file.name}")
     return presets
 
 
@@ -116,9 +113,7 @@ def load_base_model(preset: Preset, *, max_seq_length: int | None = None,
                     device: str | None = None) -> SentenceTransformer:
     """The base model of `preset` as a SentenceTransformer, with the preset's prompts if it has none.
 
-    A base that has to come from the Hugging Face hub while the hub is out of reach raises
-    `HubUnavailableError` (one paragraph: what needed the network, what runs offline), not the
-    loader's traceback.
+    A base needed from the hub while it is out of reach raises `HubUnavailableError`, not a traceback.
     """
     from sentence_transformers import SentenceTransformer
 
@@ -156,6 +151,4 @@ def load_base_model(preset: Preset, *, max_seq_length: int | None = None,
 def model_prompts(model: Any) -> tuple[str, str]:
     """(query prompt, passage prompt) of a model: its "query" and "document"/"passage" prompts, or ""."""
     prompts = getattr(model, "prompts", None) or {}
-    query = prompts.get("query") or ""
-    passage = prompts.get("document") or prompts.get("passage") or ""
-    return query, passage
+    return prompts.get("query") or "", prompts.get("document") or prompts.get("passage") or ""

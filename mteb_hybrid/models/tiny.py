@@ -1,8 +1,7 @@
 """Tiny random models (hidden 32, 2 layers, well under a second each, fully offline) for tests and smoke runs.
 
-Each builder trains a tokenizer on a few sentences (plus `corpus`, e.g. a test's own questions, so few
-tokens are unknown), builds a small transformers model and saves it: BERT/LaBSE-like, XLM-R-like, a
-FULL M2M100Model checkpoint like the hub's, and the sentence encoder built from that checkpoint.
+Each builder trains a tokenizer on a few sentences plus `corpus` (e.g. a test's questions, so few tokens are
+unknown): BERT/LaBSE-like, XLM-R-like, a FULL M2M100Model checkpoint like the hub's, and its sentence encoder.
 """
 
 from __future__ import annotations
@@ -51,10 +50,8 @@ def _save(folder: Path, tok: Any, model_class: type, config: Any, seed: int, **t
     return folder
 
 
-def build_tiny_bert(
-    path: str | Path, corpus: Iterable[str] | None = None, *, hidden: int = 32, layers: int = 2,
-    max_seq_length: int = 64, vocab_size: int = 2000, seed: int = 0,
-) -> Path:
+def build_tiny_bert(path: str | Path, corpus: Iterable[str] | None = None, *, hidden: int = 32, layers: int = 2,
+                    max_seq_length: int = 64, vocab_size: int = 2000, seed: int = 0) -> Path:
     """A LaBSE-like tiny model: WordPiece tokenizer, BertModel, CLS pooling, normalised."""
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
     from transformers import BertConfig, BertModel
@@ -86,10 +83,8 @@ def _unigram_tokenizer(texts: Sequence[str], specials: list[str], vocab_size: in
     return tok
 
 
-def build_tiny_xlmr(
-    path: str | Path, corpus: Iterable[str] | None = None, *, hidden: int = 32, layers: int = 2,
-    max_seq_length: int = 64, vocab_size: int = 2000, seed: int = 0,
-) -> Path:
+def build_tiny_xlmr(path: str | Path, corpus: Iterable[str] | None = None, *, hidden: int = 32, layers: int = 2,
+                    max_seq_length: int = 64, vocab_size: int = 2000, seed: int = 0) -> Path:
     """An XLM-R-like tiny model: Unigram + Metaspace tokenizer, XLMRobertaModel, mean pooling."""
     from transformers import XLMRobertaConfig, XLMRobertaModel
 
@@ -105,10 +100,9 @@ def build_tiny_xlmr(
     return Path(path)
 
 
-def build_tiny_m2m100_checkpoint(
-    path: str | Path, corpus: Iterable[str] | None = None, *, languages: Sequence[str] = M2M_TEST_LANGUAGES,
-    d_model: int = 32, vocab_size: int = 1500, seed: int = 0,
-) -> Path:
+def build_tiny_m2m100_checkpoint(path: str | Path, corpus: Iterable[str] | None = None, *,
+                                 languages: Sequence[str] = M2M_TEST_LANGUAGES, d_model: int = 32,
+                                 vocab_size: int = 1500, seed: int = 0) -> Path:
     """A full (encoder + decoder) M2M100Model checkpoint with a tokenizer that writes `__en__ text </s>`."""
     from tokenizers import AddedToken
     from transformers import M2M100Config, M2M100Model
