@@ -70,31 +70,26 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
 
 class _LazyParser(argparse.ArgumentParser):
-    """A subcommand parser whose options are added on first use (parsing or --help).
-
-    Building the whole CLI then imports nothing heavy, and `mteb-hybrid X --help` imports only the
-    module that defines X's options (never mteb or torch for the commands defined here).
-    """
+    """A subcommand parser whose options are added on first use (parsing or --help), so that building the CLI
+    imports nothing heavy and `mteb-hybrid X --help` imports only the module that defines X's options."""
 
     def __init__(self, *args: Any, populate: Callable[[argparse.ArgumentParser], None] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._populate = populate
 
-    def _populated(self) -> argparse.ArgumentParser:
+    def _populated(self) -> None:
         if self._populate is not None:
             populate, self._populate = self._populate, None
             populate(self)
-        return self
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:  # noqa: D102
-        return super(_LazyParser, self._populated()).parse_known_args(args, namespace)
+        self._populated()  # usage and errors are formatted after parsing began, so this covers them too
+        return super().parse_known_args(args, namespace)
 
     def format_help(self) -> str:  # noqa: D102
-        return super(_LazyParser, self._populated()).format_help()
-
-    def format_usage(self) -> str:  # noqa: D102
-        return super(_LazyParser, self._populated()).format_usage()
+        self._populated()
+        return super().format_help()
 
 
 def _options_of(module: str, command: str) -> Callable[[argparse.ArgumentParser], None]:
@@ -283,15 +278,13 @@ def _run_experiment(args: argparse.Namespace) -> int:
     from mteb_hybrid.training.guard import ZeroShotViolation
 
     cfg = load_experiment(args.config)
-    problems = validate_experiment(cfg, allow_overlap=args.allow_overlap)
-    if problems:
+    if problems := validate_experiment(cfg, allow_overlap=args.allow_overlap):
         raise ValueError(f"{args.config}: " + "; ".join(problems))
     print(f"{args.config}: {len(cfg.cells)} cells ({', '.join(c.id for c in cfg.cells)}), tasks {', '.join(cfg.eval.tasks)}")
     if args.check:
         return 0
-    results = args.results
-    if args.smoke and args.results == "results":
-        results = tempfile.mkdtemp(prefix="mteb-hybrid-smoke-")
+    smoke_root = args.smoke and args.results == "results"
+    results = tempfile.mkdtemp(prefix="mteb-hybrid-smoke-") if smoke_root else args.results
     try:
         outcomes = run_experiment(args.config, results, args.data_dir, smoke=args.smoke, only=args.cells,
                                   keep_going=args.keep_going, model_root=(f"{results}/models" if args.smoke else None),

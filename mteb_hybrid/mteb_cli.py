@@ -1,11 +1,9 @@
 """Under mteb's own CLI (`mteb run ...`): quiet defaults, and one paragraph instead of a traceback.
 
-mteb's CLI has no hook for plugins, and we do not patch it. The registry calls `install()` when mteb is
-imported; when the process is mteb's CLI, it applies `noise.quiet_known_noise` (unless the user chose a
-`--verbosity`) and sets `sys.excepthook`, the interpreter's own extension point, so that an error this
-package raised with a user message (an untrained model, a missing data folder) and a Hugging Face hub
-that cannot be reached print as one `error: ...` paragraph, with "did you mean" for a task name one
-letter from ours. Any other exception, and every exception under `--verbosity 3`, keeps its traceback.
+mteb's CLI has no plugin hook, so the registry calls `install()` when mteb is imported: under mteb's CLI it
+quiets the known noise (unless a `--verbosity` was chosen) and sets `sys.excepthook` so that our user errors
+and an unreachable hub print as one `error: ...` paragraph (with "did you mean" for a task one letter from
+ours). Any other exception, and every one under `--verbosity 3`, keeps its traceback.
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """Known noise from the libraries underneath, hidden by default; `-v` (or mteb's `--verbosity 3`) shows it.
 
-Each filter names one message we have seen and cannot fix here: a deprecation inside mteb or
-sentence-transformers, torch's `pin_memory` notice on machines without an accelerator, the tokenizers
-fork notice, dataset `.map` and weight-loading bars, and mteb's per-subset INFO lines under `mteb run`.
-Our own warnings and errors are never filtered. Import-light: applied before mteb or torch are imported
-when it can be (environment variables are read by those libraries at import), and to the already
-imported libraries otherwise (the registry hook under mteb's CLI).
+Each filter names one message we cannot fix here (library deprecations, torch's `pin_memory` notice without
+an accelerator, the tokenizers fork notice, progress bars, mteb's per-subset INFO lines); ours are never
+filtered. Applied before the libraries are imported where it can be (they read the environment at import).
 """
 
 from __future__ import annotations

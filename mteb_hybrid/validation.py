@@ -1,9 +1,5 @@
-"""Reading a data file into its pydantic model, with one-line errors that name the file and the key path.
-
-Every YAML/JSON file the package reads has one schema (a pydantic v2 model, unknown keys forbidden);
-this module turns pydantic's multi-line ValidationError into `DataFormatError` ("<file>: field
-'source.commit': Field required. Fix: ..."), which the CLI prints as one line without a traceback.
-"""
+"""Reading a data file into its pydantic model: pydantic's multi-line ValidationError becomes a one-line
+`DataFormatError` ("<file>: field 'source.commit': Field required. Fix: ..."), printed without a traceback."""
 
 from __future__ import annotations
 

@@ -1,15 +1,9 @@
 """Cell provenance: one hash over everything that determines a cell's trained model and its scores.
 
-The inputs are a canonical JSON object (sorted keys) with two parts:
-- "model": the training config as passed to `train` (less the keys that only say where files go or
-  how the run is operated), the base model's name and revision, and the sha256 of every training
-  data file; `null` for a cell that scores the base model itself, which is then identified by
-  "base" alone;
-- "eval": the evaluation tasks, languages, subsets and probe settings, and the sha256 of the data
-  files of the package's own tasks (mteb's tasks are pinned by their dataset revision).
-
-`model_hash` (sha256 of "model" and "base") keys the training folder; `hash` (of everything) is stored
-in cell.json. When a finished cell's recorded inputs differ from today's, `changed_keys` names them.
+The inputs are canonical JSON: "model" (the training settings that change the model and the sha256 of each
+training data file; null for a cell that scores the base model), "base" (its name and revision) and "eval"
+(tasks, languages, subsets, probe settings, the sha256 of our tasks' data files; mteb's by dataset revision).
+`model_hash` (of "model" and "base") names the training folder; `hash` (of all) is stored in cell.json.
 """
 
 from __future__ import annotations
@@ -69,9 +63,8 @@ def folder_weights_sha256(folder: str | Path) -> str:
 def base_identity(base: str, folder: str | Path | None = None) -> dict[str, str]:
     """{"name", "revision"} of a base model: a preset's model, a folder (content hash) or a hub name.
 
-    `folder` is the model actually loaded when it differs from `base` (a smoke run's tiny stand-in).
-    A hub name has no revision that can be known offline before it is downloaded: it is recorded as
-    "main (unpinned)", so a changed hub model is not detected; pin it by giving a folder instead.
+    `folder` is the model actually loaded instead (a smoke run's stand-in). A hub name's revision cannot be
+    known offline, so it is "main (unpinned)": a changed hub model goes unnoticed unless given as a folder.
     """
     if folder is not None:
         return {"name": f"{base} (stand-in {Path(folder).name})", "revision": folder_weights_sha256(folder)[:16]}
@@ -102,11 +95,8 @@ def data_files(config: Any) -> dict[str, str]:
             out[f"hf:{spec.name}"] = "hub dataset (not hashed)"
         else:
             definition = get_definition(spec.name)
-            langs = list(spec.languages or definition.langs)
-            if config.languages:
-                langs = [lang for lang in langs if lang in config.languages]
-            for lang in langs:
-                if lang in definition.languages:
+            for lang in spec.languages or definition.langs:
+                if lang in definition.languages and (not config.languages or lang in config.languages):
                     path = language_file(definition, lang, config.data_dir)
                     out[definition.source.relative_path(lang)] = file_sha256(path)
     return out
@@ -114,10 +104,8 @@ def data_files(config: Any) -> dict[str, str]:
 
 def eval_files(tasks: Iterable[str], data_dir: str | Path | None, languages: Iterable[str] | None = None,
                pools: bool = True) -> dict[str, str]:
-    """sha256 of the data files the package's own evaluation tasks read; mteb tasks by dataset revision.
-
-    A pool subset reads every language of its task; without pools only `languages` are read.
-    """
+    """sha256 of the data files our evaluation tasks read (every language if pools are scored, else only
+    `languages`); mteb tasks by dataset revision."""
     from mteb_hybrid.benchmark.tasks import TASK_CLASSES
     from mteb_hybrid.data.sources import language_file
 
@@ -186,11 +174,8 @@ def _added_with_default(prefix: str) -> Callable[[str, Any, Any], bool]:
 
 
 def record_changes(record: CellRecord, current: Provenance, current_train: dict[str, Any] | None) -> list[str]:
-    """What differs between a finished cell and today's inputs ([] when it may be reused).
-
-    A record written before provenance existed (schema version 0) holds only its training config: it is
-    compared on that (the operational keys aside), as far as it goes.
-    """
+    """What differs between a finished cell and today's inputs ([] when it may be reused); a record without
+    provenance (schema version 0) is compared on its training config, the operational keys aside."""
     if record.provenance is not None:
         if record.provenance.hash == current.hash:
             return []
