@@ -6,9 +6,11 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from mteb_hybrid.noise import quiet_known_noise
 
 EPILOG = """\
 Typical use (offline; the cheap sentence tasks; --embedding-cache keeps vectors for the next run):
@@ -70,41 +72,35 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
 
 class _LazyParser(argparse.ArgumentParser):
-    """A subcommand parser whose options are added on first use (parsing or --help), so that building the CLI
-    imports nothing heavy and `mteb-hybrid X --help` imports only the module that defines X's options."""
+    """A subcommand parser whose options `source` (a module) defines, added on first use (parsing or --help), so
+    that building the CLI imports nothing heavy and `mteb-hybrid X --help` imports only the module of X."""
 
-    def __init__(self, *args: Any, populate: Callable[[argparse.ArgumentParser], None] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, *args: Any, source: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._populate = populate
+        self._source = source
 
-    def _populated(self) -> None:
-        if self._populate is not None:
-            populate, self._populate = self._populate, None
-            populate(self)
-
-    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:  # noqa: D102
-        self._populated()  # usage and errors are formatted after parsing began, so this covers them too
-        return super().parse_known_args(args, namespace)
-
-    def format_help(self) -> str:  # noqa: D102
-        self._populated()
-        return super().format_help()
-
-
-def _options_of(module: str, command: str) -> Callable[[argparse.ArgumentParser], None]:
-    """Adds the options that `module` defines for `command` (add_<command>_arguments, run_<command>)."""
-    def populate(p: argparse.ArgumentParser) -> None:
+    def _populate(self) -> None:
+        """Adds the options and function the source defines for the command (add_X_arguments, run_X)."""
+        if self._source is None:
+            return
+        module, self._source = self._source, None
+        command = self.prog.split()[-1]
         try:
             source = importlib.import_module(module)
         except ImportError as e:  # e.g. training extras not importable: the rest of the CLI keeps working
             what = "training" if command == "train" else command
-            p.error(f"{what} is not available here ({e}); install the package with its dependencies")
-        p.description = getattr(source, f"{command.upper()}_DESCRIPTION", p.description)
-        getattr(source, f"add_{command}_arguments")(p)
-        p.set_defaults(func=getattr(source, f"run_{command}"))
+            self.error(f"{what} is not available here ({e}); install the package with its dependencies")
+        self.description = getattr(source, f"{command.upper()}_DESCRIPTION", self.description)
+        getattr(source, f"add_{command}_arguments")(self)
+        self.set_defaults(func=getattr(source, f"run_{command}"))
 
-    return populate
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:  # noqa: D102
+        self._populate()  # usage and errors are formatted after parsing began, so this covers them too
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:  # noqa: D102
+        self._populate()
+        return super().format_help()
 
 
 # help lines of the commands whose options live in other modules: copies, so that `--help` imports nothing
@@ -125,17 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log at INFO level and show the library warnings that are hidden by default")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_LazyParser)
     _add_evaluate(sub)
-    summarize = _options_of("mteb_hybrid.reporting.summary", "summarize")
-    sub.add_parser("summarize", help=SUMMARIZE_HELP, populate=summarize)
+    sub.add_parser("summarize", help=SUMMARIZE_HELP, source="mteb_hybrid.reporting.summary")
     sub.add_parser("train", help="fine-tune a multilingual encoder with X-X / X-Y / hybrid batches",
-                   populate=_options_of("mteb_hybrid.training.cli", "train"))
+                   source="mteb_hybrid.training.cli")
     _add_experiment(sub)
     _add_quickstart(sub)
     _add_models(sub)
     _add_export(sub)
     _add_compare(sub)
-    sub.add_parser("report", help=REPORT_HELP, populate=_options_of("mteb_hybrid.reporting.report", "report"))
-    sub.add_parser("submit", help=SUBMIT_HELP, populate=_options_of("mteb_hybrid.reporting.submit", "submit"))
+    sub.add_parser("report", help=REPORT_HELP, source="mteb_hybrid.reporting.report")
+    sub.add_parser("submit", help=SUBMIT_HELP, source="mteb_hybrid.reporting.submit")
     return parser
 
 
@@ -149,11 +144,10 @@ def _add_models(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_models)
 
 
-def _run_models(args: argparse.Namespace) -> int:
+def _run_models(args: argparse.Namespace) -> None:
     from mteb_hybrid.models.listing import format_models, list_models
 
     print(format_models(list_models(data_dir=args.data_dir)))
-    return 0
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:
@@ -178,7 +172,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_export)
 
 
-def _run_export(args: argparse.Namespace) -> int:
+def _run_export(args: argparse.Namespace) -> None:
     from mteb_hybrid.upstream import TASKS, export
     from mteb_hybrid.upstream.export import summary_json
     from mteb_hybrid.upstream.hub import push_to_hub
@@ -189,7 +183,6 @@ def _run_export(args: argparse.Namespace) -> int:
         for r in results:
             print(f"{r.name}: uploaded as {args.hub_org}/{r.name} at {push_to_hub(r, f'{args.hub_org}/{r.name}')}")
     print(summary_json(results))
-    return 0
 
 
 def _add_compare(sub: argparse._SubParsersAction) -> None:
@@ -239,11 +232,10 @@ def _add_quickstart(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_quickstart)
 
 
-def _run_quickstart(args: argparse.Namespace) -> int:
+def _run_quickstart(args: argparse.Namespace) -> None:
     from mteb_hybrid.quickstart import quickstart
 
     quickstart(args.data_dir, args.output_folder, tuple(args.languages), args.max_steps, args.batch_size, args.retrain)
-    return 0
 
 
 def _add_experiment(sub: argparse._SubParsersAction) -> None:
@@ -301,11 +293,10 @@ def _run_experiment(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; bad input ends with `error: ...` on one line and exit status 2, not a traceback."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from mteb_hybrid.noise import quiet_known_noise
-
     quiet_known_noise(verbose=args.verbose)
     try:
         return int(args.func(args) or 0)

@@ -3,6 +3,7 @@ two processes never write one folder at once, and a name read from input never m
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -33,11 +34,10 @@ def safe_name(value: str, what: str) -> str:
 
 def ensure_under(root: str | Path, path: str | Path) -> Path:
     """`path` resolved, after checking that it stays inside `root` (symlinks resolved too)."""
-    root_r = Path(root).resolve()
-    path_r = Path(path).resolve()
-    if path_r != root_r and root_r not in path_r.parents:
+    resolved = Path(path).resolve()
+    if not resolved.is_relative_to(Path(root).resolve()):
         raise UnsafePathError(f"{path} is outside {root}: refusing to write there")
-    return path_r
+    return resolved
 
 
 def write_atomic(path: str | Path, data: bytes | str | Callable[[Path], None]) -> Path:
@@ -88,13 +88,11 @@ def folder_lock(folder: str | Path, timeout: float = 0) -> FileLock:
 
 def world_size() -> int:
     """Processes taking part in training: torch.distributed's if initialised, else $WORLD_SIZE, else 1."""
-    try:
+    with contextlib.suppress(ImportError):
         import torch.distributed as dist
 
         if dist.is_available() and dist.is_initialized():
             return int(dist.get_world_size())
-    except ImportError:
-        pass
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 

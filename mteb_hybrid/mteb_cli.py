@@ -8,6 +8,7 @@ ours). Any other exception, and every one under `--verbosity 3`, keeps its trace
 
 from __future__ import annotations
 
+import itertools
 import sys
 import traceback
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from mteb_hybrid.models.hub import OFFLINE_TASKS, did_you_mean, hub_model_message, hub_task_message, is_hub_error
+from mteb_hybrid.noise import quiet_known_noise, quiet_library_loggers
 
 _USER_ERRORS = (LookupError, ValueError, FileNotFoundError, ImportError)
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
@@ -23,9 +25,7 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 def running_under_mteb_cli(argv: Sequence[str] | None = None) -> bool:
     """True for the `mteb` console script and `python -m mteb`."""
     argv = sys.argv if argv is None else argv
-    if not argv:
-        return False
-    first = Path(argv[0])
+    first = Path(argv[0]) if argv else Path()
     return first.name == "mteb" or (first.name == "__main__.py" and first.parent.name in ("mteb", "cli"))
 
 
@@ -35,10 +35,7 @@ def argv_values(flags: Sequence[str], argv: Sequence[str] | None = None) -> list
     out: list[str] = []
     for i, arg in enumerate(argv):
         if arg in flags:
-            for value in argv[i + 1:]:
-                if value.startswith("-"):
-                    break
-                out.append(value)
+            out += itertools.takewhile(lambda value: not value.startswith("-"), argv[i + 1:])
         elif any(arg.startswith(f + "=") for f in flags if f.startswith("--")):
             out.append(arg.split("=", 1)[1])
     return out
@@ -103,8 +100,6 @@ def install() -> None:
     if not running_under_mteb_cli():
         return
     if verbosity() is None:
-        from mteb_hybrid.noise import quiet_known_noise, quiet_library_loggers
-
         quiet_known_noise()
         quiet_library_loggers()
     if sys.excepthook is not _excepthook:

@@ -65,10 +65,11 @@ def first_problem(model: type[BaseModel], error: ValidationError) -> tuple[str, 
     return key_path(loc), problem
 
 
-def validate_file(model: type[M], raw: Any, path: str | Path, fix: str, **context: Any) -> M:
-    """`raw` (parsed YAML/JSON of `path`) as `model`; DataFormatError on the first problem, naming its key path."""
+def validate_file(model: type[M], raw: Any, path: str | Path, fix: str, error: type[DataFormatError] = DataFormatError,
+                  **context: Any) -> M:
+    """`raw` (parsed YAML/JSON of `path`) as `model`; `error` on the first problem, naming its key path."""
     try:
         return model.model_validate(raw, context=context or None)
     except ValidationError as e:
         where, problem = first_problem(model, e)
-        raise DataFormatError(path, where, problem, fix) from None
+        raise error(path, where, problem, fix) from None

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from mteb_hybrid.training.config import TrainConfig
+from mteb_hybrid.validation import suggest, validate_file
 
-from mteb_hybrid.validation import suggest
-
-from .schema import EvalSpec, ExperimentFile, SchemaError, read_yaml, validate_file
+from .schema import EvalSpec, ExperimentFile, SchemaError, read_yaml
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
     """Parse and check an experiment file (keys, training settings, cell ids); errors name file and key."""
     path = Path(path)
     raw = read_yaml(path)
-    spec: ExperimentFile = validate_file(path, ExperimentFile, raw)
+    spec = validate_file(ExperimentFile, raw, path, "", SchemaError)
     seeds = spec.seeds or [None]
     cells: list[Cell] = []
     for i, c in enumerate(spec.cells):

@@ -15,6 +15,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from mteb_hybrid.data import get_definition
+from mteb_hybrid.data.sources import language_file
+from mteb_hybrid.models.offline_me5 import OFFLINE_ME5_REVISION
+from mteb_hybrid.models.presets import resolve_base
+from mteb_hybrid.training.config import TrainConfig
+from mteb_hybrid.training.rows import parse_data_spec
+
 from .schema import CellRecord, Provenance
 
 # TrainConfig keys that say where files go or how the run is operated; they do not change the model.
@@ -68,12 +75,8 @@ def base_identity(base: str, folder: str | Path | None = None) -> dict[str, str]
     """
     if folder is not None:
         return {"name": f"{base} (stand-in {Path(folder).name})", "revision": folder_weights_sha256(folder)[:16]}
-    from mteb_hybrid.models.presets import resolve_base
-
     preset = resolve_base(base)
     if preset.kind == "offline-me5":
-        from mteb_hybrid.models.offline_me5 import OFFLINE_ME5_REVISION
-
         return {"name": preset.model, "revision": OFFLINE_ME5_REVISION}
     if Path(preset.model).is_dir():
         return {"name": Path(preset.model).name, "revision": folder_weights_sha256(preset.model)[:16]}
@@ -82,10 +85,6 @@ def base_identity(base: str, folder: str | Path | None = None) -> dict[str, str]
 
 def data_files(config: Any) -> dict[str, str]:
     """sha256 of every file the training data comes from, by a location independent of --data-dir."""
-    from mteb_hybrid.data import get_definition
-    from mteb_hybrid.data.sources import language_file
-    from mteb_hybrid.training.rows import parse_data_spec
-
     out: dict[str, str] = {}
     for raw in config.data:
         spec = parse_data_spec(raw)
@@ -107,7 +106,6 @@ def eval_files(tasks: Iterable[str], data_dir: str | Path | None, languages: Ite
     """sha256 of the data files our evaluation tasks read (every language if pools are scored, else only
     `languages`); mteb tasks by dataset revision."""
     from mteb_hybrid.benchmark.tasks import TASK_CLASSES
-    from mteb_hybrid.data.sources import language_file
 
     out: dict[str, str] = {}
     for name in tasks:
@@ -166,8 +164,6 @@ def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any],
 
 def _added_with_default(prefix: str) -> Callable[[str, Any, Any], bool]:
     """A training setting added to TrainConfig after a cell ran, at its default: the old behaviour, not a change."""
-    from mteb_hybrid.training.config import TrainConfig
-
     defaults = json.loads(canonical(TrainConfig().to_dict()))
     return lambda key, old, new: (old is ABSENT and key.startswith(prefix)
                                   and key[len(prefix):] in defaults and new == defaults[key[len(prefix):]])

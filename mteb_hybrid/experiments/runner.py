@@ -22,6 +22,7 @@ from typing import Any
 
 from mteb_hybrid.data.sources import cache_root
 from mteb_hybrid.files import Timeout, ensure_under, folder_lock, safe_name
+from mteb_hybrid.models.presets import resolve_base
 from mteb_hybrid.training.record import TRAINING_RECORD_FILE
 
 from .config import Cell, ExperimentConfig, load_experiment
@@ -178,7 +179,6 @@ class ExperimentRunner:
         from sentence_transformers import SentenceTransformer
 
         from mteb_hybrid.evaluation import load_model
-        from mteb_hybrid.models.presets import resolve_base
 
         if folder is None and not self.smoke:
             enc = load_model(resolve_base(self.cfg.base).model)
@@ -215,16 +215,14 @@ class ExperimentRunner:
             tasks.append(task)
         return tasks
 
-    def _record(self, cell: Cell, status: str, prov: Provenance, **fields: Any) -> CellRecord:
+    def _record(self, cell: Cell, status: str, prov: Provenance, **fields: Any) -> None:
         """Write the cell's cell.json (`fields` add to or override the settings every record has)."""
-        record = CellRecord(**{
+        write_cell(ensure_under(self.root, self.cell_dir(cell) / "cell.json"), CellRecord(**{
             "experiment": self.cfg.name, "cell": cell.id, "status": status, "seed": cell.seed, "group": cell.group,
             "params": cell.params, "train": cell.train.to_dict() if cell.train else None,
             "unseen_languages": list(self.cfg.unseen_languages), "smoke": self.smoke, "command": self.command(cell),
             "provenance": prov, **fields,
-        })
-        write_cell(ensure_under(self.root, self.cell_dir(cell) / "cell.json"), record)
-        return record
+        }))
 
     def run_cell(self, cell: Cell) -> CellOutcome:
         import mteb

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt
 
 from mteb_hybrid.data.errors import DataFormatError
 from mteb_hybrid.files import safe_name, write_json_atomic
-from mteb_hybrid.validation import first_problem
+from mteb_hybrid.validation import validate_file
 
 CELL_SCHEMA_VERSION = 1
 """1: adds schema_version, provenance, error and scored; 0: cell.json as written before (no version key)."""
@@ -26,8 +26,8 @@ EXPERIMENT_SCHEMA_VERSION = 1
 class SchemaError(DataFormatError):
     """A file that does not match its schema: `<file>: <key path>: <problem>` on one line."""
 
-    def __init__(self, path: str | Path, where: str, problem: str) -> None:
-        self.path, self.field, self.problem, self.fix = str(path), where, problem, ""
+    def __init__(self, path: str | Path, where: str, problem: str, fix: str = "") -> None:
+        self.path, self.field, self.problem, self.fix = str(path), where, problem, fix
         ValueError.__init__(self, f"{self.path}: {where}: {problem}" if where else f"{self.path}: {problem}")
 
 
@@ -133,14 +133,6 @@ class ExperimentRecord(_Strict):
     smoke: bool = False
 
 
-def validate_file(path: str | Path, model: type[BaseModel], raw: Any) -> Any:
-    """`model.model_validate(raw)`, with a failure turned into a one-line `SchemaError` naming `path`."""
-    try:
-        return model.model_validate(raw)
-    except ValidationError as e:
-        raise SchemaError(path, *first_problem(model, e)) from None
-
-
 def _read(path: str | Path, parse: Any, what: str, error: type[Exception]) -> Any:
     """`parse` of a file's text; one that is unreadable or does not parse is a one-line SchemaError."""
     try:
@@ -161,7 +153,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 
 def read_cell(path: str | Path) -> CellRecord:
     """A cell.json (any schema version) as a `CellRecord`; raises SchemaError (a ValueError) naming the file."""
-    return validate_file(path, CellRecord, _read(path, json.loads, "not readable JSON", ValueError))
+    return validate_file(CellRecord, _read(path, json.loads, "not readable JSON", ValueError), path, "", SchemaError)
 
 
 def write_cell(path: str | Path, record: CellRecord) -> Path:
