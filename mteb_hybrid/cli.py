@@ -32,8 +32,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate", help="evaluate a model on LAReQA tasks (or any mteb task) and write mteb result files",
         description="Evaluate a model and write mteb result files to OUTPUT/results/<model>/<revision>/<Task>.json. "
-        "Finished subsets are kept: rerunning after an interruption only computes what is missing.",
-    )
+        "Finished subsets are kept: rerunning after an interruption only computes what is missing.")
     p.add_argument("-m", "--model", required=True,
                    help="registered name (offline-me5-small, hybrid-me5-small, any mteb model) or a sentence-transformers folder")
     p.add_argument("-t", "--tasks", nargs="+", default=["XQuADRRetrieval"],
@@ -60,8 +59,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     results = evaluate(
         args.model, args.tasks, languages=args.languages, subsets=args.subsets, data_dir=args.data_dir,
         output_folder=args.output_folder, batch_size=args.batch_size, overwrite=args.overwrite,
-        embedding_cache=args.embedding_cache or None,
-    )
+        embedding_cache=args.embedding_cache or None)
     out = Path(args.output_folder) / "results"
     try:
         print(format_summary(summarize(load_scores(out, tasks=args.tasks)), per_language=False))
@@ -115,8 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mteb-hybrid",
         description="Measure and fix language bias in multilingual retrievers: LAReQA tasks for mteb, hybrid-batch training.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="log at INFO level and show the library warnings that are hidden by default")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_LazyParser)
@@ -138,8 +135,7 @@ def _add_models(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "models", help="list the models this package registers, whether each is ready here, and how to make it ready",
         description="Every model mteb-hybrid registers with mteb, once, with its status on this machine (ready, "
-        "trained at revision R, needs training, needs the hub) and the command that makes it ready.",
-    )
+        "trained at revision R, needs training, needs the hub) and the command that makes it ready.")
     _data_dir_argument(p)
     p.set_defaults(func=_run_models)
 
@@ -156,8 +152,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
         description="Write OUT/datasets/<Task>/ (a Hugging Face dataset folder with mteb's <subset>-corpus/-queries/"
         "-qrels configs and a dataset card), OUT/mteb/tasks/retrieval/multilingual/<task>.py (the task file for "
         "mteb) and OUT/mteb/descriptive_stats/Retrieval/<Task>.json (computed by mteb). Same input, same bytes. "
-        "See README, 'From plugin to leaderboard'.",
-    )
+        "See README, 'From plugin to leaderboard'.")
     p.add_argument("out", metavar="OUT", help="output folder")
     p.add_argument("-t", "--tasks", nargs="+", default=None,
                    help="tasks (default: XQuADRRetrieval MLQARRetrieval XQuADRSentenceRetrieval MLQARSentenceRetrieval)")
@@ -191,8 +186,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
         description="Compare two evaluations query by query: the difference of means (A - B) with a 95% interval "
         "from a paired bootstrap that resamples questions (all translations of a drawn question come along) and, "
         "with several seeds a side, seeds too. Verdict: holds (interval excludes 0 on the claimed side), fails "
-        "(excludes it on the other), inconclusive.",
-    )
+        "(excludes it on the other), inconclusive.")
     p.add_argument("results_a", metavar="RESULTS_A",
                    help="folder holding A's per-query records (<Task>.per_query.parquet); several seeds: comma-separated")
     p.add_argument("results_b", metavar="RESULTS_B", help="the same for B")
@@ -219,8 +213,7 @@ def _add_quickstart(sub: argparse._SubParsersAction) -> None:
         "quickstart", help="the main job: offline model -> zero-shot XQuAD-R -> short hybrid training on MLQA-R -> again",
         description="Build the offline default model, score it zero-shot on XQuAD-R (a few query languages), train "
         "hybrid-me5-small on MLQA-R with hybrid batches, score it again and print the before/after table. "
-        "About 15-25 minutes on 2 CPU cores.",
-    )
+        "About 15-25 minutes on 2 CPU cores.")
     _data_dir_argument(p)
     p.add_argument("--output-folder", default="mteb-hybrid-quickstart", help="where results and the summary go")
     p.add_argument("-l", "--languages", nargs="+", default=["en", "de", "th"],
@@ -244,8 +237,7 @@ def _add_experiment(sub: argparse._SubParsersAction) -> None:
         description="Run the cells of an experiment config. A finished cell (results/experiments/<name>/<cell>/"
         "cell.json with status done) is reused only if it ran with the same inputs (training settings, base model "
         "revision, data files); one whose inputs changed is refused, naming the changed keys (--force recomputes). "
-        "An interrupted cell resumes from its last training checkpoint and its last finished evaluation subset.",
-    )
+        "An interrupted cell resumes from its last training checkpoint and its last finished evaluation subset.")
     p.add_argument("config", help="experiment file, e.g. experiments/batching.yaml")
     _data_dir_argument(p)
     p.add_argument("--results", default="results", help="results root (default: results)")

@@ -55,10 +55,6 @@ def _raised_in_package(tb: TracebackType | None) -> bool:
     return bool(frames) and str(Path(frames[-1].f_code.co_filename).resolve()).startswith(_PACKAGE_DIR)
 
 
-def _passes_through(tb: TracebackType | None, function: str) -> bool:
-    return any(frame.f_code.co_name == function for frame, _ in traceback.walk_tb(tb))
-
-
 def near_miss_note(tasks: Sequence[str], message: str = "") -> str:
     """For task names one letter from ours: which is mteb's hub task and which is ours."""
     near = [(task, did_you_mean(task, OFFLINE_TASKS)) for task in tasks if task not in OFFLINE_TASKS]
@@ -70,7 +66,7 @@ def explain(exc: BaseException, tb: TracebackType | None, argv: Sequence[str] | 
     """The paragraph for an error ending `mteb run`, or None to leave mteb's traceback."""
     tasks = argv_values(("-t", "--tasks"), argv)
     if is_hub_error(exc):
-        if _passes_through(tb, "load_data"):
+        if any(frame.f_code.co_name == "load_data" for frame, _ in traceback.walk_tb(tb)):  # a task's data
             message = hub_task_message([t for t in tasks if t not in OFFLINE_TASKS] or tasks, exc)
         else:
             model = (argv_values(("-m", "--model"), argv) or ["the model"])[0]
@@ -79,8 +75,7 @@ def explain(exc: BaseException, tb: TracebackType | None, argv: Sequence[str] | 
         message = str(exc).strip("'\"")
     else:
         return None
-    note = near_miss_note(tasks, message)
-    return f"{message} {note}".strip()
+    return f"{message} {near_miss_note(tasks, message)}".strip()
 
 
 def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:

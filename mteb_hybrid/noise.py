@@ -12,13 +12,14 @@ import os
 import sys
 import warnings
 
+from mteb_hybrid.models.hub import hub_is_offline
+
 # (category, message regex, module regex): warnings.filterwarnings' own terms
 KNOWN_WARNINGS: tuple[tuple[type[Warning], str, str], ...] = (
     (FutureWarning, "", r"(mteb|sentence_transformers|transformers)(\.|$)"),
     (DeprecationWarning, "", r"(mteb|sentence_transformers|transformers|datasets)(\.|$)"),
     (FutureWarning, r"The `get_sentence_embedding_dimension` method has been renamed", ""),
-    (UserWarning, r".*'pin_memory' argument is set as true but", ""),
-)
+    (UserWarning, r".*'pin_memory' argument is set as true but", ""))
 
 # environment variables the libraries read at import: only set when the user has not
 QUIET_ENV = {
@@ -42,8 +43,6 @@ def quiet_known_noise(verbose: bool = False) -> None:
     _applied = True
     for category, message, module in KNOWN_WARNINGS:
         warnings.filterwarnings("ignore", message=message, category=category, module=module)
-    from mteb_hybrid.models.hub import hub_is_offline
-
     env = {**QUIET_ENV, **(QUIET_ENV_OFFLINE if hub_is_offline() else {})}
     for key, value in env.items():
         os.environ.setdefault(key, value)

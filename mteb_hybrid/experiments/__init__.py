@@ -8,5 +8,4 @@ from .validate import validate_experiment
 __all__ = [
     "Cell", "CellOutcome", "CellRecord", "EvalSpec", "ExperimentConfig", "ExperimentFile", "ExperimentRecord",
     "ExperimentRunner", "Provenance", "SchemaError", "StaleCellsError", "load_experiment", "read_cell",
-    "run_experiment", "validate_experiment",
-]
+    "run_experiment", "validate_experiment"]

@@ -27,8 +27,7 @@ from .schema import CellRecord, Provenance
 # TrainConfig keys that say where files go or how the run is operated; they do not change the model.
 OPERATIONAL_KEYS = frozenset({
     "output_dir", "model_name", "data_dir", "resume", "keep_checkpoints", "save_steps", "save_total_limit",
-    "device", "num_threads", "allow_overlap", "eval_tasks",
-})
+    "device", "num_threads", "allow_overlap", "eval_tasks"})
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 ABSENT = object()  # a key one side of a comparison lacks
 

@@ -109,8 +109,7 @@ class ExperimentRunner:
         cfg = replace(
             cell.train, data_dir=str(self.data_dir) if self.data_dir else cell.train.data_dir, resume=True,
             model_name=f"{self.cfg.name}-{cell.id}", eval_tasks=guarded,
-            allow_overlap=cell.train.allow_overlap or self.allow_overlap,
-        )
+            allow_overlap=cell.train.allow_overlap or self.allow_overlap)
         if self.smoke:
             cfg = replace(cfg, base=str(self._tiny_base(cell.train.base)), max_steps=2, batch_size=4,
                           mini_batch_size=2, eval_steps=None, save_steps=1, num_threads=None)
@@ -131,8 +130,7 @@ class ExperimentRunner:
                 "tasks": list(ev.tasks), "languages": ev.languages, "subsets": ev.subsets,
                 "during_training": ev.during_training.model_dump() if ev.during_training else None, "smoke": self.smoke,
                 "files": eval_files(ev.tasks, self.data_dir, ev.languages,
-                                    pools=not self.smoke and any(s.endswith("-pool") for s in ev.subsets or ["-pool"])),
-            }
+                                    pools=not self.smoke and any(s.endswith("-pool") for s in ev.subsets or ["-pool"]))}
             prov = make_provenance(model, base, evaluation)
             if prov.model_hash:
                 prov.training_dir = str(self.training_dir(cell, prov.model_hash))
@@ -221,8 +219,7 @@ class ExperimentRunner:
             "experiment": self.cfg.name, "cell": cell.id, "status": status, "seed": cell.seed, "group": cell.group,
             "params": cell.params, "train": cell.train.to_dict() if cell.train else None,
             "unseen_languages": list(self.cfg.unseen_languages), "smoke": self.smoke, "command": self.command(cell),
-            "provenance": prov, **fields,
-        }))
+            "provenance": prov, **fields}))
 
     def run_cell(self, cell: Cell) -> CellOutcome:
         import mteb
@@ -258,8 +255,7 @@ class ExperimentRunner:
             model_name=encoder.mteb_model_meta.name, revision=encoder.mteb_model_meta.revision,
             training_languages=info.get("languages"), unseen_languages=self._unseen(info.get("languages")),
             train_seconds=(info.get("training") or {}).get("wall_time_s"),
-            eval_seconds=round(time.perf_counter() - t_eval, 1),
-        )
+            eval_seconds=round(time.perf_counter() - t_eval, 1))
         return CellOutcome(cell.id, "failed" if error else "done", time.perf_counter() - start, error)
 
     def _unseen(self, trained: list[str] | None) -> list[str]:
