@@ -67,11 +67,8 @@ def folder_weights_sha256(folder: str | Path) -> str:
 
 
 def base_identity(base: str, folder: str | Path | None = None) -> dict[str, str]:
-    """{"name", "revision"} of a base model: a preset's model, a folder (content hash) or a hub name.
-
-    `folder` is the model actually loaded instead (a smoke run's stand-in). A hub name's revision cannot be
-    known offline, so it is "main (unpinned)": a changed hub model goes unnoticed unless given as a folder.
-    """
+    """{"name", "revision"} of a base model (or of `folder`, a smoke run's stand-in): a preset's model, a folder
+    (content hash) or a hub name, "main (unpinned)" offline: a changed hub model goes unnoticed, a folder not."""
     if folder is not None:
         return {"name": f"{base} (stand-in {Path(folder).name})", "revision": folder_weights_sha256(folder)[:16]}
     preset = resolve_base(base)
