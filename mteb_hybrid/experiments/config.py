@@ -68,8 +68,7 @@ def _recipe(cell: Cell) -> tuple[str, str]:
 
 
 def _check_groups(path: Path, cells: list[Cell]) -> None:
-    """A group pools the seeds of one recipe (the report prints its mean ± std), so its cells may differ only
-    in the seed; two settings under one group name would be averaged as if they were repeats."""
+    """A group pools the seeds of one recipe (the report averages them), so its cells may differ only in the seed."""
     first: dict[str, Cell] = {}
     for cell in cells:
         other = first.setdefault(cell.group, cell)
