@@ -6,9 +6,11 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from mteb_hybrid.noise import quiet_known_noise
 
 EPILOG = """\
 Typical use (offline; the cheap sentence tasks; --embedding-cache keeps vectors for the next run):
@@ -30,8 +32,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate", help="evaluate a model on LAReQA tasks (or any mteb task) and write mteb result files",
         description="Evaluate a model and write mteb result files to OUTPUT/results/<model>/<revision>/<Task>.json. "
-        "Finished subsets are kept: rerunning after an interruption only computes what is missing.",
-    )
+        "Finished subsets are kept: rerunning after an interruption only computes what is missing.")
     p.add_argument("-m", "--model", required=True,
                    help="registered name (offline-me5-small, hybrid-me5-small, any mteb model) or a sentence-transformers folder")
     p.add_argument("-t", "--tasks", nargs="+", default=["XQuADRRetrieval"],
@@ -58,8 +59,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     results = evaluate(
         args.model, args.tasks, languages=args.languages, subsets=args.subsets, data_dir=args.data_dir,
         output_folder=args.output_folder, batch_size=args.batch_size, overwrite=args.overwrite,
-        embedding_cache=args.embedding_cache or None,
-    )
+        embedding_cache=args.embedding_cache or None)
     out = Path(args.output_folder) / "results"
     try:
         print(format_summary(summarize(load_scores(out, tasks=args.tasks)), per_language=False))
@@ -70,46 +70,35 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
 
 class _LazyParser(argparse.ArgumentParser):
-    """A subcommand parser whose options are added on first use (parsing or --help).
+    """A subcommand parser whose options `source` (a module) defines, added on first use (parsing or --help), so
+    that building the CLI imports nothing heavy and `mteb-hybrid X --help` imports only the module of X."""
 
-    Building the whole CLI then imports nothing heavy, and `mteb-hybrid X --help` imports only the
-    module that defines X's options (never mteb or torch for the commands defined here).
-    """
-
-    def __init__(self, *args: Any, populate: Callable[[argparse.ArgumentParser], None] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, *args: Any, source: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._populate = populate
+        self._source = source
 
-    def _populated(self) -> argparse.ArgumentParser:
-        if self._populate is not None:
-            populate, self._populate = self._populate, None
-            populate(self)
-        return self
-
-    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:  # noqa: D102
-        return super(_LazyParser, self._populated()).parse_known_args(args, namespace)
-
-    def format_help(self) -> str:  # noqa: D102
-        return super(_LazyParser, self._populated()).format_help()
-
-    def format_usage(self) -> str:  # noqa: D102
-        return super(_LazyParser, self._populated()).format_usage()
-
-
-def _options_of(module: str, command: str) -> Callable[[argparse.ArgumentParser], None]:
-    """Adds the options that `module` defines for `command` (add_<command>_arguments, run_<command>)."""
-    def populate(p: argparse.ArgumentParser) -> None:
+    def _populate(self) -> None:
+        """Adds the options and function the source defines for the command (add_X_arguments, run_X)."""
+        if self._source is None:
+            return
+        module, self._source = self._source, None
+        command = self.prog.split()[-1]
         try:
             source = importlib.import_module(module)
         except ImportError as e:  # e.g. training extras not importable: the rest of the CLI keeps working
             what = "training" if command == "train" else command
-            p.error(f"{what} is not available here ({e}); install the package with its dependencies")
-        p.description = getattr(source, f"{command.upper()}_DESCRIPTION", p.description)
-        getattr(source, f"add_{command}_arguments")(p)
-        p.set_defaults(func=getattr(source, f"run_{command}"))
+            self.error(f"{what} is not available here ({e}); install the package with its dependencies")
+        self.description = getattr(source, f"{command.upper()}_DESCRIPTION", self.description)
+        getattr(source, f"add_{command}_arguments")(self)
+        self.set_defaults(func=getattr(source, f"run_{command}"))
 
-    return populate
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:  # noqa: D102
+        self._populate()  # usage and errors are formatted after parsing began, so this covers them too
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:  # noqa: D102
+        self._populate()
+        return super().format_help()
 
 
 # help lines of the commands whose options live in other modules: copies, so that `--help` imports nothing
@@ -124,23 +113,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mteb-hybrid",
         description="Measure and fix language bias in multilingual retrievers: LAReQA tasks for mteb, hybrid-batch training.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="log at INFO level and show the library warnings that are hidden by default")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_LazyParser)
     _add_evaluate(sub)
-    summarize = _options_of("mteb_hybrid.reporting.summary", "summarize")
-    sub.add_parser("summarize", help=SUMMARIZE_HELP, populate=summarize)
+    sub.add_parser("summarize", help=SUMMARIZE_HELP, source="mteb_hybrid.reporting.summary")
     sub.add_parser("train", help="fine-tune a multilingual encoder with X-X / X-Y / hybrid batches",
-                   populate=_options_of("mteb_hybrid.training.cli", "train"))
+                   source="mteb_hybrid.training.cli")
     _add_experiment(sub)
     _add_quickstart(sub)
     _add_models(sub)
     _add_export(sub)
     _add_compare(sub)
-    sub.add_parser("report", help=REPORT_HELP, populate=_options_of("mteb_hybrid.reporting.report", "report"))
-    sub.add_parser("submit", help=SUBMIT_HELP, populate=_options_of("mteb_hybrid.reporting.submit", "submit"))
+    sub.add_parser("report", help=REPORT_HELP, source="mteb_hybrid.reporting.report")
+    sub.add_parser("submit", help=SUBMIT_HELP, source="mteb_hybrid.reporting.submit")
     return parser
 
 
@@ -148,17 +135,15 @@ def _add_models(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "models", help="list the models this package registers, whether each is ready here, and how to make it ready",
         description="Every model mteb-hybrid registers with mteb, once, with its status on this machine (ready, "
-        "trained at revision R, needs training, needs the hub) and the command that makes it ready.",
-    )
+        "trained at revision R, needs training, needs the hub) and the command that makes it ready.")
     _data_dir_argument(p)
     p.set_defaults(func=_run_models)
 
 
-def _run_models(args: argparse.Namespace) -> int:
+def _run_models(args: argparse.Namespace) -> None:
     from mteb_hybrid.models.listing import format_models, list_models
 
     print(format_models(list_models(data_dir=args.data_dir)))
-    return 0
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:
@@ -167,8 +152,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
         description="Write OUT/datasets/<Task>/ (a Hugging Face dataset folder with mteb's <subset>-corpus/-queries/"
         "-qrels configs and a dataset card), OUT/mteb/tasks/retrieval/multilingual/<task>.py (the task file for "
         "mteb) and OUT/mteb/descriptive_stats/Retrieval/<Task>.json (computed by mteb). Same input, same bytes. "
-        "See README, 'From plugin to leaderboard'.",
-    )
+        "See README, 'From plugin to leaderboard'.")
     p.add_argument("out", metavar="OUT", help="output folder")
     p.add_argument("-t", "--tasks", nargs="+", default=None,
                    help="tasks (default: XQuADRRetrieval MLQARRetrieval XQuADRSentenceRetrieval MLQARSentenceRetrieval)")
@@ -183,7 +167,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_export)
 
 
-def _run_export(args: argparse.Namespace) -> int:
+def _run_export(args: argparse.Namespace) -> None:
     from mteb_hybrid.upstream import TASKS, export
     from mteb_hybrid.upstream.export import summary_json
     from mteb_hybrid.upstream.hub import push_to_hub
@@ -194,7 +178,6 @@ def _run_export(args: argparse.Namespace) -> int:
         for r in results:
             print(f"{r.name}: uploaded as {args.hub_org}/{r.name} at {push_to_hub(r, f'{args.hub_org}/{r.name}')}")
     print(summary_json(results))
-    return 0
 
 
 def _add_compare(sub: argparse._SubParsersAction) -> None:
@@ -203,8 +186,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
         description="Compare two evaluations query by query: the difference of means (A - B) with a 95% interval "
         "from a paired bootstrap that resamples questions (all translations of a drawn question come along) and, "
         "with several seeds a side, seeds too. Verdict: holds (interval excludes 0 on the claimed side), fails "
-        "(excludes it on the other), inconclusive.",
-    )
+        "(excludes it on the other), inconclusive.")
     p.add_argument("results_a", metavar="RESULTS_A",
                    help="folder holding A's per-query records (<Task>.per_query.parquet); several seeds: comma-separated")
     p.add_argument("results_b", metavar="RESULTS_B", help="the same for B")
@@ -231,8 +213,7 @@ def _add_quickstart(sub: argparse._SubParsersAction) -> None:
         "quickstart", help="the main job: offline model -> zero-shot XQuAD-R -> short hybrid training on MLQA-R -> again",
         description="Build the offline default model, score it zero-shot on XQuAD-R (a few query languages), train "
         "hybrid-me5-small on MLQA-R with hybrid batches, score it again and print the before/after table. "
-        "About 15-25 minutes on 2 CPU cores.",
-    )
+        "About 15-25 minutes on 2 CPU cores.")
     _data_dir_argument(p)
     p.add_argument("--output-folder", default="mteb-hybrid-quickstart", help="where results and the summary go")
     p.add_argument("-l", "--languages", nargs="+", default=["en", "de", "th"],
@@ -244,11 +225,10 @@ def _add_quickstart(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_quickstart)
 
 
-def _run_quickstart(args: argparse.Namespace) -> int:
+def _run_quickstart(args: argparse.Namespace) -> None:
     from mteb_hybrid.quickstart import quickstart
 
     quickstart(args.data_dir, args.output_folder, tuple(args.languages), args.max_steps, args.batch_size, args.retrain)
-    return 0
 
 
 def _add_experiment(sub: argparse._SubParsersAction) -> None:
@@ -257,8 +237,7 @@ def _add_experiment(sub: argparse._SubParsersAction) -> None:
         description="Run the cells of an experiment config. A finished cell (results/experiments/<name>/<cell>/"
         "cell.json with status done) is reused only if it ran with the same inputs (training settings, base model "
         "revision, data files); one whose inputs changed is refused, naming the changed keys (--force recomputes). "
-        "An interrupted cell resumes from its last training checkpoint and its last finished evaluation subset.",
-    )
+        "An interrupted cell resumes from its last training checkpoint and its last finished evaluation subset.")
     p.add_argument("config", help="experiment file, e.g. experiments/batching.yaml")
     _data_dir_argument(p)
     p.add_argument("--results", default="results", help="results root (default: results)")
@@ -283,15 +262,13 @@ def _run_experiment(args: argparse.Namespace) -> int:
     from mteb_hybrid.training.guard import ZeroShotViolation
 
     cfg = load_experiment(args.config)
-    problems = validate_experiment(cfg, allow_overlap=args.allow_overlap)
-    if problems:
+    if problems := validate_experiment(cfg, allow_overlap=args.allow_overlap):
         raise ValueError(f"{args.config}: " + "; ".join(problems))
     print(f"{args.config}: {len(cfg.cells)} cells ({', '.join(c.id for c in cfg.cells)}), tasks {', '.join(cfg.eval.tasks)}")
     if args.check:
         return 0
-    results = args.results
-    if args.smoke and args.results == "results":
-        results = tempfile.mkdtemp(prefix="mteb-hybrid-smoke-")
+    smoke_root = args.smoke and args.results == "results"
+    results = tempfile.mkdtemp(prefix="mteb-hybrid-smoke-") if smoke_root else args.results
     try:
         outcomes = run_experiment(args.config, results, args.data_dir, smoke=args.smoke, only=args.cells,
                                   keep_going=args.keep_going, model_root=(f"{results}/models" if args.smoke else None),
@@ -308,11 +285,10 @@ def _run_experiment(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; bad input ends with `error: ...` on one line and exit status 2, not a traceback."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from mteb_hybrid.noise import quiet_known_noise
-
     quiet_known_noise(verbose=args.verbose)
     try:
         return int(args.func(args) or 0)

@@ -1,12 +1,9 @@
-"""The package's one way to write, lock and name files: atomic writes, file locks, safe path parts.
-
-Every module that writes a file the user relies on goes through here, so that a crash never leaves
-half a file or a stray temp file, two processes never write one folder at once, and a name read
-from user input or from a JSON file can never make a path escape its root.
-"""
+"""The package's one way to write, lock and name files, so that a crash never leaves half a file or a temp file,
+two processes never write one folder at once, and a name read from input never makes a path escape its root."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -30,26 +27,21 @@ def safe_name(value: str, what: str) -> str:
     if not isinstance(value, str) or not SAFE_NAME.match(value) or value in {".", ".."}:
         raise UnsafePathError(
             f"{what} {value!r} cannot be used as a folder name: use letters, digits, '.', '_', '+' or '-' "
-            "(at most 128, not starting with '.'), no '/' or '..'"
-        )
+            "(at most 128, not starting with '.'), no '/' or '..'")
     return value
 
 
 def ensure_under(root: str | Path, path: str | Path) -> Path:
     """`path` resolved, after checking that it stays inside `root` (symlinks resolved too)."""
-    root_r = Path(root).resolve()
-    path_r = Path(path).resolve()
-    if path_r != root_r and root_r not in path_r.parents:
+    resolved = Path(path).resolve()
+    if not resolved.is_relative_to(Path(root).resolve()):
         raise UnsafePathError(f"{path} is outside {root}: refusing to write there")
-    return path_r
+    return resolved
 
 
 def write_atomic(path: str | Path, data: bytes | str | Callable[[Path], None]) -> Path:
-    """Write `data` (bytes, text, or a function that writes a given temp path) to `path` atomically.
-
-    The temp file sits in the target folder and is renamed over `path` (readers see the old file or
-    the new one, never a mix); on any failure the temp file is removed and the error re-raised.
-    """
+    """Write `data` (bytes, text, or a function that writes a given temp path) to `path` atomically: a temp file
+    beside it is renamed over it (readers see the old file or the new one), and removed on any failure."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -86,11 +78,8 @@ def write_json_atomic(path: str | Path, obj: Any, *, indent: int = 2) -> Path:
 
 
 def folder_lock(folder: str | Path, timeout: float = 0) -> FileLock:
-    """A cross-platform lock on `folder` (a `.lock` file beside it); `timeout=0` fails at once if held.
-
-    Use as `with folder_lock(d): ...`; a held lock raises `filelock.Timeout`. The lock dies with its
-    process, so a crashed run never leaves a folder locked.
-    """
+    """A cross-platform lock on `folder` (a `.lock` file beside it) that dies with its process; a held lock raises
+    `filelock.Timeout` (at once with `timeout=0`)."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     return FileLock(str(folder.parent / f".{folder.name}.lock"), timeout=timeout)
@@ -98,17 +87,14 @@ def folder_lock(folder: str | Path, timeout: float = 0) -> FileLock:
 
 def world_size() -> int:
     """Processes taking part in training: torch.distributed's if initialised, else $WORLD_SIZE, else 1."""
-    try:
+    with contextlib.suppress(ImportError):
         import torch.distributed as dist
 
         if dist.is_available() and dist.is_initialized():
             return int(dist.get_world_size())
-    except ImportError:
-        pass
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
 __all__ = [
     "SAFE_NAME", "Timeout", "UnsafePathError", "ensure_under", "folder_lock", "safe_name", "world_size",
-    "write_atomic", "write_json_atomic",
-]
+    "write_atomic", "write_json_atomic"]

@@ -1,15 +1,14 @@
 """Under mteb's own CLI (`mteb run ...`): quiet defaults, and one paragraph instead of a traceback.
 
-mteb's CLI has no hook for plugins, and we do not patch it. The registry calls `install()` when mteb is
-imported; when the process is mteb's CLI, it applies `noise.quiet_known_noise` (unless the user chose a
-`--verbosity`) and sets `sys.excepthook`, the interpreter's own extension point, so that an error this
-package raised with a user message (an untrained model, a missing data folder) and a Hugging Face hub
-that cannot be reached print as one `error: ...` paragraph, with "did you mean" for a task name one
-letter from ours. Any other exception, and every exception under `--verbosity 3`, keeps its traceback.
+mteb's CLI has no plugin hook, so the registry calls `install()` when mteb is imported: under mteb's CLI it
+quiets the known noise (unless a `--verbosity` was chosen) and sets `sys.excepthook` so that our user errors
+and an unreachable hub print as one `error: ...` paragraph (with "did you mean" for a task one letter from
+ours). Any other exception, and every one under `--verbosity 3`, keeps its traceback.
 """
 
 from __future__ import annotations
 
+import itertools
 import sys
 import traceback
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from mteb_hybrid.models.hub import OFFLINE_TASKS, did_you_mean, hub_model_message, hub_task_message, is_hub_error
+from mteb_hybrid.noise import quiet_known_noise, quiet_library_loggers
 
 _USER_ERRORS = (LookupError, ValueError, FileNotFoundError, ImportError)
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
@@ -25,9 +25,7 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 def running_under_mteb_cli(argv: Sequence[str] | None = None) -> bool:
     """True for the `mteb` console script and `python -m mteb`."""
     argv = sys.argv if argv is None else argv
-    if not argv:
-        return False
-    first = Path(argv[0])
+    first = Path(argv[0]) if argv else Path()
     return first.name == "mteb" or (first.name == "__main__.py" and first.parent.name in ("mteb", "cli"))
 
 
@@ -37,10 +35,7 @@ def argv_values(flags: Sequence[str], argv: Sequence[str] | None = None) -> list
     out: list[str] = []
     for i, arg in enumerate(argv):
         if arg in flags:
-            for value in argv[i + 1:]:
-                if value.startswith("-"):
-                    break
-                out.append(value)
+            out += itertools.takewhile(lambda value: not value.startswith("-"), argv[i + 1:])
         elif any(arg.startswith(f + "=") for f in flags if f.startswith("--")):
             out.append(arg.split("=", 1)[1])
     return out
@@ -60,10 +55,6 @@ def _raised_in_package(tb: TracebackType | None) -> bool:
     return bool(frames) and str(Path(frames[-1].f_code.co_filename).resolve()).startswith(_PACKAGE_DIR)
 
 
-def _passes_through(tb: TracebackType | None, function: str) -> bool:
-    return any(frame.f_code.co_name == function for frame, _ in traceback.walk_tb(tb))
-
-
 def near_miss_note(tasks: Sequence[str], message: str = "") -> str:
     """For task names one letter from ours: which is mteb's hub task and which is ours."""
     near = [(task, did_you_mean(task, OFFLINE_TASKS)) for task in tasks if task not in OFFLINE_TASKS]
@@ -75,7 +66,7 @@ def explain(exc: BaseException, tb: TracebackType | None, argv: Sequence[str] | 
     """The paragraph for an error ending `mteb run`, or None to leave mteb's traceback."""
     tasks = argv_values(("-t", "--tasks"), argv)
     if is_hub_error(exc):
-        if _passes_through(tb, "load_data"):
+        if any(frame.f_code.co_name == "load_data" for frame, _ in traceback.walk_tb(tb)):  # a task's data
             message = hub_task_message([t for t in tasks if t not in OFFLINE_TASKS] or tasks, exc)
         else:
             model = (argv_values(("-m", "--model"), argv) or ["the model"])[0]
@@ -84,8 +75,7 @@ def explain(exc: BaseException, tb: TracebackType | None, argv: Sequence[str] | 
         message = str(exc).strip("'\"")
     else:
         return None
-    note = near_miss_note(tasks, message)
-    return f"{message} {note}".strip()
+    return f"{message} {near_miss_note(tasks, message)}".strip()
 
 
 def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
@@ -105,8 +95,6 @@ def install() -> None:
     if not running_under_mteb_cli():
         return
     if verbosity() is None:
-        from mteb_hybrid.noise import quiet_known_noise, quiet_library_loggers
-
         quiet_known_noise()
         quiet_library_loggers()
     if sys.excepthook is not _excepthook:

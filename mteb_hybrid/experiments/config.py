@@ -1,23 +1,20 @@
-"""Experiment configs (data files under `experiments/`): a grid of training runs and evaluations.
-
-Each cell overrides the shared training settings (or has `train: null` to score the base model itself)
-and is repeated over `seeds`. Every cell's settings are checked against `TrainConfig` before anything
-runs, so a typo in a key fails in a second, not after an hour of training.
-"""
+"""Experiment configs (`experiments/*.yaml`): a grid of cells, each overriding the shared training settings (or
+`train: null` to score the base model) and repeated over `seeds`. Every cell's settings are checked against
+`TrainConfig` before anything runs, so a typo fails in a second, not after an hour of training."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mteb_hybrid.training.config import TrainConfig
+from mteb_hybrid.validation import suggest, validate_file
 
-from mteb_hybrid.validation import suggest
-
-from .schema import EvalSpec, ExperimentFile, SchemaError, read_yaml, validate_file
+from .schema import EvalSpec, ExperimentFile, SchemaError, read_yaml
 
 
 @dataclass(frozen=True)
@@ -56,14 +53,11 @@ def _train_config(path: Path, i: int, spec: ExperimentFile, override: dict[str, 
     if seed is not None:
         merged["seed"] = seed
     try:
-        return TrainConfig(**merged)
-    except (TypeError, ValueError) as e:
-        message = str(e).splitlines()[0]
-        errors = getattr(e, "errors", None)
-        key = str(errors()[0]["loc"][0]) if callable(errors) and errors() and errors()[0]["loc"] else next(
-            (k for k in merged if message.startswith(k) or f"'{k}'" in message), None)
-        where = f"cells[{i}].train" if key is None or key in override or key not in spec.train else "train"
-        raise SchemaError(path, f"{where}.{key}" if key else where, message) from None
+        return TrainConfig.from_dict(merged)
+    except ValueError as e:  # "alpha must be in [0, 1], got 2" or "alpha: Input should be a valid number (got 'x')"
+        key = str(e).split(" ", 1)[0].removesuffix(":")
+        where = "train" if key in spec.train and key not in override else f"cells[{i}].train"
+        raise SchemaError(path, f"{where}.{key}" if key in merged else where, str(e).removeprefix(f"{key}: ")) from None
 
 
 def _recipe(cell: Cell) -> tuple[str, str]:
@@ -74,8 +68,7 @@ def _recipe(cell: Cell) -> tuple[str, str]:
 
 
 def _check_groups(path: Path, cells: list[Cell]) -> None:
-    """A group pools the seeds of one recipe (the report prints its mean ± std), so its cells may differ only
-    in the seed; two settings under one group name would be averaged as if they were repeats."""
+    """A group pools the seeds of one recipe (the report averages them), so its cells may differ only in the seed."""
     first: dict[str, Cell] = {}
     for cell in cells:
         other = first.setdefault(cell.group, cell)
@@ -90,7 +83,7 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
     """Parse and check an experiment file (keys, training settings, cell ids); errors name file and key."""
     path = Path(path)
     raw = read_yaml(path)
-    spec: ExperimentFile = validate_file(path, ExperimentFile, raw)
+    spec = validate_file(ExperimentFile, raw, path, "", SchemaError)
     seeds = spec.seeds or [None]
     cells: list[Cell] = []
     for i, c in enumerate(spec.cells):
@@ -99,11 +92,8 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
             cell_id = c.id if seed is None or len(seeds) == 1 else f"{c.id}-s{seed}"
             train = _train_config(path, i, spec, c.train or {}, seed) if trained else None
             cells.append(Cell(cell_id, train, c.group or c.id, seed if trained else None, dict(c.params)))
-    ids = [c.id for c in cells]
-    if duplicates := sorted({i for i in ids if ids.count(i) > 1}):
+    if duplicates := sorted(cell_id for cell_id, n in Counter(c.id for c in cells).items() if n > 1):
         raise SchemaError(path, "cells", f"duplicate cell ids {duplicates}; make ids unique")
     _check_groups(path, cells)
-    return ExperimentConfig(
-        name=spec.name, description=spec.description, base=spec.base, eval=spec.eval, cells=tuple(cells),
-        unseen_languages=tuple(spec.unseen_languages), path=str(path), raw=raw,
-    )
+    return ExperimentConfig(name=spec.name, description=spec.description, base=spec.base, eval=spec.eval,
+                            cells=tuple(cells), unseen_languages=tuple(spec.unseen_languages), path=str(path), raw=raw)

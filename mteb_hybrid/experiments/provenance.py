@@ -1,15 +1,9 @@
 """Cell provenance: one hash over everything that determines a cell's trained model and its scores.
 
-The inputs are a canonical JSON object (sorted keys) with two parts:
-- "model": the training config as passed to `train` (less the keys that only say where files go or
-  how the run is operated), the base model's name and revision, and the sha256 of every training
-  data file; `null` for a cell that scores the base model itself, which is then identified by
-  "base" alone;
-- "eval": the evaluation tasks, languages, subsets and probe settings, and the sha256 of the data
-  files of the package's own tasks (mteb's tasks are pinned by their dataset revision).
-
-`model_hash` (sha256 of "model" and "base") keys the training folder; `hash` (of everything) is stored
-in cell.json. When a finished cell's recorded inputs differ from today's, `changed_keys` names them.
+The inputs are canonical JSON: "model" (the training settings that change the model and the sha256 of each
+training data file; null for a cell that scores the base model), "base" (its name and revision) and "eval"
+(tasks, languages, subsets, probe settings, the sha256 of our tasks' data files; mteb's by dataset revision).
+`model_hash` (of "model" and "base") names the training folder; `hash` (of all) is stored in cell.json.
 """
 
 from __future__ import annotations
@@ -21,13 +15,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from mteb_hybrid.data import get_definition
+from mteb_hybrid.data.sources import language_file
+from mteb_hybrid.models.offline_me5 import OFFLINE_ME5_REVISION
+from mteb_hybrid.models.presets import resolve_base
+from mteb_hybrid.training.config import TrainConfig
+from mteb_hybrid.training.rows import parse_data_spec
+
 from .schema import CellRecord, Provenance
 
 # TrainConfig keys that say where files go or how the run is operated; they do not change the model.
 OPERATIONAL_KEYS = frozenset({
     "output_dir", "model_name", "data_dir", "resume", "keep_checkpoints", "save_steps", "save_total_limit",
-    "device", "num_threads", "allow_overlap", "eval_tasks",
-})
+    "device", "num_threads", "allow_overlap", "eval_tasks"})
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 ABSENT = object()  # a key one side of a comparison lacks
 
@@ -67,20 +67,12 @@ def folder_weights_sha256(folder: str | Path) -> str:
 
 
 def base_identity(base: str, folder: str | Path | None = None) -> dict[str, str]:
-    """{"name", "revision"} of a base model: a preset's model, a folder (content hash) or a hub name.
-
-    `folder` is the model actually loaded when it differs from `base` (a smoke run's tiny stand-in).
-    A hub name has no revision that can be known offline before it is downloaded: it is recorded as
-    "main (unpinned)", so a changed hub model is not detected; pin it by giving a folder instead.
-    """
+    """{"name", "revision"} of a base model (or of `folder`, a smoke run's stand-in): a preset's model, a folder
+    (content hash) or a hub name, "main (unpinned)" offline: a changed hub model goes unnoticed, a folder not."""
     if folder is not None:
         return {"name": f"{base} (stand-in {Path(folder).name})", "revision": folder_weights_sha256(folder)[:16]}
-    from mteb_hybrid.models.presets import resolve_base
-
     preset = resolve_base(base)
     if preset.kind == "offline-me5":
-        from mteb_hybrid.models.offline_me5 import OFFLINE_ME5_REVISION
-
         return {"name": preset.model, "revision": OFFLINE_ME5_REVISION}
     if Path(preset.model).is_dir():
         return {"name": Path(preset.model).name, "revision": folder_weights_sha256(preset.model)[:16]}
@@ -89,10 +81,6 @@ def base_identity(base: str, folder: str | Path | None = None) -> dict[str, str]
 
 def data_files(config: Any) -> dict[str, str]:
     """sha256 of every file the training data comes from, by a location independent of --data-dir."""
-    from mteb_hybrid.data import get_definition
-    from mteb_hybrid.data.sources import language_file
-    from mteb_hybrid.training.rows import parse_data_spec
-
     out: dict[str, str] = {}
     for raw in config.data:
         spec = parse_data_spec(raw)
@@ -102,11 +90,8 @@ def data_files(config: Any) -> dict[str, str]:
             out[f"hf:{spec.name}"] = "hub dataset (not hashed)"
         else:
             definition = get_definition(spec.name)
-            langs = list(spec.languages or definition.langs)
-            if config.languages:
-                langs = [lang for lang in langs if lang in config.languages]
-            for lang in langs:
-                if lang in definition.languages:
+            for lang in spec.languages or definition.langs:
+                if lang in definition.languages and (not config.languages or lang in config.languages):
                     path = language_file(definition, lang, config.data_dir)
                     out[definition.source.relative_path(lang)] = file_sha256(path)
     return out
@@ -114,12 +99,9 @@ def data_files(config: Any) -> dict[str, str]:
 
 def eval_files(tasks: Iterable[str], data_dir: str | Path | None, languages: Iterable[str] | None = None,
                pools: bool = True) -> dict[str, str]:
-    """sha256 of the data files the package's own evaluation tasks read; mteb tasks by dataset revision.
-
-    A pool subset reads every language of its task; without pools only `languages` are read.
-    """
+    """sha256 of the data files our evaluation tasks read (every language if pools are scored, else only
+    `languages`); mteb tasks by dataset revision."""
     from mteb_hybrid.benchmark.tasks import TASK_CLASSES
-    from mteb_hybrid.data.sources import language_file
 
     out: dict[str, str] = {}
     for name in tasks:
@@ -196,19 +178,14 @@ def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any],
 
 def _added_with_default(prefix: str) -> Callable[[str, Any, Any], bool]:
     """A training setting added to TrainConfig after a cell ran, at its default: the old behaviour, not a change."""
-    from mteb_hybrid.training.config import TrainConfig
-
     defaults = json.loads(canonical(TrainConfig().to_dict()))
     return lambda key, old, new: (old is ABSENT and key.startswith(prefix)
                                   and key[len(prefix):] in defaults and new == defaults[key[len(prefix):]])
 
 
 def record_changes(record: CellRecord, current: Provenance, current_train: dict[str, Any] | None) -> list[str]:
-    """What differs between a finished cell and today's inputs ([] when it may be reused).
-
-    A record written before provenance existed (schema version 0) holds only its training config: it is
-    compared on that (the operational keys aside), as far as it goes.
-    """
+    """What differs between a finished cell and today's inputs ([] when it may be reused); a record without
+    provenance (schema version 0) is compared on its training config, the operational keys aside."""
     if record.provenance is not None:
         if record.provenance.hash == current.hash:
             return []

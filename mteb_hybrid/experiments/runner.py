@@ -1,16 +1,12 @@
 """Run an experiment grid: train each cell (or not), score it with mteb, never lose or mix up finished work.
 
-Layout (read by `mteb-hybrid report`): results/experiments/<experiment>/experiment.json and one folder
-per cell with cell.json (`schema.CellRecord`: status, settings, timings, command, provenance), train/
-(logs and training info) and results/ (mteb result files). Model weights stay in the user cache, in a
-folder named by the cell and the hash of its training inputs, under a folder per results root:
+Layout (read by `mteb-hybrid report`): results/experiments/<experiment>/experiment.json and per cell
+cell.json (`schema.CellRecord`), train/ (logs, training record) and results/ (mteb files). Weights stay in
 `<cache>/experiments/<name>/<results-root>-<key>/<cell>-<model hash>`.
 
-A finished cell is reused only if its inputs (provenance.py) are today's; a finished cell whose
-inputs changed is refused, naming the changed keys, unless `force`. A cell that produced no scores is
-`failed` and runs again next time. An interrupted cell resumes: training from its last checkpoint,
-evaluation from its last finished subset. A cell and its training folder are locked while a process
-works on them; another runner skips them ("busy").
+A finished cell is reused only if its inputs (provenance.py) are today's, and refused (naming the changed
+keys) unless `force` if they changed. A cell with no scores is `failed` and runs again; an interrupted one
+resumes from its last checkpoint and finished subset. Cells and training folders are locked while in use.
 """
 
 from __future__ import annotations
@@ -26,6 +22,7 @@ from typing import Any
 
 from mteb_hybrid.data.sources import cache_root
 from mteb_hybrid.files import Timeout, ensure_under, folder_lock, safe_name
+from mteb_hybrid.models.presets import resolve_base
 from mteb_hybrid.training.record import TRAINING_RECORD_FILE
 
 from .config import Cell, ExperimentConfig, load_experiment
@@ -84,10 +81,8 @@ class ExperimentRunner:
     def read_record(self, cell: Cell) -> CellRecord | None:
         """The cell's cell.json, or None when there is none (or it is unreadable: the cell runs again)."""
         path = self.cell_dir(cell) / "cell.json"
-        if not path.is_file():
-            return None
         try:
-            return read_cell(path)
+            return read_cell(path) if path.is_file() else None
         except SchemaError as e:
             logger.warning("%s; the cell runs again", e)
             return None
@@ -115,8 +110,7 @@ class ExperimentRunner:
         cfg = replace(
             cell.train, data_dir=str(self.data_dir) if self.data_dir else cell.train.data_dir, resume=True,
             model_name=f"{self.cfg.name}-{cell.id}", eval_tasks=guarded,
-            allow_overlap=bool(getattr(cell.train, "allow_overlap", False) or self.allow_overlap),
-        )
+            allow_overlap=cell.train.allow_overlap or self.allow_overlap)
         if self.smoke:
             cfg = replace(cfg, base=str(self._tiny_base(cell.train.base)), max_steps=2, batch_size=4,
                           mini_batch_size=2, eval_steps=None, save_steps=1, num_threads=None)
@@ -135,11 +129,9 @@ class ExperimentRunner:
             ev = self.cfg.eval
             evaluation = {
                 "tasks": list(ev.tasks), "languages": ev.languages, "subsets": ev.subsets,
-                "during_training": ev.during_training.model_dump() if ev.during_training else None,
-                "smoke": self.smoke,
+                "during_training": ev.during_training.model_dump() if ev.during_training else None, "smoke": self.smoke,
                 "files": eval_files(ev.tasks, self.data_dir, ev.languages,
-                                    pools=not self.smoke and any(s.endswith("-pool") for s in ev.subsets or ["-pool"])),
-            }
+                                    pools=not self.smoke and any(s.endswith("-pool") for s in ev.subsets or ["-pool"]))}
             prov = make_provenance(model, base, evaluation)
             if prov.model_hash:
                 prov.training_dir = str(self.training_dir(cell, prov.model_hash))
@@ -187,8 +179,6 @@ class ExperimentRunner:
 
         from mteb_hybrid.evaluation import load_model
 
-        from mteb_hybrid.models.presets import resolve_base
-
         if folder is None and not self.smoke:
             enc = load_model(resolve_base(self.cfg.base).model)
         else:  # the trained model, or the untrained cell's tiny stand-in
@@ -224,23 +214,13 @@ class ExperimentRunner:
             tasks.append(task)
         return tasks
 
-    def _record(self, cell: Cell, status: str, prov: Provenance, **fields: Any) -> CellRecord:
+    def _record(self, cell: Cell, status: str, prov: Provenance, **fields: Any) -> None:
         """Write the cell's cell.json (`fields` add to or override the settings every record has)."""
-        record = CellRecord(**{
+        write_cell(ensure_under(self.root, self.cell_dir(cell) / "cell.json"), CellRecord(**{
             "experiment": self.cfg.name, "cell": cell.id, "status": status, "seed": cell.seed, "group": cell.group,
             "params": cell.params, "train": cell.train.to_dict() if cell.train else None,
             "unseen_languages": list(self.cfg.unseen_languages), "smoke": self.smoke, "command": self.command(cell),
-            "provenance": prov, "environment": run_environment(), **fields,
-        })
-        write_cell(ensure_under(self.root, self.cell_dir(cell) / "cell.json"), record)
-        return record
-
-    def _clear(self, cell: Cell) -> None:
-        """Remove a cell's result files and log copies (they belong to other inputs)."""
-        for name in ("results", "train"):
-            path = ensure_under(self.root, self.cell_dir(cell) / name)
-            if path.exists():
-                shutil.rmtree(path)
+            "provenance": prov, "environment": run_environment(), **fields}))
 
     def run_cell(self, cell: Cell) -> CellOutcome:
         import mteb
@@ -253,10 +233,11 @@ class ExperimentRunner:
         if previous is None or previous.provenance is None or previous.provenance.hash != prov.hash:
             if (self.cell_dir(cell) / "results").exists():
                 logger.warning("%s: result files of other (or unknown) inputs removed before running", cell.id)
-            self._clear(cell)  # an interrupted run of these same inputs keeps its finished subsets
+            for name in ("results", "train"):  # an interrupted run of these same inputs keeps its finished subsets
+                if (path := ensure_under(self.root, self.cell_dir(cell) / name)).exists():
+                    shutil.rmtree(path)
         self._record(cell, "started", prov)
         folder, info = (self._train(cell, prov) if cell.train is not None else (None, {}))
-        train_seconds = (info.get("training") or {}).get("wall_time_s")
         t_eval = time.perf_counter()
         encoder = self._encoder(cell, folder, info.get("revision"))
         tasks = self._tasks()
@@ -274,8 +255,8 @@ class ExperimentRunner:
             cell, "failed" if error else "done", prov, error=error, scored=scored,
             model_name=encoder.mteb_model_meta.name, revision=encoder.mteb_model_meta.revision,
             training_languages=info.get("languages"), unseen_languages=self._unseen(info.get("languages")),
-            train_seconds=train_seconds, eval_seconds=round(time.perf_counter() - t_eval, 1),
-        )
+            train_seconds=(info.get("training") or {}).get("wall_time_s"),
+            eval_seconds=round(time.perf_counter() - t_eval, 1))
         return CellOutcome(cell.id, "failed" if error else "done", time.perf_counter() - start, error)
 
     def _unseen(self, trained: list[str] | None) -> list[str]:
@@ -295,20 +276,18 @@ class ExperimentRunner:
     # ---- the grid ------------------------------------------------------------------------------------
     def _stale(self, cells: list[Cell]) -> dict[str, list[str]]:
         """Finished cells whose inputs changed since they ran, with the changed keys."""
-        records = {cell.id: (cell, self.read_record(cell)) for cell in cells}
-        changed = {cid: self.changes(cell, record) for cid, (cell, record) in records.items() if record and record.done}
+        changed = {cell.id: self.changes(cell, record) for cell in cells
+                   if (record := self.read_record(cell)) is not None and record.done}
         return {cid: keys for cid, keys in changed.items() if keys}
 
     def run(self, only: list[str] | None = None, keep_going: bool = False) -> list[CellOutcome]:
-        problems = validate_experiment(self.cfg, allow_overlap=self.allow_overlap)
-        if problems:
+        if problems := validate_experiment(self.cfg, allow_overlap=self.allow_overlap):
             raise ValueError(f"{self.cfg.path}: " + "; ".join(problems))
         cells = [c for c in self.cfg.cells if not only or c.id in only or c.group in only]
         if only:  # in the order asked for (e.g. seed 1 of every group first); config order within a group
             rank = {name: i for i, name in enumerate(only)}
             cells.sort(key=lambda c: min(rank.get(c.id, len(rank)), rank.get(c.group, len(rank))))
-        unknown = sorted(set(only or []) - {c.id for c in self.cfg.cells} - {c.group for c in self.cfg.cells})
-        if unknown:
+        if unknown := sorted(set(only or []) - {c.id for c in self.cfg.cells} - {c.group for c in self.cfg.cells}):
             raise ValueError(f"{self.cfg.path}: unknown cells {unknown}; cells: {[c.id for c in self.cfg.cells]}")
         stale = self._stale(cells)
         if stale and not self.force:

@@ -1,10 +1,8 @@
-"""Typed schemas of the experiment files: the config (experiments/*.yaml) and the records the runner writes.
+"""One pydantic model per experiment file, shared by writer and readers: `ExperimentFile` (experiments/*.yaml),
+`CellRecord` (<results>/experiments/<name>/<cell>/cell.json) and `ExperimentRecord` (.../<name>/experiment.json).
 
-One pydantic model per file format, shared by the writer and every reader: `ExperimentFile` (a config
-as written), `CellRecord` (results/experiments/<name>/<cell>/cell.json) and `ExperimentRecord`
-(results/experiments/<name>/experiment.json). Unknown keys are rejected; an error is one line naming
-the file and the key path (`experiments/x.yaml: cells[2].alpha: ...`). Records carry `schema_version`;
-files written before it existed (version 0) load unchanged.
+Unknown keys are rejected; an error is one line naming the file and the key path (`x.yaml: cells[2].alpha: ...`).
+Records carry `schema_version`; files written before it existed load as version 0.
 """
 
 from __future__ import annotations
@@ -14,12 +12,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, ValidationError,
-                      model_validator)
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt
 
 from mteb_hybrid.data.errors import DataFormatError
 from mteb_hybrid.files import safe_name, write_json_atomic
-from mteb_hybrid.validation import first_problem
+from mteb_hybrid.validation import validate_file
 
 CELL_SCHEMA_VERSION = 1
 """1: adds schema_version, provenance, error and scored; 0: cell.json as written before (no version key)."""
@@ -29,8 +26,8 @@ EXPERIMENT_SCHEMA_VERSION = 1
 class SchemaError(DataFormatError):
     """A file that does not match its schema: `<file>: <key path>: <problem>` on one line."""
 
-    def __init__(self, path: str | Path, where: str, problem: str) -> None:
-        self.path, self.field, self.problem, self.fix = str(path), where, problem, ""
+    def __init__(self, path: str | Path, where: str, problem: str, fix: str = "") -> None:
+        self.path, self.field, self.problem, self.fix = str(path), where, problem, fix
         ValueError.__init__(self, f"{self.path}: {where}: {problem}" if where else f"{self.path}: {problem}")
 
 
@@ -96,21 +93,10 @@ class Provenance(_Strict):
     inputs: dict[str, Any]
 
 
-class _Record(_Strict):
-    """A record file: one written before records carried a version (no `schema_version`) loads as 0."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _version_zero(cls, raw: Any) -> Any:
-        if isinstance(raw, dict) and "schema_version" not in raw:
-            return {**raw, "schema_version": 0}
-        return raw
-
-
-class CellRecord(_Record):
+class CellRecord(_Strict):
     """cell.json: one cell's status, settings, timings and provenance (read by `mteb-hybrid report`)."""
 
-    schema_version: int = CELL_SCHEMA_VERSION
+    schema_version: int = 0  # files without the field are version 0; `write_cell` writes the current one
     experiment: str
     cell: CellId
     status: Literal["done", "failed", "started"]
@@ -137,10 +123,10 @@ class CellRecord(_Record):
         return self.status == "done"
 
 
-class ExperimentRecord(_Record):
+class ExperimentRecord(_Strict):
     """experiment.json: the config a grid ran with and its cell ids in order."""
 
-    schema_version: int = EXPERIMENT_SCHEMA_VERSION
+    schema_version: int = 0  # as in CellRecord
     name: str
     description: str = ""
     config: dict[str, Any]
@@ -148,16 +134,8 @@ class ExperimentRecord(_Record):
     smoke: bool = False
 
 
-def validate_file(path: str | Path, model: type[BaseModel], raw: Any) -> Any:
-    """`model.model_validate(raw)`, with a failure turned into a one-line `SchemaError` naming `path`."""
-    try:
-        return model.model_validate(raw)
-    except ValidationError as e:
-        raise SchemaError(path, *first_problem(model, e)) from None
-
-
 def _read(path: str | Path, parse: Any, what: str, error: type[Exception]) -> Any:
-    """`parse` of a file's text; a file that is unreadable or does not parse is a one-line SchemaError."""
+    """`parse` of a file's text; one that is unreadable or does not parse is a one-line SchemaError."""
     try:
         return parse(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -176,7 +154,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 
 def read_cell(path: str | Path) -> CellRecord:
     """A cell.json (any schema version) as a `CellRecord`; raises SchemaError (a ValueError) naming the file."""
-    return validate_file(path, CellRecord, _read(path, json.loads, "not readable JSON", ValueError))
+    return validate_file(CellRecord, _read(path, json.loads, "not readable JSON", ValueError), path, "", SchemaError)
 
 
 def write_cell(path: str | Path, record: CellRecord) -> Path:

@@ -1,15 +1,17 @@
-"""Checks of an experiment config against the world, before anything runs (`experiment --check` and every run).
-
-The schema (schema.py) checks a config's shape; this checks its names (base model, tasks, languages,
-subsets, training data) and that the zero-shot guard can check every task a trained cell is scored on.
-A typo found here costs a second; found by the runner it costs a training run, or a cell "done" with no scores.
-"""
+"""Checks of an experiment config's names (base model, tasks, languages, subsets, training data) and that the
+zero-shot guard can check every task a trained cell is scored on, before anything runs (`--check` and every run):
+a typo found here costs a second; found by the runner, a training run or a cell "done" with no scores."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from mteb_hybrid.data import get_definition
+from mteb_hybrid.data.definitions import load_definitions
+from mteb_hybrid.models.presets import load_presets
+from mteb_hybrid.training.guard import guard_definition
+from mteb_hybrid.training.rows import parse_data_spec
 from mteb_hybrid.validation import suggest
 
 from .config import ExperimentConfig
@@ -80,11 +82,6 @@ def _check_eval(cfg: ExperimentConfig) -> list[str]:
 
 
 def _check_training(cfg: ExperimentConfig, allow_overlap: bool) -> list[str]:
-    from mteb_hybrid.data import get_definition
-    from mteb_hybrid.data.definitions import load_definitions
-    from mteb_hybrid.training.guard import guard_definition
-    from mteb_hybrid.training.rows import parse_data_spec
-
     problems: list[str] = []
     blind: dict[str, str] = {}
     blind_cells: list[str] = []
@@ -103,10 +100,9 @@ def _check_training(cfg: ExperimentConfig, allow_overlap: bool) -> list[str]:
                 names = [n for d in load_definitions().values() for n in (d.folder, d.name)]
                 problems.append(f"cell {cell.id}: unknown training data {spec.name!r}{suggest(spec.name, names)}")
                 continue
-            bad = sorted((set(cell.train.languages or ()) | set(spec.languages or ())) - set(langs))
-            if bad:
+            if bad := sorted((set(cell.train.languages or ()) | set(spec.languages or ())) - set(langs)):
                 problems.append(f"cell {cell.id}: training languages {bad} not in {spec.name}")
-        if getattr(cell.train, "allow_overlap", False) or allow_overlap:
+        if cell.train.allow_overlap or allow_overlap:
             continue
         for task in list(cell.train.eval_tasks) or list(cfg.eval.tasks):
             try:
@@ -117,9 +113,9 @@ def _check_training(cfg: ExperimentConfig, allow_overlap: bool) -> list[str]:
                     blind[task] = reason
                     blind_cells += [] if cell.id in blind_cells else [cell.id]
     if blind:
-        reasons = sorted(set(blind.values()))
+        reasons = "; ".join(sorted(set(blind.values())))
         cells = ", ".join(blind_cells[:3]) + (f" and {len(blind_cells) - 3} more" if len(blind_cells) > 3 else "")
-        problems.append(f"the zero-shot guard cannot check eval task(s) {', '.join(blind)} ({'; '.join(reasons)}) "
+        problems.append(f"the zero-shot guard cannot check eval task(s) {', '.join(blind)} ({reasons}) "
                         f"that trained cell(s) {cells} are scored on: set `allow_overlap: true` under train "
                         "(or pass --allow-overlap) to score them anyway")
     return problems
@@ -127,8 +123,6 @@ def _check_training(cfg: ExperimentConfig, allow_overlap: bool) -> list[str]:
 
 def validate_experiment(cfg: ExperimentConfig, allow_overlap: bool = False) -> list[str]:
     """Problems that would make a run fail or mislead later, each one line; [] when the config is sound."""
-    from mteb_hybrid.models.presets import load_presets
-
     problems = []
     if cfg.base not in load_presets() and not Path(cfg.base).is_dir() and "/" not in cfg.base:
         problems.append(f"base: {cfg.base!r} is neither a preset ({', '.join(load_presets())}), a folder, nor a hub "
