@@ -50,10 +50,13 @@ def test_every_shipped_cell_json_loads_and_round_trips(path: Path, tmp_path: Pat
     if "schema_version" not in raw:  # written before versions: loads as version 0, without provenance
         assert record.schema_version == 0 and record.provenance is None
         assert record.model_dump(exclude={"schema_version", "provenance", "scored", "error"}, exclude_none=False) == {
-            "reused_from": None, **raw}  # every key the report reads comes back as it was written
+            "reused_from": None, "environment": None, **raw}  # every key the report reads comes back as written
     else:  # written by the current runner: every key comes back, provenance included
         assert record.schema_version == raw["schema_version"] and record.provenance is not None
-        assert record.model_dump(mode="json") == raw
+        dump = record.model_dump(mode="json")
+        if "environment" not in raw:  # written before the runner recorded where a cell ran
+            assert dump.pop("environment") is None
+        assert dump == raw
     write_cell(tmp_path / "cell.json", record)
     again = read_cell(tmp_path / "cell.json")
     assert again.schema_version == 1 and again.model_copy(update={"schema_version": record.schema_version}) == record
