@@ -1,7 +1,6 @@
 """`mteb-hybrid train`: one option per `TrainConfig` field (generated from the fields), then `train()`.
 
-Only the standard library and the config module are imported here, so `--help` stays fast; torch,
-transformers and mteb load inside `run_train`.
+Only the standard library and the config module are imported here, so `--help` stays fast.
 """
 
 from __future__ import annotations
@@ -49,9 +48,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     groups: dict[str, Any] = {}
     for f in dataclasses.fields(TrainConfig):
         meta = f.metadata
-        if meta["group"] not in groups:
-            groups[meta["group"]] = parser.add_argument_group(meta["group"])
-        group = groups[meta["group"]]
+        group = groups[meta["group"]] = groups.get(meta["group"]) or parser.add_argument_group(meta["group"])
         if meta.get("exclusive"):  # one mutually exclusive group per name, inside the option group
             key = "exclusive:" + meta["exclusive"]
             group = groups[key] = groups.get(key) or group.add_mutually_exclusive_group()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from datasets import Dataset, DatasetDict, concatenate_datasets
 
+from .config import BATCHING_MODES
 from .rows import QARow
 
 logger = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ TextPrefix = Callable[[str], str]
 
 def kinds_for(batching: str) -> tuple[str, ...]:
     """The source kinds a batching mode draws from."""
+    if batching not in BATCHING_MODES:
+        raise ValueError(f"unknown batching {batching!r}; use one of {BATCHING_MODES}")
     return (XX, XY) if batching == "hybrid" else (batching,)
 
 
