@@ -138,19 +138,15 @@ class TrainConfig:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if not 0.0 <= self.alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {self.alpha}")
-        for name in ("batch_size", "grad_accum", "mini_batch_size", "save_steps", "logging_steps", "max_steps",
-                     "eval_steps", "save_total_limit", "num_threads", "max_seq_length"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        positive = ("batch_size", "grad_accum", "mini_batch_size", "save_steps", "logging_steps", "max_steps",
+                    "eval_steps", "save_total_limit", "num_threads", "max_seq_length")
+        for name, low in {**dict.fromkeys(positive, 1), "max_train_rows": 2, "early_stopping_patience": 0}.items():
+            if getattr(self, name) is not None and getattr(self, name) < low:
+                raise ValueError(f"{name} must be >= {low}, got {getattr(self, name)}")
         if not 0.0 <= self.validation_fraction < 1.0:
             raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
-        if self.max_train_rows is not None and self.max_train_rows < 2:
-            raise ValueError(f"max_train_rows must be >= 2, got {self.max_train_rows}")
-        if self.early_stopping_patience:
-            if self.early_stopping_patience < 0:
-                raise ValueError(f"early_stopping_patience must be >= 0, got {self.early_stopping_patience}")
-            if self.validation_fraction <= 0:
-                raise ValueError("early_stopping_patience needs a held-out split. Fix: set validation_fraction > 0")
+        if self.early_stopping_patience and self.validation_fraction <= 0:
+            raise ValueError("early_stopping_patience needs a held-out split. Fix: set validation_fraction > 0")
         if self.model_name is not None:
             safe_name(self.model_name, "model_name")
         if not self.data:

@@ -1,7 +1,6 @@
-"""The training record beside a trained model (`mteb_hybrid_training.json`): one schema, for writer and readers.
+"""The training record beside a trained model (`mteb_hybrid_training.json`): one schema for writer and readers.
 
-`train()` writes it; the mteb registry, the experiment runner and the model card read it. Version 1 files
-(no `schema_version`, no early-stopping fields) still load: the missing fields take their defaults.
+Version 1 files (no `schema_version`, no early-stopping fields) still load: missing fields take their defaults.
 """
 
 from __future__ import annotations

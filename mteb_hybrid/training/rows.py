@@ -114,11 +114,8 @@ def read_jsonl(path: str | Path) -> list[QARow]:
 
 def rows_from_hf(name: str, config: str | None = None, split: str = "train", columns: Mapping[str, str] | None = None,
                  lang: str | None = None, limit: int | None = None) -> list[QARow]:
-    """Rows from a Hugging Face dataset (needs network), with `columns` mapping row fields to columns.
-
-    `lang` fixes the language of every row. Without a parallel-id column the row index is the parallel id:
-    rows at the same index of two language configs are translations, as in mMARCO.
-    """
+    """Rows from a Hugging Face dataset (needs network), `columns` mapping row fields to columns, `lang` fixing the
+    language; without a parallel-id column the row index is the parallel id (as in mMARCO's language configs)."""
     import datasets
 
     mapping = {**{name: name for name in ("parallel_id", "lang", "query", "positive", "negative")}, **(columns or {})}
@@ -203,11 +200,8 @@ def _examples(items: Sequence[Any], n: int = 3) -> str:
 
 
 def check_rows(rows: Sequence[QARow], known_languages: Iterable[str] | None = None) -> list[QARow]:
-    """Validate rows; return them without exact duplicates (dropped with a warning).
-
-    Errors, with counts and examples: an empty query/positive, a language the model has no token for (only
-    with `known_languages`, i.e. for M2M-100), one (parallel id, language) with two different texts.
-    """
+    """The rows without exact duplicates (dropped with a warning); errors with counts and examples for an empty
+    text, a language not in `known_languages` (M2M-100's tokens), a (parallel id, language) with two texts."""
     if not rows:
         raise TrainingDataError("no training rows")
     empty = [r for r in rows if not r.query.strip() or not r.positive.strip()]

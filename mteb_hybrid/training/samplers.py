@@ -1,11 +1,9 @@
-"""The batch sampler of hybrid-batch training (Elmahdy, Lin, Ahmad 2024): sentence-transformers'
-``multi_dataset_batch_sampler`` over per-source datasets (one per language, "x-x", or ordered language pair, "x-y").
+"""The batch sampler of hybrid-batch training (Elmahdy, Lin, Ahmad 2024) over per-source datasets (x-x, x-y).
 
-Every batch comes from ONE source (in ``hybrid`` mode of kind x-x with probability ``alpha``) and holds no two rows
-of one parallel id: translations of a question would be each other's false negatives. Under data parallelism
-accelerate's ``BatchSamplerShard`` gives process i of P the batches i, i + P, ... of a sampler every process
-iterates alike, so the sampler emits groups of P batches from ``P * batch_size`` distinct-id rows of one source,
-planned from ``(seed, epoch)`` alone. (With ``split_batches=True`` pass ``num_processes=1``.)
+Every batch comes from ONE source (of kind x-x with probability ``alpha`` in ``hybrid`` mode) and holds no two rows
+of one parallel id: translations would be each other's false negatives. Under DDP, accelerate gives process i of P
+the batches i, i + P, ..., so the sampler emits groups of P batches cut from ``P * batch_size`` distinct-id rows of
+one source, planned from ``(seed, epoch)`` alone. (With ``split_batches=True`` pass ``num_processes=1``.)
 """
 
 from __future__ import annotations
@@ -72,14 +70,12 @@ def _max_groups(counts: np.ndarray, group_rows: int) -> int:
 
 
 class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
-    """Multi-dataset batch sampler for x-x / x-y / hybrid batching with parallel-id-free batches.
+    """Multi-dataset batch sampler for x-x / x-y / hybrid batching with full, parallel-id-free batches.
 
-    Only ``batch_samplers[0].batch_size`` is read; ``generator`` is unused (numpy seeded by ``(seed, epoch)`` gives
-    every process the same plan). ``num_processes=None`` reads the world size; ``batches_per_epoch`` defaults to
-    the full groups of every source of the kinds in use. Batches are always full: rows that do not fill a group
-    of ``num_processes * batch_size`` distinct ids sit out that pass. Within a kind, sources are drawn without
-    replacement over passes of all their full groups; a kind that runs out starts a reshuffled pass, so
-    ``alpha`` (an independent draw per group) holds for the whole epoch however unequal the kinds are.
+    Only ``batch_samplers[0].batch_size`` is read and ``generator`` is unused (numpy seeded by ``(seed, epoch)``);
+    ``num_processes=None`` reads the world size; ``batches_per_epoch`` defaults to every full group of the kinds used.
+    Within a kind, sources are drawn without replacement over passes of their full groups; a kind that runs out
+    starts a reshuffled pass, so ``alpha`` holds for the whole epoch however unequal the kinds are.
     """
 
     def __init__(self, dataset: ConcatDataset, batch_samplers: list[BatchSampler],

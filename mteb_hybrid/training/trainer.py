@@ -84,10 +84,9 @@ class HybridTrainer(SentenceTransformerTrainer):
         out = super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
         loss = out[0] if isinstance(out, tuple) else out
         if model.training and not torch.isfinite(loss.detach()).all():
-            raise NonFiniteLossError(
-                f"training loss is {loss.detach().float().item()} at step {self.state.global_step + 1}. "
-                "Fix: lower the learning rate, check the data for broken rows, or disable fp16/bf16"
-            )
+            raise NonFiniteLossError(f"training loss is {loss.detach().float().item()} at step "
+                                     f"{self.state.global_step + 1}. Fix: lower the learning rate, check the data "
+                                     "for broken rows, or disable fp16/bf16")
         return out
 
     def should_dataset_name_column_be_added(self, dataset, args, loss) -> bool:  # noqa: ANN001
@@ -317,8 +316,8 @@ def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric
           callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
     """Train a retriever as `config` says; returns where the model is and how training went.
 
-    `metric_fn` (or any sentence-transformers `evaluator`) runs at every evaluation and at the end, next to
-    the validation loss; its values land in train_log.jsonl as `eval_benchmark_<name>`.
+    `metric_fn` (or any sentence-transformers `evaluator`) runs at every evaluation next to the validation loss;
+    its values land in train_log.jsonl as `eval_benchmark_<name>`.
     """
     run = build_trainer(config, evaluator=evaluator, metric_fn=metric_fn, callbacks=callbacks)
     trainer, output_dir = run.trainer, run.output_dir
