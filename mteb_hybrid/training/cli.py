@@ -10,6 +10,7 @@ import dataclasses
 import json
 import logging
 import sys
+import types
 import typing
 from typing import Any
 
@@ -24,7 +25,6 @@ TRAIN_DESCRIPTION = (
 )
 
 _DEFAULTS = TrainConfig()
-_UNION = type(int | None)
 
 
 def flag(name: str) -> str:
@@ -34,9 +34,8 @@ def flag(name: str) -> str:
 
 def _value_type(annotation: Any) -> tuple[Any, bool]:
     """(element type, is a list) of a field annotation such as `list[str] | None`."""
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) in (typing.Union, _UNION) and type(None) in args:
-        annotation = next(a for a in args if a is not type(None))
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # X | None
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
     if typing.get_origin(annotation) is list:
         return typing.get_args(annotation)[0], True
     return annotation, False

@@ -155,15 +155,13 @@ def parse_data_spec(spec: str) -> DataSpec:
     """Parse a `--data` value: "mlqa-r[:en,de]", "path.jsonl" or "hf:NAME[:CONFIG[:SPLIT]][?key=value&...]"."""
     if spec.startswith("hf:"):
         body, _, query = spec[3:].partition("?")
-        parts = body.split(":")
-        if not parts[0]:
+        name, config, split = (body.split(":") + ["", ""])[:3]
+        if not name:
             raise ValueError(f"{spec!r}: give a dataset name after 'hf:'")
         options = dict(parse_qsl(query, keep_blank_values=False))
-        unknown = set(options) - {"lang", "limit", "lang_column", "parallel_id", "query", "positive", "negative"}
-        if unknown:
+        if unknown := set(options) - {"lang", "limit", "lang_column", "parallel_id", "query", "positive", "negative"}:
             raise ValueError(f"{spec!r}: unknown option(s) {sorted(unknown)}")
-        return DataSpec("hf", parts[0], config=parts[1] if len(parts) > 1 and parts[1] else None,
-                        split=parts[2] if len(parts) > 2 and parts[2] else "train", options=options)
+        return DataSpec("hf", name, config=config or None, split=split or "train", options=options)
     if spec.endswith(".jsonl") or Path(spec).is_file():
         return DataSpec("jsonl", spec)
     name, _, langs = spec.partition(":")

@@ -104,9 +104,8 @@ def build_sources(rows: Sequence[QARow], batching: str = "hybrid", *, kinds: Seq
 
 def build_eval_set(rows: Sequence[QARow], batch_size: int, *, seed: int = 0, use_negatives: bool | None = None,
                    text_prefix: TextPrefix | None = None) -> tuple[Dataset, list[list[int]]] | None:
-    """Validation data: all X-X and X-Y sources of `rows` in one dataset, plus fixed batches, each from one
-    source (no two translations of a question) and the same at every evaluation, so the validation loss is
-    comparable over steps and across batching modes."""
+    """Validation data: every X-X and X-Y source of `rows` in one dataset, and fixed batches, each from one source:
+    the same at every evaluation, so the validation loss is comparable over steps and across batching modes."""
     if not rows:
         return None
     kinds = (XX, XY) if len({r.lang for r in rows}) > 1 else (XX,)

@@ -328,7 +328,7 @@ def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric
     stopping = {"stopped_step": step, "best_step": best, "stopped_early": stopped_early,
                 "best_eval_loss": trainer.state.best_metric if best is not None else None}
     trainer.save_model(str(output_dir))
-    train_losses = [r["loss"] for r in trainer.state.log_history if "loss" in r]
+    last_loss = next((r["loss"] for r in reversed(trainer.state.log_history) if "loss" in r), None)
     revision = ""
     if trainer.is_world_process_zero():
         if config.early_stopping_patience:
@@ -339,14 +339,12 @@ def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric
         revision = digest[:12]
         write_training_record(output_dir, TrainingRecord(
             schema_version=SCHEMA_VERSION, name=run.model_name, revision=revision, weights_sha256=digest,
-            base=config.base, base_model=run.preset.model, base_kind=run.preset.kind,
-            prompts=dict(run.model.prompts),
+            base=config.base, base_model=run.preset.model, base_kind=run.preset.kind, prompts=dict(run.model.prompts),
             language_prefix=language_prefix("{lang}") if run.language_tokens else None,
             languages=run.languages, config=config.to_dict(), sources=run.sources.sizes(),
             training=TrainingStats(
                 global_step=step, epoch=trainer.state.epoch, **stopping,
-                train_loss=train_losses[-1] if train_losses else None,
-                mean_train_loss_session=output.training_loss, final_eval=final_eval,
+                train_loss=last_loss, mean_train_loss_session=output.training_loss, final_eval=final_eval,
                 wall_time_s=round(run.log_callback.elapsed(), 3), world_size=world_size(),
                 train_rows=len(run.train_rows), validation_rows=len(run.val_rows),
             ),
@@ -358,8 +356,7 @@ def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric
             shutil.rmtree(output_dir / CHECKPOINTS)
     eval_loss = final_eval.get("eval_loss")
     return TrainResult(
-        model_name=run.model_name, output_dir=output_dir, global_step=step,
-        train_loss=train_losses[-1] if train_losses else None,
+        model_name=run.model_name, output_dir=output_dir, global_step=step, train_loss=last_loss,
         eval_loss=None if eval_loss is None or math.isnan(eval_loss) else eval_loss,
         wall_time=run.log_callback.elapsed(), revision=revision, info_path=output_dir / TRAINING_RECORD_FILE,
         log_path=output_dir / LOG_JSONL, best_step=best, stopped_early=stopped_early,
