@@ -61,9 +61,8 @@ class TrainingRecord(BaseModel):
 
 def write_training_record(folder: str | Path, record: TrainingRecord) -> Path:
     """Write `record` atomically into `folder`; returns the file."""
-    path = Path(folder) / TRAINING_RECORD_FILE
-    write_atomic(path, json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False))
-    return path
+    text = json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    return write_atomic(Path(folder) / TRAINING_RECORD_FILE, text)
 
 
 def read_training_record(folder: str | Path) -> TrainingRecord:

@@ -25,7 +25,6 @@ TextPrefix = Callable[[str], str]
 
 
 def kinds_for(batching: str) -> tuple[str, ...]:
-    """The source kinds a batching mode draws from."""
     if batching not in BATCHING_MODES:
         raise ValueError(f"unknown batching {batching!r}; use one of {BATCHING_MODES}")
     return (XX, XY) if batching == "hybrid" else (batching,)
