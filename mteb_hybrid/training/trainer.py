@@ -315,10 +315,7 @@ def build_trainer(config: TrainConfig, *, evaluator: BaseEvaluator | None = None
 def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric_fn: MetricFn | None = None,
           callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
     """Train a retriever as `config` says; returns where the model is and how training went.
-
-    `metric_fn` (or any sentence-transformers `evaluator`) runs at every evaluation next to the validation loss;
-    its values land in train_log.jsonl as `eval_benchmark_<name>`.
-    """
+    `metric_fn` (or a sentence-transformers `evaluator`) runs at each evaluation, logged as `eval_benchmark_<name>`."""
     run = build_trainer(config, evaluator=evaluator, metric_fn=metric_fn, callbacks=callbacks)
     trainer, output_dir = run.trainer, run.output_dir
     output = trainer.train(resume_from_checkpoint=run.resume_from)

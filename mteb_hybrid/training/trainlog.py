@@ -16,11 +16,8 @@ WALL_TIME_FILE = "mteb_hybrid_wall_time.json"
 
 
 class TrainLogCallback(TrainerCallback):
-    """Appends every log (loss, eval metrics) with step, epoch and wall time to train_log.jsonl (+ CSV).
-
-    Wall time is summed over sessions: each checkpoint stores the time so far, and a resumed run starts from it
-    and drops the log lines of steps after the checkpoint (they are trained again).
-    """
+    """Appends every log (loss, eval metrics) with step, epoch and wall time to train_log.jsonl (+ CSV). Wall time
+    sums resumed sessions (each checkpoint stores it); a resumed run drops the lines of steps it trains again."""
 
     def __init__(self, output_dir: Path, resume_from: str | None) -> None:
         self.output_dir, self.jsonl, self.csv = output_dir, output_dir / LOG_JSONL, output_dir / LOG_CSV
