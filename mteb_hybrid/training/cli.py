@@ -1,7 +1,6 @@
 """`mteb-hybrid train`: one option per `TrainConfig` field (generated from the fields), then `train()`.
 
-Only the standard library and the config module are imported here, so `--help` stays fast; torch,
-transformers and mteb load inside `run_train`.
+Only the standard library and the config module are imported here, so `--help` stays fast.
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ import dataclasses
 import json
 import logging
 import sys
+import types
 import typing
 from typing import Any
 
@@ -25,7 +25,6 @@ TRAIN_DESCRIPTION = (
 )
 
 _DEFAULTS = TrainConfig()
-_UNION = type(int | None)
 
 
 def flag(name: str) -> str:
@@ -35,9 +34,8 @@ def flag(name: str) -> str:
 
 def _value_type(annotation: Any) -> tuple[Any, bool]:
     """(element type, is a list) of a field annotation such as `list[str] | None`."""
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) in (typing.Union, _UNION) and type(None) in args:
-        annotation = next(a for a in args if a is not type(None))
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # X | None
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
     if typing.get_origin(annotation) is list:
         return typing.get_args(annotation)[0], True
     return annotation, False
@@ -49,9 +47,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     groups: dict[str, Any] = {}
     for f in dataclasses.fields(TrainConfig):
         meta = f.metadata
-        if meta["group"] not in groups:
-            groups[meta["group"]] = parser.add_argument_group(meta["group"])
-        group = groups[meta["group"]]
+        group = groups[meta["group"]] = groups.get(meta["group"]) or parser.add_argument_group(meta["group"])
         if meta.get("exclusive"):  # one mutually exclusive group per name, inside the option group
             key = "exclusive:" + meta["exclusive"]
             group = groups[key] = groups.get(key) or group.add_mutually_exclusive_group()

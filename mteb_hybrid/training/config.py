@@ -1,10 +1,8 @@
-"""`TrainConfig`: every option of a training run, in one place (name, type, default, help, validation).
+"""`TrainConfig`: every option of a training run in one place (name, type, default, help, validation).
 
-The `mteb-hybrid train` options are generated from these fields (cli.py), experiment configs pass their
-`train:` keys to it and the training record stores it: adding an option is one field here. A pydantic
-dataclass, so types are checked (YAML strings such as "3e-5" coerced) and unknown keys rejected.
-Defaults follow the paper where it states them (AdamW, lr 3e-5, weight decay 0.01, hybrid batching with
-alpha 0.5, in-batch negatives at scale 20) and the hardware here otherwise (batch 32, max_seq_length 128).
+The `mteb-hybrid train` options (cli.py), experiment `train:` keys and the training record all come from these
+fields, so adding an option is one field here. Defaults follow the paper where it states them (AdamW, lr 3e-5,
+weight decay 0.01, alpha 0.5, scale 20) and the hardware here otherwise (batch 32, max_seq_length 128).
 """
 
 from __future__ import annotations
@@ -29,9 +27,8 @@ BATCHING_MODES = ("x-x", "x-y", "hybrid")
 
 def option(default: Any = dataclasses.MISSING, *, help: str, group: str, factory: Any = None,  # noqa: A002
            **cli: Any) -> Any:
-    """A field with its CLI metadata: help text, option group, and optionally `aliases` (older flag names that
-    keep working), `choices`, `metavar`, `negative` (an extra flag that sets the field to False) and `exclusive`
-    (the name of a mutually exclusive group)."""
+    """A field with its CLI metadata: help, group, and optionally `aliases` (older flags), `choices`, `metavar`,
+    `negative` (an extra flag that sets the field to False) and `exclusive` (a mutually exclusive group's name)."""
     metadata = {"help": help, "group": group, **cli}
     return field(default_factory=factory, metadata=metadata) if factory else field(default=default, metadata=metadata)
 
@@ -141,19 +138,15 @@ class TrainConfig:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if not 0.0 <= self.alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {self.alpha}")
-        for name in ("batch_size", "grad_accum", "mini_batch_size", "save_steps", "logging_steps", "max_steps",
-                     "eval_steps", "save_total_limit", "num_threads", "max_seq_length"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        positive = ("batch_size", "grad_accum", "mini_batch_size", "save_steps", "logging_steps", "max_steps",
+                    "eval_steps", "save_total_limit", "num_threads", "max_seq_length")
+        for name, low in {**dict.fromkeys(positive, 1), "max_train_rows": 2, "early_stopping_patience": 0}.items():
+            if getattr(self, name) is not None and getattr(self, name) < low:
+                raise ValueError(f"{name} must be >= {low}, got {getattr(self, name)}")
         if not 0.0 <= self.validation_fraction < 1.0:
             raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
-        if self.max_train_rows is not None and self.max_train_rows < 2:
-            raise ValueError(f"max_train_rows must be >= 2, got {self.max_train_rows}")
-        if self.early_stopping_patience:
-            if self.early_stopping_patience < 0:
-                raise ValueError(f"early_stopping_patience must be >= 0, got {self.early_stopping_patience}")
-            if self.validation_fraction <= 0:
-                raise ValueError("early_stopping_patience needs a held-out split. Fix: set validation_fraction > 0")
+        if self.early_stopping_patience and self.validation_fraction <= 0:
+            raise ValueError("early_stopping_patience needs a held-out split. Fix: set validation_fraction > 0")
         if self.model_name is not None:
             safe_name(self.model_name, "model_name")
         if not self.data:
@@ -173,25 +166,19 @@ class TrainConfig:
         return Path(self.output_dir) if self.output_dir else trained_model_dir(model_name)
 
 
-def describe_error(error: ValidationError, flag: Callable[[str], str] | None = None) -> str:
-    """One line per problem of a pydantic error: `option: message`, where `flag(name)` spells the option."""
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    parts = []
-    for e in error.errors():
-        loc = ".".join(str(p) for p in e["loc"])
-        msg = e["msg"].removeprefix("Value error, ")
-        if loc:  # a type error of one field
-            parts.append(f"{flag(loc) if flag else loc}: {msg} (got {e['input']!r})")
-            continue
-        first = msg.split(" ", 1)[0]  # a rule of __post_init__, whose message starts with the field name
-        parts.append(flag(first) + msg[len(first):] if flag and first in fields else msg)
-    return "; ".join(parts)
-
-
-def build_config(flag: Callable[[str], str] | None = None, /, **values: Any) -> TrainConfig:
-    """`TrainConfig(**values)`, with a one-line `ValueError` naming the field (as `flag(name)` spells it, if given)
-    instead of pydantic's block."""
+def build_config(flag: Callable[[str], str] = str, /, **values: Any) -> TrainConfig:
+    """`TrainConfig(**values)`, with a one-line `ValueError` naming each bad field as `flag(name)` spells it."""
     try:
         return TrainConfig(**values)
-    except ValidationError as e:
-        raise ValueError(describe_error(e, flag)) from None
+    except ValidationError as error:
+        names = {f.name for f in dataclasses.fields(TrainConfig)}
+        parts = []
+        for e in error.errors():
+            loc = ".".join(str(p) for p in e["loc"])
+            msg = e["msg"].removeprefix("Value error, ")
+            first = msg.split(" ", 1)[0]  # a rule of __post_init__ starts with the field name
+            if loc:  # a type error of one field
+                parts.append(f"{flag(loc)}: {msg} (got {e['input']!r})")
+            else:
+                parts.append(flag(first) + msg[len(first):] if first in names else msg)
+        raise ValueError("; ".join(parts)) from None

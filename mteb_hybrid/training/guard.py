@@ -1,14 +1,14 @@
 """Zero-shot guard: refuse to train on text that the run's evaluation tasks will test on.
 
-Every training query is compared with the questions of each named evaluation task (its mteb name, e.g.
-XQuADRSentenceRetrieval, or its data folder, xquad-r), every training passage with the task's candidate
-sentences (a "sentence+context" passage also by its first line, the sentence), after NFKC, casefold and
-whitespace collapse. Overlap is refused unless `allow_overlap=True`, and so is a task the guard cannot
-read: a guard that cannot look must not let the run pass as zero-shot.
+Training queries are compared with each evaluation task's questions, training passages (and a "sentence+context"
+passage's first line) with its candidate sentences, after NFKC, casefold and whitespace collapse. Overlap is
+refused unless `allow_overlap`, and so is a task the guard cannot read: it must not pass a run it cannot check.
 """
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import logging
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -26,8 +26,7 @@ def normalize_text(text: str) -> str:
 
 
 class ZeroShotViolation(RuntimeError):
-    """Training data overlaps an evaluation task (or one cannot be checked): the message's first line is the
-    verdict, the lines after it the details."""
+    """Training data overlaps an evaluation task (or one cannot be checked): the verdict, then the details."""
 
 
 @dataclass
@@ -72,16 +71,12 @@ def guard_definition(task: str):  # noqa: ANN201 - a TaskDefinition
     """The LAReQA dataset behind an evaluation task name; KeyError saying why it cannot be checked."""
     from mteb_hybrid.data import get_definition
 
-    try:
+    with contextlib.suppress(KeyError):
         return get_definition(task)
-    except KeyError:
-        pass
     from mteb_hybrid.benchmark.tasks import TASK_CLASSES
 
     if task in TASK_CLASSES:
         return TASK_CLASSES[task].definition
-    import difflib
-
     import mteb
 
     try:
@@ -93,36 +88,27 @@ def guard_definition(task: str):  # noqa: ANN201 - a TaskDefinition
     raise KeyError("an mteb task: its text is not available to the guard")
 
 
-def _eval_texts(task: str, data_dir: str | Path | None) -> tuple[set[str], set[str]]:
-    from mteb_hybrid.data import load_dataset
-
-    ds = load_dataset(guard_definition(task), data_dir)
-    questions = {normalize_text(q.text) for d in ds.languages.values() for q in d.questions}
-    sentences = {normalize_text(c.sentence) for d in ds.languages.values() for c in d.candidates}
-    return questions, sentences
-
-
-def _passage_keys(passage: str) -> set[str]:
-    return {normalize_text(passage), normalize_text(passage.split("\n", 1)[0])}  # whole, and the sentence
-
-
 def find_overlaps(rows: Sequence[QARow], eval_tasks: Iterable[str], data_dir: str | Path | None = None,
                   max_examples: int = 5) -> GuardReport:
     """Compare training rows with each evaluation task (normalised exact match)."""
+    from mteb_hybrid.data import load_dataset
+
     report = GuardReport()
     for task in eval_tasks:
         try:
-            questions, sentences = _eval_texts(task, data_dir)
+            data = load_dataset(guard_definition(task), data_dir).languages.values()
         except KeyError as e:
             report.unchecked[task] = str(e.args[0]) if e.args else "unknown task"
             continue
+        questions = {normalize_text(q.text) for d in data for q in d.questions}
+        sentences = {normalize_text(c.sentence) for d in data for c in d.candidates}
         queries: dict[str, str] = {}  # each overlapping text once (normalised), with its first example
         passages: dict[str, str] = {}
         for r in rows:
             if (q := normalize_text(r.query)) in questions:
                 queries.setdefault(q, r.query)
-            for text in filter(None, (r.positive, r.negative)):
-                if hit := _passage_keys(text) & sentences:
+            for text in filter(None, (r.positive, r.negative)):  # the whole passage, and its sentence
+                if hit := {normalize_text(text), normalize_text(text.split("\n", 1)[0])} & sentences:
                     passages.setdefault(min(hit), text[:200])
         report.overlaps.append(TaskOverlap(task, len(queries), len(passages), list(queries.values())[:max_examples],
                                            list(passages.values())[:max_examples]))
@@ -132,8 +118,7 @@ def find_overlaps(rows: Sequence[QARow], eval_tasks: Iterable[str], data_dir: st
 def check_zero_shot(rows: Sequence[QARow], eval_tasks: Iterable[str], data_dir: str | Path | None = None,
                     allow_overlap: bool = False) -> GuardReport:
     """Run the guard; raise `ZeroShotViolation` on any overlap, or any task it cannot check, unless `allow_overlap`."""
-    tasks = list(eval_tasks)
-    report = find_overlaps(rows, tasks, data_dir)
+    report = find_overlaps(rows, eval_tasks, data_dir)
     if report.total or report.unchecked:
         found = [f"{o.task} ({o.queries} queries, {o.passages} passages)" for o in report.overlaps if o.total]
         blind = [f"{t} ({why})" for t, why in report.unchecked.items()]
@@ -144,6 +129,6 @@ def check_zero_shot(rows: Sequence[QARow], eval_tasks: Iterable[str], data_dir: 
                                     "tasks, or pass allow_overlap=True (--allow-overlap) if this is intended\n"
                                     + report.summary())
         logger.warning("zero-shot guard: %s (allowed by allow_overlap)\n%s", verdict, report.summary())
-    elif tasks:
+    elif report.overlaps:
         logger.info("zero-shot guard: no overlap with %s", [o.task for o in report.overlaps])
     return report

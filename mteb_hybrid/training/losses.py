@@ -1,10 +1,6 @@
-"""Losses by name, all in-batch-negative InfoNCE over cosine similarity (scale 20 = temperature 0.05).
-
-`mnrl` is MultipleNegativesRankingLoss; `cached-mnrl` its GradCache form (the exact large-batch gradient in
-chunks of `mini_batch_size`, memory flat in the batch size). Plain gradient accumulation is `mnrl` with the
-Trainer's `gradient_accumulation_steps`: each micro-batch sees only its own negatives. Under DDP embeddings
-are gathered across devices, so the negatives of a step are the global batch, as on one device.
-"""
+"""Losses by name: in-batch-negative InfoNCE over cosine similarity, plain (`mnrl`) or with GradCache (`cached-mnrl`,
+the exact large-batch gradient in chunks of `mini_batch_size`). Under DDP embeddings are gathered across devices,
+so a step's negatives are the global batch, as on one device."""
 
 from __future__ import annotations
 
@@ -27,8 +23,6 @@ def make_loss(name: str, model: SentenceTransformer, *, scale: float = 20.0, min
     if name == "mnrl":
         return MultipleNegativesRankingLoss(model, scale=scale, gather_across_devices=gather)
     if name == "cached-mnrl":
-        if mini_batch_size < 1:
-            raise ValueError(f"mini_batch_size must be >= 1, got {mini_batch_size}")
         return CachedMultipleNegativesRankingLoss(model, scale=scale, mini_batch_size=mini_batch_size,
                                                   gather_across_devices=gather)
     raise ValueError(f"unknown loss {name!r}; use one of {LOSS_NAMES} (gradient accumulation: mnrl + --grad-accum)")

@@ -1,7 +1,6 @@
-"""The training record beside a trained model (`mteb_hybrid_training.json`): one schema, for writer and readers.
+"""The training record beside a trained model (`mteb_hybrid_training.json`): one schema for writer and readers.
 
-`train()` writes it; the mteb registry, the experiment runner and the model card read it. Version 1 files
-(no `schema_version`, no early-stopping fields) still load: the missing fields take their defaults.
+Version 1 files (no `schema_version`, no early-stopping fields) still load: missing fields take their defaults.
 """
 
 from __future__ import annotations
@@ -62,9 +61,8 @@ class TrainingRecord(BaseModel):
 
 def write_training_record(folder: str | Path, record: TrainingRecord) -> Path:
     """Write `record` atomically into `folder`; returns the file."""
-    path = Path(folder) / TRAINING_RECORD_FILE
-    write_atomic(path, json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False))
-    return path
+    text = json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    return write_atomic(Path(folder) / TRAINING_RECORD_FILE, text)
 
 
 def read_training_record(folder: str | Path) -> TrainingRecord:

@@ -1,9 +1,7 @@
 """Training data as parallel QA rows, the readers that produce them, their checks and the held-out split.
 
-A `QARow` is one query with its positive passage in the SAME language; rows that share a `parallel_id`
-are translations of each other. X-Y pairs are built later by joining rows on that id (sources.py), so a
-reader (LAReQA files, a JSONL file, a Hugging Face dataset with mapped columns) only says which rows are
-translations.
+A `QARow` is a query with its positive passage in ONE language; rows sharing a `parallel_id` are translations,
+joined into X-Y pairs later (sources.py), so a reader (LAReQA, JSONL, Hugging Face) only says which they are.
 """
 
 from __future__ import annotations
@@ -52,8 +50,7 @@ Text = Annotated[StrictStr, AfterValidator(_not_blank)]
 
 
 class RowRecord(BaseModel):
-    """The schema of a JSONL line (and of a mapped HF record): texts are non-blank strings (a null query must
-    not train on the text "None"); the parallel id is a string or an integer, kept as a string."""
+    """A JSONL line or mapped HF record: texts are non-blank strings (a null query must not train on "None")."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -63,33 +60,24 @@ class RowRecord(BaseModel):
     positive: Text
     negative: Text | None = None
 
-    def to_row(self) -> QARow:
-        return QARow(str(self.parallel_id), self.lang, self.query, self.positive, self.negative)
-
 
 _ROW_FIX = ("every row needs parallel_id (string or integer), lang, query and positive as non-empty strings, "
             "and optionally negative (a non-empty string or null)")
 
 
-def _row_error(where: str, error: ValidationError, obj: dict[str, Any]) -> TrainingDataError:
-    """The first problem of a row as one line: where, which field, what is there, the fix."""
-    missing = [str(e["loc"][0]) for e in error.errors() if e["type"] == "missing"]
-    if missing:
-        return TrainingDataError(f"{where}: missing field(s) {missing}. Fix: {_ROW_FIX}")
-    first = error.errors()[0]
-    field = str(first["loc"][0])
-    value = obj.get(field)
-    expected = "a string or an integer" if field == "parallel_id" else "a string"
-    problem = "is empty" if isinstance(value, str) else f"is {describe(value)}, not {expected}"
-    return TrainingDataError(f"{where}: field '{field}' {problem}. Fix: {_ROW_FIX}")
-
-
 def validate_row(obj: dict[str, Any], where: str) -> QARow:
-    """A QARow from one record, or a TrainingDataError naming `where` (file:line, dataset row)."""
+    """A QARow from one record, or a TrainingDataError naming `where` (file:line, dataset row) and the field."""
     try:
-        return RowRecord.model_validate(obj).to_row()
+        row = RowRecord.model_validate(obj)
     except ValidationError as e:
-        raise _row_error(where, e, obj) from None
+        if missing := [str(err["loc"][0]) for err in e.errors() if err["type"] == "missing"]:
+            raise TrainingDataError(f"{where}: missing field(s) {missing}. Fix: {_ROW_FIX}") from None
+        field = str(e.errors()[0]["loc"][0])
+        expected = "a string or an integer" if field == "parallel_id" else "a string"
+        value = obj.get(field)
+        problem = "is empty" if isinstance(value, str) else f"is {describe(value)}, not {expected}"
+        raise TrainingDataError(f"{where}: field '{field}' {problem}. Fix: {_ROW_FIX}") from None
+    return QARow(str(row.parallel_id), row.lang, row.query, row.positive, row.negative)
 
 
 def rows_from_lareqa(dataset: str, data_dir: str | Path | None = None, languages: Iterable[str] | None = None,
@@ -97,8 +85,6 @@ def rows_from_lareqa(dataset: str, data_dir: str | Path | None = None, languages
     """Rows of a LAReQA-style dataset: query = question, positive = its answer sentence (same language)."""
     from mteb_hybrid.data import get_definition, load_dataset
 
-    if candidate_form not in CANDIDATE_FORMS:
-        raise ValueError(f"unknown candidate_form {candidate_form!r}; use one of {CANDIDATE_FORMS}")
     ds = load_dataset(get_definition(dataset), data_dir, languages=languages)
     candidates = ds.candidate_index()
     return [QARow(q.parallel_id, lang, q.text, candidates[q.answer_id].text(candidate_form))
@@ -126,19 +112,13 @@ def read_jsonl(path: str | Path) -> list[QARow]:
     return rows
 
 
-DEFAULT_HF_COLUMNS: dict[str, str] = {name: name for name in ("parallel_id", "lang", "query", "positive", "negative")}
-
-
 def rows_from_hf(name: str, config: str | None = None, split: str = "train", columns: Mapping[str, str] | None = None,
                  lang: str | None = None, limit: int | None = None) -> list[QARow]:
-    """Rows from a Hugging Face dataset (needs network), with `columns` mapping row fields to columns.
-
-    `lang` fixes the language of every row. Without a parallel-id column the row index is the parallel id:
-    rows at the same index of two language configs are translations, as in mMARCO.
-    """
+    """Rows from a Hugging Face dataset (needs network), `columns` mapping row fields to columns, `lang` fixing the
+    language; without a parallel-id column the row index is the parallel id (as in mMARCO's language configs)."""
     import datasets
 
-    mapping = {**DEFAULT_HF_COLUMNS, **(columns or {})}
+    mapping = {**{name: name for name in ("parallel_id", "lang", "query", "positive", "negative")}, **(columns or {})}
     hf = datasets.load_dataset(name, config, split=split)
     if limit is not None:
         hf = hf.select(range(min(limit, len(hf))))
@@ -175,15 +155,13 @@ def parse_data_spec(spec: str) -> DataSpec:
     """Parse a `--data` value: "mlqa-r[:en,de]", "path.jsonl" or "hf:NAME[:CONFIG[:SPLIT]][?key=value&...]"."""
     if spec.startswith("hf:"):
         body, _, query = spec[3:].partition("?")
-        parts = body.split(":")
-        if not parts[0]:
+        name, config, split = (body.split(":") + ["", ""])[:3]
+        if not name:
             raise ValueError(f"{spec!r}: give a dataset name after 'hf:'")
         options = dict(parse_qsl(query, keep_blank_values=False))
-        unknown = set(options) - {"lang", "limit", "lang_column", "parallel_id", "query", "positive", "negative"}
-        if unknown:
+        if unknown := set(options) - {"lang", "limit", "lang_column", "parallel_id", "query", "positive", "negative"}:
             raise ValueError(f"{spec!r}: unknown option(s) {sorted(unknown)}")
-        return DataSpec("hf", parts[0], config=parts[1] if len(parts) > 1 and parts[1] else None,
-                        split=parts[2] if len(parts) > 2 and parts[2] else "train", options=options)
+        return DataSpec("hf", name, config=config or None, split=split or "train", options=options)
     if spec.endswith(".jsonl") or Path(spec).is_file():
         return DataSpec("jsonl", spec)
     name, _, langs = spec.partition(":")
@@ -196,16 +174,15 @@ def read_spec(spec: DataSpec | str, data_dir: str | Path | None = None, language
     """Rows of one data source; `languages` (if given) keeps only those languages."""
     spec = parse_data_spec(spec) if isinstance(spec, str) else spec
     if spec.kind == "lareqa":
-        langs = spec.languages or (tuple(languages) if languages else None)
+        langs = spec.languages or languages or None
         if spec.languages and languages:
-            langs = tuple(lang for lang in spec.languages if lang in languages)
+            langs = [lang for lang in spec.languages if lang in languages]
         rows = rows_from_lareqa(spec.name, data_dir, langs, candidate_form)
     elif spec.kind == "jsonl":
         rows = read_jsonl(spec.name)
     else:
         o = spec.options
-        columns = {k: o[k] for k in ("parallel_id", "query", "positive", "negative") if k in o}
-        columns |= {"lang": o["lang_column"]} if "lang_column" in o else {}
+        columns = {"lang" if k == "lang_column" else k: v for k, v in o.items() if k not in ("lang", "limit")}
         rows = rows_from_hf(spec.name, spec.config, spec.split, columns, o.get("lang"),
                             int(o["limit"]) if "limit" in o else None)
     if languages:
@@ -221,11 +198,8 @@ def _examples(items: Sequence[Any], n: int = 3) -> str:
 
 
 def check_rows(rows: Sequence[QARow], known_languages: Iterable[str] | None = None) -> list[QARow]:
-    """Validate rows; return them without exact duplicates (dropped with a warning).
-
-    Errors, with counts and examples: an empty query/positive, a language the model has no token for (only
-    with `known_languages`, i.e. for M2M-100), one (parallel id, language) with two different texts.
-    """
+    """The rows without exact duplicates (dropped with a warning); errors with counts and examples for an empty
+    text, a language not in `known_languages` (M2M-100's tokens), a (parallel id, language) with two texts."""
     if not rows:
         raise TrainingDataError("no training rows")
     empty = [r for r in rows if not r.query.strip() or not r.positive.strip()]
@@ -261,8 +235,6 @@ def check_rows(rows: Sequence[QARow], known_languages: Iterable[str] | None = No
 
 def split_heldout(rows: Sequence[QARow], fraction: float, seed: int = 0) -> tuple[list[QARow], list[QARow]]:
     """(train, validation): a `fraction` of parallel ids, with all their translations, held out."""
-    if not 0.0 <= fraction < 1.0:
-        raise ValueError(f"validation fraction must be in [0, 1), got {fraction}")
     ids = sorted({r.parallel_id for r in rows})
     n_val = max(round(len(ids) * fraction), 1 if fraction > 0 and len(ids) > 1 else 0)  # any fraction holds one out
     held = set(random.Random(seed).sample(ids, n_val))

@@ -1,16 +1,9 @@
-"""The batch sampler of hybrid-batch training (Elmahdy, Lin, Ahmad 2024): sentence-transformers'
-``multi_dataset_batch_sampler`` over the per-source datasets (one per language, "x-x", or per ordered
-language pair, "x-y").
+"""The batch sampler of hybrid-batch training (Elmahdy, Lin, Ahmad 2024) over per-source datasets (x-x, x-y).
 
-- every batch comes from ONE source; in ``hybrid`` mode its kind is x-x with probability ``alpha``, else
-  x-y; within a kind the source is drawn in proportion to its size;
-- no batch (nor the global batch gathered across processes) holds two rows with the same parallel id:
-  translations of one question make each other's passages false negatives;
-- under data parallelism every process gets different rows of the same source at the same step. With the
-  trainer's accelerate defaults, ``BatchSamplerShard`` gives process ``i`` of P the batches ``i, i + P, ...``
-  of a sampler every process iterates identically; so the sampler emits *groups* of P batches cut from
-  ``P * batch_size`` distinct-id rows of one source, planned from ``(seed, epoch)`` without communication.
-  (With ``split_batches=True`` each batch is cut in P pieces instead: pass ``num_processes=1`` then.)
+Every batch comes from ONE source (of kind x-x with probability ``alpha`` in ``hybrid`` mode) and holds no two rows
+of one parallel id: translations would be each other's false negatives. Under DDP, accelerate gives process i of P
+the batches i, i + P, ..., so the sampler emits groups of P batches cut from ``P * batch_size`` distinct-id rows of
+one source, planned from ``(seed, epoch)`` alone. (With ``split_batches=True`` pass ``num_processes=1``.)
 """
 
 from __future__ import annotations
@@ -40,49 +33,34 @@ MODES = (*KINDS, "hybrid")
 _TAG_KINDS, _TAG_PASS, _TAG_SOURCE = 0, 1, 2
 
 
-def _validate_mode_alpha(mode: str, alpha: float) -> None:
+def _checked_kinds(mode: str, alpha: float, source_kinds: Sequence[str]) -> list[str]:
+    """The source kinds, lower-cased, after checking them, the mode and alpha."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha (share of x-x batches) must be a number in [0, 1], got {alpha!r}")
-
-
-def _validate_kinds(source_kinds: Sequence[str]) -> list[str]:
     if isinstance(source_kinds, str):
         raise TypeError("source_kinds must be a sequence with one kind per source, not a single string")
     kinds = [str(k).lower() for k in source_kinds]
-    bad = sorted({k for k in kinds if k not in KINDS})
-    if bad:
+    if bad := sorted({k for k in kinds if k not in KINDS}):
         raise ValueError(f"source_kinds must each be one of {KINDS}, got {bad}")
     return kinds
 
 
 def encode_parallel_ids(parallel_ids: Sequence[Sequence[Any]]) -> list[np.ndarray]:
-    """Parallel ids (any hashable; integer arrays pass as they are) as int64 codes, equal ids -> equal codes.
-
-    Integer arrays keep the sampler small (the trainer pickles its arguments into every checkpoint) and make
-    the duplicate checks vectorised."""
+    """Parallel ids as int64 codes, equal ids -> equal codes (integer arrays pass as they are): small to pickle
+    into every checkpoint, and the duplicate checks are vectorised."""
     table: dict[Any, int] = {}
-    out = []
-    for ids in parallel_ids:
-        if isinstance(ids, np.ndarray) and np.issubdtype(ids.dtype, np.integer):
-            out.append(ids.astype(np.int64, copy=False))
-        else:
-            out.append(np.fromiter((table.setdefault(p, len(table)) for p in ids), dtype=np.int64, count=len(ids)))
-    return out
+    return [ids.astype(np.int64, copy=False) if isinstance(ids, np.ndarray) and np.issubdtype(ids.dtype, np.integer)
+            else np.fromiter((table.setdefault(p, len(table)) for p in ids), dtype=np.int64, count=len(ids))
+            for ids in parallel_ids]
 
 
 def _max_groups(counts: np.ndarray, group_rows: int) -> int:
-    """Most groups of ``group_rows`` rows with pairwise distinct ids a source can fill.
-
-    A pid with c copies can appear in at most min(c, m) of m groups, so m groups are feasible iff
-    sum(min(c, m)) >= m * group_rows (and the striping in ``_plan_source`` achieves it).
-    """
-    total = int(counts.sum())
-    if counts.size and int(counts.max()) == 1:
-        return total // group_rows
-    lo, hi = 0, total // group_rows
-    while lo < hi:  # largest feasible m; feasibility is monotone in m
+    """Most groups of ``group_rows`` rows with pairwise distinct ids a source can fill: a pid with c copies is in at
+    most min(c, m) of m groups, so m groups are feasible iff sum(min(c, m)) >= m * group_rows (monotone in m)."""
+    lo, hi = 0, int(counts.sum()) // group_rows
+    while lo < hi:
         mid = (lo + hi + 1) // 2
         if int(np.minimum(counts, mid).sum()) >= mid * group_rows:
             lo = mid
@@ -92,17 +70,12 @@ def _max_groups(counts: np.ndarray, group_rows: int) -> int:
 
 
 class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
-    """Multi-dataset batch sampler for x-x / x-y / hybrid batching with parallel-id-free batches.
+    """Multi-dataset batch sampler for x-x / x-y / hybrid batching with full, parallel-id-free batches.
 
-    Only ``batch_samplers[0].batch_size`` is read; ``generator`` is unused (numpy seeded by ``(seed, epoch)``
-    gives every process the same plan). ``parallel_ids`` (one sequence per source) travel beside the
-    dataset, never as a column sentence-transformers would tokenize. ``num_processes=None`` reads the
-    world size; ``batches_per_epoch`` defaults to the full groups of every source of the kinds in use.
-
-    Batches are always full: rows that do not fill a group of ``num_processes * batch_size`` distinct ids
-    sit out that pass. Within a kind, sources are drawn without replacement over passes of all their full
-    groups (as ``ProportionalBatchSampler``); a kind that runs out starts a reshuffled pass, so ``alpha``
-    (an independent draw per group) holds for the whole epoch however unequal the kinds are.
+    Only ``batch_samplers[0].batch_size`` is read and ``generator`` is unused (numpy seeded by ``(seed, epoch)``);
+    ``num_processes=None`` reads the world size; ``batches_per_epoch`` defaults to every full group of the kinds used.
+    Within a kind, sources are drawn without replacement over passes of their full groups; a kind that runs out
+    starts a reshuffled pass, so ``alpha`` holds for the whole epoch however unequal the kinds are.
     """
 
     def __init__(self, dataset: ConcatDataset, batch_samplers: list[BatchSampler],
@@ -112,11 +85,10 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
                  batches_per_epoch: int | None = None) -> None:
         super().__init__(dataset, batch_samplers=batch_samplers, generator=generator, seed=seed)
         self.drop_last = True  # only full batches are ever yielded
-        _validate_mode_alpha(mode, alpha)
+        self.kinds = _checked_kinds(mode, alpha, source_kinds)
         self.mode, self.alpha = mode, float(alpha)
         num_sources = len(dataset.datasets)
         names = [str(n) for n in source_names] if source_names is not None else [str(i) for i in range(num_sources)]
-        self.kinds = _validate_kinds(source_kinds)
         for what, seq in (("source_kinds", self.kinds), ("parallel_ids", parallel_ids), ("source_names", names)):
             if len(seq) != num_sources:
                 raise ValueError(f"{what} has {len(seq)} entries but the dataset has {num_sources} sources")
@@ -135,15 +107,12 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
         self.group_rows = self.num_processes * self.batch_size
         self._seed = 0 if seed is None else int(seed) % (1 << 63)
 
-        codes = encode_parallel_ids(parallel_ids)
-        # Per source: local pid codes 0..k-1, their counts, and how many full groups it fills.
+        # per source: local pid codes 0..k-1 and how many full groups it fills
         self._codes: list[np.ndarray] = []
-        self._has_dups: list[bool] = []
         self.groups_per_source: list[int] = []
-        for c in codes:
-            _, inverse, counts = np.unique(c, return_inverse=True, return_counts=True)
+        for codes in encode_parallel_ids(parallel_ids):
+            _, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
             self._codes.append(inverse.astype(np.int64, copy=False))
-            self._has_dups.append(bool(counts.max() > 1))
             self.groups_per_source.append(_max_groups(counts, self.group_rows))
 
         # the kinds this mode draws (hybrid with alpha 0 or 1 draws only one)
@@ -156,16 +125,15 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
                 raise ValueError(f"mode {mode!r} (alpha={self.alpha}) draws {kind} batches but no source has kind "
                                  f"{kind!r}{why}; source kinds present: {sorted(set(self.kinds))}")
             fillable = [i for i in members if self.groups_per_source[i] > 0]
-            unfillable = [i for i in members if self.groups_per_source[i] == 0]
             if not fillable:
-                best = max(len(np.unique(self._codes[i])) for i in members)
+                best = max(int(self._codes[i].max()) + 1 for i in members)
                 raise ValueError(f"no {kind} source can fill a batch group of {self.group_rows} rows with distinct "
                                  f"parallel ids (batch_size={self.batch_size} x num_processes={self.num_processes}); "
                                  f"the largest has {best} distinct ids. Lower the batch size.")
-            if unfillable:
+            if unfillable := [names[i] for i in members if i not in fillable]:
                 logger.warning("HybridBatchSampler: sources %s cannot fill one group of %d rows with distinct parallel "
                                "ids (batch_size %d x %d processes) and are never sampled.",
-                               [names[i] for i in unfillable], self.group_rows, self.batch_size, self.num_processes)
+                               unfillable, self.group_rows, self.batch_size, self.num_processes)
             self._sources_by_kind[kind] = fillable
 
         if batches_per_epoch is None:  # every full group of the kinds in use
@@ -181,13 +149,12 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
 
     def _plan_source(self, source: int, rng: np.random.Generator) -> np.ndarray:
         """One pass over a source: (groups, group_rows) local row indices, distinct ids per group."""
-        m, size = self.groups_per_source[source], self.sizes[source]
+        m, size, codes = self.groups_per_source[source], self.sizes[source], self._codes[source]
         perm = rng.permutation(size)
-        if not self._has_dups[source]:
+        if int(codes.max()) + 1 == size:  # no duplicate ids
             return perm[: m * self.group_rows].reshape(m, self.group_rows)
-        # Duplicates: order rows by a random pid order (copies adjacent), keep <= m copies per pid,
-        # and deal position j to group j % m, so the copies of a pid land in different groups.
-        codes = self._codes[source]
+        # order rows by a random pid order (copies adjacent), keep <= m copies per pid, and deal position j to
+        # group j % m, so the copies of a pid land in different groups
         pid_rank = rng.permutation(int(codes.max()) + 1)
         order = perm[np.argsort(pid_rank[codes[perm]], kind="stable")]
         sorted_codes = codes[order]
@@ -213,20 +180,16 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
     def iter_with_sources(self) -> Iterator[tuple[int, list[int]]]:
         """Yield ``(source index, batch of ConcatDataset indices)``; ``__iter__`` drops the source."""
         epoch = self.epoch
-        if self.mode == "hybrid":
-            is_xx = self._rng(epoch, _TAG_KINDS).random(self.num_groups) < self.alpha
-        else:
-            is_xx = np.full(self.num_groups, self.mode == XX)
+        is_xx = (self._rng(epoch, _TAG_KINDS).random(self.num_groups) < self.alpha if self.mode == "hybrid"
+                 else np.full(self.num_groups, self.mode == XX))
         streams = {kind: self._kind_stream(kind, epoch) for kind in self.active_kinds}
         for xx in is_xx.tolist():
             source, rows = next(streams[XX if xx else XY])
-            rows = (rows + self.offsets[source]).reshape(self.num_processes, self.batch_size)
-            for batch in rows.tolist():
+            for batch in (rows + self.offsets[source]).reshape(self.num_processes, self.batch_size).tolist():
                 yield source, batch
 
     def __iter__(self) -> Iterator[list[int]]:
-        for _, batch in self.iter_with_sources():
-            yield batch
+        return (batch for _, batch in self.iter_with_sources())
 
     def __len__(self) -> int:
         return self.num_groups * self.num_processes
@@ -238,8 +201,7 @@ def hybrid_sampler_factory(source_kinds: Sequence[str], parallel_ids: Sequence[S
                            batches_per_epoch: int | None = None) -> Callable[..., HybridBatchSampler]:
     """A ``multi_dataset_batch_sampler`` for ``SentenceTransformerTrainingArguments``: it checks what it can
     now rather than when training starts, and keeps parallel ids as integer codes (small pickled arguments)."""
-    _validate_mode_alpha(mode, alpha)
-    kinds = _validate_kinds(source_kinds)
+    kinds = _checked_kinds(mode, alpha, source_kinds)
     if len(kinds) != len(parallel_ids):
         raise ValueError(f"source_kinds has {len(kinds)} entries but parallel_ids has {len(parallel_ids)}")
     codes = [c.astype(np.int32) if c.size and c.max() < 2**31 else c for c in encode_parallel_ids(parallel_ids)]
@@ -247,6 +209,3 @@ def hybrid_sampler_factory(source_kinds: Sequence[str], parallel_ids: Sequence[S
         HybridBatchSampler, source_kinds=kinds, parallel_ids=codes, mode=mode, alpha=alpha, num_processes=num_processes,
         source_names=list(source_names) if source_names is not None else None, batches_per_epoch=batches_per_epoch,
     )
-
-
-__all__ = ["HybridBatchSampler", "encode_parallel_ids", "hybrid_sampler_factory", "KINDS", "MODES", "XX", "XY"]

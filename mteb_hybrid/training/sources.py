@@ -1,13 +1,8 @@
-"""Parallel QA rows -> one `datasets.Dataset` per source, the unit the batch sampler draws from.
+"""Parallel QA rows -> one `datasets.Dataset` per source (X-X per language, X-Y per ordered language pair).
 
-Sources: X-X, one per language (anchor = query, positive = passage, both in that language) and X-Y, one
-per ordered language pair (q, p), q != p (anchor = query in q, positive = passage in p of the same
-parallel id). Each source holds a parallel id at most once, so a batch cut from one source never holds
-two translations of one question. The parallel ids travel beside the datasets, never as a column:
-sentence-transformers would tokenize every non-label column.
-
-Prompts ("query: " / "passage: ") are not written into the texts (the trainer hands them to
-sentence-transformers' prompt mechanism); only a per-language `text_prefix` is (M2M-100's `__xx__` token).
+Each source holds a parallel id at most once, so a batch cut from one never holds two translations of a question.
+The parallel ids travel beside the datasets, never as a column (sentence-transformers tokenizes every column).
+Prompts are left to sentence-transformers; only a per-language `text_prefix` (M2M-100's `__xx__`) is written.
 """
 
 from __future__ import annotations
@@ -15,7 +10,6 @@ from __future__ import annotations
 import itertools
 import logging
 import random
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -31,7 +25,6 @@ TextPrefix = Callable[[str], str]
 
 
 def kinds_for(batching: str) -> tuple[str, ...]:
-    """The source kinds a batching mode draws from."""
     if batching not in BATCHING_MODES:
         raise ValueError(f"unknown batching {batching!r}; use one of {BATCHING_MODES}")
     return (XX, XY) if batching == "hybrid" else (batching,)
@@ -88,10 +81,7 @@ def build_sources(rows: Sequence[QARow], batching: str = "hybrid", *, kinds: Seq
     kinds = tuple(kinds) if kinds is not None else kinds_for(batching)
     negatives = _decide_negatives(rows, use_negatives)
     prefix = text_prefix or (lambda lang: "")
-    groups: dict[str, list[QARow]] = defaultdict(list)
-    for r in rows:
-        groups[r.lang].append(r)
-    by_lang = dict(sorted(groups.items()))  # a stable order of the sources
+    by_lang = {lang: [r for r in rows if r.lang == lang] for lang in sorted({r.lang for r in rows})}
     by_pid = {lang: {r.parallel_id: r for r in lrows} for lang, lrows in by_lang.items()}
     out = TrainingSources()
     if XX in kinds:
@@ -113,9 +103,8 @@ def build_sources(rows: Sequence[QARow], batching: str = "hybrid", *, kinds: Seq
 
 def build_eval_set(rows: Sequence[QARow], batch_size: int, *, seed: int = 0, use_negatives: bool | None = None,
                    text_prefix: TextPrefix | None = None) -> tuple[Dataset, list[list[int]]] | None:
-    """Validation data: all X-X and X-Y sources of `rows` in one dataset, plus fixed batches, each from one
-    source (no two translations of a question) and the same at every evaluation, so the validation loss is
-    comparable over steps and across batching modes."""
+    """Validation data: every X-X and X-Y source of `rows` in one dataset, and fixed batches, each from one source:
+    the same at every evaluation, so the validation loss is comparable over steps and across batching modes."""
     if not rows:
         return None
     kinds = (XX, XY) if len({r.lang for r in rows}) > 1 else (XX,)

@@ -1,13 +1,11 @@
 """`train(config)`: rows -> guard -> per-source datasets -> hybrid sampler -> loss -> sentence-transformers' Trainer.
 
-It also writes the trained model folder: its model card section and `mteb_hybrid_training.json` (what the
-mteb registry reads). Runs as it is under `torchrun`: the sampler reads the world size, the loss gathers
-embeddings across devices, only rank 0 writes files.
+Also writes the model card section and the training record. Runs as it is under `torchrun`: the sampler reads
+the world size, the loss gathers embeddings across devices, only rank 0 writes files.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import random
@@ -29,7 +27,7 @@ from transformers import EarlyStoppingCallback, TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from mteb_hybrid import __version__
-from mteb_hybrid.files import world_size
+from mteb_hybrid.files import world_size, write_atomic
 from mteb_hybrid.models.identity import weights_sha256
 from mteb_hybrid.models.m2m100 import disable_layerdrop, is_m2m100_model, language_prefix, supported_languages
 from mteb_hybrid.models.presets import Preset, load_base_model, model_prompts, resolve_base
@@ -37,18 +35,12 @@ from mteb_hybrid.models.presets import Preset, load_base_model, model_prompts, r
 from .config import TrainConfig
 from .guard import check_zero_shot
 from .losses import make_loss
-from .record import (
-    SCHEMA_VERSION,
-    TRAINING_RECORD_FILE,
-    TrainingRecord,
-    TrainingStats,
-    read_training_record,
-    write_training_record,
-)
+from .record import (SCHEMA_VERSION, TRAINING_RECORD_FILE, TrainingRecord, TrainingStats, read_training_record,
+                     write_training_record)
 from .rows import QARow, check_rows, parse_data_spec, read_spec, split_heldout
 from .samplers import hybrid_sampler_factory
 from .sources import TrainingSources, build_eval_set, build_sources
-from .trainlog import LOG_CSV, LOG_JSONL, TrainLogCallback, read_train_log, write_log_csv
+from .trainlog import LOG_CSV, LOG_JSONL, TrainLogCallback, read_train_log
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +73,8 @@ class TrainResult:
 
 
 class HybridTrainer(SentenceTransformerTrainer):
-    """SentenceTransformerTrainer with a finite-loss check and fixed validation batches.
-
-    The validation batches (`eval_batches`, each from one X-X or X-Y source of the held-out parallel ids)
-    are the same at every evaluation and for every batching mode, so the validation loss is one measurement.
-    """
+    """SentenceTransformerTrainer with a finite-loss check and fixed validation batches (`eval_batches`, each from
+    one source): the same at every evaluation and for every batching mode, so the validation loss is comparable."""
 
     def __init__(self, *args: Any, eval_batches: list[list[int]] | None = None, **kwargs: Any) -> None:
         self._eval_batches = eval_batches
@@ -95,10 +84,9 @@ class HybridTrainer(SentenceTransformerTrainer):
         out = super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
         loss = out[0] if isinstance(out, tuple) else out
         if model.training and not torch.isfinite(loss.detach()).all():
-            raise NonFiniteLossError(
-                f"training loss is {loss.detach().float().item()} at step {self.state.global_step + 1}. "
-                "Fix: lower the learning rate, check the data for broken rows, or disable fp16/bf16"
-            )
+            raise NonFiniteLossError(f"training loss is {loss.detach().float().item()} at step "
+                                     f"{self.state.global_step + 1}. Fix: lower the learning rate, check the data "
+                                     "for broken rows, or disable fp16/bf16")
         return out
 
     def should_dataset_name_column_be_added(self, dataset, args, loss) -> bool:  # noqa: ANN001
@@ -181,10 +169,10 @@ def _column_prompts(model: SentenceTransformer, language_tokens: bool) -> dict[s
     return prompts or None
 
 
-def training_summary(run: TrainingRun, global_step: int) -> dict[str, Any]:
-    """The facts the model card states."""
+def write_model_card_section(run: TrainingRun, global_step: int) -> None:
+    """Insert a "Hybrid-batch training" section under the title of the README.md sentence-transformers wrote."""
     config, sources = run.config, run.sources
-    return {
+    summary = {
         "model": run.model_name, "base": config.base, "base model": run.preset.model,
         "data": ", ".join(config.data) + f" ({config.candidate_form} passages)",
         "languages": " ".join(sorted({q for q, _ in sources.languages})),
@@ -197,12 +185,8 @@ def training_summary(run: TrainingRun, global_step: int) -> dict[str, Any]:
         "steps": global_step, "seed": config.seed, "max_seq_length": config.max_seq_length,
         "training rows": len(run.train_rows), "validation rows": len(run.val_rows),
     }
-
-
-def write_model_card_section(folder: Path, summary: dict[str, Any]) -> None:
-    """Insert a "Hybrid-batch training" section under the title of the README.md sentence-transformers wrote."""
-    readme = folder / "README.md"
-    text = readme.read_text(encoding="utf-8") if readme.is_file() else f"# {summary['model']}\n"
+    readme = run.output_dir / "README.md"
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else f"# {run.model_name}\n"
     lines = ["## Hybrid-batch training (mteb-hybrid)", "",
              "Trained with hybrid batching (Elmahdy, Lin, Ahmad 2024, arXiv 2408.10536): each batch is X-X "
              "(query and passage in one language) with probability alpha, else X-Y (query and passage in "
@@ -211,7 +195,7 @@ def write_model_card_section(folder: Path, summary: dict[str, Any]) -> None:
     section = "\n".join(lines) + "\n\n"
     at = text.find("\n## ")  # before sentence-transformers' first section
     text = text[: at + 1] + section + text[at + 1 :] if at >= 0 else text.rstrip("\n") + "\n\n" + section
-    readme.write_text(text, encoding="utf-8")
+    write_atomic(readme, text)
 
 
 def best_step(trainer: HybridTrainer) -> int | None:
@@ -221,8 +205,7 @@ def best_step(trainer: HybridTrainer) -> int | None:
 
 
 def _final_evaluation(trainer: HybridTrainer) -> dict[str, float]:
-    """Metrics of the final weights: the evaluation at the restored best step or at the last step, if one
-    ran there, else one more evaluation."""
+    """Metrics of the final weights: the evaluation logged at the restored best (or last) step, else a new one."""
     step = best_step(trainer) or trainer.state.global_step
     for record in reversed(trainer.state.log_history):
         if record.get("step") == step and any(k.startswith("eval_") for k in record):
@@ -332,10 +315,7 @@ def build_trainer(config: TrainConfig, *, evaluator: BaseEvaluator | None = None
 def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric_fn: MetricFn | None = None,
           callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
     """Train a retriever as `config` says; returns where the model is and how training went.
-
-    `metric_fn` (or any sentence-transformers `evaluator`) runs at every evaluation and at the end, next to
-    the validation loss; its values land in train_log.jsonl as `eval_benchmark_<name>`.
-    """
+    `metric_fn` (or a sentence-transformers `evaluator`) runs at each evaluation, logged as `eval_benchmark_<name>`."""
     run = build_trainer(config, evaluator=evaluator, metric_fn=metric_fn, callbacks=callbacks)
     trainer, output_dir = run.trainer, run.output_dir
     output = trainer.train(resume_from_checkpoint=run.resume_from)
@@ -345,27 +325,23 @@ def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric
     stopping = {"stopped_step": step, "best_step": best, "stopped_early": stopped_early,
                 "best_eval_loss": trainer.state.best_metric if best is not None else None}
     trainer.save_model(str(output_dir))
-    train_losses = [r["loss"] for r in trainer.state.log_history if "loss" in r]
+    last_loss = next((r["loss"] for r in reversed(trainer.state.log_history) if "loss" in r), None)
     revision = ""
     if trainer.is_world_process_zero():
         if config.early_stopping_patience:
-            with (output_dir / LOG_JSONL).open("a", encoding="utf-8") as f:
-                f.write(json.dumps({"step": step, "wall_time": round(run.log_callback.elapsed(), 3),
-                                    "timestamp": round(time.time(), 3), **stopping}) + "\n")
-        write_log_csv(output_dir / LOG_JSONL, output_dir / LOG_CSV)
-        write_model_card_section(output_dir, training_summary(run, step))
+            run.log_callback.append({"step": step}, stopping)
+        run.log_callback.write_csv()
+        write_model_card_section(run, step)
         digest = weights_sha256(output_dir)
         revision = digest[:12]
         write_training_record(output_dir, TrainingRecord(
             schema_version=SCHEMA_VERSION, name=run.model_name, revision=revision, weights_sha256=digest,
-            base=config.base, base_model=run.preset.model, base_kind=run.preset.kind,
-            prompts=dict(run.model.prompts),
+            base=config.base, base_model=run.preset.model, base_kind=run.preset.kind, prompts=dict(run.model.prompts),
             language_prefix=language_prefix("{lang}") if run.language_tokens else None,
             languages=run.languages, config=config.to_dict(), sources=run.sources.sizes(),
             training=TrainingStats(
                 global_step=step, epoch=trainer.state.epoch, **stopping,
-                train_loss=train_losses[-1] if train_losses else None,
-                mean_train_loss_session=output.training_loss, final_eval=final_eval,
+                train_loss=last_loss, mean_train_loss_session=output.training_loss, final_eval=final_eval,
                 wall_time_s=round(run.log_callback.elapsed(), 3), world_size=world_size(),
                 train_rows=len(run.train_rows), validation_rows=len(run.val_rows),
             ),
@@ -377,8 +353,7 @@ def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric
             shutil.rmtree(output_dir / CHECKPOINTS)
     eval_loss = final_eval.get("eval_loss")
     return TrainResult(
-        model_name=run.model_name, output_dir=output_dir, global_step=step,
-        train_loss=train_losses[-1] if train_losses else None,
+        model_name=run.model_name, output_dir=output_dir, global_step=step, train_loss=last_loss,
         eval_loss=None if eval_loss is None or math.isnan(eval_loss) else eval_loss,
         wall_time=run.log_callback.elapsed(), revision=revision, info_path=output_dir / TRAINING_RECORD_FILE,
         log_path=output_dir / LOG_JSONL, best_step=best, stopped_early=stopped_early,

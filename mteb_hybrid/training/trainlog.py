@@ -16,11 +16,8 @@ WALL_TIME_FILE = "mteb_hybrid_wall_time.json"
 
 
 class TrainLogCallback(TrainerCallback):
-    """Appends every log (loss, eval metrics) with step, epoch and wall time to train_log.jsonl (+ CSV).
-
-    Wall time is summed over sessions: each checkpoint stores the time so far, a resumed run starts
-    from it and drops log lines of steps after the checkpoint (they are trained again).
-    """
+    """Appends every log (loss, eval metrics) with step, epoch and wall time to train_log.jsonl (+ CSV). Wall time
+    sums resumed sessions (each checkpoint stores it); a resumed run drops the lines of steps it trains again."""
 
     def __init__(self, output_dir: Path, resume_from: str | None) -> None:
         self.output_dir, self.jsonl, self.csv = output_dir, output_dir / LOG_JSONL, output_dir / LOG_CSV
@@ -48,10 +45,12 @@ class TrainLogCallback(TrainerCallback):
         self.jsonl.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
 
     def on_log(self, args, state, control, logs=None, **kwargs) -> None:  # noqa: ANN001
-        if not state.is_world_process_zero or not logs:
-            return
-        record = {"step": state.global_step, "epoch": state.epoch, "wall_time": round(self.elapsed(), 3),
-                  "timestamp": round(time.time(), 3), **logs}
+        if state.is_world_process_zero and logs:
+            self.append({"step": state.global_step, "epoch": state.epoch}, logs)
+
+    def append(self, head: dict[str, Any], fields: dict[str, Any]) -> None:
+        """Append one record to train_log.jsonl: `head`, the wall time and timestamp, then `fields`."""
+        record = {**head, "wall_time": round(self.elapsed(), 3), "timestamp": round(time.time(), 3), **fields}
         with self.jsonl.open("a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
 
@@ -61,24 +60,22 @@ class TrainLogCallback(TrainerCallback):
         checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
         if checkpoint.is_dir():
             (checkpoint / WALL_TIME_FILE).write_text(json.dumps({"wall_time": self.elapsed()}))
-        write_log_csv(self.jsonl, self.csv)
+        self.write_csv()
 
     def on_train_end(self, args, state, control, **kwargs) -> None:  # noqa: ANN001
         if state.is_world_process_zero:
-            write_log_csv(self.jsonl, self.csv)
+            self.write_csv()
+
+    def write_csv(self) -> None:
+        """CSV view of train_log.jsonl: one row per record, the union of the fields in order of appearance."""
+        if self.jsonl.is_file():
+            records = read_train_log(self.jsonl)
+            with self.csv.open("w", newline="", encoding="utf-8") as f:
+                writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in records for k in r)))
+                writer.writeheader()
+                writer.writerows(records)
 
 
 def read_train_log(path: str | Path) -> list[dict[str, Any]]:
     """The records of a train_log.jsonl."""
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def write_log_csv(jsonl: Path, target: Path) -> None:
-    """CSV view of train_log.jsonl (one row per log record, union of the fields in order of appearance)."""
-    if not jsonl.is_file():
-        return
-    records = read_train_log(jsonl)
-    with target.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in records for k in r)))
-        writer.writeheader()
-        writer.writerows(records)
