@@ -1,9 +1,7 @@
 """An mteb `SearchProtocol` that encodes through an EmbeddingStore and keeps the full score matrix.
 
-It encodes only texts its store has not seen, grouped by language (passed to the encoder as
-`hf_subset`, so language-aware encoders such as M2M-100 can pick their language token), scores the
-whole corpus, and keeps that matrix for the exact full-ranking metrics (mAP, rank distance) that
-mteb's top-k results cannot give.
+New texts are encoded grouped by language (passed as `hf_subset`, for language-aware encoders such as
+M2M-100); the matrix gives the exact full-ranking metrics (mAP, rank distance) mteb's top-k cannot.
 """
 
 from __future__ import annotations

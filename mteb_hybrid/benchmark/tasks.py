@@ -1,9 +1,8 @@
-"""mteb retrieval tasks built from the task definitions in `tasks/` (metadata as data, loading as a method).
+"""mteb retrieval tasks built from the task definitions in `tasks/`.
 
-Each definition gives two tasks: `<Name>` (candidates = sentence with its paragraph as context, as in
-LAReQA) and `<Name minus 'Retrieval'>SentenceRetrieval` (candidates = the sentence alone: faster, and
-what training-time evaluation uses). Both have a subset per ordered language pair and a multilingual
-pool per query language, and add LAReQA's mAP, rank distance and same-language share to mteb's scores.
+Each definition gives `<Name>` (candidates = sentence + paragraph, as in LAReQA) and
+`<Name minus 'Retrieval'>SentenceRetrieval` (the sentence alone: faster, used in training), each with a
+subset per ordered language pair and a pool per query language, and LAReQA's metrics added.
 """
 
 from __future__ import annotations
@@ -42,23 +41,18 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
 
     definition: ClassVar[TaskDefinition]
     candidate_form: ClassVar[str] = "sentence+context"
-    # Cut at 20, not mteb's 1000: mteb scores (pytrec_eval, MRR, nAUC) every retrieved candidate on
-    # every one of 132 subsets, which was most of the evaluation time. A pool question has at most
-    # 11 relevant answers, so @20 can still reach full recall; `map` and `rank_distance` cover the
-    # whole ranking exactly.
+    # 20, not mteb's 1000: scoring every retrieved candidate of 132 subsets was most of the run time. A pool
+    # question has at most 11 answers, so @20 reaches full recall; map and rank_distance use the whole ranking.
     k_values: Sequence[int] = (1, 3, 5, 10, 20)
 
     def __init__(self, data_dir: str | Path | None = None, embedding_cache: bool | None = None, **kwargs: Any) -> None:
-        """`data_dir`: folder holding the dataset's files (else $MTEB_HYBRID_DATA_DIR, else download).
-
-        `embedding_cache`: also keep embeddings on disk (default: $MTEB_HYBRID_EMBEDDING_CACHE=1), so
-        an interrupted evaluation resumes without re-encoding.
+        """`data_dir`: the dataset's files (else $MTEB_HYBRID_DATA_DIR, else download); `embedding_cache`:
+        keep embeddings on disk too (default $MTEB_HYBRID_EMBEDDING_CACHE=1), so an interrupted run resumes.
         """
         super().__init__(**kwargs)
         self.data_dir = data_dir
-        if embedding_cache is None:
-            embedding_cache = os.environ.get(EMBEDDING_CACHE_ENV, "") in ("1", "true")
-        self.embedding_cache = embedding_cache
+        self.embedding_cache = (os.environ.get(EMBEDDING_CACHE_ENV, "") in ("1", "true") if embedding_cache is None
+                                else embedding_cache)
         self._searches: dict[tuple, CachedSearch] = {}
         self.skipped_questions: dict[str, int] = {}
         self._active: CachedSearch | None = None
@@ -93,8 +87,7 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
                          hf_subsets: Sequence[str] | None = None, exclusive_language_filter: bool = False):
         """Keep pairs whose two languages are both selected, and the pools of selected query languages.
 
-        Accepts ISO 639-3 codes as mteb does (`deu`, `deu-Latn`) and also the dataset's own codes (`de`).
-        A pool always holds the candidates of all the task's languages, so `en-pool` means one thing.
+        Accepts mteb's ISO 639-3 codes (`deu`, `deu-Latn`) and the dataset's own (`de`); a pool keeps all languages.
         """
         if not languages:
             return super().filter_languages(languages, script, hf_subsets, exclusive_language_filter)
@@ -133,18 +126,14 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
             self._active = None
             logger.warning("%s: %s is not a plain encoder; map/rank_distance need full score matrices and are skipped",
                            self.metadata.name, type(model).__name__)
-        # mteb's nAUC calls sklearn's `auc` ~150 times per subset on arrays it built itself; sklearn's
-        # argument validation is 0.42 of the 1.13 ms per nAUC, ~12% of mteb's scoring. Skipping it (a
-        # documented sklearn setting, scoped to this call) changes no number.
+        # mteb's nAUC calls sklearn's `auc` ~150 times per subset; its argument validation is ~12% of mteb's
+        # scoring. Skipping it (a documented sklearn setting, scoped to this call) changes no number.
         with sklearn.config_context(skip_parameter_validation=True):
             return super().evaluate(model, split, subsets_to_run, encode_kwargs=encode_kwargs, **kwargs)
 
     def task_specific_scores(self, scores: dict, qrels: Mapping[str, Mapping[str, int]],
                              results: dict, hf_split: str, hf_subset: str) -> dict[str, float]:
-        """LAReQA's mAP on every subset; rank distance and same-language share on pools.
-
-        `skipped_questions`: questions left out on load (no answer sentence) in the files this subset reads.
-        """
+        """LAReQA's mAP on every subset; rank distance and same-language share on pools; skipped questions."""
         sub = Subset.parse(hf_subset)
         langs = {sub.query_lang, *sub.corpus_langs(self.definition.langs)}
         skipped = {"skipped_questions": sum(self.skipped_questions.get(lang, 0) for lang in langs)}

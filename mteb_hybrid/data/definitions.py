@@ -1,7 +1,4 @@
-"""Task definitions: the YAML files under `tasks/`, one per dataset, read as `TaskDefinition` (pydantic).
-
-Adding a LAReQA-style dataset means adding one file there; nothing in the code names a dataset.
-"""
+"""Task definitions: the YAML files under `tasks/`, one per dataset (adding a dataset adds a file, no code)."""
 
 from __future__ import annotations
 

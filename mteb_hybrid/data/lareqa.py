@@ -1,10 +1,8 @@
 """Reader for LAReQA-format files (SQuAD v1.1 JSON with `sentences` and `sentence_breaks`).
 
-Rules (see ../shared/data/README.md): every sentence of every paragraph is a candidate; the answer
-sentence is the one whose span [start, end) holds `answer_start`; a question whose answer lies in no
-sentence is skipped and reported, never guessed. A sentence that differs from `context[start:end]` but
-starts within a couple of characters of its span (two in xquad-r/tr.json) is kept, counted and logged.
-A file is parsed once per process, so a run that loads it for several tasks logs each quirk once.
+Rules (../shared/data/README.md): every sentence is a candidate; the answer sentence is the one whose span
+holds `answer_start`; a question whose answer lies in no sentence is skipped and reported, never guessed. A
+sentence a couple of characters off its span (two in xquad-r/tr.json) is kept and logged once per file.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ import json
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -26,7 +23,6 @@ from .schema import LAREQA_FILE, LareqaFile, format_error
 logger = logging.getLogger(__name__)
 
 _MAX_OFFSET_SHIFT = 2  # characters a sentence may sit away from its declared span
-_LOGGED: set[tuple[str, str]] = set()  # (file, quirk) already logged in this process
 
 
 def _load_json(path: Path) -> LareqaFile:
@@ -53,18 +49,10 @@ def _sentence_matches(context: str, sentence: str, start: int, end: int) -> bool
     return found and abs(len(sentence) - (end - start)) <= 2 * _MAX_OFFSET_SHIFT
 
 
-def _log_once(path: Path, quirk: str, message: str, *args: Any) -> None:
-    """Log a data quirk of a file once per process, however often the file is loaded."""
-    key = (str(path.resolve()), quirk)
-    if key not in _LOGGED:
-        _LOGGED.add(key)
-        logger.warning(message, path, *args)
-
-
 def read_language_file(path: str | Path, lang: str) -> LanguageData:
-    """Parse one language file: candidate ids "{lang}:{n}" in file order, question ids "{lang}:{parallel id}".
+    """One language file as records: candidate ids "{lang}:{n}", question ids "{lang}:{parallel id}".
 
-    Repeated calls for an unchanged file return the first parse (fresh lists of the same frozen records).
+    Parsed once per file version: repeated calls return fresh lists of the same frozen records.
     """
     path = Path(path)
     if not path.is_file():
@@ -77,11 +65,7 @@ def read_language_file(path: str | Path, lang: str) -> LanguageData:
 
 @lru_cache(maxsize=64)
 def _read_cached(path: str, lang: str, inode: int, size: int, mtime_ns: int) -> LanguageData:
-    """One parse per (file, version): the key holds the file's inode, size and modification time.
-
-    The cyclic GC is paused during the parse: it builds ~10^5 containers and no cycles, and the
-    collections those allocations trigger rescan every live object (up to half the load time).
-    """
+    """One parse per (file, inode, size, mtime), with the cyclic GC paused: ~10^5 containers, no cycles."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -91,11 +75,11 @@ def _read_cached(path: str, lang: str, inode: int, size: int, mtime_ns: int) -> 
             gc.enable()
     if data.skipped:
         first = data.skipped[0]
-        _log_once(Path(path), "skipped", "%s: skipped %d question(s) without an answer sentence (first: %s: %s)",
-                  len(data.skipped), first.parallel_id, first.reason)
+        logger.warning("%s: skipped %d question(s) without an answer sentence (first: %s: %s)", path,
+                       len(data.skipped), first.parallel_id, first.reason)
     if data.text_mismatches:
-        _log_once(Path(path), "mismatch", "%s: %d sentence(s) differ from context[start:end] by an offset shift; "
-                  "the 'sentences' text is used", data.text_mismatches)
+        logger.warning("%s: %d sentence(s) differ from context[start:end] by an offset shift; the 'sentences' text "
+                       "is used", path, data.text_mismatches)
     return data
 
 
@@ -150,11 +134,7 @@ def _parse(path: Path, lang: str) -> LanguageData:
                 if hit is None:
                     skipped.append(SkippedQuestion(str(path), pid, f"answer_start {start_char} lies in no sentence span"))
                     continue
-                questions.append(
-                    Question(
-                        id=f"{lang}:{pid}", parallel_id=pid, lang=lang, text=qa["question"],
-                        answer_id=candidates[first_id + hit].id, title=title,
-                    )
-                )
+                questions.append(Question(id=f"{lang}:{pid}", parallel_id=pid, lang=lang, text=qa["question"],
+                                          answer_id=candidates[first_id + hit].id, title=title))
     return LanguageData(lang=lang, path=str(path), questions=questions, candidates=candidates,
                         skipped=skipped, text_mismatches=mismatches)

@@ -16,10 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 def check_parallel(definition: TaskDefinition, dataset: ParallelDataset) -> None:
-    """Raise if question ids do not line up across languages the way the definition says they must.
-
-    complete: every id in every language. partial: every id present in the pivot language, if loaded.
-    """
+    """Raise unless every id is in every language (complete) or in the pivot language (partial)."""
     # a question skipped on load (no answer sentence) is still in its file: it counts as present
     ids = {lang: {q.parallel_id for q in d.questions} | {s.parallel_id for s in d.skipped}
            for lang, d in dataset.languages.items()}
@@ -49,8 +46,7 @@ def load_dataset(definition: TaskDefinition, data_dir: str | Path | None = None,
                  languages: Iterable[str] | None = None, task_name: str | None = None) -> ParallelDataset:
     """Read the language files of `definition` (all, or `languages`) into one checked dataset.
 
-    `task_name`: the task being run, named in every message (a definition backs several tasks:
-    XQuADRRetrieval and XQuADRSentenceRetrieval read the same files).
+    `task_name`: the task named in messages (XQuADRRetrieval and XQuADRSentenceRetrieval read the same files).
     """
     dataset_name = definition.name
     if task_name and task_name != definition.name:

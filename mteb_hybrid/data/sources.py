@@ -1,8 +1,4 @@
-"""Where the data files come from: an explicit folder, $MTEB_HYBRID_DATA_DIR, or a download cache.
-
-Order: the `data_dir` argument, then the environment variable, then the user cache, filled on demand
-from the pinned commit of the source repository (needs network; written atomically).
-"""
+"""Where the data files come from: `data_dir`, else $MTEB_HYBRID_DATA_DIR, else a download cache."""
 
 from __future__ import annotations
 
