@@ -86,8 +86,7 @@ def evaluate(model: str | Any, tasks: Sequence[str], *, languages: Sequence[str]
             if languages:
                 task.filter_languages(list(languages))
             if subsets:
-                unknown = sorted(set(subsets) - set(task.metadata.eval_langs))
-                if unknown:
+                if unknown := sorted(set(subsets) - set(task.metadata.eval_langs)):
                     raise ValueError(f"{name}: unknown subset(s) {unknown}; subsets look like 'en-de' or 'en-pool'")
                 task.hf_subsets = [s for s in (task.hf_subsets or task.metadata.eval_langs) if s in subsets]
             task.read_files()  # a broken data file stops the run before the model loads (parsed once, cached)
@@ -107,11 +106,9 @@ def evaluate(model: str | Any, tasks: Sequence[str], *, languages: Sequence[str]
     meta = getattr(encoder, "mteb_model_meta", None)
     if not known_revision(getattr(meta, "revision", None)):
         if not overwrite:
-            logger.warning(
-                "%s has no known revision (%s): its results under %s are recomputed and replaced (--overwrite "
-                "implied), never reused, and its embeddings are not kept on disk",
-                getattr(meta, "name", model), getattr(meta, "revision", None), output_folder,
-            )
+            logger.warning("%s has no known revision (%s): its results under %s are recomputed and replaced "
+                           "(--overwrite implied), never reused, and its embeddings are not kept on disk",
+                           getattr(meta, "name", model), getattr(meta, "revision", None), output_folder)
         overwrite = True
     ours_only = all(name in TASK_CLASSES for name in tasks)
     try:

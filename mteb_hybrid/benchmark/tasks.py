@@ -57,7 +57,6 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         self.skipped_questions: dict[str, int] = {}
         self._active: CachedSearch | None = None
 
-    # ---- data -------------------------------------------------------------------------------
     def read_files(self) -> ParallelDataset:
         """The files this task's subsets need, checked (parsed once per process, so calling it early costs nothing)."""
         needed: set[str] = set()
@@ -82,7 +81,6 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         per_query.release(self.metadata.name)
         super().unload_data()
 
-    # ---- language selection (mteb's -l) ----------------------------------------------------------
     def filter_languages(self, languages: Sequence[str] | None, script: Sequence[str] | None = None,
                          hf_subsets: Sequence[str] | None = None, exclusive_language_filter: bool = False):
         """Keep pairs whose two languages are both selected, and the pools of selected query languages.
@@ -98,14 +96,11 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         keep = [s for s, sub in subsets.items()
                 if sub.query_lang in selected and (sub.is_pool or sub.corpus_lang in selected)]
         if not keep:
-            raise ValueError(
-                f"{self.metadata.name}: no subset matches languages {list(languages)}; "
-                f"available: {', '.join(f'{c} ({t})' for c, t in tags.items())}"
-            )
+            raise ValueError(f"{self.metadata.name}: no subset matches languages {list(languages)}; "
+                             f"available: {', '.join(f'{c} ({t})' for c, t in tags.items())}")
         self.hf_subsets = keep
         return self
 
-    # ---- evaluation ------------------------------------------------------------------------------
     def _search_for(self, model: Any) -> CachedSearch:
         meta = model.mteb_model_meta
         key = (meta.name, meta.revision, id(model))
@@ -161,11 +156,8 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
 
 
 def _metadata(d: TaskDefinition, name: str, form: str) -> TaskMetadata:
-    eval_langs = {  # the query language first, then the other languages of the corpus
-        s.name: [d.languages[s.query_lang]]
-        + [d.languages[c] for c in s.corpus_langs(d.langs) if c != s.query_lang]
-        for s in all_subsets(d.langs)
-    }
+    eval_langs = {s.name: [d.languages[c] for c in dict.fromkeys([s.query_lang, *s.corpus_langs(d.langs)])]
+                  for s in all_subsets(d.langs)}  # the query language first, then the corpus's others
     form_note = "sentence with its paragraph as context" if form == "sentence+context" else "the sentence alone"
     return TaskMetadata(
         name=name, dataset={"path": d.source.repository, "revision": d.source.commit},
@@ -181,13 +173,9 @@ def make_task_class(definition: TaskDefinition, form: str = "sentence+context") 
     """An mteb task class for one definition and candidate form (XQuADRRetrieval, XQuADRSentenceRetrieval)."""
     suffix = CANDIDATE_FORMS[form]
     name = f"{definition.name.removesuffix('Retrieval')}{suffix}Retrieval" if suffix else definition.name
-    return type(name, (LareqaRetrievalTask,), {
-        "metadata": _metadata(definition, name, form),
-        "definition": definition,
-        "candidate_form": form,
-        "__module__": __name__,
-        "__doc__": definition.description,
-    })
+    return type(name, (LareqaRetrievalTask,), {"metadata": _metadata(definition, name, form), "definition": definition,
+                                               "candidate_form": form, "__module__": __name__,
+                                               "__doc__": definition.description})
 
 
 # Every task of every definition under tasks/, by task name

@@ -30,10 +30,8 @@ def _load_json(path: Path) -> LareqaFile:
     try:
         raw = json.loads(path.read_bytes().decode("utf-8"))
     except json.JSONDecodeError as e:
-        raise DataFormatError(
-            path, "<file>", f"malformed JSON at line {e.lineno} column {e.colno} ({e.msg})",
-            "re-download the file (delete it from the cache) or repair the JSON",
-        ) from e
+        raise DataFormatError(path, "<file>", f"malformed JSON at line {e.lineno} column {e.colno} ({e.msg})",
+                              "re-download the file (delete it from the cache) or repair the JSON") from e
     except UnicodeDecodeError as e:
         raise DataFormatError(path, "<file>", f"not UTF-8 ({e})", "save the file as UTF-8") from e
     try:
@@ -97,25 +95,20 @@ def _parse(path: Path, lang: str) -> LanguageData:
             about = f"article {title[:60]!r}"
             context, sentences, breaks = para["context"], para["sentences"], para["sentence_breaks"]
             if len(sentences) != len(breaks):
-                raise DataFormatError(
-                    path, f"{at}.sentence_breaks", f"{len(breaks)} spans for {len(sentences)} sentences",
-                    "give one [start, end] span per sentence", about,
-                )
+                raise DataFormatError(path, f"{at}.sentence_breaks", f"{len(breaks)} spans for {len(sentences)} "
+                                      "sentences", "give one [start, end] span per sentence", about)
             first_id = len(candidates)
             for s_idx, (sentence, (start, end)) in enumerate(zip(sentences, breaks)):
                 if not (0 <= start < end <= len(context) + _MAX_OFFSET_SHIFT):
-                    raise DataFormatError(
-                        path, f"{at}.sentence_breaks[{s_idx}]",
-                        f"span [{start}, {end}] lies outside the context (length {len(context)})",
-                        "offsets must index into 'context'", about,
-                    )
+                    raise DataFormatError(path, f"{at}.sentence_breaks[{s_idx}]",
+                                          f"span [{start}, {end}] lies outside the context (length {len(context)})",
+                                          "offsets must index into 'context'", about)
                 if context[start:end] != sentence:
                     if not _sentence_matches(context, sentence, start, end):
                         raise DataFormatError(
                             path, f"{at}.sentence_breaks[{s_idx}]",
                             f"sentence {sentence[:40]!r} is not at context[{start}:{end}] = {context[start:end][:40]!r}",
-                            "sentence_breaks must give each sentence's character span in 'context'", about,
-                        )
+                            "sentence_breaks must give each sentence's character span in 'context'", about)
                     mismatches += 1
                 candidates.append(Candidate(id=f"{lang}:{len(candidates)}", lang=lang, sentence=sentence, context=context))
             for q_idx, qa in enumerate(para["qas"]):
@@ -123,8 +116,7 @@ def _parse(path: Path, lang: str) -> LanguageData:
                 if pid in seen_ids:
                     raise DataFormatError(
                         path, f"{at}.qas[{q_idx}].id", f"duplicate question id (first at {seen_ids[pid]})",
-                        "question ids must be unique within a language file", f"{about}, question id {pid!r}",
-                    )
+                        "question ids must be unique within a language file", f"{about}, question id {pid!r}")
                 seen_ids[pid] = f"{at}.qas[{q_idx}]"
                 if not qa["answers"]:
                     skipped.append(SkippedQuestion(str(path), pid, "no answers"))

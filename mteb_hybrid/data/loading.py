@@ -24,22 +24,19 @@ def check_parallel(definition: TaskDefinition, dataset: ParallelDataset) -> None
         union = set().union(*ids.values())
         for lang, have in ids.items():
             if missing := union - have:
-                raise DataFormatError(
-                    dataset.languages[lang].path, "qas[].id",
-                    f"{len(missing)} question id(s) present in other languages are missing here "
-                    f"(e.g. {sorted(missing)[:3]})",
-                    f"{definition.name} is declared fully parallel: restore the missing questions or use the "
-                    "untouched release files",
-                )
+                raise DataFormatError(dataset.languages[lang].path, "qas[].id",
+                                      f"{len(missing)} question id(s) present in other languages are missing here "
+                                      f"(e.g. {sorted(missing)[:3]})",
+                                      f"{definition.name} is declared fully parallel: restore the missing questions "
+                                      "or use the untouched release files")
     pivot = definition.pivot_language
     if definition.parallel == "partial" and pivot in ids:
         for lang, have in ids.items():
             if orphans := have - ids[pivot]:
-                raise DataFormatError(
-                    dataset.languages[lang].path, "qas[].id",
-                    f"{len(orphans)} question id(s) have no '{pivot}' version (e.g. {sorted(orphans)[:3]})",
-                    f"every question of {definition.name} must exist in the pivot language '{pivot}'",
-                )
+                raise DataFormatError(dataset.languages[lang].path, "qas[].id",
+                                      f"{len(orphans)} question id(s) have no '{pivot}' version "
+                                      f"(e.g. {sorted(orphans)[:3]})",
+                                      f"every question of {definition.name} must exist in the pivot language '{pivot}'")
 
 
 def load_dataset(definition: TaskDefinition, data_dir: str | Path | None = None,
@@ -52,8 +49,7 @@ def load_dataset(definition: TaskDefinition, data_dir: str | Path | None = None,
     if task_name and task_name != definition.name:
         definition = definition.model_copy(update={"name": task_name})
     langs = list(languages) if languages is not None else definition.langs
-    unknown = [lang for lang in langs if lang not in definition.languages]
-    if unknown:
+    if unknown := [lang for lang in langs if lang not in definition.languages]:
         raise ValueError(f"{definition.name}: unknown language(s) {unknown}; choose from {definition.langs}")
     data = {lang: read_language_file(language_file(definition, lang, data_dir), lang) for lang in langs}
     dataset = ParallelDataset(name=dataset_name, languages=data)

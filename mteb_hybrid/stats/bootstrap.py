@@ -76,8 +76,7 @@ def _aligned(a: list[pd.DataFrame], b: list[pd.DataFrame], metric: str) -> tuple
     """(values [n_frames, n_rows], parallel ids [n_rows]) over the queries scored in every frame."""
     series, pids = [], []
     for i, f in enumerate(a + b):
-        missing = {"query_id", "parallel_id", metric} - set(f.columns)
-        if missing:
+        if missing := {"query_id", "parallel_id", metric} - set(f.columns):
             raise ValueError(f"per-query frame {i} lacks column(s) {sorted(missing)}")
         if f["query_id"].duplicated().any():
             raise ValueError(f"per-query frame {i} has a query more than once: one row per query expected")
@@ -134,20 +133,6 @@ def bootstrap_differences(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.nda
         for row in draws:  # draw position j: the j-th drawn cluster of every resample
             np.take(table, row, axis=0, out=picked)
             totals += picked
-        out[start:start + r] = _differences(totals, k_a, rng, resample_seeds)
-    return out
-
-
-def bootstrap_differences_matmul(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.ndarray, resamples: int,
-                                 rng: np.random.Generator, resample_seeds: bool = True) -> np.ndarray:
-    """The same distribution as a count matrix [resample, cluster] times the per-cluster sums (for the benchmark)."""
-    k_a, n_c = sums_a.shape[0], counts.shape[0]
-    table = np.vstack([sums_a, sums_b, counts[None, :]]).T
-    out = np.empty(resamples)
-    chunk = max(1, min(resamples, _MAX_CELLS // 4 // max(n_c, 1)))
-    for start in range(0, resamples, chunk):
-        r = min(chunk, resamples - start)
-        totals = _counts(rng.integers(0, n_c, size=(r, n_c)), n_c) @ table
         out[start:start + r] = _differences(totals, k_a, rng, resample_seeds)
     return out
 

@@ -53,8 +53,7 @@ def records_path(result_json: str | Path) -> Path:
 
 def to_table(frame: pd.DataFrame) -> pa.Table:
     """`frame` (the record columns, any order) as an Arrow table of the schema."""
-    missing = [name for name in SCHEMA.names if name not in frame.columns]
-    if missing:
+    if missing := [name for name in SCHEMA.names if name not in frame.columns]:
         raise ValueError(f"per-query records lack column(s) {missing}")
     types = {name: str for name in KEY_COLUMNS} | {name: "float64" for name in METRICS}
     return pa.Table.from_pandas(frame[SCHEMA.names].astype(types), schema=SCHEMA, preserve_index=False)
@@ -99,8 +98,7 @@ def read_table(path: str | Path, *, dictionary: bool = True, metrics: Sequence[s
     """The rows of a record file (all metric columns, or `metrics`) as an Arrow table, schema checked."""
     read_metadata(path)
     wanted = [name for name in SCHEMA.names if metrics is None or name in KEY_COLUMNS or name in metrics]
-    absent = [name for name in wanted if name not in pq.read_schema(path).names]
-    if absent:
+    if absent := [name for name in wanted if name not in pq.read_schema(path).names]:
         raise DataFormatError(path, absent[0], "column missing", _REWRITE)
     table = pq.read_table(path, columns=wanted, read_dictionary=list(KEY_COLUMNS) if dictionary else None)
     for name in wanted:
@@ -165,10 +163,9 @@ def load_side(folders: Sequence[str | Path], task: str | None = None,
     for folder in folders:
         files = find_record_files(folder, task)
         if not files:
-            raise FileNotFoundError(
-                f"{folder}: no per-query records ({'<Task>' if task is None else task}{SUFFIX}); results written "
-                "before per-query records existed have none: re-run that evaluation with --overwrite"
-            )
+            raise FileNotFoundError(f"{folder}: no per-query records ({'<Task>' if task is None else task}{SUFFIX}); "
+                                    "results written before per-query records existed have none: re-run that "
+                                    "evaluation with --overwrite")
         if len(files) > 1:
             names = ", ".join(str(f) for f in files[:6])
             raise ValueError(f"{folder}: {len(files)} record files ({names}); give --task, or one folder per model "

@@ -51,15 +51,6 @@ class ExportedTask:
     seconds: float = 0.0
 
 
-def _plugin_task(name: str, data_dir: str | Path | None, languages: Sequence[str] | None):  # noqa: ANN202
-    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
-
-    if name not in TASK_CLASSES:
-        raise LookupError(f"--tasks: unknown task {name!r}; choose from {', '.join(TASKS)}")
-    task = TASK_CLASSES[name](data_dir=data_dir)
-    return task.filter_languages(list(languages)) if languages else task
-
-
 def _write_dataset(task, root: Path) -> tuple[list[Subset], list[str], int, dict]:  # noqa: ANN001
     """The parquet files; returns the subsets, the files written, the per-config size and the plugin's splits."""
     from mteb_hybrid.benchmark.subsets import Subset, build_splits
@@ -137,9 +128,15 @@ def export_task(name: str, out: str | Path, *, data_dir: str | Path | None = Non
 
     `revision`: the hub commit of the uploaded folder if known, else the folder's content digest (hub.py replaces it).
     """
+    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
+
     start = time.perf_counter()
     out = Path(out)
-    task = _plugin_task(name, data_dir, languages)
+    if name not in TASK_CLASSES:
+        raise LookupError(f"--tasks: unknown task {name!r}; choose from {', '.join(TASKS)}")
+    task = TASK_CLASSES[name](data_dir=data_dir)
+    if languages:
+        task.filter_languages(list(languages))
     meta = task.metadata.model_copy(update={"eval_langs": {s: task.metadata.eval_langs[s] for s in task.hf_subsets}})
     root = out / "datasets" / safe_name(name, "task name")
     subsets, files, per_config, splits = _write_dataset(task, root)
