@@ -21,7 +21,7 @@ from mteb.languages import LanguageScripts
 
 from mteb_hybrid import metrics
 from mteb_hybrid.data.definitions import TaskDefinition, load_definitions
-from mteb_hybrid.data.loading import load_dataset
+from mteb_hybrid.data.lareqa import load_dataset
 from mteb_hybrid.data.records import ParallelDataset
 from mteb_hybrid.data.sources import cache_root
 

@@ -1,8 +1,9 @@
-"""Reader for LAReQA-format files (SQuAD v1.1 JSON with `sentences` and `sentence_breaks`).
+"""Reader for LAReQA-format files (SQuAD v1.1 JSON with `sentences` and `sentence_breaks`), and whole datasets.
 
 Rules (../shared/data/README.md): every sentence is a candidate; the answer sentence is the one whose span
 holds `answer_start`; a question whose answer lies in no sentence is skipped and reported, never guessed. A
 sentence a couple of characters off its span (two in xquad-r/tr.json) is kept and logged once per file.
+A dataset's language files are checked to be parallel as its definition says.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ import dataclasses
 import gc
 import json
 import logging
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from .definitions import TaskDefinition
 from .errors import DataFormatError, MissingDataError
-from .records import Candidate, LanguageData, Question, SkippedQuestion
+from .records import Candidate, LanguageData, ParallelDataset, Question, SkippedQuestion
 from .schema import LAREQA_FILE, LareqaFile, format_error
+from .sources import language_file
 
 logger = logging.getLogger(__name__)
 
@@ -130,3 +134,45 @@ def _parse(path: Path, lang: str) -> LanguageData:
                                           answer_id=candidates[first_id + hit].id, title=title))
     return LanguageData(lang=lang, path=str(path), questions=questions, candidates=candidates,
                         skipped=skipped, text_mismatches=mismatches)
+
+
+def check_parallel(definition: TaskDefinition, dataset: ParallelDataset) -> None:
+    """Raise unless every id is in every language (complete) or in the pivot language (partial)."""
+    # a question skipped on load (no answer sentence) is still in its file: it counts as present
+    ids = {lang: {q.parallel_id for q in d.questions} | {s.parallel_id for s in d.skipped}
+           for lang, d in dataset.languages.items()}
+    if definition.parallel == "complete" and ids:
+        union = set().union(*ids.values())
+        for lang, have in ids.items():
+            if missing := union - have:
+                raise DataFormatError(dataset.languages[lang].path, "qas[].id",
+                                      f"{len(missing)} question id(s) present in other languages are missing here "
+                                      f"(e.g. {sorted(missing)[:3]})",
+                                      f"{definition.name} is declared fully parallel: restore the missing questions "
+                                      "or use the untouched release files")
+    pivot = definition.pivot_language
+    if definition.parallel == "partial" and pivot in ids:
+        for lang, have in ids.items():
+            if orphans := have - ids[pivot]:
+                raise DataFormatError(dataset.languages[lang].path, "qas[].id",
+                                      f"{len(orphans)} question id(s) have no '{pivot}' version "
+                                      f"(e.g. {sorted(orphans)[:3]})",
+                                      f"every question of {definition.name} must exist in the pivot language '{pivot}'")
+
+
+def load_dataset(definition: TaskDefinition, data_dir: str | Path | None = None,
+                 languages: Iterable[str] | None = None, task_name: str | None = None) -> ParallelDataset:
+    """Read the language files of `definition` (all, or `languages`) into one checked dataset.
+
+    `task_name`: the task named in messages (XQuADRRetrieval and XQuADRSentenceRetrieval read the same files).
+    """
+    dataset_name = definition.name
+    if task_name and task_name != definition.name:
+        definition = definition.model_copy(update={"name": task_name})
+    langs = list(languages) if languages is not None else definition.langs
+    if unknown := [lang for lang in langs if lang not in definition.languages]:
+        raise ValueError(f"{definition.name}: unknown language(s) {unknown}; choose from {definition.langs}")
+    data = {lang: read_language_file(language_file(definition, lang, data_dir), lang) for lang in langs}
+    dataset = ParallelDataset(name=dataset_name, languages=data)
+    check_parallel(definition, dataset)
+    return dataset
