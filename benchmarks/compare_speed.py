@@ -21,8 +21,23 @@ import numpy as np
 import pandas as pd
 
 from mteb_hybrid.stats import paired_bootstrap, write_records
-from mteb_hybrid.stats.bootstrap import bootstrap_differences_matmul
+from mteb_hybrid.stats.bootstrap import _MAX_CELLS, _counts, _differences
 from mteb_hybrid.stats.compare import compare_results
+
+
+def bootstrap_differences_matmul(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.ndarray, resamples: int,
+                                 rng: np.random.Generator, resample_seeds: bool = True) -> np.ndarray:
+    """bootstrap_differences as a count matrix [resample, cluster] times the per-cluster sums (what it replaced)."""
+    k_a, n_c = sums_a.shape[0], counts.shape[0]
+    table = np.vstack([sums_a, sums_b, counts[None, :]]).T
+    out = np.empty(resamples)
+    chunk = max(1, min(resamples, _MAX_CELLS // 4 // max(n_c, 1)))
+    for start in range(0, resamples, chunk):
+        r = min(chunk, resamples - start)
+        totals = _counts(rng.integers(0, n_c, size=(r, n_c)), n_c) @ table
+        out[start:start + r] = _differences(totals, k_a, rng, resample_seeds)
+    return out
+
 
 LANGS = ["ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh"]
 N_QUESTIONS = 1190

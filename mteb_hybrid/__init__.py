@@ -1,8 +1,7 @@
 """mteb-hybrid: LAReQA retrieval tasks with language-bias metrics for mteb, and hybrid-batch training.
 
-Importing the package registers its tasks, benchmarks and models with mteb: at once if mteb is
-already imported, else the moment it is (the same one-shot hook that `mteb_hybrid.pth` installs), so
-that `import mteb_hybrid` alone, e.g. for `mteb-hybrid --help`, does not pay for importing mteb and torch.
+Importing the package registers its tasks, benchmarks and models with mteb when mteb is imported (at once
+if it already is), so `import mteb_hybrid` alone, e.g. for `--help`, does not import mteb and torch.
 """
 
 __version__ = "0.1.0"

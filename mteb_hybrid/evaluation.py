@@ -29,25 +29,23 @@ def load_model(name: str, device: str | None = None) -> Any:
         from mteb_hybrid.models.hub import did_you_mean, hub_model_message, is_hub_error
 
         ours = sorted(k for k in MODEL_REGISTRY if k.startswith(("offline-", "hybrid-")))
+        head = f"model {name!r} resolves to nothing here: it is not registered with mteb"
         near = did_you_mean(name, ours)
         if is_hub_error(e) or near:
             hint = f"Did you mean {near} (one letter away)? " if near else ""
-            raise ModelNotFoundError(
-                f"model {name!r} resolves to nothing here: it is not registered with mteb and not a local folder. "
-                + hint + hub_model_message(name, f"-m {name}", e)
-            ) from e
+            message = hub_model_message(name, f"-m {name}", e)
+            raise ModelNotFoundError(f"{head} and not a local folder. {hint}{message}") from e
         raise ModelNotFoundError(
-            f"model {name!r} resolves to nothing here: it is not registered with mteb, not a local folder, and "
-            f"loading it from the Hugging Face hub failed ({type(e).__name__}: {str(e)[:200]}). "
-            f"Models that work offline: {', '.join(ours)}, or a path to a sentence-transformers folder."
+            f"{head}, not a local folder, and loading it from the Hugging Face hub failed ({type(e).__name__}: "
+            f"{str(e)[:200]}). Models that work offline: {', '.join(ours)}, or a path to a sentence-transformers "
+            "folder."
         ) from e
 
 
 def load_folder_model(folder: Path, device: str | None = None) -> Any:
     """A sentence-transformers folder as an mteb encoder whose ModelMeta names it and its weights.
 
-    mteb would call every folder `no_model_name/available` at `no_revision_available`, so two folders
-    would share results and cached embeddings; see mteb_hybrid.models.identity for the name and revision.
+    mteb would call every folder `no_model_name/available` at `no_revision_available` (shared results).
     """
     from mteb_hybrid.models.identity import check_folder, folder_identity
     from mteb_hybrid.models.metas import st_wrapper
@@ -66,27 +64,14 @@ def load_folder_model(folder: Path, device: str | None = None) -> Any:
     return encoder
 
 
-def _load_with_task_hint(model: str, tasks: Sequence[str]) -> Any:
-    """load_model, whose error also says when a task name is mteb's hub task one letter from ours."""
-    from mteb_hybrid.mteb_cli import near_miss_note
-
-    try:
-        return load_model(model)
-    except (LookupError, FileNotFoundError) as e:
-        if note := near_miss_note(tasks, str(e)):
-            raise type(e)(f"{e} {note}") from e
-        raise
-
-
 def evaluate(model: str | Any, tasks: Sequence[str], *, languages: Sequence[str] | None = None,
              subsets: Sequence[str] | None = None, data_dir: str | Path | None = None, output_folder: str | Path = ".",
              batch_size: int = 32, overwrite: bool = False, embedding_cache: bool | None = None,
              show_progress_bar: bool = True) -> Any:
     """Evaluate `model` on `tasks`; results go to `output_folder`/results/<org>__<model>/<revision>/<Task>.json.
 
-    Finished subsets in `output_folder` are kept and not recomputed (an interrupted run resumes);
-    `overwrite=True` recomputes and replaces them. A model whose revision is unknown (no weights hash,
-    a hub model without one) is always recomputed: its results are never taken for another model's.
+    Finished subsets are kept (an interrupted run resumes) unless `overwrite`; a model with no known revision
+    is always recomputed, so its results are never taken for another model's.
     """
     import mteb
 
@@ -101,23 +86,29 @@ def evaluate(model: str | Any, tasks: Sequence[str], *, languages: Sequence[str]
             if languages:
                 task.filter_languages(list(languages))
             if subsets:
-                unknown = sorted(set(subsets) - set(task.metadata.eval_langs))
-                if unknown:
+                if unknown := sorted(set(subsets) - set(task.metadata.eval_langs)):
                     raise ValueError(f"{name}: unknown subset(s) {unknown}; subsets look like 'en-de' or 'en-pool'")
                 task.hf_subsets = [s for s in (task.hf_subsets or task.metadata.eval_langs) if s in subsets]
             task.read_files()  # a broken data file stops the run before the model loads (parsed once, cached)
         else:
             task = mteb.get_task(name, languages=list(languages) if languages else None)
         task_objs.append(task)
-    encoder = _load_with_task_hint(model, tasks) if isinstance(model, str) else model
+    encoder = model
+    if isinstance(model, str):
+        from mteb_hybrid.mteb_cli import near_miss_note
+
+        try:
+            encoder = load_model(model)
+        except (LookupError, FileNotFoundError) as e:  # also say when a task name is one letter from a hub task
+            if note := near_miss_note(tasks, str(e)):
+                raise type(e)(f"{e} {note}") from e
+            raise
     meta = getattr(encoder, "mteb_model_meta", None)
     if not known_revision(getattr(meta, "revision", None)):
         if not overwrite:
-            logger.warning(
-                "%s has no known revision (%s): its results under %s are recomputed and replaced (--overwrite "
-                "implied), never reused, and its embeddings are not kept on disk",
-                getattr(meta, "name", model), getattr(meta, "revision", None), output_folder,
-            )
+            logger.warning("%s has no known revision (%s): its results under %s are recomputed and replaced "
+                           "(--overwrite implied), never reused, and its embeddings are not kept on disk",
+                           getattr(meta, "name", model), getattr(meta, "revision", None), output_folder)
         overwrite = True
     ours_only = all(name in TASK_CLASSES for name in tasks)
     try:

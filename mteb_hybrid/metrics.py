@@ -1,9 +1,7 @@
 """LAReQA metrics over a full score matrix: mAP, rank distance, same-language share of the top 10.
 
-Pure functions of (scores, relevance), tested against hand-computed cases and sklearn. Ranks are exact
-over the whole corpus, counted (candidates scoring higher, no sort) in chunks of queries to bound memory.
-Ties: average precision counts a tied candidate as ranked above a relevant one (as sklearn does); rank
-distance uses competition ranks, 1 + number strictly higher.
+Ranks are exact over the whole corpus, counted (no sort) in chunks of queries to bound memory. Ties: AP
+counts a tied candidate as above a relevant one (as sklearn); rank distance uses 1 + number strictly higher.
 """
 
 from __future__ import annotations
@@ -23,10 +21,7 @@ def _as_tensor(scores: np.ndarray | torch.Tensor) -> torch.Tensor:
 
 
 def _padded_relevant(relevant: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Relevant column indices per query, padded to a rectangle, with a validity mask.
-
-    Filled in one vectorised assignment: a tensor per query cost more than the metrics themselves.
-    """
+    """Relevant column indices per query, padded to a rectangle, with a validity mask (one vectorised fill)."""
     lengths = np.fromiter((len(r) for r in relevant), dtype=np.int64, count=len(relevant))
     width = max(int(lengths.max(initial=0)), 1)
     mask = np.arange(width)[None, :] < lengths[:, None]
@@ -36,10 +31,9 @@ def _padded_relevant(relevant: Sequence[Sequence[int]]) -> tuple[torch.Tensor, t
 
 
 def _count_at_least(scores: torch.Tensor, thresholds: torch.Tensor, strict: bool) -> torch.Tensor:
-    """For each query row and each threshold of that row: how many candidates score >= (or >) it.
+    """For each row and each of its thresholds: how many candidates score >= (or >) it.
 
-    One comparison per (threshold, candidate), no sort. Counted in numpy over the comparison's bytes
-    with a narrow accumulator, ~20x faster than torch's bool sum (benchmarks/metric_speed.py).
+    Counted in numpy over the comparison's bytes, ~20x faster than torch's bool sum (benchmarks/metric_speed.py).
     """
     s, t = scores.numpy(), thresholds.to(scores.dtype).numpy()
     acc = np.uint16 if s.shape[1] < np.iinfo(np.uint16).max else np.uint32
@@ -52,9 +46,8 @@ def _count_at_least(scores: torch.Tensor, thresholds: torch.Tensor, strict: bool
 
 
 def average_precision(scores: np.ndarray | torch.Tensor, relevant: Sequence[Sequence[int]]) -> np.ndarray:
-    """Average precision of each query over the whole ranking of its row of `scores`.
+    """Average precision of each query (relevant[i]: column indices, non-empty) over its whole row of `scores`.
 
-    scores: [n_queries, n_candidates]; relevant[i]: column indices relevant to query i (non-empty).
     AP = mean over relevant d of (#relevant scoring >= s_d) / (#candidates scoring >= s_d).
     """
     s = _as_tensor(scores)

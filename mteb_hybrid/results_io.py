@@ -24,11 +24,7 @@ class _AtomicTaskResult:
 
 
 class AtomicResultCache(ResultCache):
-    """mteb's ResultCache (same layout, same resume logic) with atomic task-result files.
-
-    Every result path is checked to stay under `<cache>/results`: a model name or revision such as
-    `../../x` is refused rather than written elsewhere.
-    """
+    """mteb's ResultCache (same layout and resume logic) with atomic result files kept under `<cache>/results`."""
 
     def get_task_result_path(self, task_name: str, model_name: Any, model_revision: str | None = None,
                              remote: bool = False, experiment_name: str | None = None) -> Path:

@@ -1,9 +1,7 @@
 """Embeddings of one model, keyed by (prompt type, text): each distinct text is encoded once per run.
 
-mteb re-encodes every subset's corpus and queries; XQuAD-R's 132 subsets would encode each text ~12
-times. A store belongs to one model (name, revision and object), so it never serves one model's
-vectors to another. Optionally it persists to disk under a folder named by model, revision and task,
-only for a model whose revision identifies its weights; an unreadable chunk file is discarded.
+mteb re-encodes every subset's texts (~12 times each over XQuAD-R's 132 subsets). A store belongs to one
+model; on disk it lives under model, revision and task, only for a revision that identifies the weights.
 """
 
 from __future__ import annotations
@@ -26,11 +24,9 @@ CHUNK_PATTERN = re.compile(r"^chunk-(\d+)-\d+\.npz$")
 
 
 def embedding_dir(root: Path, model_name: str, revision: str | None, task_name: str) -> Path | None:
-    """`root/<org>__<name>/<revision>/<task>`, or None (said in a warning) when nothing may be kept on disk.
+    """`root/<org>__<name>/<revision>/<task>`, or None (with a warning) when nothing may be kept on disk.
 
-    Vectors are only worth keeping under a key that identifies the weights: a model without a known
-    revision (mteb's `no_revision_available`, an untrained alias) would share its folder with any
-    other such model, and a name or revision that is not a safe folder name could leave `root`.
+    Only under a key that identifies the weights (a known revision) and whose parts are safe folder names.
     """
     if not known_revision(revision):
         logger.warning("embedding cache: %s has no known revision (%r), so its embeddings are kept in memory only",

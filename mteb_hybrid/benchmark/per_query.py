@@ -1,12 +1,9 @@
 """Per-query records from a LAReQA task's evaluation, written beside mteb's result file.
 
-The task computes each subset's per-query values from the same arrays as its subset scores (our
-AP / rank distance / same-language arrays, mteb's pytrec_eval output for nDCG@10, mteb's MRR@10
-ordering) and hands them here (`add`). mteb saves the result after every subset through the
-package's result cache, which calls `flush`: the record file is rewritten atomically to hold exactly
-the subsets the result holds, so an interrupted run leaves records and scores that agree, and a
-resumed run replaces only the subsets it re-ran. Plain `mteb run` saves through mteb's own cache
-and writes no records.
+The task computes each subset's rows from the arrays of its subset scores and hands them here (`add`).
+After every subset mteb saves the result through the package's cache, which calls `flush`: the record
+file is rewritten atomically to hold exactly the result's subsets, so records and scores always agree.
+Plain `mteb run` saves through mteb's own cache and writes no records.
 """
 
 from __future__ import annotations
@@ -32,9 +29,8 @@ def reciprocal_ranks(query_ids: Sequence[str], qrels: Mapping[str, Mapping[str, 
                      results: Mapping[str, Mapping[str, float]], k: int = 10) -> dict[str, float]:
     """mteb's MRR@k per query: 1/rank of the first relevant doc in the top k, ranked by (score, doc id) descending.
 
-    The same ordering as mteb's `retrieval_metrics.mrr` (which breaks ties by doc id as pytrec_eval
-    does), with a C-level sort key: mteb's own function cost 20-40 ms per subset, more than the rest
-    of the records together. tests/test_compare.py checks the two agree, ties included.
+    mteb's `retrieval_metrics.mrr` ordering with a C-level sort key (mteb's cost more than all other records
+    together); tests/test_compare.py checks the two agree, ties included.
     """
     key = itemgetter(1, 0)
     out = {}
@@ -70,8 +66,7 @@ def subset_frame(
 class _Pending:
     """Rows computed in this process for one (task, model, revision), and the file's rows, read once.
 
-    Both are kept per (split, subset), each block sorted by query id, so a write concatenates blocks
-    in key order instead of sorting 157,080 rows after every subset.
+    Kept per (split, subset), sorted by query id: a write concatenates blocks instead of sorting 157,080 rows.
     """
 
     rows: dict[tuple[str, str], pa.Table] = field(default_factory=dict)
@@ -106,8 +101,7 @@ def release(task: str) -> None:
 def flush(result_path: str | Path, task_result: Any, model_name: Any, model_revision: str | None = None) -> Path | None:
     """Rewrite the records beside `result_path` to hold the subsets of `task_result`; None if none were computed.
 
-    Rows computed in this process win; rows already on disk are kept for the result's other subsets
-    (a resumed run). A record file that cannot be read is replaced, with a warning.
+    Rows computed in this process win over rows on disk (a resumed run); an unreadable file is replaced.
     """
     if hasattr(model_name, "name") and hasattr(model_name, "revision"):  # mteb's ModelMeta
         model_name, model_revision = model_name.name, model_name.revision

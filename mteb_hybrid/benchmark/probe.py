@@ -1,8 +1,7 @@
 """A small, fixed multilingual-pool probe for tracking zero-shot quality during training.
 
-A full evaluation takes minutes; convergence curves need a figure every few dozen steps. The probe
-pools the answer sentences of `n` questions in all the chosen languages and reports LAReQA mAP and
-rank distance over them (the full tasks' metric functions), on the same questions at every call.
+Convergence curves need a figure every few dozen steps: mAP and rank distance over a pool of the answers of
+the same `n` questions in all chosen languages, with the full tasks' metric functions.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """An mteb `SearchProtocol` that encodes through an EmbeddingStore and keeps the full score matrix.
 
-It encodes only texts its store has not seen, grouped by language (passed to the encoder as
-`hf_subset`, so language-aware encoders such as M2M-100 can pick their language token), scores the
-whole corpus, and keeps that matrix for the exact full-ranking metrics (mAP, rank distance) that
-mteb's top-k results cannot give.
+New texts are encoded grouped by language (passed as `hf_subset`, for language-aware encoders such as
+M2M-100); the matrix gives the exact full-ranking metrics (mAP, rank distance) mteb's top-k cannot.
 """
 
 from __future__ import annotations
@@ -25,9 +23,7 @@ from .embedding_store import EmbeddingStore, text_key
 
 logger = logging.getLogger(__name__)
 
-# texts per encode call: small enough for the bar to move every few seconds on a CPU, large enough that
-# a call's fixed cost (a dataloader, a forward pass setup) does not matter
-PROGRESS_CHUNK_BATCHES = 4
+PROGRESS_CHUNK_BATCHES = 4  # batches per encode call: the bar moves every few seconds, a call's fixed cost is small
 
 
 def language_of(record_id: str) -> str:
@@ -52,11 +48,9 @@ class CachedSearch:
         self.store = store
         self.last: ScoredSubset | None = None
         self._corpus: tuple[list[str], np.ndarray] | None = None  # (ids, embeddings) of the corpus indexed last
-        # Corpora indexed so far, by object: the task shares one corpus Dataset between subsets, so
-        # re-keying its texts for every subset is wasted work. Weak keys: a dropped corpus frees its entry.
+        # Corpora indexed so far, by object: subsets share corpus Datasets (weak keys: a dropped one frees its entry)
         self._indexed: weakref.WeakKeyDictionary[Dataset, tuple[list[str], np.ndarray]] = weakref.WeakKeyDictionary()
-        # One bar for the whole task; its total grows as subsets bring texts not encoded yet.
-        self._bar: tqdm | None = None
+        self._bar: tqdm | None = None  # one for the whole task; its total grows as subsets bring new texts
 
     def _progress(self, new_texts: int, task_name: str) -> tqdm:
         if self._bar is None:
@@ -77,11 +71,8 @@ class CachedSearch:
         columns = data[:]  # one Arrow-to-Python conversion; data["text"] is a lazy column read row by row
         ids: list[str] = columns["id"]
         keys = [text_key(prompt_type.value, t) for t in columns["text"]]
-        missing: dict[str, int] = {}  # key -> its first row
-        for i, k in enumerate(keys):
-            if k not in self.store:
-                missing.setdefault(k, i)
-        rows = sorted(missing.values(), key=lambda i: language_of(ids[i]))
+        first_row = {k: i for i, k in reversed(list(enumerate(keys))) if k not in self.store}  # of each new text
+        rows = sorted(first_row.values(), key=lambda i: (language_of(ids[i]), i))
         # one bar of texts (this object's), unless the caller turned progress off; never the encoder's own
         show = encode_kwargs.get("show_progress_bar", True)
         encode_kwargs = {**encode_kwargs, "show_progress_bar": False}
@@ -98,14 +89,10 @@ class CachedSearch:
             step = batch_size * PROGRESS_CHUNK_BATCHES
             for start in range(0, len(idx), step):
                 chunk = idx[start:start + step]
-                loader = create_dataloader(
-                    data.select(chunk), task_metadata=task_metadata, prompt_type=prompt_type,
-                    batch_size=batch_size, num_proc=num_proc,
-                )
-                emb = self.model.encode(
-                    loader, task_metadata=task_metadata, hf_split=hf_split, hf_subset=lang,
-                    prompt_type=prompt_type, **encode_kwargs,
-                )
+                loader = create_dataloader(data.select(chunk), task_metadata=task_metadata, prompt_type=prompt_type,
+                                           batch_size=batch_size, num_proc=num_proc)
+                emb = self.model.encode(loader, task_metadata=task_metadata, hf_split=hf_split, hf_subset=lang,
+                                        prompt_type=prompt_type, **encode_kwargs)
                 emb = emb.detach().cpu().float().numpy() if isinstance(emb, torch.Tensor) else np.asarray(emb, dtype=np.float32)
                 self.store.add([keys[i] for i in chunk], emb)
                 self.store.encoded_texts += len(chunk)
@@ -134,7 +121,5 @@ class CachedSearch:
         self.last = ScoredSubset(query_ids, corpus_ids, scores)
         values, indices = torch.topk(scores, min(top_k, scores.shape[1]), dim=1)
         doc_ids = np.asarray(corpus_ids, dtype=object)
-        return {
-            qid: dict(zip(doc_ids[row].tolist(), vals))
-            for qid, row, vals in zip(query_ids, indices.numpy(), values.tolist())
-        }
+        return {qid: dict(zip(doc_ids[row].tolist(), vals))
+                for qid, row, vals in zip(query_ids, indices.numpy(), values.tolist())}

@@ -1,9 +1,6 @@
-"""Typed records -> mteb retrieval data, one split per subset: "{q}-{c}" (questions in q, candidates in c)
-or "{q}-pool" (candidates of all the task's languages).
+"""Typed records -> mteb retrieval data, one split per subset: "{q}-{c}" or "{q}-pool" (all languages' candidates).
 
-A question's relevant candidates are its answer sentences in the corpus languages that have it.
-Corpus and query `Dataset`s are built once per language and shared between subsets, so 132 XQuAD-R
-subsets cost 11 + 1 corpora, not 132.
+Corpus and query `Dataset`s are built once per language and shared, so 132 XQuAD-R subsets cost 12 corpora.
 """
 
 from __future__ import annotations
@@ -51,10 +48,7 @@ def all_subsets(langs: list[str]) -> list[Subset]:
 
 def build_splits(data: ParallelDataset, subsets: list[str], candidate_form: str,
                  pool_langs: list[str]) -> dict[str, dict]:
-    """mteb's RetrievalSplitData (without the split level) for each named subset.
-
-    `pool_langs` are the languages whose candidates make a pool; they must all be loaded in `data`.
-    """
+    """mteb's RetrievalSplitData (without the split level) for each named subset; `pool_langs` must all be loaded."""
     answers = data.answers_by_parallel_id()
     corpus_by_lang, queries_by_lang = {}, {}
     for lang, d in data.languages.items():

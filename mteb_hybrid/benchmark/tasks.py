@@ -1,9 +1,8 @@
-"""mteb retrieval tasks built from the task definitions in `tasks/` (metadata as data, loading as a method).
+"""mteb retrieval tasks built from the task definitions in `tasks/`.
 
-Each definition gives two tasks: `<Name>` (candidates = sentence with its paragraph as context, as in
-LAReQA) and `<Name minus 'Retrieval'>SentenceRetrieval` (candidates = the sentence alone: faster, and
-what training-time evaluation uses). Both have a subset per ordered language pair and a multilingual
-pool per query language, and add LAReQA's mAP, rank distance and same-language share to mteb's scores.
+Each definition gives `<Name>` (candidates = sentence + paragraph, as in LAReQA) and
+`<Name minus 'Retrieval'>SentenceRetrieval` (the sentence alone: faster, used in training), each with a
+subset per ordered language pair and a pool per query language, and LAReQA's metrics added.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from mteb.languages import LanguageScripts
 
 from mteb_hybrid import metrics
 from mteb_hybrid.data.definitions import TaskDefinition, load_definitions
-from mteb_hybrid.data.loading import load_dataset
+from mteb_hybrid.data.lareqa import load_dataset
 from mteb_hybrid.data.records import ParallelDataset
 from mteb_hybrid.data.sources import cache_root
 
@@ -42,28 +41,22 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
 
     definition: ClassVar[TaskDefinition]
     candidate_form: ClassVar[str] = "sentence+context"
-    # Cut at 20, not mteb's 1000: mteb scores (pytrec_eval, MRR, nAUC) every retrieved candidate on
-    # every one of 132 subsets, which was most of the evaluation time. A pool question has at most
-    # 11 relevant answers, so @20 can still reach full recall; `map` and `rank_distance` cover the
-    # whole ranking exactly.
+    # 20, not mteb's 1000: scoring every retrieved candidate of 132 subsets was most of the run time. A pool
+    # question has at most 11 answers, so @20 reaches full recall; map and rank_distance use the whole ranking.
     k_values: Sequence[int] = (1, 3, 5, 10, 20)
 
     def __init__(self, data_dir: str | Path | None = None, embedding_cache: bool | None = None, **kwargs: Any) -> None:
-        """`data_dir`: folder holding the dataset's files (else $MTEB_HYBRID_DATA_DIR, else download).
-
-        `embedding_cache`: also keep embeddings on disk (default: $MTEB_HYBRID_EMBEDDING_CACHE=1), so
-        an interrupted evaluation resumes without re-encoding.
+        """`data_dir`: the dataset's files (else $MTEB_HYBRID_DATA_DIR, else download); `embedding_cache`:
+        keep embeddings on disk too (default $MTEB_HYBRID_EMBEDDING_CACHE=1), so an interrupted run resumes.
         """
         super().__init__(**kwargs)
         self.data_dir = data_dir
-        if embedding_cache is None:
-            embedding_cache = os.environ.get(EMBEDDING_CACHE_ENV, "") in ("1", "true")
-        self.embedding_cache = embedding_cache
+        self.embedding_cache = (os.environ.get(EMBEDDING_CACHE_ENV, "") in ("1", "true") if embedding_cache is None
+                                else embedding_cache)
         self._searches: dict[tuple, CachedSearch] = {}
         self.skipped_questions: dict[str, int] = {}
         self._active: CachedSearch | None = None
 
-    # ---- data -------------------------------------------------------------------------------
     def read_files(self) -> ParallelDataset:
         """The files this task's subsets need, checked (parsed once per process, so calling it early costs nothing)."""
         needed: set[str] = set()
@@ -88,13 +81,11 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         per_query.release(self.metadata.name)
         super().unload_data()
 
-    # ---- language selection (mteb's -l) ----------------------------------------------------------
     def filter_languages(self, languages: Sequence[str] | None, script: Sequence[str] | None = None,
                          hf_subsets: Sequence[str] | None = None, exclusive_language_filter: bool = False):
         """Keep pairs whose two languages are both selected, and the pools of selected query languages.
 
-        Accepts ISO 639-3 codes as mteb does (`deu`, `deu-Latn`) and also the dataset's own codes (`de`).
-        A pool always holds the candidates of all the task's languages, so `en-pool` means one thing.
+        Accepts mteb's ISO 639-3 codes (`deu`, `deu-Latn`) and the dataset's own (`de`); a pool keeps all languages.
         """
         if not languages:
             return super().filter_languages(languages, script, hf_subsets, exclusive_language_filter)
@@ -105,14 +96,11 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         keep = [s for s, sub in subsets.items()
                 if sub.query_lang in selected and (sub.is_pool or sub.corpus_lang in selected)]
         if not keep:
-            raise ValueError(
-                f"{self.metadata.name}: no subset matches languages {list(languages)}; "
-                f"available: {', '.join(f'{c} ({t})' for c, t in tags.items())}"
-            )
+            raise ValueError(f"{self.metadata.name}: no subset matches languages {list(languages)}; "
+                             f"available: {', '.join(f'{c} ({t})' for c, t in tags.items())}")
         self.hf_subsets = keep
         return self
 
-    # ---- evaluation ------------------------------------------------------------------------------
     def _search_for(self, model: Any) -> CachedSearch:
         meta = model.mteb_model_meta
         key = (meta.name, meta.revision, id(model))
@@ -133,18 +121,14 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
             self._active = None
             logger.warning("%s: %s is not a plain encoder; map/rank_distance need full score matrices and are skipped",
                            self.metadata.name, type(model).__name__)
-        # mteb's nAUC calls sklearn's `auc` ~150 times per subset on arrays it built itself; sklearn's
-        # argument validation is 0.42 of the 1.13 ms per nAUC, ~12% of mteb's scoring. Skipping it (a
-        # documented sklearn setting, scoped to this call) changes no number.
+        # mteb's nAUC calls sklearn's `auc` ~150 times per subset; its argument validation is ~12% of mteb's
+        # scoring. Skipping it (a documented sklearn setting, scoped to this call) changes no number.
         with sklearn.config_context(skip_parameter_validation=True):
             return super().evaluate(model, split, subsets_to_run, encode_kwargs=encode_kwargs, **kwargs)
 
     def task_specific_scores(self, scores: dict, qrels: Mapping[str, Mapping[str, int]],
                              results: dict, hf_split: str, hf_subset: str) -> dict[str, float]:
-        """LAReQA's mAP on every subset; rank distance and same-language share on pools.
-
-        `skipped_questions`: questions left out on load (no answer sentence) in the files this subset reads.
-        """
+        """LAReQA's mAP on every subset; rank distance and same-language share on pools; skipped questions."""
         sub = Subset.parse(hf_subset)
         langs = {sub.query_lang, *sub.corpus_langs(self.definition.langs)}
         skipped = {"skipped_questions": sum(self.skipped_questions.get(lang, 0) for lang in langs)}
@@ -172,11 +156,8 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
 
 
 def _metadata(d: TaskDefinition, name: str, form: str) -> TaskMetadata:
-    eval_langs = {  # the query language first, then the other languages of the corpus
-        s.name: [d.languages[s.query_lang]]
-        + [d.languages[c] for c in s.corpus_langs(d.langs) if c != s.query_lang]
-        for s in all_subsets(d.langs)
-    }
+    eval_langs = {s.name: [d.languages[c] for c in dict.fromkeys([s.query_lang, *s.corpus_langs(d.langs)])]
+                  for s in all_subsets(d.langs)}  # the query language first, then the corpus's others
     form_note = "sentence with its paragraph as context" if form == "sentence+context" else "the sentence alone"
     return TaskMetadata(
         name=name, dataset={"path": d.source.repository, "revision": d.source.commit},
@@ -192,13 +173,9 @@ def make_task_class(definition: TaskDefinition, form: str = "sentence+context") 
     """An mteb task class for one definition and candidate form (XQuADRRetrieval, XQuADRSentenceRetrieval)."""
     suffix = CANDIDATE_FORMS[form]
     name = f"{definition.name.removesuffix('Retrieval')}{suffix}Retrieval" if suffix else definition.name
-    return type(name, (LareqaRetrievalTask,), {
-        "metadata": _metadata(definition, name, form),
-        "definition": definition,
-        "candidate_form": form,
-        "__module__": __name__,
-        "__doc__": definition.description,
-    })
+    return type(name, (LareqaRetrievalTask,), {"metadata": _metadata(definition, name, form), "definition": definition,
+                                               "candidate_form": form, "__module__": __name__,
+                                               "__doc__": definition.description})
 
 
 # Every task of every definition under tasks/, by task name

@@ -2,8 +2,7 @@
 
 from .definitions import TaskDefinition, get_definition, load_definitions
 from .errors import DataFormatError, MissingDataError
-from .lareqa import read_language_file
-from .loading import load_dataset
+from .lareqa import load_dataset, read_language_file
 from .records import Candidate, LanguageData, ParallelDataset, Question
 
 __all__ = [

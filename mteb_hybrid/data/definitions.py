@@ -1,16 +1,13 @@
-"""Task definitions: the YAML files under `tasks/`, one per dataset, read as `TaskDefinition` (pydantic).
-
-Adding a LAReQA-style dataset means adding one file there; nothing in the code names a dataset.
-"""
+"""Task definitions: the YAML files under `tasks/`, one per dataset (adding a dataset adds a file, no code)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from mteb_hybrid.validation import validate_file
 
@@ -27,20 +24,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _has_lang(template: str) -> str:
+    if "{lang}" not in template:
+        raise ValueError("must contain {lang}, e.g. 'xquad-r/{lang}.json'")
+    return template
+
+
 class SourceFiles(_Strict):
     """Where the original files come from, pinned to a commit."""
 
     repository: str
     commit: str
-    path_template: str
+    path_template: Annotated[str, AfterValidator(_has_lang)]
     hf_dataset: str | None = None
-
-    @field_validator("path_template")
-    @classmethod
-    def _has_lang(cls, v: str) -> str:
-        if "{lang}" not in v:
-            raise ValueError("must contain {lang}, e.g. 'xquad-r/{lang}.json'")
-        return v
 
     def relative_path(self, lang: str) -> str:
         return self.path_template.format(lang=lang)
@@ -54,7 +50,7 @@ class TaskDefinition(_Strict):
 
     name: str
     folder: str
-    description: str
+    description: Annotated[str, AfterValidator(lambda text: " ".join(text.split()))]  # on one line
     reference: str
     source: SourceFiles
     languages: dict[str, str] = Field(min_length=1)  # ISO 639-1 code used in file names -> mteb language tag
@@ -68,11 +64,6 @@ class TaskDefinition(_Strict):
     sample_creation: str | None = None
     citation: str | None = None
     path: str = ""  # the file it was read from (set by from_file, not written in it)
-
-    @field_validator("description")
-    @classmethod
-    def _one_line(cls, v: str) -> str:
-        return " ".join(v.split())
 
     @field_validator("pivot_language")
     @classmethod

@@ -12,11 +12,7 @@ class DataFormatError(ValueError):
     """
 
     def __init__(self, path: str | Path, field: str, problem: str, fix: str, where: str = "") -> None:
-        self.path = str(path)
-        self.field = field
-        self.problem = problem
-        self.fix = fix
-        self.where = where
+        self.path, self.field, self.problem, self.fix = str(path), field, problem, fix
         at = f" ({where})" if where else ""
         super().__init__(f"{self.path}: field '{field}'{at}: {problem}. Fix: {fix}")
 

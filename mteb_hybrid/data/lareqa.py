@@ -1,10 +1,9 @@
-"""Reader for LAReQA-format files (SQuAD v1.1 JSON with `sentences` and `sentence_breaks`).
+"""Reader for LAReQA-format files (SQuAD v1.1 JSON with `sentences` and `sentence_breaks`), and whole datasets.
 
-Rules (see ../shared/data/README.md): every sentence of every paragraph is a candidate; the answer
-sentence is the one whose span [start, end) holds `answer_start`; a question whose answer lies in no
-sentence is skipped and reported, never guessed. A sentence that differs from `context[start:end]` but
-starts within a couple of characters of its span (two in xquad-r/tr.json) is kept, counted and logged.
-A file is parsed once per process, so a run that loads it for several tasks logs each quirk once.
+Rules (../shared/data/README.md): every sentence is a candidate; the answer sentence is the one whose span
+holds `answer_start`; a question whose answer lies in no sentence is skipped and reported, never guessed. A
+sentence a couple of characters off its span (two in xquad-r/tr.json) is kept and logged once per file.
+A dataset's language files are checked to be parallel as its definition says.
 """
 
 from __future__ import annotations
@@ -13,20 +12,21 @@ import dataclasses
 import gc
 import json
 import logging
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
+from .definitions import TaskDefinition
 from .errors import DataFormatError, MissingDataError
-from .records import Candidate, LanguageData, Question, SkippedQuestion
+from .records import Candidate, LanguageData, ParallelDataset, Question, SkippedQuestion
 from .schema import LAREQA_FILE, LareqaFile, format_error
+from .sources import language_file
 
 logger = logging.getLogger(__name__)
 
 _MAX_OFFSET_SHIFT = 2  # characters a sentence may sit away from its declared span
-_LOGGED: set[tuple[str, str]] = set()  # (file, quirk) already logged in this process
 
 
 def _load_json(path: Path) -> LareqaFile:
@@ -34,10 +34,8 @@ def _load_json(path: Path) -> LareqaFile:
     try:
         raw = json.loads(path.read_bytes().decode("utf-8"))
     except json.JSONDecodeError as e:
-        raise DataFormatError(
-            path, "<file>", f"malformed JSON at line {e.lineno} column {e.colno} ({e.msg})",
-            "re-download the file (delete it from the cache) or repair the JSON",
-        ) from e
+        raise DataFormatError(path, "<file>", f"malformed JSON at line {e.lineno} column {e.colno} ({e.msg})",
+                              "re-download the file (delete it from the cache) or repair the JSON") from e
     except UnicodeDecodeError as e:
         raise DataFormatError(path, "<file>", f"not UTF-8 ({e})", "save the file as UTF-8") from e
     try:
@@ -53,18 +51,10 @@ def _sentence_matches(context: str, sentence: str, start: int, end: int) -> bool
     return found and abs(len(sentence) - (end - start)) <= 2 * _MAX_OFFSET_SHIFT
 
 
-def _log_once(path: Path, quirk: str, message: str, *args: Any) -> None:
-    """Log a data quirk of a file once per process, however often the file is loaded."""
-    key = (str(path.resolve()), quirk)
-    if key not in _LOGGED:
-        _LOGGED.add(key)
-        logger.warning(message, path, *args)
-
-
 def read_language_file(path: str | Path, lang: str) -> LanguageData:
-    """Parse one language file: candidate ids "{lang}:{n}" in file order, question ids "{lang}:{parallel id}".
+    """One language file as records: candidate ids "{lang}:{n}", question ids "{lang}:{parallel id}".
 
-    Repeated calls for an unchanged file return the first parse (fresh lists of the same frozen records).
+    Parsed once per file version: repeated calls return fresh lists of the same frozen records.
     """
     path = Path(path)
     if not path.is_file():
@@ -77,11 +67,7 @@ def read_language_file(path: str | Path, lang: str) -> LanguageData:
 
 @lru_cache(maxsize=64)
 def _read_cached(path: str, lang: str, inode: int, size: int, mtime_ns: int) -> LanguageData:
-    """One parse per (file, version): the key holds the file's inode, size and modification time.
-
-    The cyclic GC is paused during the parse: it builds ~10^5 containers and no cycles, and the
-    collections those allocations trigger rescan every live object (up to half the load time).
-    """
+    """One parse per (file, inode, size, mtime), with the cyclic GC paused: ~10^5 containers, no cycles."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -91,11 +77,11 @@ def _read_cached(path: str, lang: str, inode: int, size: int, mtime_ns: int) -> 
             gc.enable()
     if data.skipped:
         first = data.skipped[0]
-        _log_once(Path(path), "skipped", "%s: skipped %d question(s) without an answer sentence (first: %s: %s)",
-                  len(data.skipped), first.parallel_id, first.reason)
+        logger.warning("%s: skipped %d question(s) without an answer sentence (first: %s: %s)", path,
+                       len(data.skipped), first.parallel_id, first.reason)
     if data.text_mismatches:
-        _log_once(Path(path), "mismatch", "%s: %d sentence(s) differ from context[start:end] by an offset shift; "
-                  "the 'sentences' text is used", data.text_mismatches)
+        logger.warning("%s: %d sentence(s) differ from context[start:end] by an offset shift; the 'sentences' text "
+                       "is used", path, data.text_mismatches)
     return data
 
 
@@ -113,25 +99,20 @@ def _parse(path: Path, lang: str) -> LanguageData:
             about = f"article {title[:60]!r}"
             context, sentences, breaks = para["context"], para["sentences"], para["sentence_breaks"]
             if len(sentences) != len(breaks):
-                raise DataFormatError(
-                    path, f"{at}.sentence_breaks", f"{len(breaks)} spans for {len(sentences)} sentences",
-                    "give one [start, end] span per sentence", about,
-                )
+                raise DataFormatError(path, f"{at}.sentence_breaks", f"{len(breaks)} spans for {len(sentences)} "
+                                      "sentences", "give one [start, end] span per sentence", about)
             first_id = len(candidates)
             for s_idx, (sentence, (start, end)) in enumerate(zip(sentences, breaks)):
                 if not (0 <= start < end <= len(context) + _MAX_OFFSET_SHIFT):
-                    raise DataFormatError(
-                        path, f"{at}.sentence_breaks[{s_idx}]",
-                        f"span [{start}, {end}] lies outside the context (length {len(context)})",
-                        "offsets must index into 'context'", about,
-                    )
+                    raise DataFormatError(path, f"{at}.sentence_breaks[{s_idx}]",
+                                          f"span [{start}, {end}] lies outside the context (length {len(context)})",
+                                          "offsets must index into 'context'", about)
                 if context[start:end] != sentence:
                     if not _sentence_matches(context, sentence, start, end):
                         raise DataFormatError(
                             path, f"{at}.sentence_breaks[{s_idx}]",
                             f"sentence {sentence[:40]!r} is not at context[{start}:{end}] = {context[start:end][:40]!r}",
-                            "sentence_breaks must give each sentence's character span in 'context'", about,
-                        )
+                            "sentence_breaks must give each sentence's character span in 'context'", about)
                     mismatches += 1
                 candidates.append(Candidate(id=f"{lang}:{len(candidates)}", lang=lang, sentence=sentence, context=context))
             for q_idx, qa in enumerate(para["qas"]):
@@ -139,8 +120,7 @@ def _parse(path: Path, lang: str) -> LanguageData:
                 if pid in seen_ids:
                     raise DataFormatError(
                         path, f"{at}.qas[{q_idx}].id", f"duplicate question id (first at {seen_ids[pid]})",
-                        "question ids must be unique within a language file", f"{about}, question id {pid!r}",
-                    )
+                        "question ids must be unique within a language file", f"{about}, question id {pid!r}")
                 seen_ids[pid] = f"{at}.qas[{q_idx}]"
                 if not qa["answers"]:
                     skipped.append(SkippedQuestion(str(path), pid, "no answers"))
@@ -150,11 +130,49 @@ def _parse(path: Path, lang: str) -> LanguageData:
                 if hit is None:
                     skipped.append(SkippedQuestion(str(path), pid, f"answer_start {start_char} lies in no sentence span"))
                     continue
-                questions.append(
-                    Question(
-                        id=f"{lang}:{pid}", parallel_id=pid, lang=lang, text=qa["question"],
-                        answer_id=candidates[first_id + hit].id, title=title,
-                    )
-                )
+                questions.append(Question(id=f"{lang}:{pid}", parallel_id=pid, lang=lang, text=qa["question"],
+                                          answer_id=candidates[first_id + hit].id, title=title))
     return LanguageData(lang=lang, path=str(path), questions=questions, candidates=candidates,
                         skipped=skipped, text_mismatches=mismatches)
+
+
+def check_parallel(definition: TaskDefinition, dataset: ParallelDataset) -> None:
+    """Raise unless every id is in every language (complete) or in the pivot language (partial)."""
+    # a question skipped on load (no answer sentence) is still in its file: it counts as present
+    ids = {lang: {q.parallel_id for q in d.questions} | {s.parallel_id for s in d.skipped}
+           for lang, d in dataset.languages.items()}
+    if definition.parallel == "complete" and ids:
+        union = set().union(*ids.values())
+        for lang, have in ids.items():
+            if missing := union - have:
+                raise DataFormatError(dataset.languages[lang].path, "qas[].id",
+                                      f"{len(missing)} question id(s) present in other languages are missing here "
+                                      f"(e.g. {sorted(missing)[:3]})",
+                                      f"{definition.name} is declared fully parallel: restore the missing questions "
+                                      "or use the untouched release files")
+    pivot = definition.pivot_language
+    if definition.parallel == "partial" and pivot in ids:
+        for lang, have in ids.items():
+            if orphans := have - ids[pivot]:
+                raise DataFormatError(dataset.languages[lang].path, "qas[].id",
+                                      f"{len(orphans)} question id(s) have no '{pivot}' version "
+                                      f"(e.g. {sorted(orphans)[:3]})",
+                                      f"every question of {definition.name} must exist in the pivot language '{pivot}'")
+
+
+def load_dataset(definition: TaskDefinition, data_dir: str | Path | None = None,
+                 languages: Iterable[str] | None = None, task_name: str | None = None) -> ParallelDataset:
+    """Read the language files of `definition` (all, or `languages`) into one checked dataset.
+
+    `task_name`: the task named in messages (XQuADRRetrieval and XQuADRSentenceRetrieval read the same files).
+    """
+    dataset_name = definition.name
+    if task_name and task_name != definition.name:
+        definition = definition.model_copy(update={"name": task_name})
+    langs = list(languages) if languages is not None else definition.langs
+    if unknown := [lang for lang in langs if lang not in definition.languages]:
+        raise ValueError(f"{definition.name}: unknown language(s) {unknown}; choose from {definition.langs}")
+    data = {lang: read_language_file(language_file(definition, lang, data_dir), lang) for lang in langs}
+    dataset = ParallelDataset(name=dataset_name, languages=data)
+    check_parallel(definition, dataset)
+    return dataset

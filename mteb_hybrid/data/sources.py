@@ -1,8 +1,4 @@
-"""Where the data files come from: an explicit folder, $MTEB_HYBRID_DATA_DIR, or a download cache.
-
-Order: the `data_dir` argument, then the environment variable, then the user cache, filled on demand
-from the pinned commit of the source repository (needs network; written atomically).
-"""
+"""Where the data files come from: `data_dir`, else $MTEB_HYBRID_DATA_DIR, else a download cache."""
 
 from __future__ import annotations
 
@@ -37,27 +33,22 @@ def _download(url: str, target: Path, timeout: float = 60.0) -> None:
     except (urllib.error.URLError, OSError) as e:
         raise MissingDataError(
             f"could not download {url} ({e}). Without network, point to a local copy of the files: "
-            f"pass data_dir=... or set {DATA_DIR_ENV}=/path/to/folder-with-{target.parent.name}/"
-        ) from e
+            f"pass data_dir=... or set {DATA_DIR_ENV}=/path/to/folder-with-{target.parent.name}/") from e
     write_atomic(target, payload)
 
 
 def language_file(definition: TaskDefinition, lang: str, data_dir: str | Path | None = None) -> Path:
     """The path of one language file, downloading it into the cache if no local folder is given."""
     if lang not in definition.languages:
-        raise MissingDataError(
-            f"{definition.name} has no language {lang!r}; it has {', '.join(definition.langs)}"
-        )
+        raise MissingDataError(f"{definition.name} has no language {lang!r}; it has {', '.join(definition.langs)}")
     base = data_dir or os.environ.get(DATA_DIR_ENV)
     rel = definition.source.relative_path(lang)
     if base:
         path = Path(base) / rel
         if not path.is_file():
-            raise MissingDataError(
-                f"{path}: language file for '{lang}' of {definition.name} not found in {base}. "
-                f"Fix: put {rel} there (from {definition.source.url(lang)}), or evaluate fewer languages "
-                f"(mteb: -l / languages=[...])"
-            )
+            raise MissingDataError(f"{path}: language file for '{lang}' of {definition.name} not found in {base}. "
+                                   f"Fix: put {rel} there (from {definition.source.url(lang)}), or evaluate fewer "
+                                   f"languages (mteb: -l / languages=[...])")
         return path
     path = cache_root() / "data" / definition.source.commit[:12] / rel
     if not path.is_file():

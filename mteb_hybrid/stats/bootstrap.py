@@ -1,13 +1,9 @@
 """Paired cluster bootstrap of a difference of means, with seeds as a second level, and its verdict.
 
 Paired: each resample draws one set of questions and scores both systems on it. The unit is the
-question (`parallel_id`), not the row: a question's translations are scored against overlapping
-candidates and are correlated, so every row of a drawn question comes along (a cluster bootstrap);
-rows treated as independent make the interval too narrow. With several seeds a side, each resample
-also draws seeds within each side, so the interval covers training noise too.
-
-Results written before per-query records existed keep only subset scores: `seeds_only` then gives an
-interval over seed means alone (Welch's t), over training noise only; its `levels` says "seeds".
+question (`parallel_id`): its translations are correlated, so all its rows come along (rows treated as
+independent make the interval too narrow). With several seeds a side, seeds are drawn too (training noise).
+Results without per-query records: `seeds_only` gives Welch's t interval over seed means (`levels` "seeds").
 """
 
 from __future__ import annotations
@@ -80,8 +76,7 @@ def _aligned(a: list[pd.DataFrame], b: list[pd.DataFrame], metric: str) -> tuple
     """(values [n_frames, n_rows], parallel ids [n_rows]) over the queries scored in every frame."""
     series, pids = [], []
     for i, f in enumerate(a + b):
-        missing = {"query_id", "parallel_id", metric} - set(f.columns)
-        if missing:
+        if missing := {"query_id", "parallel_id", metric} - set(f.columns):
             raise ValueError(f"per-query frame {i} lacks column(s) {sorted(missing)}")
         if f["query_id"].duplicated().any():
             raise ValueError(f"per-query frame {i} has a query more than once: one row per query expected")
@@ -100,9 +95,7 @@ def _aligned(a: list[pd.DataFrame], b: list[pd.DataFrame], metric: str) -> tuple
 
 def _seed_weights(rng: np.random.Generator, n: int, k: int, resample: bool) -> np.ndarray:
     """[n, k] weight of each seed in each resample: k draws with replacement, or all seeds equally."""
-    if not resample or k == 1:
-        return np.full((n, k), 1.0 / k)
-    return _counts(rng.integers(0, k, size=(n, k)), k) / k
+    return _counts(rng.integers(0, k, size=(n, k)), k) / k if resample and k > 1 else np.full((n, k), 1.0 / k)
 
 
 def _differences(totals: np.ndarray, k_a: int, rng: np.random.Generator, resample_seeds: bool) -> np.ndarray:
@@ -123,11 +116,9 @@ def bootstrap_differences(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.nda
                           rng: np.random.Generator, resample_seeds: bool = True) -> np.ndarray:
     """Resampled differences of means, from per-cluster sums [seeds, clusters] and rows per cluster.
 
-    A resample draws clusters with replacement (the same clusters for both sides: paired) and seeds
-    with replacement within each side; its mean is the drawn rows' total over their count. The draws
-    are one integer matrix [draw, resample]; each of its rows adds the drawn clusters' sums to all
-    resamples at once (a loop over the n draws of a resample, never over resamples). That is 1.5-2x
-    less work than building a count matrix and multiplying (benchmarks/compare_speed.py).
+    Both sides share the drawn clusters (paired); seeds are drawn within each side. Each row of the draw
+    matrix [draw, resample] adds its clusters' sums to all resamples at once (a loop over draws, never
+    resamples): 1.5-2x less work than a count matrix times the sums (benchmarks/compare_speed.py).
     """
     k_a, n_c = sums_a.shape[0], counts.shape[0]
     table = np.vstack([sums_a, sums_b, counts[None, :]]).T.copy()  # [clusters, seeds a + seeds b + 1]
@@ -146,31 +137,18 @@ def bootstrap_differences(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.nda
     return out
 
 
-def bootstrap_differences_matmul(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.ndarray, resamples: int,
-                                 rng: np.random.Generator, resample_seeds: bool = True) -> np.ndarray:
-    """The same distribution as a count matrix [resample, cluster] times the per-cluster sums (for the benchmark)."""
-    k_a, n_c = sums_a.shape[0], counts.shape[0]
-    table = np.vstack([sums_a, sums_b, counts[None, :]]).T
-    out = np.empty(resamples)
-    chunk = max(1, min(resamples, _MAX_CELLS // 4 // max(n_c, 1)))
-    for start in range(0, resamples, chunk):
-        r = min(chunk, resamples - start)
-        totals = _counts(rng.integers(0, n_c, size=(r, n_c)), n_c) @ table
-        out[start:start + r] = _differences(totals, k_a, rng, resample_seeds)
-    return out
-
-
 def paired_bootstrap(a: pd.DataFrame | Sequence[pd.DataFrame], b: pd.DataFrame | Sequence[pd.DataFrame],
                      metric: str = "map", *, direction: Direction = "greater", resamples: int = 10_000, seed: int = 0,
                      confidence: float = 0.95, unit: Literal["question", "query"] = "question",
                      resample_seeds: bool = True) -> Comparison:
     """Mean of A minus mean of B on `metric` with a percentile interval from a paired cluster bootstrap.
 
-    a, b: per-query frames (columns query_id, parallel_id, `metric`; one row per query), one frame
-    per seed. Only queries scored in every frame count. unit="question" resamples parallel ids with
-    all their rows; "query" treats rows as independent (for comparison only). With several seeds a
-    side and `resample_seeds`, seeds are resampled too (`levels` says "questions+seeds").
-    Deterministic for a given `seed`.
+    Args:
+        a, b: per-query frames (columns query_id, parallel_id, `metric`), one per seed; only queries
+            scored in every frame count.
+        unit: "question" resamples parallel ids with all their rows; "query" treats rows as independent.
+        resample_seeds: with several seeds a side, resample seeds too (`levels` "questions+seeds").
+        seed: the generator's seed (the result is deterministic for it).
     """
     if resamples < 1:
         raise ValueError(f"resamples must be at least 1, got {resamples}")
@@ -192,16 +170,13 @@ def paired_bootstrap(a: pd.DataFrame | Sequence[pd.DataFrame], b: pd.DataFrame |
     mean_a, mean_b = float(means[:k_a].mean()), float(means[k_a:].mean())
     rng = np.random.default_rng(seed)
     diffs = bootstrap_differences(sums[:k_a], sums[k_a:], counts, resamples, rng, resample_seeds)
-    alpha = 1 - confidence
-    low, high = (float(x) for x in np.quantile(diffs, [alpha / 2, 1 - alpha / 2]))
+    low, high = (float(x) for x in np.quantile(diffs, [(1 - confidence) / 2, (1 + confidence) / 2]))
     two_levels = resample_seeds and (k_a > 1 or len(fb) > 1)
-    base = "questions" if unit == "question" else "queries"
-    return Comparison(
-        metric=metric, direction=direction, diff=mean_a - mean_b, low=low, high=high,
-        verdict=verdict(low, high, direction), n_questions=len(questions), n_queries=len(pid),
-        n_seeds_a=k_a, n_seeds_b=len(fb), levels=base + ("+seeds" if two_levels else ""),
-        mean_a=mean_a, mean_b=mean_b, confidence=confidence, resamples=resamples, seed=seed,
-    )
+    levels = ("questions" if unit == "question" else "queries") + ("+seeds" if two_levels else "")
+    return Comparison(metric=metric, direction=direction, diff=mean_a - mean_b, low=low, high=high,
+                      verdict=verdict(low, high, direction), n_questions=len(questions), n_queries=len(pid),
+                      n_seeds_a=k_a, n_seeds_b=len(fb), levels=levels, mean_a=mean_a, mean_b=mean_b,
+                      confidence=confidence, resamples=resamples, seed=seed)
 
 
 def seeds_only(a: Sequence[float], b: Sequence[float], metric: str = "map", *, direction: Direction = "greater",
@@ -215,8 +190,7 @@ def seeds_only(a: Sequence[float], b: Sequence[float], metric: str = "map", *, d
                          "2 seeds a side, or per-query records (re-run the evaluation)")
     ci = stats.ttest_ind(xa, xb, equal_var=False).confidence_interval(confidence)
     low, high = float(ci.low), float(ci.high)
-    return Comparison(
-        metric=metric, direction=direction, diff=float(xa.mean() - xb.mean()), low=low, high=high,
-        verdict=verdict(low, high, direction), n_questions=0, n_queries=0, n_seeds_a=len(xa), n_seeds_b=len(xb),
-        levels="seeds", mean_a=float(xa.mean()), mean_b=float(xb.mean()), confidence=confidence, resamples=0, seed=0,
-    )
+    return Comparison(metric=metric, direction=direction, diff=float(xa.mean() - xb.mean()), low=low, high=high,
+                      verdict=verdict(low, high, direction), n_questions=0, n_queries=0, n_seeds_a=len(xa),
+                      n_seeds_b=len(xb), levels="seeds", mean_a=float(xa.mean()), mean_b=float(xb.mean()),
+                      confidence=confidence, resamples=0, seed=0)

@@ -52,8 +52,7 @@ def language_codes(languages: Sequence[str]) -> tuple[str, ...]:
     for d in load_definitions().values():
         for code, tag in d.languages.items():
             known.update({code: code, tag.lower(): code, tag.split("-")[0].lower(): code})
-    unknown = [x for x in languages if x.lower() not in known]
-    if unknown:
+    if unknown := [x for x in languages if x.lower() not in known]:
         raise ValueError(f"unknown language(s) {' '.join(unknown)}; use codes such as "
                          f"{' '.join(sorted({c for c in known.values()}))} (or ISO 639-3: deu)")
     return tuple(dict.fromkeys(known[x.lower()] for x in languages))

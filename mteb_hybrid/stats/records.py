@@ -1,14 +1,9 @@
 """Per-query records of a LAReQA evaluation: one typed parquet schema, its writer, its reader, and views.
 
-Beside mteb's `<Task>.json` (one score per subset) the evaluation writes `<Task>.per_query.parquet`:
-one row per (subset, query), each metric the value whose mean over the subset's queries is the subset
-score of the same name. mteb evaluates and resumes subset by subset, so the file is keyed by subset
-too: a resumed run replaces exactly the subsets it re-ran, and a cross-lingual average can be taken
-over any chosen set of languages when the file is read. (mteb's `--prediction-folder` does not fit:
-it holds each query's top-k ids, no per-query metric, and cannot give mAP or rank distance.)
-
-`query_scores` turns the rows into the paper's settings, one row per query: `mono` (the query's own
-language), `cross` (mean over the cross-lingual pairs present), `multi` (the pool).
+Beside mteb's `<Task>.json` the evaluation writes `<Task>.per_query.parquet`: one row per (subset, query),
+each metric averaging over the subset's queries to the subset score of that name. Keyed by subset as mteb
+resumes by subset; a cross-lingual average can then be taken over any languages when read. (mteb's
+`--prediction-folder` holds top-k ids only: no per-query metric, no mAP or rank distance.)
 """
 
 from __future__ import annotations
@@ -58,8 +53,7 @@ def records_path(result_json: str | Path) -> Path:
 
 def to_table(frame: pd.DataFrame) -> pa.Table:
     """`frame` (the record columns, any order) as an Arrow table of the schema."""
-    missing = [name for name in SCHEMA.names if name not in frame.columns]
-    if missing:
+    if missing := [name for name in SCHEMA.names if name not in frame.columns]:
         raise ValueError(f"per-query records lack column(s) {missing}")
     types = {name: str for name in KEY_COLUMNS} | {name: "float64" for name in METRICS}
     return pa.Table.from_pandas(frame[SCHEMA.names].astype(types), schema=SCHEMA, preserve_index=False)
@@ -101,14 +95,10 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
 
 
 def read_table(path: str | Path, *, dictionary: bool = True, metrics: Sequence[str] | None = None) -> pa.Table:
-    """The rows of a record file as an Arrow table (key columns dictionary-encoded), schema checked.
-
-    `metrics`: read only these metric columns (with the key columns); default all.
-    """
+    """The rows of a record file (all metric columns, or `metrics`) as an Arrow table, schema checked."""
     read_metadata(path)
     wanted = [name for name in SCHEMA.names if metrics is None or name in KEY_COLUMNS or name in metrics]
-    absent = [name for name in wanted if name not in pq.read_schema(path).names]
-    if absent:
+    if absent := [name for name in wanted if name not in pq.read_schema(path).names]:
         raise DataFormatError(path, absent[0], "column missing", _REWRITE)
     table = pq.read_table(path, columns=wanted, read_dictionary=list(KEY_COLUMNS) if dictionary else None)
     for name in wanted:
@@ -133,10 +123,8 @@ def query_scores(records: pd.DataFrame, setting: str, languages: Iterable[str] |
                  split: str = "test") -> pd.DataFrame:
     """One row per query for one of the paper's settings: query_id, parallel_id, query_lang, metrics, n_subsets.
 
-    mono: the query's own-language subset; cross: mean over its cross-lingual pairs; multi: its pool
-    (the only setting with rank_distance and same_language_at_10). `languages` keeps queries in those
-    languages and pairs whose both languages are among them, as the evaluation's `-l` does; a pool
-    always holds every language's candidates.
+    mono: the query's own-language subset; cross: mean over its cross-lingual pairs; multi: its pool (the only
+    setting with the pool metrics). `languages` keeps queries and pairs within them, as the evaluation's `-l`.
     """
     if setting not in SETTINGS:
         raise ValueError(f"setting {setting!r} is not one of {', '.join(SETTINGS)}")
@@ -170,18 +158,14 @@ def find_record_files(folder: str | Path, task: str | None = None) -> list[Path]
 
 def load_side(folders: Sequence[str | Path], task: str | None = None,
               metric: str | None = None) -> tuple[str, list[tuple[Path, pd.DataFrame]]]:
-    """The task name and the records of one side of a comparison: one record file per folder (one per seed).
-
-    A folder must hold exactly one record file of the task; name the task (`task=`) when it holds several.
-    """
+    """The task and the records of one side of a comparison: one record file of the task per folder (seed)."""
     found: list[Path] = []
     for folder in folders:
         files = find_record_files(folder, task)
         if not files:
-            raise FileNotFoundError(
-                f"{folder}: no per-query records ({'<Task>' if task is None else task}{SUFFIX}); results written "
-                "before per-query records existed have none: re-run that evaluation with --overwrite"
-            )
+            raise FileNotFoundError(f"{folder}: no per-query records ({'<Task>' if task is None else task}{SUFFIX}); "
+                                    "results written before per-query records existed have none: re-run that "
+                                    "evaluation with --overwrite")
         if len(files) > 1:
             names = ", ".join(str(f) for f in files[:6])
             raise ValueError(f"{folder}: {len(files)} record files ({names}); give --task, or one folder per model "

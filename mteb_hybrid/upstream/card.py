@@ -1,8 +1,6 @@
 """The dataset card (README.md) of an exported folder: mteb's own card, plus the configs and the provenance.
 
-mteb's `TaskMetadata.generate_dataset_card` gives the card mteb pushes; this adds the `configs:` block the
-loader follows (layout.py) and how the data were built (the LAReQA files at their pinned commit, the
-command). Nothing in it depends on the time or the machine, so a second export writes the same bytes.
+Nothing in it depends on the time or the machine, so a second export writes the same bytes.
 """
 
 from __future__ import annotations

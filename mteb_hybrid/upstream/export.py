@@ -1,12 +1,10 @@
-"""`mteb-hybrid export`: the plugin's tasks as mteb would hold them (hub dataset folders, task files, stats).
+"""`mteb-hybrid export`: the plugin's tasks as mteb would hold them, under the output folder:
 
-Output folder:
-    datasets/<Task>/               a Hugging Face dataset folder (layout.py), README.md = dataset card
+    datasets/<Task>/                              a Hugging Face dataset folder (layout.py) with its card
     mteb/tasks/retrieval/multilingual/<task>.py   the task file for mteb's repository (taskfile.py)
-    mteb/descriptive_stats/Retrieval/<Task>.json  mteb's descriptive statistics, computed by mteb from the folder
+    mteb/descriptive_stats/Retrieval/<Task>.json  mteb's descriptive statistics
 
-The data are the plugin's own (`build_splits`, the code the plugin evaluates on), so a model scores the
-same on the exported task as on the plugin task; tests/test_export.py checks that through mteb's loader.
+The rows are the plugin's own (`build_splits`): a model scores the same on both tasks (tests/test_export.py).
 """
 
 from __future__ import annotations
@@ -51,15 +49,6 @@ class ExportedTask:
     size_bytes: int = 0
     per_config_bytes: int = 0  # what push_dataset_to_hub's one-copy-per-config layout would hold (sum over configs)
     seconds: float = 0.0
-
-
-def _plugin_task(name: str, data_dir: str | Path | None, languages: Sequence[str] | None):  # noqa: ANN202
-    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
-
-    if name not in TASK_CLASSES:
-        raise LookupError(f"--tasks: unknown task {name!r}; choose from {', '.join(TASKS)}")
-    task = TASK_CLASSES[name](data_dir=data_dir)
-    return task.filter_languages(list(languages)) if languages else task
 
 
 def _write_dataset(task, root: Path) -> tuple[list[Subset], list[str], int, dict]:  # noqa: ANN001
@@ -114,12 +103,10 @@ def local_stats_path(target: Path) -> Iterator[None]:
 
 
 def _compute_stats(source: str, splits: dict[str, dict], target: Path) -> None:
-    """mteb's own `calculate_descriptive_statistics`, on the generated task holding the exported rows.
+    """mteb's own `calculate_descriptive_statistics` on the generated task, given the exported rows in memory.
 
-    The task gets the rows the dataset files were written from (in memory, each language's corpus one
-    object) instead of reading the folder back: the stock loader would convert the shared corpus files
-    once per config, 132 times for XQuAD-R. tests/test_export.py checks that the loader reads these very
-    rows from the folder.
+    Reading the folder back would convert the shared corpus files once per config (132 times for XQuAD-R);
+    tests/test_export.py checks that the loader reads these very rows from the folder.
     """
     namespace: dict = {}
     exec(compile(source, str(target), "exec"), namespace)  # the generated file: imports mteb only
@@ -139,12 +126,17 @@ def export_task(name: str, out: str | Path, *, data_dir: str | Path | None = Non
                 revision: str | None = None, stats: bool = True) -> ExportedTask:
     """Write the dataset folder, descriptive statistics and task file of one task under `out`.
 
-    `revision`: the hub commit of the uploaded folder, when known; else the folder's content digest stands
-    in (a 40-hex id that changes whenever a byte does), to be replaced after the upload (hub.py).
+    `revision`: the hub commit of the uploaded folder if known, else the folder's content digest (hub.py replaces it).
     """
+    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
+
     start = time.perf_counter()
     out = Path(out)
-    task = _plugin_task(name, data_dir, languages)
+    if name not in TASK_CLASSES:
+        raise LookupError(f"--tasks: unknown task {name!r}; choose from {', '.join(TASKS)}")
+    task = TASK_CLASSES[name](data_dir=data_dir)
+    if languages:
+        task.filter_languages(list(languages))
     meta = task.metadata.model_copy(update={"eval_langs": {s: task.metadata.eval_langs[s] for s in task.hf_subsets}})
     root = out / "datasets" / safe_name(name, "task name")
     subsets, files, per_config, splits = _write_dataset(task, root)

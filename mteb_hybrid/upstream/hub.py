@@ -1,8 +1,4 @@
-"""Upload an exported dataset folder to the Hugging Face hub and pin the task file to the commit it made.
-
-`HfApi.upload_folder` sends the folder as it is, as one commit (`push_dataset_to_hub` would rebuild each
-config's parquet); the commit id it returns is the dataset revision the task file must name.
-"""
+"""Upload an exported dataset folder to the hub as one commit (`HfApi.upload_folder`) and pin the task file to it."""
 
 from __future__ import annotations
 

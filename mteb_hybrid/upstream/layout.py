@@ -1,12 +1,9 @@
 """A Hugging Face dataset folder with the configs `AbsTaskRetrieval.push_dataset_to_hub` makes, files shared.
 
-mteb pushes each subset as three configs (`{subset}-corpus`, `-queries`, `-qrels`), which its stock loader
-opens through the `configs:` block of the folder's README.md, where a config is a list of data files. So a
-config need not own its files: `data/corpus/{lang}/` holds one language's candidates, listed by the corpus
-config of every pair `{q}-{lang}` and of every pool; `data/queries/{lang}/` one language's questions (the
-loader keeps those with qrels); `{subset}-qrels/` the subset's own qrels. push_dataset_to_hub would store
-each language's candidates 2 x n_languages times; here once. Parquet bytes come from
-`datasets.Dataset.to_parquet` (features in the schema metadata, no timestamp): same input, same bytes.
+mteb's loader opens each subset's three configs (`{subset}-corpus`, `-queries`, `-qrels`) through the README's
+`configs:` block, where a config lists data files, so configs can share files: `data/corpus/{lang}/` (listed by
+every pair `{q}-{lang}` and every pool), `data/queries/{lang}/`, and `{subset}-qrels/`. push_dataset_to_hub
+would store each language's candidates 2 x n_languages times; here once. Same input, same parquet bytes.
 """
 
 from __future__ import annotations

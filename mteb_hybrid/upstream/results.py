@@ -1,9 +1,7 @@
 """A plugin task's result file -> the result file of the exported (upstream) task, checked against its metadata.
 
-The dataset revision becomes the export's, and only scores that mean the same in both are kept: mteb's
-ndcg/map/recall/precision/mrr/hit_rate at each k and main_score (equal on the exported task, see
-tests/test_export.py). Dropped: the plugin's own scores, and mteb's nauc_*, which depend on how deep
-mteb retrieves (the plugin stops at 20, a stock task at 1000).
+The revision becomes the export's; kept are the scores that mean the same in both (mteb's ndcg/map/recall/
+precision/mrr/hit_rate@k, main_score); dropped are the plugin's own and nauc_* (which depend on retrieval depth).
 """
 
 from __future__ import annotations

@@ -1,8 +1,4 @@
-"""Task files for mteb's repository, in mteb's own style: a `TaskMetadata` on an `AbsTaskRetrieval`, nothing else.
-
-The metadata is the plugin task's, its dataset the hub copy made by `mteb-hybrid export`. The file imports
-mteb only, so it can be dropped into `mteb/tasks/retrieval/multilingual/` as it is.
-"""
+"""Task files for mteb's repository in mteb's style (a `TaskMetadata` on an `AbsTaskRetrieval`, mteb imports only)."""
 
 from __future__ import annotations
 
