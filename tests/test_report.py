@@ -520,3 +520,30 @@ def test_each_trained_group_is_compared_with_the_base_with_a_bootstrap_interval(
     low, high = (float(x) for x in interval.strip("[]").split(","))
     assert float(diff) == 0.0 and low < 0 < high and verdict == "inconclusive"
     assert rd == "-50.0 [-50.0, -50.0] better"  # lower rank distance is better
+
+
+def test_convergence_groups_differ_from_the_first_with_welch_intervals() -> None:
+    from scipy import stats
+
+    from mteb_hybrid.reporting.convergence import TargetRow, TimeToTarget
+    from mteb_hybrid.reporting.tables import convergence_group_table
+
+    rows = [TargetRow("a-s1", 0.8, 10, 1.0, 5), TargetRow("a-s2", 0.8, 20, 3.0, 5),
+            TargetRow("b-s1", 0.8, 20, 2.0, 5), TargetRow("b-s2", 0.8, 30, 2.0, 5), TargetRow("b-s3", 0.8, 40, 5.0, 5),
+            TargetRow("c-s1", 0.8, 15, 2.0, 5), TargetRow("c-s2", 0.8, 15, 2.0, 5),
+            TargetRow("d-s1", 0.8, 15, 2.0, 5), TargetRow("d-s2", 0.8, None, None, 5)]
+    groups = {r.cell: r.cell.split("-")[0] for r in rows}
+    text = convergence_group_table(TimeToTarget("eval_benchmark_probe_map", True, 0.95, 0.8, 0.76, rows), groups)
+    assert "steps: group - a" in text
+    # b - a on steps by hand: means 30 and 15, variances 100 and 50, Welch's standard error and degrees of freedom
+    va, vb = 50 / 2, 100 / 3
+    df = (va + vb) ** 2 / (va ** 2 / 1 + vb ** 2 / 2)
+    half = stats.t.ppf(0.975, df) * (va + vb) ** 0.5
+    assert _row(text, "b")[1] == "3 of 3" and _row(text, "b")[5] == f"+15.0 [{15 - half:+.1f}, {15 + half:+.1f}]"
+    assert _row(text, "a")[5:] == ["-", "-"]  # the reference itself
+    assert _row(text, "c")[5] == "+0.0 [" + _row(text, "c")[5].split("[")[1]  # a varies: an interval exists
+    assert _row(text, "d")[1] == "1 of 2" and _row(text, "d")[5:] == ["-", "-"]  # one seed reached: no interval
+    same = [TargetRow("x-s1", 0.8, 15, 1.0, 5), TargetRow("x-s2", 0.8, 15, 1.0, 5),
+            TargetRow("y-s1", 0.8, 15, 2.0, 5), TargetRow("y-s2", 0.8, 15, 3.0, 5)]
+    text = convergence_group_table(TimeToTarget("m", True, 0.95, 0.8, 0.76, same), {r.cell: r.cell[0] for r in same})
+    assert _row(text, "y")[5] == "+0.0 (no seed spread)"

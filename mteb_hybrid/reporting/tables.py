@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from mteb_hybrid.stats.bootstrap import seeds_only
+
 from .aggregate import (MISSING, fixed_language_groups, fixed_set_summary, fmt_stat, group_stats, query_langs,
                         values_stats)
 from .convergence import TargetRow, TimeToTarget
@@ -134,17 +136,35 @@ def convergence_table(ttt: TimeToTarget, groups: Mapping[str, str]) -> str:
 
 
 def convergence_group_table(ttt: TimeToTarget, groups: Mapping[str, str]) -> str | None:
-    """Per seed group: mean ± std of steps and wall time to target over the seeds that reached it."""
+    """Per seed group: mean ± std of steps and wall time to target over the seeds that reached it, and the
+    difference from the first group with Welch's 95% interval over seeds (stats.bootstrap.seeds_only)."""
     by_group: dict[str, list[TargetRow]] = {}
     for r in ttt.rows:
         by_group.setdefault(groups.get(r.cell, r.cell), []).append(r)
     if all(len(rows) == 1 for rows in by_group.values()):
         return None
-    headers = ["group", "reached", "steps to target", "wall time to target (s)", f"final {ttt.metric}"]
+    reference = next(iter(by_group))
+    ref_hit = [r for r in by_group[reference] if r.step is not None]
+    headers = ["group", "reached", "steps to target", "wall time to target (s)", f"final {ttt.metric}",
+               f"steps: group - {reference}", f"wall time: group - {reference}"]
     out = []
     for group, rows in by_group.items():
         hit = [r for r in rows if r.step is not None]
+        versus = [MISSING, MISSING] if group == reference else [
+            seed_difference([getattr(r, f) for r in hit], [getattr(r, f) for r in ref_hit], spec)
+            for f, spec in (("step", "{:+.1f}"), ("wall_time", "{:+.1f}"))]
         out.append([group, f"{len(hit)} of {len(rows)}", fmt_stat(values_stats([r.step for r in hit]), "{:.0f}"),
                     fmt_stat(values_stats([r.wall_time for r in hit]), "{:.1f}"),
-                    fmt_stat(values_stats([r.final for r in rows]), "{:.4f}")])
+                    fmt_stat(values_stats([r.final for r in rows]), "{:.4f}"), *versus])
     return table(headers, out)
+
+
+def seed_difference(a: Sequence[float], b: Sequence[float], spec: str) -> str:
+    """mean(a) - mean(b) with Welch's 95% interval over seeds; "-" under 2 seeds a side; no interval when
+    neither side varies (every seed reached the target at the same evaluation)."""
+    if len(a) < 2 or len(b) < 2:
+        return MISSING
+    if len(set(a)) == 1 and len(set(b)) == 1:
+        return f"{spec.format(a[0] - b[0])} (no seed spread)"
+    c = seeds_only(a, b)
+    return f"{spec.format(c.diff)} [{spec.format(c.low)}, {spec.format(c.high)}]"
