@@ -5,6 +5,7 @@ Formatted with summary.py's helpers, so the report and `mteb-hybrid summarize` r
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -166,5 +167,7 @@ def seed_difference(a: Sequence[float], b: Sequence[float], spec: str) -> str:
         return MISSING
     if len(set(a)) == 1 and len(set(b)) == 1:
         return f"{spec.format(a[0] - b[0])} (no seed spread)"
-    c = seeds_only(a, b)
+    with warnings.catch_warnings():  # a side with one value repeated is common here (steps on the probe's grid)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        c = seeds_only(a, b)
     return f"{spec.format(c.diff)} [{spec.format(c.low)}, {spec.format(c.high)}]"
