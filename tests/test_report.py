@@ -547,3 +547,33 @@ def test_convergence_groups_differ_from_the_first_with_welch_intervals() -> None
             TargetRow("y-s1", 0.8, 15, 2.0, 5), TargetRow("y-s2", 0.8, 15, 3.0, 5)]
     text = convergence_group_table(TimeToTarget("m", True, 0.95, 0.8, 0.76, same), {r.cell: r.cell[0] for r in same})
     assert _row(text, "y")[5] == "+0.0 (no seed spread)"
+
+
+def test_each_trained_group_is_compared_with_the_first_and_unscored_settings_show_a_dash(tmp_path: Path) -> None:
+    from mteb_hybrid.reporting.claims import versus_first_group_table
+    from mteb_hybrid.reporting.loading import load_experiments as load
+    from mteb_hybrid.stats.records import write_records
+
+    exp = tmp_path / "experiments" / "vsfirst"
+    exp.mkdir(parents=True)
+    (exp / "experiment.json").write_text(json.dumps({"name": "vsfirst", "description": "", "config": {},
+                                                     "cells": ["a-s1", "a-s2", "b-s1", "b-s2", "c-s1"]}))
+    values = {"mono": (0.5, 0.5), "cross": (0.5, 0.5), "multi": (0.5, 0.5), "rd": 100.0}
+    no_pools = lambda rows: rows[~rows["subset"].str.endswith("-pool")]  # noqa: E731  an evaluation without pools
+    records = {"a-s1": _query_records(0.5, 0.5, (0.5, 0.5), 100.0), "a-s2": _query_records(0.5, 0.5, (0.5, 0.5), 100.0),
+               "b-s1": _query_records(0.7, 0.4, (0.5, 0.5), 100.0), "b-s2": _query_records(0.7, 0.4, (0.5, 0.5), 100.0)}
+    for cell, rows in records.items():
+        folder = write_cell(exp, cell, values, group=cell[0], batching="hybrid", seed=int(cell[-1]))
+        write_records(next((folder / "results").glob("*/*")) / f"{TASK}.per_query.parquet", no_pools(rows),
+                      task=TASK, model=cell, revision="r")
+    write_cell(exp, "c-s1", values, group="c", batching="x-x", seed=1)  # no per-query records: no row
+    (experiment,) = load(tmp_path)
+    first, text = versus_first_group_table(experiment, TASK)
+    assert first == "a"
+    rows = {line.split("|")[1].strip(): [x.strip() for x in line.split("|")[2:-1]] for line in text.splitlines()[2:]}
+    assert set(rows) == {"b"}
+    # every question of b: +0.2 mono, -0.1 cross against a, so every resample gives exactly that; no pools: "-"
+    assert rows["b"] == ["2 vs 2", "+0.200 [+0.200, +0.200] better", "-0.100 [-0.100, -0.100] worse", "-", "-"]
+    # one group with records: nothing to compare
+    experiment.cells = [c for c in experiment.cells if c.group == "a"]
+    assert versus_first_group_table(experiment, TASK) is None

@@ -17,7 +17,7 @@ from mteb_hybrid.stats import Verdict, paired_bootstrap, query_scores, read_reco
 from mteb_hybrid.stats.bootstrap import Direction
 from mteb_hybrid.stats.records import find_record_files
 
-from .aggregate import group_stats, seed_rows
+from .aggregate import MISSING, group_stats, seed_rows
 from .loading import Cell, Experiment
 from .paper import KIND_LABEL, KINDS, PAPER_ALPHA, paper_numbers
 from .summary import SETTINGS
@@ -179,26 +179,51 @@ BASE_METRICS = (
 VERDICT_WORDS = {"holds": "better", "fails": "worse", "inconclusive": "inconclusive"}
 
 
+def _records(cells: Sequence[Cell], task: str) -> dict[BaseMetric, list[pd.DataFrame] | None]:
+    """Each metric's per-query frames of `cells` (see cell_records), read once per side."""
+    return {m: cell_records(cells, task, m.metric, m.setting) for m in BASE_METRICS}
+
+
+def _differences(a: dict[BaseMetric, list[pd.DataFrame] | None], b: dict[BaseMetric, list[pd.DataFrame] | None]
+                 ) -> list[str] | None:
+    """A - B per metric as `diff [low, high] better/worse/inconclusive`: None when a side has no records,
+    MISSING for a setting the evaluation did not score (no pools: no multilingual rows)."""
+    out = []
+    for m in BASE_METRICS:
+        fa, fb = a[m], b[m]
+        if fa is None or fb is None:
+            return None
+        if any(f.empty for f in (*fa, *fb)):
+            out.append(MISSING)
+            continue
+        r = paired_bootstrap(fa, fb, m.metric, direction=m.better, resamples=RESAMPLES, seed=BOOTSTRAP_SEED)
+        out.append(f"{m.spec.format(r.diff)} [{m.spec.format(r.low)}, {m.spec.format(r.high)}] "
+                   f"{VERDICT_WORDS[str(r.verdict)]}")
+    return out
+
+
+def _trained_groups(exp: Experiment, task: str) -> list[tuple[str, list[Cell]]]:
+    return [(group, done) for group, cells in exp.groups().items()
+            if (done := [c for c in cells if task in c.tasks()]) and done[0].batching != "base"]
+
+
 def versus_base_table(exp: Experiment, task: str) -> str | None:
     """Group minus base per metric, `diff [low, high] better/worse/inconclusive`; None without a base with
     per-query records or without a trained group that has them."""
-    base = [c for c in exp.cells if c.batching == "base" and task in c.tasks()][:1]
-    base_records = {m: cell_records(base, task, m.metric, m.setting) for m in BASE_METRICS}  # read once
-    if any(b is None for b in base_records.values()):
-        return None
-    rows = []
-    for group, cells in exp.groups().items():
-        done = [c for c in cells if task in c.tasks()]
-        if not done or done[0].batching == "base":
-            continue
-        row = [group, str(len(done))]
-        for m in BASE_METRICS:
-            a, b = cell_records(done, task, m.metric, m.setting), base_records[m]
-            if a is None:
-                break
-            r = paired_bootstrap(a, b, m.metric, direction=m.better, resamples=RESAMPLES, seed=BOOTSTRAP_SEED)
-            row.append(f"{m.spec.format(r.diff)} [{m.spec.format(r.low)}, {m.spec.format(r.high)}] "
-                       f"{VERDICT_WORDS[str(r.verdict)]}")
-        else:
-            rows.append(row)
+    base = _records([c for c in exp.cells if c.batching == "base" and task in c.tasks()][:1], task)
+    rows = [[group, str(len(done)), *diff] for group, done in _trained_groups(exp, task)
+            if (diff := _differences(_records(done, task), base)) is not None]
     return table(["group", "seeds", *(m.label for m in BASE_METRICS)], rows) if rows else None
+
+
+def versus_first_group_table(exp: Experiment, task: str) -> tuple[str, str] | None:
+    """(first group, table): every other trained group minus the first trained group with per-query records,
+    as versus_base_table; None with fewer than two such groups."""
+    with_records = [(group, done, _records(done, task)) for group, done in _trained_groups(exp, task)]
+    groups = [g for g in with_records if all(r is not None for r in g[2].values())]
+    if len(groups) < 2:
+        return None
+    (first, first_cells, first_records), others = groups[0], groups[1:]
+    rows = [[group, f"{len(done)} vs {len(first_cells)}", *_differences(records, first_records)]
+            for group, done, records in others]
+    return first, table(["group", "seeds", *(m.label for m in BASE_METRICS)], rows)
