@@ -577,3 +577,29 @@ def test_each_trained_group_is_compared_with_the_first_and_unscored_settings_sho
     # one group with records: nothing to compare
     experiment.cells = [c for c in experiment.cells if c.group == "a"]
     assert versus_first_group_table(experiment, TASK) is None
+
+
+def test_cells_table_says_where_each_cell_ran_and_warns_when_machines_mix(tmp_path: Path) -> None:
+    from mteb_hybrid.reporting.loading import load_experiments as load
+    from mteb_hybrid.reporting.tables import commands_section
+
+    exp = tmp_path / "experiments" / "machines"
+    exp.mkdir(parents=True)
+    (exp / "experiment.json").write_text(json.dumps({"name": "machines", "description": "", "config": {},
+                                                     "cells": ["a-s1", "a-s2", "old-s1"]}))
+    values = {"mono": (0.5, 0.5), "cross": (0.5, 0.5), "multi": (0.5, 0.5), "rd": 100.0}
+    for cell, env in (("a-s1", {"accelerator": "cpu", "torch": "2.13.0+cpu"}),
+                      ("a-s2", {"accelerator": "NVIDIA H200", "torch": "2.11.0"}), ("old-s1", None)):
+        folder = write_cell(exp, cell, values, group=cell.split("-")[0], batching="hybrid", seed=int(cell[-1]))
+        info = json.loads((folder / "cell.json").read_text())
+        if env:
+            info["environment"] = env
+        (folder / "cell.json").write_text(json.dumps(info))
+    (experiment,) = load(tmp_path)
+    text = commands_section(experiment)
+    assert _row(text, "a-s1")[-1] == "cpu, torch 2.13.0+cpu"
+    assert _row(text, "a-s2")[-1] == "NVIDIA H200, torch 2.11.0"
+    assert _row(text, "old-s1")[-1] == "-"  # written before cell.json recorded it
+    assert text.startswith("Cells of this experiment ran on 2 machines (NVIDIA H200, torch 2.11.0; cpu, torch 2.13.0+cpu)")
+    experiment.cells = experiment.cells[:1] + experiment.cells[2:]  # one machine (and an unknown one): no warning
+    assert not commands_section(experiment).startswith("Cells of this experiment ran on")

@@ -116,15 +116,26 @@ def fixed_sets_table(exp: Experiment, task: str) -> str | None:
 
 def commands_section(exp: Experiment) -> str:
     """Status, seed, timings and the exact command of every cell (from cell.json)."""
-    headers = ["cell", "group", "status", "seed", "train s", "eval s", "revision"]
+    headers = ["cell", "group", "status", "seed", "train s", "eval s", "revision", "ran on"]
     rows = []
     for c in exp.cells:
         status = "done" if c.done else (f"error: {c.note}" if c.status == "error" else f"{PENDING} {c.note}".strip())
         rows.append([c.cell_id, c.group, status, MISSING if c.seed is None else c.seed,
                      fmt_number(c.info.get("train_seconds"), "{:.0f}"), fmt_number(c.info.get("eval_seconds"), "{:.0f}"),
-                     c.info.get("revision") or MISSING])
+                     c.info.get("revision") or MISSING, ran_on(c)])
+    machines = sorted({ran_on(c) for c in exp.cells if c.done} - {MISSING})
+    mixed = []
+    if len(machines) > 1:
+        mixed = [f"Cells of this experiment ran on {len(machines)} machines ({'; '.join(machines)}): the same "
+                 "inputs give slightly different models on each, so compare across them with care.", ""]
     commands = [line for c in exp.cells for line in (f"# {c.cell_id}", str(c.info.get("command") or PENDING))]
-    return "\n".join([table(headers, rows, left=3), "", "```bash", *commands, "```"])
+    return "\n".join([*mixed, table(headers, rows, left=3), "", "```bash", *commands, "```"])
+
+
+def ran_on(cell: Cell) -> str:
+    """The accelerator and torch version cell.json records (MISSING for cells written before it did)."""
+    env = cell.info.get("environment") or {}
+    return f"{env['accelerator']}, torch {env.get('torch', '?')}" if env.get("accelerator") else MISSING
 
 
 def convergence_table(ttt: TimeToTarget, groups: Mapping[str, str]) -> str:
