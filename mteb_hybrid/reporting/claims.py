@@ -108,15 +108,21 @@ def _cell_values(cells: Sequence[Cell], task: str, column: str) -> list[float]:
     return [] if rows.empty else [float(v) for v in rows[column].dropna()]
 
 
-def cell_records(cells: Sequence[Cell], task: str, metric: str, setting: str) -> list[pd.DataFrame] | None:
-    """Per-query frames, one per cell with results, or None when any such cell has no records."""
-    frames = []
+def _record_tables(cells: Sequence[Cell], task: str, metrics: Sequence[str]) -> list[pd.DataFrame] | None:
+    """The record file of each cell with results, read once with `metrics`; None when any such cell has none."""
+    tables = []
     for cell in (c for c in cells if task in c.tasks()):
         files = find_record_files(cell.path, task) if cell.path.is_dir() else []
         if len(files) != 1:
             return None
-        frames.append(query_scores(read_records(files[0], [metric]), setting))
-    return frames or None
+        tables.append(read_records(files[0], list(metrics)))
+    return tables or None
+
+
+def cell_records(cells: Sequence[Cell], task: str, metric: str, setting: str) -> list[pd.DataFrame] | None:
+    """Per-query frames, one per cell with results, or None when any such cell has no records."""
+    tables = _record_tables(cells, task, [metric])
+    return None if tables is None else [query_scores(t, setting) for t in tables]
 
 
 def claim_interval(claim: Claim, hybrid: Sequence[Cell], other: Sequence[Cell], task: str) -> Interval | None:
@@ -179,9 +185,18 @@ BASE_METRICS = (
 VERDICT_WORDS = {"holds": "better", "fails": "worse", "inconclusive": "inconclusive"}
 
 
-def _records(cells: Sequence[Cell], task: str) -> dict[BaseMetric, list[pd.DataFrame] | None]:
-    """Each metric's per-query frames of `cells` (see cell_records), read once per side."""
-    return {m: cell_records(cells, task, m.metric, m.setting) for m in BASE_METRICS}
+Records = dict[BaseMetric, list[pd.DataFrame] | None]
+GroupRecords = list[tuple[str, list[Cell], Records]]
+
+
+def _records(cells: Sequence[Cell], task: str) -> Records:
+    """Each metric's per-query frames of `cells` (None without records): each file read once with every metric,
+    each setting's per-query view computed once."""
+    tables = _record_tables(cells, task, sorted({m.metric for m in BASE_METRICS}))
+    if tables is None:
+        return dict.fromkeys(BASE_METRICS)
+    views = {s: [query_scores(t, s) for t in tables] for s in {m.setting for m in BASE_METRICS}}
+    return {m: views[m.setting] for m in BASE_METRICS}
 
 
 def _differences(a: dict[BaseMetric, list[pd.DataFrame] | None], b: dict[BaseMetric, list[pd.DataFrame] | None]
@@ -202,25 +217,27 @@ def _differences(a: dict[BaseMetric, list[pd.DataFrame] | None], b: dict[BaseMet
     return out
 
 
-def _trained_groups(exp: Experiment, task: str) -> list[tuple[str, list[Cell]]]:
-    return [(group, done) for group, cells in exp.groups().items()
+def trained_group_records(exp: Experiment, task: str) -> GroupRecords:
+    """(group, its cells with results, their records) per trained group, read once for both verdict tables."""
+    return [(group, done, _records(done, task)) for group, cells in exp.groups().items()
             if (done := [c for c in cells if task in c.tasks()]) and done[0].batching != "base"]
 
 
-def versus_base_table(exp: Experiment, task: str) -> str | None:
+def versus_base_table(exp: Experiment, task: str, groups: GroupRecords | None = None) -> str | None:
     """Group minus base per metric, `diff [low, high] better/worse/inconclusive`; None without a base with
     per-query records or without a trained group that has them."""
     base = _records([c for c in exp.cells if c.batching == "base" and task in c.tasks()][:1], task)
-    rows = [[group, str(len(done)), *diff] for group, done in _trained_groups(exp, task)
-            if (diff := _differences(_records(done, task), base)) is not None]
+    groups = trained_group_records(exp, task) if groups is None else groups
+    rows = [[group, str(len(done)), *diff] for group, done, records in groups
+            if (diff := _differences(records, base)) is not None]
     return table(["group", "seeds", *(m.label for m in BASE_METRICS)], rows) if rows else None
 
 
-def versus_first_group_table(exp: Experiment, task: str) -> tuple[str, str] | None:
+def versus_first_group_table(exp: Experiment, task: str, groups: GroupRecords | None = None) -> tuple[str, str] | None:
     """(first group, table): every other trained group minus the first trained group with per-query records,
     as versus_base_table; None with fewer than two such groups."""
-    with_records = [(group, done, _records(done, task)) for group, done in _trained_groups(exp, task)]
-    groups = [g for g in with_records if all(r is not None for r in g[2].values())]
+    groups = trained_group_records(exp, task) if groups is None else groups
+    groups = [g for g in groups if all(r is not None for r in g[2].values())]
     if len(groups) < 2:
         return None
     (first, first_cells, first_records), others = groups[0], groups[1:]

@@ -15,7 +15,8 @@ from pathlib import Path
 from mteb_hybrid.files import write_atomic
 
 from .aggregate import MISSING, fmt_stat, group_stats, pooled_seeds
-from .claims import Comparison, claim_sentences, find_comparisons, versus_base_table, versus_first_group_table
+from .claims import (Comparison, claim_sentences, find_comparisons, trained_group_records, versus_base_table,
+                     versus_first_group_table)
 from .convergence import is_shared_probe, time_to_target
 from .loading import EXPERIMENTS_DIR, Experiment, load_experiments
 from .paper import KIND_LABEL, KINDS, PAPER_ALPHA, paper_numbers
@@ -77,9 +78,10 @@ def _task_blocks(exp: Experiment, task: str) -> list[str]:
     if split is not None:
         differ = " " + render("unseen_sets_differ") if unseen_sets_differ(exp) else ""
         blocks.append(render("seen_unseen", task=task, differ=differ, table=split))
-    optional = {"fixed_sets": fixed_sets_table(exp, task), "versus_base": versus_base_table(exp, task)}
+    groups = trained_group_records(exp, task)  # per-query records read once for both verdict tables
+    optional = {"fixed_sets": fixed_sets_table(exp, task), "versus_base": versus_base_table(exp, task, groups)}
     blocks += [render(name, task=task, table=text) for name, text in optional.items() if text is not None]
-    if (versus := versus_first_group_table(exp, task)) is not None:
+    if (versus := versus_first_group_table(exp, task, groups)) is not None:
         blocks.append(render("versus_group", task=task, first=versus[0], table=versus[1]))
     return blocks
 
