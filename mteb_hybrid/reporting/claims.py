@@ -199,8 +199,7 @@ def _records(cells: Sequence[Cell], task: str) -> Records:
     return {m: views[m.setting] for m in BASE_METRICS}
 
 
-def _differences(a: dict[BaseMetric, list[pd.DataFrame] | None], b: dict[BaseMetric, list[pd.DataFrame] | None]
-                 ) -> list[str] | None:
+def _differences(a: Records, b: Records) -> list[str] | None:
     """A - B per metric as `diff [low, high] better/worse/inconclusive`: None when a side has no records,
     MISSING for a setting the evaluation did not score (no pools: no multilingual rows)."""
     out = []
