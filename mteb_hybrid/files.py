@@ -4,11 +4,13 @@ two processes never write one folder at once, and a name read from input never m
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
 import tempfile
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +100,18 @@ def world_size() -> int:
 __all__ = [
     "SAFE_NAME", "Timeout", "UnsafePathError", "ensure_under", "folder_lock", "safe_name", "world_size",
     "write_atomic", "write_json_atomic"]
+
+
+@lru_cache(maxsize=256)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file's bytes (memoised per path, size and modification time)."""
+    st = Path(path).stat()
+    return _file_sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)

@@ -125,16 +125,18 @@ def test_seed_level_widens_the_interval_when_seeds_differ() -> None:
         width(paired_bootstrap(alike_a, alike_b, seed=0, resample_seeds=False)), rel=0.05)
 
 
-def test_deterministic_for_a_seed_and_paired_on_shared_queries() -> None:
+def test_deterministic_for_a_seed_and_strictly_paired() -> None:
     rng = np.random.default_rng(0)
     a, b = frame(rng.normal(0, 1, 300)), frame(rng.normal(0, 1, 300))
     assert paired_bootstrap(a, b, seed=11) == paired_bootstrap(a, b, seed=11)
     assert paired_bootstrap(a, b, seed=11).low != paired_bootstrap(a, b, seed=12).low
     assert paired_bootstrap(a.sample(frac=1, random_state=1), b, seed=11) == paired_bootstrap(a, b, seed=11)
-    # only queries on both sides count; order of rows does not matter
-    c = paired_bootstrap(a.iloc[::-1], b.iloc[:200], seed=1)
+    # the order of rows does not matter; a query on one side only is refused, never dropped in silence
+    c = paired_bootstrap(a.iloc[:200].iloc[::-1], b.iloc[:200], seed=1)
     assert c.n_queries == 200 and c.diff == pytest.approx(a["map"][:200].mean() - b["map"][:200].mean())
-    with pytest.raises(ValueError, match="share no queries"):
+    with pytest.raises(ValueError, match=r"A1 and B1 hold different queries \(100 only in A1, e.g. l0:200; 0 only"):
+        paired_bootstrap(a, b.iloc[:200])
+    with pytest.raises(ValueError, match="10 only in A1.*10 only in B1"):
         paired_bootstrap(a.iloc[:10], b.iloc[10:20])
     bad = b.copy()
     bad.loc[0, "parallel_id"] = "other"
@@ -246,7 +248,7 @@ def evaluated(tiny_bert: Path, data_dir: Path, tmp_path_factory: pytest.TempPath
     return out, result
 
 
-def test_records_average_to_the_subset_scores_in_mteb_file(evaluated) -> None:  # noqa: ANN001
+def test_records_average_to_the_subset_scores_in_mteb_file(evaluated, data_dir: Path) -> None:  # noqa: ANN001
     out, result = evaluated
     path = records_path(result)
     assert path.is_file() and find_record_files(out) == [path]
@@ -270,6 +272,18 @@ def test_records_average_to_the_subset_scores_in_mteb_file(evaluated) -> None:  
     assert cross.loc[pairs.index, "map"].to_numpy() == pytest.approx(pairs.to_numpy())
     assert (cross["n_subsets"] == 2).all() and len(cross) == 3 * 1190
     assert query_scores(rows, "multi").groupby("parallel_id").size().eq(3).all()
+    # the evaluation settings are read from the model and the files as they were
+    from mteb_hybrid.files import file_sha256
+    from mteb_hybrid.stats.records import read_evaluation
+
+    evaluation = read_evaluation(path)
+    assert evaluation is not None and evaluation.environment.accelerator == "cpu"
+    s = evaluation.settings
+    assert (s.task, s.candidate_form, s.max_seq_length, s.precision) == ("XQuADRSentenceRetrieval", "sentence", 64,
+                                                                         "float32")
+    assert set(s.data_sha256) == {f"xquad-r/{lang}.json" for lang in ("ar", "de", "el", "en", "es", "hi", "ru", "th",
+                                                                      "tr", "vi", "zh")}  # the pools read every file
+    assert s.data_sha256["xquad-r/de.json"] == file_sha256(data_dir / "xquad-r" / "de.json")
 
 
 def test_a_resumed_evaluation_keeps_the_records_of_finished_subsets(tiny_bert: Path, data_dir: Path,
@@ -324,13 +338,15 @@ def test_compare_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[st
                     + find_record_files(tmp_path / "a2")]) - query_scores(
         read_records(find_record_files(tmp_path / "b")[0]), "cross")["map"].mean()
     assert f"A - B = {want:+.5f}" in out
-    assert "2 questions (4 queries)" in out and "over 2 seed(s)" in out and "over 1 seed(s)" in out
-    assert "questions and seeds" in out and out.strip().endswith("verdict for A > B: holds")
+    assert "2 questions, 4 queries" in out and "over 2 seed(s)" in out and "over 1 seed(s)" in out
+    # one seed on a side: two trained models, not recipes; no holds / fails
+    assert "compares two trained models, not two recipes" in out and "verdict for" not in out
+    assert out.strip().endswith("finding: A higher than B for these two trained models")
     assert main(["compare", a, str(tmp_path / "b"), "--setting", "cross", "--resamples", "2000", "--seed", "3"]) == 0
     assert capsys.readouterr().out == out  # deterministic for a seed
     assert main(["compare", a, str(tmp_path / "b"), "-l", "deu", "--resamples", "500"]) == 0
     out = capsys.readouterr().out
-    assert "languages de" in out and "2 questions (2 queries)" in out  # ISO 639-3 as evaluate -l takes it
+    assert "languages de" in out and "2 questions, 2 queries" in out  # ISO 639-3 as evaluate -l takes it
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -346,3 +362,82 @@ def test_compare_cli_bad_input_is_one_line(tmp_path: Path, capsys: pytest.Captur
     assert main([a.replace("{t}", str(tmp_path)) for a in argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+# ------------------------------------------------------------------------------------------ like for like
+
+
+def write_evaluated(folder: Path, model: str, length: int, rows: pd.DataFrame | None = None,
+                    files: dict[str, str] | None = None, result_subsets: list[str] | None = None) -> Path:
+    from mteb_hybrid.stats.records import Evaluation, EvaluationEnvironment, EvaluationSettings
+
+    settings = EvaluationSettings(task="XQuADRRetrieval", candidate_form="sentence+context", max_seq_length=length,
+                                  precision="float32", backend="sentence-transformers",
+                                  data_sha256=files or {"xquad-r/en.json": "aa", "xquad-r/de.json": "bb"},
+                                  task_version="lareqa@1/v1")
+    path = folder / "results" / f"org__{model}" / "rev" / "XQuADRRetrieval.per_query.parquet"
+    write_records(path, hand_records() if rows is None else rows, task="XQuADRRetrieval", model=f"org/{model}",
+                  revision="rev", evaluation=Evaluation(settings=settings,
+                                                        environment=EvaluationEnvironment(accelerator="cpu")))
+    if result_subsets is not None:  # mteb's result file beside the records
+        scores = {"test": [{"hf_subset": s, "main_score": 0.0} for s in result_subsets]}
+        path.with_name("XQuADRRetrieval.json").write_text(json.dumps({"scores": scores}), encoding="utf-8")
+    return path
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["compare", *map(str, argv)])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_compare_refuses_a_64_vs_512_token_pair_and_names_max_seq_length(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    write_evaluated(tmp_path / "trained", "trained", 64)
+    write_evaluated(tmp_path / "base", "base", 512)
+    code, out, err = run_cli(capsys, tmp_path / "trained", tmp_path / "base")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "not evaluated like for like: max_seq_length: A1=64, B1=512" in err and "--allow-mismatch" in err
+    code, out, _ = run_cli(capsys, tmp_path / "trained", tmp_path / "base", "--allow-mismatch", "--resamples", "200")
+    assert code == 0 and "MISMATCH (--allow-mismatch): max_seq_length: A1=64, B1=512" in out
+    write_evaluated(tmp_path / "same", "same", 64)
+    code, out, _ = run_cli(capsys, tmp_path / "trained", tmp_path / "same", "--resamples", "200")
+    assert code == 0 and "max_seq_length 64" in out and "MISMATCH" not in out
+
+
+def test_changed_data_file_is_a_mismatch_but_a_file_only_one_side_read_is_not(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_evaluated(tmp_path / "a", "a", 64, files={"xquad-r/en.json": "aa", "xquad-r/de.json": "bb"})
+    write_evaluated(tmp_path / "b", "b", 64, files={"xquad-r/en.json": "aa", "xquad-r/de.json": "cc"})
+    write_evaluated(tmp_path / "c", "c", 64, files={"xquad-r/en.json": "aa", "xquad-r/de.json": "bb",
+                                                    "xquad-r/th.json": "dd"})
+    code, _, err = run_cli(capsys, tmp_path / "a", tmp_path / "b")
+    assert code == 2 and "data_sha256: xquad-r/de.json differ" in err
+    assert run_cli(capsys, tmp_path / "a", tmp_path / "c", "--resamples", "200")[0] == 0
+
+
+def test_strict_pairing_refuses_what_differs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = hand_records()
+    write_evaluated(tmp_path / "a", "a", 64)
+    # B scored en and th: other cross subsets under the same setting
+    other = rows.copy()
+    other["subset"] = other["subset"].str.replace("de", "th")
+    other["query_id"] = other["query_id"].str.replace("de:", "th:")
+    write_evaluated(tmp_path / "b", "b", 64, rows=other)
+    code, _, err = run_cli(capsys, tmp_path / "a", tmp_path / "b", "--setting", "cross")
+    assert code == 2 and "A1 and B1 hold different cross subsets" in err
+    # renamed query ids: refused, never compared on the shared part
+    renamed = rows.copy()
+    renamed.loc[renamed["query_id"].str.startswith("en:"), "query_id"] = "en:x"
+    renamed["query_id"] = [f"{q}{i}" if q == "en:x" else q for i, q in enumerate(renamed["query_id"])]
+    write_evaluated(tmp_path / "c", "c", 64, rows=renamed)
+    code, _, err = run_cli(capsys, tmp_path / "a", tmp_path / "c", "--setting", "cross")
+    assert code == 2 and "hold different queries" in err
+    # the same folder twice is not two seeds
+    code, _, err = run_cli(capsys, f"{tmp_path / 'a'},{tmp_path / 'a'}", tmp_path / "c")
+    assert code == 2 and "names the same folder twice" in err
+    # a records file that misses subsets of its result file
+    write_evaluated(tmp_path / "d", "d", 64, rows=rows[rows["subset"] != "de-de"],
+                    result_subsets=sorted(set(rows["subset"])))
+    code, _, err = run_cli(capsys, tmp_path / "a", tmp_path / "d")
+    assert code == 2 and "holds no per-query rows for 1 subset(s) its result file scored (de-de)" in err

@@ -271,3 +271,15 @@ def test_training_records_of_older_runs_still_load_and_unknown_keys_are_refused(
     (tmp_path / TRAINING_RECORD_FILE).write_text(json.dumps(raw), encoding="utf-8")
     with pytest.raises(ValueError, match=r"mteb_hybrid_training.json: training.stoped_step: Extra inputs"):
         read_training_record(tmp_path)
+
+
+def test_a_trained_model_keeps_its_bases_inference_length(tiny_xlmr, small_rows, tmp_path):
+    """Training truncates at max_seq_length; the saved model is scored like its base (the training length is a
+    training setting, kept in the training record)."""
+    from sentence_transformers import SentenceTransformer
+
+    base_length = SentenceTransformer(str(tiny_xlmr)).max_seq_length
+    result = train(_config(tiny_xlmr, small_rows, tmp_path / "out", max_steps=2, max_seq_length=16))
+    assert base_length == 64
+    assert SentenceTransformer(str(result.output_dir)).max_seq_length == base_length
+    assert read_training_info(result.output_dir)["config"]["max_seq_length"] == 16

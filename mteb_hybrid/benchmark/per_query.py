@@ -73,6 +73,7 @@ class _Pending:
     on_disk: dict[tuple[str, str], pa.Table] | None = None
     path: Path | None = None  # the file `on_disk` was read from
     dirty: bool = False
+    evaluation: rec.Evaluation | None = None  # the settings the rows were computed with
 
 
 _PENDING: dict[tuple[str, str, str | None], _Pending] = {}
@@ -83,11 +84,23 @@ def _block(frame: pd.DataFrame) -> pa.Table:
     return rec.to_table(frame).replace_schema_metadata(None).sort_by("query_id")
 
 
-def add(task: str, model: str, revision: str | None, frame: pd.DataFrame) -> None:
-    """Hold one subset's rows until the result cache saves the task's result."""
+def _merged(held: rec.Evaluation | None, new: rec.Evaluation | None, where: str) -> rec.Evaluation | None:
+    """One evaluation record for rows of both; a clear error when their settings differ (never mixed)."""
+    if held is None or new is None:
+        return new or held
+    if (settings := rec.merged_settings(held.settings, new.settings)) is None:
+        raise ValueError(f"{where}: rows computed with other evaluation settings ({held.settings}) than this run's "
+                         f"({new.settings}). Fix: re-run with --overwrite, or write to another --output-folder")
+    return new.model_copy(update={"settings": settings})
+
+
+def add(task: str, model: str, revision: str | None, frame: pd.DataFrame,
+        evaluation: rec.Evaluation | None = None) -> None:
+    """Hold one subset's rows (computed with `evaluation`'s settings) until the result cache saves the result."""
     if frame.empty:
         return
     entry = _PENDING.setdefault((task, model, revision), _Pending())
+    entry.evaluation = _merged(entry.evaluation, evaluation, f"{task}: {model} at {revision} in this process")
     entry.rows[(str(frame["split"].iloc[0]), str(frame["subset"].iloc[0]))] = _block(frame)
     entry.dirty = True
 
@@ -115,13 +128,19 @@ def flush(result_path: str | Path, task_result: Any, model_name: Any, model_revi
         if path.is_file():
             try:
                 frame = rec.read_table(path, dictionary=False).to_pandas()
-                entry.on_disk = {key: _block(rows) for key, rows in frame.groupby(["split", "subset"])}
+                on_disk = rec.read_evaluation(path)
             except DataFormatError as e:
                 logger.warning("replacing unreadable per-query records: %s", e)
+            else:
+                if on_disk is None and entry.evaluation is not None:
+                    raise ValueError(f"{path}: its records do not say how they were computed (written before "
+                                     "evaluation settings were recorded). Fix: re-run with --overwrite")
+                entry.evaluation = _merged(on_disk, entry.evaluation, str(path))
+                entry.on_disk = {key: _block(rows) for key, rows in frame.groupby(["split", "subset"])}
     keep = {(split, s["hf_subset"]) for split, scores in task_result.scores.items() for s in scores}
     blocks = {**entry.on_disk, **entry.rows}  # rows computed now win
     parts = [blocks[k] for k in sorted(blocks) if k in keep] or [rec.SCHEMA.empty_table()]
     rec.write_table(path, pa.concat_tables(parts), task=task_result.task_name, model=name, revision=model_revision,
-                    presorted=True)
+                    presorted=True, evaluation=entry.evaluation)
     entry.dirty = False
     return path

@@ -24,10 +24,12 @@ from mteb_hybrid.data.definitions import TaskDefinition, load_definitions
 from mteb_hybrid.data.lareqa import load_dataset
 from mteb_hybrid.data.records import ParallelDataset
 from mteb_hybrid.data.sources import cache_root
+from mteb_hybrid.stats.records import Evaluation
 
 from . import per_query
 from .embedding_store import EmbeddingStore, embedding_dir
 from .search import CachedSearch, language_of
+from .settings import evaluation_record
 from .subsets import Subset, all_subsets, build_splits
 
 logger = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         self._searches: dict[tuple, CachedSearch] = {}
         self.skipped_questions: dict[str, int] = {}
         self._active: CachedSearch | None = None
+        self._evaluation: Evaluation | None = None
 
     def read_files(self) -> ParallelDataset:
         """The files this task's subsets need, checked (parsed once per process, so calling it early costs nothing)."""
@@ -115,6 +118,7 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         from mteb.models import EncoderProtocol, SearchProtocol
 
         if isinstance(model, EncoderProtocol) and not isinstance(model, SearchProtocol):
+            self._evaluation = evaluation_record(self, model)  # recorded with the per-query rows
             self._active = self._search_for(model)
             model = self._active
         else:
@@ -151,7 +155,8 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
             out["same_language_at_10"] = float(same.mean())
         meta = self._active.mteb_model_meta  # per-query rows from the same arrays, saved beside the result file
         per_query.add(self.metadata.name, meta.name, meta.revision, per_query.subset_frame(
-            hf_split, hf_subset, [last.query_ids[i] for i in rows], ap, scores, qrels, results, distance, same))
+            hf_split, hf_subset, [last.query_ids[i] for i in rows], ap, scores, qrels, results, distance, same),
+            self._evaluation)
         return out
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from mteb_hybrid.data import get_definition
 from mteb_hybrid.data.sources import language_file
+from mteb_hybrid.files import file_sha256
 from mteb_hybrid.models.offline_me5 import OFFLINE_ME5_REVISION
 from mteb_hybrid.models.presets import resolve_base
 from mteb_hybrid.training.config import TrainConfig
@@ -38,21 +38,6 @@ def canonical(obj: Any) -> str:
 
 def digest(obj: Any) -> str:
     return hashlib.sha256(canonical(obj).encode("utf-8")).hexdigest()
-
-
-@lru_cache(maxsize=256)
-def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def file_sha256(path: str | Path) -> str:
-    """sha256 of a file's bytes (memoised per path, size and modification time)."""
-    st = Path(path).stat()
-    return _file_sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
 
 
 def folder_weights_sha256(folder: str | Path) -> str:

@@ -110,8 +110,10 @@ def sentence_encoder(model_dir: str | Path, pooling: str, *, max_seq_length: int
 
 
 def load_base_model(preset: Preset, *, max_seq_length: int | None = None,
-                    device: str | None = None) -> SentenceTransformer:
-    """The base model of `preset` as a SentenceTransformer, with the preset's prompts if it has none.
+                    device: str | None = None) -> tuple[SentenceTransformer, int]:
+    """The base model of `preset` as a SentenceTransformer (truncating at `max_seq_length` if given), with the
+    preset's prompts if it has none, and the base's own inference length (what a trained model is saved with,
+    so that it is scored like its base: the training length is a training setting).
 
     A base needed from the hub while it is out of reach raises `HubUnavailableError`, not a traceback.
     """
@@ -134,18 +136,19 @@ def load_base_model(preset: Preset, *, max_seq_length: int | None = None,
                 build_m2m100_sentence_encoder(preset.model, folder, pooling=preset.pooling)
             model = SentenceTransformer(str(folder), device=device)
         elif preset.kind == "transformer":
-            model = sentence_encoder(preset.model, preset.pooling, max_seq_length=max_seq_length, device=device)
+            model = sentence_encoder(preset.model, preset.pooling, device=device)
         else:
             model = SentenceTransformer(preset.model, device=device)
     except Exception as e:
         if is_hub_error(e):
             raise HubUnavailableError(hub_model_message(preset.model, f"--base {preset.name}", e)) from e
         raise
+    inference_length = model.max_seq_length
     if max_seq_length is not None:
         model.max_seq_length = max_seq_length
     if preset.prompts and not any(model.prompts.values()):
         model.prompts = dict(preset.prompts)
-    return model
+    return model, inference_length
 
 
 def model_prompts(model: Any) -> tuple[str, str]:

@@ -72,20 +72,36 @@ def _frames(side: pd.DataFrame | Sequence[pd.DataFrame], name: str) -> list[pd.D
     return frames
 
 
-def _aligned(a: list[pd.DataFrame], b: list[pd.DataFrame], metric: str) -> tuple[np.ndarray, np.ndarray]:
-    """(values [n_frames, n_rows], parallel ids [n_rows]) over the queries scored in every frame."""
+def aligned(a: list[pd.DataFrame], b: list[pd.DataFrame], metric: str,
+            labels: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(values [n_frames, n_rows], parallel ids [n_rows]): every frame must hold the same queries (strict pairing:
+    a query scored on one side only would change what is compared, so it is refused, never dropped)."""
+    frames = a + b
+    labels = list(labels) if labels is not None else [f"A{i + 1}" for i in range(len(a))] + [
+        f"B{i + 1}" for i in range(len(b))]
     series, pids = [], []
-    for i, f in enumerate(a + b):
+    for label, f in zip(labels, frames):
         if missing := {"query_id", "parallel_id", metric} - set(f.columns):
-            raise ValueError(f"per-query frame {i} lacks column(s) {sorted(missing)}")
+            raise ValueError(f"per-query frame {label} lacks column(s) {sorted(missing)}")
         if f["query_id"].duplicated().any():
-            raise ValueError(f"per-query frame {i} has a query more than once: one row per query expected")
+            raise ValueError(f"per-query frame {label} has a query more than once: one row per query expected")
         idx = f["query_id"].astype(str).to_numpy()
         series.append(pd.Series(f[metric].to_numpy(dtype=float), index=idx))
         pids.append(pd.Series(f["parallel_id"].astype(str).to_numpy(), index=idx))
-    table = pd.concat(series, axis=1, join="inner").dropna().sort_index()  # row order never changes the draws
+    first = set(series[0].index)
+    for label, s in zip(labels[1:], series[1:]):
+        if (ids := set(s.index)) != first:
+            only_first, only_this = sorted(first - ids), sorted(ids - first)
+            raise ValueError(
+                f"{labels[0]} and {label} hold different queries ({len(only_first)} only in {labels[0]}"
+                + (f", e.g. {only_first[0]}" if only_first else "") + f"; {len(only_this)} only in {label}"
+                + (f", e.g. {only_this[0]}" if only_this else "") + "): compare only results of the same "
+                "questions (the same languages and subsets; --languages restricts both sides)")
+    table = pd.concat(series, axis=1, join="inner").sort_index()  # row order never changes the draws
     if table.empty:
-        raise ValueError(f"no query has a {metric} value on both sides: the runs share no queries")
+        raise ValueError(f"no query has a {metric} value: nothing to compare")
+    if table.isna().any().any():
+        raise ValueError(f"some queries have no {metric} value: the records are incomplete (re-run the evaluation)")
     pid = pids[0].reindex(table.index)
     for other in pids[1:]:
         if not other.reindex(table.index).equals(pid):
@@ -159,7 +175,7 @@ def paired_bootstrap(a: pd.DataFrame | Sequence[pd.DataFrame], b: pd.DataFrame |
     if unit not in ("question", "query"):
         raise ValueError(f"unit {unit!r}: use 'question' or 'query'")
     fa, fb = _frames(a, "A"), _frames(b, "B")
-    values, pid = _aligned(fa, fb, metric)
+    values, pid = aligned(fa, fb, metric)
     codes, questions = pd.factorize(pid)
     clusters = codes if unit == "question" else np.arange(len(pid))
     n_c = int(clusters.max()) + 1

@@ -18,11 +18,70 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from mteb_hybrid.data.errors import DataFormatError
 from mteb_hybrid.files import write_atomic
 
 FORMAT = "mteb-hybrid/per-query-records"
-VERSION = 1
+VERSION = 2
+"""2: adds `evaluation` (the settings that change scores, and where they ran); 1: task, model, revision only."""
+READABLE_VERSIONS = (1, 2)
+UNKNOWN = "unknown"
+
+
+class EvaluationSettings(BaseModel):
+    """What changes a model's scores besides the model: two results are compared only when these are equal.
+
+    Written with every record file; for files of version 1 `compare` infers what was recorded elsewhere (the
+    cell's training config, the base model's folder) and says "unknown" for the rest."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task: str
+    candidate_form: str = UNKNOWN  # sentence | sentence+context
+    max_seq_length: int | str = UNKNOWN  # tokens each text was truncated to at inference
+    precision: str = UNKNOWN  # the dtype of the model's weights at inference (float32, bfloat16, ...)
+    backend: str = UNKNOWN  # the encoder's implementation (sentence-transformers/torch)
+    data_sha256: dict[str, str] | str = UNKNOWN  # sha256 of each data file read, by its path in the dataset
+    task_version: str = UNKNOWN  # the dataset's pinned revision and the plugin's task-building version
+
+
+def merged_settings(a: EvaluationSettings, b: EvaluationSettings) -> EvaluationSettings | None:
+    """`a` and `b` as one (data files read by either), or None when they disagree: on any setting, or on the
+    hash of a data file both read. A run that adds subsets reads more files; that is not a change."""
+    da, db = a.data_sha256, b.data_sha256
+    if isinstance(da, dict) and isinstance(db, dict):
+        if any(da[k] != db[k] for k in da.keys() & db.keys()):
+            return None
+        files: dict[str, str] | str = dict(sorted({**da, **db}.items()))
+    elif da != db:
+        return None
+    else:
+        files = da
+    same = a.model_dump(exclude={"data_sha256"}) == b.model_dump(exclude={"data_sha256"})
+    return a.model_copy(update={"data_sha256": files}) if same else None
+
+
+class EvaluationEnvironment(BaseModel):
+    """Where the scores were computed: differences here are named, not refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    accelerator: str = UNKNOWN  # cpu, or the GPU's name
+    torch: str = UNKNOWN
+    mteb: str = UNKNOWN
+    mteb_hybrid: str = UNKNOWN
+    sentence_transformers: str = UNKNOWN
+
+
+class Evaluation(BaseModel):
+    """The `evaluation` entry of a record file's metadata (version 2)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    settings: EvaluationSettings
+    environment: EvaluationEnvironment = EvaluationEnvironment()
 SUFFIX = ".per_query.parquet"
 _META_KEY = b"mteb_hybrid"
 POOL = "pool"
@@ -60,21 +119,25 @@ def to_table(frame: pd.DataFrame) -> pa.Table:
 
 
 def write_table(path: str | Path, table: pa.Table, *, task: str, model: str, revision: str | None,
-                presorted: bool = False) -> Path:
+                presorted: bool = False, evaluation: Evaluation | None = None) -> Path:
     """Write a schema table to `path` atomically as parquet (zstd), sorted by split, subset and query.
 
     `presorted`: the caller built the table in that order (the sort is most of the cost of a write).
+    `evaluation`: the settings the scores were computed with (default: only the task is known).
     """
     table = table.cast(SCHEMA)
     if not presorted:
         table = table.sort_by([("split", "ascending"), ("subset", "ascending"), ("query_id", "ascending")])
-    meta = {"format": FORMAT, "version": VERSION, "task": task, "model": model, "revision": revision}
+    evaluation = evaluation or Evaluation(settings=EvaluationSettings(task=task))
+    meta = {"format": FORMAT, "version": VERSION, "task": task, "model": model, "revision": revision,
+            "evaluation": evaluation.model_dump(mode="json")}
     table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
     return write_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
-def write_records(path: str | Path, frame: pd.DataFrame, *, task: str, model: str, revision: str | None) -> Path:
-    return write_table(path, to_table(frame), task=task, model=model, revision=revision)
+def write_records(path: str | Path, frame: pd.DataFrame, *, task: str, model: str, revision: str | None,
+                  evaluation: Evaluation | None = None) -> Path:
+    return write_table(path, to_table(frame), task=task, model=model, revision=revision, evaluation=evaluation)
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
@@ -87,11 +150,24 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
         meta = json.loads(raw[_META_KEY])
     except (KeyError, ValueError) as e:
         raise DataFormatError(path, "metadata.mteb_hybrid", "no per-query record metadata", _REWRITE) from e
-    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+    if meta.get("format") != FORMAT or meta.get("version") not in READABLE_VERSIONS:
         raise DataFormatError(path, "metadata.mteb_hybrid.version",
                               f"format {meta.get('format')!r} version {meta.get('version')!r}, expected {FORMAT!r} "
-                              f"version {VERSION}", _REWRITE)
+                              f"version {' or '.join(map(str, READABLE_VERSIONS))}", _REWRITE)
     return meta
+
+
+def read_evaluation(path: str | Path) -> Evaluation | None:
+    """The evaluation settings recorded in a record file; None for a version-1 file (written before them)."""
+    meta = read_metadata(path)
+    if meta["version"] < 2:
+        return None
+    try:
+        return Evaluation.model_validate(meta.get("evaluation"))
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(["metadata", "mteb_hybrid", "evaluation", *map(str, err["loc"])])
+        raise DataFormatError(path, where, err["msg"], _REWRITE) from None
 
 
 def read_table(path: str | Path, *, dictionary: bool = True, metrics: Sequence[str] | None = None) -> pa.Table:
@@ -119,6 +195,15 @@ def _category_mask(column: pd.Series, test: Callable[[str], bool]) -> np.ndarray
     return column.astype("category").map(lambda v: bool(test(str(v)))).to_numpy(dtype=bool)
 
 
+def in_setting(subset: str, setting: str, languages: Iterable[str] | None = None) -> bool:
+    """Whether `subset` ('en-de', 'en-pool') belongs to `setting`, within `languages` (query and corpus)."""
+    if setting not in SETTINGS:
+        raise ValueError(f"setting {setting!r} is not one of {', '.join(SETTINGS)}")
+    q, _, c = subset.partition("-")
+    wanted = {"mono": q == c, "cross": q != c and c != POOL, "multi": c == POOL}[setting]
+    return wanted and (languages is None or (q in languages and (c == POOL or c in languages)))
+
+
 def query_scores(records: pd.DataFrame, setting: str, languages: Iterable[str] | None = None,
                  split: str = "test") -> pd.DataFrame:
     """One row per query for one of the paper's settings: query_id, parallel_id, query_lang, metrics, n_subsets.
@@ -126,16 +211,9 @@ def query_scores(records: pd.DataFrame, setting: str, languages: Iterable[str] |
     mono: the query's own-language subset; cross: mean over its cross-lingual pairs; multi: its pool (the only
     setting with the pool metrics). `languages` keeps queries and pairs within them, as the evaluation's `-l`.
     """
-    if setting not in SETTINGS:
-        raise ValueError(f"setting {setting!r} is not one of {', '.join(SETTINGS)}")
     langs = set(languages) if languages is not None else None
-
-    def wanted(subset: str) -> bool:
-        q, _, c = subset.partition("-")
-        in_setting = {"mono": q == c, "cross": q != c and c != POOL, "multi": c == POOL}[setting]
-        return in_setting and (langs is None or (q in langs and (c == POOL or c in langs)))
-
-    keep = _category_mask(records["subset"], wanted) & _category_mask(records["split"], lambda v: v == split)
+    keep = (_category_mask(records["subset"], lambda s: in_setting(s, setting, langs))
+            & _category_mask(records["split"], lambda v: v == split))
     metrics = [m for m in METRICS if m in records.columns and (setting == "multi" or m not in POOL_METRICS)]
     keys = ["query_id", "parallel_id"]
     grouped = records.loc[keep, keys + metrics].groupby(keys, sort=False, observed=True)

@@ -230,6 +230,7 @@ class TrainingRun:
     language_tokens: bool
     log_callback: TrainLogCallback
     has_eval: bool
+    inference_length: int  # the base's max_seq_length: the trained model is saved with it
 
     @property
     def model(self) -> SentenceTransformer:
@@ -259,7 +260,7 @@ def build_trainer(config: TrainConfig, *, evaluator: BaseEvaluator | None = None
     if config.resume and resume_from is None:
         logger.info("no checkpoint in %s: starting from the base model", checkpoint_dir)
 
-    model = load_base_model(preset, max_seq_length=config.max_seq_length, device=config.device)
+    model, inference_length = load_base_model(preset, max_seq_length=config.max_seq_length, device=config.device)
     disable_layerdrop(model)
     language_tokens = is_m2m100_model(model)
     if language_tokens:
@@ -309,7 +310,7 @@ def build_trainer(config: TrainConfig, *, evaluator: BaseEvaluator | None = None
                             eval_batches=eval_batches, loss=loss, evaluator=evaluator,
                             callbacks=[log_callback, *callbacks])
     return TrainingRun(config, preset, model_name, output_dir, resume_from, trainer, sources, train_rows, val_rows,
-                       languages, language_tokens, log_callback, has_eval)
+                       languages, language_tokens, log_callback, has_eval, inference_length)
 
 
 def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric_fn: MetricFn | None = None,
@@ -324,6 +325,8 @@ def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric
     stopped_early = bool(config.early_stopping_patience) and step < trainer.state.max_steps
     stopping = {"stopped_step": step, "best_step": best, "stopped_early": stopped_early,
                 "best_eval_loss": trainer.state.best_metric if best is not None else None}
+    # scored like its base: the training truncation (config.max_seq_length) is recorded in the training record
+    run.model.max_seq_length = run.inference_length
     trainer.save_model(str(output_dir))
     last_loss = next((r["loss"] for r in reversed(trainer.state.log_history) if "loss" in r), None)
     revision = ""

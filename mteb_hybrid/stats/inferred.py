@@ -1,0 +1,72 @@
+"""Evaluation settings of record files written before they were recorded (version 1), read from what was.
+
+Experiment cells kept their training config and machine in cell.json: a trained model was then saved, and so
+scored, at its training max_seq_length; the base (offline-me5-small) at its own 512. Outside a cell nothing
+was recorded: "unknown", which `compare` treats as a setting of its own.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .records import UNKNOWN, Evaluation, EvaluationEnvironment, EvaluationSettings, read_evaluation
+
+CELL_FILE = "cell.json"
+_CELL_DEPTH = 5  # <cell>/results/<org>__<model>/<revision>/<Task>.per_query.parquet
+
+
+def candidate_form(task: str) -> str:
+    """The candidate form a LAReQA task name says (XQuADRSentenceRetrieval: the sentence alone)."""
+    return "sentence" if task.endswith("SentenceRetrieval") else "sentence+context"
+
+
+def cell_file(records: Path) -> Path | None:
+    """The experiment cell's cell.json above a record file, if the file belongs to a cell."""
+    for parent in list(records.resolve().parents)[:_CELL_DEPTH]:
+        if (parent / CELL_FILE).is_file():
+            return parent / CELL_FILE
+    return None
+
+
+def _base_length(revision: str | None) -> int | str:
+    from mteb_hybrid.models.offline_me5 import OFFLINE_ME5_REVISION, offline_me5_path
+
+    if revision != OFFLINE_ME5_REVISION:
+        return UNKNOWN
+    config = offline_me5_path(build=False) / "sentence_bert_config.json"
+    return int(json.loads(config.read_text())["max_seq_length"]) if config.is_file() else UNKNOWN
+
+
+def training_machine(records: Path) -> str:
+    """The accelerator an experiment cell ran on (cpu, a GPU's name), or unknown."""
+    if (path := cell_file(records)) is None:
+        return UNKNOWN
+    from mteb_hybrid.experiments.schema import read_cell
+
+    cell = read_cell(path)
+    if cell.train is None:
+        return "untrained"
+    return (cell.environment or {}).get("accelerator", UNKNOWN)
+
+
+def evaluation_of(records: Path, task: str) -> tuple[Evaluation, bool]:
+    """The record file's evaluation settings, and whether they were inferred (a version-1 file)."""
+    if (recorded := read_evaluation(records)) is not None:
+        return recorded, False
+    settings: dict = {"task": task, "candidate_form": candidate_form(task), "precision": "float32",
+                      "backend": "sentence-transformers"}  # version 1 had no other precision or backend
+    environment: dict = {}
+    if (path := cell_file(records)) is not None:
+        from mteb_hybrid.experiments.schema import read_cell
+
+        cell = read_cell(path)
+        if cell.train is not None and cell.train.get("max_seq_length"):
+            settings["max_seq_length"] = int(cell.train["max_seq_length"])  # saved at its training length then
+        elif cell.train is None:
+            settings["max_seq_length"] = _base_length(cell.revision)
+        env = cell.environment or {}
+        environment = {k: env[src] for k, src in (("accelerator", "accelerator"), ("torch", "torch"),
+                                                  ("mteb", "mteb"), ("sentence_transformers", "sentence-transformers"))
+                       if src in env}
+    return Evaluation(settings=EvaluationSettings(**settings), environment=EvaluationEnvironment(**environment)), True
