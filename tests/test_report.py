@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from mteb.results import TaskResult
 
@@ -255,9 +256,9 @@ def _records(cell: Path, shift: float, seed: int, n_questions: int = 60) -> None
     write_records(records_path(result), pd.DataFrame(rows), task=TASK, model=cell.name, revision="r")
 
 
-def test_paper_claims_use_the_question_bootstrap_where_records_exist(tmp_path: Path) -> None:
-    from mteb_hybrid.reporting.claims import BOOTSTRAP_SEED, RESAMPLES
-    from mteb_hybrid.stats import paired_bootstrap, query_scores, read_records
+def test_paper_claims_use_the_calibrated_interval_where_records_exist(tmp_path: Path) -> None:
+    from mteb_hybrid.stats import query_scores, read_records
+    from mteb_hybrid.stats.calibrated import cluster_totals, t_interval
 
     root = make_tree(tmp_path / "results")
     exp = root / "experiments" / "batching"
@@ -266,12 +267,16 @@ def test_paper_claims_use_the_question_bootstrap_where_records_exist(tmp_path: P
     comp = _section(build_report(root, draw_plots=False).read_text(encoding="utf-8"), "## Comparison with the paper")
     frames = {c: query_scores(read_records(next((exp / c).rglob("*.per_query.parquet"))), "mono")
               for c in ("hybrid-s1", "hybrid-s2", "xx-s1", "xx-s2")}
-    ref = paired_bootstrap([frames["hybrid-s1"], frames["hybrid-s2"]], [frames["xx-s1"], frames["xx-s2"]], "map",
-                           direction="greater", resamples=RESAMPLES, seed=BOOTSTRAP_SEED)
-    assert ref.low > 0.15  # a shift of 0.2 with 60 questions: clearly separated
+    # the reference, built here from the frames: per-question sums of each seed, then the t interval
+    pid = frames["hybrid-s1"].sort_values("query_id")["parallel_id"]
+    codes = pid.astype("category").cat.codes.to_numpy()
+    sums = [cluster_totals(np.stack([frames[c].sort_values("query_id")["map"].to_numpy() for c in cells]), codes)
+            for cells in (("hybrid-s1", "hybrid-s2"), ("xx-s1", "xx-s2"))]
+    ref = t_interval(sums[0][0], sums[1][0], sums[0][1])
+    assert ref.low > 0  # a shift of 0.2 with 60 questions and 2 seeds a side
     line = next(l for l in comp.splitlines() if l.startswith("- Hybrid ≥ X-X on monolingual mAP"))
     assert "**holds**" in line
-    assert f"[{ref.low:+.3f}, {ref.high:+.3f}] (paired bootstrap over 60 questions and seeds; 2 vs 2 seeds)" in line
+    assert f"[{ref.low:+.3f}, {ref.high:+.3f}] (t over 2 vs 2 seeds and 60 questions, Satterthwaite df;" in line
     # X-Y has no records: that claim falls back (one seed: no interval) and says so
     assert "Hybrid ≥ X-Y on cross-lingual mAP: **inconclusive**" in comp and "interval none" in comp
 
@@ -513,13 +518,15 @@ def test_each_trained_group_is_compared_with_the_base_with_a_bootstrap_interval(
     assert set(rows) == {"tr"}
     seeds, mono, cross, multi, rd = rows["tr"]
     assert seeds == "2"
-    assert mono == "+0.100 [+0.100, +0.100] better"  # every question +0.1: every resample gives +0.1
-    assert cross == "-0.050 [-0.050, -0.050] worse"
+    # every question +0.1 in both seeds: no spread at all, so the interval is the point and detects anything
+    assert mono == "+0.100 [+0.100, +0.100] better (detects 0.000)"
+    assert cross == "-0.050 [-0.050, -0.050] worse (detects 0.000)"
     # half the questions +0.1, half -0.1: the mean is 0 and resamples of 4 questions reach both signs
-    diff, interval, verdict = multi.split(" ", 1)[0], multi[multi.index("["):multi.index("]") + 1], multi.split()[-1]
+    diff, interval = multi.split(" ", 1)[0], multi[multi.index("["):multi.index("]") + 1]
+    verdict = multi[multi.index("]") + 1:multi.index("(")].strip()
     low, high = (float(x) for x in interval.strip("[]").split(","))
     assert float(diff) == 0.0 and low < 0 < high and verdict == "inconclusive"
-    assert rd == "-50.0 [-50.0, -50.0] better"  # lower rank distance is better
+    assert rd == "-50.0 [-50.0, -50.0] better (detects 0.0)"  # lower rank distance is better
 
 
 def test_convergence_groups_differ_from_the_first_with_welch_intervals() -> None:
@@ -573,7 +580,8 @@ def test_each_trained_group_is_compared_with_the_first_and_unscored_settings_sho
     rows = {line.split("|")[1].strip(): [x.strip() for x in line.split("|")[2:-1]] for line in text.splitlines()[2:]}
     assert set(rows) == {"b"}
     # every question of b: +0.2 mono, -0.1 cross against a, so every resample gives exactly that; no pools: "-"
-    assert rows["b"] == ["2 vs 2", "+0.200 [+0.200, +0.200] better", "-0.100 [-0.100, -0.100] worse", "-", "-"]
+    assert rows["b"] == ["2 vs 2", "+0.200 [+0.200, +0.200] better (detects 0.000)",
+                         "-0.100 [-0.100, -0.100] worse (detects 0.000)", "-", "-"]
     # one group with records: nothing to compare
     experiment.cells = [c for c in experiment.cells if c.group == "a"]
     assert versus_first_group_table(experiment, TASK) is None

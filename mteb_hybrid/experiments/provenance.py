@@ -102,14 +102,27 @@ def eval_files(tasks: Iterable[str], data_dir: str | Path | None, languages: Ite
     return out
 
 
+# TrainConfig fields added after cells had run, with the value every earlier cell had: hashed only when set
+# otherwise, so the hashes of earlier cells stay what they were
+ADDED_FIELDS = {"precision": "fp32"}
+
+
 def model_settings(config: Any) -> dict[str, Any]:
     """A TrainConfig's settings that change the model (the base model is recorded by its identity)."""
-    return {k: v for k, v in config.to_dict().items() if k not in OPERATIONAL_KEYS and k != "base"}
+    return {k: v for k, v in config.to_dict().items() if k not in OPERATIONAL_KEYS and k != "base"
+            and not (k in ADDED_FIELDS and v == ADDED_FIELDS[k])}
+
+
+SAVED_LENGTH = "base"
+"""A trained model is saved with its base's inference max_seq_length (before: its training length, so every
+trained cell was scored at 64 tokens and its base at 512). Part of a trained model's inputs: cells trained
+before it are stale and retrain."""
 
 
 def training_inputs(config: Any, base: dict[str, str]) -> dict[str, Any]:
     """The part of the inputs that determines a trained model."""
-    return {"train": model_settings(config), "base_model": base, "data": data_files(config)}
+    return {"train": model_settings(config), "base_model": base, "data": data_files(config),
+            "saved_max_seq_length": SAVED_LENGTH}
 
 
 def make_provenance(model: dict[str, Any] | None, base: dict[str, str], evaluation: dict[str, Any]) -> Provenance:

@@ -132,6 +132,8 @@ class ExperimentRunner:
                 "during_training": ev.during_training.model_dump() if ev.during_training else None, "smoke": self.smoke,
                 "files": eval_files(ev.tasks, self.data_dir, ev.languages,
                                     pools=not self.smoke and any(s.endswith("-pool") for s in ev.subsets or ["-pool"]))}
+            if ev.max_seq_length is not None:  # absent when unset: the hashes of cells run before it stay
+                evaluation["max_seq_length"] = ev.max_seq_length
             prov = make_provenance(model, base, evaluation)
             if prov.model_hash:
                 prov.training_dir = str(self.training_dir(cell, prov.model_hash))
@@ -183,6 +185,8 @@ class ExperimentRunner:
             enc = load_model(resolve_base(self.cfg.base).model)
         else:  # the trained model, or the untrained cell's tiny stand-in
             enc = SentenceTransformerEncoderWrapper(SentenceTransformer(str(folder or self._tiny_base(self.cfg.base))))
+        if (length := self.cfg.eval.max_seq_length) is not None:  # one evaluation length for every cell
+            enc.model.max_seq_length = length
         meta = enc.mteb_model_meta
         revision = safe_name(str(revision or meta.revision or "base"), "model revision")  # a folder of results/
         enc.mteb_model_meta = meta.model_copy(update={"name": f"{ORG}/{self.cfg.name}-{cell.id}", "revision": revision})

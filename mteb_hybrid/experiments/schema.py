@@ -55,6 +55,9 @@ class EvalSpec(_Strict):
     subsets: AllIfEmpty = None
     batch_size: PositiveInt = 64
     during_training: DuringTraining | None = None
+    # every cell, the base included, is scored truncating texts at this many tokens (default: each model's own,
+    # and a trained model keeps its base's, so the default is like for like too)
+    max_seq_length: PositiveInt | None = None
 
 
 class CellSpec(_Strict):

@@ -1,7 +1,10 @@
 """The paper's claims checked on our numbers, and each trained group against its untrained base.
 
-Each is decided with a 95% interval on the difference: a paired bootstrap over questions (and seeds) where every
-cell has per-query records, else (claims only) Welch's interval over seed means, else none.
+Each is decided by `stats.verdicts.decide` on per-query records: the calibrated t interval over seeds and
+questions for recipes (at least 2 seeds a side, or a recipe against the untrained base), a question bootstrap
+and no holds / fails for two single trained models, TOST for "equivalent", and the design's detectable
+difference beside every verdict. Without records (results older than them): Welch's interval over seed means.
+Sides evaluated at different lengths get no verdict; sides trained on different machines are marked.
 """
 
 from __future__ import annotations
@@ -12,10 +15,14 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from pathlib import Path
+
 from mteb_hybrid.stats import Comparison as Interval
-from mteb_hybrid.stats import Verdict, paired_bootstrap, query_scores, read_records, seeds_only
+from mteb_hybrid.stats import query_scores, read_records, seeds_only
 from mteb_hybrid.stats.bootstrap import Direction
+from mteb_hybrid.stats.inferred import evaluation_of, training_machine
 from mteb_hybrid.stats.records import find_record_files
+from mteb_hybrid.stats.verdicts import Decision, decide
 
 from .aggregate import MISSING, group_stats, seed_rows
 from .loading import Cell, Experiment
@@ -100,6 +107,7 @@ CLAIMS = (
 
 RESAMPLES = 10_000
 BOOTSTRAP_SEED = 0  # fixed: the report is deterministic
+DAGGER = "†"  # marks a comparison whose sides were trained on different (or unrecorded) machines
 
 
 def _cell_values(cells: Sequence[Cell], task: str, column: str) -> list[float]:
@@ -108,45 +116,88 @@ def _cell_values(cells: Sequence[Cell], task: str, column: str) -> list[float]:
     return [] if rows.empty else [float(v) for v in rows[column].dropna()]
 
 
-def _record_tables(cells: Sequence[Cell], task: str, metrics: Sequence[str]) -> list[pd.DataFrame] | None:
-    """The record file of each cell with results, read once with `metrics`; None when any such cell has none."""
-    tables = []
-    for cell in (c for c in cells if task in c.tasks()):
+@dataclass
+class SideFacts:
+    """How a side's cells were produced: evaluation lengths and training machines (one per cell)."""
+
+    lengths: list[object]
+    machines: list[str]
+    untrained: bool  # the untrained base: one fixed model, no training noise
+
+
+def _record_tables(cells: Sequence[Cell], task: str, metrics: Sequence[str],
+                   ) -> tuple[list[pd.DataFrame], SideFacts] | None:
+    """The record file of each cell with results, read once with `metrics`, and the side's facts; None when
+    any such cell has none."""
+    tables, paths = [], []
+    done = [c for c in cells if task in c.tasks()]
+    for cell in done:
         files = find_record_files(cell.path, task) if cell.path.is_dir() else []
         if len(files) != 1:
             return None
         tables.append(read_records(files[0], list(metrics)))
-    return tables or None
+        paths.append(files[0])
+    untrained = all(c.batching == "base" for c in done)
+    return (tables, facts_of(paths, task, untrained)) if tables else None
 
 
-def cell_records(cells: Sequence[Cell], task: str, metric: str, setting: str) -> list[pd.DataFrame] | None:
-    """Per-query frames, one per cell with results, or None when any such cell has no records."""
-    tables = _record_tables(cells, task, [metric])
-    return None if tables is None else [query_scores(t, setting) for t in tables]
+def facts_of(paths: Sequence[Path], task: str, untrained: bool) -> SideFacts:
+    machines = ["untrained" if untrained else training_machine(p) for p in paths]
+    return SideFacts([evaluation_of(p, task)[0].settings.max_seq_length for p in paths], machines, untrained)
 
 
-def claim_interval(claim: Claim, hybrid: Sequence[Cell], other: Sequence[Cell], task: str) -> Interval | None:
-    """Hybrid - other with a 95% interval: the two-level bootstrap where records exist, else seeds alone."""
+def like_for_like(a: SideFacts, b: SideFacts) -> tuple[str | None, bool]:
+    """(why the sides may not be compared, or None; whether they were trained on different machines)."""
+    lengths = set(map(str, a.lengths + b.lengths))
+    if len(lengths) > 1:
+        return f"not like for like: max_seq_length {'/'.join(sorted(set(map(str, a.lengths))))} vs " \
+               f"{'/'.join(sorted(set(map(str, b.lengths))))}", False
+    machines = {m for m in a.machines + b.machines if m != "untrained"}
+    return None, len(machines) > 1  # two known machines, or a known one and unrecorded ones
+
+
+def cell_records(cells: Sequence[Cell], task: str, metric: str, setting: str,
+                 ) -> tuple[list[pd.DataFrame], SideFacts] | None:
+    """Per-query frames, one per cell with results, and the side's facts, or None when a cell has no records."""
+    found = _record_tables(cells, task, [metric])
+    return None if found is None else ([query_scores(t, setting) for t in found[0]], found[1])
+
+
+def claim_interval(claim: Claim, hybrid: Sequence[Cell], other: Sequence[Cell], task: str,
+                   ) -> tuple[Decision | Interval | None, str | None, bool]:
+    """Hybrid - other: the decision where records exist, else Welch's interval over seed means; with the reason
+    it may not be compared (different evaluation lengths) and whether it crosses machines."""
     direction = "less" if claim.lower else "greater"
     a, b = (cell_records(cells, task, claim.metric, claim.setting) for cells in (hybrid, other))
     if a is not None and b is not None:
-        return paired_bootstrap(a, b, claim.metric, direction=direction, resamples=RESAMPLES, seed=BOOTSTRAP_SEED)
+        refused, crosses = like_for_like(a[1], b[1])
+        if refused:
+            return None, refused, crosses
+        return (decide(a[0], b[0], claim.metric, direction=direction, resamples=RESAMPLES, seed=BOOTSTRAP_SEED),
+                None, crosses)
     va, vb = _cell_values(hybrid, task, claim.column), _cell_values(other, task, claim.column)
     if min(len(va), len(vb)) < 2:
-        return None
-    return seeds_only(va, vb, claim.column, direction=direction)
+        return None, None, False
+    return seeds_only(va, vb, claim.column, direction=direction), None, False
 
 
-def interval_text(interval: Interval | None, spec: str) -> str:
-    """The interval and what it covers, in words a reader can weigh."""
+def interval_text(interval: Decision | Interval | None, spec: str) -> str:
+    """The interval, what it covers and the design's detectable difference, in words a reader can weigh."""
     if interval is None:
         return render("no_interval")
     signed = spec.replace(":", ":+")
     bounds = f"[{signed.format(interval.low)}, {signed.format(interval.high)}]"
-    if interval.levels == "seeds":
+    if isinstance(interval, Interval):
         return render("interval_seeds", bounds=bounds, na=interval.n_seeds_a, nb=interval.n_seeds_b)
-    return render("interval_bootstrap", bounds=bounds, questions=interval.n_questions, na=interval.n_seeds_a,
-                  nb=interval.n_seeds_b, seeds=" and seeds" if interval.levels.endswith("+seeds") else "")
+    template = "interval_recipes" if interval.level == "recipes" else "interval_models"
+    return render(template, bounds=bounds, questions=interval.n_questions, na=interval.n_seeds_a,
+                  nb=interval.n_seeds_b, detectable=spec.format(interval.detectable))
+
+
+def verdict_words(interval: Decision | Interval | None) -> str:
+    if interval is None:
+        return "inconclusive"
+    return interval.words if isinstance(interval, Decision) else str(interval.verdict)
 
 
 def claim_sentences(comp: Comparison) -> list[str]:
@@ -156,8 +207,10 @@ def claim_sentences(comp: Comparison) -> list[str]:
     for claim in CLAIMS:
         spec = claim.spec
         h, o = stats["hybrid"][claim.column]["mean"], stats[claim.other][claim.column]["mean"]  # type: ignore[index]
-        interval = claim_interval(claim, comp.groups["hybrid"][1], comp.groups[claim.other][1], comp.task)
-        verdict = interval.verdict if interval is not None else Verdict.INCONCLUSIVE
+        interval, refused, crosses = claim_interval(claim, comp.groups["hybrid"][1], comp.groups[claim.other][1],
+                                                    comp.task)
+        verdict = refused or verdict_words(interval) + (f" {DAGGER} (trained on different machines)" if crosses
+                                                        else "")
         paper = "; ".join(f"{base} {spec.format(claim.paper(comp.dataset, base, 'hybrid'))} vs "
                           f"{spec.format(claim.paper(comp.dataset, base, claim.other))}"
                           for base in paper_numbers().bases(comp.dataset))
@@ -185,34 +238,54 @@ BASE_METRICS = (
 VERDICT_WORDS = {"holds": "better", "fails": "worse", "inconclusive": "inconclusive"}
 
 
-Records = dict[BaseMetric, list[pd.DataFrame] | None]
+@dataclass
+class Records:
+    """Each metric's per-query frames of a group's cells (None without records), and how they were produced."""
+
+    frames: dict[BaseMetric, list[pd.DataFrame] | None]
+    facts: SideFacts | None
+
+
 GroupRecords = list[tuple[str, list[Cell], Records]]
 
 
 def _records(cells: Sequence[Cell], task: str) -> Records:
     """Each metric's per-query frames of `cells` (None without records): each file read once with every metric,
     each setting's per-query view computed once."""
-    tables = _record_tables(cells, task, sorted({m.metric for m in BASE_METRICS}))
-    if tables is None:
-        return dict.fromkeys(BASE_METRICS)
-    views = {s: [query_scores(t, s) for t in tables] for s in {m.setting for m in BASE_METRICS}}
-    return {m: views[m.setting] for m in BASE_METRICS}
+    found = _record_tables(cells, task, sorted({m.metric for m in BASE_METRICS}))
+    if found is None:
+        return Records(dict.fromkeys(BASE_METRICS), None)
+    views = {s: [query_scores(t, s) for t in found[0]] for s in {m.setting for m in BASE_METRICS}}
+    return Records({m: views[m.setting] for m in BASE_METRICS}, found[1])
+
+
+def _cell_text(d: Decision, m: BaseMetric) -> str:
+    """`diff [low, high] better/worse/...` with the design's detectable difference."""
+    words = d.words if d.level == "models" or d.words.startswith("equivalent") else VERDICT_WORDS[str(d.verdict)]
+    return (f"{m.spec.format(d.diff)} [{m.spec.format(d.low)}, {m.spec.format(d.high)}] {words} "
+            f"(detects {m.spec.format(d.detectable).lstrip('+')})")
 
 
 def _differences(a: Records, b: Records) -> list[str] | None:
-    """A - B per metric as `diff [low, high] better/worse/inconclusive`: None when a side has no records,
-    MISSING for a setting the evaluation did not score (no pools: no multilingual rows)."""
+    """A - B per metric as `diff [low, high] better/worse/inconclusive (detects x)`: None when a side has no
+    records, MISSING for a setting the evaluation did not score (no pools: no multilingual rows), one "not like
+    for like" cell when the evaluation lengths differ, † on every cell when the training machines differ."""
+    if a.facts is None or b.facts is None:
+        return None
+    refused, crosses = like_for_like(a.facts, b.facts)
+    if refused:
+        return [refused] + [""] * (len(BASE_METRICS) - 1)
     out = []
     for m in BASE_METRICS:
-        fa, fb = a[m], b[m]
+        fa, fb = a.frames[m], b.frames[m]
         if fa is None or fb is None:
             return None
         if any(f.empty for f in (*fa, *fb)):
             out.append(MISSING)
             continue
-        r = paired_bootstrap(fa, fb, m.metric, direction=m.better, resamples=RESAMPLES, seed=BOOTSTRAP_SEED)
-        out.append(f"{m.spec.format(r.diff)} [{m.spec.format(r.low)}, {m.spec.format(r.high)}] "
-                   f"{VERDICT_WORDS[str(r.verdict)]}")
+        d = decide(fa, fb, m.metric, direction=m.better, resamples=RESAMPLES, seed=BOOTSTRAP_SEED,
+                   untrained_b=b.facts.untrained)
+        out.append(_cell_text(d, m) + (f" {DAGGER}" if crosses else ""))
     return out
 
 
@@ -236,7 +309,7 @@ def versus_first_group_table(exp: Experiment, task: str, groups: GroupRecords | 
     """(first group, table): every other trained group minus the first trained group with per-query records,
     as versus_base_table; None with fewer than two such groups."""
     groups = trained_group_records(exp, task) if groups is None else groups
-    groups = [g for g in groups if all(r is not None for r in g[2].values())]
+    groups = [g for g in groups if all(r is not None for r in g[2].frames.values())]
     if len(groups) < 2:
         return None
     (first, first_cells, first_records), others = groups[0], groups[1:]

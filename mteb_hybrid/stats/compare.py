@@ -140,8 +140,11 @@ def compare_results(
         notes.append("WARNING: trained on different or unrecorded machines (the same config and seed differ by "
                      "machine): " + ", ".join(f"{k}={v}" for k, v in trained.items()))
     frames = [query_scores(r, setting, langs, split) for _, _, r in labelled]
+    untrained_b = all(trained[label] == "untrained" for label, _, _ in labelled[len(side_a):])
+    if untrained_b:
+        notes.append("B is an untrained base model (no training noise): A's seeds are judged against it")
     result = decide(frames[:len(side_a)], frames[len(side_a):], metric, direction=direction, confidence=confidence,
-                    margin=margin, target_delta=target_delta, resamples=resamples, seed=seed)
+                    margin=margin, target_delta=target_delta, resamples=resamples, seed=seed, untrained_b=untrained_b)
     shared = evaluations[0][1].settings.model_dump()
     shown = {k: _show(v) for k, v in shared.items() if k != "task"}
     return FolderComparison(task_a, setting, langs, result, shown, mismatches if allow_mismatch else [], notes)

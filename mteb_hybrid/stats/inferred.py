@@ -1,14 +1,15 @@
 """Evaluation settings of record files written before they were recorded (version 1), read from what was.
 
-Experiment cells kept their training config and machine in cell.json: a trained model was then saved, and so
-scored, at its training max_seq_length; the base (offline-me5-small) at its own 512. Outside a cell nothing
-was recorded: "unknown", which `compare` treats as a setting of its own.
+Experiment cells kept their training config, data hashes and machine in cell.json: a trained model was then
+saved, and so scored, at its training max_seq_length; the base (offline-me5-small) at its own 512. Outside a
+cell nothing was recorded: "unknown", which `compare` treats as a setting of its own.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from .records import UNKNOWN, Evaluation, EvaluationEnvironment, EvaluationSettings, read_evaluation
 
@@ -29,6 +30,18 @@ def cell_file(records: Path) -> Path | None:
     return None
 
 
+def _task_version(task: str) -> str:
+    """The task version a version-1 file was built with: the task definitions and their build never changed
+    between version 1 and the first version-2 files (TASK_BUILD_VERSION 1)."""
+    from mteb_hybrid.data.definitions import load_definitions
+
+    prefix = task.removesuffix("Retrieval").removesuffix("Sentence")
+    for d in load_definitions().values():
+        if d.name.removesuffix("Retrieval") == prefix:
+            return f"{d.source.repository}@{d.source.commit}/v1"
+    return UNKNOWN
+
+
 def _base_length(revision: str | None) -> int | str:
     from mteb_hybrid.models.offline_me5 import OFFLINE_ME5_REVISION, offline_me5_path
 
@@ -38,13 +51,24 @@ def _base_length(revision: str | None) -> int | str:
     return int(json.loads(config.read_text())["max_seq_length"]) if config.is_file() else UNKNOWN
 
 
-def training_machine(records: Path) -> str:
-    """The accelerator an experiment cell ran on (cpu, a GPU's name), or unknown."""
+def _cell(records: Path) -> Any | None:
+    """The cell record above a record file; None outside a cell or when cell.json does not read (then nothing
+    is inferred from it: its settings stay unknown)."""
     if (path := cell_file(records)) is None:
-        return UNKNOWN
+        return None
+    from mteb_hybrid.data.errors import DataFormatError
     from mteb_hybrid.experiments.schema import read_cell
 
-    cell = read_cell(path)
+    try:
+        return read_cell(path)
+    except DataFormatError:
+        return None
+
+
+def training_machine(records: Path) -> str:
+    """The accelerator an experiment cell ran on (cpu, a GPU's name), or unknown."""
+    if (cell := _cell(records)) is None:
+        return UNKNOWN
     if cell.train is None:
         return "untrained"
     return (cell.environment or {}).get("accelerator", UNKNOWN)
@@ -57,14 +81,16 @@ def evaluation_of(records: Path, task: str) -> tuple[Evaluation, bool]:
     settings: dict = {"task": task, "candidate_form": candidate_form(task), "precision": "float32",
                       "backend": "sentence-transformers"}  # version 1 had no other precision or backend
     environment: dict = {}
-    if (path := cell_file(records)) is not None:
-        from mteb_hybrid.experiments.schema import read_cell
-
-        cell = read_cell(path)
+    if (cell := _cell(records)) is not None:
         if cell.train is not None and cell.train.get("max_seq_length"):
             settings["max_seq_length"] = int(cell.train["max_seq_length"])  # saved at its training length then
         elif cell.train is None:
             settings["max_seq_length"] = _base_length(cell.revision)
+        if cell.provenance is not None:  # the data files' hashes the cell's provenance recorded
+            files = (cell.provenance.inputs.get("eval") or {}).get("files") or {}
+            if files and not any(k.startswith("mteb:") for k in files):
+                settings["data_sha256"] = dict(sorted(files.items()))
+                settings["task_version"] = _task_version(task)
         env = cell.environment or {}
         environment = {k: env[src] for k, src in (("accelerator", "accelerator"), ("torch", "torch"),
                                                   ("mteb", "mteb"), ("sentence_transformers", "sentence-transformers"))

@@ -74,8 +74,13 @@ class Decision:
 
 def decide(a: Sequence[pd.DataFrame], b: Sequence[pd.DataFrame], metric: str = "map", *,
            direction: Direction = "greater", confidence: float = 0.95, margin: float | None = None,
-           target_delta: float | None = None, resamples: int = 10_000, seed: int = 0) -> Decision:
-    """Compare per-query frames of A and B (one per seed) on `metric`; see the module docstring."""
+           target_delta: float | None = None, resamples: int = 10_000, seed: int = 0,
+           untrained_b: bool = False) -> Decision:
+    """Compare per-query frames of A and B (one per seed) on `metric`; see the module docstring.
+
+    `untrained_b`: B is an untrained base model, one fixed model with no training noise, so A's recipe (at
+    least 2 seeds) is judged against it at the recipe level.
+    """
     if direction not in ("greater", "less"):
         raise ValueError(f"direction {direction!r}: use 'greater' (A > B) or 'less' (A < B)")
     if not 0 < confidence < 1:
@@ -95,7 +100,7 @@ def decide(a: Sequence[pd.DataFrame], b: Sequence[pd.DataFrame], metric: str = "
     common = dict(metric=metric, direction=direction, target_delta=target_delta, n_questions=len(questions),
                   n_queries=len(pid), n_seeds_a=k_a, n_seeds_b=k_b, mean_a=mean_a, mean_b=mean_b,
                   confidence=confidence)
-    if k_a >= 2 and k_b >= 2:
+    if k_a >= 2 and (k_b >= 2 or (untrained_b and k_b == 1)):
         t = t_interval(sums[:k_a], sums[k_a:], counts, confidence)
         return Decision(level="recipes", method="t over seeds and questions (Satterthwaite df)", diff=t.diff,
                         low=t.low, high=t.high, se=t.se, df=t.df, verdict=verdict(t.low, t.high, direction),
