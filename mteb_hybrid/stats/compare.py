@@ -74,19 +74,19 @@ def _subsets_of_result(records_path: Path, split: str) -> set[str] | None:
     return {s["hf_subset"] for s in scores.get(split, [])}
 
 
-def _check_coverage(path: Path, records: pd.DataFrame, split: str) -> None:
+def _subsets(records: pd.DataFrame, split: str) -> set[str]:
+    """The subsets a records frame holds rows for in `split` (one pass over the categorical codes)."""
+    pairs = records.groupby(["split", "subset"], observed=True, sort=False).size().index
+    return {str(subset) for s, subset in pairs if str(s) == split}
+
+
+def _check_coverage(path: Path, have: set[str], split: str) -> None:
     """A records file must hold every subset its result file scored: a partial file is never compared."""
     expected = _subsets_of_result(path, split)
-    have = set(records.loc[records["split"].astype(str) == split, "subset"].astype(str))
     if expected is not None and (missing := sorted(expected - have)):
         raise ValueError(f"{path}: holds no per-query rows for {len(missing)} subset(s) its result file scored "
                          f"({', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}). Fix: re-run that "
                          "evaluation with --overwrite")
-
-
-def _setting_subsets(records: pd.DataFrame, setting: str, langs: tuple[str, ...] | None, split: str) -> set[str]:
-    subsets = set(records.loc[records["split"].astype(str) == split, "subset"].astype(str))
-    return {s for s in subsets if in_setting(s, setting, langs)}
 
 
 def compare_results(
@@ -111,8 +111,9 @@ def compare_results(
         (f"B{i + 1}", p, r) for i, (p, r) in enumerate(side_b)]
     subsets = {}
     for label, path, records in labelled:
-        _check_coverage(path, records, split)
-        subsets[label] = _setting_subsets(records, setting, langs, split)
+        have = _subsets(records, split)
+        _check_coverage(path, have, split)
+        subsets[label] = {s for s in have if in_setting(s, setting, langs)}
         if not subsets[label]:
             raise ValueError(f"{path}: no {setting} rows in split {split!r}"
                              + (f" for languages {' '.join(langs)}" if langs else ""))
