@@ -1,4 +1,9 @@
-"""Paired bootstrap over full XQuAD-R-sized records: the vectorised comparison vs a plain Python loop.
+"""Comparisons over full XQuAD-R-sized records: the calibrated recipe interval, the vectorised bootstrap vs a
+plain Python loop, and the CLI's own overhead.
+
+The calibrated t interval (`stats.verdicts.decide`, what `compare` uses with >= 2 seeds a side) is closed form;
+its time is printed beside the bootstrap's. The CLI overhead is `mteb-hybrid compare` in a fresh process minus
+the comparison itself (`compare_results` from the same files), so imports and printing.
 
 13,090 queries (1,190 questions x 11 languages), 3 seeds a side, 10,000 resamples, two levels
 (seeds, then questions). Ours: `paired_bootstrap` (one matrix of question counts per chunk times
@@ -13,6 +18,9 @@ times, the ratio, and both intervals (they must agree up to Monte Carlo noise).
 from __future__ import annotations
 
 import argparse
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +31,7 @@ import pandas as pd
 from mteb_hybrid.stats import paired_bootstrap, write_records
 from mteb_hybrid.stats.bootstrap import _MAX_CELLS, _counts, _differences
 from mteb_hybrid.stats.compare import compare_results
+from mteb_hybrid.stats.verdicts import decide
 
 
 def bootstrap_differences_matmul(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.ndarray, resamples: int,
@@ -85,6 +94,15 @@ def loop_bootstrap(a: list[pd.DataFrame], b: list[pd.DataFrame], resamples: int,
     return float(low), float(high)
 
 
+def child_times(argv: list[str]) -> tuple[float, float]:
+    """(wall s, cpu s) of a command in a fresh process: cpu is what a busy machine does not inflate."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    subprocess.run(argv, check=True, capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter() - wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resamples", type=int, default=10_000)
@@ -105,6 +123,7 @@ def main() -> None:
         return out, time.perf_counter() - w, time.process_time() - c
 
     ours, t_ours, c_ours = timed(lambda: paired_bootstrap(a, b, "map", resamples=args.resamples, seed=0))
+    cal, t_cal, c_cal = timed(lambda: decide(a, b, "map"))
     # the count-matrix form of the same bootstrap (W [resample, question] @ per-question sums)
     sums = [np.bincount(pd.factorize(f["parallel_id"])[0], weights=f["map"].to_numpy()) for f in a + b]
     counts = np.bincount(pd.factorize(a[0]["parallel_id"])[0]).astype(float)
@@ -121,20 +140,27 @@ def main() -> None:
             folders.append(folder)
         full, t_full, c_full = timed(lambda: compare_results(folders[:3], folders[3:], metric="map", setting="mono",
                                                              resamples=args.resamples))
+        sides = [",".join(map(str, folders[:3])), ",".join(map(str, folders[3:]))]
+        t_cli, c_cli = child_times([sys.executable, "-m", "mteb_hybrid.cli", "compare", *sides])
+        t_import, c_import = child_times([sys.executable, "-c", "import mteb_hybrid.stats.compare"])
 
     (low, high), t_loop, c_loop = timed(lambda: loop_bootstrap(a, b, args.baseline_resamples, seed=0))
     scale = args.resamples / args.baseline_resamples
     t_loop, c_loop = t_loop * scale, c_loop * scale
 
     print(f"{'':36}{'wall s':>9}{'cpu s':>9}   95% interval")
+    print(f"{'calibrated t interval (decide)':36}{t_cal:9.3f}{c_cal:9.3f}   [{cal.low:+.5f}, {cal.high:+.5f}]")
     print(f"{'ours (paired_bootstrap)':36}{t_ours:9.3f}{c_ours:9.3f}   [{ours.low:+.5f}, {ours.high:+.5f}]")
-    print(f"{'ours from 6 record files on disk':36}{t_full:9.3f}{c_full:9.3f}   [{full.result.low:+.5f}, "
+    print(f"{'compare_results from 6 files (t)':36}{t_full:9.3f}{c_full:9.3f}   [{full.result.low:+.5f}, "
           f"{full.result.high:+.5f}]")
     print(f"{'count matrix @ sums (same method)':36}{t_mm:9.3f}{c_mm:9.3f}   [{mm_low:+.5f}, {mm_high:+.5f}]")
     scaled = "" if scale == 1 else f" (x{scale:g})"
     print(f"{'plain Python loop' + scaled:36}{t_loop:9.3f}{c_loop:9.3f}   [{low:+.5f}, {high:+.5f}]")
     print(f"loop / ours: {t_loop / t_ours:.1f}x wall, {c_loop / c_ours:.1f}x cpu (bootstrap); "
           f"{t_loop / t_full:.1f}x wall, {c_loop / c_full:.1f}x cpu (from files). Target: ours under 2 s")
+    print(f"CLI in a fresh process: wall {t_cli:.2f} s, cpu {c_cli:.2f} s = comparison (cpu {c_full:.2f} s) + overhead "
+          f"cpu {c_cli - c_full:.2f} s (importing compare alone: wall {t_import:.2f} s, cpu {c_import:.2f} s); "
+          "target: overhead under 1 s")
 
 
 if __name__ == "__main__":

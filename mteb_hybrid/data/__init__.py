@@ -1,11 +1,25 @@
-"""Files -> typed records: reading LAReQA-style data."""
+"""Files -> typed records: reading LAReQA-style data.
 
-from .definitions import TaskDefinition, get_definition, load_definitions
-from .errors import DataFormatError, MissingDataError
-from .lareqa import load_dataset, read_language_file
-from .records import Candidate, LanguageData, ParallelDataset, Question
+Names load on first use (PEP 562), so that a light reader such as `compare`, which needs only `data.errors`,
+does not parse the task definitions at import.
+"""
 
-__all__ = [
-    "Candidate", "DataFormatError", "LanguageData", "MissingDataError", "ParallelDataset", "Question",
-    "TaskDefinition", "get_definition", "load_dataset", "load_definitions", "read_language_file",
-]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_WHERE = {
+    "TaskDefinition": "definitions", "get_definition": "definitions", "load_definitions": "definitions",
+    "DataFormatError": "errors", "MissingDataError": "errors",
+    "load_dataset": "lareqa", "read_language_file": "lareqa",
+    "Candidate": "records", "LanguageData": "records", "ParallelDataset": "records", "Question": "records",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
