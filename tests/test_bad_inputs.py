@@ -26,7 +26,9 @@ def _files(folder: Path) -> set[Path]:
 
 @pytest.mark.parametrize("case", _all_cases(), ids=lambda c: c.id)
 def test_bad_input_gets_one_clear_line(case: BadInput, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+                                       capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
     from mteb_hybrid.cli import main
 
     # the root sits two levels down, so that a '../../x' escape would land inside tmp_path, where we look
@@ -37,14 +39,21 @@ def test_bad_input_gets_one_clear_line(case: BadInput, tmp_path: Path, monkeypat
     case.setup(root)
     outside_before = _files(tmp_path) - _files(root)
 
-    code = main(case.argv(root))
+    with caplog.at_level(logging.WARNING):
+        code = main(case.argv(root))
 
     err = capsys.readouterr().err
     assert code == case.exit_code, err
     assert "Traceback" not in err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, err
-    assert re.search(case.message, errors[0]), errors[0]
+    if case.message is None:
+        assert errors == [], err
+    else:
+        assert len(errors) == 1, err
+        assert re.search(case.message, errors[0]), errors[0]
+    if case.logged is not None:
+        assert re.search(case.logged, caplog.text), caplog.text
     assert _files(tmp_path) - _files(root) == outside_before, "something was written outside the root"
     for path in case.kept(root):
         assert path.exists(), f"{path} was lost"
+    case.check(root)

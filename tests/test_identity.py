@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import shutil
 from pathlib import Path
 
@@ -392,6 +393,42 @@ def test_a_corrupt_cache_chunk_is_discarded_with_a_warning(
     store.add(["k3"], np.array([[0.25, 0.75]], dtype=np.float32))
     assert first.exists()  # never overwritten by the new chunk
     np.testing.assert_array_equal(EmbeddingStore(tmp_path).get(["k3"]), [[0.25, 0.75]])
+
+
+def _chunk(path: Path, keys: list[str], vectors: list[list[float]]) -> None:
+    with path.open("wb") as f:
+        np.savez(f, keys=np.asarray(keys), vectors=np.asarray(vectors, dtype=np.float32))
+
+
+def test_a_chunk_of_another_dimension_is_discarded_alone_even_when_read_first(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The chunk read first used to set the dimension: one foreign chunk then deleted every good one."""
+    _chunk(tmp_path / "chunk-000000-1.npz", ["bad"], [[1.0, 2.0, 3.0]])
+    _chunk(tmp_path / "chunk-000001-1.npz", ["k1", "k2"], [[1.0, 0.0], [0.0, 1.0]])
+    _chunk(tmp_path / "chunk-000002-1.npz", ["k3"], [[0.5, 0.5]])
+    with caplog.at_level(logging.WARNING):
+        store = EmbeddingStore(tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("chunk-*")) == ["chunk-000001-1.npz", "chunk-000002-1.npz"]
+    assert "bad" not in store and store.dim == 2
+    np.testing.assert_array_equal(store.get(["k1", "k3"]), [[1.0, 0.0], [0.5, 0.5]])
+    assert "chunk-000000-1.npz holds vectors of dimension 3, the other chunks' have 2" in caplog.text
+    store.add(["bad"], np.array([[0.0, 2.0]], dtype=np.float32))  # encoded again, at the model's dimension
+    assert EmbeddingStore(tmp_path).get(["bad", "k2"]).shape == (2, 2)
+
+
+def test_cached_vectors_of_another_dimension_than_the_models_are_discarded(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Every chunk agrees, but the model gives another dimension: the chunks are the foreign ones."""
+    _store_with_two_chunks(tmp_path)
+    store = EmbeddingStore(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        store.add(["k4"], np.ones((1, 3), dtype=np.float32))
+    assert "model gives vectors of dimension 3, the 3 cached ones have 2" in caplog.text
+    assert [p.name for p in tmp_path.glob("chunk-*")] == [f"chunk-000002-{os.getpid()}.npz"]
+    with pytest.raises(ValueError, match="discarded .* run the evaluation again"):
+        store.get(["k1", "k4"])  # found before the discard: a clear error, never vectors of two dimensions
+    again = EmbeddingStore(tmp_path)
+    assert "k1" not in again and again.get(["k4"]).shape == (1, 3)
 
 
 def test_corrupt_chunk_in_a_real_run_is_recomputed(
