@@ -20,6 +20,23 @@ def _all_cases() -> list[BadInput]:
     return cases
 
 
+def _reopen_library_log_streams() -> None:
+    """Libraries (transformers, datasets) bind a log handler, and transformers its `flush`, to the sys.stderr of
+    their first use, which may be an earlier case's captured stream, closed since: point them at this case's."""
+    import logging
+    import sys
+
+    loggers = [logging.getLogger(), *(v for v in logging.root.manager.loggerDict.values() if isinstance(v, logging.Logger))]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if not isinstance(handler, logging.StreamHandler):
+                continue
+            if getattr(handler.stream, "closed", False):
+                handler.stream = sys.stderr  # not setStream: it would flush the closed stream first
+            if "flush" in vars(handler) and getattr(getattr(handler.flush, "__self__", None), "closed", False):
+                handler.flush = sys.stderr.flush
+
+
 def _files(folder: Path) -> set[Path]:
     return {p for p in folder.rglob("*") if p.is_file()}
 
@@ -36,6 +53,7 @@ def test_bad_input_gets_one_clear_line(case: BadInput, tmp_path: Path, monkeypat
     root.mkdir(parents=True)
     monkeypatch.chdir(root)
     monkeypatch.setenv("MTEB_HYBRID_CACHE", str(root / "cache"))
+    _reopen_library_log_streams()
     case.setup(root)
     outside_before = _files(tmp_path) - _files(root)
 
