@@ -1,7 +1,8 @@
 """Embeddings of one model, keyed by (prompt type, text): each distinct text is encoded once per run.
 
 mteb re-encodes every subset's texts (~12 times each over XQuAD-R's 132 subsets). A store belongs to one
-model; on disk it lives under model, revision and task, only for a revision that identifies the weights.
+model; on disk it lives under model, revision and task (`embedding_dir`), only for a revision that identifies
+the model.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ CHUNK_PATTERN = re.compile(r"^chunk-(\d+)-\d+\.npz$")
 def embedding_dir(root: Path, model_name: str, revision: str | None, task_name: str) -> Path | None:
     """`root/<org>__<name>/<revision>/<task>`, or None (with a warning) when nothing may be kept on disk.
 
-    Only under a key that identifies the weights (a known revision) and whose parts are safe folder names.
+    Only under a key that identifies the model (a known revision: the hash of every file that changes its vectors,
+    models/identity.py) and whose parts are safe folder names. The one place the cache key is built: a new part of
+    it (what else changes the vectors, e.g. the encoding precision) goes here.
     """
     if not known_revision(revision):
         logger.warning("embedding cache: %s has no known revision (%r), so its embeddings are kept in memory only",
