@@ -53,6 +53,17 @@ def _garbage_records_one_subset_gone(root: Path) -> None:
     result.write_text(json.dumps(raw))
 
 
+def _no_records_one_subset_gone(root: Path) -> None:
+    """As `mteb run` or a version before records leaves a result: no records file; one subset still to score."""
+    _garbage_records_one_subset_gone(root)
+    next((root / "out").rglob(f"{TASK}.per_query.parquet")).unlink()
+
+
+def _no_partial_records(root: Path) -> None:
+    assert _scores(root) == json.loads((root / "expected.json").read_text())
+    assert not list((root / "out").rglob(f"{TASK}.per_query.parquet"))  # none, rather than one lacking en-de
+
+
 def _records_cover_the_result(root: Path) -> None:
     """Every subset of the JSON has its records again, whose mean map is the subset's map (as first computed)."""
     from mteb_hybrid.stats.records import read_records
@@ -166,6 +177,11 @@ CASES = [
         id="records-garbage-and-subset-removed", setup=_garbage_records_one_subset_gone, argv=_evaluate_argv,
         message=None, exit_code=0, logged=r"unreadable per-query records", check=_records_cover_the_result,
         kept=lambda root: [root / "model"],
+    ),
+    BadInput(
+        id="records-absent-and-subset-removed", setup=_no_records_one_subset_gone, argv=_evaluate_argv,
+        message=None, exit_code=0, check=_no_partial_records,
+        logged=r"per_query\.parquet: not written: the result's subsets test/en-de have no per-query records",
     ),
     BadInput(
         id="cache-chunk-of-another-dimension", setup=_chunk_of_another_dimension,
