@@ -239,6 +239,10 @@ def _add_quickstart(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_quickstart(args: argparse.Namespace) -> None:
+    from mteb_hybrid.training.config import build_config
+
+    # the training options, checked by the training config before the first (long) evaluation starts
+    build_config(lambda name: "--" + name.replace("_", "-"), batch_size=args.batch_size, max_steps=args.max_steps)
     from mteb_hybrid.quickstart import quickstart
 
     quickstart(args.data_dir, args.output_folder, tuple(args.languages), args.max_steps, args.batch_size, args.retrain)
@@ -256,7 +260,8 @@ def _add_experiment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--results", default="results", help="results root (default: results)")
     p.add_argument("--cells", nargs="+", help="run only these cell ids or groups, in this order")
     p.add_argument("--check", action="store_true",
-                   help="only parse and validate the config (keys, models, tasks, languages, subsets, zero-shot guard)")
+                   help="only parse and validate the config: keys, models, tasks, languages, subsets, and the zero-shot "
+                   "guard on the data (give --data-dir); every check that needs no model")
     p.add_argument("--smoke", action="store_true",
                    help="run every cell with a tiny random stand-in model for 2 steps on 2 languages (catches config "
                    "errors before a GPU day); writes under a temporary results root unless --results is given")
@@ -275,7 +280,7 @@ def _run_experiment(args: argparse.Namespace) -> int:
     from mteb_hybrid.training.guard import ZeroShotViolation
 
     cfg = load_experiment(args.config)
-    if problems := validate_experiment(cfg, allow_overlap=args.allow_overlap):
+    if problems := validate_experiment(cfg, allow_overlap=args.allow_overlap, data_dir=args.data_dir):
         raise ValueError(f"{args.config}: " + "; ".join(problems))
     print(f"{args.config}: {len(cfg.cells)} cells ({', '.join(c.id for c in cfg.cells)}), tasks {', '.join(cfg.eval.tasks)}")
     if args.check:

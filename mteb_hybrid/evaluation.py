@@ -7,11 +7,34 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, PositiveInt, ValidationError
+
 from mteb_hybrid.models.identity import ModelFolderError, ModelNotFoundError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ModelFolderError", "ModelNotFoundError", "evaluate", "load_folder_model", "load_model"]
+__all__ = ["EncodeOptions", "ModelFolderError", "ModelNotFoundError", "encode_options", "evaluate",
+           "load_folder_model", "load_model"]
+
+
+class EncodeOptions(BaseModel):
+    """How an evaluation encodes, checked before any data or model is loaded (mteb would fail deep inside on a
+    batch size of 0, "range() arg 3 must not be zero", or a negative one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batch_size: PositiveInt = 32
+
+
+def encode_options(**values: Any) -> EncodeOptions:
+    """`EncodeOptions(**values)`, or a one-line ValueError naming the option and the fix."""
+    try:
+        return EncodeOptions(**values)
+    except ValidationError as e:
+        err = e.errors(include_url=False)[0]
+        name = ".".join(str(p) for p in err["loc"])
+        raise ValueError(f"--{name.replace('_', '-')} ({name}): {err['msg']} (got {err.get('input')!r}); "
+                         "give a whole number > 0") from None
 
 
 def load_model(name: str, device: str | None = None) -> Any:
@@ -73,6 +96,7 @@ def evaluate(model: str | Any, tasks: Sequence[str], *, languages: Sequence[str]
     Finished subsets are kept (an interrupted run resumes) unless `overwrite`; a model with no known revision
     is always recomputed, so its results are never taken for another model's.
     """
+    batch_size = encode_options(batch_size=batch_size).batch_size  # before any data or model is read
     import mteb
 
     from mteb_hybrid.benchmark.tasks import TASK_CLASSES

@@ -34,6 +34,17 @@ class AtomicResultCache(ResultCache):
             ensure_under(self.cache_path / "results", path)
         return path
 
+    def load_task_result(self, task_name: str, model_name: Any, model_revision: str | None = None,
+                         *args: Any, **kwargs: Any) -> Any:
+        """mteb's, less the LAReQA subsets whose per-query records are missing: a resumed run evaluates them again."""
+        result = super().load_task_result(task_name, model_name, model_revision, *args, **kwargs)
+        if result is None:
+            return None
+        from mteb_hybrid.benchmark import per_query
+
+        path = self.get_task_result_path(task_name=task_name, model_name=model_name, model_revision=model_revision)
+        return per_query.keep_recorded(result, path, model_name, model_revision)
+
     def save_to_cache(self, task_result: Any, model_name: Any, model_revision: str | None = None, **kwargs: Any) -> None:
         super().save_to_cache(_AtomicTaskResult(task_result), model_name, model_revision, **kwargs)
         from mteb_hybrid.benchmark import per_query  # LAReQA tasks' per-query records, beside the result file

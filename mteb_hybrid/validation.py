@@ -59,7 +59,8 @@ def first_problem(model: type[BaseModel], error: ValidationError) -> tuple[str, 
     else:
         problem = first["msg"].removeprefix("Value error, ")
         if "input" in first and first["type"] != "value_error" and not isinstance(first["input"], dict):
-            problem += f" (got {first['input']!r})"
+            got = repr(first["input"])
+            problem += f" (got {got if len(got) <= 80 else got[:60] + f'... ({len(got)} characters)'})"
     if len(errors) > 1:
         problem += f" (and {len(errors) - 1} more problem(s))"
     return key_path(loc), problem

@@ -38,9 +38,9 @@ GRID = """
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
-def test_every_shipped_config_parses_and_resolves(path: Path) -> None:
+def test_every_shipped_config_parses_and_resolves(path: Path, data_dir: Path) -> None:
     cfg = load_experiment(path)
-    assert cfg.cells and validate_experiment(cfg) == []
+    assert cfg.cells and validate_experiment(cfg, data_dir=data_dir) == []  # the zero-shot guard included
 
 
 def test_seeds_expand_cells_and_share_a_group(tmp_path: Path) -> None:
@@ -169,3 +169,38 @@ def test_a_cell_another_process_runs_is_left_alone_until_that_process_dies(tmp_p
     calls.clear()
     outcomes = runner.run()  # the holder died: its lock went with it, the cell runs now
     assert [o.status for o in outcomes] == ["skipped", "done", "skipped"] and calls == ["x-x"]
+
+
+def test_parallel_cells_script_passes_each_cell_as_one_argument_without_a_shell(tmp_path: Path) -> None:
+    """A cell argument is data: `$(...)` is not run, `../` does not move its log out of the log folder."""
+    import os
+    import subprocess
+
+    fake = tmp_path / "fake-mteb-hybrid"  # records the arguments each worker was given
+    fake.write_text('#!/usr/bin/env bash\nprintf "%s\\n" "$@" > "$FAKE_OUT/$$.args"\n')
+    fake.chmod(0o755)
+    (tmp_path / "calls").mkdir()
+    (tmp_path / "cfg.yaml").write_text("name: x\n")
+    cells = ["cfg.yaml:hyb$(touch INJECTED)", "cfg.yaml:../../escaped", "cfg.yaml:plain"]
+    done = subprocess.run(
+        ["bash", str(REPO / "scripts" / "run_cells_parallel.sh"), "-j", "2", "-d", "data", "-l", "logs", *cells],
+        cwd=tmp_path, env={**os.environ, "MTEB_HYBRID": str(fake), "FAKE_OUT": str(tmp_path / "calls")},
+        capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert not list(tmp_path.rglob("INJECTED"))
+    calls = sorted(p.read_text().splitlines() for p in (tmp_path / "calls").iterdir())
+    assert sorted(call[call.index("--cells") + 1] for call in calls) == sorted(c.split(":", 1)[1] for c in cells)
+    assert all(call[:3] == ["-v", "experiment", "cfg.yaml"] for call in calls)
+    logs = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.log"))
+    assert logs == ["logs/cfg-.._.._escaped.log", "logs/cfg-hyb__touch_INJECTED_.log", "logs/cfg-plain.log"]
+
+
+@pytest.mark.parametrize("option", [["-j", "0"], ["-j", "x;y"], ["-t", "1s"]])
+def test_parallel_cells_script_refuses_bad_counts(tmp_path: Path, option: list[str]) -> None:
+    import subprocess
+
+    (tmp_path / "cfg.yaml").write_text("name: x\n")
+    done = subprocess.run(["bash", str(REPO / "scripts" / "run_cells_parallel.sh"), *option, "-d", "data",
+                           "cfg.yaml:a"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.startswith("error: -j takes a number of workers > 0")
+    assert not (tmp_path / "runs").exists()

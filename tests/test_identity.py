@@ -1,7 +1,8 @@
 """Model identity: two folders of the same shape keep their own scores and vectors; corrupt input is named.
 
 Models A and B sit in folders of the same name (`.../a/model`, `.../b/model`) and differ only in
-their weights, so only the revision (the weights' hash) can tell them apart.
+their weights, so only the revision (the hash of the whole model) can tell them apart. Other copies of A
+differ from it in one file that is not a weight file (tokenizer, pooling, prompts, ...): another model too.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import shutil
 from pathlib import Path
 
@@ -50,8 +52,8 @@ def _noise(gen: np.random.Generator, like):  # noqa: ANN001, ANN202
     return torch.from_numpy(gen.standard_normal(tuple(like.shape)).astype(np.float32)).to(like.dtype)
 
 
-def _sha(folder: Path) -> str:
-    """The weights hash computed here, independently: relative path + bytes of each weight file, sorted."""
+def _weights_sha(folder: Path) -> str:
+    """The weights-only hash computed here, independently: relative path + bytes of each weight file, sorted."""
     h = hashlib.sha256()
     for p in sorted(folder.rglob("*.safetensors")):
         h.update(str(p.relative_to(folder)).encode())
@@ -59,27 +61,62 @@ def _sha(folder: Path) -> str:
     return h.hexdigest()[:12]
 
 
-def test_folders_of_one_name_differ_by_their_weights_hash(models: tuple[Path, Path], tmp_path: Path) -> None:
+def test_folders_of_one_name_differ_by_their_revision(models: tuple[Path, Path], tmp_path: Path) -> None:
     a, b = models
     ia, ib = folder_identity(a), folder_identity(b)
     assert ia.name == ib.name == "local/model"
-    assert (ia.revision, ib.revision) == (_sha(a), _sha(b)) and ia.revision != ib.revision
-    copy = shutil.copytree(a, tmp_path / "elsewhere" / "model")  # same weights elsewhere: the same model
+    assert ia.revision != ib.revision and len(ia.revision) == 12
+    copy = shutil.copytree(a, tmp_path / "elsewhere" / "model")  # same files elsewhere: the same model
     assert folder_identity(copy) == ia
     # the wrapper mteb sees carries that identity, so results go to results/local__model/<revision>/
     meta = load_model(str(b)).mteb_model_meta
     assert (meta.name, meta.revision) == (ib.name, ib.revision)
 
 
-def test_trained_revision_is_the_folder_revision(models: tuple[Path, Path], tmp_path: Path) -> None:
-    """A model written by `mteb-hybrid train` keeps its trained name and the revision the trainer recorded."""
+def test_files_that_never_change_vectors_leave_the_revision(models: tuple[Path, Path], tmp_path: Path) -> None:
+    """The card, training logs, checkpoints and hidden temp files are not the model."""
+    folder = shutil.copytree(models[0], tmp_path / "model")
+    before = folder_identity(folder).revision
+    (folder / "README.md").write_text("# another card\n")
+    (folder / "train_log.jsonl").write_text("{}\n")
+    (folder / "checkpoints" / "checkpoint-1").mkdir(parents=True)
+    (folder / "checkpoints" / "checkpoint-1" / "model.safetensors").write_bytes(b"x")
+    (folder / ".model.safetensors.abc.tmp").write_bytes(b"half a file")
+    assert folder_identity(folder).revision == before
+
+
+def test_trained_revision_recorded_from_weights_alone_is_superseded(
+        models: tuple[Path, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A record written when revisions hashed the weights alone: the whole model's hash is used, with no warning;
+    a record whose revision matches neither (changed since training) gets a warning."""
+    from mteb_hybrid.models.identity import model_sha256
     from mteb_hybrid.training.trainer import weights_sha256
 
     folder = shutil.copytree(models[0], tmp_path / "out")
     digest = weights_sha256(folder)
+    assert digest[:12] == _weights_sha(folder)
     (folder / "mteb_hybrid_training.json").write_text(json.dumps({"name": "hybrid-x", "revision": digest[:12]}))
-    assert folder_identity(folder).name == "mteb-hybrid/hybrid-x"
-    assert folder_identity(folder).revision == digest[:12] == _sha(folder)
+    with caplog.at_level(logging.WARNING):
+        identity = folder_identity(folder)
+    assert identity == ("mteb-hybrid/hybrid-x", model_sha256(folder)[:12]) and identity.revision != digest[:12]
+    assert "records" not in caplog.text
+    (folder / "mteb_hybrid_training.json").write_text(json.dumps({"name": "hybrid-x", "revision": "0123456789ab"}))
+    with caplog.at_level(logging.WARNING):
+        assert folder_identity(folder).revision == identity.revision
+    assert "records revision 0123456789ab but the model hashes to" in caplog.text
+
+
+def test_language_prefix_of_a_trained_model_is_part_of_its_revision(models: tuple[Path, Path], tmp_path: Path) -> None:
+    """A model trained with language tokens (M2M-100) encodes each text behind its token: another token, other
+    vectors. The trainer passes the prefix before the record exists; the folder's hash then reads it back."""
+    from mteb_hybrid.models.identity import model_sha256
+
+    folder = shutil.copytree(models[0], tmp_path / "model")
+    plain = model_sha256(folder)
+    given = model_sha256(folder, "__{lang}__ ")
+    assert given != plain and model_sha256(folder, None) == plain
+    (folder / "mteb_hybrid_training.json").write_text(json.dumps({"name": "m", "language_prefix": "__{lang}__ "}))
+    assert model_sha256(folder) == given
 
 
 @pytest.mark.parametrize(("files", "expected"), [
@@ -255,6 +292,68 @@ def test_a_model_without_revision_is_recomputed_and_never_cached(
     assert not (tmp_path / "cache" / "embeddings").exists()
 
 
+# ---- one file changed, weights the same: another model ------------------------------------------------
+
+
+def _edit_json(path: Path, edit) -> None:  # noqa: ANN001
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw = edit(raw) or raw
+    path.write_text(json.dumps(raw, indent=2), encoding="utf-8")
+
+
+# kind -> (the edit, whether A's scores change; None: not asserted, since cosine scores ignore normalisation
+# up to float rounding, which reorders a tiny random model's near-equal scores)
+FILE_KINDS = {
+    "tokenizer": (lambda f: _edit_json(f / "tokenizer.json", lambda t: t["normalizer"].update(lowercase=False)), True),
+    "pooling": (lambda f: _edit_json(f / "1_Pooling" / "config.json", lambda c: c.update(pooling_mode="mean")), True),
+    "modules-normalize-dropped": (lambda f: _edit_json(f / "modules.json", lambda m: m[:2]), None),
+    "prompts": (lambda f: _edit_json(f / "config_sentence_transformers.json",
+                                     lambda c: c.update(prompts={"query": "query: ", "document": "passage: "})), True),
+    "sentence-bert-config": (lambda f: _edit_json(f / "sentence_bert_config.json",
+                                                  lambda c: c.update(max_seq_length=6)), True),
+    "transformer-config": (lambda f: _edit_json(f / "config.json", lambda c: c.update(hidden_act="relu")), True),
+}
+
+
+@pytest.fixture(scope="module")
+def a_evaluated(models: tuple[Path, Path], data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding A's result (out/) and its cached vectors (cache/), as a first run leaves them."""
+    root = tmp_path_factory.mktemp("a_evaluated")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MTEB_HYBRID_CACHE", str(root / "cache"))
+        _run(models[0], root / "out", data_dir, True)
+    return root
+
+
+@pytest.mark.parametrize("kind", list(FILE_KINDS))
+def test_a_changed_model_file_is_another_model(
+        kind: str, models: tuple[Path, Path], reference, a_evaluated: Path, data_dir: Path, tmp_path: Path,  # noqa: ANN001
+        monkeypatch: pytest.MonkeyPatch, counted: list[int]) -> None:
+    from mteb_hybrid.experiments.provenance import base_identity
+
+    edit, changes_scores = FILE_KINDS[kind]
+    assert changes_scores in (True, None)
+    root = shutil.copytree(a_evaluated, tmp_path / "root")  # A's result and vectors, where C's run looks
+    monkeypatch.setenv("MTEB_HYBRID_CACHE", str(root / "cache"))
+    a = models[0]
+    c = shutil.copytree(a, tmp_path / "c" / "model")  # same folder name, same weights
+    edit(c)
+    assert folder_identity(c).name == folder_identity(a).name
+    assert folder_identity(c).revision != folder_identity(a).revision
+    assert base_identity(str(c))["revision"] != base_identity(str(a))["revision"]  # an experiment's base, too
+    a_file = next((root / "out").rglob(f"{TASK}.json"))
+    a_bytes = a_file.read_bytes()
+
+    got = _run(c, root / "out", data_dir, True)
+    encoded = sum(counted)
+    fresh = _run(c, tmp_path / "fresh", data_dir, False)  # C alone: its own folder, no cache
+    assert encoded == sum(counted) - encoded > 0  # C encoded every text: no vector of A's was served
+    assert got == pytest.approx(fresh, abs=1e-6)  # and its scores are its own, not A's result file
+    if changes_scores is not None:  # the change matters: reusing A's result would have been a wrong number
+        assert got["map"] != pytest.approx(reference[0]["map"], abs=1e-9)
+    assert a_file.read_bytes() == a_bytes and len(list((root / "out").rglob(f"{TASK}.json"))) == 2
+
+
 # ---- the embedding store on disk -------------------------------------------------------------------
 
 
@@ -294,6 +393,42 @@ def test_a_corrupt_cache_chunk_is_discarded_with_a_warning(
     store.add(["k3"], np.array([[0.25, 0.75]], dtype=np.float32))
     assert first.exists()  # never overwritten by the new chunk
     np.testing.assert_array_equal(EmbeddingStore(tmp_path).get(["k3"]), [[0.25, 0.75]])
+
+
+def _chunk(path: Path, keys: list[str], vectors: list[list[float]]) -> None:
+    with path.open("wb") as f:
+        np.savez(f, keys=np.asarray(keys), vectors=np.asarray(vectors, dtype=np.float32))
+
+
+def test_a_chunk_of_another_dimension_is_discarded_alone_even_when_read_first(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The chunk read first used to set the dimension: one foreign chunk then deleted every good one."""
+    _chunk(tmp_path / "chunk-000000-1.npz", ["bad"], [[1.0, 2.0, 3.0]])
+    _chunk(tmp_path / "chunk-000001-1.npz", ["k1", "k2"], [[1.0, 0.0], [0.0, 1.0]])
+    _chunk(tmp_path / "chunk-000002-1.npz", ["k3"], [[0.5, 0.5]])
+    with caplog.at_level(logging.WARNING):
+        store = EmbeddingStore(tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("chunk-*")) == ["chunk-000001-1.npz", "chunk-000002-1.npz"]
+    assert "bad" not in store and store.dim == 2
+    np.testing.assert_array_equal(store.get(["k1", "k3"]), [[1.0, 0.0], [0.5, 0.5]])
+    assert "chunk-000000-1.npz holds vectors of dimension 3, the other chunks' have 2" in caplog.text
+    store.add(["bad"], np.array([[0.0, 2.0]], dtype=np.float32))  # encoded again, at the model's dimension
+    assert EmbeddingStore(tmp_path).get(["bad", "k2"]).shape == (2, 2)
+
+
+def test_cached_vectors_of_another_dimension_than_the_models_are_discarded(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Every chunk agrees, but the model gives another dimension: the chunks are the foreign ones."""
+    _store_with_two_chunks(tmp_path)
+    store = EmbeddingStore(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        store.add(["k4"], np.ones((1, 3), dtype=np.float32))
+    assert "model gives vectors of dimension 3, the 3 cached ones have 2" in caplog.text
+    assert [p.name for p in tmp_path.glob("chunk-*")] == [f"chunk-000002-{os.getpid()}.npz"]
+    with pytest.raises(ValueError, match="discarded .* run the evaluation again"):
+        store.get(["k1", "k4"])  # found before the discard: a clear error, never vectors of two dimensions
+    again = EmbeddingStore(tmp_path)
+    assert "k1" not in again and again.get(["k4"]).shape == (1, 3)
 
 
 def test_corrupt_chunk_in_a_real_run_is_recomputed(

@@ -3,6 +3,10 @@
 The task computes each subset's rows from the arrays of its subset scores and hands them here (`add`).
 After every subset mteb saves the result through the package's cache, which calls `flush`: the record
 file is rewritten atomically to hold exactly the result's subsets, so records and scores always agree.
+When a run resumes, the cache loads the result through `keep_recorded`: a subset of the JSON that its
+records file lacks (or all, when that file is unreadable or another model's) is evaluated again, so that no
+records file lacks a subset of its result. A result with no records file at all (written by `mteb run`, or
+before records existed) is kept as it is, and gets no records file holding only some of its subsets.
 Plain `mteb run` saves through mteb's own cache and writes no records.
 """
 
@@ -72,6 +76,7 @@ class _Pending:
     rows: dict[tuple[str, str], pa.Table] = field(default_factory=dict)
     on_disk: dict[tuple[str, str], pa.Table] | None = None
     path: Path | None = None  # the file `on_disk` was read from
+    had_file: bool = False  # whether that file existed (readable or not) when first read
     dirty: bool = False
     evaluation: rec.Evaluation | None = None  # the settings the rows were computed with
 
@@ -111,21 +116,68 @@ def release(task: str) -> None:
         del _PENDING[key]
 
 
+def _model_key(model_name: Any, model_revision: str | None) -> tuple[str, str | None]:
+    if hasattr(model_name, "name") and hasattr(model_name, "revision"):  # mteb's ModelMeta
+        return str(model_name.name), model_name.revision
+    return str(model_name), model_revision
+
+
+def recorded_subsets(path: Path, task: str, model: str, revision: str | None) -> set[tuple[str, str]] | None:
+    """(split, subset) pairs with rows in the records file at `path`; none when it is unreadable or another
+    model's (with a warning naming it); None when there is no such file."""
+    if not path.is_file():
+        return None
+    try:
+        meta = rec.read_metadata(path)
+        if (meta.get("task"), meta.get("model"), meta.get("revision")) != (task, model, revision):
+            logger.warning("%s: per-query records of %s %s at %s, not of %s %s at %s; evaluating again", path,
+                           meta.get("task"), meta.get("model"), meta.get("revision"), task, model, revision)
+            return set()
+        table = rec.read_table(path, dictionary=False, metrics=[])  # the key columns
+    except DataFormatError as e:
+        logger.warning("unreadable per-query records (%s); the subsets they held are evaluated again", e)
+        return set()
+    return set(zip(table["split"].to_pylist(), table["subset"].to_pylist()))
+
+
+def keep_recorded(task_result: Any, result_path: str | Path, model_name: Any,
+                  model_revision: str | None = None) -> Any:
+    """`task_result` (a LAReQA result loaded to resume) less the subsets its records file lacks, so that mteb
+    evaluates them again; None when none is left. Other tasks' results pass unchanged (they have no records)."""
+    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
+
+    if task_result is None or task_result.task_name not in TASK_CLASSES:
+        return task_result
+    name, revision = _model_key(model_name, model_revision)
+    path = rec.records_path(result_path)
+    recorded = recorded_subsets(path, task_result.task_name, name, revision)
+    if recorded is None:  # no records at all: `mteb run`'s result, or one older than records; flush writes none
+        return task_result
+    scores = {split: [s for s in subsets if (split, s.get("hf_subset")) in recorded]
+              for split, subsets in task_result.scores.items()}
+    lacking = sorted(f"{split}/{s.get('hf_subset')}" for split, subsets in task_result.scores.items()
+                     for s in subsets if (split, s.get("hf_subset")) not in recorded)
+    if not lacking:
+        return task_result
+    logger.warning("%s: %d subset(s) of %s have no per-query records in %s (%s); evaluating them again", name,
+                   len(lacking), Path(result_path).name, path.name, ", ".join(lacking[:5]) + (" ..." if len(lacking) > 5 else ""))
+    scores = {split: subsets for split, subsets in scores.items() if subsets}
+    return task_result.model_copy(update={"scores": scores}) if scores else None
+
+
 def flush(result_path: str | Path, task_result: Any, model_name: Any, model_revision: str | None = None) -> Path | None:
     """Rewrite the records beside `result_path` to hold the subsets of `task_result`; None if none were computed.
 
     Rows computed in this process win over rows on disk (a resumed run); an unreadable file is replaced.
     """
-    if hasattr(model_name, "name") and hasattr(model_name, "revision"):  # mteb's ModelMeta
-        model_name, model_revision = model_name.name, model_name.revision
-    name = str(model_name)
+    name, model_revision = _model_key(model_name, model_revision)
     entry = _PENDING.get((task_result.task_name, name, model_revision))
     if entry is None or not entry.dirty:
         return None
     path = rec.records_path(result_path)
     if entry.on_disk is None or entry.path != path:  # another output folder: read its own file
-        entry.path, entry.on_disk = path, {}
-        if path.is_file():
+        entry.path, entry.on_disk, entry.had_file = path, {}, path.is_file()
+        if entry.had_file:
             try:
                 frame = rec.read_table(path, dictionary=False).to_pandas()
                 on_disk = rec.read_evaluation(path)
@@ -139,6 +191,16 @@ def flush(result_path: str | Path, task_result: Any, model_name: Any, model_revi
                 entry.on_disk = {key: _block(rows) for key, rows in frame.groupby(["split", "subset"])}
     keep = {(split, s["hf_subset"]) for split, scores in task_result.scores.items() for s in scores}
     blocks = {**entry.on_disk, **entry.rows}  # rows computed now win
+    if lacking := sorted(f"{split}/{subset}" for split, subset in keep - set(blocks)):
+        if not entry.had_file:  # subsets scored with no records kept: a file of the others would look complete
+            logger.warning("%s: not written: the result's subsets %s have no per-query records (scored by `mteb run` "
+                           "or before records existed); re-run with --overwrite to record every subset", path,
+                           ", ".join(lacking[:5]) + (" ..." if len(lacking) > 5 else ""))
+            entry.dirty = False
+            return None
+        # a readable file lacking them (keep_recorded re-evaluates those): the next run scores them again
+        logger.warning("%s: no per-query records for %s; they are evaluated again on the next run", path,
+                       ", ".join(lacking))
     parts = [blocks[k] for k in sorted(blocks) if k in keep] or [rec.SCHEMA.empty_table()]
     rec.write_table(path, pa.concat_tables(parts), task=task_result.task_name, model=name, revision=model_revision,
                     presorted=True, evaluation=entry.evaluation)

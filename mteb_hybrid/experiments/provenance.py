@@ -28,7 +28,6 @@ from .schema import CellRecord, Provenance
 OPERATIONAL_KEYS = frozenset({
     "output_dir", "model_name", "data_dir", "resume", "keep_checkpoints", "save_steps", "save_total_limit",
     "device", "num_threads", "allow_overlap", "eval_tasks"})
-_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 ABSENT = object()  # a key one side of a comparison lacks
 
 
@@ -40,27 +39,24 @@ def digest(obj: Any) -> str:
     return hashlib.sha256(canonical(obj).encode("utf-8")).hexdigest()
 
 
-def folder_weights_sha256(folder: str | Path) -> str:
-    """sha256 over a model folder's weight files (relative path + content hash), skipping checkpoints."""
-    folder = Path(folder)
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        rel = p.relative_to(folder)
-        if p.is_file() and p.suffix in _WEIGHT_SUFFIXES and "checkpoints" not in rel.parts and p.name != "training_args.bin":
-            h.update(f"{rel}\0{file_sha256(p)}\n".encode())
-    return h.hexdigest()
+def folder_model_sha256(folder: str | Path) -> str:
+    """sha256 of a model folder as a whole (weights, tokenizer, module configs, prompts: identity.model_sha256),
+    so that a base folder whose pooling or tokenizer changed is a changed input, not a reusable cell."""
+    from mteb_hybrid.models.identity import model_sha256
+
+    return model_sha256(Path(folder))
 
 
 def base_identity(base: str, folder: str | Path | None = None) -> dict[str, str]:
     """{"name", "revision"} of a base model (or of `folder`, a smoke run's stand-in): a preset's model, a folder
     (content hash) or a hub name, "main (unpinned)" offline: a changed hub model goes unnoticed, a folder not."""
     if folder is not None:
-        return {"name": f"{base} (stand-in {Path(folder).name})", "revision": folder_weights_sha256(folder)[:16]}
+        return {"name": f"{base} (stand-in {Path(folder).name})", "revision": folder_model_sha256(folder)[:16]}
     preset = resolve_base(base)
     if preset.kind == "offline-me5":
         return {"name": preset.model, "revision": OFFLINE_ME5_REVISION}
     if Path(preset.model).is_dir():
-        return {"name": Path(preset.model).name, "revision": folder_weights_sha256(preset.model)[:16]}
+        return {"name": Path(preset.model).name, "revision": folder_model_sha256(preset.model)[:16]}
     return {"name": preset.model, "revision": "main (unpinned)"}
 
 

@@ -285,7 +285,7 @@ class ExperimentRunner:
         return {cid: keys for cid, keys in changed.items() if keys}
 
     def run(self, only: list[str] | None = None, keep_going: bool = False) -> list[CellOutcome]:
-        if problems := validate_experiment(self.cfg, allow_overlap=self.allow_overlap):
+        if problems := validate_experiment(self.cfg, allow_overlap=self.allow_overlap, data_dir=self.data_dir):
             raise ValueError(f"{self.cfg.path}: " + "; ".join(problems))
         cells = [c for c in self.cfg.cells if not only or c.id in only or c.group in only]
         if only:  # in the order asked for (e.g. seed 1 of every group first); config order within a group

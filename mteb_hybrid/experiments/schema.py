@@ -2,7 +2,9 @@
 `CellRecord` (<results>/experiments/<name>/<cell>/cell.json) and `ExperimentRecord` (.../<name>/experiment.json).
 
 Unknown keys are rejected; an error is one line naming the file and the key path (`x.yaml: cells[2].alpha: ...`).
-Records carry `schema_version`; files written before it existed load as version 0.
+Records carry `schema_version`; files written before it existed load as version 0. Input is bounded before
+anything expands it: a config of at most `MAX_CONFIG_BYTES`, no YAML aliases (an alias bomb of a few lines
+expands to gigabytes), strings and lists of each field at most a stated length.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, StringConstraints
 
 from mteb_hybrid.data.errors import DataFormatError
 from mteb_hybrid.files import safe_name, write_json_atomic
@@ -35,8 +37,37 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+MAX_CONFIG_BYTES = 1 << 20  # the largest shipped config is ~5 KB
+MAX_ITEMS = 256  # tasks, languages, data sources, seeds, training settings, params
+MAX_CELLS = 2000
+MAX_SUBSETS = 2000  # XQuAD-R alone has 132
+Name = Annotated[str, StringConstraints(max_length=200)]  # a task, language, subset, group, model or base name
+Spec = Annotated[str, StringConstraints(max_length=2000)]  # a data source (hf:NAME?query=COL&...)
+
+
+def _label(value: Any) -> Any:
+    """A cell's `params` value (a label the report shows): a short text, a number, true/false, or a list of those."""
+    scalars = (str, bool, int, float, type(None))
+    items = value if isinstance(value, list) else [value]
+    if len(items) > MAX_ITEMS or not all(isinstance(v, scalars) and (not isinstance(v, str) or len(v) <= 200)
+                                         for v in items):
+        raise ValueError(f"a label is a text of at most 200 characters, a number, true/false, or a list of at most "
+                         f"{MAX_ITEMS} of those")
+    return value
+
+
+def _text(limit: int) -> AfterValidator:
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise ValueError(f"at most {limit} characters, got {len(value)}")
+        return value
+    return AfterValidator(check)
+
+
+ParamValue = Annotated[Any, AfterValidator(_label)]
 CellId = Annotated[str, AfterValidator(lambda v: safe_name(v, "cell id"))]  # a folder name
-AllIfEmpty = Annotated[list[str] | None, AfterValidator(lambda v: v or None)]
+AllIfEmpty = Annotated[list[Name] | None, Field(max_length=MAX_SUBSETS), AfterValidator(lambda v: v or None)]
+Settings = Annotated[dict[Name, Any], Field(max_length=MAX_ITEMS)]  # training settings, checked by TrainConfig
 
 
 class DuringTraining(_Strict):
@@ -44,13 +75,13 @@ class DuringTraining(_Strict):
 
     every: PositiveInt
     questions: PositiveInt = 100
-    languages: list[str] | None = None
+    languages: Annotated[list[Name], Field(max_length=MAX_ITEMS)] | None = None
 
 
 class EvalSpec(_Strict):
     """What every cell is scored on."""
 
-    tasks: list[str] = Field(min_length=1)
+    tasks: list[Name] = Field(min_length=1, max_length=MAX_ITEMS)
     languages: AllIfEmpty = None
     subsets: AllIfEmpty = None
     batch_size: PositiveInt = 64
@@ -64,9 +95,9 @@ class CellSpec(_Strict):
     """One cell as written: training overrides (`train: null` scores the base model itself) and labels."""
 
     id: CellId
-    train: dict[str, Any] | None = Field(default_factory=dict)
-    group: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
+    train: Settings | None = Field(default_factory=dict)
+    group: Name | None = None
+    params: Annotated[dict[Name, ParamValue], Field(max_length=MAX_ITEMS)] = Field(default_factory=dict)
 
 
 class ExperimentFile(_Strict):
@@ -74,16 +105,17 @@ class ExperimentFile(_Strict):
 
     schema_version: Literal[1] = 1
     name: Annotated[str, AfterValidator(lambda v: safe_name(v, "experiment name"))]
-    description: Annotated[str, BeforeValidator(lambda v: " ".join(str(v).split()) if v is not None else "")] = ""
-    base: str
-    data: Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)] = Field(
-        default_factory=lambda: ["mlqa-r"], min_length=1)
+    description: Annotated[str, BeforeValidator(lambda v: "" if v is None else " ".join(v.split()) if isinstance(v, str) else v),
+                           _text(20_000)] = ""
+    base: Spec
+    data: Annotated[list[Spec], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)] = Field(
+        default_factory=lambda: ["mlqa-r"], min_length=1, max_length=MAX_ITEMS)
     # shared training settings (TrainConfig fields)
-    train: Annotated[dict[str, Any], BeforeValidator(lambda v: {} if v is None else v)] = Field(default_factory=dict)
+    train: Annotated[Settings, BeforeValidator(lambda v: {} if v is None else v)] = Field(default_factory=dict)
     eval: EvalSpec
-    cells: list[CellSpec] = Field(min_length=1)
-    seeds: list[int] | None = None
-    unseen_languages: list[str] = Field(default_factory=list)
+    cells: list[CellSpec] = Field(min_length=1, max_length=MAX_CELLS)
+    seeds: Annotated[list[int], Field(max_length=MAX_ITEMS)] | None = None
+    unseen_languages: Annotated[list[Name], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
     full_scale: bool = False
 
 
@@ -147,9 +179,36 @@ def _read(path: str | Path, parse: Any, what: str, error: type[Exception]) -> An
         raise SchemaError(path, "", f"{what} ({str(e).splitlines()[0]})") from None
 
 
+class _AliasFound(Exception):  # noqa: N818 - not a YAMLError, so that `_read` lets it through
+    def __init__(self, anchor: str, mark: Any) -> None:
+        super().__init__(anchor)
+        self.anchor, self.line = anchor, (mark.line + 1 if mark is not None else None)
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """yaml.safe_load, refusing aliases (`*name`) before anything is built from them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _AliasFound(event.anchor, event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def _load_config(text: str) -> Any:
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader
+
+
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """An experiment config's raw mapping (one-line SchemaError when it is not YAML or not a mapping)."""
-    raw = _read(path, yaml.safe_load, "not a readable YAML file", yaml.YAMLError)
+    """An experiment config's raw mapping (one-line SchemaError when it is too large, holds YAML aliases, is not
+    YAML or not a mapping)."""
+    if Path(path).is_file() and (size := Path(path).stat().st_size) > MAX_CONFIG_BYTES:
+        raise SchemaError(path, "", f"{size} bytes; an experiment config is at most {MAX_CONFIG_BYTES} bytes")
+    try:
+        raw = _read(path, _load_config, "not a readable YAML file", yaml.YAMLError)
+    except _AliasFound as e:
+        raise SchemaError(path, f"line {e.line}", f"YAML alias *{e.anchor} is not accepted in experiment configs "
+                          "(aliases can expand without bound); write the value out") from None
     if not isinstance(raw, dict):
         raise SchemaError(path, "", "expected a mapping of keys (see experiments/batching.yaml)")
     return raw

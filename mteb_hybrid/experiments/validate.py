@@ -1,6 +1,7 @@
-"""Checks of an experiment config's names (base model, tasks, languages, subsets, training data) and that the
-zero-shot guard can check every task a trained cell is scored on, before anything runs (`--check` and every run):
-a typo found here costs a second; found by the runner, a training run or a cell "done" with no scores."""
+"""Checks of an experiment config's names (base model, tasks, languages, subsets, training data), that the
+zero-shot guard can check every task a trained cell is scored on, and the guard itself (training rows against
+the evaluation tasks' texts), before anything runs (`--check` and every run): a typo or an overlap found here
+costs seconds; found by the runner, a training run after the base cell, or a cell "done" with no scores."""
 
 from __future__ import annotations
 
@@ -121,12 +122,63 @@ def _check_training(cfg: ExperimentConfig, allow_overlap: bool) -> list[str]:
     return problems
 
 
-def validate_experiment(cfg: ExperimentConfig, allow_overlap: bool = False) -> list[str]:
-    """Problems that would make a run fail or mislead later, each one line; [] when the config is sound."""
+def _guard_verdict(specs: tuple[str, ...], languages: tuple[str, ...] | None, form: str, tasks: tuple[str, ...],
+                   data_dir: str | Path | None) -> str | None:
+    """The zero-shot guard's verdict on these training sources and evaluation tasks (None: no overlap)."""
+    from mteb_hybrid.data.errors import DataFormatError, MissingDataError
+    from mteb_hybrid.training.guard import ZeroShotViolation, check_zero_shot
+    from mteb_hybrid.training.rows import TrainingDataError, read_spec
+
+    try:
+        rows = [row for spec in specs for row in read_spec(spec, data_dir, languages, form)]
+        check_zero_shot(rows, tasks, data_dir)
+    except ZeroShotViolation as e:
+        return str(e).partition("\n")[0]
+    except (MissingDataError, TrainingDataError, DataFormatError, OSError) as e:
+        reason = (str(e).splitlines() or [type(e).__name__])[0][:500]
+        hint = "" if "DATA_DIR" in reason else "; give --data-dir (or set $MTEB_HYBRID_DATA_DIR)"
+        return f"the zero-shot guard cannot read the data it compares: {reason}{hint}"
+    return None
+
+
+def _check_overlap(cfg: ExperimentConfig, data_dir: str | Path | None, allow_overlap: bool) -> list[str]:
+    """Run the zero-shot guard as training would, once per distinct (data, languages, tasks) of the trained cells:
+    an overlap is refused before the base cell runs, and by `--check`. Hub data (hf:) is checked by training."""
+    verdicts: dict[tuple[Any, ...], str | None] = {}
+    cells: dict[str, list[str]] = {}
+    for cell in cfg.cells:
+        if cell.train is None or cell.train.allow_overlap or allow_overlap:
+            continue
+        tasks = []
+        for task in list(cell.train.eval_tasks) or list(cfg.eval.tasks):
+            try:
+                guard_definition(task)
+                tasks.append(task)
+            except KeyError:  # reported by _check_training (a typo, or a task the guard cannot read)
+                continue
+        specs = tuple(s for s in cell.train.data if parse_data_spec(s).kind != "hf")
+        if not tasks or not specs:
+            continue
+        languages = tuple(cell.train.languages) if cell.train.languages else None
+        key = (specs, languages, cell.train.candidate_form, tuple(tasks), data_dir or cell.train.data_dir)
+        if key not in verdicts:
+            verdicts[key] = _guard_verdict(specs, languages, cell.train.candidate_form, tuple(tasks), key[-1])
+        if verdicts[key]:
+            cells.setdefault(verdicts[key], []).append(cell.id)
+    return [f"{verdict} [cell(s) {', '.join(ids[:3])}{f' and {len(ids) - 3} more' if len(ids) > 3 else ''}]"
+            for verdict, ids in cells.items()]
+
+
+def validate_experiment(cfg: ExperimentConfig, allow_overlap: bool = False,
+                        data_dir: str | Path | None = None) -> list[str]:
+    """Problems that would make a run fail or mislead later, each one line; [] when the config is sound.
+    Every check that needs no model, the zero-shot guard on the data (from `data_dir`) included."""
     problems = []
     if cfg.base not in load_presets() and not Path(cfg.base).is_dir() and "/" not in cfg.base:
         problems.append(f"base: {cfg.base!r} is neither a preset ({', '.join(load_presets())}), a folder, nor a hub "
                         f"name{suggest(cfg.base, list(load_presets()))}")
     problems += _check_eval(cfg)
     problems += _check_training(cfg, allow_overlap)
+    if not problems:  # the names are sound: the data they name can be read and compared
+        problems += _check_overlap(cfg, data_dir, allow_overlap)
     return problems

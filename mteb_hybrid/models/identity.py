@@ -2,7 +2,9 @@
 
 mteb names every sentence-transformers folder `no_model_name/available` at `no_revision_available`, so two
 folders would share results. Here a folder is named after its training info, model card or folder, and its
-revision is a hash of its weights; an unknown revision gets no reuse. A corrupt file gets one line naming it.
+revision is a hash of every file that can change its vectors (weights, tokenizer, module configs such as
+pooling and normalisation, sentence-transformers config and prompts, modules.json; `model_files`), not of
+the weights alone; an unknown revision gets no reuse. A corrupt file gets one line naming it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from mteb_hybrid.files import safe_name
+from mteb_hybrid.files import file_sha256, safe_name
 from mteb_hybrid.training.record import TRAINING_RECORD_FILE as TRAINING_INFO_FILE
 
 logger = logging.getLogger(__name__)
@@ -24,8 +26,12 @@ logger = logging.getLogger(__name__)
 CHECKPOINTS = "checkpoints"
 LOCAL_ORG = "local"
 TRAINED_ORG = "mteb-hybrid"
-REVISION_LENGTH = 12  # hex digits of the weights' sha256 (as `mteb-hybrid train` writes)
+REVISION_LENGTH = 12  # hex digits of the model's sha256
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
+# Files of a model folder that never change its vectors: the card, training bookkeeping and logs (written after
+# the model itself), and `training_args.bin`. Hidden files (temp files, locks) and checkpoints are left out too.
+NOT_MODEL_FILES = frozenset({"README.md", TRAINING_INFO_FILE, "train_log.jsonl", "train_log.csv",
+                             "mteb_hybrid_wall_time.json", "training_args.bin"})
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")  # "org/name", as on the hub
 # Revisions that say "unknown": mteb's placeholder, the hybrid registry's, or none at all.
 UNKNOWN_REVISIONS = frozenset({"", "no_revision_available", "untrained"})
@@ -59,7 +65,8 @@ def weight_files(folder: Path) -> list[Path]:
 
 
 def weights_sha256(folder: Path) -> str:
-    """sha256 over the model's weight files (relative path + bytes), the content revision of a model."""
+    """sha256 over the model's weight files (relative path + bytes): the training record's `weights_sha256`.
+    Not the revision: a tokenizer or pooling change keeps the weights (see `model_sha256`)."""
     folder = Path(folder)
     h = hashlib.sha256()
     for p in weight_files(folder):
@@ -67,6 +74,39 @@ def weights_sha256(folder: Path) -> str:
         with p.open("rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
+    return h.hexdigest()
+
+
+def model_files(folder: Path) -> list[Path]:
+    """Every file that can change the model's vectors, sorted: all files of the folder but the card, training
+    bookkeeping, checkpoints and hidden files. A deny list, not an allow list: an unknown file costs a recomputation,
+    a missed one (a tokenizer, a pooling config) would silently reuse another model's results."""
+    folder = Path(folder)
+    out = []
+    for p in folder.rglob("*"):
+        rel = p.relative_to(folder).parts
+        if (p.is_file() and p.name not in NOT_MODEL_FILES and CHECKPOINTS not in rel
+                and not any(part.startswith(".") or part == "__pycache__" for part in rel)):
+            out.append(p)
+    return sorted(out, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def model_sha256(folder: Path, language_prefix: str | None | bool = True) -> str:
+    """sha256 over `model_files` (relative path + content hash) and the language token written before each text
+    (a model trained with language tokens). `language_prefix=True` reads it from the folder's training record;
+    the trainer passes it, since it computes the hash before it writes the record."""
+    folder = Path(folder)
+    if language_prefix is True:
+        info = folder / TRAINING_INFO_FILE
+        try:
+            language_prefix = json.loads(info.read_text(encoding="utf-8")).get("language_prefix") if info.is_file() else None
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            language_prefix = None  # check_folder names the broken file
+    h = hashlib.sha256()
+    for p in model_files(folder):
+        h.update(f"{p.relative_to(folder).as_posix()}\0{file_sha256(p)}\n".encode())
+    if language_prefix:
+        h.update(f"language_prefix\0{language_prefix}\n".encode())
     return h.hexdigest()
 
 
@@ -137,14 +177,19 @@ def folder_name(folder: Path, training_info: dict[str, Any] | None = None) -> st
 
 
 def folder_identity(folder: str | Path) -> ModelIdentity:
-    """Name and revision of a model folder; revision None when it holds no weight file."""
+    """Name and revision (`model_sha256`) of a model folder; revision None when it holds no weight file."""
     folder = Path(folder)
     info = _training_info(folder)
     name = folder_name(folder, info)
-    revision = weights_sha256(folder)[:REVISION_LENGTH] if weight_files(folder) else None
-    if revision and info.get("revision") and info["revision"] != revision:
-        logger.warning("%s: %s records revision %s but the weights hash to %s (changed since training?); "
-                       "using %s", folder, TRAINING_INFO_FILE, info["revision"], revision, revision)
+    revision = model_sha256(folder)[:REVISION_LENGTH] if weight_files(folder) else None
+    recorded = info.get("revision")
+    if revision and recorded and recorded != revision:
+        if recorded == weights_sha256(folder)[:REVISION_LENGTH]:  # recorded when the revision hashed weights alone
+            logger.info("%s: %s records the weights-only revision %s; the whole model hashes to %s, used here",
+                        folder, TRAINING_INFO_FILE, recorded, revision)
+        else:
+            logger.warning("%s: %s records revision %s but the model hashes to %s (changed since training?); "
+                           "using %s", folder, TRAINING_INFO_FILE, recorded, revision, revision)
     return ModelIdentity(name, revision)
 
 

@@ -24,7 +24,6 @@ from sentence_transformers import SentenceTransformer, SentenceTransformerTraine
 from sentence_transformers.base.evaluation import BaseEvaluator
 from torch.utils.data import DataLoader
 from transformers import EarlyStoppingCallback, TrainerCallback
-from transformers.trainer_utils import get_last_checkpoint
 
 from mteb_hybrid import __version__
 from mteb_hybrid.files import world_size, write_atomic
@@ -32,6 +31,7 @@ from mteb_hybrid.models.identity import weights_sha256
 from mteb_hybrid.models.m2m100 import disable_layerdrop, is_m2m100_model, language_prefix, supported_languages
 from mteb_hybrid.models.presets import Preset, load_base_model, model_prompts, resolve_base
 
+from .checkpoints import last_complete_checkpoint
 from .config import TrainConfig
 from .guard import check_zero_shot
 from .losses import make_loss
@@ -253,7 +253,7 @@ def build_trainer(config: TrainConfig, *, evaluator: BaseEvaluator | None = None
     model_name = default_model_name(preset, config)
     output_dir = config.resolved_output_dir(model_name)
     checkpoint_dir = output_dir / CHECKPOINTS
-    resume_from = get_last_checkpoint(str(checkpoint_dir)) if config.resume and checkpoint_dir.is_dir() else None
+    resume_from = last_complete_checkpoint(checkpoint_dir) if config.resume else None  # a half-written one: set aside
     if not config.resume and checkpoint_dir.is_dir() and any(checkpoint_dir.glob("checkpoint-*")):
         raise FileExistsError(f"{checkpoint_dir} holds checkpoints of an earlier run. Fix: pass resume=True (--resume) "
                               "to continue it, or delete the folder / choose another --output to start afresh")

@@ -52,6 +52,50 @@ def _stale_cell(root: Path) -> None:
         "eval_seconds": 1.0, "smoke": False, "command": "mteb-hybrid experiment exp.yaml --cells hybrid"}))
 
 
+BOMB = """\
+    a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]
+    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+    d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+    e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+    f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+    g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+"""
+
+
+def _bomb(where: str):  # noqa: ANN202
+    """An alias bomb (9^7 strings once expanded) written into `where` of the config."""
+    def setup(root: Path) -> None:
+        body = textwrap.dedent(GOOD)
+        if where == "params":
+            body = body.replace("{id: base, train: null}", "{id: base, train: null, params: {x: *g}}")
+        else:
+            body = body.replace("name: tiny", "name: tiny\ndescription: *g")
+        (root / "exp.yaml").write_text("bomb:\n" + textwrap.indent(textwrap.dedent(BOMB), "  ") + body, encoding="utf-8")
+    return setup
+
+
+def _base_folder_experiment(root: Path) -> None:
+    """A base-model cell of a folder base, finished; then the folder's pooling changes (mean, was cls)."""
+    from conftest import SHARED_DATA
+
+    from mteb_hybrid.cli import main
+    from mteb_hybrid.models.tiny import build_tiny_bert
+
+    build_tiny_bert(root / "base", hidden=16, layers=1, vocab_size=200)
+    (root / "exp.yaml").write_text(textwrap.dedent(f"""\
+        name: folder-base
+        base: {root / "base"}
+        eval: {{tasks: [XQuADRSentenceRetrieval], languages: [en, de], subsets: [en-de, de-de], batch_size: 64}}
+        cells:
+          - {{id: base, train: null}}
+        """), encoding="utf-8")
+    assert main(["experiment", str(root / "exp.yaml"), "--results", str(root / "results"),
+                 "--data-dir", str(SHARED_DATA)]) == 0
+    pooling = root / "base" / "1_Pooling" / "config.json"
+    pooling.write_text(pooling.read_text().replace('"cls"', '"mean"'))
+
+
 CASES = [
     BadInput(
         id="experiment-unknown-task-suggests",
@@ -108,5 +152,53 @@ CASES = [
                            "--data-dir", str(DATA)],
         message=r"finished cells ran with other inputs .*hybrid \(train\.max_steps: 40 -> 80\).*--force",
         kept=lambda root: [root / "results" / "experiments" / "tiny" / "hybrid" / "cell.json"],
+    ),
+    BadInput(
+        id="experiment-check-runs-the-guard",
+        setup=_config(("data: [mlqa-r]", "data: ['xquad-r:en,de']")),
+        argv=lambda root: [*_check(root), "--data-dir", str(DATA)],
+        message=r"exp\.yaml: zero-shot guard: training data overlaps the evaluation tasks: XQuADRSentenceRetrieval "
+                r"\(\d+ queries, \d+ passages\).*\[cell\(s\) hybrid\]",
+    ),
+    BadInput(
+        id="experiment-check-guard-needs-the-data",
+        setup=_config(), argv=lambda root: [*_check(root), "--data-dir", str(root / "no-data")],
+        message=r"the zero-shot guard cannot read the data it compares: .*no-data",
+    ),
+    BadInput(
+        id="experiment-alias-bomb-in-params", setup=_bomb("params"), argv=_check,
+        message=r"exp\.yaml: line \d+: YAML alias \*a is not accepted in experiment configs",
+    ),
+    BadInput(
+        id="experiment-alias-bomb-in-description", setup=_bomb("description"), argv=_check,
+        message=r"exp\.yaml: line \d+: YAML alias \*a is not accepted",
+    ),
+    BadInput(
+        id="experiment-label-too-long",
+        setup=_config(("{id: base, train: null}", "{id: base, train: null, params: {note: '" + "x" * 201 + "'}}")),
+        argv=_check, message=r"exp\.yaml: cells\[0\]\.params\.note: a label is a text of at most 200 characters",
+    ),
+    BadInput(
+        id="experiment-too-many-languages",
+        setup=_config(("languages: [en, de]}", "languages: [" + ", ".join(["en"] * 2001) + "]}")),
+        argv=_check, message=r"exp\.yaml: eval\.languages: List should have at most 2000 items .*\(\d+ characters\)\)$",
+    ),
+    BadInput(
+        id="experiment-config-too-large",
+        setup=lambda root: (root / "exp.yaml").write_text(textwrap.dedent(GOOD) + "#" * (1 << 20)), argv=_check,
+        message=r"exp\.yaml: \d+ bytes; an experiment config is at most 1048576 bytes",
+    ),
+    BadInput(
+        id="experiment-eval-batch-size-zero",
+        setup=_config(("languages: [en, de]}", "languages: [en, de], batch_size: 0}")), argv=_check,
+        message=r"exp\.yaml: eval\.batch_size: Input should be greater than 0",
+    ),
+    BadInput(
+        id="experiment-base-folder-changed-pooling",
+        setup=_base_folder_experiment,
+        argv=lambda root: ["experiment", str(root / "exp.yaml"), "--results", str(root / "results"),
+                           "--data-dir", str(DATA)],
+        message=r'finished cells ran with other inputs .*base \(base\.revision: "[0-9a-f]{16}" -> "[0-9a-f]{16}"\).*--force',
+        kept=lambda root: [root / "results" / "experiments" / "folder-base" / "base" / "cell.json"],
     ),
 ]

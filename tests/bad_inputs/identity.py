@@ -1,12 +1,14 @@
-"""Bad model folders: corrupt weights or JSON, no modules.json, a revision that would escape its folder.
+"""Bad model folders: corrupt weights or JSON, no modules.json, a revision that would escape its folder;
+and two models that differ only outside their weights, under one folder name (each keeps its own result).
 
-The folders are minimal stand-ins (no tokenizer, no real weights): the checks run before anything is
-loaded. tests/test_identity.py damages a real tiny model the same ways.
+The damaged folders are minimal stand-ins (no tokenizer, no real weights): the checks run before anything is
+loaded. tests/test_identity.py damages a real tiny model the same ways, and changes every kind of model file.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from conftest import SHARED_DATA
@@ -61,6 +63,48 @@ def _kept(root: Path) -> list[Path]:
     return [root / "model"]
 
 
+def _other_model_same_name(edit):  # noqa: ANN001, ANN202
+    """A evaluated (result and cached vectors) from root/a/model; B = A with `edit`, at root/b/model."""
+    def setup(root: Path) -> None:
+        from mteb_hybrid.cli import main
+        from mteb_hybrid.models.tiny import build_tiny_bert
+
+        a = build_tiny_bert(root / "a" / "model", hidden=16, layers=1, vocab_size=200)
+        assert main(["evaluate", "-m", str(a), *TASK_ARGS, "--output-folder", str(root / "out"),
+                     "--embedding-cache"]) == 0
+        b = shutil.copytree(a, root / "b" / "model")
+        edit(b)
+    return setup
+
+
+def _pooling_mean(folder: Path) -> None:
+    path = folder / "1_Pooling" / "config.json"
+    path.write_text(path.read_text().replace('"cls"', '"mean"'))
+
+
+def _cased_tokenizer(folder: Path) -> None:
+    path = folder / "tokenizer.json"
+    raw = json.loads(path.read_text())
+    raw["normalizer"]["lowercase"] = False
+    path.write_text(json.dumps(raw))
+
+
+def _b_has_its_own_result(root: Path) -> None:
+    """Two result files (A's and B's), B's equal to B evaluated alone, with no cache."""
+    from mteb_hybrid.cli import main
+
+    results = sorted((root / "out").rglob("XQuADRSentenceRetrieval.json"))
+    assert len(results) == 2, results
+    assert main(["evaluate", "-m", str(root / "b" / "model"), *TASK_ARGS, "--output-folder", str(root / "alone")]) == 0
+    (alone,) = (root / "alone").rglob("XQuADRSentenceRetrieval.json")
+    (b_result,) = [p for p in results if p.parent.name == alone.parent.name]
+
+    def scores(path: Path) -> float:
+        return json.loads(path.read_text())["scores"]["test"][0]["map"]
+
+    assert scores(b_result) == scores(alone)
+
+
 CASES = [
     BadInput(id="model-weights-truncated", setup=_truncated_weights, argv=_evaluate("{root}/model"),
              message=r"model\.safetensors: truncated", kept=_kept),
@@ -73,4 +117,16 @@ CASES = [
     BadInput(id="trained-alias-revision-unsafe", setup=_unsafe_revision_of_trained_alias,
              argv=_evaluate("hybrid-me5-small"), message=r"mteb_hybrid_training\.json: field 'revision' '\.\./\.\./x'",
              kept=lambda root: [root / "cache" / "models" / "hybrid-me5-small"]),
+    BadInput(
+        id="same-name-other-pooling", setup=_other_model_same_name(_pooling_mean), message=None, exit_code=0,
+        argv=lambda root: ["evaluate", "-m", str(root / "b" / "model"), *TASK_ARGS, "--output-folder",
+                           str(root / "out"), "--embedding-cache"],
+        check=_b_has_its_own_result, kept=lambda root: [root / "a" / "model"],
+    ),
+    BadInput(
+        id="same-name-other-tokenizer", setup=_other_model_same_name(_cased_tokenizer), message=None, exit_code=0,
+        argv=lambda root: ["evaluate", "-m", str(root / "b" / "model"), *TASK_ARGS, "--output-folder",
+                           str(root / "out"), "--embedding-cache"],
+        check=_b_has_its_own_result, kept=lambda root: [root / "a" / "model"],
+    ),
 ]
