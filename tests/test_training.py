@@ -22,6 +22,8 @@ from mteb_hybrid.training.trainer import (
     weights_sha256,
 )
 
+from mteb_hybrid.models.identity import folder_identity, model_sha256
+
 LANGS = ("de", "en", "es")
 
 
@@ -100,7 +102,8 @@ def test_short_run_reduces_loss_and_writes_model_card(tiny_xlmr, small_rows, mon
     info = read_training_info(result.output_dir)
     assert info["name"] == "hybrid-tiny" and info["revision"] == result.revision
     assert info["weights_sha256"] == weights_sha256(result.output_dir)
-    assert info["weights_sha256"].startswith(info["revision"]) and len(info["revision"]) == 12
+    assert info["revision"] == model_sha256(result.output_dir, None)[:12] and len(info["revision"]) == 12
+    assert folder_identity(result.output_dir).revision == info["revision"]  # the alias and the folder agree
     assert info["config"] == config.to_dict() and info["training"]["global_step"] == 30
     assert info["schema_version"] == 2 and info["training"]["best_step"] is None
     assert info["training"]["stopped_step"] == 30 and not info["training"]["stopped_early"]

@@ -27,7 +27,7 @@ from transformers import EarlyStoppingCallback, TrainerCallback
 
 from mteb_hybrid import __version__
 from mteb_hybrid.files import world_size, write_atomic
-from mteb_hybrid.models.identity import weights_sha256
+from mteb_hybrid.models.identity import model_sha256, weights_sha256
 from mteb_hybrid.models.m2m100 import disable_layerdrop, is_m2m100_model, language_prefix, supported_languages
 from mteb_hybrid.models.presets import Preset, load_base_model, model_prompts, resolve_base
 
@@ -337,7 +337,8 @@ def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric
         run.log_callback.write_csv()
         write_model_card_section(run, step)
         digest = weights_sha256(output_dir)
-        revision = digest[:12]
+        # the whole model (tokenizer, pooling, configs, prompts), as folder_identity names it, not its weights alone
+        revision = model_sha256(output_dir, language_prefix("{lang}") if run.language_tokens else None)[:12]
         write_training_record(output_dir, TrainingRecord(
             schema_version=SCHEMA_VERSION, name=run.model_name, revision=revision, weights_sha256=digest,
             base=config.base, base_model=run.preset.model, base_kind=run.preset.kind, prompts=dict(run.model.prompts),
