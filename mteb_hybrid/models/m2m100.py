@@ -117,7 +117,7 @@ def build_m2m100_sentence_encoder(source: str | Path, target: str | Path, *, max
     """
     from transformers import AutoTokenizer, M2M100Model
 
-    from mteb_hybrid.models.presets import sentence_encoder
+    from mteb_hybrid.models.encoder import sentence_encoder
 
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)

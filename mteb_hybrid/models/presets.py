@@ -19,6 +19,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from mteb_hybrid.data.errors import DataFormatError
 from mteb_hybrid.validation import validate_file
 
+from .encoder import sentence_encoder
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -95,18 +97,6 @@ def trained_model_dir(name: str) -> Path:
     from mteb_hybrid.data.sources import cache_root
 
     return cache_root() / "models" / name
-
-
-def sentence_encoder(model_dir: str | Path, pooling: str, *, max_seq_length: int | None = None,
-                     device: str | None = None) -> SentenceTransformer:
-    """Transformer + `pooling` + Normalize around a plain transformers encoder (hub name or folder)."""
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.base.modules import Normalize, Transformer
-    from sentence_transformers.sentence_transformer.modules import Pooling
-
-    transformer = Transformer(str(model_dir), max_seq_length=max_seq_length)
-    pooling_module = Pooling(transformer.get_embedding_dimension(), pooling_mode=pooling)
-    return SentenceTransformer(modules=[transformer, pooling_module, Normalize()], device=device)
 
 
 def load_base_model(preset: Preset, *, max_seq_length: int | None = None,

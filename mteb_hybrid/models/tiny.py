@@ -12,7 +12,8 @@ from typing import Any
 
 import torch
 
-from mteb_hybrid.models.presets import load_presets, sentence_encoder
+from mteb_hybrid.models.encoder import sentence_encoder
+from mteb_hybrid.models.presets import load_presets
 
 DEFAULT_CORPUS: tuple[str, ...] = (
     "When was the university founded?", "The university was founded in 1636 by a vote of the colony.",
