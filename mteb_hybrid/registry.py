@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sys
 
 logger = logging.getLogger(__name__)
 
 _registered = False
-_pending = False  # mteb was imported by one of our half-executed modules: register when it has finished
 
 BENCHMARK_NAME = "mteb-hybrid/LAReQA"
 CROSS_LINGUAL_BENCHMARK_NAME = "mteb-hybrid/LAReQA+cross-lingual"
@@ -79,31 +77,21 @@ def _register_models(metas: dict) -> None:
 def register() -> None:
     """Register tasks, benchmarks and models with mteb (idempotent).
 
-    If mteb was imported by one of this package's modules, still half-executed, registration waits:
-    that module calls `register_if_pending()` on its last line.
+    Called when mteb has been imported (the `.pth` hook), or by `import mteb_hybrid` when mteb already is. The
+    modules it imports never import this one, and the only one that subclasses mteb at import,
+    `benchmark.tasks`, is reached through `benchmark/__init__`, which imports mteb first: so registration never
+    meets a half-executed module of this package.
     """
-    global _registered, _pending
+    global _registered
     if _registered:
         return
-    try:
-        from mteb_hybrid.benchmark.tasks import TASK_CLASSES
-        from mteb_hybrid.models.metas import all_model_metas
-    except ImportError:
-        if any(name.startswith("mteb_hybrid") and getattr(getattr(m, "__spec__", None), "_initializing", False)
-               for name, m in list(sys.modules.items())):
-            _pending = True
-            return
-        raise
-    _registered, _pending = True, False
+    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
+    from mteb_hybrid.models.metas import all_model_metas
+
+    _registered = True
     _register_tasks(TASK_CLASSES)
     _register_models(all_model_metas())
     _register_benchmarks(TASK_CLASSES)
     from mteb_hybrid import mteb_cli
 
     mteb_cli.install()  # under `mteb run`: quiet defaults, one-paragraph errors (no-op elsewhere)
-
-
-def register_if_pending() -> None:
-    """The last line of the modules registration needs: register if mteb was imported while they ran."""
-    if _pending:
-        register()

@@ -38,9 +38,10 @@ class AtomicResultCache(ResultCache):
                          *args: Any, **kwargs: Any) -> Any:
         """mteb's, less the LAReQA subsets whose per-query records are missing: a resumed run evaluates them again."""
         result = super().load_task_result(task_name, model_name, model_revision, *args, **kwargs)
-        if result is None:
-            return None
-        from mteb_hybrid.benchmark import per_query
+        from mteb_hybrid.benchmark import TASK_CLASSES, per_query
+
+        if result is None or result.task_name not in TASK_CLASSES:  # other tasks have no records
+            return result
 
         path = self.get_task_result_path(task_name=task_name, model_name=model_name, model_revision=model_revision)
         return per_query.keep_recorded(result, path, model_name, model_revision)

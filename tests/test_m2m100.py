@@ -130,7 +130,7 @@ def test_evaluation_writes_each_texts_language_token(m2m, data_dir):
     from sentence_transformers import SentenceTransformer
 
     from mteb_hybrid.benchmark import TASK_CLASSES
-    from mteb_hybrid.models.metas import LanguagePrefixEncoderWrapper
+    from mteb_hybrid.models.prefix_encoder import LanguagePrefixEncoderWrapper
 
     _, folder = m2m
     st = SentenceTransformer(str(folder))

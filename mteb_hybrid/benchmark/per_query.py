@@ -143,10 +143,9 @@ def recorded_subsets(path: Path, task: str, model: str, revision: str | None) ->
 def keep_recorded(task_result: Any, result_path: str | Path, model_name: Any,
                   model_revision: str | None = None) -> Any:
     """`task_result` (a LAReQA result loaded to resume) less the subsets its records file lacks, so that mteb
-    evaluates them again; None when none is left. Other tasks' results pass unchanged (they have no records)."""
-    from mteb_hybrid.benchmark.tasks import TASK_CLASSES
-
-    if task_result is None or task_result.task_name not in TASK_CLASSES:
+    evaluates them again; None when none is left. The caller passes only LAReQA tasks' results (others have no
+    records)."""
+    if task_result is None:
         return task_result
     name, revision = _model_key(model_name, model_revision)
     path = rec.records_path(result_path)

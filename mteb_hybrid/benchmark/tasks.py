@@ -189,8 +189,3 @@ TASK_CLASSES = {cls.metadata.name: cls for cls in (make_task_class(d, form) for 
 globals().update(TASK_CLASSES)  # importable by name, e.g. `from mteb_hybrid.benchmark.tasks import XQuADRRetrieval`
 
 __all__ = ["LareqaRetrievalTask", "TASK_CLASSES", "make_task_class", *TASK_CLASSES]
-
-
-from mteb_hybrid.registry import register_if_pending  # noqa: E402 - after everything registration needs
-
-register_if_pending()  # when this module was the first to import mteb, registration waited for it

@@ -11,14 +11,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from mteb.models.model_meta import ModelMeta
-from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
-from torch.utils.data import DataLoader
+from typing import TYPE_CHECKING
 
 from mteb_hybrid.files import safe_name
 from mteb_hybrid.models.identity import TRAINING_INFO_FILE, check_folder
-from mteb_hybrid.models.m2m100 import language_prefix, supported_languages
 from mteb_hybrid.models.presets import trained_model_dir as trained_dir  # the registry looks where training writes
+
+if TYPE_CHECKING:  # mteb is imported when a meta is built, not with this module: registration imports it whole
+    from mteb.models.model_meta import ModelMeta
 
 logger = logging.getLogger(__name__)
 
@@ -43,39 +43,12 @@ HYBRID_MODELS: dict[str, dict[str, Any]] = {
 }
 
 
-class LanguagePrefixEncoderWrapper(SentenceTransformerEncoderWrapper):
-    """mteb's sentence-transformers wrapper that writes each text's language token in front (M2M-100).
-
-    This package's tasks encode texts grouped by language and pass the language code as `hf_subset`
-    (see benchmark/search.py), so a trained M2M-100 encoder sees the same tokens as in training.
-    """
-
-    fallback_language = "en"  # for a subset that is not a language code the model knows
-
-    def __init__(self, model: Any, *args: Any, **kwargs: Any) -> None:
-        super().__init__(model, *args, **kwargs)
-        self.languages = supported_languages(self.model)
-        self._warned = False
-
-    def _language(self, hf_subset: str) -> str:
-        if hf_subset in self.languages:
-            return hf_subset
-        if not self._warned:
-            logger.warning("subset %r is not a language code this model knows; texts get the token of %r. "
-                           "mteb-hybrid's tasks pass each text's language.", hf_subset, self.fallback_language)
-            self._warned = True
-        return self.fallback_language
-
-    def encode(self, inputs: DataLoader, *, hf_subset: str, **kwargs: Any) -> Any:
-        prefix = language_prefix(self._language(hf_subset))
-        data = inputs.dataset.map(lambda row: {"text": prefix + row["text"]}, desc="language token")
-        loader = DataLoader(data, batch_size=inputs.batch_size, collate_fn=inputs.collate_fn, shuffle=False)
-        return super().encode(loader, hf_subset=hf_subset, **kwargs)
-
-
 def st_wrapper(path: Path, revision: str | None, device: str | None, **kwargs: Any):
     """mteb's wrapper; for a model trained with language tokens (M2M-100), the language-prefix wrapper."""
+    from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
     from sentence_transformers import SentenceTransformer
+
+    from .prefix_encoder import LanguagePrefixEncoderWrapper
 
     model = SentenceTransformer(str(path), device=device)
     info = path / TRAINING_INFO_FILE
@@ -126,6 +99,8 @@ def _reference_training_datasets(hub_name: str) -> set[str] | None:
 
 def _meta(alias: str, spec: dict[str, Any], **fields: Any) -> ModelMeta:
     """A ModelMeta with what all of this package's models share, and the size and license of `spec`."""
+    from mteb.models.model_meta import ModelMeta
+
     return ModelMeta(name=f"{ORG}/{alias}", release_date=RELEASE_DATE, languages=_LANGS, open_weights=True,
                      framework=["Sentence Transformers", "PyTorch"], similarity_fn_name="cosine",
                      **{key: spec[key] for key in ("n_parameters", "max_tokens", "embed_dim", "license")}, **fields)
@@ -156,8 +131,3 @@ def hybrid_meta(alias: str) -> ModelMeta:
 def all_model_metas() -> dict[str, ModelMeta]:
     """alias -> ModelMeta, for every model this package registers."""
     return {OFFLINE_ALIAS: offline_meta(), **{alias: hybrid_meta(alias) for alias in HYBRID_MODELS}}
-
-
-from mteb_hybrid.registry import register_if_pending  # noqa: E402 - after everything registration needs
-
-register_if_pending()  # when this module was the first to import mteb, registration waited for it
