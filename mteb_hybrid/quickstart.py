@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mteb_hybrid.training.record import TRAINING_RECORD_FILE
+from mteb_hybrid.formats.training_record import TRAINING_RECORD_FILE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,7 +122,7 @@ def labelled(summary: Summary, prefixes: dict[str, str]) -> Summary:
 
 def _shipped_cell_seconds(cell: Path) -> float | None:
     """Train + score seconds of a shipped experiment cell (its cell.json), for the cost of a hint."""
-    from mteb_hybrid.experiments.schema import read_cell
+    from mteb_hybrid.formats.experiments import read_cell
 
     try:
         record = read_cell(cell)

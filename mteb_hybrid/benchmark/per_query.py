@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from mteb_hybrid.data.errors import DataFormatError
-from mteb_hybrid.stats import records as rec
+from mteb_hybrid.formats import per_query as rec
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from mteb_hybrid.data.sources import language_file
 from mteb_hybrid.files import file_sha256
-from mteb_hybrid.stats.records import UNKNOWN, Evaluation, EvaluationEnvironment, EvaluationSettings
+from mteb_hybrid.formats.per_query import UNKNOWN, Evaluation, EvaluationEnvironment, EvaluationSettings
 
 from .subsets import Subset
 

@@ -24,7 +24,7 @@ from mteb_hybrid.data.definitions import TaskDefinition, load_definitions
 from mteb_hybrid.data.lareqa import load_dataset
 from mteb_hybrid.data.records import ParallelDataset
 from mteb_hybrid.data.sources import cache_root
-from mteb_hybrid.stats.records import Evaluation
+from mteb_hybrid.formats.per_query import Evaluation
 
 from . import per_query
 from .embedding_store import EmbeddingStore, embedding_dir

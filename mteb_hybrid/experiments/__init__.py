@@ -2,7 +2,7 @@
 
 from .config import Cell, ExperimentConfig, load_experiment
 from .runner import CellOutcome, ExperimentRunner, StaleCellsError, run_experiment
-from .schema import CellRecord, EvalSpec, ExperimentFile, ExperimentRecord, Provenance, SchemaError, read_cell
+from mteb_hybrid.formats.experiments import CellRecord, EvalSpec, ExperimentFile, ExperimentRecord, Provenance, SchemaError, read_cell
 from .validate import validate_experiment
 
 __all__ = [

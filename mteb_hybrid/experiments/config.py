@@ -14,7 +14,7 @@ from typing import Any
 from mteb_hybrid.training.config import TrainConfig
 from mteb_hybrid.validation import suggest, validate_file
 
-from .schema import EvalSpec, ExperimentFile, SchemaError, read_yaml
+from mteb_hybrid.formats.experiments import EvalSpec, ExperimentFile, SchemaError, read_yaml
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from mteb_hybrid.models.presets import resolve_base
 from mteb_hybrid.training.config import TrainConfig
 from mteb_hybrid.training.rows import parse_data_spec
 
-from .schema import CellRecord, Provenance
+from mteb_hybrid.formats.experiments import CellRecord, Provenance
 
 # TrainConfig keys that say where files go or how the run is operated; they do not change the model.
 OPERATIONAL_KEYS = frozenset({

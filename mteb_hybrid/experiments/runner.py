@@ -23,12 +23,12 @@ from typing import Any
 from mteb_hybrid.data.sources import cache_root
 from mteb_hybrid.files import Timeout, ensure_under, folder_lock, safe_name
 from mteb_hybrid.models.presets import resolve_base
-from mteb_hybrid.training.record import TRAINING_RECORD_FILE
+from mteb_hybrid.formats.training_record import TRAINING_RECORD_FILE
 
 from .config import Cell, ExperimentConfig, load_experiment
 from .provenance import (base_identity, eval_files, make_provenance, model_settings, record_changes, run_environment,
                          training_inputs)
-from .schema import CellRecord, ExperimentRecord, Provenance, SchemaError, read_cell, write_cell, write_experiment_record
+from mteb_hybrid.formats.experiments import CellRecord, ExperimentRecord, Provenance, SchemaError, read_cell, write_cell, write_experiment_record
 from .validate import validate_experiment
 
 logger = logging.getLogger(__name__)

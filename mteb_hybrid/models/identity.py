@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from mteb_hybrid.files import file_sha256, safe_name
-from mteb_hybrid.training.record import TRAINING_RECORD_FILE as TRAINING_INFO_FILE
+from mteb_hybrid.formats.training_record import TRAINING_RECORD_FILE as TRAINING_INFO_FILE
 
 logger = logging.getLogger(__name__)
 

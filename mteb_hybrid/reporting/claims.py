@@ -21,7 +21,7 @@ from mteb_hybrid.stats import Comparison as Interval
 from mteb_hybrid.stats import query_scores, read_records, seeds_only
 from mteb_hybrid.stats.bootstrap import Direction
 from mteb_hybrid.stats.inferred import evaluation_of, training_machine
-from mteb_hybrid.stats.records import find_record_files
+from mteb_hybrid.formats.per_query import find_record_files
 from mteb_hybrid.stats.verdicts import Decision, decide
 
 from .aggregate import MISSING, group_stats, seed_rows

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from mteb_hybrid.files import write_atomic
-from mteb_hybrid.training.record import TRAINING_RECORD_FILE
+from mteb_hybrid.formats.training_record import TRAINING_RECORD_FILE
 
 from .summary import format_markdown, load_scores, summarize
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .bootstrap import Direction
 from .inferred import evaluation_of, training_machine
-from .records import UNKNOWN, Evaluation, check_metric, in_setting, load_side, merged_settings, query_scores
+from mteb_hybrid.formats.per_query import UNKNOWN, Evaluation, check_metric, in_setting, load_side, merged_settings, query_scores
 from .verdicts import DEFAULT_MARGINS, Decision, decide
 
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .records import UNKNOWN, Evaluation, EvaluationEnvironment, EvaluationSettings, read_evaluation
+from mteb_hybrid.formats.per_query import UNKNOWN, Evaluation, EvaluationEnvironment, EvaluationSettings, read_evaluation
 
 CELL_FILE = "cell.json"
 _CELL_DEPTH = 5  # <cell>/results/<org>__<model>/<revision>/<Task>.per_query.parquet
@@ -57,7 +57,7 @@ def _cell(records: Path) -> Any | None:
     if (path := cell_file(records)) is None:
         return None
     from mteb_hybrid.data.errors import DataFormatError
-    from mteb_hybrid.experiments.schema import read_cell
+    from mteb_hybrid.formats.experiments import read_cell
 
     try:
         return read_cell(path)

@@ -35,7 +35,7 @@ from .checkpoints import last_complete_checkpoint
 from .config import TrainConfig
 from .guard import check_zero_shot
 from .losses import make_loss
-from .record import (SCHEMA_VERSION, TRAINING_RECORD_FILE, TrainingRecord, TrainingStats, read_training_record,
+from mteb_hybrid.formats.training_record import (SCHEMA_VERSION, TRAINING_RECORD_FILE, TrainingRecord, TrainingStats, read_training_record,
                      write_training_record)
 from .rows import QARow, check_rows, parse_data_spec, read_spec, split_heldout
 from .samplers import hybrid_sampler_factory
