@@ -436,6 +436,12 @@ def test_strict_pairing_refuses_what_differs(tmp_path: Path, capsys: pytest.Capt
     # the same folder twice is not two seeds
     code, _, err = run_cli(capsys, f"{tmp_path / 'a'},{tmp_path / 'a'}", tmp_path / "c")
     assert code == 2 and "names the same folder twice" in err
+    # sides of different tasks: said so, not "no records"
+    write_side(tmp_path / "sentence", "s", 0.0, 1)
+    moved = next((tmp_path / "sentence").rglob("*.per_query.parquet"))
+    moved.rename(moved.with_name("XQuADRSentenceRetrieval.per_query.parquet"))
+    code, _, err = run_cli(capsys, tmp_path / "a", tmp_path / "sentence")
+    assert code == 2 and "holds records of XQuADRSentenceRetrieval, not of XQuADRRetrieval" in err
     # a records file that misses subsets of its result file
     write_evaluated(tmp_path / "d", "d", 64, rows=rows[rows["subset"] != "de-de"],
                     result_subsets=sorted(set(rows["subset"])))

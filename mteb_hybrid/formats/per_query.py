@@ -240,6 +240,10 @@ def load_side(folders: Sequence[str | Path], task: str | None = None,
     found: list[Path] = []
     for folder in folders:
         files = find_record_files(folder, task)
+        if not files and task is not None and (others := find_record_files(folder)):
+            names = sorted({f.name.removesuffix(SUFFIX) for f in others})
+            raise ValueError(f"{folder}: holds records of {', '.join(names)}, not of {task}: the sides must be scored "
+                             "on one task (give --task to pick it)")
         if not files:
             raise FileNotFoundError(f"{folder}: no per-query records ({'<Task>' if task is None else task}{SUFFIX}); "
                                     "results written before per-query records existed have none: re-run that "
