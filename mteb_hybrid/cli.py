@@ -49,6 +49,12 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="recompute and replace existing results")
     p.add_argument("--embedding-cache", action="store_true",
                    help="also keep embeddings on disk, so an interrupted run does not re-encode")
+    p.add_argument("--precision", choices=["fp32", "bf16", "fp16", "auto"], default="fp32",
+                   help="weights' precision: bf16 is faster only where the hardware has bf16 units (GPUs; CPUs with "
+                   "avx512_bf16/amx_bf16), several times slower elsewhere; fp16 only on GPUs; auto = bf16 where native, "
+                   "else fp32. Not fp32: results and cached vectors go under revision <revision>-bf16 (default: fp32)")
+    p.add_argument("--devices", nargs="+", metavar="DEVICE",
+                   help="encode with one process per device, e.g. cuda:0 cuda:1, or cpu cpu (same results)")
     p.set_defaults(func=_run_evaluate)
 
 
@@ -59,7 +65,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     results = evaluate(
         args.model, args.tasks, languages=args.languages, subsets=args.subsets, data_dir=args.data_dir,
         output_folder=args.output_folder, batch_size=args.batch_size, overwrite=args.overwrite,
-        embedding_cache=args.embedding_cache or None)
+        embedding_cache=args.embedding_cache or None, precision=args.precision, devices=args.devices)
     out = Path(args.output_folder) / "results"
     try:
         print(format_summary(summarize(load_scores(out, tasks=args.tasks)), per_language=False))

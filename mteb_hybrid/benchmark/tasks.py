@@ -24,6 +24,7 @@ from mteb_hybrid.data.definitions import TaskDefinition, load_definitions
 from mteb_hybrid.data.lareqa import load_dataset
 from mteb_hybrid.data.records import ParallelDataset
 from mteb_hybrid.data.sources import cache_root
+from mteb_hybrid.precision import model_dtype
 
 from . import per_query
 from .embedding_store import EmbeddingStore, embedding_dir
@@ -105,8 +106,8 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         meta = model.mteb_model_meta
         key = (meta.name, meta.revision, id(model))
         if key not in self._searches:  # on disk only if asked, and never for a model whose revision is unknown
-            disk = (embedding_dir(cache_root() / "embeddings", str(meta.name), meta.revision, self.metadata.name)
-                    if self.embedding_cache else None)
+            disk = (embedding_dir(cache_root() / "embeddings", str(meta.name), meta.revision, self.metadata.name,
+                                  dtype=model_dtype(model)) if self.embedding_cache else None)
             self._searches[key] = CachedSearch(model, EmbeddingStore(disk))
         return self._searches[key]
 
@@ -116,6 +117,8 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
 
         if isinstance(model, EncoderProtocol) and not isinstance(model, SearchProtocol):
             self._active = self._search_for(model)
+            if self.data_loaded:  # the whole task's new texts, so that its progress bar knows its total from the start
+                self._active.expect(self.dataset[s][split] for s in (subsets_to_run or self.hf_subsets) if s in self.dataset)
             model = self._active
         else:
             self._active = None

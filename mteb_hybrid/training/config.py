@@ -23,6 +23,7 @@ from .rows import CANDIDATE_FORMS
 
 LOSS_NAMES = ("mnrl", "cached-mnrl")
 BATCHING_MODES = ("x-x", "x-y", "hybrid")
+TRAIN_PRECISIONS = ("fp32", "bf16")
 
 
 def option(default: Any = dataclasses.MISSING, *, help: str, group: str, factory: Any = None,  # noqa: A002
@@ -101,6 +102,9 @@ class TrainConfig:
         "passes over the data (an epoch = every full batch of every source once)"))
     seed: int = optim_option(42, help="seed of the batch order and initialisation (not of the held-out split)")
     device: str | None = optim_option(None, help="cpu, cuda, ... (default: what the Trainer picks)")
+    precision: str = optim_option("fp32", choices=TRAIN_PRECISIONS, help=(
+        "fp32, or bf16 mixed precision (the Trainer's bf16=True: autocast on CPU and GPU). Faster only on hardware "
+        "with bf16 units (GPUs from Ampere on; CPUs with avx512_bf16/amx_bf16): see benchmarks/train_precision.py"))
     num_threads: int | None = optim_option(None, aliases=["--threads"], help=(
         "torch CPU threads (default: torch's choice; on a small shared CPU, 1 can be much faster)"))
     eval_steps: int | None = eval_option(None, help=(
@@ -133,7 +137,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         """Rules across the types; each error names the option and the fix."""
-        for name, allowed in (("batching", BATCHING_MODES), ("loss", LOSS_NAMES), ("candidate_form", CANDIDATE_FORMS)):
+        for name, allowed in (("batching", BATCHING_MODES), ("loss", LOSS_NAMES), ("candidate_form", CANDIDATE_FORMS),
+                              ("precision", TRAIN_PRECISIONS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if not 0.0 <= self.alpha <= 1.0:
