@@ -46,6 +46,8 @@ class ScoredSubset:
 class CachedSearch:
     """`SearchProtocol` over any mteb encoder, encoding each distinct text once per store."""
 
+    sort_by_length = True  # False: corpus order, as before (benchmarks/length_sort.py measures both)
+
     def __init__(self, model: Any, store: EmbeddingStore) -> None:
         self.model = model
         self.store = store
@@ -107,20 +109,27 @@ class CachedSearch:
         processes = len(pool["processes"]) if pool else 1  # a call feeds every process of a multi-process pool
         for lang, group in groupby(rows, key=lambda i: language_of(ids[i])):
             idx = list(group)
-            idx = [idx[j] for j in length_order([texts[i] for i in idx], tokenizer, max_length)]
+            if self.sort_by_length:
+                idx = [idx[j] for j in length_order([texts[i] for i in idx], tokenizer, max_length)]
             logger.info("Encoding %d new %s texts in %s (%d already embedded)", len(idx), prompt_type.value, lang,
                         len(self.store))
             if bar is not None:
                 bar.set_description(f"{task_name} {hf_subset or ''}: {lang} {kind}".replace(" :", ":"))
             step = batch_size * PROGRESS_CHUNK_BATCHES * processes
+            # sorted: one encode call per batch (per pool round), since a call re-sorts its texts by characters,
+            # which would mix the token-sorted batches again (benchmarks/length_sort.py: 1.06x padding, not 1.02x)
+            per_call = batch_size * processes if self.sort_by_length else step
             for start in range(0, len(idx), step):
                 chunk = idx[start:start + step]
-                loader = create_dataloader(data.select(chunk), task_metadata=task_metadata, prompt_type=prompt_type,
-                                           batch_size=batch_size, num_proc=num_proc)
-                emb = self.model.encode(loader, task_metadata=task_metadata, hf_split=hf_split, hf_subset=lang,
-                                        prompt_type=prompt_type, **encode_kwargs)
-                emb = emb.detach().cpu().float().numpy() if isinstance(emb, torch.Tensor) else np.asarray(emb, dtype=np.float32)
-                self.store.add([keys[i] for i in chunk], emb)
+                parts = []
+                for first in range(0, len(chunk), per_call):
+                    loader = create_dataloader(data.select(chunk[first:first + per_call]), task_metadata=task_metadata,
+                                               prompt_type=prompt_type, batch_size=batch_size, num_proc=num_proc)
+                    emb = self.model.encode(loader, task_metadata=task_metadata, hf_split=hf_split, hf_subset=lang,
+                                            prompt_type=prompt_type, **encode_kwargs)
+                    parts.append(emb.detach().cpu().float().numpy() if isinstance(emb, torch.Tensor)
+                                 else np.asarray(emb, dtype=np.float32))
+                self.store.add([keys[i] for i in chunk], np.concatenate(parts))
                 self.store.encoded_texts += len(chunk)
                 if bar is not None:
                     bar.update(len(chunk))
