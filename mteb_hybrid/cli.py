@@ -228,12 +228,20 @@ def _add_quickstart(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=32,
                    help="training rows per batch, i.e. the in-batch negatives of each query (default: 32)")
     p.add_argument("--retrain", action="store_true", help="train again even if hybrid-me5-small exists")
+    p.add_argument("--quick", action="store_true",
+                   help="only the first real score, in minutes: offline-me5-small on XQuAD-R sentences of the -l "
+                   "languages (pairs, and pools of these languages only) and its language-bias table; no training")
+    p.add_argument("--precision", choices=["fp32", "bf16", "auto"], default="auto",
+                   help="--quick's scoring precision (default auto: bf16 where the hardware has it natively, else fp32)")
     p.set_defaults(func=_run_quickstart)
 
 
 def _run_quickstart(args: argparse.Namespace) -> None:
-    from mteb_hybrid.quickstart import quickstart
+    from mteb_hybrid.quickstart import quick, quickstart
 
+    if args.quick:
+        quick(args.data_dir, args.output_folder, tuple(args.languages), args.precision)
+        return
     quickstart(args.data_dir, args.output_folder, tuple(args.languages), args.max_steps, args.batch_size, args.retrain)
 
 
