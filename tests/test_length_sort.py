@@ -90,3 +90,26 @@ def test_probe_vectors_do_not_depend_on_the_order_of_encoding(tiny_bert: Path) -
                                   st.max_seq_length)
     plain = st.encode(texts, batch_size=2, convert_to_numpy=True)
     np.testing.assert_allclose(sorted_emb, plain, atol=1e-5)
+
+
+def test_the_task_bar_counts_every_subset_at_the_first(tiny_bert: Path, data_dir: Path) -> None:
+    """mteb calls the task once per subset; the bar's total covers them all from the first call."""
+    from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
+    from sentence_transformers import SentenceTransformer
+
+    from mteb_hybrid.benchmark import TASK_CLASSES
+    from mteb_hybrid.data import get_definition, load_dataset
+
+    task = TASK_CLASSES["XQuADRSentenceRetrieval"](data_dir=data_dir, embedding_cache=False)
+    task.hf_subsets = ["de-de", "en-de"]
+    task.load_data()
+    model = SentenceTransformerEncoderWrapper(SentenceTransformer(str(tiny_bert)))
+    kw = {"encode_kwargs": {"batch_size": 128, "show_progress_bar": True}}
+    ds = load_dataset(get_definition("xquad-r"), data_dir, ["en", "de"])
+    de_q, en_q = ({q.text for q in ds.languages[x].questions} for x in ("de", "en"))
+    de_c = {c.text("sentence") for c in ds.languages["de"].candidates}
+    task.evaluate(model, "test", subsets_to_run=["de-de"], **kw)
+    bar = task._active._bar
+    assert (bar.n, bar.total) == (len(de_q) + len(de_c), len(de_q) + len(de_c) + len(en_q))
+    task.evaluate(model, "test", subsets_to_run=["en-de"], **kw)
+    assert bar.n == bar.total == len(de_q) + len(de_c) + len(en_q)

@@ -34,6 +34,14 @@ def language_of(record_id: str) -> str:
     return record_id.split(":", 1)[0]
 
 
+def _finish(bar: tqdm) -> None:
+    """Close the bar at 100%: a resumed run may have counted texts of subsets that were already finished."""
+    if bar.n < bar.total:
+        bar.total = bar.n
+        bar.refresh()
+    bar.close()
+
+
 @dataclass
 class ScoredSubset:
     """The full score matrix of the last subset searched."""
@@ -56,7 +64,7 @@ class CachedSearch:
         # Corpora indexed so far, by object: subsets share corpus Datasets (weak keys: a dropped one frees its entry)
         self._indexed: weakref.WeakKeyDictionary[Dataset, tuple[list[str], np.ndarray]] = weakref.WeakKeyDictionary()
         self._bar: tqdm | None = None  # one for the whole task: its total is set by expect(), else grows
-        self._expected: int | None = None  # new texts of all the subsets to run, counted before the first encode
+        self.expected: int | None = None  # new texts of all the subsets to run, counted before the first encode
 
     def expect(self, splits: Iterable[Mapping[str, Any]]) -> int:
         """Count the distinct new texts of all the subsets about to run (their corpus and queries), so that the
@@ -68,15 +76,15 @@ class CachedSearch:
                 if id(data) not in seen:  # subsets share corpus and query Datasets
                     seen.add(id(data))
                     keys.update(text_key(prompt_type.value, t) for t in data[:]["text"])
-        self._expected = sum(k not in self.store for k in keys)
-        return self._expected
+        self.expected = sum(k not in self.store for k in keys)
+        return self.expected
 
     def _progress(self, new_texts: int, task_name: str) -> tqdm:
         if self._bar is None:
-            self._bar = tqdm(total=self._expected or 0, desc=task_name, unit=" texts", dynamic_ncols=True,
+            self._bar = tqdm(total=self.expected or 0, desc=task_name, unit=" texts", dynamic_ncols=True,
                              smoothing=0.1)
-            weakref.finalize(self, self._bar.close)  # mteb drops the task's searches when the task ends
-        if self._expected is None:
+            weakref.finalize(self, _finish, self._bar)  # mteb drops the task's searches when the task ends
+        if self.expected is None:
             self._bar.total += new_texts
         elif self._bar.n + new_texts > self._bar.total:  # more than counted (never expected): never past 100%
             self._bar.total = self._bar.n + new_texts

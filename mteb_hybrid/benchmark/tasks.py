@@ -117,8 +117,9 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
 
         if isinstance(model, EncoderProtocol) and not isinstance(model, SearchProtocol):
             self._active = self._search_for(model)
-            if self.data_loaded:  # the whole task's new texts, so that its progress bar knows its total from the start
-                self._active.expect(self.dataset[s][split] for s in (subsets_to_run or self.hf_subsets) if s in self.dataset)
+            if self.data_loaded and self._active.expected is None:  # mteb runs one subset per call: count all the
+                # task's subsets' new texts at the first, so that the bar's total and estimate cover the whole task
+                self._active.expect(self.dataset[s][split] for s in self.dataset if split in self.dataset[s])
             model = self._active
         else:
             self._active = None
