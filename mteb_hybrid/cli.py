@@ -49,6 +49,12 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="recompute and replace existing results")
     p.add_argument("--embedding-cache", action="store_true",
                    help="also keep embeddings on disk, so an interrupted run does not re-encode")
+    p.add_argument("--precision", choices=["fp32", "bf16", "fp16", "auto"], default="fp32",
+                   help="weights' precision: bf16 is faster only where the hardware has bf16 units (GPUs; CPUs with "
+                   "avx512_bf16/amx_bf16), several times slower elsewhere; fp16 only on GPUs; auto = bf16 where native, "
+                   "else fp32. Not fp32: results and cached vectors go under revision <revision>-bf16 (default: fp32)")
+    p.add_argument("--devices", nargs="+", metavar="DEVICE",
+                   help="encode with one process per device, e.g. cuda:0 cuda:1, or cpu cpu (same results)")
     p.set_defaults(func=_run_evaluate)
 
 
@@ -59,7 +65,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     results = evaluate(
         args.model, args.tasks, languages=args.languages, subsets=args.subsets, data_dir=args.data_dir,
         output_folder=args.output_folder, batch_size=args.batch_size, overwrite=args.overwrite,
-        embedding_cache=args.embedding_cache or None)
+        embedding_cache=args.embedding_cache or None, precision=args.precision, devices=args.devices)
     out = Path(args.output_folder) / "results"
     try:
         print(format_summary(summarize(load_scores(out, tasks=args.tasks)), per_language=False))
@@ -235,6 +241,11 @@ def _add_quickstart(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=32,
                    help="training rows per batch, i.e. the in-batch negatives of each query (default: 32)")
     p.add_argument("--retrain", action="store_true", help="train again even if hybrid-me5-small exists")
+    p.add_argument("--quick", action="store_true",
+                   help="only the first real score, in minutes: offline-me5-small on XQuAD-R sentences of the -l "
+                   "languages (pairs, and pools of these languages only) and its language-bias table; no training")
+    p.add_argument("--precision", choices=["fp32", "bf16", "auto"], default="auto",
+                   help="--quick's scoring precision (default auto: bf16 where the hardware has it natively, else fp32)")
     p.set_defaults(func=_run_quickstart)
 
 
@@ -243,8 +254,11 @@ def _run_quickstart(args: argparse.Namespace) -> None:
 
     # the training options, checked by the training config before the first (long) evaluation starts
     build_config(lambda name: "--" + name.replace("_", "-"), batch_size=args.batch_size, max_steps=args.max_steps)
-    from mteb_hybrid.quickstart import quickstart
+    from mteb_hybrid.quickstart import quick, quickstart
 
+    if args.quick:
+        quick(args.data_dir, args.output_folder, tuple(args.languages), args.precision)
+        return
     quickstart(args.data_dir, args.output_folder, tuple(args.languages), args.max_steps, args.batch_size, args.retrain)
 
 

@@ -87,14 +87,18 @@ def load_folder_model(folder: Path, device: str | None = None) -> Any:
     return encoder
 
 
-def evaluate(model: str | Any, tasks: Sequence[str], *, languages: Sequence[str] | None = None,
+def evaluate(model: str | Any, tasks: Sequence[str | type], *, languages: Sequence[str] | None = None,
              subsets: Sequence[str] | None = None, data_dir: str | Path | None = None, output_folder: str | Path = ".",
              batch_size: int = 32, overwrite: bool = False, embedding_cache: bool | None = None,
-             show_progress_bar: bool = True) -> Any:
+             show_progress_bar: bool = True, precision: str = "fp32", devices: Sequence[str] | None = None) -> Any:
     """Evaluate `model` on `tasks`; results go to `output_folder`/results/<org>__<model>/<revision>/<Task>.json.
 
     Finished subsets are kept (an interrupted run resumes) unless `overwrite`; a model with no known revision
-    is always recomputed, so its results are never taken for another model's.
+    is always recomputed, so its results are never taken for another model's. A task is a name or one of our task
+    classes (a LareqaRetrievalTask subclass, e.g. the quickstart's few-language slice). `precision` (fp32, bf16, fp16, auto:
+    mteb_hybrid/precision.py) casts the model's weights; any but fp32 adds `-bf16`/`-fp16` to the revision, so its
+    results and cached vectors never share a file with fp32's. `devices` (e.g. ["cpu", "cpu"] or ["cuda:0",
+    "cuda:1"]) splits the distinct texts across one sentence-transformers process per entry.
     """
     batch_size = encode_options(batch_size=batch_size).batch_size  # before any data or model is read
     import mteb
@@ -103,10 +107,14 @@ def evaluate(model: str | Any, tasks: Sequence[str], *, languages: Sequence[str]
     from mteb_hybrid.models.identity import known_revision
     from mteb_hybrid.results_io import AtomicResultCache
 
+    def ours(name: str | type) -> type | None:
+        return name if isinstance(name, type) else TASK_CLASSES.get(name)
+
     task_objs = []
     for name in tasks:
-        if name in TASK_CLASSES:
-            task = TASK_CLASSES[name](data_dir=data_dir, embedding_cache=embedding_cache)
+        if (cls := ours(name)) is not None:
+            task = cls(data_dir=data_dir, embedding_cache=embedding_cache)
+            name = task.metadata.name
             if languages:
                 task.filter_languages(list(languages))
             if subsets:
@@ -124,9 +132,12 @@ def evaluate(model: str | Any, tasks: Sequence[str], *, languages: Sequence[str]
         try:
             encoder = load_model(model)
         except (LookupError, FileNotFoundError) as e:  # also say when a task name is one letter from a hub task
-            if note := near_miss_note(tasks, str(e)):
+            if note := near_miss_note([t for t in tasks if isinstance(t, str)], str(e)):
                 raise type(e)(f"{e} {note}") from e
             raise
+    from mteb_hybrid.precision import apply_precision, torch_module
+
+    apply_precision(encoder, precision)  # before the revision is read: it names the precision
     meta = getattr(encoder, "mteb_model_meta", None)
     if not known_revision(getattr(meta, "revision", None)):
         if not overwrite:
@@ -134,19 +145,37 @@ def evaluate(model: str | Any, tasks: Sequence[str], *, languages: Sequence[str]
                            "(--overwrite implied), never reused, and its embeddings are not kept on disk",
                            getattr(meta, "name", model), getattr(meta, "revision", None), output_folder)
         overwrite = True
-    ours_only = all(name in TASK_CLASSES for name in tasks)
+    ours_only = all(ours(name) is not None for name in tasks)
+    encode_kwargs: dict[str, Any] = {"batch_size": batch_size, "show_progress_bar": show_progress_bar}
+    pool = start_pool(encoder, devices) if devices else None
+    if pool is not None:  # sentence-transformers' encode(pool=...) spreads each call's texts over the processes
+        encode_kwargs.update(pool=pool, chunk_size=batch_size)
     try:
         return mteb.evaluate(
             encoder, task_objs, cache=AtomicResultCache(output_folder),
             overwrite_strategy="always" if overwrite else "only-missing",
             # our tasks draw one bar of texts per task (benchmark/search.py): mteb's task bar would sit at 0/1
-            encode_kwargs={"batch_size": batch_size, "show_progress_bar": show_progress_bar},
+            encode_kwargs=encode_kwargs,
             show_progress_bar=show_progress_bar and not ours_only,
         )
     except Exception as e:
         from mteb_hybrid.models.hub import HubUnavailableError, hub_task_message, is_hub_error
 
-        hub_tasks = [n for n in tasks if n not in TASK_CLASSES]
+        hub_tasks = [n for n in tasks if ours(n) is None]
         if hub_tasks and is_hub_error(e):
             raise HubUnavailableError(hub_task_message(hub_tasks, e)) from e
         raise
+    finally:
+        if pool is not None:
+            torch_module(encoder).stop_multi_process_pool(pool)
+
+
+def start_pool(encoder: Any, devices: Sequence[str]) -> dict[str, Any]:
+    """sentence-transformers' multi-process pool, one process per entry of `devices`; only for its models."""
+    from mteb_hybrid.precision import torch_module
+
+    model = torch_module(encoder)
+    if not hasattr(model, "start_multi_process_pool"):
+        raise ValueError(f"--devices spreads encoding with sentence-transformers' multi-process pool; "
+                         f"{type(encoder).__name__} is not a sentence-transformers model (leave --devices out)")
+    return model.start_multi_process_pool(list(devices))

@@ -260,13 +260,13 @@ def test_scoring_draws_one_bar_of_texts_and_no_encoder_bars(tiny_bert: Path) -> 
     encode_kwargs = {"batch_size": 2, "show_progress_bar": True}
     search.index(corpus, task_metadata=meta, hf_split="test", hf_subset="en-pool", encode_kwargs=encode_kwargs)
 
-    step = 2 * search_module.PROGRESS_CHUNK_BATCHES
-    assert [n for n, _ in model.calls] == [6] + [step] * (11 // step) + [11 % step]  # de first, then en, chunked
+    # de first, then en; length-sorted, so one call per batch (a call would re-sort its texts by characters)
+    assert [n for n, _ in model.calls] == [2] * 3 + [2] * 5 + [1]
     assert {shown for _, shown in model.calls} == {False}
     bar = search._bar
     assert (bar.n, bar.total) == (17, 17)
     assert bar.desc.startswith("XQuADRSentenceRetrieval en-pool: en candidates")
-    assert len(model.calls) == 1 + math.ceil(11 / step)
+    assert len(model.calls) == math.ceil(6 / 2) + math.ceil(11 / 2)
 
     whole = search_module.CachedSearch(SentenceTransformerEncoderWrapper(SentenceTransformer(str(tiny_bert))),
                                        EmbeddingStore())

@@ -40,6 +40,7 @@ NON_DEFAULT: dict[str, tuple[object, list[str]]] = {
     "epochs": (2.0, None),  # exclusive with max_steps: given in a second command line
     "seed": (7, ["7"]),
     "device": ("cpu", ["cpu"]),
+    "precision": ("bf16", ["bf16"]),
     "num_threads": (1, ["1"]),
     "eval_steps": (10, ["10"]),
     "early_stopping_patience": (3, ["3"]),

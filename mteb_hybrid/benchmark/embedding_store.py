@@ -13,24 +13,29 @@ import os
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from mteb_hybrid.files import UnsafePathError, ensure_under, safe_name, write_atomic
 from mteb_hybrid.models.identity import known_revision
+from mteb_hybrid.precision import precision_revision
 
 logger = logging.getLogger(__name__)
 
 CHUNK_PATTERN = re.compile(r"^chunk-(\d+)-\d+\.npz$")
 
 
-def embedding_dir(root: Path, model_name: str, revision: str | None, task_name: str) -> Path | None:
+def embedding_dir(root: Path, model_name: str, revision: str | None, task_name: str,
+                  dtype: Any = None) -> Path | None:
     """`root/<org>__<name>/<revision>/<task>`, or None (with a warning) when nothing may be kept on disk.
 
     Only under a key that identifies the model (a known revision: the hash of every file that changes its vectors,
     models/identity.py) and whose parts are safe folder names. The one place the cache key is built: a new part of
-    it (what else changes the vectors, e.g. the encoding precision) goes here.
+    it (what else changes the vectors) goes here. A model computing in bf16/fp16 (`dtype`)
+    keeps its vectors under `<revision>-bf16`, never with fp32's (mteb_hybrid/precision.py).
     """
+    revision = precision_revision(revision, dtype)
     if not known_revision(revision):
         logger.warning("embedding cache: %s has no known revision (%r), so its embeddings are kept in memory only",
                        model_name, revision)

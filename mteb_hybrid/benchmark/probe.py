@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from mteb_hybrid import metrics
+from mteb_hybrid.benchmark.lengths import encode_by_length, model_tokenizer
 from mteb_hybrid.data import get_definition, load_dataset
 
 
@@ -37,9 +38,15 @@ def make_pool_probe(
 
     def probe(model: Any) -> dict[str, float]:
         prompts = getattr(model, "prompts", {}) or {}
-        q, d = (model.encode(texts, prompt_name=kind if prompts.get(kind) else None, batch_size=batch_size,
-                             normalize_embeddings=True, show_progress_bar=False)
-                for texts, kind in ((queries, "query"), (docs, "document")))
+        tokenizer, max_length = model_tokenizer(model)
+
+        def encode(texts: list[str], kind: str) -> np.ndarray:  # batches of one length: little padding, same vectors
+            return encode_by_length(
+                lambda batch: model.encode(batch, prompt_name=kind if prompts.get(kind) else None, batch_size=batch_size,
+                                           normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True),
+                texts, batch_size, tokenizer, max_length)
+
+        q, d = encode(queries, "query"), encode(docs, "document")
         scores = q @ d.T
         return {"probe_map": metrics.mean_average_precision(scores, relevant),
                 "probe_rank_distance": float(np.mean(metrics.rank_distance(scores, relevant)))}

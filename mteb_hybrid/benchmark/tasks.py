@@ -25,6 +25,7 @@ from mteb_hybrid.data.lareqa import load_dataset
 from mteb_hybrid.data.records import ParallelDataset
 from mteb_hybrid.data.sources import cache_root
 from mteb_hybrid.formats.per_query import Evaluation
+from mteb_hybrid.precision import model_dtype
 
 from . import per_query
 from .embedding_store import EmbeddingStore, embedding_dir
@@ -108,8 +109,8 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         meta = model.mteb_model_meta
         key = (meta.name, meta.revision, id(model))
         if key not in self._searches:  # on disk only if asked, and never for a model whose revision is unknown
-            disk = (embedding_dir(cache_root() / "embeddings", str(meta.name), meta.revision, self.metadata.name)
-                    if self.embedding_cache else None)
+            disk = (embedding_dir(cache_root() / "embeddings", str(meta.name), meta.revision, self.metadata.name,
+                                  dtype=model_dtype(model)) if self.embedding_cache else None)
             self._searches[key] = CachedSearch(model, EmbeddingStore(disk))
         return self._searches[key]
 
@@ -120,6 +121,9 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         if isinstance(model, EncoderProtocol) and not isinstance(model, SearchProtocol):
             self._evaluation = evaluation_record(self, model)  # recorded with the per-query rows
             self._active = self._search_for(model)
+            if self.data_loaded and self._active.expected is None:  # mteb runs one subset per call: count all the
+                # task's subsets' new texts at the first, so that the bar's total and estimate cover the whole task
+                self._active.expect(self.dataset[s][split] for s in self.dataset if split in self.dataset[s])
             model = self._active
         else:
             self._active = None

@@ -98,15 +98,15 @@ def eval_files(tasks: Iterable[str], data_dir: str | Path | None, languages: Ite
     return out
 
 
-# TrainConfig fields added after cells had run, with the value every earlier cell had: hashed only when set
-# otherwise, so the hashes of earlier cells stay what they were
-ADDED_FIELDS = {"precision": "fp32"}
+# TrainConfig fields added after cells were shipped, with the default that reproduces what those cells ran: at
+# that default a field is left out of the hashed settings, so the shipped cells' hashes (and folders) stay valid
+ADDED_LATER = {"precision": "fp32"}
 
 
 def model_settings(config: Any) -> dict[str, Any]:
     """A TrainConfig's settings that change the model (the base model is recorded by its identity)."""
     return {k: v for k, v in config.to_dict().items() if k not in OPERATIONAL_KEYS and k != "base"
-            and not (k in ADDED_FIELDS and v == ADDED_FIELDS[k])}
+            and not (k in ADDED_LATER and v == ADDED_LATER[k])}
 
 
 SAVED_LENGTH = "base"

@@ -23,7 +23,7 @@ from .rows import CANDIDATE_FORMS
 
 LOSS_NAMES = ("mnrl", "cached-mnrl")
 BATCHING_MODES = ("x-x", "x-y", "hybrid")
-PRECISIONS = ("fp32", "bf16")
+TRAIN_PRECISIONS = ("fp32", "bf16")
 
 
 def option(default: Any = dataclasses.MISSING, *, help: str, group: str, factory: Any = None,  # noqa: A002
@@ -101,10 +101,10 @@ class TrainConfig:
     epochs: float = optim_option(1.0, exclusive="length", help=(
         "passes over the data (an epoch = every full batch of every source once)"))
     seed: int = optim_option(42, help="seed of the batch order and initialisation (not of the held-out split)")
-    precision: str = optim_option("fp32", choices=PRECISIONS, help=(
-        "fp32, or bf16 mixed precision (torch autocast; on a CPU with bf16 units about 3x cheaper per step); "
-        "compare only models trained at one precision, or check the difference first"))
     device: str | None = optim_option(None, help="cpu, cuda, ... (default: what the Trainer picks)")
+    precision: str = optim_option("fp32", choices=TRAIN_PRECISIONS, help=(
+        "fp32, or bf16 mixed precision (the Trainer's bf16=True: autocast on CPU and GPU). Faster only on hardware "
+        "with bf16 units (GPUs from Ampere on; CPUs with avx512_bf16/amx_bf16): see benchmarks/train_precision.py"))
     num_threads: int | None = optim_option(None, aliases=["--threads"], help=(
         "torch CPU threads (default: torch's choice; on a small shared CPU, 1 can be much faster)"))
     eval_steps: int | None = eval_option(None, help=(
@@ -138,7 +138,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         """Rules across the types; each error names the option and the fix."""
         for name, allowed in (("batching", BATCHING_MODES), ("loss", LOSS_NAMES), ("candidate_form", CANDIDATE_FORMS),
-                              ("precision", PRECISIONS)):
+                              ("precision", TRAIN_PRECISIONS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if not 0.0 <= self.alpha <= 1.0:

@@ -297,7 +297,7 @@ def build_trainer(config: TrainConfig, *, evaluator: BaseEvaluator | None = None
         restore_callback_states_from_checkpoint=early_stopping,  # the patience counter survives --resume
         save_total_limit=config.save_total_limit, logging_steps=config.logging_steps, logging_first_step=True,
         logging_nan_inf_filter=False, report_to="none", use_cpu=config.device == "cpu", dataloader_num_workers=0,
-        bf16=config.precision == "bf16",
+        bf16=config.precision == "bf16",  # mixed precision: autocast, fp32 master weights (CPU and GPU)
     )
     log_callback = TrainLogCallback(output_dir, resume_from)
     if early_stopping:
