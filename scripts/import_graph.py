@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mteb_hybrid"
 FLOORS = [  # a module belongs to the first floor whose prefix it starts with
     ("files", "validation", "noise", "metrics", "data.errors", "formats"),
     ("data", "stats.records"),
-    ("models", "training.record"),
+    ("models", "training.record", "precision"),
     ("benchmark", "results_io"),
     ("training",),
     ("evaluation", "stats"),
