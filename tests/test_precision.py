@@ -95,6 +95,12 @@ def test_bf16_and_fp32_results_and_vectors_never_share_a_file(tiny_bert: Path, d
     assert caches == [revision, f"{revision}-bf16"]
     per_query = sorted(p.parent.name for p in (tmp_path / "results").glob(f"*/*/{TASK}.per_query.parquet"))
     assert per_query == [revision, f"{revision}-bf16"]  # the per-query records follow the result files
+    # and compare names the difference instead of comparing them
+    from mteb_hybrid.stats.compare import MismatchError, compare_results
+
+    folders = [next((tmp_path / "results").glob(f"*/{rev}")) for rev in (revision, f"{revision}-bf16")]
+    with pytest.raises(MismatchError, match="precision: A1=float32, B1=bfloat16"):
+        compare_results([folders[0]], [folders[1]], setting="mono")
 
 
 def test_a_training_precision_at_its_default_leaves_shipped_hashes_alone() -> None:
