@@ -55,7 +55,7 @@ def _fix_source_and_reference(text: str, metadata: Any, definition: Any, hub_pat
 
     - `source_datasets` (header) and "Source datasets" (body) would name this dataset itself; the rows come from
       the LAReQA files on GitHub (at a pinned commit), not from any hub dataset.
-    - mteb reads the title with `title\s*=\s*\{([^}]+)\}`, which stops at the first '}', so `{{LAReQA}: ...}`
+    - mteb reads the title with the regex `title = {([^}]+)}`, which stops at the first '}', so `{{LAReQA}: ...}`
       became `[{LAReQA](...)`; the title here has its case-protecting braces removed.
     """
     src = definition.source

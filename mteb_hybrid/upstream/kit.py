@@ -20,6 +20,7 @@ BENCHMARK_FILE = "mteb/benchmarks/benchmarks/lareqa.py"
 MENU_FILE = "mteb/benchmarks/leaderboard_menu_entry.md"
 UPLOAD_SCRIPT = "scripts/data/lareqa/create_data.py"
 MODELS_FILE = "mteb/models/model_implementations/mteb_hybrid_models.py"
+RUNNER = "run_local_benchmark.py"  # not for the PR: runs the benchmark from this folder with stock mteb
 BENCHMARK_NAME = "LAReQA"
 LAREQA_CITATION = """@inproceedings{roy-etal-2020-lareqa,
   author = {Roy, Uma and Constant, Noah and Al-Rfou, Rami and Barua, Aditya and Phillips, Aaron and Yang, Yinfei},
@@ -201,6 +202,69 @@ def full_splits(plugin_names: Sequence[str], data_dir: str | Path | None) -> dic
     return out
 
 
+RUNNER_SOURCE = '''"""Run the kit's LAReQA benchmark from this export folder with stock mteb: no mteb-hybrid, no hub.
+
+The generated task files are imported from mteb/tasks/retrieval/multilingual/, their dataset path pointed at
+datasets/<Task>/ (mteb's own loader reads the parquet files), and the generated Benchmark source is run with
+them in mteb's task registry. Usage:
+
+    python run_local_benchmark.py -m mteb/baseline-random-encoder --output-folder results
+"""
+
+import argparse
+import importlib
+import importlib.util
+from pathlib import Path
+from unittest import mock
+
+import mteb
+from mteb.abstasks.retrieval import AbsTaskRetrieval
+from mteb.cache import ResultCache
+
+ROOT = Path(__file__).resolve().parent
+
+
+def local_tasks(root=ROOT):
+    """name -> task class reading its rows from root/datasets/<name>."""
+    classes = {}
+    for path in sorted((root / "mteb" / "tasks" / "retrieval" / "multilingual").glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"_lareqa_kit_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, AbsTaskRetrieval) and value is not AbsTaskRetrieval:
+                meta = value.metadata
+                local = {**meta.dataset, "path": str(root / "datasets" / meta.name)}
+                meta = meta.model_copy(update={"dataset": local})
+                classes[meta.name] = type(value.__name__, (value,), {"metadata": meta})
+    return classes
+
+
+def load_benchmark(root=ROOT):
+    """The Benchmark of mteb/benchmarks/benchmarks/lareqa.py with its tasks read from this folder."""
+    registry = importlib.import_module("mteb.get_tasks")._TASKS_REGISTRY
+    source = root / "mteb" / "benchmarks" / "benchmarks" / "lareqa.py"
+    namespace = {}
+    with mock.patch.dict(registry, local_tasks(root)):
+        exec(compile(source.read_text(encoding="utf-8"), str(source), "exec"), namespace)
+    return namespace["LAREQA"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-m", "--model", required=True)
+    parser.add_argument("--output-folder", default="results")
+    args = parser.parse_args(argv)
+    benchmark = load_benchmark()
+    model = mteb.get_model(args.model)
+    mteb.evaluate(model, benchmark, cache=ResultCache(args.output_folder))
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
 def add_kit(writer: KitWriter, results: Sequence[ExportedTask], *, compact: bool, data_dir: str | Path | None = None,
             full_results: Path | None = SHIPPED_RESULTS) -> None:
     """Add benchmark, menu entry, upload script, model metas and PR description for `results` to `writer`."""
@@ -209,6 +273,7 @@ def add_kit(writer: KitWriter, results: Sequence[ExportedTask], *, compact: bool
     names = [r.name for r in results]
     full = full_splits([PLUGIN_NAME[n] for n in names if n in PLUGIN_NAME], data_dir) if compact else None
     writer.add(BENCHMARK_FILE, benchmark_source(names))
+    writer.add(RUNNER, RUNNER_SOURCE)
     writer.add(MENU_FILE, menu_entry())
     writer.add(UPLOAD_SCRIPT, upload_script(names))
     writer.add(MODELS_FILE, model_meta_source())

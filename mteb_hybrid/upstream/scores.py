@@ -55,15 +55,15 @@ def registered(classes: dict[str, type]) -> Iterator[None]:
 
 
 def local_benchmark(out: str | Path) -> Any:
-    """The kit's Benchmark (its generated source, run as is) with its tasks read from the local export."""
-    from .kit import BENCHMARK_FILE
+    """The kit's Benchmark with its tasks read from the local export, through the kit's own runner script (the
+    code a maintainer runs with stock mteb)."""
+    import runpy
+
+    from .kit import RUNNER
 
     out = Path(out)
-    source = (out / BENCHMARK_FILE).read_text(encoding="utf-8")
-    with registered(local_tasks(out)):
-        namespace: dict[str, Any] = {}
-        exec(compile(source, str(out / BENCHMARK_FILE), "exec"), namespace)  # generated: imports mteb only
-    return namespace["LAREQA"]
+    runner = runpy.run_path(str(out / RUNNER), run_name="_lareqa_kit_runner")
+    return runner["load_benchmark"](out.resolve())
 
 
 def reference_scores(out: str | Path, models: Sequence[str], names: Sequence[str] | None = None,
