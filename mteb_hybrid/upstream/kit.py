@@ -71,17 +71,17 @@ results PR with models' scores on it is merged.
    add the name to the list:
 
 ```python
-            MenuEntry(
-                "Miscellaneous",
-                mteb.get_benchmarks(
-                    [
-                        "NanoBEIR",
-                        "BRIGHT (long)",
-                        "RAR-b",
-                        "{name}",
-                    ]
-                ),
-            ),
+MenuEntry(
+    "Miscellaneous",
+    mteb.get_benchmarks(
+        [
+            "NanoBEIR",
+            "BRIGHT (long)",
+            "RAR-b",
+            "{name}",
+        ]
+    ),
+)
 ```
 """
 
@@ -175,7 +175,7 @@ def upload(api, root: Path, org: str, name: str) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--org", default="mteb")
-    parser.add_argument("--root", default=".", help="the export folder (holds datasets/)")
+    parser.add_argument("--root", default=".", help="the export folder")
     args = parser.parse_args(argv)
     api = HfApi()
     for name in TASKS:
@@ -227,12 +227,17 @@ ROOT = Path(__file__).resolve().parent
 def local_tasks(root=ROOT):
     """name -> task class reading its rows from root/datasets/<name>."""
     classes = {}
-    for path in sorted((root / "mteb" / "tasks" / "retrieval" / "multilingual").glob("*.py")):
+    folder = root / "mteb" / "tasks" / "retrieval" / "multilingual"
+    for path in sorted(folder.glob("*.py")):
         spec = importlib.util.spec_from_file_location(f"_lareqa_kit_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, AbsTaskRetrieval) and value is not AbsTaskRetrieval:
+            if (
+                isinstance(value, type)
+                and issubclass(value, AbsTaskRetrieval)
+                and value is not AbsTaskRetrieval
+            ):
                 meta = value.metadata
                 local = {**meta.dataset, "path": str(root / "datasets" / meta.name)}
                 meta = meta.model_copy(update={"dataset": local})
@@ -245,8 +250,9 @@ def load_benchmark(root=ROOT):
     registry = importlib.import_module("mteb.get_tasks")._TASKS_REGISTRY
     source = root / "mteb" / "benchmarks" / "benchmarks" / "lareqa.py"
     namespace = {}
+    code = compile(source.read_text(encoding="utf-8"), str(source), "exec")
     with mock.patch.dict(registry, local_tasks(root)):
-        exec(compile(source.read_text(encoding="utf-8"), str(source), "exec"), namespace)
+        exec(code, namespace)
     return namespace["LAREQA"]
 
 
