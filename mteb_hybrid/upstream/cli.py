@@ -39,6 +39,11 @@ def add_export_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scores", nargs="+", metavar="MODEL", default=None,
                    help="models scored by stock mteb on the exported tasks (e.g. mteb/baseline-random-encoder "
                    "offline-me5-small); results under OUT/scores, quoted in PR.md (implies --kit)")
+    p.add_argument("--score-tasks", nargs="+", metavar="TASK", default=None,
+                   help="exported tasks to score (default: all exported ones); e.g. only the cheap sentence forms")
+    p.add_argument("--full-results", nargs="+", metavar="DIR", default=None,
+                   help="mteb results of the full plugin tasks (default: the project's results/), for the compact "
+                   "tasks' agreement with them in PR.md")
     p.add_argument("--overwrite", action="store_true",
                    help="replace/remove files in the way that the export did not write (they are listed)")
 
@@ -48,11 +53,15 @@ def run_export(args: argparse.Namespace) -> int:
     from .hub import push_to_hub
     from .writer import ExportConflict
 
+    from .kit import SHIPPED_RESULTS
+
     kit = args.kit or bool(args.scores)
+    full_results = [Path(p) for p in args.full_results] if args.full_results else [SHIPPED_RESULTS]
     tasks = tuple(args.tasks or (("XQuADRRetrieval", "MLQARRetrieval") if args.compact else TASKS))
     try:
         results = export(args.out, tasks, data_dir=args.data_dir, languages=args.languages, hub_org=args.hub_org,
-                         stats=not args.no_stats, overwrite=args.overwrite, compact=args.compact, kit=kit)
+                         stats=not args.no_stats, overwrite=args.overwrite, compact=args.compact, kit=kit,
+                         full_results=full_results)
     except ExportConflict as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -61,9 +70,9 @@ def run_export(args: argparse.Namespace) -> int:
         from .scores import reference_scores
         from .writer import KitWriter
 
-        reference_scores(args.out, args.scores, [r.name for r in results])
+        reference_scores(args.out, args.scores, args.score_tasks or [r.name for r in results])
         writer = KitWriter(args.out)
-        add_kit(writer, results, compact=args.compact, data_dir=args.data_dir)  # PR.md again, with the scores
+        add_kit(writer, results, compact=args.compact, data_dir=args.data_dir, full_results=full_results)  # with scores
         writer.commit()
     if args.push_to_hub:
         for r in results:

@@ -210,7 +210,8 @@ def _compact_build(task, writer: KitWriter, **kwargs) -> ExportedTask:  # noqa: 
 
 def export(out: str | Path, tasks: Sequence[str] = TASKS, *, data_dir: str | Path | None = None,
            languages: Sequence[str] | None = None, hub_org: str = DEFAULT_HUB_ORG, revision: str | None = None,
-           stats: bool = True, overwrite: bool = False, compact: bool = False, kit: bool = False) -> list[ExportedTask]:
+           stats: bool = True, overwrite: bool = False, compact: bool = False, kit: bool = False,
+           full_results: Sequence[Path] | None = None) -> list[ExportedTask]:
     """Dataset folder, card, statistics and task file of each task under `out`, written together at the end.
 
     `compact`: the compact variants (compact.py) under their upstream names instead of the full tasks.
@@ -236,7 +237,8 @@ def export(out: str | Path, tasks: Sequence[str] = TASKS, *, data_dir: str | Pat
     if kit:
         from .kit import add_kit
 
-        add_kit(writer, results, compact=compact, data_dir=data_dir)
+        add_kit(writer, results, compact=compact, data_dir=data_dir,
+                **({"full_results": full_results} if full_results is not None else {}))
     writer.commit()
     return results
 

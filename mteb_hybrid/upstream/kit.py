@@ -272,13 +272,14 @@ if __name__ == "__main__":
 
 
 def add_kit(writer: KitWriter, results: Sequence[ExportedTask], *, compact: bool, data_dir: str | Path | None = None,
-            full_results: Path | None = SHIPPED_RESULTS) -> None:
+            full_results: Sequence[Path] = (SHIPPED_RESULTS,)) -> None:
     """Add benchmark, menu entry, upload script, model metas and PR description for `results` to `writer`."""
     from .pr import PLUGIN_NAME, pr_description
 
     names = [r.name for r in results]
     full = full_splits([PLUGIN_NAME[n] for n in names if n in PLUGIN_NAME], data_dir) if compact else None
-    writer.add(BENCHMARK_FILE, benchmark_source(names))
+    # the benchmark holds LAReQA's candidate form (sentence + paragraph); sentence-only tasks are extra, cheaper tasks
+    writer.add(BENCHMARK_FILE, benchmark_source([n for n in names if "Sentence" not in n] or names))
     writer.add(RUNNER, RUNNER_SOURCE)
     writer.add(MENU_FILE, menu_entry())
     writer.add(UPLOAD_SCRIPT, upload_script(names))

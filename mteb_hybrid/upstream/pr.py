@@ -86,37 +86,44 @@ def _score_rows(out: Path, results: Sequence[ExportedTask]) -> tuple[list[str], 
     names = {r.name for r in results}
     rows = ["| model | task | mono nDCG@10 | cross nDCG@10 | pool nDCG@10 |", "|---|---|---|---|---|"]
     for (model, task), per in sorted(scores.items()):
-        if task in names:
+        if task in names and not model.startswith("revision:"):
             m = _means(per)
             rows.append(f"| {model} | {task} | " + " | ".join(f"{m.get(k, float('nan')):.4f}" for k in ("mono", "cross", "pool"))
                         + " |")
     return (rows if len(rows) > 2 else []), {"scores": scores, "runs": runs}
 
 
-def _agreement(found: dict, full_results: Path | None, results: Sequence[ExportedTask]) -> list[str]:
+def _agreement(found: dict, full_results: Sequence[Path], results: Sequence[ExportedTask]) -> list[str]:
     """Compact vs full task for each model scored on both: per-setting difference and Spearman over shared subsets."""
-    if full_results is None or not full_results.is_dir():
+    full: dict = {}
+    for folder in full_results:
+        if Path(folder).is_dir():
+            for key, value in load_scores(folder).items():
+                full.setdefault(key, value)
+    if not full:
         return []
-    full = load_scores(full_results)
     lines = []
     for (model, task), per in sorted(found["scores"].items()):
         plugin = PLUGIN_NAME.get(task)
-        if plugin is None or (model, plugin) not in full:
+        revision = found["runs"].get(model, {}).get("revision")
+        key = next((k for k in ((model, plugin), (f"revision:{revision}", plugin)) if k in full), None)
+        if plugin is None or model.startswith("revision:") or key is None:
             continue
-        ref = full[(model, plugin)]
+        ref = full[key]
         shared = sorted(set(per) & set(ref))
         if not shared:
             continue
         a, b = _means(per, shared), _means(ref, shared)
         rho = _spearman([per[s] for s in shared], [ref[s] for s in shared])
         diffs = ", ".join(f"{k} {a[k] - b[k]:+.4f}" for k in ("mono", "cross", "pool") if k in a and k in b)
-        lines.append(f"- {model}, {task} vs full {plugin} on the {len(shared)} shared subsets: compact - full nDCG@10 "
-                     f"{diffs}; Spearman correlation of the subsets' scores {rho:.3f}.")
+        lines.append(f"- {model}, {task} vs the full {plugin} (same weights, scored by the plugin) on the "
+                     f"{len(shared)} shared subsets: compact - full nDCG@10 {diffs}; Spearman correlation of the "
+                     f"subsets' scores {rho:.3f}.")
     return lines
 
 
 def pr_description(out: Path, results: Sequence[ExportedTask], *, compact: bool, full_splits: dict | None = None,
-                   full_results: Path | None = None) -> str:
+                   full_results: Sequence[Path] = ()) -> str:
     """PR.md text for the exported `results` under `out` (scores read from out/scores when present)."""
     from .kit import BENCHMARK_FILE, BENCHMARK_NAME, MENU_FILE, MODELS_FILE, UPLOAD_SCRIPT
 

@@ -99,7 +99,8 @@ def _read_runs(target: Path) -> dict[str, dict]:
 
 
 def load_scores(folder: str | Path) -> dict[tuple[str, str], dict[str, float]]:
-    """(model, task) -> {subset: main score} from mteb result files under folder (any depth)."""
+    """(model, task) -> {subset: main score} from mteb result files under folder (any depth); each result is also
+    keyed by ("revision:<model revision>", task), so the same weights match under another model name."""
     out: dict[tuple[str, str], dict[str, float]] = {}
     for path in sorted(Path(folder).rglob("*.json")):
         try:
@@ -109,7 +110,11 @@ def load_scores(folder: str | Path) -> dict[tuple[str, str], dict[str, float]]:
         if not isinstance(data, dict) or "task_name" not in data or "scores" not in data:
             continue
         meta_path = path.parent / "model_meta.json"
-        model = json.loads(meta_path.read_text())["name"] if meta_path.is_file() else path.parent.parent.name
+        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        model = meta.get("name") or path.parent.parent.name
         rows = data["scores"].get("test", [])
-        out[(model, data["task_name"])] = {r["hf_subset"]: float(r["main_score"]) for r in rows}
+        scores = {r["hf_subset"]: float(r["main_score"]) for r in rows}
+        out[(model, data["task_name"])] = scores
+        if meta.get("revision"):
+            out.setdefault((f"revision:{meta['revision']}", data["task_name"]), scores)
     return out
