@@ -279,7 +279,20 @@ def test_pr_description_from_the_export(kit: Path, data_dir: Path) -> None:
     # the cost row: en-en encodes the English sentences, en-pool all languages' sentences again
     langs = TASK_CLASSES[TASK](data_dir=data_dir).read_files().languages
     corpus = len(langs["en"].candidates) + sum(len(d.candidates) for d in langs.values())
-    assert f"| MLQARSentenceRetrieval | {corpus:,} | {2 * len(langs['en'].questions):,} |" in text
+    queries = 2 * len(langs["en"].questions)
+    assert f"| MLQARSentenceRetrieval | {corpus:,} | {queries:,} |" in text
+    # mteb's own statistics count the same samples (its num_samples = the encodes of a plain run)
+    assert f"| MLQARSentenceRetrieval | {corpus + queries:,} | {corpus:,} (" in text
+
+
+def test_checklist_marks_performance_only_when_measured() -> None:
+    from mteb_hybrid.upstream.pr import _neither_trivial_nor_random as fine
+
+    rnd = ("mteb/baseline-random-encoder", "T")
+    assert fine({rnd: {"en-en": 0.02, "en-pool": 0.01}, ("a/m", "T"): {"en-en": 0.8, "en-pool": 0.5}})
+    assert not fine({rnd: {"en-en": 0.02}, ("a/m", "T"): {"en-en": 0.97}})  # trivial
+    assert not fine({rnd: {"en-pool": 0.04}, ("a/m", "T"): {"en-pool": 0.06}})  # within 0.05 of random
+    assert not fine({rnd: {"en-en": 0.02}})  # nothing but the random baseline
 
 
 def test_upload_script_up_to_the_network_call(kit: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -285,4 +285,4 @@ def add_kit(writer: KitWriter, results: Sequence[ExportedTask], *, compact: bool
     writer.add(UPLOAD_SCRIPT, upload_script(names))
     writer.add(MODELS_FILE, model_meta_source())
     writer.add("PR.md", pr_description(Path(writer.root), results, compact=compact, full_splits=full,
-                                       full_results=full_results))
+                                       full_results=full_results, pending=writer.files))

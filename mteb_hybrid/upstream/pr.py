@@ -69,6 +69,28 @@ def _stats_rows(results: Sequence[ExportedTask]) -> list[str]:
     return rows
 
 
+def _mteb_stats_rows(results: Sequence[ExportedTask], pending: dict[str, bytes], root: Path) -> list[str]:
+    """The headline figures of mteb's own descriptive statistics (the JSON that goes into the PR); `pending`: files
+    about to be written under `root` (relative path -> bytes), read before the disk."""
+    rows = ["| task | num_samples | documents (unique texts) | mean document length (chars) | queries (unique texts) | "
+            "mean query length (chars) |", "|---|---|---|---|---|---|"]
+    for r in results:
+        if r.stats_file is None:
+            continue
+        rel = r.stats_file.relative_to(root).as_posix() if r.stats_file.is_relative_to(root) else ""
+        if rel in pending:
+            st = json.loads(pending[rel])["test"]
+        elif r.stats_file.is_file():
+            st = json.loads(r.stats_file.read_text(encoding="utf-8"))["test"]
+        else:
+            continue
+        d, q = st["documents_text_statistics"], st["queries_text_statistics"]
+        rows.append(f"| {r.name} | {st['num_samples']:,} | {st['num_documents']:,} ({d['unique_texts']:,}) | "
+                    f"{d['average_text_length']:.0f} | {st['num_queries']:,} ({q['unique_texts']:,}) | "
+                    f"{q['average_text_length']:.0f} |")
+    return rows if len(rows) > 2 else []
+
+
 def _cost_rows(results: Sequence[ExportedTask], full: dict[str, dict] | None) -> list[str]:
     rows = ["| task | corpus encodes (stock mteb) | query encodes | distinct texts | ratio |", "|---|---|---|---|---|"]
     for r in results:
@@ -122,8 +144,22 @@ def _agreement(found: dict, full_results: Sequence[Path], results: Sequence[Expo
     return lines
 
 
+def _neither_trivial_nor_random(scores: dict) -> bool:
+    """Some non-random model scored, each of its setting means below 0.95 and 0.05 above the random baseline's."""
+    random = {task: _means(per) for (m, task), per in scores.items() if "random" in m and not m.startswith("revision:")}
+    checked = False
+    for (model, task), per in scores.items():
+        if "random" in model or model.startswith("revision:"):
+            continue
+        means, base = _means(per), random.get(task, {})
+        if any(v >= 0.95 or v <= base.get(k, 0.0) + 0.05 for k, v in means.items()):
+            return False
+        checked = True
+    return checked
+
+
 def pr_description(out: Path, results: Sequence[ExportedTask], *, compact: bool, full_splits: dict | None = None,
-                   full_results: Sequence[Path] = ()) -> str:
+                   full_results: Sequence[Path] = (), pending: dict[str, bytes] | None = None) -> str:
     """PR.md text for the exported `results` under `out` (scores read from out/scores when present)."""
     from .kit import BENCHMARK_FILE, BENCHMARK_NAME, MENU_FILE, MODELS_FILE, UPLOAD_SCRIPT
 
@@ -154,7 +190,7 @@ def pr_description(out: Path, results: Sequence[ExportedTask], *, compact: bool,
     parts += ["- Rows are built from LAReQA's released files (github.com/google-research-datasets/lareqa, pinned "
               "commits in each dataset card) by `mteb-hybrid export`; the upload script is "
               f"`{UPLOAD_SCRIPT}`.", ""]
-    parts += ["## Descriptive statistics", "", *_stats_rows(results), "",
+    parts += ["## Descriptive statistics", "", *_stats_rows(results), "", *_mteb_stats_rows(results, pending or {}, out), "",
               "Full statistics: `mteb/descriptive_stats/Retrieval/<Task>.json` (computed by mteb's "
               "`calculate_descriptive_statistics`).", ""]
     parts += ["## Cost", "",
@@ -194,7 +230,8 @@ def pr_description(out: Path, results: Sequence[ExportedTask], *, compact: bool,
               "  - [ ] `mteb/baseline-random-encoder`",
               "  - [x] `intfloat/multilingual-e5-small` or another small model (the 4-bit rebuild, see above)"
               if any("me5" in m for m, _ in found["scores"]) else "  - [ ] `intfloat/multilingual-e5-small`",
-              "- [x] I have checked that the performance is neither trivial (close to perfect scores) nor random.",
+              ("- [x]" if _neither_trivial_nor_random(found["scores"]) else "- [ ]")
+              + " I have checked that the performance is neither trivial (close to perfect scores) nor random.",
               "- [x] I have considered the size of the dataset and reduced it if it is too big" if compact else
               "- [ ] I have considered the size of the dataset and reduced it if it is too big (export with --compact)",
               "- [ ] I reproduced scores from the original paper (if applicable): not here (the paper's models are "
