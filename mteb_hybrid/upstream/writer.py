@@ -138,6 +138,18 @@ class KitWriter:
         return in_way
 
 
+def record(root: str | Path, path: Path) -> None:
+    """Note in root's manifest that the export (re)wrote `path` (e.g. hub.py pinning a task file's revision)."""
+    root = Path(root).resolve()
+    manifest = root / MANIFEST
+    if not manifest.is_file():
+        return
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    rel = path.resolve().relative_to(root).as_posix()
+    data.setdefault("files", {})[rel] = _sha(path.read_bytes())
+    write_atomic(manifest, json.dumps({"files": dict(sorted(data["files"].items()))}, indent=1) + "\n")
+
+
 def digest(files: dict[str, bytes], folder: str) -> str:
     """layout.folder_digest of `folder`'s files as they will be written (same bytes, same order, same hash)."""
     h = hashlib.sha1()
