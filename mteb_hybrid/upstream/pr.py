@@ -214,6 +214,9 @@ def pr_description(out: Path, results: Sequence[ExportedTask], *, compact: bool,
         parts += ["(none yet: run `mteb-hybrid export OUT --kit --scores mteb/baseline-random-encoder ...`)", ""]
     if agreement:
         parts += ["## Agreement of the compact tasks with the full ones", "", *agreement, ""]
+        if all(" -" not in line.split("nDCG@10", 1)[1].split(";")[0] for line in agreement):
+            parts += ["Every model listed scores higher on the compact task than on the full one: a compact pool holds "
+                      "fewer distractors. Compare models within one variant, not across variants.", ""]
     parts += ["With a hub connection, the models the template asks for:", "", "```bash",
               *(f"mteb run -m {m} -t {' '.join(names)} --output-folder results"
                 for m in ("mteb/baseline-random-encoder", "intfloat/multilingual-e5-small")), "```", ""]
