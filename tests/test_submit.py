@@ -521,3 +521,20 @@ def test_symlinked_model_folder_in_the_clone_is_refused_before_writing(run_dir: 
         prepare_submission(run_dir, clone, models=["offline-me5-small"], branch="never")
     assert list(outside.iterdir()) == []
     assert git(clone, "branch", "--list") == "* main" and git(clone, "status", "--porcelain") == ""
+
+
+def test_submit_of_the_shipped_results_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The project's own results/ (experiment folders beside the model folders) submit cleanly."""
+    shipped = Path(__file__).resolve().parents[1] / "results"
+    experiments = sorted((shipped / "experiments").glob("*/experiment.json"))
+    assert experiments  # the files that used to count as 10 errors
+    bare = make_remote(tmp_path)
+    argv = [str(shipped), "--repo", str(bare), "--clone-dir", str(tmp_path / "clone"), "--branch", "shipped"]
+    assert run_submit(parse(argv)) == 0
+    captured = capsys.readouterr()
+    assert "error" not in captured.err
+    assert f"skipped {len(experiments)} file(s) that are not mteb results" in captured.out
+    meta = offline_meta()
+    tree = git(tmp_path / "clone", "ls-tree", "-r", "--name-only", "shipped").splitlines()
+    assert f"results/{meta.model_name_as_path()}/{meta.revision}/XQuADRRetrieval.json" in tree
+    assert not (shipped / "remote").exists()
