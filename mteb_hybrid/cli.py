@@ -112,6 +112,7 @@ class _LazyParser(argparse.ArgumentParser):
 SUMMARIZE_HELP = "summarize LAReQA results (Table 1 layout, degradation, per-language rows, rank distance)"
 REPORT_HELP = "write results/REPORT.md and plots over every experiment in results/experiments/"
 SUBMIT_HELP = "commit results to a branch of a clone of mteb's results repository (as mteb submit-results)"
+EXPORT_HELP = "write the LAReQA tasks as mteb would hold them, and the pull-request kit (benchmark, scores, PR text)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment(sub)
     _add_quickstart(sub)
     _add_models(sub)
-    _add_export(sub)
+    sub.add_parser("export", help=EXPORT_HELP, source="mteb_hybrid.upstream.cli")
     _add_compare(sub)
     sub.add_parser("report", help=REPORT_HELP, source="mteb_hybrid.reporting.report")
     sub.add_parser("submit", help=SUBMIT_HELP, source="mteb_hybrid.reporting.submit")
@@ -150,40 +151,6 @@ def _run_models(args: argparse.Namespace) -> None:
     from mteb_hybrid.models.listing import format_models, list_models
 
     print(format_models(list_models(data_dir=args.data_dir)))
-
-
-def _add_export(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "export", help="write the LAReQA tasks as mteb would hold them: hub dataset folders, task files, statistics",
-        description="Write OUT/datasets/<Task>/ (a Hugging Face dataset folder with mteb's <subset>-corpus/-queries/"
-        "-qrels configs and a dataset card), OUT/mteb/tasks/retrieval/multilingual/<task>.py (the task file for "
-        "mteb) and OUT/mteb/descriptive_stats/Retrieval/<Task>.json (computed by mteb). Same input, same bytes. "
-        "See README, 'From plugin to leaderboard'.")
-    p.add_argument("out", metavar="OUT", help="output folder")
-    p.add_argument("-t", "--tasks", nargs="+", default=None,
-                   help="tasks (default: XQuADRRetrieval MLQARRetrieval XQuADRSentenceRetrieval MLQARSentenceRetrieval)")
-    p.add_argument("-l", "--languages", nargs="+",
-                   help="query languages (de or deu): keeps the pairs among them and their pools (a pool always holds "
-                   "all languages' candidates); default: all")
-    _data_dir_argument(p)
-    p.add_argument("--hub-org", default="mteb", help="hub organisation of the datasets: <org>/<Task> (default: mteb)")
-    p.add_argument("--push-to-hub", action="store_true",
-                   help="upload each dataset folder to <org>/<Task> (needs a token) and pin the task file to its commit")
-    p.add_argument("--no-stats", action="store_true", help="skip mteb's descriptive statistics (faster; not for a PR)")
-    p.set_defaults(func=_run_export)
-
-
-def _run_export(args: argparse.Namespace) -> None:
-    from mteb_hybrid.upstream import TASKS, export
-    from mteb_hybrid.upstream.export import summary_json
-    from mteb_hybrid.upstream.hub import push_to_hub
-
-    results = export(args.out, tuple(args.tasks or TASKS), data_dir=args.data_dir, languages=args.languages,
-                     hub_org=args.hub_org, stats=not args.no_stats)
-    if args.push_to_hub:
-        for r in results:
-            print(f"{r.name}: uploaded as {args.hub_org}/{r.name} at {push_to_hub(r, f'{args.hub_org}/{r.name}')}")
-    print(summary_json(results))
 
 
 def _add_compare(sub: argparse._SubParsersAction) -> None:

@@ -466,3 +466,75 @@ def test_upstream_submission_checks_the_metadata(change: dict, needle: str) -> N
     ok = result.model_copy(update={"scores": {"test": [{"hf_subset": "en-pool", "languages": langs["en-pool"],
                                                         "main_score": 0.5, "ndcg_at_10": 0.5}]}})
     assert to_upstream(ok, cls).dataset_revision == UPSTREAM_REV
+
+
+# --------------------------------------------------------------------------------------------- reliability
+
+
+def test_files_that_are_not_results_are_skipped_and_counted(run_dir: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """results/experiments/<name>/experiment.json sits where mteb globs <model>/<revision>/<Task>.json."""
+    for name in ("grid-a", "grid-b"):
+        folder = run_dir / "results" / "experiments" / name
+        folder.mkdir(parents=True)
+        (folder / "experiment.json").write_text(json.dumps({"name": name, "cells": ["x-s1"]}))
+    bare = make_remote(tmp_path)
+    argv = [str(run_dir), "--repo", str(bare), "--clone-dir", str(tmp_path / "clone"), "--model", "offline-me5-small"]
+    assert run_submit(parse(argv)) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert "skipped 2 file(s) that are not mteb results" in captured.out
+    report = prepare_submission(run_dir, bare, models=["offline-me5-small"], clone_dir=tmp_path / "clone2")
+    assert report.ok and len(report.not_results) == 2 and report.result_count == 2
+
+
+def test_refusal_is_printed_before_nothing_new(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Only the untrained model selected: refused, and the refusal comes before 'nothing new to submit'."""
+    import sys
+
+    bare = make_remote(tmp_path)
+    order: list[str] = []
+    real_out, real_err = sys.stdout.write, sys.stderr.write
+    argv = [str(run_dir), "--repo", str(bare), "--clone-dir", str(tmp_path / "clone"), "--model", "hybrid-me5-small"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sys.stdout, "write", lambda s: order.append(("out", s)) or real_out(s))
+        mp.setattr(sys.stderr, "write", lambda s: order.append(("err", s)) or real_err(s))
+        assert run_submit(parse(argv)) == 1
+    text = [s for _, s in order if s.strip()]
+    first_error = next(i for i, s in enumerate(text) if s.startswith("error:") and "untrained" in s)
+    nothing = next(i for i, s in enumerate(text) if "nothing new to submit" in s)
+    assert first_error < nothing
+
+
+def test_symlinked_model_folder_in_the_clone_is_refused_before_writing(run_dir: Path, tmp_path: Path) -> None:
+    """A committed symlink results/<model> -> outside: nothing is written outside, no folder is left there."""
+    meta = offline_meta()
+    bare = make_remote(tmp_path)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", str(bare), str(clone))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (clone / "results" / meta.model_name_as_path()).symlink_to(outside, target_is_directory=True)
+    git(clone, "add", "-A")
+    git(clone, "commit", "-m", "a symlinked model folder")
+    with pytest.raises(SubmissionError, match=r"symlink to .*outside.*outside the repository"):
+        prepare_submission(run_dir, clone, models=["offline-me5-small"], branch="never")
+    assert list(outside.iterdir()) == []
+    assert git(clone, "branch", "--list") == "* main" and git(clone, "status", "--porcelain") == ""
+
+
+def test_submit_of_the_shipped_results_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The project's own results/ (experiment folders beside the model folders) submit cleanly."""
+    shipped = Path(__file__).resolve().parents[1] / "results"
+    experiments = sorted((shipped / "experiments").glob("*/experiment.json"))
+    assert experiments  # the files that used to count as 10 errors
+    bare = make_remote(tmp_path)
+    argv = [str(shipped), "--repo", str(bare), "--clone-dir", str(tmp_path / "clone"), "--branch", "shipped"]
+    assert run_submit(parse(argv)) == 0
+    captured = capsys.readouterr()
+    assert "error" not in captured.err
+    assert f"skipped {len(experiments)} file(s) that are not mteb results" in captured.out
+    meta = offline_meta()
+    tree = git(tmp_path / "clone", "ls-tree", "-r", "--name-only", "shipped").splitlines()
+    assert f"results/{meta.model_name_as_path()}/{meta.revision}/XQuADRRetrieval.json" in tree
+    assert not (shipped / "remote").exists()

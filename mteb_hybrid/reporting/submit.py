@@ -110,6 +110,17 @@ def _preflight(repo: Path, results_dir: Path) -> str:
     return branch.stdout.strip()
 
 
+def _check_inside(repo: Path, targets: Sequence[Path]) -> None:
+    """Refuse before writing anything when a target resolves outside the clone (a committed symlink, say)."""
+    root = repo.resolve()
+    for path in targets:
+        if not path.resolve().is_relative_to(root):
+            link = next((p for p in [path, *path.parents] if p.is_symlink()), path)
+            raise SubmissionError(f"{link.relative_to(repo) if link.is_relative_to(repo) else link} in {repo} is a "
+                                  f"symlink to {link.resolve()}, outside the repository: refusing to write there; "
+                                  "replace it by a folder")
+
+
 def commit_message(models: Sequence[str], result_count: int, title: str | None = None) -> str:
     """mteb's commit message (ResultCache._build_commit_message), naming this tool as the submitter."""
     shown = ", ".join(models) if len(models) <= 2 else f"{', '.join(models[:2])} (+{len(models) - 2} more)"
@@ -138,7 +149,7 @@ def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Seq
         from mteb_hybrid.upstream import load_task_classes
 
         generated = load_task_classes(Path(upstream))
-    runs, skipped = _collect(results_dir)
+    runs, skipped, not_results = _collect(results_dir)
     runs, unselected = _select(runs, models)
     skipped += unselected
     output_folder = results_dir if (results_dir / "results").is_dir() else results_dir.parent  # mteb's cache_path
@@ -154,7 +165,8 @@ def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Seq
         skipped += s
         warnings += [x for x in w if x not in warnings]
     if not any(item.copied.task for item in plan):
-        return SubmissionReport(repo_path, "no_changes", skipped=skipped, warnings=warnings)
+        return SubmissionReport(repo_path, "no_changes", skipped=skipped, warnings=warnings, not_results=not_results)
+    _check_inside(repo_path, [item.dest for item in plan])
 
     copied = [item.copied for item in plan]
     names = list(dict.fromkeys(c.model for c in copied))
@@ -164,6 +176,8 @@ def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Seq
         raise SubmissionError(f"branch {branch} already exists in {repo_path}; pass another branch name")
     base = _git(repo_path, "rev-parse", "HEAD").stdout.strip()
     created = [item.dest for item in plan if not item.dest.exists()]
+    new_dirs = sorted({p for item in plan for p in item.dest.parents if p.is_relative_to(repo_path) and not p.exists()},
+                      key=lambda p: len(p.parts), reverse=True)
     _git(repo_path, "checkout", "-b", branch)
     try:
         _write(plan)
@@ -174,9 +188,12 @@ def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Seq
             _git(repo_path, *cmd, check=False)
         for path in created:
             path.unlink(missing_ok=True)
+        for folder in new_dirs:  # deepest first; only folders this call created, and only if empty
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
         raise
     commit = _git(repo_path, "rev-parse", "HEAD").stdout.strip()
-    report = SubmissionReport(repo_path, "committed", branch, commit, text, None, copied, skipped, warnings)
+    report = SubmissionReport(repo_path, "committed", branch, commit, text, None, copied, skipped, warnings, not_results)
     if push:
         if _git(repo_path, "remote", "get-url", remote, check=False).returncode != 0:
             raise SubmissionError(f"committed on branch {branch} in {repo_path}, but there is no remote named {remote} to push to")
@@ -225,7 +242,8 @@ def run_submit(args: argparse.Namespace) -> int:
     except (SubmissionError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    print(report.format())
-    for problem in report.problems:
+    for problem in report.problems:  # the refusals first, then what was done (or "nothing new")
         print(f"error: {problem}", file=sys.stderr)
+    sys.stderr.flush()
+    print(report.format())
     return 0 if report.ok else 1

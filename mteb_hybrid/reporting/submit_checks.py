@@ -139,10 +139,13 @@ def leaderboard_warnings(meta: Any, tasks: Iterable[str] = (), *, upstream: bool
     loader = getattr(registered, "loader", None)
     module = getattr(getattr(loader, "func", loader), "__module__", "") or ""
     if registered is None or loader is None:
-        out.append(f"{name}: no reference implementation in mteb; the leaderboard needs one")
+        out.append(f"{name}: no reference implementation in mteb; the leaderboard needs one, and the results "
+                   "repository's CI (tests/test_model_implementation.py) fails a PR with a model that mteb does not "
+                   "list: merge its ModelMeta into mteb first (`mteb-hybrid export --kit` writes entries for trained models)")
     elif not module.startswith("mteb."):
         out.append(f"{name}: implemented by {module.split('.')[0]}, not by mteb; the leaderboard needs a reference "
-                   "implementation in mteb/models/model_implementations and public weights")
+                   "implementation in mteb/models/model_implementations and public weights, and the results "
+                   "repository's CI (tests/test_model_implementation.py) fails a PR with a model that mteb does not list")
     if data.get("open_weights") is False:
         out.append(f"{name}: weights are not public; the leaderboard needs a public model")
     registry = importlib.import_module("mteb.get_tasks")._TASKS_REGISTRY

@@ -5,6 +5,7 @@ folder) each plugin result is rewritten for the exported task (upstream.results)
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class SubmissionReport:
     copied: list[CopiedFile] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    not_results: list[Path] = field(default_factory=list)  # JSON files in the layout that are not mteb results
 
     @property
     def result_count(self) -> int:
@@ -83,6 +85,9 @@ class SubmissionReport:
         lines = [f"copied {c.dest} ({c.action})" for c in self.copied]
         lines += [f"skipped {s.source}: {s.reason}" for s in self.skipped if not s.problem]
         lines += [f"warning: {w}" for w in self.warnings]
+        if self.not_results:
+            lines.append(f"skipped {len(self.not_results)} file(s) that are not mteb results (no task_name and scores), "
+                         f"e.g. {self.not_results[0]}")
         if self.status == "no_changes":
             lines.append(f"nothing new to submit to {self.repo_path}")
             return "\n".join(lines)
@@ -109,7 +114,20 @@ class _RunFolder:
     task_files: list[Path]
 
 
-def _collect(results_dir: Path) -> tuple[list[_RunFolder], list[SkippedFile]]:
+def is_task_result(path: Path) -> bool:
+    """Whether `path` is an mteb result file (a JSON object with task_name and scores), not e.g. an experiment.json.
+
+    A result file that fails to parse as JSON counts as one (it is then reported as unreadable, not skipped).
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # unreadable: submit reports it as a broken result file
+        return True
+    return isinstance(data, dict) and "task_name" in data and "scores" in data
+
+
+def _collect(results_dir: Path) -> tuple[list[_RunFolder], list[SkippedFile], list[Path]]:
+    """Model folders with result files; expected skips; JSON files in the layout that are not mteb results."""
     root = results_dir / "results" if (results_dir / "results").is_dir() else results_dir
     if not root.is_dir():
         raise SubmissionError(f"{results_dir}: no such results folder")
@@ -123,8 +141,12 @@ def _collect(results_dir: Path) -> tuple[list[_RunFolder], list[SkippedFile]]:
     else:  # a folder of model folders not named results/: the same pattern mteb globs
         paths = [p for p in root.glob("*/*/*.json") if p.name != META_FILE]
     by_folder: dict[Path, list[Path]] = {}
+    not_results: list[Path] = []
     for path in paths:
-        by_folder.setdefault(path.parent, []).append(path)
+        if is_task_result(path):
+            by_folder.setdefault(path.parent, []).append(path)
+        else:  # e.g. results/experiments/<name>/experiment.json: same depth as a result, not one
+            not_results.append(path)
     for rev_dir in sorted(p for p in root.glob("*/*") if p.is_dir()):
         files = sorted(by_folder.get(rev_dir, []))
         skipped += [SkippedFile(p, "experiment run (non-default model kwargs): not submitted", problem=False)
@@ -141,8 +163,9 @@ def _collect(results_dir: Path) -> tuple[list[_RunFolder], list[SkippedFile]]:
         name = str(meta.get("name")) if meta else rev_dir.parent.name.replace("__", "/")
         runs.append(_RunFolder(rev_dir, name, rev_dir.name, meta, error, files))
     if not runs:
-        raise SubmissionError(f"no mteb result files (results/<org>__<model>/<revision>/<Task>.json) under {results_dir}")
-    return runs, skipped
+        more = f" ({len(not_results)} JSON file(s) there are not mteb results)" if not_results else ""
+        raise SubmissionError(f"no mteb result files (results/<org>__<model>/<revision>/<Task>.json) under {results_dir}{more}")
+    return runs, skipped, sorted(not_results)
 
 
 def _select(runs: list[_RunFolder], models: Sequence[str] | None) -> tuple[list[_RunFolder], list[SkippedFile]]:

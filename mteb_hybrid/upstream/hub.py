@@ -8,6 +8,7 @@ from pathlib import Path
 from mteb_hybrid.files import write_atomic
 
 from .export import ExportedTask
+from .writer import record
 
 _REVISION = re.compile(r'("revision": ")([0-9a-f]{40}|[^"]*)(")')
 
@@ -31,5 +32,6 @@ def push_to_hub(exported: ExportedTask, repo_id: str, *, token: str | None = Non
                              commit_message=f"Add {exported.name} ({len(exported.subsets)} subsets, mteb-hybrid export)")
     revision = str(info.oid)
     set_revision(exported.task_file, revision)
+    record(exported.task_file.parents[4], exported.task_file)  # still the export's file: a later export may replace it
     exported.revision = revision
     return revision

@@ -58,7 +58,8 @@ def configs(subsets: Iterable[Subset], langs: list[str]) -> list[dict]:
 def folder_digest(root: Path) -> str:
     """A 40-hex digest of every file's path and bytes: the export's identity until the hub gives a commit."""
     h = hashlib.sha1()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+    for path in sorted((p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")),
+                       key=lambda p: p.relative_to(root).parts):
         h.update(path.relative_to(root).as_posix().encode())
         h.update(b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())

@@ -19,7 +19,10 @@ _FIELDS = ("name", "dataset", "description", "reference", "type", "category", "m
 
 
 def module_name(task_name: str) -> str:
-    """mteb's file naming: CamelCase -> snake_case (XQuADRRetrieval -> x_qu_adr_retrieval)."""
+    """mteb's file naming: CamelCase -> snake_case, the acronyms as words (XQuADRRetrieval -> xquad_r_retrieval,
+    LAReQAMLQARetrieval -> lareqa_mlqa_retrieval)."""
+    for acronym in ("LAReQA", "XQuAD", "MLQA"):
+        task_name = task_name.replace(acronym, acronym.capitalize())
     s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", task_name)
     return re.sub(r"([a-z\d])([A-Z])", r"\1_\2", s).lower()
 
@@ -32,7 +35,11 @@ def stats_file_path(out: Path, task_name: str) -> Path:
     return out / STATS_SUBDIR / f"{task_name}.json"
 
 
-def _literal(value: Any, indent: int) -> str:
+LINE_LENGTH = 88  # ruff format's default, which mteb keeps
+
+
+def _literal(value: Any, indent: int, lead: int = 0) -> str:
+    """`value` as ruff format writes it: one line when `indent` + `lead` (what precedes it) + it + ',' fits."""
     pad = " " * indent
     if isinstance(value, str):
         if "\n" in value:
@@ -42,11 +49,12 @@ def _literal(value: Any, indent: int) -> str:
         opening, closing = "[]" if isinstance(value, list) else "()"
         items = [_literal(v, indent + 4) for v in value]
         one = opening + ", ".join(items) + closing
-        if len(one) + indent < 100:
+        if indent + lead + len(one) + 1 <= LINE_LENGTH:
             return one
         return opening + "\n" + "".join(f"{pad}    {item},\n" for item in items) + pad + closing
     if isinstance(value, dict):
-        inner = "".join(f"{pad}    {_literal(k, 0)}: {_literal(v, indent + 4)},\n" for k, v in value.items())
+        inner = "".join(f"{pad}    {_literal(k, 0)}: {_literal(v, indent + 4, len(_literal(k, 0)) + 2)},\n"
+                        for k, v in value.items())
         return "{\n" + inner + pad + "}"
     return repr(value)
 
@@ -54,7 +62,7 @@ def _literal(value: Any, indent: int) -> str:
 def render_task_file(metadata: Any, dataset_path: str, revision: str) -> str:
     """Python source of an mteb task file for `metadata` (a plugin TaskMetadata), its dataset on the hub."""
     values = {f: getattr(metadata, f) for f in _FIELDS} | {"dataset": {"path": dataset_path, "revision": revision}}
-    lines = [f"        {f}={'_EVAL_LANGS' if f == 'eval_langs' else _literal(v, 8)}," for f, v in values.items()
+    lines = [f"        {f}={'_EVAL_LANGS' if f == 'eval_langs' else _literal(v, 8, len(f) + 1)}," for f, v in values.items()
              if v is not None and v != [] or f == "dialect"]
     return (
         "from mteb.abstasks.retrieval import AbsTaskRetrieval\n"
