@@ -25,7 +25,8 @@ The same tasks and models work from mteb itself (give --output-folder: mteb's de
 
 
 def _data_dir_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $MTEB_HYBRID_DATA_DIR, else download)")
+    p.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $MTEB_HYBRID_DATA_DIR, else the "
+                   "folder set once with `mteb-hybrid config data-dir PATH`, else download)")
 
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
@@ -106,6 +107,7 @@ class _LazyParser(argparse.ArgumentParser):
 SUMMARIZE_HELP = "summarize LAReQA results (Table 1 layout, degradation, per-language rows, rank distance)"
 REPORT_HELP = "write results/REPORT.md and plots over every experiment in results/experiments/"
 SUBMIT_HELP = "commit results to a branch of a clone of mteb's results repository (as mteb submit-results)"
+CONFIG_HELP = "show or set the user's settings: `config data-dir PATH` once, and no command needs --data-dir"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare(sub)
     sub.add_parser("report", help=REPORT_HELP, source="mteb_hybrid.reporting.report")
     sub.add_parser("submit", help=SUBMIT_HELP, source="mteb_hybrid.reporting.submit")
+    sub.add_parser("config", help=CONFIG_HELP, source="mteb_hybrid.userconfig")
     return parser
 
 
@@ -269,6 +272,7 @@ def _run_experiment(args: argparse.Namespace) -> int:
         return 0
     smoke_root = args.smoke and args.results == "results"
     results = tempfile.mkdtemp(prefix="mteb-hybrid-smoke-") if smoke_root else args.results
+    logging.getLogger("mteb_hybrid.experiments.runner").setLevel(logging.INFO)  # its progress lines, without -v
     try:
         outcomes = run_experiment(args.config, results, args.data_dir, smoke=args.smoke, only=args.cells,
                                   keep_going=args.keep_going, model_root=(f"{results}/models" if args.smoke else None),
@@ -287,6 +291,9 @@ def _run_experiment(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; bad input ends with `error: ...` on one line and exit status 2, not a traceback."""
     args = build_parser().parse_args(argv)
+    from mteb_hybrid.userconfig import set_entry_point
+
+    set_entry_point("mteb-hybrid", sys.argv[1:] if argv is None else argv)  # messages show the user's own line
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     quiet_known_noise(verbose=args.verbose)

@@ -7,10 +7,12 @@ filtered. Applied before the libraries are imported where it can be (they read t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 
 from mteb_hybrid.models.hub import hub_is_offline
 
@@ -20,6 +22,11 @@ KNOWN_WARNINGS: tuple[tuple[type[Warning], str, str], ...] = (
     (DeprecationWarning, "", r"(mteb|sentence_transformers|transformers|datasets)(\.|$)"),
     (FutureWarning, r"The `get_sentence_embedding_dimension` method has been renamed", ""),
     (UserWarning, r".*'pin_memory' argument is set as true but", ""))
+
+# what the plugin's own calls into the libraries cause (mteb reading a sentence-transformers model's dimension
+# through a renamed method): hidden within those calls under any entry point, Python included
+PLUGIN_WARNINGS: tuple[tuple[type[Warning], str, str], ...] = (
+    (FutureWarning, r"The `get_sentence_embedding_dimension` method has been renamed", ""),)
 
 # environment variables the libraries read at import: only set when the user has not
 QUIET_ENV = {
@@ -71,3 +78,27 @@ def quiet_library_loggers(level: int = logging.WARNING) -> None:
     for name in list(logging.Logger.manager.loggerDict):
         if name.split(".", 1)[0] in NOISY_LOGGERS and "." in name:
             logging.getLogger(name).setLevel(level)
+
+
+@contextlib.contextmanager
+def plugin_noise_off() -> Iterator[None]:
+    """Inside the plugin's own loading and encoding (any entry point, Python included): no `datasets` progress
+    bar per encoded batch (mteb maps each batch with a bar) and no warning we know the plugin's calls cause;
+    the user's own settings are restored on exit."""
+    from datasets import utils as ds_utils
+    from transformers.utils import logging as hf_logging
+
+    datasets_bars, weight_bars = not ds_utils.are_progress_bars_disabled(), hf_logging.is_progress_bar_enabled()
+    ds_utils.disable_progress_bars()
+    if hub_is_offline():  # transformers' weight-loading bars (hub download bars follow the same switch)
+        hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            for category, message, module in PLUGIN_WARNINGS:
+                warnings.filterwarnings("ignore", message=message, category=category, module=module)
+            yield
+    finally:
+        if datasets_bars:
+            ds_utils.enable_progress_bars()
+        if weight_bars:
+            hf_logging.enable_progress_bar()
