@@ -302,6 +302,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ValueError, LookupError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line (and the checkpoint a re-run resumes from), no traceback
+        trainlog = sys.modules.get("mteb_hybrid.training.trainlog")  # loaded only if training ran
+        again = "run the same command again"
+        line = trainlog.interrupted_message(again) if trainlog else "interrupted"
+        print(f"\n{line if line != 'interrupted' else f'interrupted; finished work is kept: {again} to continue'}",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

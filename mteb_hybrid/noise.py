@@ -36,6 +36,11 @@ QUIET_ENV = {
 # weight-loading bars of transformers; hub download bars follow the same switch, so only when offline
 QUIET_ENV_OFFLINE = {"HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 
+# (logger, message start) of library log records the plugin's own calls cause: transformers' Trainer aligns an
+# encoder's PAD/BOS/EOS ids with its tokenizer (generation settings, which a sentence encoder never uses)
+KNOWN_LOG_MESSAGES: tuple[tuple[str, str], ...] = (
+    ("transformers.trainer_utils", "The tokenizer has new PAD/BOS/EOS tokens"),)
+
 # loggers whose INFO lines are per-subset bookkeeping (mteb run logs about 600 of them per task)
 NOISY_LOGGERS = ("mteb", "datasets", "sentence_transformers")
 
@@ -50,10 +55,23 @@ def quiet_known_noise(verbose: bool = False) -> None:
     _applied = True
     for category, message, module in KNOWN_WARNINGS:
         warnings.filterwarnings("ignore", message=message, category=category, module=module)
+    for name, start in KNOWN_LOG_MESSAGES:
+        logging.getLogger(name).addFilter(_DropMessage(start))
     env = {**QUIET_ENV, **(QUIET_ENV_OFFLINE if hub_is_offline() else {})}
     for key, value in env.items():
         os.environ.setdefault(key, value)
     _quiet_imported_libraries(offline=hub_is_offline())
+
+
+class _DropMessage(logging.Filter):
+    """Drops the records of one logger whose message starts with `start`."""
+
+    def __init__(self, start: str) -> None:
+        super().__init__()
+        self.start = start
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.start)
 
 
 def _quiet_imported_libraries(offline: bool) -> None:

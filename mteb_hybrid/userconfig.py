@@ -120,6 +120,14 @@ def set_entry_point(name: str, argv: Sequence[str]) -> None:
     _entry = (name, list(argv))
 
 
+def user_command(*extra: str) -> str | None:
+    """The `mteb-hybrid` command line being run, with `extra` appended if not there yet (None outside the CLI)."""
+    if _entry is None:
+        return None
+    argv = [*_entry[1], *(e for e in extra if e not in _entry[1])]
+    return shlex.join([_entry[0], *argv])
+
+
 def suggested_data_dir(dataset_folder: str | None = None) -> str:
     """A folder to name in a hint: a likely one that holds the files, as written relative to here, else PATH."""
     names = (dataset_folder,) if dataset_folder else DATASET_FOLDERS
