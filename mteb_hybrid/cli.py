@@ -298,6 +298,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     quiet_known_noise(verbose=args.verbose)
     try:
+        return _run(args)
+    finally:
+        set_entry_point(None)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command's function; user errors and Ctrl-C as one line."""
+    try:
         return int(args.func(args) or 0)
     except (FileNotFoundError, ValueError, LookupError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -114,10 +114,10 @@ def embedding_cache_default() -> bool:
 _entry: tuple[str, list[str]] | None = None  # ("mteb-hybrid", argv) while the mteb-hybrid CLI runs
 
 
-def set_entry_point(name: str, argv: Sequence[str]) -> None:
-    """Called by the `mteb-hybrid` CLI, so that messages show its own command line."""
+def set_entry_point(name: str | None, argv: Sequence[str] = ()) -> None:
+    """Called by the `mteb-hybrid` CLI, so that messages show its own command line (None: it has finished)."""
     global _entry
-    _entry = (name, list(argv))
+    _entry = None if name is None else (name, list(argv))
 
 
 def user_command(*extra: str) -> str | None:

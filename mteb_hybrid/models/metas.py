@@ -103,8 +103,11 @@ def load_hybrid(model_name: str, revision: str | None = None, device: str | None
         hub = "" if spec["base"] == "me5-small" else (
             f" Training starts from {spec['adapted_from']}, which is downloaded from the Hugging Face hub: "
             "this needs network access.")
+        from mteb_hybrid.userconfig import configured_data_dir, suggested_data_dir
+
+        data = "" if configured_data_dir() else f" --data-dir {suggested_data_dir('mlqa-r')}"
         raise FileNotFoundError(f"{alias} has not been trained on this machine (no model folder at {path}). Train it "
-                                f"with: mteb-hybrid train --base {spec['base']} --data mlqa-r --output {path}.{hub}")
+                                f"with: mteb-hybrid train --base {spec['base']} --data mlqa-r{data} --output {path}.{hub}")
     check_folder(path)  # a corrupt file or an unsafe recorded revision: one line naming the file
     return st_wrapper(path, revision, device, **kwargs)
 
