@@ -13,8 +13,9 @@ from typing import Any
 from mteb_hybrid.noise import quiet_known_noise
 
 EPILOG = """\
-Typical use (offline; the cheap sentence tasks; --embedding-cache keeps vectors for the next run):
-  mteb-hybrid quickstart --data-dir ../shared/data     # the main job, 15-20 minutes on 2 CPU cores
+Typical use (offline; the cheap sentence tasks; vectors are kept on disk for the next run unless
+MTEB_HYBRID_EMBEDDING_CACHE=0; `mteb-hybrid config data-dir ../shared/data` once makes --data-dir optional):
+  mteb-hybrid quickstart --data-dir ../shared/data     # the main job, 15-20 minutes on 2 idle CPU cores
   mteb-hybrid models                                    # which models are ready here, and how to make them ready
   mteb-hybrid evaluate -m offline-me5-small -t XQuADRSentenceRetrieval -l en de --data-dir ../shared/data --embedding-cache
   mteb-hybrid summarize results
@@ -49,7 +50,8 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="texts per encoding batch: more is faster on a GPU, needs more memory (default: 32)")
     p.add_argument("--overwrite", action="store_true", help="recompute and replace existing results")
     p.add_argument("--embedding-cache", action="store_true",
-                   help="also keep embeddings on disk, so an interrupted run does not re-encode")
+                   help="keep embeddings on disk, so an interrupted or repeated run does not re-encode (the default "
+                   "unless MTEB_HYBRID_EMBEDDING_CACHE=0; this flag overrides that)")
     p.set_defaults(func=_run_evaluate)
 
 
