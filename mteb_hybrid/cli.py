@@ -13,8 +13,9 @@ from typing import Any
 from mteb_hybrid.noise import quiet_known_noise
 
 EPILOG = """\
-Typical use (offline; the cheap sentence tasks; --embedding-cache keeps vectors for the next run):
-  mteb-hybrid quickstart --data-dir ../shared/data     # the main job, 15-20 minutes on 2 CPU cores
+Typical use (offline; the cheap sentence tasks; vectors are kept on disk for the next run unless
+MTEB_HYBRID_EMBEDDING_CACHE=0; `mteb-hybrid config data-dir ../shared/data` once makes --data-dir optional):
+  mteb-hybrid quickstart --data-dir ../shared/data     # the main job, 15-20 minutes on 2 idle CPU cores
   mteb-hybrid models                                    # which models are ready here, and how to make them ready
   mteb-hybrid evaluate -m offline-me5-small -t XQuADRSentenceRetrieval -l en de --data-dir ../shared/data --embedding-cache
   mteb-hybrid summarize results
@@ -25,7 +26,8 @@ The same tasks and models work from mteb itself (give --output-folder: mteb's de
 
 
 def _data_dir_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $MTEB_HYBRID_DATA_DIR, else download)")
+    p.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $MTEB_HYBRID_DATA_DIR, else the "
+                   "folder set once with `mteb-hybrid config data-dir PATH`, else download)")
 
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
@@ -48,7 +50,8 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="texts per encoding batch: more is faster on a GPU, needs more memory (default: 32)")
     p.add_argument("--overwrite", action="store_true", help="recompute and replace existing results")
     p.add_argument("--embedding-cache", action="store_true",
-                   help="also keep embeddings on disk, so an interrupted run does not re-encode")
+                   help="keep embeddings on disk, so an interrupted or repeated run does not re-encode (the default "
+                   "unless MTEB_HYBRID_EMBEDDING_CACHE=0; this flag overrides that)")
     p.add_argument("--precision", choices=["fp32", "bf16", "fp16", "auto"], default="fp32",
                    help="weights' precision: bf16 is faster only where the hardware has bf16 units (GPUs; CPUs with "
                    "avx512_bf16/amx_bf16), several times slower elsewhere; fp16 only on GPUs; auto = bf16 where native, "
@@ -113,6 +116,7 @@ SUMMARIZE_HELP = "summarize LAReQA results (Table 1 layout, degradation, per-lan
 REPORT_HELP = "write results/REPORT.md and plots over every experiment in results/experiments/"
 SUBMIT_HELP = "commit results to a branch of a clone of mteb's results repository (as mteb submit-results)"
 EXPORT_HELP = "write the LAReQA tasks as mteb would hold them, and the pull-request kit (benchmark, scores, PR text)"
+CONFIG_HELP = "show or set the user's settings: `config data-dir PATH` once, and no command needs --data-dir"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare(sub)
     sub.add_parser("report", help=REPORT_HELP, source="mteb_hybrid.reporting.report")
     sub.add_parser("submit", help=SUBMIT_HELP, source="mteb_hybrid.reporting.submit")
+    sub.add_parser("config", help=CONFIG_HELP, source="mteb_hybrid.userconfig")
     return parser
 
 
@@ -268,6 +273,7 @@ def _run_experiment(args: argparse.Namespace) -> int:
         return 0
     smoke_root = args.smoke and args.results == "results"
     results = tempfile.mkdtemp(prefix="mteb-hybrid-smoke-") if smoke_root else args.results
+    logging.getLogger("mteb_hybrid.experiments.runner").setLevel(logging.INFO)  # its progress lines, without -v
     try:
         outcomes = run_experiment(args.config, results, args.data_dir, smoke=args.smoke, only=args.cells,
                                   keep_going=args.keep_going, model_root=(f"{results}/models" if args.smoke else None),
@@ -286,14 +292,32 @@ def _run_experiment(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; bad input ends with `error: ...` on one line and exit status 2, not a traceback."""
     args = build_parser().parse_args(argv)
+    from mteb_hybrid.userconfig import set_entry_point
+
+    set_entry_point("mteb-hybrid", sys.argv[1:] if argv is None else argv)  # messages show the user's own line
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     quiet_known_noise(verbose=args.verbose)
+    try:
+        return _run(args)
+    finally:
+        set_entry_point(None)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command's function; user errors and Ctrl-C as one line."""
     try:
         return int(args.func(args) or 0)
     except (FileNotFoundError, ValueError, LookupError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line (and the checkpoint a re-run resumes from), no traceback
+        trainlog = sys.modules.get("mteb_hybrid.training.trainlog")  # loaded only if training ran
+        again = "run the same command again"
+        line = trainlog.interrupted_message(again) if trainlog else "interrupted"
+        print(f"\n{line if line != 'interrupted' else f'interrupted; finished work is kept: {again} to continue'}",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ ours). Any other exception, and every one under `--verbosity 3`, keeps its trace
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -89,10 +90,39 @@ def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: Traceback
 _previous_hook = sys.excepthook
 
 
+TRACEBACK_ENV = "MTEB_HYBRID_TRACEBACK"
+
+
+def _script_excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    """In a Python script: a missing or malformed data file ends with its one-line message, not a traceback
+    through mteb's evaluation loop (MTEB_HYBRID_TRACEBACK=1 shows it)."""
+    from mteb_hybrid.data.errors import DataFormatError, MissingDataError
+
+    if (issubclass(exc_type, (MissingDataError, DataFormatError)) and _raised_in_package(tb)
+            and os.environ.get(TRACEBACK_ENV, "") in ("", "0")):
+        print(f"{exc_type.__name__}: {exc} ({TRACEBACK_ENV}=1 shows the traceback)", file=sys.stderr)
+        return
+    _script_previous_hook(exc_type, exc, tb)
+
+
+_script_previous_hook = sys.excepthook
+
+
+def install_for_scripts() -> None:
+    """Outside mteb's CLI: the one-line data errors for uncaught exceptions, only if nobody else (IPython, a
+    debugger, the application) has set `sys.excepthook`."""
+    global _script_previous_hook
+    if running_under_mteb_cli() or sys.excepthook is not sys.__excepthook__:
+        return
+    _script_previous_hook = sys.excepthook
+    sys.excepthook = _script_excepthook
+
+
 def install() -> None:
     """Apply the quiet defaults and the one-paragraph errors, when this process is mteb's CLI."""
     global _previous_hook
     if not running_under_mteb_cli():
+        install_for_scripts()
         return
     if verbosity() is None:
         quiet_known_noise()

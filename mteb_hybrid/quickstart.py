@@ -38,6 +38,7 @@ def quickstart(data_dir: str | Path | None = None, output_folder: str | Path = "
     from mteb_hybrid.reporting import format_summary, load_scores, summarize, write_summary
     from mteb_hybrid.training.config import TrainConfig
     from mteb_hybrid.training.trainer import train
+    from mteb_hybrid.training.trainlog import progress_line
 
     out = Path(output_folder)
     started = time.perf_counter()
@@ -62,7 +63,8 @@ def quickstart(data_dir: str | Path | None = None, output_folder: str | Path = "
             output_dir=str(model_dir), model_name=name, logging_steps=LOGGING_STEPS))
         t3 = time.perf_counter() - t
         loss = "-" if result.train_loss is None else f"{result.train_loss:.4f}"
-        print(f"    {result.global_step} steps in {result.wall_time:.0f}s -> {model_dir}\n"
+        done = progress_line(result.global_step, result.wall_time, result.resumed_step, result.session_wall_time or 0.0)
+        print(f"    {done} -> {model_dir}\n"
               f"    training loss {loss}: the mean over the last logging window (up to {LOGGING_STEPS} steps; "
               "the trainer's `train_loss` above is the mean over all steps of this run, so the two differ while "
               "the loss moves)")
@@ -185,6 +187,22 @@ def _shipped_cell_seconds(cell: Path) -> float | None:
         return None
 
 
+def activation_note() -> list[str]:
+    """A line saying how to put `mteb-hybrid` on PATH, when this shell would not find it (venv not activated)."""
+    import os
+    import shutil
+    import sys
+
+    if shutil.which("mteb-hybrid"):
+        return []
+    activate = Path(sys.prefix) / "bin" / "activate"
+    try:
+        shown = os.path.relpath(activate)
+    except ValueError:  # another drive (Windows)
+        shown = str(activate)
+    return [f"  (`mteb-hybrid` is not on PATH in a new shell: run `source {shown}` first)"]
+
+
 def next_steps(out: Path, data_dir: str | Path | None, languages: tuple[str, ...], name: str, train_seconds: float | None,
                score_seconds: float, max_steps: int, batch_size: int) -> str:
     """The few commands a user runs next, each working offline as printed, with what it costs."""
@@ -197,6 +215,7 @@ def next_steps(out: Path, data_dir: str | Path | None, languages: tuple[str, ...
     lines = [
         "",
         "Next (each command works offline as printed, from this folder):",
+        *activation_note(),
         f"  1. Score both models on more query languages ({' '.join(more)}). The candidates' vectors are in the embedding",
         f"     cache, so only the new questions are encoded: about {per_language:.0f}s per added language and model "
         "(estimated from step 4).",

@@ -30,6 +30,7 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cache = Path(os.environ.get("MTEB_HYBRID_TEST_CACHE") or tmp_path_factory.mktemp("mteb_hybrid_cache"))
     os.environ["MTEB_HYBRID_CACHE"] = str(cache)
     os.environ["MTEB_CACHE"] = str(cache / "mteb")
+    os.environ["MTEB_HYBRID_CONFIG"] = str(cache / "config.json")  # never the user's own settings
     return cache
 
 

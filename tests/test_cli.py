@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 HEAVY = ["torch", "mteb", "sentence_transformers", "transformers", "datasets"]
 # every subcommand whose options come from modules of this package that do not import the heavy libraries
 # (train is missing: mteb_hybrid/training/__init__.py and config.py import torch and datasets at module level)
-LIGHT_COMMANDS = ["evaluate", "summarize", "train", "experiment", "quickstart", "models", "report", "submit"]
+LIGHT_COMMANDS = ["evaluate", "summarize", "train", "experiment", "quickstart", "models", "report", "submit", "config"]
 
 
 def _python(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -248,8 +248,9 @@ def test_cli(out_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_summarize(args) == 0
     out = capsys.readouterr().out
     assert "XQuADRRetrieval (test): Table 1 layout" in out and "MLQARRetrieval" not in out.split("wrote")[0]
-    assert (out_dir / "summary" / "summary.md").is_file()  # default: RESULTS_DIR/summary
-    assert set(pd.read_csv(out_dir / "summary" / "summary.csv")["task"]) == {"XQuADRRetrieval"}
+    assert "nothing written" in out and not (out_dir / "summary").exists()  # default: print only, no writes
+    assert run_summarize(_parse([str(out_dir), "--task", "XQuADRRetrieval", "--out", str(out_dir / "s")])) == 0
+    assert set(pd.read_csv(out_dir / "s" / "summary.csv")["task"]) == {"XQuADRRetrieval"}
 
 
 def test_cli_errors(out_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,7 +8,6 @@ subset per ordered language pair and a pool per query language, and LAReQA's met
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,6 +25,8 @@ from mteb_hybrid.data.records import ParallelDataset
 from mteb_hybrid.data.sources import cache_root
 from mteb_hybrid.formats.per_query import Evaluation
 from mteb_hybrid.precision import model_dtype
+from mteb_hybrid.noise import plugin_noise_off
+from mteb_hybrid.userconfig import embedding_cache_default
 
 from . import per_query
 from .embedding_store import EmbeddingStore, embedding_dir
@@ -35,7 +36,6 @@ from .subsets import Subset, all_subsets, build_splits
 
 logger = logging.getLogger(__name__)
 
-EMBEDDING_CACHE_ENV = "MTEB_HYBRID_EMBEDDING_CACHE"
 CANDIDATE_FORMS = {"sentence+context": "", "sentence": "Sentence"}
 
 
@@ -49,13 +49,13 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
     k_values: Sequence[int] = (1, 3, 5, 10, 20)
 
     def __init__(self, data_dir: str | Path | None = None, embedding_cache: bool | None = None, **kwargs: Any) -> None:
-        """`data_dir`: the dataset's files (else $MTEB_HYBRID_DATA_DIR, else download); `embedding_cache`:
-        keep embeddings on disk too (default $MTEB_HYBRID_EMBEDDING_CACHE=1), so an interrupted run resumes.
+        """`data_dir`: the dataset's files (else $MTEB_HYBRID_DATA_DIR, the user config, download); `embedding_cache`:
+        keep embeddings on disk too (default on; $MTEB_HYBRID_EMBEDDING_CACHE=0 turns it off), so a repeated or
+        interrupted run does not encode again.
         """
         super().__init__(**kwargs)
         self.data_dir = data_dir
-        self.embedding_cache = (os.environ.get(EMBEDDING_CACHE_ENV, "") in ("1", "true") if embedding_cache is None
-                                else embedding_cache)
+        self.embedding_cache = embedding_cache_default() if embedding_cache is None else embedding_cache
         self._searches: dict[tuple, CachedSearch] = {}
         self.skipped_questions: dict[str, int] = {}
         self._active: CachedSearch | None = None
@@ -131,7 +131,7 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
                            self.metadata.name, type(model).__name__)
         # mteb's nAUC calls sklearn's `auc` ~150 times per subset; its argument validation is ~12% of mteb's
         # scoring. Skipping it (a documented sklearn setting, scoped to this call) changes no number.
-        with sklearn.config_context(skip_parameter_validation=True):
+        with sklearn.config_context(skip_parameter_validation=True), plugin_noise_off():
             return super().evaluate(model, split, subsets_to_run, encode_kwargs=encode_kwargs, **kwargs)
 
     def task_specific_scores(self, scores: dict, qrels: Mapping[str, Mapping[str, int]],

@@ -80,7 +80,8 @@ def _read_cached(path: str, lang: str, inode: int, size: int, mtime_ns: int) -> 
         logger.warning("%s: skipped %d question(s) without an answer sentence (first: %s: %s)", path,
                        len(data.skipped), first.parallel_id, first.reason)
     if data.text_mismatches:
-        logger.warning("%s: %d sentence(s) differ from context[start:end] by an offset shift; the 'sentences' text "
+        # INFO: a known property of the released files (README, "Candidate text"), nothing the user can act on
+        logger.info("%s: %d sentence(s) differ from context[start:end] by an offset shift; the 'sentences' text "
                        "is used", path, data.text_mismatches)
     return data
 

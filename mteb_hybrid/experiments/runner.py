@@ -306,28 +306,28 @@ class ExperimentRunner:
         outcomes = []
         for i, cell in enumerate(cells, 1):
             outcomes.append(self._run_one(cell, f"[{i}/{len(cells)}] {cell.id}", cell.id in stale, keep_going))
-            logger.warning("[%d/%d] %s: %s", i, len(cells), cell.id, outcomes[-1].status)
+            logger.info("[%d/%d] %s: %s", i, len(cells), cell.id, outcomes[-1].status)
         return outcomes
 
     def _run_one(self, cell: Cell, label: str, stale: bool, keep_going: bool) -> CellOutcome:
         record = self.read_record(cell)
         if record is not None and record.done and not stale:
-            logger.warning("%s: done already with the same inputs, skipped", label)
+            logger.info("%s: done already with the same inputs, skipped", label)
             return CellOutcome(cell.id, "skipped", 0.0)
         try:
             lock = folder_lock(self.cell_dir(cell)).acquire()
         except Timeout:
-            logger.warning("%s: another process is running it, skipped", label)
+            logger.info("%s: another process is running it, skipped", label)
             return CellOutcome(cell.id, "busy", 0.0)
         with lock:
             record = self.read_record(cell)  # finished by another process while this one waited its turn
             if record is not None and record.done and not self.changes(cell, record):
                 return CellOutcome(cell.id, "skipped", 0.0)
-            logger.warning("%s: %s", label, "training + evaluation" if cell.train else "evaluation")
+            logger.info("%s: %s", label, "training + evaluation" if cell.train else "evaluation")
             try:
                 return self.run_cell(cell)
             except CellBusy as e:
-                logger.warning("%s: %s, skipped", label, e)
+                logger.info("%s: %s, skipped", label, e)
                 return CellOutcome(cell.id, "busy", 0.0)
             except Exception as e:
                 if not keep_going:

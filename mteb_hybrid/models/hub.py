@@ -69,7 +69,8 @@ def hub_task_message(tasks: Sequence[str], error: BaseException | None = None) -
     return (f"task {', '.join(tasks)} is mteb's own and downloads its data from the Hugging Face hub, "
             f"but {_reason(error)}. " + (hints[:1].upper() + hints[1:] + " " if hints else "")
             + f"Offline, this package's tasks run from local files: {', '.join(OFFLINE_TASKS)} "
-            "(point --data-dir or MTEB_HYBRID_DATA_DIR at the folder holding xquad-r/ and mlqa-r/).")
+            "(set their folder once, for every entry point: `mteb-hybrid config data-dir PATH`, PATH holding xquad-r/ "
+            "and mlqa-r/).")
 
 
 def hub_model_message(model: str, needed_for: str, error: BaseException | None = None) -> str:

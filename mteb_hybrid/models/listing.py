@@ -22,11 +22,12 @@ class ModelStatus(NamedTuple):
 
 def _data_dir_flag(data_dir: str | os.PathLike[str] | None) -> str:
     """`--data-dir X` when the data must be named; empty when the environment or the cache already holds it."""
-    from mteb_hybrid.data.sources import DATA_DIR_ENV, cache_root
+    from mteb_hybrid.data.sources import cache_root
+    from mteb_hybrid.userconfig import configured_data_dir
 
     if data_dir:
         return f" --data-dir {data_dir}"
-    if os.environ.get(DATA_DIR_ENV) or any((cache_root() / "data").glob("**/mlqa-r/*.json")):
+    if configured_data_dir() or any((cache_root() / "data").glob("**/mlqa-r/*.json")):
         return ""
     return " --data-dir DIR"
 
@@ -83,5 +84,6 @@ def format_models(rows: list[ModelStatus]) -> str:
     lines += ["", "Each model is registered with mteb under its name and as mteb-hybrid/<name> (the same model). "
               "Trained models live in $MTEB_HYBRID_CACHE/models/<name> (default ~/.cache/mteb_hybrid/models)."]
     if any("DIR" in r.make_ready for r in rows):
-        lines.append("DIR: the folder holding mlqa-r/ (or set MTEB_HYBRID_DATA_DIR and drop --data-dir).")
+        lines.append("DIR: the folder holding mlqa-r/ (or set it once with `mteb-hybrid config data-dir DIR` and drop "
+                     "--data-dir).")
     return "\n".join(lines)

@@ -48,13 +48,16 @@ def st_wrapper(path: Path, revision: str | None, device: str | None, **kwargs: A
     from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
     from sentence_transformers import SentenceTransformer
 
+    from mteb_hybrid.noise import plugin_noise_off
+
     from .prefix_encoder import LanguagePrefixEncoderWrapper
 
-    model = SentenceTransformer(str(path), device=device)
-    info = path / TRAINING_INFO_FILE
-    prefixed = info.is_file() and json.loads(info.read_text()).get("language_prefix")
-    return (LanguagePrefixEncoderWrapper if prefixed else SentenceTransformerEncoderWrapper)(
-        model, revision=revision, **kwargs)
+    with plugin_noise_off():  # mteb's wrapper reads the dimension through a renamed method (a FutureWarning)
+        model = SentenceTransformer(str(path), device=device)
+        info = path / TRAINING_INFO_FILE
+        prefixed = info.is_file() and json.loads(info.read_text()).get("language_prefix")
+        return (LanguagePrefixEncoderWrapper if prefixed else SentenceTransformerEncoderWrapper)(
+            model, revision=revision, **kwargs)
 
 
 def load_offline_me5_small(model_name: str, revision: str | None = None, device: str | None = None, **kwargs: Any):
@@ -73,8 +76,11 @@ def load_hybrid(model_name: str, revision: str | None = None, device: str | None
         hub = "" if spec["base"] == "me5-small" else (
             f" Training starts from {spec['adapted_from']}, which is downloaded from the Hugging Face hub: "
             "this needs network access.")
+        from mteb_hybrid.userconfig import configured_data_dir, suggested_data_dir
+
+        data = "" if configured_data_dir() else f" --data-dir {suggested_data_dir('mlqa-r')}"
         raise FileNotFoundError(f"{alias} has not been trained on this machine (no model folder at {path}). Train it "
-                                f"with: mteb-hybrid train --base {spec['base']} --data mlqa-r --output {path}.{hub}")
+                                f"with: mteb-hybrid train --base {spec['base']} --data mlqa-r{data} --output {path}.{hub}")
     check_folder(path)  # a corrupt file or an unsafe recorded revision: one line naming the file
     return st_wrapper(path, revision, device, **kwargs)
 

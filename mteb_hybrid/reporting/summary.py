@@ -332,7 +332,7 @@ def add_summarize_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = "columns:\n" + "\n".join(f"  {line}" for line in _LEGEND.splitlines())
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("results_dir", metavar="RESULTS_DIR", help="mteb output folder, its results/ folder, or a folder of model folders")
-    parser.add_argument("--out", metavar="DIR", default=None, help="where to write the files (default: RESULTS_DIR/summary)")
+    parser.add_argument("--out", metavar="DIR", default=None, help="write summary.csv, per_language.csv and summary.md here (default: print only, write nothing)")
     parser.add_argument("--unseen", nargs="+", metavar="LANG", default=None,
                         help="ISO 639-1 codes of query languages not seen in training (e.g. el ru th tr): adds seen/unseen rows")
     parser.add_argument("--task", nargs="+", metavar="TASK", default=None, help="only these tasks (e.g. XQuADRRetrieval)")
@@ -353,7 +353,9 @@ def run_summarize(args: argparse.Namespace) -> int:
         return 1
     summary = summarize(df, unseen_languages=args.unseen)
     print(format_summary(summary))
-    out = Path(args.out) if args.out else results_dir / "summary"
-    written = write_summary(summary, out)
+    if not args.out:  # never into the input folder unasked: it may be the project's shipped results/
+        print("\n(nothing written; --out DIR writes summary.csv, per_language.csv and summary.md)")
+        return 0
+    written = write_summary(summary, args.out)
     print("\nwrote " + ", ".join(str(p) for p in written.values()))
     return 0

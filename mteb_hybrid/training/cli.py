@@ -84,6 +84,8 @@ def run_train(args: argparse.Namespace) -> int:
     from .rows import TrainingDataError
     from .trainer import NonFiniteLossError, train
 
+    from .trainlog import interrupted_message
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         result = train(config)
@@ -91,9 +93,19 @@ def run_train(args: argparse.Namespace) -> int:
             NonFiniteLossError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 3 if isinstance(e, NonFiniteLossError) else 2
+    except KeyboardInterrupt:  # one line and the checkpoint to resume from, not the trainer's traceback
+        from mteb_hybrid.userconfig import user_command
+
+        command = user_command("--resume")
+        again = f"run `{command}`" if command else (
+            "run the same command again" if config.resume else "add --resume to the same command")
+        print(f"\n{interrupted_message(again)}", file=sys.stderr)
+        return 130
+    session = {} if result.resumed_step is None else {
+        "resumed_from_step": result.resumed_step, "session_wall_time_s": round(result.session_wall_time or 0.0, 1)}
     print(json.dumps({"model": result.model_name, "output": str(result.output_dir), "steps": result.global_step,
                       "train_loss": result.train_loss, "eval_loss": result.eval_loss,
-                      "wall_time_s": round(result.wall_time, 1), "revision": result.revision}, indent=2))
+                      "wall_time_s": round(result.wall_time, 1), **session, "revision": result.revision}, indent=2))
     return 0
 
 

@@ -70,6 +70,8 @@ class TrainResult:
     log_path: Path
     best_step: int | None = None  # the checkpoint restored at the end (early stopping), else None
     stopped_early: bool = False  # early stopping ended the run before its step cap
+    resumed_step: int | None = None  # the checkpoint step this session resumed from (None: a fresh run)
+    session_wall_time: float | None = None  # seconds of this session alone (wall_time includes earlier ones)
 
 
 class HybridTrainer(SentenceTransformerTrainer):
@@ -362,6 +364,7 @@ def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric
         eval_loss=None if eval_loss is None or math.isnan(eval_loss) else eval_loss,
         wall_time=run.log_callback.elapsed(), revision=revision, info_path=output_dir / TRAINING_RECORD_FILE,
         log_path=output_dir / LOG_JSONL, best_step=best, stopped_early=stopped_early,
+        resumed_step=run.log_callback.resumed_step, session_wall_time=run.log_callback.session_seconds(),
     )
 
 
