@@ -127,7 +127,7 @@ def evaluate(model: str | Any, tasks: Sequence[str | type], *, languages: Sequen
         task_objs.append(task)
     encoder = model
     if isinstance(model, str):
-        from mteb_hybrid.mteb_cli import near_miss_note
+        from mteb_hybrid.models.hub import near_miss_note
 
         try:
             encoder = load_model(model)

@@ -16,18 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from mteb_hybrid.models.hub import OFFLINE_TASKS, did_you_mean, hub_model_message, hub_task_message, is_hub_error
+from mteb_hybrid.models.hub import OFFLINE_TASKS, hub_model_message, hub_task_message, is_hub_error, near_miss_note
 from mteb_hybrid.noise import quiet_known_noise, quiet_library_loggers
+from mteb_hybrid.userconfig import running_under_mteb_cli
 
 _USER_ERRORS = (LookupError, ValueError, FileNotFoundError, ImportError)
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
-
-
-def running_under_mteb_cli(argv: Sequence[str] | None = None) -> bool:
-    """True for the `mteb` console script and `python -m mteb`."""
-    argv = sys.argv if argv is None else argv
-    first = Path(argv[0]) if argv else Path()
-    return first.name == "mteb" or (first.name == "__main__.py" and first.parent.name in ("mteb", "cli"))
 
 
 def argv_values(flags: Sequence[str], argv: Sequence[str] | None = None) -> list[str]:
@@ -54,13 +48,6 @@ def verbosity(argv: Sequence[str] | None = None) -> int | None:
 def _raised_in_package(tb: TracebackType | None) -> bool:
     frames = [frame for frame, _ in traceback.walk_tb(tb)]
     return bool(frames) and str(Path(frames[-1].f_code.co_filename).resolve()).startswith(_PACKAGE_DIR)
-
-
-def near_miss_note(tasks: Sequence[str], message: str = "") -> str:
-    """For task names one letter from ours: which is mteb's hub task and which is ours."""
-    near = [(task, did_you_mean(task, OFFLINE_TASKS)) for task in tasks if task not in OFFLINE_TASKS]
-    return " ".join(f"Note: {task} is mteb's own task (data from the Hugging Face hub); did you mean {ours}, "
-                    "this package's LAReQA task (local files)?" for task, ours in near if ours and ours not in message)
 
 
 def explain(exc: BaseException, tb: TracebackType | None, argv: Sequence[str] | None = None) -> str | None:

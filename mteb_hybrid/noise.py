@@ -14,7 +14,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 
-from mteb_hybrid.models.hub import hub_is_offline
+from mteb_hybrid.userconfig import hub_is_offline
 
 # (category, message regex, module regex): warnings.filterwarnings' own terms
 KNOWN_WARNINGS: tuple[tuple[type[Warning], str, str], ...] = (

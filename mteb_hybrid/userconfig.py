@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import shlex
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -139,8 +140,6 @@ def suggested_data_dir(dataset_folder: str | None = None) -> str:
 
 def data_dir_fix(dataset_folder: str | None = None) -> str:
     """How to name the data folder, as the exact line for the entry point in use (CLI, mteb run, Python)."""
-    from mteb_hybrid.mteb_cli import running_under_mteb_cli
-
     folder = suggested_data_dir(dataset_folder)
     holding = "" if folder != "PATH" else f" (PATH: the folder holding {dataset_folder or 'xquad-r'}/)"
     once = f"mteb-hybrid config data-dir {shlex.quote(folder)}"
@@ -192,3 +191,16 @@ def run_config(args: argparse.Namespace) -> int:
         print(f"embedding cache = {cache}  (${EMBEDDING_CACHE_ENV}=0 turns it off)")
         print(f"config file: {config_path()}")
     return 0
+
+
+def running_under_mteb_cli(argv: Sequence[str] | None = None) -> bool:
+    """True for the `mteb` console script and `python -m mteb`."""
+    argv = sys.argv if argv is None else argv
+    first = Path(argv[0]) if argv else Path()
+    return first.name == "mteb" or (first.name == "__main__.py" and first.parent.name in ("mteb", "cli"))
+
+
+def hub_is_offline() -> bool:
+    """True when the hub is switched off by the environment (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE)."""
+    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
+               for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"))

@@ -6,8 +6,9 @@ one of ours (mteb's `XQuADRetrieval` vs our `XQuADRRetrieval`). Import-light: no
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
+
+from mteb_hybrid.userconfig import hub_is_offline
 
 # Ours, by name (kept in step with benchmark/tasks.py and models/metas.py by tests/test_cli.py).
 OFFLINE_TASKS = ("XQuADRRetrieval", "MLQARRetrieval", "XQuADRSentenceRetrieval", "MLQARSentenceRetrieval")
@@ -22,12 +23,6 @@ _HUB_ERROR_TEXT = ("huggingface.co", "offline mode", "hf_hub_offline", "couldn't
 
 class HubUnavailableError(LookupError):
     """Something needed the Hugging Face hub, which cannot be reached; the message says what runs offline."""
-
-
-def hub_is_offline() -> bool:
-    """True when the hub is switched off by the environment (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE)."""
-    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
-               for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"))
 
 
 def is_hub_error(exc: BaseException | None) -> bool:
@@ -80,3 +75,10 @@ def hub_model_message(model: str, needed_for: str, error: BaseException | None =
             f"{OFFLINE_TRAIN_BASE} --data mlqa-r --data-dir DIR --max-steps 100` (DIR holding mlqa-r/); or pass a "
             "local sentence-transformers folder. With network, unset HF_HUB_OFFLINE and run the same command again. "
             "`mteb-hybrid models` lists every model and what it needs.")
+
+
+def near_miss_note(tasks: Sequence[str], message: str = "") -> str:
+    """For task names one letter from ours: which is mteb's hub task and which is ours."""
+    near = [(task, did_you_mean(task, OFFLINE_TASKS)) for task in tasks if task not in OFFLINE_TASKS]
+    return " ".join(f"Note: {task} is mteb's own task (data from the Hugging Face hub); did you mean {ours}, "
+                    "this package's LAReQA task (local files)?" for task, ours in near if ours and ours not in message)
