@@ -40,7 +40,9 @@ def encode_options(**values: Any) -> EncodeOptions:
 def load_model(name: str, device: str | None = None) -> Any:
     """An mteb encoder for a registered name (e.g. offline-me5-small), a local folder, or a hub name."""
     import mteb
-    from mteb.models.model_implementations import MODEL_REGISTRY
+    from mteb_hybrid.mteb_private import model_registry
+
+    MODEL_REGISTRY = model_registry()  # noqa: N806 - mteb's name
 
     if name in MODEL_REGISTRY:
         return mteb.get_model(name, device=device)

@@ -7,8 +7,9 @@ a name collision is an error, not a silent override.
 
 from __future__ import annotations
 
-import importlib
 import logging
+
+from mteb_hybrid import mteb_private
 
 logger = logging.getLogger(__name__)
 
@@ -22,16 +23,12 @@ LAREQA_REFERENCE = "https://github.com/google-research-datasets/lareqa"
 
 
 def _register_tasks(task_classes: dict[str, type]) -> None:
-    gt = importlib.import_module("mteb.get_tasks")
+    registry = mteb_private.task_registry()
     for name, cls in task_classes.items():
-        existing = gt._TASKS_REGISTRY.get(name)
+        existing = registry.get(name)
         if existing is not None and not existing.__module__.startswith("mteb_hybrid"):
             raise RuntimeError(f"mteb already has a task named {name!r}; mteb-hybrid will not replace it")
-        gt._TASKS_REGISTRY[name] = cls
-        for parent in cls.metadata.adapted_from or []:
-            if name not in gt._SIMILAR_TASKS[parent]:
-                gt._SIMILAR_TASKS[parent].append(name)
-    gt.TASK_LIST = tuple(t for t in gt.TASK_LIST if t.metadata.name not in task_classes) + tuple(task_classes.values())
+    mteb_private.add_tasks(task_classes)
 
 
 def _register_benchmarks(task_classes: dict[str, type]) -> None:
@@ -51,9 +48,7 @@ def _register_benchmarks(task_classes: dict[str, type]) -> None:
         tasks=[*ours(), *mteb.get_tasks(tasks=list(MTEB_CROSS_LINGUAL_TASKS))],
         description="LAReQA tasks of mteb-hybrid together with mteb's cross-lingual retrieval tasks "
         f"({', '.join(MTEB_CROSS_LINGUAL_TASKS)}; these download their data from the Hugging Face hub).")
-    gb = importlib.import_module("mteb.benchmarks.get_benchmark")
-    gb._build_registry.cache_clear()
-    gb._build_aliases_registry.cache_clear()
+    mteb_private.clear_benchmark_caches()
 
 
 def refresh_models() -> None:
@@ -64,8 +59,7 @@ def refresh_models() -> None:
 
 
 def _register_models(metas: dict) -> None:
-    from mteb.models.model_implementations import MODEL_REGISTRY
-
+    MODEL_REGISTRY = mteb_private.model_registry()  # noqa: N806 - mteb's name
     for alias, meta in metas.items():
         for key in (meta.name, alias):
             existing = MODEL_REGISTRY.get(key)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mteb_hybrid"
 FLOORS = [  # a module belongs to the first floor whose prefix it starts with
-    ("files", "validation", "noise", "metrics", "data.errors", "formats", "userconfig"),
+    ("files", "validation", "noise", "metrics", "data.errors", "formats", "userconfig", "mteb_private"),
     ("data", "stats.records"),
     ("models", "training.record", "precision"),
     ("benchmark", "results_io"),

@@ -18,8 +18,9 @@ import numpy as np
 import torch
 from datasets import Dataset
 from tqdm.auto import tqdm
-from mteb._create_dataloaders import create_dataloader
 from mteb.types import PromptType
+
+from mteb_hybrid.mteb_private import create_dataloader
 
 from .embedding_store import EmbeddingStore, text_key
 from .lengths import length_order, model_tokenizer

@@ -97,7 +97,9 @@ def trained_revision(alias: str) -> str | None:
 
 
 def _reference_training_datasets(hub_name: str) -> set[str] | None:
-    from mteb.models.model_implementations import MODEL_REGISTRY
+    from mteb_hybrid.mteb_private import model_registry
+
+    MODEL_REGISTRY = model_registry()  # noqa: N806 - mteb's name
 
     meta = MODEL_REGISTRY.get(hub_name)
     return set(meta.training_datasets) if meta is not None and meta.training_datasets is not None else None

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -130,7 +129,9 @@ def validate_model_meta(meta: Any, *, fine_tuned: bool | None = None) -> list[st
 
 def leaderboard_warnings(meta: Any, tasks: Iterable[str] = (), *, upstream: bool = False) -> list[str]:
     """Why committed results would not show on the leaderboard (not a reason to refuse them)."""
-    from mteb.models.model_implementations import MODEL_REGISTRY
+    from mteb_hybrid.mteb_private import model_registry
+
+    MODEL_REGISTRY = model_registry()  # noqa: N806 - mteb's name
 
     data = _meta_dict(meta)
     name = data.get("name")
@@ -148,7 +149,9 @@ def leaderboard_warnings(meta: Any, tasks: Iterable[str] = (), *, upstream: bool
                    "repository's CI (tests/test_model_implementation.py) fails a PR with a model that mteb does not list")
     if data.get("open_weights") is False:
         out.append(f"{name}: weights are not public; the leaderboard needs a public model")
-    registry = importlib.import_module("mteb.get_tasks")._TASKS_REGISTRY
+    from mteb_hybrid.mteb_private import task_registry
+
+    registry = task_registry()
     for task in sorted(set(tasks)):
         if registry.get(task) is not None and registry[task].__module__.startswith("mteb."):
             continue

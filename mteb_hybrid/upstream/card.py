@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mteb_hybrid import mteb_private
+
 from . import layout
 from .citation import bibtex_title
 
@@ -72,12 +74,13 @@ def _fix_source_and_reference(text: str, metadata: Any, definition: Any, hub_pat
     return text
 
 
+local_stats_path = mteb_private.descriptive_stats_at  # the name export and the tests use
+
+
 def dataset_card(metadata: Any, definition: Any, form: str, subsets: Sequence[Subset], hub_path: str,
                  stats_file: Path | None, command: str | None = None, note: str = "") -> str:
     """README.md text: mteb's card for `metadata` (dataset at `hub_path`) with configs and provenance."""
     from huggingface_hub import DatasetCard, DatasetCardData
-
-    from .export import local_stats_path
 
     # adapted_from stays in the task file (it decides zero-shot: a model trained on MLQARetrieval is not zero-shot
     # on MLQA-R), but mteb's card turns it into "source datasets", and these rows were not built from mteb's.

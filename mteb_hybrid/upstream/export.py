@@ -9,22 +9,20 @@ The rows are the plugin's own (`build_splits`): a model scores the same on both 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-from unittest import mock
 
 from mteb_hybrid.files import safe_name
 
 from . import layout
-from .card import dataset_card
+from .card import dataset_card, local_stats_path
 from .citation import format_bibtex
+from .names import ExportedTask
 from .taskfile import render_task_file, stats_file_path, task_file_path
 from .writer import KitWriter, digest
 
@@ -42,23 +40,6 @@ NEAR_MISS = {
     "MLQARetrieval": "; MLQARetrieval is mteb's own MLQA retrieval (49 language pairs, its own corpus), not LAReQA's "
                      "MLQA-R (note the second R: MLQARRetrieval / MLQARSentenceRetrieval)",
 }
-
-
-@dataclass
-class ExportedTask:
-    """What `export_task` wrote, with the figures the README and the report quote."""
-
-    name: str
-    folder: Path
-    task_file: Path
-    stats_file: Path | None
-    subsets: list[str]
-    revision: str
-    files: list[str] = field(default_factory=list)
-    size_bytes: int = 0
-    per_config_bytes: int = 0  # what push_dataset_to_hub's one-copy-per-config layout would hold (sum over configs)
-    seconds: float = 0.0
-    splits: dict = field(default_factory=dict, repr=False)  # the rows, in memory (reference scores, compact)
 
 
 def dataset_files(task, folder: str, put, data=None) -> tuple[list[Subset], list[str], int, dict]:  # noqa: ANN001
@@ -92,15 +73,6 @@ def dataset_files(task, folder: str, put, data=None) -> tuple[list[Subset], list
     per_config = sum(written[layout.queries_file(s.query_lang)] + written[layout.qrels_file(s.name)]
                      + sum(written[layout.corpus_file(lang)] for lang in s.corpus_langs(d.langs)) for s in subsets)
     return subsets, sorted(written), per_config, splits
-
-
-@contextlib.contextmanager
-def local_stats_path(target: Path) -> Iterator[None]:
-    """mteb writes and reads descriptive statistics inside its installed package; send them to `target`."""
-    from mteb.abstasks.task_metadata import TaskMetadata
-
-    with mock.patch.object(TaskMetadata, "descriptive_stat_path", new_callable=mock.PropertyMock, return_value=target):
-        yield
 
 
 def _compute_stats(source: str, splits: dict[str, dict], target: Path) -> bytes:

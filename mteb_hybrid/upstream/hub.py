@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mteb_hybrid.files import write_atomic
 
-from .export import ExportedTask
+from .names import ExportedTask
 from .writer import record
 
 _REVISION = re.compile(r'("revision": ")([0-9a-f]{40}|[^"]*)(")')

@@ -10,18 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .citation import format_bibtex
+from .names import BENCHMARK_FILE, BENCHMARK_NAME, MENU_FILE, MODELS_FILE, RUNNER, UPLOAD_SCRIPT
 from .taskfile import _literal
 
 if TYPE_CHECKING:
-    from .export import ExportedTask
+    from .names import ExportedTask
     from .writer import KitWriter
 
-BENCHMARK_FILE = "mteb/benchmarks/benchmarks/lareqa.py"
-MENU_FILE = "mteb/benchmarks/leaderboard_menu_entry.md"
-UPLOAD_SCRIPT = "scripts/data/lareqa/create_data.py"
-MODELS_FILE = "mteb/models/model_implementations/mteb_hybrid_models.py"
-RUNNER = "run_local_benchmark.py"  # not for the PR: runs the benchmark from this folder with stock mteb
-BENCHMARK_NAME = "LAReQA"
 LAREQA_CITATION = """@inproceedings{roy-etal-2020-lareqa,
   author = {Roy, Uma and Constant, Noah and Al-Rfou, Rami and Barua, Aditya and Phillips, Aaron and Yang, Yinfei},
   booktitle = {Proceedings of the 2020 Conference on Empirical Methods in Natural Language Processing (EMNLP)},

@@ -15,7 +15,7 @@ from .compact import COMPACT_NAMES, stock_encodes
 from .scores import RUNS_FILE, SCORES_DIR, load_scores
 
 if TYPE_CHECKING:
-    from .export import ExportedTask
+    from .names import ExportedTask
 
 PLUGIN_NAME = {v: k for k, v in COMPACT_NAMES.items()}
 SOURCES = {
@@ -161,7 +161,7 @@ def _neither_trivial_nor_random(scores: dict) -> bool:
 def pr_description(out: Path, results: Sequence[ExportedTask], *, compact: bool, full_splits: dict | None = None,
                    full_results: Sequence[Path] = (), pending: dict[str, bytes] | None = None) -> str:
     """PR.md text for the exported `results` under `out` (scores read from out/scores when present)."""
-    from .kit import BENCHMARK_FILE, BENCHMARK_NAME, MENU_FILE, MODELS_FILE, UPLOAD_SCRIPT
+    from .names import BENCHMARK_FILE, BENCHMARK_NAME, MENU_FILE, MODELS_FILE, UPLOAD_SCRIPT
 
     names = [r.name for r in results]
     score_rows, found = _score_rows(out, results)

@@ -10,7 +10,6 @@ wrapper returns the same vectors; tests/test_export.py checks plain search again
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import os
 import platform
@@ -19,9 +18,10 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 from mteb_hybrid.files import write_atomic
+
+from mteb_hybrid import mteb_private
 
 from .taskfile import load_task_classes
 
@@ -49,8 +49,7 @@ def local_tasks(out: str | Path, names: Sequence[str] | None = None) -> dict[str
 @contextlib.contextmanager
 def registered(classes: dict[str, type]) -> Iterator[None]:
     """The classes in mteb's task registry for the duration (mteb.get_tasks finds them by name)."""
-    registry = importlib.import_module("mteb.get_tasks")._TASKS_REGISTRY
-    with mock.patch.dict(registry, classes):
+    with mteb_private.tasks_registered(classes):
         yield
 
 
@@ -59,7 +58,7 @@ def local_benchmark(out: str | Path) -> Any:
     code a maintainer runs with stock mteb)."""
     import runpy
 
-    from .kit import RUNNER
+    from .names import RUNNER
 
     out = Path(out)
     runner = runpy.run_path(str(out / RUNNER), run_name="_lareqa_kit_runner")
