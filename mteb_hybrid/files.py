@@ -29,7 +29,8 @@ def safe_name(value: str, what: str) -> str:
     if not isinstance(value, str) or not SAFE_NAME.match(value) or value in {".", ".."}:
         raise UnsafePathError(
             f"{what} {value!r} cannot be used as a folder name: use letters, digits, '.', '_', '+' or '-' "
-            "(at most 128, not starting with '.'), no '/' or '..'")
+            "(at most 128, not starting with '.'), no '/' or '..'"
+        )
     return value
 
 
@@ -98,8 +99,16 @@ def world_size() -> int:
 
 
 __all__ = [
-    "SAFE_NAME", "Timeout", "UnsafePathError", "ensure_under", "folder_lock", "safe_name", "world_size",
-    "write_atomic", "write_json_atomic"]
+    "SAFE_NAME",
+    "Timeout",
+    "UnsafePathError",
+    "ensure_under",
+    "folder_lock",
+    "safe_name",
+    "world_size",
+    "write_atomic",
+    "write_json_atomic",
+]
 
 
 @lru_cache(maxsize=256)

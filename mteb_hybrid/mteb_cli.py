@@ -30,7 +30,7 @@ def argv_values(flags: Sequence[str], argv: Sequence[str] | None = None) -> list
     out: list[str] = []
     for i, arg in enumerate(argv):
         if arg in flags:
-            out += itertools.takewhile(lambda value: not value.startswith("-"), argv[i + 1:])
+            out += itertools.takewhile(lambda value: not value.startswith("-"), argv[i + 1 :])
         elif any(arg.startswith(f + "=") for f in flags if f.startswith("--")):
             out.append(arg.split("=", 1)[1])
     return out
@@ -85,8 +85,11 @@ def _script_excepthook(exc_type: type[BaseException], exc: BaseException, tb: Tr
     through mteb's evaluation loop (MTEB_HYBRID_TRACEBACK=1 shows it)."""
     from mteb_hybrid.data.errors import DataFormatError, MissingDataError
 
-    if (issubclass(exc_type, (MissingDataError, DataFormatError)) and _raised_in_package(tb)
-            and os.environ.get(TRACEBACK_ENV, "") in ("", "0")):
+    if (
+        issubclass(exc_type, (MissingDataError, DataFormatError))
+        and _raised_in_package(tb)
+        and os.environ.get(TRACEBACK_ENV, "") in ("", "0")
+    ):
         print(f"{exc_type.__name__}: {exc} ({TRACEBACK_ENV}=1 shows the traceback)", file=sys.stderr)
         return
     _script_previous_hook(exc_type, exc, tb)

@@ -21,12 +21,14 @@ KNOWN_WARNINGS: tuple[tuple[type[Warning], str, str], ...] = (
     (FutureWarning, "", r"(mteb|sentence_transformers|transformers)(\.|$)"),
     (DeprecationWarning, "", r"(mteb|sentence_transformers|transformers|datasets)(\.|$)"),
     (FutureWarning, r"The `get_sentence_embedding_dimension` method has been renamed", ""),
-    (UserWarning, r".*'pin_memory' argument is set as true but", ""))
+    (UserWarning, r".*'pin_memory' argument is set as true but", ""),
+)
 
 # what the plugin's own calls into the libraries cause (mteb reading a sentence-transformers model's dimension
 # through a renamed method): hidden within those calls under any entry point, Python included
 PLUGIN_WARNINGS: tuple[tuple[type[Warning], str, str], ...] = (
-    (FutureWarning, r"The `get_sentence_embedding_dimension` method has been renamed", ""),)
+    (FutureWarning, r"The `get_sentence_embedding_dimension` method has been renamed", ""),
+)
 
 # environment variables the libraries read at import: only set when the user has not
 QUIET_ENV = {
@@ -39,7 +41,8 @@ QUIET_ENV_OFFLINE = {"HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 # (logger, message start) of library log records the plugin's own calls cause: transformers' Trainer aligns an
 # encoder's PAD/BOS/EOS ids with its tokenizer (generation settings, which a sentence encoder never uses)
 KNOWN_LOG_MESSAGES: tuple[tuple[str, str], ...] = (
-    ("transformers.trainer_utils", "The tokenizer has new PAD/BOS/EOS tokens"),)
+    ("transformers.trainer_utils", "The tokenizer has new PAD/BOS/EOS tokens"),
+)
 
 # loggers whose INFO lines are per-subset bookkeeping (mteb run logs about 600 of them per task)
 NOISY_LOGGERS = ("mteb", "datasets", "sentence_transformers")

@@ -40,14 +40,20 @@ def _register_benchmarks(task_classes: dict[str, type]) -> None:
 
     lareqa = ours()
     bm_module.MTEB_HYBRID_LAREQA = mteb.Benchmark(
-        name=BENCHMARK_NAME, tasks=lareqa, reference=LAREQA_REFERENCE, citation=lareqa[0].metadata.bibtex_citation,
+        name=BENCHMARK_NAME,
+        tasks=lareqa,
+        reference=LAREQA_REFERENCE,
+        citation=lareqa[0].metadata.bibtex_citation,
         description="LAReQA answer retrieval (XQuAD-R, MLQA-R): every language pair and the multilingual pool, "
-        "with mAP, rank distance and same-language share next to mteb's scores.")
+        "with mAP, rank distance and same-language share next to mteb's scores.",
+    )
     bm_module.MTEB_HYBRID_CROSS_LINGUAL = mteb.Benchmark(
-        name=CROSS_LINGUAL_BENCHMARK_NAME, reference=LAREQA_REFERENCE,
+        name=CROSS_LINGUAL_BENCHMARK_NAME,
+        reference=LAREQA_REFERENCE,
         tasks=[*ours(), *mteb.get_tasks(tasks=list(MTEB_CROSS_LINGUAL_TASKS))],
         description="LAReQA tasks of mteb-hybrid together with mteb's cross-lingual retrieval tasks "
-        f"({', '.join(MTEB_CROSS_LINGUAL_TASKS)}; these download their data from the Hugging Face hub).")
+        f"({', '.join(MTEB_CROSS_LINGUAL_TASKS)}; these download their data from the Hugging Face hub).",
+    )
     mteb_private.clear_benchmark_caches()
 
 

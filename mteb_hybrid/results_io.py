@@ -26,16 +26,24 @@ class _AtomicTaskResult:
 class AtomicResultCache(ResultCache):
     """mteb's ResultCache (same layout and resume logic) with atomic result files kept under `<cache>/results`."""
 
-    def get_task_result_path(self, task_name: str, model_name: Any, model_revision: str | None = None,
-                             remote: bool = False, experiment_name: str | None = None) -> Path:
-        path = super().get_task_result_path(task_name, model_name, model_revision, remote=remote,
-                                            experiment_name=experiment_name)
+    def get_task_result_path(
+        self,
+        task_name: str,
+        model_name: Any,
+        model_revision: str | None = None,
+        remote: bool = False,
+        experiment_name: str | None = None,
+    ) -> Path:
+        path = super().get_task_result_path(
+            task_name, model_name, model_revision, remote=remote, experiment_name=experiment_name
+        )
         if not remote:
             ensure_under(self.cache_path / "results", path)
         return path
 
-    def load_task_result(self, task_name: str, model_name: Any, model_revision: str | None = None,
-                         *args: Any, **kwargs: Any) -> Any:
+    def load_task_result(
+        self, task_name: str, model_name: Any, model_revision: str | None = None, *args: Any, **kwargs: Any
+    ) -> Any:
         """mteb's, less the LAReQA subsets whose per-query records are missing: a resumed run evaluates them again."""
         result = super().load_task_result(task_name, model_name, model_revision, *args, **kwargs)
         from mteb_hybrid.benchmark import TASK_CLASSES, per_query
@@ -46,10 +54,13 @@ class AtomicResultCache(ResultCache):
         path = self.get_task_result_path(task_name=task_name, model_name=model_name, model_revision=model_revision)
         return per_query.keep_recorded(result, path, model_name, model_revision)
 
-    def save_to_cache(self, task_result: Any, model_name: Any, model_revision: str | None = None, **kwargs: Any) -> None:
+    def save_to_cache(
+        self, task_result: Any, model_name: Any, model_revision: str | None = None, **kwargs: Any
+    ) -> None:
         super().save_to_cache(_AtomicTaskResult(task_result), model_name, model_revision, **kwargs)
         from mteb_hybrid.benchmark import per_query  # LAReQA tasks' per-query records, beside the result file
 
-        path = self.get_task_result_path(task_name=task_result.task_name, model_name=model_name,
-                                         model_revision=model_revision)
+        path = self.get_task_result_path(
+            task_name=task_result.task_name, model_name=model_name, model_revision=model_revision
+        )
         per_query.flush(path, task_result, model_name, model_revision)

@@ -91,8 +91,10 @@ def set_data_dir(folder: str | os.PathLike[str]) -> Path:
     """Store `folder` (made absolute) as the data folder of every entry point; refuses one without LAReQA files."""
     path = Path(folder).expanduser().resolve()
     if not holds_data(path):
-        raise FileNotFoundError(f"{folder}: no LAReQA files there (expected {path}/xquad-r/*.json or "
-                                f"{path}/mlqa-r/*.json). Fix: pass the folder that holds xquad-r/ and mlqa-r/")
+        raise FileNotFoundError(
+            f"{folder}: no LAReQA files there (expected {path}/xquad-r/*.json or "
+            f"{path}/mlqa-r/*.json). Fix: pass the folder that holds xquad-r/ and mlqa-r/"
+        )
     config = read_config() if config_path().is_file() else UserConfig()
     write_config(config.model_copy(update={"data_dir": str(path)}))
     return path
@@ -152,8 +154,10 @@ def data_dir_fix(dataset_folder: str | None = None) -> str:
 
         line = f"{DATA_DIR_ENV}={shlex.quote(folder)} mteb " + shlex.join(sys.argv[1:])
         return f"Fix: {line}{holding}; or once, for every command: {once}"
-    return (f"Fix: once, for every entry point, in a shell: {once}{holding}; or in this script before the "
-            f"evaluation: os.environ[{DATA_DIR_ENV!r}] = {folder!r}")
+    return (
+        f"Fix: once, for every entry point, in a shell: {once}{holding}; or in this script before the "
+        f"evaluation: os.environ[{DATA_DIR_ENV!r}] = {folder!r}"
+    )
 
 
 # ---- `mteb-hybrid config` -----------------------------------------------------------------------------
@@ -162,7 +166,8 @@ CONFIG_DESCRIPTION = (
     "Show or set the user's settings, read by every entry point (mteb-hybrid, mteb run, Python). "
     "`mteb-hybrid config data-dir PATH` stores the folder holding xquad-r/ and mlqa-r/, so no command needs "
     f"--data-dir. The file is ${CONFIG_ENV}, else ~/.config/mteb-hybrid/config.json; ${DATA_DIR_ENV} and "
-    "--data-dir take precedence over it.")
+    "--data-dir take precedence over it."
+)
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -202,5 +207,7 @@ def running_under_mteb_cli(argv: Sequence[str] | None = None) -> bool:
 
 def hub_is_offline() -> bool:
     """True when the hub is switched off by the environment (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE)."""
-    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
-               for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"))
+    return any(
+        os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
+        for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
+    )

@@ -66,8 +66,9 @@ def first_problem(model: type[BaseModel], error: ValidationError) -> tuple[str, 
     return key_path(loc), problem
 
 
-def validate_file(model: type[M], raw: Any, path: str | Path, fix: str, error: type[DataFormatError] = DataFormatError,
-                  **context: Any) -> M:
+def validate_file(
+    model: type[M], raw: Any, path: str | Path, fix: str, error: type[DataFormatError] = DataFormatError, **context: Any
+) -> M:
     """`raw` (parsed YAML/JSON of `path`) as `model`; `error` on the first problem, naming its key path."""
     try:
         return model.model_validate(raw, context=context or None)

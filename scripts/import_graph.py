@@ -55,8 +55,11 @@ def imports(mods: dict[str, Path]) -> dict[str, set[str]]:
                     continue
                 found = [f"{mod}.{a.name}".lstrip(".") for a in node.names] + [mod]
             elif isinstance(node, ast.Import):
-                found = [a.name.removeprefix("mteb_hybrid").lstrip(".") for a in node.names
-                         if a.name.startswith("mteb_hybrid.")]
+                found = [
+                    a.name.removeprefix("mteb_hybrid").lstrip(".")
+                    for a in node.names
+                    if a.name.startswith("mteb_hybrid.")
+                ]
             for target in found:
                 target = target or "__init__"
                 while target not in mods and "." in target:
@@ -109,8 +112,10 @@ def upward(edges: dict[str, set[str]]) -> list[tuple[str, str]]:
 def main() -> int:
     edges = imports(modules())
     found_circles, found_up = circles(edges), upward(edges)
-    print(f"{len(modules())} modules, {sum(map(len, edges.values()))} arrows, {len(found_circles)} circles, "
-          f"{len(found_up)} arrows up")
+    print(
+        f"{len(modules())} modules, {sum(map(len, edges.values()))} arrows, {len(found_circles)} circles, "
+        f"{len(found_up)} arrows up"
+    )
     for group in found_circles:
         print("circle:", " <-> ".join(group))
     for a, b in found_up:

@@ -39,14 +39,27 @@ def build_model(model_dir: str) -> None:
     texts = [t for name in SOURCES for col in source_rows(name)[0].values() for t in col]
     tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=300, special_tokens=special))
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
         special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
     )
-    fast = BertTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                             sep_token="[SEP]", mask_token="[MASK]")
+    fast = BertTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
     fast.save_pretrained(model_dir)
-    config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    config = BertConfig(
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
     BertModel(config).save_pretrained(model_dir)
 
 
@@ -67,7 +80,11 @@ class RecordingCollator:
 def train(model_dir: str, out_dir: str, steps: int) -> None:
     import torch
     from datasets import Dataset, DatasetDict
-    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
     from transformers import TrainerCallback
@@ -105,12 +122,18 @@ def train(model_dir: str, out_dir: str, steps: int) -> None:
     class SeeSampler(TrainerCallback):
         def on_train_begin(self, args, state, control, train_dataloader=None, **kwargs):  # noqa: ANN001
             sampler = train_dataloader.batch_sampler.batch_sampler  # accelerate's BatchSamplerShard wraps ours
-            seen.update(sampler=type(sampler).__name__, num_processes=sampler.num_processes,
-                        shard=type(train_dataloader.batch_sampler).__name__)
+            seen.update(
+                sampler=type(sampler).__name__,
+                num_processes=sampler.num_processes,
+                shard=type(train_dataloader.batch_sampler).__name__,
+            )
 
     trainer = SentenceTransformerTrainer(
-        model=model, args=args, train_dataset=DatasetDict(datasets),
-        loss=MultipleNegativesRankingLoss(model, gather_across_devices=True), callbacks=[SeeSampler()],
+        model=model,
+        args=args,
+        train_dataset=DatasetDict(datasets),
+        loss=MultipleNegativesRankingLoss(model, gather_across_devices=True),
+        callbacks=[SeeSampler()],
     )
     recorder = RecordingCollator(trainer.data_collator, lookup)
     trainer.data_collator = recorder
@@ -118,8 +141,13 @@ def train(model_dir: str, out_dir: str, steps: int) -> None:
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     rank = torch.distributed.get_rank()
     record = {
-        "rank": rank, "world_size": torch.distributed.get_world_size(), "global_step": trainer.state.global_step,
-        "losses": losses, "batches": recorder.batches, "sources": SOURCES, **seen,
+        "rank": rank,
+        "world_size": torch.distributed.get_world_size(),
+        "global_step": trainer.state.global_step,
+        "losses": losses,
+        "batches": recorder.batches,
+        "sources": SOURCES,
+        **seen,
     }
     Path(out_dir, f"rank{rank}.json").write_text(json.dumps(record))
 

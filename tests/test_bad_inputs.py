@@ -7,9 +7,8 @@ import pkgutil
 import re
 from pathlib import Path
 
-import pytest
-
 import bad_inputs
+import pytest
 from bad_inputs import BadInput
 
 
@@ -26,7 +25,10 @@ def _reopen_library_log_streams() -> None:
     import logging
     import sys
 
-    loggers = [logging.getLogger(), *(v for v in logging.root.manager.loggerDict.values() if isinstance(v, logging.Logger))]
+    loggers = [
+        logging.getLogger(),
+        *(v for v in logging.root.manager.loggerDict.values() if isinstance(v, logging.Logger)),
+    ]
     for logger in loggers:
         for handler in logger.handlers:
             if not isinstance(handler, logging.StreamHandler):
@@ -42,8 +44,13 @@ def _files(folder: Path) -> set[Path]:
 
 
 @pytest.mark.parametrize("case", _all_cases(), ids=lambda c: c.id)
-def test_bad_input_gets_one_clear_line(case: BadInput, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+def test_bad_input_gets_one_clear_line(
+    case: BadInput,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     import logging
 
     from mteb_hybrid.cli import main

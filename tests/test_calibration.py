@@ -22,8 +22,13 @@ REGIMES = {"seed-dominated": 0.010, "question-dominated": 0.0005}
 N_DATASETS = 600
 
 
-def simulate(rng: np.random.Generator, k: int, n: int, seed_sd: float, shift: float = 0.0,
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def simulate(
+    rng: np.random.Generator,
+    k: int,
+    n: int,
+    seed_sd: float,
+    shift: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-query values of A and B [seeds, rows] and the question of each row; true A - B = `shift`."""
     sizes = rng.integers(1, 6, n)
     clusters = np.repeat(np.arange(n), sizes)
@@ -88,8 +93,12 @@ def test_with_pure_seed_noise_the_interval_is_welchs_t_over_seed_means() -> None
 def test_one_seed_a_side_compares_models_and_gives_no_holds_or_fails() -> None:
     rng = np.random.default_rng(3)
     a, b, clusters = simulate(rng, 3, 300, 0.01, shift=0.05)
-    frames = [pd.DataFrame({"query_id": [f"q{i}" for i in range(len(clusters))], "parallel_id": clusters.astype(str),
-                            "map": row}) for row in (*a, *b)]
+    frames = [
+        pd.DataFrame(
+            {"query_id": [f"q{i}" for i in range(len(clusters))], "parallel_id": clusters.astype(str), "map": row}
+        )
+        for row in (*a, *b)
+    ]
     one = decide(frames[:1], frames[3:], resamples=500)
     assert one.level == "models" and one.verdict is None and one.low > 0
     assert one.words == "A higher than B for these two trained models" and "holds" not in one.words
@@ -112,8 +121,12 @@ def test_tost_says_equivalent_for_equal_recipes_and_not_for_a_shift_of_two_margi
     assert not tost(r2.diff, r2.se, r2.df, margin).equivalent
     # by hand: TOST p is the larger one-sided p; at diff 0, se = margin / 3, df 10 it is t.sf(3, 10)
     assert tost(0.0, margin / 3, 10, margin).p_value == pytest.approx(stats.t.sf(3, 10))
-    frames = [pd.DataFrame({"query_id": [f"q{i}" for i in range(len(clusters))], "parallel_id": clusters.astype(str),
-                            "map": row}) for row in (*a, *b)]
+    frames = [
+        pd.DataFrame(
+            {"query_id": [f"q{i}" for i in range(len(clusters))], "parallel_id": clusters.astype(str), "map": row}
+        )
+        for row in (*a, *b)
+    ]
     d = decide(frames[:5], frames[5:], margin=margin)
     assert str(d.verdict) == "inconclusive" and d.words == "equivalent within ±0.01"
 
@@ -122,8 +135,9 @@ def test_detectable_difference_and_seeds_needed_by_hand() -> None:
     """Only seed variance: variance(k) = 2 s2 / k with 2(k - 1) df; the smallest k whose (t.975 + t.80) x se
     reaches the target, computed here independently of the package."""
     s2, target = 1e-4, 0.012
-    comp = Components(seed_a=s2, seed_b=s2, interaction_a=0.0, interaction_b=0.0, question=0.0,
-                      n_questions=1000, k_a=3, k_b=3)
+    comp = Components(
+        seed_a=s2, seed_b=s2, interaction_a=0.0, interaction_b=0.0, question=0.0, n_questions=1000, k_a=3, k_b=3
+    )
     assert detectable(0.01, 1e6) == pytest.approx((1.959964 + 0.841621) * 0.01, rel=1e-5)
 
     def mdd(k: int) -> float:

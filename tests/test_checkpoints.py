@@ -29,16 +29,20 @@ def _checkpoint(root: Path, step: int, *, state: str | None = "ok", drop: tuple[
     return folder
 
 
-@pytest.mark.parametrize(("damage", "reason"), [
-    ({"state": None}, "no trainer_state.json"),
-    ({"state": '{"global_step": 3, "log_hist'}, "trainer_state.json is not readable JSON"),
-    ({"state": '{"global_step": 2}'}, "trainer_state.json says step 2, the folder step 3"),
-    ({"state": "[]"}, "trainer_state.json says step None"),
-    ({"drop": ("optimizer.pt",)}, "no optimizer.pt"),
-    ({"drop": ("model.safetensors",)}, "no weight file"),
-])
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ({"state": None}, "no trainer_state.json"),
+        ({"state": '{"global_step": 3, "log_hist'}, "trainer_state.json is not readable JSON"),
+        ({"state": '{"global_step": 2}'}, "trainer_state.json says step 2, the folder step 3"),
+        ({"state": "[]"}, "trainer_state.json says step None"),
+        ({"drop": ("optimizer.pt",)}, "no optimizer.pt"),
+        ({"drop": ("model.safetensors",)}, "no weight file"),
+    ],
+)
 def test_incomplete_checkpoint_is_set_aside_and_the_previous_one_used(
-        tmp_path: Path, damage: dict, reason: str, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, damage: dict, reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
     first = _checkpoint(tmp_path, 2)
     broken = _checkpoint(tmp_path, 3, **damage)
     assert incomplete_reason(first) is None and reason in incomplete_reason(broken)

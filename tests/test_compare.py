@@ -12,8 +12,7 @@ from scipy.stats import binomtest
 
 from mteb_hybrid.cli import main
 from mteb_hybrid.data.errors import DataFormatError
-from mteb_hybrid.stats import (Verdict, paired_bootstrap, query_scores, read_records, seeds_only, verdict,
-                               write_records)
+from mteb_hybrid.stats import Verdict, paired_bootstrap, query_scores, read_records, seeds_only, verdict, write_records
 from mteb_hybrid.stats.records import SCHEMA, find_record_files, records_path
 
 LANGS = ["en", "de", "th"]
@@ -24,8 +23,9 @@ def frame(values: np.ndarray, pids: np.ndarray | None = None, langs: np.ndarray 
     n = len(values)
     pids = np.arange(n) if pids is None else pids
     langs = np.zeros(n, dtype=int) if langs is None else langs
-    return pd.DataFrame({"query_id": [f"l{lg}:{p}" for lg, p in zip(langs, pids)],
-                         "parallel_id": [str(p) for p in pids], "map": values})
+    return pd.DataFrame(
+        {"query_id": [f"l{lg}:{p}" for lg, p in zip(langs, pids)], "parallel_id": [str(p) for p in pids], "map": values}
+    )
 
 
 def width(c) -> float:  # noqa: ANN001
@@ -89,8 +89,12 @@ def test_clustering_by_question_widens_the_interval_as_the_design_effect_says() 
     fa, fb = frame(a, pids, langs), frame(b, pids, langs)
     clustered = paired_bootstrap(fa, fb, "map", seed=0)
     rows = paired_bootstrap(fa, fb, "map", seed=0, unit="query")
-    assert (clustered.levels, rows.levels, clustered.n_questions, clustered.n_queries) == ("questions", "queries", n_q,
-                                                                                         n_q * m)
+    assert (clustered.levels, rows.levels, clustered.n_questions, clustered.n_queries) == (
+        "questions",
+        "queries",
+        n_q,
+        n_q * m,
+    )
     # analytic standard errors: question means over questions vs rows over rows
     se_cluster = pd.Series(a).groupby(pids).mean().std(ddof=0) / np.sqrt(n_q)
     se_rows = a.std(ddof=0) / np.sqrt(n_q * m)
@@ -99,7 +103,8 @@ def test_clustering_by_question_widens_the_interval_as_the_design_effect_says() 
     # no within-question correlation: clustering changes (almost) nothing
     indep = rng.normal(0, 1, n_q * m)
     ratio = width(paired_bootstrap(frame(indep, pids, langs), fb, seed=0)) / width(
-        paired_bootstrap(frame(indep, pids, langs), fb, seed=0, unit="query"))
+        paired_bootstrap(frame(indep, pids, langs), fb, seed=0, unit="query")
+    )
     assert ratio == pytest.approx(1.0, abs=0.12)
 
 
@@ -122,7 +127,8 @@ def test_seed_level_widens_the_interval_when_seeds_differ() -> None:
     # identical seeds: the second level adds nothing (only the question draws differ)
     alike_a, alike_b = [same[0]] * 3, [b[0]] * 3
     assert width(paired_bootstrap(alike_a, alike_b, seed=0)) == pytest.approx(
-        width(paired_bootstrap(alike_a, alike_b, seed=0, resample_seeds=False)), rel=0.05)
+        width(paired_bootstrap(alike_a, alike_b, seed=0, resample_seeds=False)), rel=0.05
+    )
 
 
 def test_deterministic_for_a_seed_and_strictly_paired() -> None:
@@ -165,13 +171,25 @@ def test_seeds_only_fallback_is_welchs_interval_by_hand() -> None:
 def hand_records() -> pd.DataFrame:
     """Two questions (q1, q2) in en and de: pairs en-en, en-de, de-de, de-en, and the pools."""
     rows = []
-    for q, ap in (("q1", {"en-en": 1.0, "en-de": 0.5, "en-pool": 0.4, "de-de": 0.9, "de-en": 0.3, "de-pool": 0.2}),
-                  ("q2", {"en-en": 0.8, "en-de": 0.1, "en-pool": 0.6, "de-de": 0.7, "de-en": 0.5, "de-pool": 0.0})):
+    for q, ap in (
+        ("q1", {"en-en": 1.0, "en-de": 0.5, "en-pool": 0.4, "de-de": 0.9, "de-en": 0.3, "de-pool": 0.2}),
+        ("q2", {"en-en": 0.8, "en-de": 0.1, "en-pool": 0.6, "de-de": 0.7, "de-en": 0.5, "de-pool": 0.0}),
+    ):
         for subset, v in ap.items():
             pool = subset.endswith("pool")
-            rows.append({"split": "test", "subset": subset, "query_id": f"{subset[:2]}:{q}", "parallel_id": q,
-                         "map": v, "ndcg_at_10": v / 2, "mrr_at_10": v / 4,
-                         "rank_distance": 3.0 if pool else np.nan, "same_language_at_10": 0.5 if pool else np.nan})
+            rows.append(
+                {
+                    "split": "test",
+                    "subset": subset,
+                    "query_id": f"{subset[:2]}:{q}",
+                    "parallel_id": q,
+                    "map": v,
+                    "ndcg_at_10": v / 2,
+                    "mrr_at_10": v / 4,
+                    "rank_distance": 3.0 if pool else np.nan,
+                    "same_language_at_10": 0.5 if pool else np.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -216,8 +234,10 @@ def test_reciprocal_ranks_equal_mteb_mrr_with_ties() -> None:
     rng = np.random.default_rng(2)
     qids = [f"en:{i}" for i in range(300)]
     # scores on a coarse grid: many exact ties, broken by doc id as pytrec_eval does
-    results = {q: {f"de:{j}": float(v) for j, v in zip(rng.choice(60, 20, replace=False), rng.integers(0, 4, 20) / 4)}
-               for q in qids}
+    results = {
+        q: {f"de:{j}": float(v) for j, v in zip(rng.choice(60, 20, replace=False), rng.integers(0, 4, 20) / 4)}
+        for q in qids
+    }
     qrels = {q: {f"de:{j}": 1 for j in rng.choice(60, 3, replace=False)} for q in qids}
     ours = reciprocal_ranks(qids, qrels, results)
     assert [ours[q] for q in qids] == mrr(qrels, results, [10])["MRR@10"]
@@ -242,8 +262,13 @@ def evaluated(tiny_bert: Path, data_dir: Path, tmp_path_factory: pytest.TempPath
     out = tmp_path_factory.mktemp("results")
     task = TASK_CLASSES["XQuADRSentenceRetrieval"](data_dir=data_dir).filter_languages(LANGS)
     model = SentenceTransformerEncoderWrapper(SentenceTransformer(str(tiny_bert)))
-    mteb.evaluate(model, [task], cache=AtomicResultCache(out), encode_kwargs={"batch_size": 128,
-                  "show_progress_bar": False}, show_progress_bar=False)
+    mteb.evaluate(
+        model,
+        [task],
+        cache=AtomicResultCache(out),
+        encode_kwargs={"batch_size": 128, "show_progress_bar": False},
+        show_progress_bar=False,
+    )
     (result,) = out.rglob("XQuADRSentenceRetrieval.json")
     return out, result
 
@@ -279,15 +304,21 @@ def test_records_average_to_the_subset_scores_in_mteb_file(evaluated, data_dir: 
     evaluation = read_evaluation(path)
     assert evaluation is not None and evaluation.environment.accelerator == "cpu"
     s = evaluation.settings
-    assert (s.task, s.candidate_form, s.max_seq_length, s.precision) == ("XQuADRSentenceRetrieval", "sentence", 64,
-                                                                         "float32")
-    assert set(s.data_sha256) == {f"xquad-r/{lang}.json" for lang in ("ar", "de", "el", "en", "es", "hi", "ru", "th",
-                                                                      "tr", "vi", "zh")}  # the pools read every file
+    assert (s.task, s.candidate_form, s.max_seq_length, s.precision) == (
+        "XQuADRSentenceRetrieval",
+        "sentence",
+        64,
+        "float32",
+    )
+    assert set(s.data_sha256) == {
+        f"xquad-r/{lang}.json" for lang in ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
+    }  # the pools read every file
     assert s.data_sha256["xquad-r/de.json"] == file_sha256(data_dir / "xquad-r" / "de.json")
 
 
-def test_a_resumed_evaluation_keeps_the_records_of_finished_subsets(tiny_bert: Path, data_dir: Path,
-                                                                    tmp_path: Path) -> None:
+def test_a_resumed_evaluation_keeps_the_records_of_finished_subsets(
+    tiny_bert: Path, data_dir: Path, tmp_path: Path
+) -> None:
     import mteb
     from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
     from sentence_transformers import SentenceTransformer
@@ -299,8 +330,13 @@ def test_a_resumed_evaluation_keeps_the_records_of_finished_subsets(tiny_bert: P
         task = TASK_CLASSES["XQuADRSentenceRetrieval"](data_dir=data_dir).filter_languages(["en", "de"])
         task.hf_subsets = subsets
         model = SentenceTransformerEncoderWrapper(SentenceTransformer(str(tiny_bert)))
-        mteb.evaluate(model, [task], cache=AtomicResultCache(tmp_path), show_progress_bar=False,
-                      encode_kwargs={"batch_size": 128, "show_progress_bar": False})
+        mteb.evaluate(
+            model,
+            [task],
+            cache=AtomicResultCache(tmp_path),
+            show_progress_bar=False,
+            encode_kwargs={"batch_size": 128, "show_progress_bar": False},
+        )
 
     run(["en-en"])
     (result,) = tmp_path.rglob("XQuADRSentenceRetrieval.json")
@@ -323,8 +359,13 @@ def write_side(folder: Path, model: str, offset: float, seed: int) -> None:
     rows = hand_records()
     rng = np.random.default_rng(seed)
     rows["map"] = np.clip(rows["map"] + offset + rng.normal(0, 0.01, len(rows)), 0, 1)
-    write_records(folder / "results" / f"org__{model}" / "rev" / "XQuADRRetrieval.per_query.parquet", rows,
-                  task="XQuADRRetrieval", model=f"org/{model}", revision="rev")
+    write_records(
+        folder / "results" / f"org__{model}" / "rev" / "XQuADRRetrieval.per_query.parquet",
+        rows,
+        task="XQuADRRetrieval",
+        model=f"org/{model}",
+        revision="rev",
+    )
 
 
 def test_compare_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -334,9 +375,15 @@ def test_compare_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[st
     a = f"{tmp_path / 'a1'},{tmp_path / 'a2'}"
     assert main(["compare", a, str(tmp_path / "b"), "--setting", "cross", "--resamples", "2000", "--seed", "3"]) == 0
     out = capsys.readouterr().out
-    want = np.mean([query_scores(read_records(p), "cross")["map"].mean() for p in find_record_files(tmp_path / "a1")
-                    + find_record_files(tmp_path / "a2")]) - query_scores(
-        read_records(find_record_files(tmp_path / "b")[0]), "cross")["map"].mean()
+    want = (
+        np.mean(
+            [
+                query_scores(read_records(p), "cross")["map"].mean()
+                for p in find_record_files(tmp_path / "a1") + find_record_files(tmp_path / "a2")
+            ]
+        )
+        - query_scores(read_records(find_record_files(tmp_path / "b")[0]), "cross")["map"].mean()
+    )
     assert f"A - B = {want:+.5f}" in out
     assert "2 questions, 4 queries" in out and "over 2 seed(s)" in out and "over 1 seed(s)" in out
     # one seed on a side: two trained models, not recipes; no holds / fails
@@ -349,14 +396,21 @@ def test_compare_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "languages de" in out and "2 questions, 2 queries" in out  # ISO 639-3 as evaluate -l takes it
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["compare", "{t}/nothing", "{t}/b"], "no such results folder"),
-    (["compare", "{t}/empty", "{t}/b"], "no per-query records"),
-    (["compare", "{t}/b", "{t}/b", "--metric", "rank_distance"], "only in the multilingual pool: use --setting multi"),
-    (["compare", "{t}/b", "{t}/b", "-l", "xx"], "unknown language(s) xx"),
-])
-def test_compare_cli_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
-                                           message: str) -> None:
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["compare", "{t}/nothing", "{t}/b"], "no such results folder"),
+        (["compare", "{t}/empty", "{t}/b"], "no per-query records"),
+        (
+            ["compare", "{t}/b", "{t}/b", "--metric", "rank_distance"],
+            "only in the multilingual pool: use --setting multi",
+        ),
+        (["compare", "{t}/b", "{t}/b", "-l", "xx"], "unknown language(s) xx"),
+    ],
+)
+def test_compare_cli_bad_input_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
     write_side(tmp_path / "b", "b", 0.0, 1)
     (tmp_path / "empty").mkdir()
     assert main([a.replace("{t}", str(tmp_path)) for a in argv]) == 2
@@ -367,18 +421,34 @@ def test_compare_cli_bad_input_is_one_line(tmp_path: Path, capsys: pytest.Captur
 # ------------------------------------------------------------------------------------------ like for like
 
 
-def write_evaluated(folder: Path, model: str, length: int, rows: pd.DataFrame | None = None,
-                    files: dict[str, str] | None = None, result_subsets: list[str] | None = None) -> Path:
+def write_evaluated(
+    folder: Path,
+    model: str,
+    length: int,
+    rows: pd.DataFrame | None = None,
+    files: dict[str, str] | None = None,
+    result_subsets: list[str] | None = None,
+) -> Path:
     from mteb_hybrid.stats.records import Evaluation, EvaluationEnvironment, EvaluationSettings
 
-    settings = EvaluationSettings(task="XQuADRRetrieval", candidate_form="sentence+context", max_seq_length=length,
-                                  precision="float32", backend="sentence-transformers",
-                                  data_sha256=files or {"xquad-r/en.json": "aa", "xquad-r/de.json": "bb"},
-                                  task_version="lareqa@1/v1")
+    settings = EvaluationSettings(
+        task="XQuADRRetrieval",
+        candidate_form="sentence+context",
+        max_seq_length=length,
+        precision="float32",
+        backend="sentence-transformers",
+        data_sha256=files or {"xquad-r/en.json": "aa", "xquad-r/de.json": "bb"},
+        task_version="lareqa@1/v1",
+    )
     path = folder / "results" / f"org__{model}" / "rev" / "XQuADRRetrieval.per_query.parquet"
-    write_records(path, hand_records() if rows is None else rows, task="XQuADRRetrieval", model=f"org/{model}",
-                  revision="rev", evaluation=Evaluation(settings=settings,
-                                                        environment=EvaluationEnvironment(accelerator="cpu")))
+    write_records(
+        path,
+        hand_records() if rows is None else rows,
+        task="XQuADRRetrieval",
+        model=f"org/{model}",
+        revision="rev",
+        evaluation=Evaluation(settings=settings, environment=EvaluationEnvironment(accelerator="cpu")),
+    )
     if result_subsets is not None:  # mteb's result file beside the records
         scores = {"test": [{"hf_subset": s, "main_score": 0.0} for s in result_subsets]}
         path.with_name("XQuADRRetrieval.json").write_text(json.dumps({"scores": scores}), encoding="utf-8")
@@ -391,8 +461,9 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
     return code, out.out, out.err
 
 
-def test_compare_refuses_a_64_vs_512_token_pair_and_names_max_seq_length(tmp_path: Path,
-                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_compare_refuses_a_64_vs_512_token_pair_and_names_max_seq_length(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_evaluated(tmp_path / "trained", "trained", 64)
     write_evaluated(tmp_path / "base", "base", 512)
     code, out, err = run_cli(capsys, tmp_path / "trained", tmp_path / "base")
@@ -406,11 +477,13 @@ def test_compare_refuses_a_64_vs_512_token_pair_and_names_max_seq_length(tmp_pat
 
 
 def test_changed_data_file_is_a_mismatch_but_a_file_only_one_side_read_is_not(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_evaluated(tmp_path / "a", "a", 64, files={"xquad-r/en.json": "aa", "xquad-r/de.json": "bb"})
     write_evaluated(tmp_path / "b", "b", 64, files={"xquad-r/en.json": "aa", "xquad-r/de.json": "cc"})
-    write_evaluated(tmp_path / "c", "c", 64, files={"xquad-r/en.json": "aa", "xquad-r/de.json": "bb",
-                                                    "xquad-r/th.json": "dd"})
+    write_evaluated(
+        tmp_path / "c", "c", 64, files={"xquad-r/en.json": "aa", "xquad-r/de.json": "bb", "xquad-r/th.json": "dd"}
+    )
     code, _, err = run_cli(capsys, tmp_path / "a", tmp_path / "b")
     assert code == 2 and "data_sha256: xquad-r/de.json differ" in err
     assert run_cli(capsys, tmp_path / "a", tmp_path / "c", "--resamples", "200")[0] == 0
@@ -443,7 +516,8 @@ def test_strict_pairing_refuses_what_differs(tmp_path: Path, capsys: pytest.Capt
     code, _, err = run_cli(capsys, tmp_path / "a", tmp_path / "sentence")
     assert code == 2 and "holds records of XQuADRSentenceRetrieval, not of XQuADRRetrieval" in err
     # a records file that misses subsets of its result file
-    write_evaluated(tmp_path / "d", "d", 64, rows=rows[rows["subset"] != "de-de"],
-                    result_subsets=sorted(set(rows["subset"])))
+    write_evaluated(
+        tmp_path / "d", "d", 64, rows=rows[rows["subset"] != "de-de"], result_subsets=sorted(set(rows["subset"]))
+    )
     code, _, err = run_cli(capsys, tmp_path / "a", tmp_path / "d")
     assert code == 2 and "holds no per-query rows for 1 subset(s) its result file scored (de-de)" in err

@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from mteb_hybrid.data import DataFormatError, MissingDataError, get_definition, load_dataset, read_language_file
-from mteb_hybrid.data import sources
+from mteb_hybrid.data import (
+    DataFormatError,
+    MissingDataError,
+    get_definition,
+    load_dataset,
+    read_language_file,
+    sources,
+)
 
 
 def test_xquad_r_counts_match_the_release(data_dir: Path) -> None:
@@ -18,8 +24,19 @@ def test_xquad_r_counts_match_the_release(data_dir: Path) -> None:
     assert ds.pool_size == 13014
     assert {lang: len(d.questions) for lang, d in ds.languages.items()} == dict.fromkeys(ds.languages, 1190)
     per_lang = {lang: len(d.candidates) for lang, d in ds.languages.items()}
-    assert per_lang == {"ar": 1222, "de": 1276, "el": 1234, "en": 1180, "es": 1215, "hi": 1244, "ru": 1219,
-                        "th": 852, "tr": 1167, "vi": 1209, "zh": 1196}
+    assert per_lang == {
+        "ar": 1222,
+        "de": 1276,
+        "el": 1234,
+        "en": 1180,
+        "es": 1215,
+        "hi": 1244,
+        "ru": 1219,
+        "th": 852,
+        "tr": 1167,
+        "vi": 1209,
+        "zh": 1196,
+    }
     assert all(not d.skipped for d in ds.languages.values())
     assert ds.languages["tr"].text_mismatches == 2  # documented offset/encoding quirk in tr.json
 
@@ -28,7 +45,14 @@ def test_mlqa_r_counts_and_partial_parallelism(data_dir: Path) -> None:
     ds = load_dataset(get_definition("mlqa-r"), data_dir)
     assert ds.pool_size == 20534
     assert {lang: len(d.questions) for lang, d in ds.languages.items()} == {
-        "ar": 517, "de": 512, "en": 1148, "es": 500, "hi": 507, "vi": 511, "zh": 504}
+        "ar": 517,
+        "de": 512,
+        "en": 1148,
+        "es": 500,
+        "hi": 507,
+        "vi": 511,
+        "zh": 504,
+    }
     sizes = [len(v) for v in ds.answers_by_parallel_id().values()]
     assert len(sizes) == 1148
     assert (sizes.count(4), sizes.count(3), sizes.count(2)) == (820, 263, 65)
@@ -76,9 +100,11 @@ def test_missing_language_file_says_where_and_how(data_dir: Path, tmp_path: Path
 
 def test_sentence_breaks_not_matching_context(data_dir: Path, tmp_path: Path) -> None:
     root = _copy_lang(data_dir, tmp_path, "xquad-r", ["en"])
+
     def shift(raw):  # noqa: ANN001, ANN202
         p = raw["data"][0]["paragraphs"][0]
         p["sentence_breaks"][1] = [p["sentence_breaks"][1][0] + 40, p["sentence_breaks"][1][1] + 40]
+
     _edit(root / "xquad-r" / "en.json", shift)
     with pytest.raises(DataFormatError) as e:
         read_language_file(root / "xquad-r" / "en.json", "en")
@@ -87,9 +113,11 @@ def test_sentence_breaks_not_matching_context(data_dir: Path, tmp_path: Path) ->
 
 def test_answer_outside_every_sentence_is_skipped_and_reported(data_dir: Path, tmp_path: Path, caplog) -> None:  # noqa: ANN001
     root = _copy_lang(data_dir, tmp_path, "xquad-r", ["en"])
+
     def move(raw):  # noqa: ANN001, ANN202
         p = raw["data"][0]["paragraphs"][0]
         p["qas"][0]["answers"][0]["answer_start"] = len(p["context"]) + 100
+
     _edit(root / "xquad-r" / "en.json", move)
     with caplog.at_level(logging.WARNING):
         data = read_language_file(root / "xquad-r" / "en.json", "en")
@@ -100,8 +128,10 @@ def test_answer_outside_every_sentence_is_skipped_and_reported(data_dir: Path, t
 
 def test_mismatched_parallel_ids_in_a_complete_dataset(data_dir: Path, tmp_path: Path) -> None:
     root = _copy_lang(data_dir, tmp_path, "xquad-r", ["en", "de"])
+
     def drop(raw):  # noqa: ANN001, ANN202
         raw["data"][0]["paragraphs"][0]["qas"].pop(0)
+
     _edit(root / "xquad-r" / "de.json", drop)
     with pytest.raises(DataFormatError) as e:
         load_dataset(get_definition("xquad-r"), root, ["en", "de"])
@@ -110,8 +140,10 @@ def test_mismatched_parallel_ids_in_a_complete_dataset(data_dir: Path, tmp_path:
 
 def test_partial_dataset_requires_the_pivot_language(data_dir: Path, tmp_path: Path) -> None:
     root = _copy_lang(data_dir, tmp_path, "mlqa-r", ["en", "de"])
+
     def rename(raw):  # noqa: ANN001, ANN202
         raw["data"][0]["paragraphs"][0]["qas"][0]["id"] = "not-in-english"
+
     _edit(root / "mlqa-r" / "de.json", rename)
     with pytest.raises(DataFormatError) as e:
         load_dataset(get_definition("mlqa-r"), root, ["en", "de"])
@@ -128,8 +160,9 @@ def test_data_dir_from_environment(data_dir: Path, monkeypatch: pytest.MonkeyPat
     assert sources.language_file(get_definition("mlqa-r"), "de") == data_dir / "mlqa-r" / "de.json"
 
 
-def test_download_goes_to_the_pinned_commit_and_writes_atomically(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                                   data_dir: Path) -> None:
+def test_download_goes_to_the_pinned_commit_and_writes_atomically(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_dir: Path
+) -> None:
     """Without a local folder the file comes from the pinned raw URL into the cache (network mocked)."""
     monkeypatch.delenv(sources.DATA_DIR_ENV, raising=False)
     monkeypatch.setenv(sources.CACHE_ENV, str(tmp_path))
@@ -138,17 +171,22 @@ def test_download_goes_to_the_pinned_commit_and_writes_atomically(monkeypatch: p
     class _Resp:
         def __init__(self, url: str) -> None:
             seen.append(url)
+
         def __enter__(self):  # noqa: ANN204
             return self
+
         def __exit__(self, *a) -> None:  # noqa: ANN002
             pass
+
         def read(self) -> bytes:
             return (data_dir / "xquad-r" / "el.json").read_bytes()
 
     monkeypatch.setattr(sources.urllib.request, "urlopen", lambda url, timeout: _Resp(url))
     path = sources.language_file(get_definition("xquad-r"), "el")
-    assert seen == ["https://raw.githubusercontent.com/google-research-datasets/lareqa/"
-                    "9bc8c7fb6dd8d01d72a05a93c2cb96882b0d299c/xquad-r/el.json"]
+    assert seen == [
+        "https://raw.githubusercontent.com/google-research-datasets/lareqa/"
+        "9bc8c7fb6dd8d01d72a05a93c2cb96882b0d299c/xquad-r/el.json"
+    ]
     assert path.read_bytes() == (data_dir / "xquad-r" / "el.json").read_bytes()
     assert not list(path.parent.glob("*.part"))
 
@@ -191,16 +229,23 @@ def test_skipped_questions_reach_the_result_file(data_dir: Path, tmp_path: Path,
 
     root = _copy_lang(data_dir, tmp_path, "xquad-r", ["en", "de"])
     _edit(root / "xquad-r" / "de.json", _move_answer_out)
-    evaluate(str(tiny_bert), ["XQuADRSentenceRetrieval"], subsets=["en-en", "en-de", "de-de"], data_dir=root,
-             output_folder=tmp_path / "out", show_progress_bar=False)
+    evaluate(
+        str(tiny_bert),
+        ["XQuADRSentenceRetrieval"],
+        subsets=["en-en", "en-de", "de-de"],
+        data_dir=root,
+        output_folder=tmp_path / "out",
+        show_progress_bar=False,
+    )
     [file] = (tmp_path / "out").rglob("XQuADRSentenceRetrieval.json")
     saved = {s["hf_subset"]: s for s in json.loads(file.read_text())["scores"]["test"]}
     assert {name: s["skipped_questions"] for name, s in saved.items()} == {"en-en": 0, "en-de": 1, "de-de": 1}
     assert all(0 <= s["map"] <= 1 for s in saved.values())
 
 
-def test_a_quirk_is_logged_once_per_run_with_its_count(data_dir: Path, tmp_path: Path,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_a_quirk_is_logged_once_per_run_with_its_count(
+    data_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """tr.json's two shifted sentences: one INFO line (a known property of the released files, not a warning
     about the user's input), however many tasks and helpers load the file."""
     from mteb_hybrid.benchmark.tasks import TASK_CLASSES

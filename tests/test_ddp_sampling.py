@@ -40,12 +40,25 @@ def test_two_process_training_gets_pure_disjoint_global_batches(tmp_path: Path) 
     worker.build_model(str(model_dir))
 
     env = {
-        **os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "WANDB_DISABLED": "true",
-        "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false",
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "WANDB_DISABLED": "true",
+        "OMP_NUM_THREADS": "1",
+        "TOKENIZERS_PARALLELISM": "false",
     }
     cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-        str(WORKER), "train", str(model_dir), str(out_dir), str(STEPS),
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        str(WORKER),
+        "train",
+        str(model_dir),
+        str(out_dir),
+        str(STEPS),
     ]
     proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
@@ -79,8 +92,12 @@ def test_two_process_training_gets_pure_disjoint_global_batches(tmp_path: Path) 
         datasets.append(Dataset.from_dict(rows))
         pids.append(ids)
     sampler = HybridBatchSampler(
-        ConcatDataset(datasets), [BatchSampler(range(len(d)), worker.BATCH_SIZE, False) for d in datasets],
-        seed=13, source_kinds=list(worker.SOURCES.values()), parallel_ids=pids, num_processes=2,
+        ConcatDataset(datasets),
+        [BatchSampler(range(len(d)), worker.BATCH_SIZE, False) for d in datasets],
+        seed=13,
+        source_kinds=list(worker.SOURCES.values()),
+        parallel_ids=pids,
+        num_processes=2,
     )
     names = list(worker.SOURCES)
     plan = list(sampler.iter_with_sources())

@@ -23,17 +23,40 @@ def xquad_rows(data_dir: Path, tmp_path_factory) -> Path:
     rows = rows_from_lareqa("xquad-r", data_dir, LANGS)
     keep = set(sorted({r.parallel_id for r in rows})[:40])
     path = tmp_path_factory.mktemp("rows") / "rows.jsonl"
-    path.write_text("".join(json.dumps({"parallel_id": r.parallel_id, "lang": r.lang, "query": r.query,
-                                        "positive": r.positive}, ensure_ascii=False) + "\n"
-                            for r in rows if r.parallel_id in keep), encoding="utf-8")
+    path.write_text(
+        "".join(
+            json.dumps(
+                {"parallel_id": r.parallel_id, "lang": r.lang, "query": r.query, "positive": r.positive},
+                ensure_ascii=False,
+            )
+            + "\n"
+            for r in rows
+            if r.parallel_id in keep
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
 def _config(base: Path, data: Path, out: Path, **kw) -> TrainConfig:
     # lr 1e-2 on 90 training rows: the validation loss bottoms out within a few evaluations, then rises
-    defaults = dict(base=str(base), data=[str(data)], batch_size=8, max_seq_length=64, validation_fraction=0.25,
-                    logging_steps=1, output_dir=str(out), device="cpu", seed=1, learning_rate=1e-2, warmup=0.0,
-                    eval_steps=2, early_stopping_patience=2, max_steps=80, keep_checkpoints=True)
+    defaults = dict(
+        base=str(base),
+        data=[str(data)],
+        batch_size=8,
+        max_seq_length=64,
+        validation_fraction=0.25,
+        logging_steps=1,
+        output_dir=str(out),
+        device="cpu",
+        seed=1,
+        learning_rate=1e-2,
+        warmup=0.0,
+        eval_steps=2,
+        early_stopping_patience=2,
+        max_steps=80,
+        keep_checkpoints=True,
+    )
     return TrainConfig(**{**defaults, **kw})
 
 
@@ -113,10 +136,13 @@ def test_validation_split_depends_on_validation_seed_only(tiny_bert, xquad_rows,
     assert ids_3 != ids_1 and len(ids_3) == 10
 
 
-@pytest.mark.parametrize(("kw", "message"), [
-    ({"validation_fraction": 0.0}, "early_stopping_patience needs a held-out split"),
-    ({"early_stopping_patience": -1}, "early_stopping_patience must be >= 0"),
-])
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"validation_fraction": 0.0}, "early_stopping_patience needs a held-out split"),
+        ({"early_stopping_patience": -1}, "early_stopping_patience must be >= 0"),
+    ],
+)
 def test_early_stopping_needs_an_evaluation(kw, message, tmp_path):
     with pytest.raises(ValueError, match=message):
         _config(tmp_path, tmp_path, tmp_path, **kw)

@@ -50,11 +50,14 @@ def test_seeds_expand_cells_and_share_a_group(tmp_path: Path) -> None:
     assert [c.train.seed for c in cfg.cells if c.train] == [1, 2, 1, 2]
 
 
-@pytest.mark.parametrize("mutation, field", [
-    (("max_steps: 2", "max_stepz: 2"), "max_stepz"),
-    (("batching: x-x}", "batching: x-z}"), "cells[1].train"),
-    (("tasks: [XQuADRSentenceRetrieval]", "taskz: [XQuADRSentenceRetrieval]"), "eval.taskz"),
-])
+@pytest.mark.parametrize(
+    "mutation, field",
+    [
+        (("max_steps: 2", "max_stepz: 2"), "max_stepz"),
+        (("batching: x-x}", "batching: x-z}"), "cells[1].train"),
+        (("tasks: [XQuADRSentenceRetrieval]", "taskz: [XQuADRSentenceRetrieval]"), "eval.taskz"),
+    ],
+)
 def test_config_errors_name_the_file_and_field(tmp_path: Path, mutation: tuple[str, str], field: str) -> None:
     with pytest.raises(DataFormatError) as e:
         load_experiment(_write(tmp_path, GRID.replace(*mutation)))
@@ -64,7 +67,8 @@ def test_config_errors_name_the_file_and_field(tmp_path: Path, mutation: tuple[s
 def test_a_group_pools_only_seeds_of_one_setting(tmp_path: Path) -> None:
     """Two settings under one group name would be averaged by the report as if they were repeats."""
     grouped = GRID.replace("{id: x-x, train:", "{id: x-x, group: kind, train:").replace(
-        "{id: hybrid, train:", "{id: hybrid, group: kind, train:")
+        "{id: hybrid, train:", "{id: hybrid, group: kind, train:"
+    )
     with pytest.raises(DataFormatError) as e:
         load_experiment(_write(tmp_path, grouped))
     assert "exp.yaml" in str(e.value) and "'x-x' and 'hybrid' share group 'kind'" in str(e.value)
@@ -100,7 +104,9 @@ def test_interrupted_grid_resumes_without_recomputing(tmp_path: Path, data_dir: 
     assert not (done / "hybrid" / "cell.json").exists()
 
     calls.clear()
-    monkeypatch.setattr(ExperimentRunner, "run_cell", lambda self, cell: (calls.append(cell.id), real_run_cell(self, cell))[1])
+    monkeypatch.setattr(
+        ExperimentRunner, "run_cell", lambda self, cell: (calls.append(cell.id), real_run_cell(self, cell))[1]
+    )
     outcomes = ExperimentRunner(cfg, results, data_dir, smoke=True, model_root=models).run()
     assert calls == ["hybrid"]  # finished cells were neither retrained nor re-evaluated
     assert [o.status for o in outcomes] == ["skipped", "skipped", "done"]
@@ -115,7 +121,10 @@ def test_interrupted_grid_resumes_without_recomputing(tmp_path: Path, data_dir: 
     from importlib.metadata import version
 
     import torch
-    assert cell["environment"]["torch"] == version("torch") and cell["environment"]["python"] == platform.python_version()
+
+    assert (
+        cell["environment"]["torch"] == version("torch") and cell["environment"]["python"] == platform.python_version()
+    )
     assert cell["environment"]["accelerator"] == (torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu")
     scores = list((done / "hybrid" / "results").rglob("XQuADRSentenceRetrieval.json"))
     assert len(scores) == 1
@@ -131,13 +140,15 @@ def test_unseen_languages_are_the_evaluated_ones_a_cell_did_not_train_on(tmp_pat
     runner = ExperimentRunner(all_langs, tmp_path / "results", None, smoke=True, model_root=tmp_path / "m")
     assert runner._unseen(["en", "de"]) == ["ar", "el", "es", "hi", "ru", "th", "tr", "vi", "zh"]
     assert runner._unseen(None) == ["el"]  # training languages unknown: the config's list
-    some = ExperimentRunner(load_experiment(_write(tmp_path, GRID)), tmp_path / "r2", None, smoke=True,
-                            model_root=tmp_path / "m")
+    some = ExperimentRunner(
+        load_experiment(_write(tmp_path, GRID)), tmp_path / "r2", None, smoke=True, model_root=tmp_path / "m"
+    )
     assert some._unseen(["en", "de"]) == ["el"]  # only en and el are evaluated
 
 
-def test_a_cell_another_process_runs_is_left_alone_until_that_process_dies(tmp_path: Path, data_dir: Path,
-                                                                            monkeypatch) -> None:  # noqa: ANN001
+def test_a_cell_another_process_runs_is_left_alone_until_that_process_dies(
+    tmp_path: Path, data_dir: Path, monkeypatch
+) -> None:  # noqa: ANN001
     import subprocess
     import sys
 
@@ -154,10 +165,18 @@ def test_a_cell_another_process_runs_is_left_alone_until_that_process_dies(tmp_p
 
     monkeypatch.setattr(ExperimentRunner, "run_cell", fake_run_cell)
     lock = Path(folder_lock(runner.cell_dir(cfg.cells[1])).lock_file)
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time\nfrom filelock import FileLock\n"
-        f"held = FileLock({str(lock)!r}); held.acquire(); print('locked', flush=True); time.sleep(600)")],
-        stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time\nfrom filelock import FileLock\n"
+                f"held = FileLock({str(lock)!r}); held.acquire(); print('locked', flush=True); time.sleep(600)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         outcomes = runner.run()
@@ -184,8 +203,12 @@ def test_parallel_cells_script_passes_each_cell_as_one_argument_without_a_shell(
     cells = ["cfg.yaml:hyb$(touch INJECTED)", "cfg.yaml:../../escaped", "cfg.yaml:plain"]
     done = subprocess.run(
         ["bash", str(REPO / "scripts" / "run_cells_parallel.sh"), "-j", "2", "-d", "data", "-l", "logs", *cells],
-        cwd=tmp_path, env={**os.environ, "MTEB_HYBRID": str(fake), "FAKE_OUT": str(tmp_path / "calls")},
-        capture_output=True, text=True, timeout=60)
+        cwd=tmp_path,
+        env={**os.environ, "MTEB_HYBRID": str(fake), "FAKE_OUT": str(tmp_path / "calls")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert not list(tmp_path.rglob("INJECTED"))
     calls = sorted(p.read_text().splitlines() for p in (tmp_path / "calls").iterdir())
@@ -200,7 +223,12 @@ def test_parallel_cells_script_refuses_bad_counts(tmp_path: Path, option: list[s
     import subprocess
 
     (tmp_path / "cfg.yaml").write_text("name: x\n")
-    done = subprocess.run(["bash", str(REPO / "scripts" / "run_cells_parallel.sh"), *option, "-d", "data",
-                           "cfg.yaml:a"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        ["bash", str(REPO / "scripts" / "run_cells_parallel.sh"), *option, "-d", "data", "cfg.yaml:a"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and done.stderr.startswith("error: -j takes a number of workers > 0")
     assert not (tmp_path / "runs").exists()

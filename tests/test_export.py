@@ -40,8 +40,10 @@ def scratch_datasets_cache() -> Iterator[None]:
     """`load_dataset` on a local folder converts it into HF's cache; keep that out of the user's cache."""
     import datasets
 
-    with tempfile.TemporaryDirectory(prefix="mteb-hybrid-export-") as tmp, \
-            mock.patch.object(datasets.config, "HF_DATASETS_CACHE", Path(tmp)):
+    with (
+        tempfile.TemporaryDirectory(prefix="mteb-hybrid-export-") as tmp,
+        mock.patch.object(datasets.config, "HF_DATASETS_CACHE", Path(tmp)),
+    ):
         yield
 
 
@@ -138,9 +140,14 @@ def test_descriptive_statistics_and_card(exported, plugin) -> None:  # noqa: ANN
     assert per["en-pool"]["num_documents"] == 13014 and per["en-pool"]["num_queries"] == 1190
     assert per["en-pool"]["relevant_docs_statistics"]["max_relevant_docs_per_query"] == 11
     card = exported.folder.joinpath("README.md").read_text(encoding="utf-8")
-    for needle in ("license: cc-by-sa-4.0", "@inproceedings{roy-etal-2020-lareqa", "9bc8c7fb6dd8d01d72a05a93c2cb96882b0d299c",
-                   "## How this dataset was built", "mteb-hybrid export OUT --tasks XQuADRSentenceRetrieval",
-                   '"num_documents": 13014'):
+    for needle in (
+        "license: cc-by-sa-4.0",
+        "@inproceedings{roy-etal-2020-lareqa",
+        "9bc8c7fb6dd8d01d72a05a93c2cb96882b0d299c",
+        "## How this dataset was built",
+        "mteb-hybrid export OUT --tasks XQuADRSentenceRetrieval",
+        '"num_documents": 13014',
+    ):
         assert needle in card, needle
 
 
@@ -177,7 +184,11 @@ def test_push_to_hub_uploads_the_folder_and_pins_the_task_file(exported, monkeyp
             calls.append(("create_repo", {"repo_id": repo_id, **kwargs}))
 
         def upload_folder(self, **kwargs):  # noqa: ANN003, ANN201
-            files = sorted(p.relative_to(kwargs["folder_path"]).as_posix() for p in Path(kwargs["folder_path"]).rglob("*") if p.is_file())
+            files = sorted(
+                p.relative_to(kwargs["folder_path"]).as_posix()
+                for p in Path(kwargs["folder_path"]).rglob("*")
+                if p.is_file()
+            )
             calls.append(("upload_folder", {**kwargs, "files": files}))
             return type("CommitInfo", (), {"oid": "c0ffee" * 6 + "abcd"})()
 
@@ -186,7 +197,11 @@ def test_push_to_hub_uploads_the_folder_and_pins_the_task_file(exported, monkeyp
     shutil.copytree(exported.task_file.parents[4], copy)
     from dataclasses import replace
 
-    mine = replace(exported, folder=copy / "datasets" / TASK, task_file=copy / exported.task_file.relative_to(exported.task_file.parents[4]))
+    mine = replace(
+        exported,
+        folder=copy / "datasets" / TASK,
+        task_file=copy / exported.task_file.relative_to(exported.task_file.parents[4]),
+    )
     assert push_to_hub(mine, f"me/{TASK}", token="t") == "c0ffee" * 6 + "abcd"
     assert [c[0] for c in calls] == ["init", "create_repo", "upload_folder"]
     assert calls[1][1] == {"repo_id": f"me/{TASK}", "repo_type": "dataset", "exist_ok": True, "private": False}
@@ -195,7 +210,9 @@ def test_push_to_hub_uploads_the_folder_and_pins_the_task_file(exported, monkeyp
     assert upload["files"] == exported.files and "README.md" in upload["files"]
     meta = load_task_class(mine.task_file).metadata
     assert meta.dataset["revision"] == "c0ffee" * 6 + "abcd"
-    assert mine.task_file.read_text().replace("c0ffee" * 6 + "abcd", exported.revision) == exported.task_file.read_text()
+    assert (
+        mine.task_file.read_text().replace("c0ffee" * 6 + "abcd", exported.revision) == exported.task_file.read_text()
+    )
 
 
 def test_cli_export_and_its_errors(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,7 +8,14 @@ import os
 import pytest
 
 from mteb_hybrid.files import (
-    Timeout, UnsafePathError, ensure_under, folder_lock, safe_name, world_size, write_atomic, write_json_atomic,
+    Timeout,
+    UnsafePathError,
+    ensure_under,
+    folder_lock,
+    safe_name,
+    world_size,
+    write_atomic,
+    write_json_atomic,
 )
 
 

@@ -43,8 +43,10 @@ def fresh_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 # ---- one data folder, read by every entry point --------------------------------------------------------------
 
+
 def test_config_data_dir_is_stored_absolute_and_found_before_any_download(
-        fresh_user: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh_user: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(data_dir.parent)
     stored = userconfig.set_data_dir(os.path.relpath(data_dir))
     assert stored == data_dir.resolve()
@@ -54,8 +56,9 @@ def test_config_data_dir_is_stored_absolute_and_found_before_any_download(
     assert language_file(get_definition("xquad-r"), "de") == data_dir.resolve() / "xquad-r" / "de.json"
 
 
-def test_explicit_folder_beats_environment_beats_config(fresh_user: Path, data_dir: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_explicit_folder_beats_environment_beats_config(
+    fresh_user: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     elsewhere = fresh_user / "copy"
     (elsewhere / "xquad-r").mkdir(parents=True)
     (elsewhere / "xquad-r" / "de.json").write_bytes((data_dir / "xquad-r" / "de.json").read_bytes())
@@ -86,8 +89,9 @@ def test_a_broken_config_file_is_one_line_naming_it(fresh_user: Path) -> None:
     assert str(path) in str(e.value) and "did you mean data_dir" in str(e.value) and "\n" not in str(e.value)
 
 
-def test_config_command_sets_shows_and_unsets(fresh_user: Path, data_dir: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_command_sets_shows_and_unsets(
+    fresh_user: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from mteb_hybrid.cli import main
 
     assert main(["config", "data-dir", str(data_dir)]) == 0
@@ -100,6 +104,7 @@ def test_config_command_sets_shows_and_unsets(fresh_user: Path, data_dir: Path,
 
 # ---- a missing data folder: one line with the exact fix for the entry point in use -------------------------
 
+
 def _missing(fresh_user: Path) -> str:
     with pytest.raises(MissingDataError) as e:
         language_file(get_definition("xquad-r"), "de")
@@ -108,14 +113,26 @@ def _missing(fresh_user: Path) -> str:
 
 
 def test_mteb_hybrid_cli_error_shows_its_own_command_with_data_dir(
-        fresh_user: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    fresh_user: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from mteb_hybrid.cli import build_parser, main
 
     monkeypatch.chdir(REPO)
-    argv = ["evaluate", "-m", "offline-me5-small", "-t", "XQuADRSentenceRetrieval", "-l", "en", "de",
-            "--output-folder", str(fresh_user / "o")]
-    monkeypatch.setattr("mteb_hybrid.evaluation.evaluate",
-                        lambda *a, **k: language_file(get_definition("xquad-r"), "de"))
+    argv = [
+        "evaluate",
+        "-m",
+        "offline-me5-small",
+        "-t",
+        "XQuADRSentenceRetrieval",
+        "-l",
+        "en",
+        "de",
+        "--output-folder",
+        str(fresh_user / "o"),
+    ]
+    monkeypatch.setattr(
+        "mteb_hybrid.evaluation.evaluate", lambda *a, **k: language_file(get_definition("xquad-r"), "de")
+    )
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "Traceback" not in err
@@ -125,12 +142,23 @@ def test_mteb_hybrid_cli_error_shows_its_own_command_with_data_dir(
     build_parser().parse_args(shlex.split(fix.split(" (PATH:")[0])[1:])  # the suggested line parses
 
 
-def test_mteb_run_error_shows_the_mteb_run_line_with_the_variable(fresh_user: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mteb_run_error_shows_the_mteb_run_line_with_the_variable(
+    fresh_user: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mteb.cli.build_cli import build_cli
 
-    argv = ["run", "-m", "offline-me5-small", "-t", "XQuADRSentenceRetrieval", "-l", "eng", "deu",
-            "--output-folder", "out"]
+    argv = [
+        "run",
+        "-m",
+        "offline-me5-small",
+        "-t",
+        "XQuADRSentenceRetrieval",
+        "-l",
+        "eng",
+        "deu",
+        "--output-folder",
+        "out",
+    ]
     monkeypatch.setattr(sys, "argv", ["/venv/bin/mteb", *argv])
     message = _missing(fresh_user)
     line = message.split("Fix: ", 1)[1].split("; or once", 1)[0].split(" (PATH:")[0]
@@ -140,8 +168,9 @@ def test_mteb_run_error_shows_the_mteb_run_line_with_the_variable(fresh_user: Pa
     assert "mteb-hybrid config data-dir" in message and "data_dir=" not in message
 
 
-def test_python_error_shows_the_environment_line_and_the_config_command(fresh_user: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_python_error_shows_the_environment_line_and_the_config_command(
+    fresh_user: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sys, "argv", ["script.py"])
     message = _missing(fresh_user)
     assert "os.environ['MTEB_HYBRID_DATA_DIR'] = " in message and "mteb-hybrid config data-dir" in message
@@ -161,8 +190,9 @@ def test_a_script_missing_its_data_ends_with_one_line_not_a_traceback(fresh_user
         """)
     env = {k: v for k, v in os.environ.items() if k != "MTEB_HYBRID_DATA_DIR"}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=fresh_user,
-                          timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=fresh_user, timeout=600
+    )
     assert proc.returncode == 1
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("MissingDataError: no data folder is set"), proc.stderr
@@ -171,10 +201,13 @@ def test_a_script_missing_its_data_ends_with_one_line_not_a_traceback(fresh_user
 
 # ---- the embedding cache: on unless switched off -----------------------------------------------------------
 
-@pytest.mark.parametrize(("value", "on"), [(None, True), ("1", True), ("true", True), ("0", False), ("off", False),
-                                           ("false", False)])
-def test_embedding_cache_is_on_unless_switched_off(value: str | None, on: bool,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+
+@pytest.mark.parametrize(
+    ("value", "on"), [(None, True), ("1", True), ("true", True), ("0", False), ("off", False), ("false", False)]
+)
+def test_embedding_cache_is_on_unless_switched_off(
+    value: str | None, on: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mteb_hybrid.benchmark.tasks import TASK_CLASSES
 
     if value is None:
@@ -187,12 +220,14 @@ def test_embedding_cache_is_on_unless_switched_off(value: str | None, on: bool,
 
 # ---- progress you can trust --------------------------------------------------------------------------------
 
+
 def test_progress_line_keeps_this_run_apart() -> None:
     from mteb_hybrid.training.trainlog import progress_line
 
     assert progress_line(100, 812.4, None, 812.4) == "100 steps in 812s"
     assert progress_line(100, 2456.0, 75, 301.0) == (
-        "resumed at step 75: 25 steps in 301s this run (100 steps, 2456s of training in all)")
+        "resumed at step 75: 25 steps in 301s this run (100 steps, 2456s of training in all)"
+    )
 
 
 def test_a_resumed_run_says_so_and_counts_its_own_steps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -206,13 +241,17 @@ def test_a_resumed_run_says_so_and_counts_its_own_steps(tmp_path: Path, capsys: 
     callback = trainlog.TrainLogCallback(tmp_path, str(checkpoint))
     state = TrainerState(global_step=75, max_steps=100)
     callback.on_train_begin(None, state, None)
-    assert f"resuming from {checkpoint}: step 75 of 100 done in 2155s before; this run trains steps 76-100" \
+    assert (
+        f"resuming from {checkpoint}: step 75 of 100 done in 2155s before; this run trains steps 76-100"
         in capsys.readouterr().out
+    )
     state.global_step = 80
     callback.on_step_end(None, state, None)
     assert callback.resumed_step == 75 and callback.session_steps() == 5
     assert callback.elapsed() - callback.session_seconds() == pytest.approx(2155.0)
-    assert trainlog.interrupted_message("run X") == f"interrupted at step 80 of 100; run X to continue from {checkpoint}"
+    assert (
+        trainlog.interrupted_message("run X") == f"interrupted at step 80 of 100; run X to continue from {checkpoint}"
+    )
 
 
 def test_ctrl_c_ends_with_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -228,8 +267,9 @@ def test_ctrl_c_ends_with_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pyte
     assert err == "interrupted; finished work is kept: run the same command again to continue"
 
 
-def test_ctrl_c_during_training_names_the_resume_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_ctrl_c_during_training_names_the_resume_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from transformers import TrainerState
 
     from mteb_hybrid import cli
@@ -253,6 +293,7 @@ def test_ctrl_c_during_training_names_the_resume_command(tmp_path: Path, monkeyp
 
 # ---- quiet plugin calls ------------------------------------------------------------------------------------
 
+
 def test_plugin_calls_hide_known_noise_and_restore_the_users_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     from datasets import utils as ds_utils
 
@@ -264,8 +305,9 @@ def test_plugin_calls_hide_known_noise_and_restore_the_users_settings(monkeypatc
         warnings.simplefilter("always")
         with plugin_noise_off():
             assert ds_utils.are_progress_bars_disabled()
-            warnings.warn("The `get_sentence_embedding_dimension` method has been renamed to `x`.", FutureWarning,
-                          stacklevel=1)
+            warnings.warn(
+                "The `get_sentence_embedding_dimension` method has been renamed to `x`.", FutureWarning, stacklevel=1
+            )
         warnings.warn("the user's own warning", FutureWarning, stacklevel=1)
     assert [str(w.message) for w in caught] == ["the user's own warning"]
     assert not ds_utils.are_progress_bars_disabled()
@@ -276,8 +318,15 @@ def test_the_trainers_token_alignment_notice_is_dropped_and_nothing_else() -> No
 
     quiet_known_noise()
     logger = logging.getLogger("transformers.trainer_utils")
-    notice = logger.makeRecord(logger.name, logging.WARNING, __file__, 1,
-                               "The tokenizer has new PAD/BOS/EOS tokens that differ from the model config", (), None)
+    notice = logger.makeRecord(
+        logger.name,
+        logging.WARNING,
+        __file__,
+        1,
+        "The tokenizer has new PAD/BOS/EOS tokens that differ from the model config",
+        (),
+        None,
+    )
     other = logger.makeRecord(logger.name, logging.WARNING, __file__, 1, "something else", (), None)
     assert not logger.filter(notice) and logger.filter(other)
 

@@ -86,7 +86,8 @@ def test_files_that_never_change_vectors_leave_the_revision(models: tuple[Path, 
 
 
 def test_trained_revision_recorded_from_weights_alone_is_superseded(
-        models: tuple[Path, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    models: tuple[Path, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """A record written when revisions hashed the weights alone: the whole model's hash is used, with no warning;
     a record whose revision matches neither (changed since training) gets a warning."""
     from mteb_hybrid.models.identity import model_sha256
@@ -119,15 +120,23 @@ def test_language_prefix_of_a_trained_model_is_part_of_its_revision(models: tupl
     assert model_sha256(folder) == given
 
 
-@pytest.mark.parametrize(("files", "expected"), [
-    ({"mteb_hybrid_training.json": {"name": "../../evil name"}}, "mteb-hybrid/evil-name"),
-    ({"README.md": "---\nmodel_name: intfloat/multilingual-e5-small\n---\n# card\n"}, "intfloat/multilingual-e5-small"),
-    ({"README.md": "---\nmodel-index:\n- name: My Model v2\n---\n"}, "local/My-Model-v2"),
-    ({"README.md": "---\nmodel_name: SentenceTransformer based on intfloat/e5\n---\n"},
-     "local/SentenceTransformer-based-on-intfloat-e5"),
-    ({"config_sentence_transformers.json": {"model_name": "a/b/c"}}, "local/a-b-c"),
-    ({}, "local/some.folder"),
-])
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"mteb_hybrid_training.json": {"name": "../../evil name"}}, "mteb-hybrid/evil-name"),
+        (
+            {"README.md": "---\nmodel_name: intfloat/multilingual-e5-small\n---\n# card\n"},
+            "intfloat/multilingual-e5-small",
+        ),
+        ({"README.md": "---\nmodel-index:\n- name: My Model v2\n---\n"}, "local/My-Model-v2"),
+        (
+            {"README.md": "---\nmodel_name: SentenceTransformer based on intfloat/e5\n---\n"},
+            "local/SentenceTransformer-based-on-intfloat-e5",
+        ),
+        ({"config_sentence_transformers.json": {"model_name": "a/b/c"}}, "local/a-b-c"),
+        ({}, "local/some.folder"),
+    ],
+)
 def test_name_comes_from_training_info_card_config_or_folder(tmp_path: Path, files: dict, expected: str) -> None:
     folder = tmp_path / "some.folder"
     folder.mkdir()
@@ -136,8 +145,9 @@ def test_name_comes_from_training_info_card_config_or_folder(tmp_path: Path, fil
     assert folder_name(folder) == expected
 
 
-def test_unsafe_revision_in_training_info_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_unsafe_revision_in_training_info_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from mteb_hybrid.models.metas import trained_dir, trained_revision
 
     monkeypatch.setenv("MTEB_HYBRID_CACHE", str(tmp_path / "cache"))
@@ -154,8 +164,8 @@ def test_unsafe_revision_in_training_info_is_refused(tmp_path: Path, monkeypatch
 
 @pytest.mark.parametrize("damage", ["truncate-weights", "break-config", "drop-modules", "drop-module-folder"])
 def test_corrupt_real_model_folder_gets_one_line_naming_the_file(
-        models: tuple[Path, Path], tmp_path: Path, damage: str, capsys: pytest.CaptureFixture[str],
-        data_dir: Path) -> None:
+    models: tuple[Path, Path], tmp_path: Path, damage: str, capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
     from mteb_hybrid.cli import main
 
     folder = shutil.copytree(models[0], tmp_path / "model")
@@ -172,8 +182,21 @@ def test_corrupt_real_model_folder_gets_one_line_naming_the_file(
     else:
         shutil.rmtree(folder / "1_Pooling")
         named = "1_Pooling"
-    code = main(["evaluate", "-m", str(folder), "-t", TASK, "--subsets", SUBSET, "--data-dir", str(data_dir),
-                 "--output-folder", str(tmp_path / "o")])
+    code = main(
+        [
+            "evaluate",
+            "-m",
+            str(folder),
+            "-t",
+            TASK,
+            "--subsets",
+            SUBSET,
+            "--data-dir",
+            str(data_dir),
+            "--output-folder",
+            str(tmp_path / "o"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
@@ -200,8 +223,16 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def _run(model: Path | object, out: Path, data_dir: Path, cache: bool) -> dict[str, float]:
     """Evaluate one subset; return its scores as read back from the result file mteb wrote."""
-    evaluate(model if not isinstance(model, Path) else str(model), [TASK], subsets=[SUBSET], data_dir=data_dir,
-             output_folder=out, embedding_cache=cache, show_progress_bar=False, batch_size=128)
+    evaluate(
+        model if not isinstance(model, Path) else str(model),
+        [TASK],
+        subsets=[SUBSET],
+        data_dir=data_dir,
+        output_folder=out,
+        embedding_cache=cache,
+        show_progress_bar=False,
+        batch_size=128,
+    )
     meta = load_identity(model)
     path = out / "results" / meta[0].replace("/", "__") / meta[1] / f"{TASK}.json"
     scores = json.loads(path.read_text())["scores"]["test"]
@@ -235,8 +266,15 @@ def test_reference_scores_differ_between_the_models(reference) -> None:  # noqa:
 @pytest.mark.parametrize("same_folder", [True, False], ids=["same-folder", "other-folder"])
 @pytest.mark.parametrize("cache", [True, False], ids=["cache", "no-cache"])
 def test_each_model_keeps_its_own_scores_and_vectors(
-        models: tuple[Path, Path], reference, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
-        counted: list[int], same_folder: bool, cache: bool) -> None:
+    models: tuple[Path, Path],
+    reference,
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+    counted: list[int],
+    same_folder: bool,
+    cache: bool,
+) -> None:
     monkeypatch.setenv("MTEB_HYBRID_CACHE", str(tmp_path / "cache"))
     a, b = models
     ref_a, ref_b = reference
@@ -257,8 +295,13 @@ def test_each_model_keeps_its_own_scores_and_vectors(
 
 
 def test_the_same_folder_twice_reuses_results_and_vectors(
-        models: tuple[Path, Path], reference, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
-        counted: list[int]) -> None:
+    models: tuple[Path, Path],
+    reference,
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+    counted: list[int],
+) -> None:
     monkeypatch.setenv("MTEB_HYBRID_CACHE", str(tmp_path / "cache"))
     a = models[0]
     first = _run(a, tmp_path / "o1", data_dir, True)
@@ -275,8 +318,13 @@ def test_the_same_folder_twice_reuses_results_and_vectors(
 
 
 def test_a_model_without_revision_is_recomputed_and_never_cached(
-        models: tuple[Path, Path], data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        counted: list[int], caplog: pytest.LogCaptureFixture) -> None:
+    models: tuple[Path, Path],
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    counted: list[int],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     from sentence_transformers import SentenceTransformer
 
     monkeypatch.setenv("MTEB_HYBRID_CACHE", str(tmp_path / "cache"))
@@ -307,10 +355,17 @@ FILE_KINDS = {
     "tokenizer": (lambda f: _edit_json(f / "tokenizer.json", lambda t: t["normalizer"].update(lowercase=False)), True),
     "pooling": (lambda f: _edit_json(f / "1_Pooling" / "config.json", lambda c: c.update(pooling_mode="mean")), True),
     "modules-normalize-dropped": (lambda f: _edit_json(f / "modules.json", lambda m: m[:2]), None),
-    "prompts": (lambda f: _edit_json(f / "config_sentence_transformers.json",
-                                     lambda c: c.update(prompts={"query": "query: ", "document": "passage: "})), True),
-    "sentence-bert-config": (lambda f: _edit_json(f / "sentence_bert_config.json",
-                                                  lambda c: c.update(max_seq_length=6)), True),
+    "prompts": (
+        lambda f: _edit_json(
+            f / "config_sentence_transformers.json",
+            lambda c: c.update(prompts={"query": "query: ", "document": "passage: "}),
+        ),
+        True,
+    ),
+    "sentence-bert-config": (
+        lambda f: _edit_json(f / "sentence_bert_config.json", lambda c: c.update(max_seq_length=6)),
+        True,
+    ),
     "transformer-config": (lambda f: _edit_json(f / "config.json", lambda c: c.update(hidden_act="relu")), True),
 }
 
@@ -327,8 +382,15 @@ def a_evaluated(models: tuple[Path, Path], data_dir: Path, tmp_path_factory: pyt
 
 @pytest.mark.parametrize("kind", list(FILE_KINDS))
 def test_a_changed_model_file_is_another_model(
-        kind: str, models: tuple[Path, Path], reference, a_evaluated: Path, data_dir: Path, tmp_path: Path,  # noqa: ANN001
-        monkeypatch: pytest.MonkeyPatch, counted: list[int]) -> None:
+    kind: str,
+    models: tuple[Path, Path],
+    reference,
+    a_evaluated: Path,
+    data_dir: Path,
+    tmp_path: Path,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+    counted: list[int],
+) -> None:
     from mteb_hybrid.experiments.provenance import base_identity
 
     edit, changes_scores = FILE_KINDS[kind]
@@ -364,10 +426,12 @@ def _store_with_two_chunks(folder: Path) -> EmbeddingStore:
     return store
 
 
-@pytest.mark.parametrize("damage", ["truncated", "empty", "not-a-zip", "no-vectors", "keys-vectors-mismatch",
-                                    "other-dimension"])
+@pytest.mark.parametrize(
+    "damage", ["truncated", "empty", "not-a-zip", "no-vectors", "keys-vectors-mismatch", "other-dimension"]
+)
 def test_a_corrupt_cache_chunk_is_discarded_with_a_warning(
-        tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
     _store_with_two_chunks(tmp_path)
     first, second = sorted(tmp_path.glob("chunk-*.npz"))
     if damage == "truncated":
@@ -401,7 +465,8 @@ def _chunk(path: Path, keys: list[str], vectors: list[list[float]]) -> None:
 
 
 def test_a_chunk_of_another_dimension_is_discarded_alone_even_when_read_first(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """The chunk read first used to set the dimension: one foreign chunk then deleted every good one."""
     _chunk(tmp_path / "chunk-000000-1.npz", ["bad"], [[1.0, 2.0, 3.0]])
     _chunk(tmp_path / "chunk-000001-1.npz", ["k1", "k2"], [[1.0, 0.0], [0.0, 1.0]])
@@ -417,7 +482,8 @@ def test_a_chunk_of_another_dimension_is_discarded_alone_even_when_read_first(
 
 
 def test_cached_vectors_of_another_dimension_than_the_models_are_discarded(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """Every chunk agrees, but the model gives another dimension: the chunks are the foreign ones."""
     _store_with_two_chunks(tmp_path)
     store = EmbeddingStore(tmp_path)
@@ -432,8 +498,14 @@ def test_cached_vectors_of_another_dimension_than_the_models_are_discarded(
 
 
 def test_corrupt_chunk_in_a_real_run_is_recomputed(
-        models: tuple[Path, Path], reference, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
-        counted: list[int], caplog: pytest.LogCaptureFixture) -> None:
+    models: tuple[Path, Path],
+    reference,
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+    counted: list[int],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     monkeypatch.setenv("MTEB_HYBRID_CACHE", str(tmp_path / "cache"))
     _run(models[0], tmp_path / "o1", data_dir, True)
     encoded = sum(counted)
@@ -460,6 +532,7 @@ def test_result_paths_never_leave_the_results_folder(tmp_path: Path) -> None:
 
     cache = AtomicResultCache(tmp_path / "out")
     assert cache.get_task_result_path(TASK, "local/model", "0123abcd") == (
-        tmp_path / "out" / "results" / "local__model" / "0123abcd" / f"{TASK}.json")
+        tmp_path / "out" / "results" / "local__model" / "0123abcd" / f"{TASK}.json"
+    )
     with pytest.raises(UnsafePathError, match="outside"):
         cache.get_task_result_path(TASK, "local/model", "../../../x")

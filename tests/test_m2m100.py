@@ -19,7 +19,6 @@ from mteb_hybrid.models.m2m100 import (
 )
 
 
-
 @pytest.fixture(scope="module")
 def m2m(tmp_path_factory) -> tuple[Path, Path]:
     """(full hub-like checkpoint, sentence-encoder folder built from it)."""
@@ -63,8 +62,9 @@ def test_language_token_follows_the_text(m2m):
     model = SentenceTransformer(str(folder))
     tok = model.tokenizer
     de, en, zh, eos = (tok.convert_tokens_to_ids(t) for t in ("__de__", "__en__", "__zh__", "</s>"))
-    batch = model.preprocess(prefix_texts(["Wann wurde die Universität gegründet?"], "de")
-                             + prefix_texts(["大学是什么时候成立的？"], "zh"))
+    batch = model.preprocess(
+        prefix_texts(["Wann wurde die Universität gegründet?"], "de") + prefix_texts(["大学是什么时候成立的？"], "zh")
+    )
     ids = batch["input_ids"]
     assert ids[0, 0].item() == de and ids[1, 0].item() == zh
     assert en not in ids[0].tolist() and en not in ids[1].tolist()  # no default source-language token
@@ -99,11 +99,28 @@ def test_training_writes_language_tokens_per_row(m2m, data_dir, tmp_path):
     _, folder = m2m
     rows = [r for r in rows_from_lareqa("mlqa-r", data_dir, ["de", "en", "zh"]) if int(r.parallel_id, 16) % 8 == 0]
     data = tmp_path / "rows.jsonl"
-    data.write_text("".join(json.dumps({"parallel_id": r.parallel_id, "lang": r.lang, "query": r.query,
-                                        "positive": r.positive}, ensure_ascii=False) + "\n" for r in rows),
-                    encoding="utf-8")
-    config = TrainConfig(base=str(folder), data=[str(data)], batch_size=4, max_steps=2, max_seq_length=48,
-                         validation_fraction=0.0, logging_steps=1, output_dir=str(tmp_path / "out"), device="cpu")
+    data.write_text(
+        "".join(
+            json.dumps(
+                {"parallel_id": r.parallel_id, "lang": r.lang, "query": r.query, "positive": r.positive},
+                ensure_ascii=False,
+            )
+            + "\n"
+            for r in rows
+        ),
+        encoding="utf-8",
+    )
+    config = TrainConfig(
+        base=str(folder),
+        data=[str(data)],
+        batch_size=4,
+        max_steps=2,
+        max_seq_length=48,
+        validation_fraction=0.0,
+        logging_steps=1,
+        output_dir=str(tmp_path / "out"),
+        device="cpu",
+    )
     run = build_trainer(config)
     assert run.language_tokens and run.trainer.args.prompts is None
     ds = run.sources.datasets["x-y:zh-de"]
@@ -144,8 +161,9 @@ def test_evaluation_writes_each_texts_language_token(m2m, data_dir):
     st.preprocess = spy
     task = TASK_CLASSES["MLQARSentenceRetrieval"](data_dir=data_dir).filter_languages(["de", "zh"])
     task.hf_subsets = ["de-zh"]
-    scores = task.evaluate(LanguagePrefixEncoderWrapper(st), "test", encode_kwargs={"batch_size": 64,
-                                                                                    "show_progress_bar": False})
+    scores = task.evaluate(
+        LanguagePrefixEncoderWrapper(st), "test", encode_kwargs={"batch_size": 64, "show_progress_bar": False}
+    )
     assert 0 <= scores["de-zh"]["map"] <= 1
     texts = [t for batch in seen for t in batch]
     german = [t for t in texts if t.startswith("__de__ ")]

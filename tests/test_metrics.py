@@ -7,7 +7,11 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 from mteb_hybrid.metrics import (
-    average_precision, mean_average_precision, rank_distance, relevant_ranks, same_language_at_k,
+    average_precision,
+    mean_average_precision,
+    rank_distance,
+    relevant_ranks,
+    same_language_at_k,
 )
 
 
@@ -38,10 +42,12 @@ def test_average_precision_equals_sklearn(decimals: int | None) -> None:
 
 
 def test_ranks_and_rank_distance_by_hand() -> None:
-    scores = np.array([
-        [0.9, 0.1, 0.8, 0.7, 0.2, 0.6],   # q0: order c0 c2 c3 c5 c4 c1
-        [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],   # q1: order c5 c4 c3 c2 c1 c0
-    ])
+    scores = np.array(
+        [
+            [0.9, 0.1, 0.8, 0.7, 0.2, 0.6],  # q0: order c0 c2 c3 c5 c4 c1
+            [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],  # q1: order c5 c4 c3 c2 c1 c0
+        ]
+    )
     relevant = [[0, 3, 1], [5]]
     ranks = relevant_ranks(scores, relevant)
     assert ranks[0].tolist() == [1, 3, 6] and ranks[1].tolist() == [1]

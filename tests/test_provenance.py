@@ -50,7 +50,10 @@ def test_every_shipped_cell_json_loads_and_round_trips(path: Path, tmp_path: Pat
     if "schema_version" not in raw:  # written before versions: loads as version 0, without provenance
         assert record.schema_version == 0 and record.provenance is None
         assert record.model_dump(exclude={"schema_version", "provenance", "scored", "error"}, exclude_none=False) == {
-            "reused_from": None, "environment": None, **raw}  # every key the report reads comes back as written
+            "reused_from": None,
+            "environment": None,
+            **raw,
+        }  # every key the report reads comes back as written
     else:  # written by the current runner: every key comes back, provenance included
         assert record.schema_version == raw["schema_version"] and record.provenance is not None
         dump = record.model_dump(mode="json")
@@ -70,9 +73,11 @@ def test_every_shipped_config_matches_the_schema(path: Path) -> None:
 
 def test_cell_json_errors_name_file_and_key_path(tmp_path: Path) -> None:
     good = json.loads(SHIPPED_CELLS[0].read_text(encoding="utf-8"))
-    for change, where in (({"stauts": "done"}, "stauts: unknown key; did you mean status?"),
-                          ({"status": "finished"}, "status: Input should be 'done', 'failed' or 'started'"),
-                          ({"cell": "../../x"}, "cell: cell id '../../x' cannot be used as a folder name")):
+    for change, where in (
+        ({"stauts": "done"}, "stauts: unknown key; did you mean status?"),
+        ({"status": "finished"}, "status: Input should be 'done', 'failed' or 'started'"),
+        ({"cell": "../../x"}, "cell: cell id '../../x' cannot be used as a folder name"),
+    ):
         path = tmp_path / "cell.json"
         path.write_text(json.dumps({**good, **change}), encoding="utf-8")
         with pytest.raises(SchemaError) as e:
@@ -84,14 +89,20 @@ def test_cell_json_errors_name_file_and_key_path(tmp_path: Path) -> None:
 
 
 def test_hash_is_order_free_and_changes_name_the_keys() -> None:
-    a = {"model": {"train": {"max_steps": 40, "alpha": 0.5}, "data": {"mlqa-r/en.json": "aa"}}, "eval": {"tasks": ["T"]}}
-    b = {"eval": {"tasks": ["T"]}, "model": {"data": {"mlqa-r/en.json": "aa"}, "train": {"alpha": 0.5, "max_steps": 40}}}
+    a = {
+        "model": {"train": {"max_steps": 40, "alpha": 0.5}, "data": {"mlqa-r/en.json": "aa"}},
+        "eval": {"tasks": ["T"]},
+    }
+    b = {
+        "eval": {"tasks": ["T"]},
+        "model": {"data": {"mlqa-r/en.json": "aa"}, "train": {"alpha": 0.5, "max_steps": 40}},
+    }
     assert digest(a) == digest(b)
     c = json.loads(json.dumps(a))
     c["model"]["train"]["max_steps"] = 80
     c["model"]["data"]["mlqa-r/en.json"] = "bb"
     assert digest(c) != digest(a)
-    assert changed_keys(a, c) == ["model.data.mlqa-r/en.json: \"aa\" -> \"bb\"", "model.train.max_steps: 40 -> 80"]
+    assert changed_keys(a, c) == ['model.data.mlqa-r/en.json: "aa" -> "bb"', "model.train.max_steps: 40 -> 80"]
 
 
 def test_a_record_from_before_provenance_is_compared_on_its_training_settings() -> None:
@@ -108,11 +119,13 @@ def test_a_record_from_before_provenance_is_compared_on_its_training_settings() 
     trimmed = record.model_copy(update={"train": {k: v for k, v in record.train.items() if k != "weight_decay"}})
     assert record_changes(trimmed, today, cell.train.to_dict()) == []
     assert record_changes(trimmed, today, {**cell.train.to_dict(), "weight_decay": 0.1}) == [
-        "train.weight_decay: (absent) -> 0.1"]
+        "train.weight_decay: (absent) -> 0.1"
+    ]
 
 
-def test_two_results_roots_never_share_a_training_folder(tmp_path: Path, tiny_bert: Path, data_dir: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_results_roots_never_share_a_training_folder(
+    tmp_path: Path, tiny_bert: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MTEB_HYBRID_CACHE", str(tmp_path / "cache"))
     cfg = load_experiment(_config(tmp_path, tiny_bert, 2))
     cell = cfg.cells[1]
@@ -130,17 +143,22 @@ def test_two_results_roots_never_share_a_training_folder(tmp_path: Path, tiny_be
 # ---------------------------------------------------------------------------------------------- the runner
 
 
-def test_changed_max_steps_is_refused_and_force_retrains(tmp_path: Path, tiny_bert: Path, data_dir: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_changed_max_steps_is_refused_and_force_retrains(
+    tmp_path: Path, tiny_bert: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     results, models = tmp_path / "results", tmp_path / "models"
     trained: list[int] = []
     import mteb_hybrid.training.trainer as trainer
 
     real_train = trainer.train
-    monkeypatch.setattr(trainer, "train", lambda config, **kw: (trained.append(config.max_steps), real_train(config, **kw))[1])
+    monkeypatch.setattr(
+        trainer, "train", lambda config, **kw: (trained.append(config.max_steps), real_train(config, **kw))[1]
+    )
     cell_json = results / "experiments" / "prov" / "hybrid" / "cell.json"
 
-    first = ExperimentRunner(load_experiment(_config(tmp_path, tiny_bert, 2)), results, data_dir, model_root=models).run()
+    first = ExperimentRunner(
+        load_experiment(_config(tmp_path, tiny_bert, 2)), results, data_dir, model_root=models
+    ).run()
     assert [o.status for o in first] == ["done", "done"] and trained == [2]
     before = read_cell(cell_json)
     assert before.status == "done" and before.scored == {"XQuADRSentenceRetrieval": 2}
@@ -170,8 +188,9 @@ def test_changed_max_steps_is_refused_and_force_retrains(tmp_path: Path, tiny_be
     assert read_cell(cell_json) == after
 
 
-def test_a_cell_without_scores_fails_and_runs_again(tmp_path: Path, tiny_bert: Path, data_dir: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cell_without_scores_fails_and_runs_again(
+    tmp_path: Path, tiny_bert: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg = load_experiment(_config(tmp_path, tiny_bert, 2))
     real_tasks = ExperimentRunner._tasks
 
@@ -194,8 +213,9 @@ def test_a_cell_without_scores_fails_and_runs_again(tmp_path: Path, tiny_bert: P
     assert outcome.status == "done" and read_cell(cell_json).scored == {"XQuADRSentenceRetrieval": 2}
 
 
-def test_a_locked_training_folder_leaves_the_cell_to_its_holder(tmp_path: Path, tiny_bert: Path, data_dir: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_locked_training_folder_leaves_the_cell_to_its_holder(
+    tmp_path: Path, tiny_bert: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import mteb_hybrid.training.trainer as trainer
 
     monkeypatch.setattr(trainer, "train", lambda *a, **k: pytest.fail("trained a folder another process holds"))

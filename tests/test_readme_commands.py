@@ -54,8 +54,11 @@ def readme_commands(program: str) -> list[list[str]]:
 def hint_lines(text: str, program: str = "mteb-hybrid") -> list[list[str]]:
     """Commands in printed text: lines (or `backticked` spans) that start with the program."""
     found = re.findall(rf"`({program} [^`]+)`", text)
-    found += [line.strip().split("  (")[0].split("  #")[0] for line in text.splitlines()
-              if line.strip().startswith(program + " ")]
+    found += [
+        line.strip().split("  (")[0].split("  #")[0]
+        for line in text.splitlines()
+        if line.strip().startswith(program + " ")
+    ]
     return [shlex.split(f)[1:] for f in found]
 
 
@@ -74,8 +77,13 @@ def parses(argv: list[str]) -> None:
 
 # ---- the two commands, and CI ----------------------------------------------------------------------------------
 
+
 def test_ci_runs_exactly_the_readme_test_command() -> None:
-    ci = [line for line in (REPO / ".ci" / "run").read_text().splitlines() if line.strip() and not line.startswith(("#", "set ", "cd "))]
+    ci = [
+        line
+        for line in (REPO / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.startswith(("#", "set ", "cd "))
+    ]
     lines = [line for block in bash_blocks(README) for line in block.splitlines()]
     test_line = lines[lines.index("# the tests (this is what .ci/run runs)") + 1]
     assert ci == [test_line]
@@ -93,10 +101,20 @@ def test_the_main_job_and_the_quick_path_parse() -> None:
 
 # ---- every command parses --------------------------------------------------------------------------------------
 
+
 def test_every_readme_mteb_hybrid_command_parses() -> None:
     commands = readme_commands("mteb-hybrid")
     assert len(commands) >= 15 and {c[0] for c in commands} >= {
-        "config", "quickstart", "evaluate", "compare", "train", "experiment", "report", "submit", "export"}
+        "config",
+        "quickstart",
+        "evaluate",
+        "compare",
+        "train",
+        "experiment",
+        "report",
+        "submit",
+        "export",
+    }
     for argv in commands:
         parses(argv)
 
@@ -132,8 +150,9 @@ def test_the_commands_the_tool_prints_parse(tmp_path: Path, monkeypatch: pytest.
     texts = [EPILOG, hub_model_message("sentence-transformers/LaBSE", "training")]
     for where in (REPO, tmp_path):
         monkeypatch.chdir(where)
-        texts.append(next_steps(Path("qs-out"), "../shared/data", ("en", "de", "th"), "hybrid-me5-small",
-                                300.0, 130.0, 100, 32))
+        texts.append(
+            next_steps(Path("qs-out"), "../shared/data", ("en", "de", "th"), "hybrid-me5-small", 300.0, 130.0, 100, 32)
+        )
     texts.append(format_models(list_models()))
     for alias in HYBRID_MODELS:
         try:
@@ -146,14 +165,16 @@ def test_the_commands_the_tool_prints_parse(tmp_path: Path, monkeypatch: pytest.
         parses(argv)
     trains = [build_parser().parse_args(c) for c in commands if c[0] == "train"]
     assert all(t.data_dir for t in trains)  # no data folder configured here: every training hint names one
-    mteb_runs = [c for text in texts for c in hint_lines(text.replace("MTEB_HYBRID_DATA_DIR=../shared/data ", ""),
-                                                           "mteb")]
+    mteb_runs = [
+        c for text in texts for c in hint_lines(text.replace("MTEB_HYBRID_DATA_DIR=../shared/data ", ""), "mteb")
+    ]
     assert mteb_runs
     for argv in mteb_runs:
         build_cli().parse_args(argv)
 
 
 # ---- the cheap ones run as written ----------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def fresh_clone(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[Path]:
@@ -179,8 +200,9 @@ def _one(commands: list[list[str]], first: str, *contains: str) -> list[str]:
     return found[0]
 
 
-def test_cheap_readme_commands_run_as_written(fresh_clone: Path, data_dir: Path, tiny_bert: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_cheap_readme_commands_run_as_written(
+    fresh_clone: Path, data_dir: Path, tiny_bert: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     commands = readme_commands("mteb-hybrid")
     # the data folder, set once
     assert main(as_written(_one(commands, "config", "data-dir"), fresh_clone, data_dir)) == 0
@@ -207,8 +229,11 @@ def test_a_two_language_evaluation_runs_as_written(fresh_clone: Path, data_dir: 
     argv = as_written(_one(readme_commands("mteb-hybrid"), "evaluate", "offline-me5-small"), fresh_clone, data_dir)
     assert "--data-dir" not in argv
     langs = argv.index("-l")
-    argv = [str(tiny_bert) if a == "offline-me5-small" else a for a in argv[:langs + 1]] + ["en", "de"] + \
-        argv[langs + 4:]
+    argv = (
+        [str(tiny_bert) if a == "offline-me5-small" else a for a in argv[: langs + 1]]
+        + ["en", "de"]
+        + argv[langs + 4 :]
+    )
     assert main(argv) == 0
     [result] = (fresh_clone / "out" / "base").rglob("XQuADRSentenceRetrieval.json")
     subsets = {s["hf_subset"] for s in json.loads(result.read_text())["scores"]["test"]}

@@ -19,7 +19,9 @@ OURS = ["XQuADRRetrieval", "MLQARRetrieval", "XQuADRSentenceRetrieval", "MLQARSe
 
 def _python(code: str, tmp_path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "MTEB_HYBRID_CACHE": str(tmp_path)}
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
+    )
 
 
 def test_tasks_are_registered_next_to_mteb_own() -> None:
@@ -46,7 +48,8 @@ def test_importing_mteb_alone_registers_through_the_hook(tmp_path: Path) -> None
     """A fresh interpreter: the .pth hook must not import mteb at start, and must register when mteb is imported."""
     out = _python(
         "import sys; assert 'mteb' not in sys.modules, 'mteb imported at start';"
-        "import mteb; print(mteb.get_task('XQuADRRetrieval').metadata.name, mteb.get_model_meta('offline-me5-small').name)",
+        "import mteb; print(mteb.get_task('XQuADRRetrieval').metadata.name, "
+        "mteb.get_model_meta('offline-me5-small').name)",
         tmp_path,
     )
     assert out.returncode == 0, out.stderr[-2000:]

@@ -263,8 +263,13 @@ def test_real_mlqa_r_sources() -> None:
     concat = ConcatDataset(datasets)
     offsets = [0, *np.cumsum([len(d) for d in datasets]).tolist()]
     sampler = HybridBatchSampler(
-        concat, [BatchSampler(RandomSampler(d), 32, False) for d in datasets], seed=0,
-        source_kinds=kinds, parallel_ids=pids, num_processes=2, source_names=names,
+        concat,
+        [BatchSampler(RandomSampler(d), 32, False) for d in datasets],
+        seed=0,
+        source_kinds=kinds,
+        parallel_ids=pids,
+        num_processes=2,
+        source_names=names,
     )
     assert len(sampler) == len(list(sampler)) > 300
     batches = list(sampler)
@@ -333,7 +338,9 @@ def test_error_empty_source() -> None:
 def test_error_batch_larger_than_any_source_can_fill() -> None:
     # 30 rows but only 10 distinct ids: a batch of 12 cannot be filled without duplicates.
     src = Sources([("x-x", 30), ("x-y", 30)], pid=lambda j: j % 10)
-    with pytest.raises(ValueError, match=r"no x-x source can fill a batch group of 12 rows .* largest has 10 distinct ids"):
+    with pytest.raises(
+        ValueError, match=r"no x-x source can fill a batch group of 12 rows .* largest has 10 distinct ids"
+    ):
         src.sampler(batch_size=12)
     # 6 per process fits, but not 2 processes x 6.
     with pytest.raises(ValueError, match=r"batch group of 12 rows .*batch_size=6 x num_processes=2"):

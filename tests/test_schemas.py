@@ -101,8 +101,10 @@ def test_every_shipped_preset_loads() -> None:
 
 
 def test_preset_rejects_an_unknown_key_with_its_path(tmp_path: Path) -> None:
-    path = _write(tmp_path / "presets.yaml", {"mine": {"kind": "transformer", "model": "x/y", "trained_name": "t",
-                                                       "poolling": "cls"}})
+    path = _write(
+        tmp_path / "presets.yaml",
+        {"mine": {"kind": "transformer", "model": "x/y", "trained_name": "t", "poolling": "cls"}},
+    )
     with pytest.raises(DataFormatError) as e:
         load_presets(str(path))
     assert e.value.field == "poolling" and _one_line(e).startswith(f"{path}: field 'poolling': unknown key")

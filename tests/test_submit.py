@@ -59,11 +59,18 @@ def task_file(folder: Path, task: str, ndcg: float = 0.9, evaluation_time: float
             langs = [TAGS[q], *(TAGS.values() if c == "pool" else [TAGS[c]])]
             s = ndcg if q == c else ndcg / 2
             extra = {"rank_distance": 10.0, "same_language_at_10": 0.5} if c == "pool" else {}
-            scores.append({"hf_subset": f"{q}-{c}", "languages": langs, "main_score": s, "ndcg_at_10": s, "map": s - 0.1, **extra})
+            scores.append(
+                {"hf_subset": f"{q}-{c}", "languages": langs, "main_score": s, "ndcg_at_10": s, "map": s - 0.1, **extra}
+            )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{task}.json"
-    TaskResult(dataset_revision="1", task_name=task, mteb_version="2.26.24", scores={"test": scores},
-               evaluation_time=evaluation_time).to_disk(path)
+    TaskResult(
+        dataset_revision="1",
+        task_name=task,
+        mteb_version="2.26.24",
+        scores={"test": scores},
+        evaluation_time=evaluation_time,
+    ).to_disk(path)
     return path
 
 
@@ -86,8 +93,11 @@ def run_dir(tmp_path: Path) -> Path:
     task_file(off, "MLQARRetrieval", ndcg=0.8)
     write_meta(off, offline_meta())
     (off / "run_settings.jsonl").write_text(
-        "".join(json.dumps({"task": t, "splits": ["test"], "encode_kwargs": {}, "subsets": ["en-en"]}) + "\n"
-                for t in ("XQuADRRetrieval", "MLQARRetrieval")))
+        "".join(
+            json.dumps({"task": t, "splits": ["test"], "encode_kwargs": {}, "subsets": ["en-en"]}) + "\n"
+            for t in ("XQuADRRetrieval", "MLQARRetrieval")
+        )
+    )
     hyb = hybrid_meta("hybrid-me5-small")
     assert hyb.revision == "untrained"  # the session cache of conftest holds no trained model
     folder = run / "results" / hyb.model_name_as_path() / "untrained"
@@ -135,23 +145,26 @@ def test_registered_metas_validate_except_untrained() -> None:
         assert validate_model_meta(json.loads(json.dumps(trained.to_dict(), default=str))) == []
 
 
-@pytest.mark.parametrize(("field", "value", "needle"), [
-    ("name", "offline-me5-small", "'org/name' form"),
-    ("name", "a/b/c", "'org/name' form"),
-    ("revision", None, "not a model revision"),
-    ("revision", "untrained", "has not been trained"),
-    ("release_date", "22/11/2026", "ISO date"),
-    ("license", "wtfpl", "license list nor a URL"),
-    ("license", None, "license list nor a URL"),
-    ("framework", ["Keras"], "mteb's list"),
-    ("framework", [], "non-empty"),
-    ("training_datasets", None, "'unknown'"),
-    ("adapted_from", None, "fine-tuned model must name"),
-    ("n_parameters", None, "positive integer"),
-    ("embed_dim", None, "positive integer"),
-    ("similarity_fn_name", None, "scoring functions"),
-    ("languages", ["english"], "english"),  # mteb's own validator
-])
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("name", "offline-me5-small", "'org/name' form"),
+        ("name", "a/b/c", "'org/name' form"),
+        ("revision", None, "not a model revision"),
+        ("revision", "untrained", "has not been trained"),
+        ("release_date", "22/11/2026", "ISO date"),
+        ("license", "wtfpl", "license list nor a URL"),
+        ("license", None, "license list nor a URL"),
+        ("framework", ["Keras"], "mteb's list"),
+        ("framework", [], "non-empty"),
+        ("training_datasets", None, "'unknown'"),
+        ("adapted_from", None, "fine-tuned model must name"),
+        ("n_parameters", None, "positive integer"),
+        ("embed_dim", None, "positive integer"),
+        ("similarity_fn_name", None, "scoring functions"),
+        ("languages", ["english"], "english"),  # mteb's own validator
+    ],
+)
 def test_bad_meta_is_reported(field: str, value: object, needle: str) -> None:
     data = json.loads(json.dumps(offline_meta().to_dict(), default=str))
     data[field] = value
@@ -203,7 +216,9 @@ def test_submission_pushed_to_bare_remote(run_dir: Path, tmp_path: Path) -> None
 
     # the commit message is mteb's: same title, Models and Total lines
     message = git(bare, "log", "-1", "--format=%B", report.branch)
-    mteb_message, count = _build_commit_message([meta], {meta: [local / "XQuADRRetrieval.json", local / "MLQARRetrieval.json"]})
+    mteb_message, count = _build_commit_message(
+        [meta], {meta: [local / "XQuADRRetrieval.json", local / "MLQARRetrieval.json"]}
+    )
     assert count == 2 and message.splitlines()[:4] == mteb_message.splitlines()[:4]
     assert message == report.message.strip()
 
@@ -230,14 +245,19 @@ def test_existing_results_are_not_overwritten(run_dir: Path, tmp_path: Path) -> 
     report = prepare_submission(run_dir, bare, models=["mteb-hybrid/offline-me5-small"], clone_dir=clone)
     assert report.status == "no_changes" and report.branch is None
     reasons = {Path(s.source).name: (s.reason, s.problem) for s in report.skipped}
-    assert "already holds different results" in reasons["XQuADRRetrieval.json"][0] and reasons["XQuADRRetrieval.json"][1]
+    assert (
+        "already holds different results" in reasons["XQuADRRetrieval.json"][0] and reasons["XQuADRRetrieval.json"][1]
+    )
     assert reasons["MLQARRetrieval.json"] == ("already in the repository (same scores)", False)
     assert git(clone, "branch", "--list") == "* main" and git(clone, "status", "--porcelain") == ""
     assert (clone / prefix / "XQuADRRetrieval.json").read_bytes() == other.read_bytes()
 
     report = prepare_submission(run_dir, bare, models=["offline-me5-small"], clone_dir=clone, overwrite=True, push=True)
     assert [(Path(c.dest).name, c.action) for c in report.copied if c.task] == [("XQuADRRetrieval.json", "replaced")]
-    assert git(bare, "show", f"{report.branch}:{prefix}/XQuADRRetrieval.json") == (local / "XQuADRRetrieval.json").read_text().strip()
+    assert (
+        git(bare, "show", f"{report.branch}:{prefix}/XQuADRRetrieval.json")
+        == (local / "XQuADRRetrieval.json").read_text().strip()
+    )
     assert report.ok
 
 
@@ -279,8 +299,9 @@ def _no_git_path(tmp_path: Path) -> str:
 
 
 @pytest.mark.parametrize("case", ["no results", "not a repo", "git missing", "unknown model", "dirty clone"])
-def test_cli_errors(case: str, run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_errors(
+    case: str, run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     bare = make_remote(tmp_path)
     results, repo, extra, expected = str(run_dir), str(bare), [], ""
     if case == "no results":
@@ -310,11 +331,26 @@ def test_help_and_notes_explain_the_leaderboard() -> None:
     parser = argparse.ArgumentParser(prog="mteb-hybrid submit")
     add_submit_arguments(parser)
     text = " ".join(parser.format_help().split())
-    for needle in ("leaderboard", "plugin-only", "XQuADRRetrieval", "MLQARRetrieval", "hub dataset", "--push", "--overwrite"):
+    for needle in (
+        "leaderboard",
+        "plugin-only",
+        "XQuADRRetrieval",
+        "MLQARRetrieval",
+        "hub dataset",
+        "--push",
+        "--overwrite",
+    ):
         assert needle in text
     notes = " ".join(SUBMISSION_NOTES.split())
-    for needle in ("XQuADRSentenceRetrieval", "MLQARSentenceRetrieval", "pinned dataset revision", "descriptive statistics",
-                   "pull request to embeddings-benchmark/mteb", "reference implementation", "public"):
+    for needle in (
+        "XQuADRSentenceRetrieval",
+        "MLQARSentenceRetrieval",
+        "pinned dataset revision",
+        "descriptive statistics",
+        "pull request to embeddings-benchmark/mteb",
+        "reference implementation",
+        "public",
+    ):
         assert needle in notes
 
 
@@ -359,19 +395,19 @@ def test_model_card_section_is_idempotent(run_dir: Path, tmp_path: Path) -> None
     text = readme.read_text()
     assert text.count(START) == 1 and text.count(END) == 1
     assert text.index("## Hybrid-batch training") < text.index(START) < text.index(END) < text.index("## Model Details")
-    section = text[text.index(START):text.index(END)]
+    section = text[text.index(START) : text.index(END)]
     assert "### XQuADRRetrieval (test): Table 1 layout" in section and "mteb-hybrid/hybrid-me5-small" in section
     assert "offline-me5-small" not in section  # only the trained revision
     assert "| mteb-hybrid/hybrid-me5-small | 0.500 | 0.200 | 0.200 | 0.600 | 0.300 | 0.300 |" in section
-    outside = text[:text.index(START)] + text[text.index(END) + len(END):]
+    outside = text[: text.index(START)] + text[text.index(END) + len(END) :]
     assert outside.replace("\n", "") == README.replace("\n", "")
 
     assert write_model_card(folder, run_dir).read_text() == text  # same results: same file
     task_file(trained, "XQuADRRetrieval", ndcg=0.8)
     updated = write_model_card(folder, run_dir).read_text()
     assert updated.count(START) == 1 and "| 0.800 |" in updated and "| 0.600 |" not in updated
-    assert updated[:updated.index(START)] == text[:text.index(START)]
-    assert updated[updated.index(END):] == text[text.index(END):]
+    assert updated[: updated.index(START)] == text[: text.index(START)]
+    assert updated[updated.index(END) :] == text[text.index(END) :]
     assert [p.name for p in folder.iterdir()] and not any(p.name.endswith(".tmp") for p in folder.iterdir())
 
     both = write_model_card(folder, run_dir, models=["hybrid-me5-small", "mteb-hybrid/offline-me5-small"]).read_text()
@@ -415,14 +451,29 @@ def test_upstream_submission_uses_the_exported_task(tmp_path: Path) -> None:
     export_dir = tmp_path / "export"
     _export_task_files(export_dir, subsets)
     langs = TASK_CLASSES["XQuADRRetrieval"].metadata.eval_langs
-    rows = [{"hf_subset": s, "languages": langs[s], "main_score": 0.5, "ndcg_at_10": 0.5, "recall_at_20": 0.75,
-             "nauc_ndcg_at_10_max": 0.3, "map": 0.4, **({"rank_distance": 3.0, "same_language_at_10": 0.9} if "pool" in s else {})}
-            for s in subsets]
+    rows = [
+        {
+            "hf_subset": s,
+            "languages": langs[s],
+            "main_score": 0.5,
+            "ndcg_at_10": 0.5,
+            "recall_at_20": 0.75,
+            "nauc_ndcg_at_10_max": 0.3,
+            "map": 0.4,
+            **({"rank_distance": 3.0, "same_language_at_10": 0.9} if "pool" in s else {}),
+        }
+        for s in subsets
+    ]
     run = tmp_path / "run"
     folder = offline_dir(run)
     folder.mkdir(parents=True)
-    TaskResult(dataset_revision="9bc8c7fb6dd8d01d72a05a93c2cb96882b0d299c", task_name="XQuADRRetrieval", mteb_version="2.26.24",
-               scores={"test": rows}, evaluation_time=1.0).to_disk(folder / "XQuADRRetrieval.json")
+    TaskResult(
+        dataset_revision="9bc8c7fb6dd8d01d72a05a93c2cb96882b0d299c",
+        task_name="XQuADRRetrieval",
+        mteb_version="2.26.24",
+        scores={"test": rows},
+        evaluation_time=1.0,
+    ).to_disk(folder / "XQuADRRetrieval.json")
     task_file(folder, "MLQARRetrieval")  # not in the export
     write_meta(folder, offline_meta())
     bare = make_remote(tmp_path)
@@ -438,41 +489,60 @@ def test_upstream_submission_uses_the_exported_task(tmp_path: Path) -> None:
     got = {r["hf_subset"]: r for r in saved["scores"]["test"]}
     assert sorted(got) == sorted(subsets)
     for s in subsets:  # mteb's scores kept as they were, LAReQA's and the depth-dependent nAUC dropped
-        assert {k: v for k, v in got[s].items() if k != "mteb_version"} == {"hf_subset": s, "languages": langs[s], "main_score": 0.5,
-                                                      "ndcg_at_10": 0.5, "recall_at_20": 0.75}
+        assert {k: v for k, v in got[s].items() if k != "mteb_version"} == {
+            "hf_subset": s,
+            "languages": langs[s],
+            "main_score": 0.5,
+            "ndcg_at_10": 0.5,
+            "recall_at_20": 0.75,
+        }
 
 
-@pytest.mark.parametrize(("change", "needle"), [
-    ({"hf_subset": "th-pool"}, "th-pool: subset not in the exported task"),
-    ({"languages": ["eng-Latn", "deu-Latn"]}, "languages"),
-    ({"main_score": 0.1}, "main_score is not ndcg_at_10"),
-])
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"hf_subset": "th-pool"}, "th-pool: subset not in the exported task"),
+        ({"languages": ["eng-Latn", "deu-Latn"]}, "languages"),
+        ({"main_score": 0.1}, "main_score is not ndcg_at_10"),
+    ],
+)
 def test_upstream_submission_checks_the_metadata(change: dict, needle: str) -> None:
+    import tempfile
+
     from mteb_hybrid.benchmark import TASK_CLASSES
     from mteb_hybrid.upstream.results import to_upstream
     from mteb_hybrid.upstream.taskfile import load_task_class, task_file_path
-
-    import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         _export_task_files(Path(tmp), ["en-pool"])
         cls = load_task_class(task_file_path(Path(tmp), "XQuADRRetrieval"))
     langs = TASK_CLASSES["XQuADRRetrieval"].metadata.eval_langs
     row = {"hf_subset": "en-pool", "languages": langs["en-pool"], "main_score": 0.5, "ndcg_at_10": 0.5, **change}
-    result = TaskResult(dataset_revision="x", task_name="XQuADRRetrieval", mteb_version="2.26.24",
-                        scores={"test": [row]}, evaluation_time=1.0)
+    result = TaskResult(
+        dataset_revision="x",
+        task_name="XQuADRRetrieval",
+        mteb_version="2.26.24",
+        scores={"test": [row]},
+        evaluation_time=1.0,
+    )
     with pytest.raises(ValueError, match=needle):
         to_upstream(result, cls)
-    ok = result.model_copy(update={"scores": {"test": [{"hf_subset": "en-pool", "languages": langs["en-pool"],
-                                                        "main_score": 0.5, "ndcg_at_10": 0.5}]}})
+    ok = result.model_copy(
+        update={
+            "scores": {
+                "test": [{"hf_subset": "en-pool", "languages": langs["en-pool"], "main_score": 0.5, "ndcg_at_10": 0.5}]
+            }
+        }
+    )
     assert to_upstream(ok, cls).dataset_revision == UPSTREAM_REV
 
 
 # --------------------------------------------------------------------------------------------- reliability
 
 
-def test_files_that_are_not_results_are_skipped_and_counted(run_dir: Path, tmp_path: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_files_that_are_not_results_are_skipped_and_counted(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """results/experiments/<name>/experiment.json sits where mteb globs <model>/<revision>/<Task>.json."""
     for name in ("grid-a", "grid-b"):
         folder = run_dir / "results" / "experiments" / name
@@ -488,7 +558,9 @@ def test_files_that_are_not_results_are_skipped_and_counted(run_dir: Path, tmp_p
     assert report.ok and len(report.not_results) == 2 and report.result_count == 2
 
 
-def test_refusal_is_printed_before_nothing_new(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_refusal_is_printed_before_nothing_new(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Only the untrained model selected: refused, and the refusal comes before 'nothing new to submit'."""
     import sys
 

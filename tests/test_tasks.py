@@ -147,7 +147,9 @@ def test_rank_distance_is_exact_over_the_pool(evaluated, independent) -> None:  
     rds = []
     for i, q in enumerate(questions):
         ordered = np.sort(sim[i])[::-1]
-        ranks = [int(np.searchsorted(-ordered, -sim[i, col[a]], side="left")) + 1 for a in answers[q.parallel_id].values()]
+        ranks = [
+            int(np.searchsorted(-ordered, -sim[i, col[a]], side="left")) + 1 for a in answers[q.parallel_id].values()
+        ]
         rds.append(max(ranks) - min(ranks))
     assert scores["en-pool"]["rank_distance"] == pytest.approx(float(np.mean(rds)), rel=1e-3)
     # same-language share of the top 10; a tie at the 10th score may go either way, so bound it
@@ -175,7 +177,9 @@ def test_two_models_never_share_vectors(tiny_bert: Path, tmp_path: Path, data_di
     assert ra["en-de"]["map"] != rb["en-de"]["map"]
 
 
-def test_interrupted_run_resumes_without_redoing_finished_subsets(tiny_bert: Path, tmp_path: Path, data_dir: Path) -> None:
+def test_interrupted_run_resumes_without_redoing_finished_subsets(
+    tiny_bert: Path, tmp_path: Path, data_dir: Path
+) -> None:
     out = ResultCache(tmp_path)
     first = CountingEncoder(tiny_bert)
     task = _task("XQuADRSentenceRetrieval", data_dir, ["eng", "deu"])

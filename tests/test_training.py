@@ -10,6 +10,7 @@ import pytest
 import torch
 from transformers import TrainerCallback
 
+from mteb_hybrid.models.identity import folder_identity, model_sha256
 from mteb_hybrid.training import TrainConfig, trained_model_dir
 from mteb_hybrid.training.rows import rows_from_lareqa
 from mteb_hybrid.training.trainer import (
@@ -22,10 +23,7 @@ from mteb_hybrid.training.trainer import (
     weights_sha256,
 )
 
-from mteb_hybrid.models.identity import folder_identity, model_sha256
-
 LANGS = ("de", "en", "es")
-
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +34,17 @@ def small_rows(data_dir: Path, tmp_path_factory) -> Path:
     keep = sorted(set.intersection(*by_lang.values()))[:24]
     chosen = [r for r in rows if r.parallel_id in set(keep)]
     path = tmp_path_factory.mktemp("rows") / "rows.jsonl"
-    path.write_text("".join(json.dumps({"parallel_id": r.parallel_id, "lang": r.lang, "query": r.query,
-                                        "positive": r.positive}, ensure_ascii=False) + "\n" for r in chosen),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(
+            json.dumps(
+                {"parallel_id": r.parallel_id, "lang": r.lang, "query": r.query, "positive": r.positive},
+                ensure_ascii=False,
+            )
+            + "\n"
+            for r in chosen
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -46,14 +52,27 @@ def small_rows(data_dir: Path, tmp_path_factory) -> Path:
 def tiny_xlmr(small_rows: Path, tmp_path_factory) -> Path:
     from tiny_models import build_tiny_xlmr
 
-    texts = [t for line in small_rows.read_text(encoding="utf-8").splitlines()
-             for t in (json.loads(line)["query"], json.loads(line)["positive"])]
+    texts = [
+        t
+        for line in small_rows.read_text(encoding="utf-8").splitlines()
+        for t in (json.loads(line)["query"], json.loads(line)["positive"])
+    ]
     return build_tiny_xlmr(tmp_path_factory.mktemp("xlmr") / "model", texts, max_seq_length=64)
 
 
 def _config(base: Path, data: Path, out: Path, **kw) -> TrainConfig:
-    defaults = dict(base=str(base), data=[str(data)], batch_size=8, max_seq_length=64, validation_fraction=0.0,
-                    logging_steps=1, save_steps=1000, output_dir=str(out), device="cpu", seed=1)
+    defaults = dict(
+        base=str(base),
+        data=[str(data)],
+        batch_size=8,
+        max_seq_length=64,
+        validation_fraction=0.0,
+        logging_steps=1,
+        save_steps=1000,
+        output_dir=str(out),
+        device="cpu",
+        seed=1,
+    )
     return TrainConfig(**{**defaults, **kw})
 
 
@@ -79,8 +98,16 @@ def test_prompts_are_applied_through_sentence_transformers(tiny_xlmr, small_rows
 
 def test_short_run_reduces_loss_and_writes_model_card(tiny_xlmr, small_rows, monkeypatch):
     monkeypatch.setenv("WANDB_DISABLED", "true")
-    config = _config(tiny_xlmr, small_rows, None, output_dir=None, model_name="hybrid-tiny", max_steps=30,
-                     learning_rate=3e-3, warmup=0.0)
+    config = _config(
+        tiny_xlmr,
+        small_rows,
+        None,
+        output_dir=None,
+        model_name="hybrid-tiny",
+        max_steps=30,
+        learning_rate=3e-3,
+        warmup=0.0,
+    )
     result = train(config)
     assert result.output_dir == trained_model_dir("hybrid-tiny") and result.global_step == 30
     log = read_train_log(result.log_path)
@@ -92,10 +119,18 @@ def test_short_run_reduces_loss_and_writes_model_card(tiny_xlmr, small_rows, mon
     assert (result.output_dir / LOG_CSV).read_text().startswith("step,epoch,wall_time,")
 
     card = (result.output_dir / "README.md").read_text(encoding="utf-8")
-    section = card[card.index("## Hybrid-batch training"):]
-    for expected in (f"| base | {tiny_xlmr} |", f"| data | {small_rows} (sentence passages) |", "| batching | hybrid |",
-                     "| alpha | 0.5 |", "| loss | mnrl, scale 20.0 |", "| batch size | 8 per device x 1 device(s) x 1",
-                     "| steps | 30 |", "| seed | 1 |", "| sources | 3 x-x, 6 x-y |"):
+    section = card[card.index("## Hybrid-batch training") :]
+    for expected in (
+        f"| base | {tiny_xlmr} |",
+        f"| data | {small_rows} (sentence passages) |",
+        "| batching | hybrid |",
+        "| alpha | 0.5 |",
+        "| loss | mnrl, scale 20.0 |",
+        "| batch size | 8 per device x 1 device(s) x 1",
+        "| steps | 30 |",
+        "| seed | 1 |",
+        "| sources | 3 x-x, 6 x-y |",
+    ):
         assert expected in section, expected
     assert card.index("## Hybrid-batch training") < card.index("## Model Details")
 
@@ -107,8 +142,10 @@ def test_short_run_reduces_loss_and_writes_model_card(tiny_xlmr, small_rows, mon
     assert info["config"] == config.to_dict() and info["training"]["global_step"] == 30
     assert info["schema_version"] == 2 and info["training"]["best_step"] is None
     assert info["training"]["stopped_step"] == 30 and not info["training"]["stopped_early"]
-    assert info["sources"] == {**{f"x-x:{q}": 24 for q in LANGS},
-                               **{f"x-y:{q}-{p}": 24 for q in LANGS for p in LANGS if p != q}}
+    assert info["sources"] == {
+        **{f"x-x:{q}": 24 for q in LANGS},
+        **{f"x-y:{q}-{p}": 24 for q in LANGS for p in LANGS if p != q},
+    }
     assert not (result.output_dir / "checkpoints").exists()
 
     from sentence_transformers import SentenceTransformer
@@ -148,8 +185,9 @@ def test_resume_after_interruption_continues_steps_and_log(tiny_xlmr, small_rows
     assert read_training_info(out)["training"]["global_step"] == 6
 
     # the resumed run reaches the same losses as an uninterrupted one
-    straight = train(_config(tiny_xlmr, small_rows, tmp_path / "straight", max_steps=6, save_steps=2,
-                             learning_rate=1e-3))
+    straight = train(
+        _config(tiny_xlmr, small_rows, tmp_path / "straight", max_steps=6, save_steps=2, learning_rate=1e-3)
+    )
     straight_losses = [r["loss"] for r in read_train_log(straight.log_path) if "loss" in r]
     assert straight_losses == pytest.approx([r["loss"] for r in loss_records], rel=1e-4)
 
@@ -174,8 +212,18 @@ def test_cached_mnrl_with_accumulation_validation_and_metric_hook(tiny_xlmr, sma
         calls.append(model.training)
         return {"score": 0.25}
 
-    config = _config(tiny_xlmr, small_rows, tmp_path / "out", loss="cached-mnrl", mini_batch_size=3, grad_accum=2,
-                     max_steps=2, eval_steps=1, validation_fraction=0.25, batching="x-y")
+    config = _config(
+        tiny_xlmr,
+        small_rows,
+        tmp_path / "out",
+        loss="cached-mnrl",
+        mini_batch_size=3,
+        grad_accum=2,
+        max_steps=2,
+        eval_steps=1,
+        validation_fraction=0.25,
+        batching="x-y",
+    )
     result = train(config, metric_fn=metric)
     assert result.global_step == 2 and result.model_name.endswith("-xy")
     assert result.eval_loss is not None and result.eval_loss > 0
@@ -229,9 +277,16 @@ def test_presets_and_trained_model_dir(tmp_path, tiny_xlmr):
 
     presets = load_presets()
     assert {p: presets[p].trained_name for p in presets} == {
-        "labse": "hybrid-labse", "xlmr": "hybrid-xlmr", "m2m100": "hybrid-m2m100", "me5-small": "hybrid-me5-small"}
+        "labse": "hybrid-labse",
+        "xlmr": "hybrid-xlmr",
+        "m2m100": "hybrid-m2m100",
+        "me5-small": "hybrid-me5-small",
+    }
     assert (presets["labse"].model, presets["xlmr"].model, presets["m2m100"].model) == (
-        "sentence-transformers/LaBSE", "FacebookAI/xlm-roberta-base", "facebook/m2m100_418M")
+        "sentence-transformers/LaBSE",
+        "FacebookAI/xlm-roberta-base",
+        "facebook/m2m100_418M",
+    )
     assert presets["xlmr"].kind == "transformer" and presets["xlmr"].pooling == "mean"
     assert presets["m2m100"].kind == "m2m100-encoder" and presets["me5-small"].kind == "offline-me5"
     assert resolve_base(str(tiny_xlmr)).kind == "sentence-transformers"
@@ -250,8 +305,9 @@ def test_cli_refuses_overlap_with_exit_status_2(data_dir, tmp_path, capsys):
     rows = tmp_path / "rows.jsonl"
     rows.write_text(json.dumps({"parallel_id": "1", "lang": "en", "query": q.text, "positive": "p"}) + "\n")
     parser = add_train_arguments(argparse.ArgumentParser())
-    args = parser.parse_args(["--data", str(rows), "--data-dir", str(data_dir), "--eval-task", "xquad-r",
-                              "--output", str(tmp_path / "out")])
+    args = parser.parse_args(
+        ["--data", str(rows), "--data-dir", str(data_dir), "--eval-task", "xquad-r", "--output", str(tmp_path / "out")]
+    )
     assert run_train(args) == 2
     assert "training data overlaps the evaluation tasks" in capsys.readouterr().err
 

@@ -74,10 +74,13 @@ def test_lareqa_rows_with_context_and_language_subset(data_dir, mlqa):
 
 
 def test_jsonl_reader(tmp_path):
-    path = _write_jsonl(tmp_path / "rows.jsonl", [
-        {"parallel_id": 1, "lang": "en", "query": "q1", "positive": "p1", "negative": "n1"},
-        {"parallel_id": "1", "lang": "de", "query": "f1", "positive": "a1"},
-    ])
+    path = _write_jsonl(
+        tmp_path / "rows.jsonl",
+        [
+            {"parallel_id": 1, "lang": "en", "query": "q1", "positive": "p1", "negative": "n1"},
+            {"parallel_id": "1", "lang": "de", "query": "f1", "positive": "a1"},
+        ],
+    )
     rows = read_jsonl(path)
     assert rows == [QARow("1", "en", "q1", "p1", "n1"), QARow("1", "de", "f1", "a1", None)]
     assert read_spec(str(path)) == rows
@@ -96,22 +99,41 @@ def test_jsonl_reader_errors_name_the_line(tmp_path):
 _OK = {"parallel_id": 7, "lang": "en", "query": "q", "positive": "p"}
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    (json.dumps({**_OK, "query": None}), r"rows\.jsonl:2: field 'query' is null, not a string\. Fix:"),
-    (json.dumps({**_OK, "query": ""}), r"rows\.jsonl:2: field 'query' is empty\. Fix:"),
-    (json.dumps({**_OK, "positive": " \t"}), r"rows\.jsonl:2: field 'positive' is empty\. Fix:"),
-    (json.dumps({**_OK, "lang": 3}), r"rows\.jsonl:2: field 'lang' is the number 3, not a string\. Fix:"),
-    (json.dumps({**_OK, "positive": {"text": "p"}}), r"rows\.jsonl:2: field 'positive' is an object, not a string"),
-    (json.dumps({**_OK, "negative": ["n"]}), r"rows\.jsonl:2: field 'negative' is the list \['n'\], not a string"),
-    (json.dumps({**_OK, "negative": ""}), r"rows\.jsonl:2: field 'negative' is empty"),
-    (json.dumps({**_OK, "parallel_id": 1.5}), r"rows\.jsonl:2: field 'parallel_id' is the number 1\.5, not a string "
-     r"or an integer"),
-    (json.dumps({**_OK, "parallel_id": None}), r"rows\.jsonl:2: field 'parallel_id' is null"),
-    (json.dumps({"lang": "en", "positive": "p"}), r"rows\.jsonl:2: missing field\(s\) \['parallel_id', 'query'\]"),
-    ('["q", "p"]', r"rows\.jsonl:2: expected a JSON object, got the list \['q', 'p'\]"),
-    ('{"query": "q", ', r"rows\.jsonl:2: not valid JSON"),
-], ids=["null-query", "empty-query", "blank-positive", "number-lang", "object-positive", "list-negative",
-        "empty-negative", "float-id", "null-id", "missing", "not-an-object", "bad-json"])
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (json.dumps({**_OK, "query": None}), r"rows\.jsonl:2: field 'query' is null, not a string\. Fix:"),
+        (json.dumps({**_OK, "query": ""}), r"rows\.jsonl:2: field 'query' is empty\. Fix:"),
+        (json.dumps({**_OK, "positive": " \t"}), r"rows\.jsonl:2: field 'positive' is empty\. Fix:"),
+        (json.dumps({**_OK, "lang": 3}), r"rows\.jsonl:2: field 'lang' is the number 3, not a string\. Fix:"),
+        (json.dumps({**_OK, "positive": {"text": "p"}}), r"rows\.jsonl:2: field 'positive' is an object, not a string"),
+        (json.dumps({**_OK, "negative": ["n"]}), r"rows\.jsonl:2: field 'negative' is the list \['n'\], not a string"),
+        (json.dumps({**_OK, "negative": ""}), r"rows\.jsonl:2: field 'negative' is empty"),
+        (
+            json.dumps({**_OK, "parallel_id": 1.5}),
+            r"rows\.jsonl:2: field 'parallel_id' is the number 1\.5, not a string "
+            r"or an integer",
+        ),
+        (json.dumps({**_OK, "parallel_id": None}), r"rows\.jsonl:2: field 'parallel_id' is null"),
+        (json.dumps({"lang": "en", "positive": "p"}), r"rows\.jsonl:2: missing field\(s\) \['parallel_id', 'query'\]"),
+        ('["q", "p"]', r"rows\.jsonl:2: expected a JSON object, got the list \['q', 'p'\]"),
+        ('{"query": "q", ', r"rows\.jsonl:2: not valid JSON"),
+    ],
+    ids=[
+        "null-query",
+        "empty-query",
+        "blank-positive",
+        "number-lang",
+        "object-positive",
+        "list-negative",
+        "empty-negative",
+        "float-id",
+        "null-id",
+        "missing",
+        "not-an-object",
+        "bad-json",
+    ],
+)
 def test_bad_rows_are_refused_with_file_line_and_field(tmp_path, line, message):
     path = tmp_path / "rows.jsonl"
     path.write_text(json.dumps(_OK) + "\n" + line + "\n", encoding="utf-8")
@@ -123,8 +145,13 @@ def test_bad_rows_are_refused_with_file_line_and_field(tmp_path, line, message):
 def test_a_null_hf_value_is_refused_with_its_row(monkeypatch):
     import datasets
 
-    monkeypatch.setattr(datasets, "load_dataset", lambda name, config=None, split=None, **kw: datasets.Dataset.from_dict(
-        {"query": ["what?", None], "positive": ["this.", "that."]}))
+    monkeypatch.setattr(
+        datasets,
+        "load_dataset",
+        lambda name, config=None, split=None, **kw: datasets.Dataset.from_dict(
+            {"query": ["what?", None], "positive": ["this.", "that."]}
+        ),
+    )
     with pytest.raises(TrainingDataError, match=r"hf:x:train row 1: field 'query' is null, not a string"):
         rows_from_hf("x", lang="de")
 
@@ -136,8 +163,9 @@ def test_hf_reader_maps_columns(monkeypatch):
 
     def fake_load_dataset(name, config=None, split=None, **kwargs):
         calls.append((name, config, split))
-        return datasets.Dataset.from_dict({"q": ["what?", "who?", "where?"], "pos": ["this.", "him.", "there."],
-                                           "neg": ["no.", "no.", "no."]})
+        return datasets.Dataset.from_dict(
+            {"q": ["what?", "who?", "where?"], "pos": ["this.", "him.", "there."], "neg": ["no.", "no.", "no."]}
+        )
 
     monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
     spec = parse_data_spec("hf:unicamp-dl/mmarco:german:train?lang=de&query=q&positive=pos&negative=neg&limit=2")
@@ -181,8 +209,12 @@ def test_duplicates_are_dropped_with_a_warning(caplog):
 
 
 def test_conflicting_parallel_id_is_an_error():
-    rows = [QARow("1", "en", "q", "p"), QARow("1", "en", "another question", "p"), QARow("2", "en", "x", "y"),
-            QARow("2", "en", "x", "z")]
+    rows = [
+        QARow("1", "en", "q", "p"),
+        QARow("1", "en", "another question", "p"),
+        QARow("2", "en", "x", "y"),
+        QARow("2", "en", "x", "z"),
+    ]
     with pytest.raises(TrainingDataError, match=r"2 \(parallel_id, lang\) key\(s\) occur with different texts"):
         check_rows(rows)
 
@@ -216,8 +248,14 @@ def test_sources_counts_on_mlqa(mlqa, mlqa_rows):
             if q != p:
                 assert sizes[f"x-y:{q}-{p}"] == len(ids[q] & ids[p]) > 0
     assert sizes["x-y:de-en"] == 512 and sizes["x-y:de-es"] == sizes["x-y:es-de"]
-    for name, kind, pids, (ql, pl), ds in zip(sources.datasets, sources.source_kinds, sources.parallel_ids,
-                                              sources.languages, sources.datasets.values(), strict=True):
+    for name, kind, pids, (ql, pl), ds in zip(
+        sources.datasets,
+        sources.source_kinds,
+        sources.parallel_ids,
+        sources.languages,
+        sources.datasets.values(),
+        strict=True,
+    ):
         assert len(pids) == len(ds) == len(set(pids))  # a parallel id at most once per source
         assert ds.column_names == ["anchor", "positive"]  # no parallel-id column to tokenize
         assert (kind == "x-x") == (ql == pl) and name.startswith(kind)
@@ -237,8 +275,12 @@ def test_xy_rows_join_query_and_passage_on_parallel_id(mlqa, mlqa_rows):
 
 
 def test_negatives_and_text_prefix():
-    rows = [QARow("1", "en", "q1", "p1", "n1"), QARow("1", "de", "f1", "a1", "m1"),
-            QARow("2", "en", "q2", "p2", "n2"), QARow("2", "de", "f2", "a2", "m2")]
+    rows = [
+        QARow("1", "en", "q1", "p1", "n1"),
+        QARow("1", "de", "f1", "a1", "m1"),
+        QARow("2", "en", "q2", "p2", "n2"),
+        QARow("2", "de", "f2", "a2", "m2"),
+    ]
     sources = build_sources(rows, "hybrid", text_prefix=lambda lang: f"__{lang}__ ")
     row = sources.datasets["x-y:de-en"][0]
     assert row == {"anchor": "__de__ f1", "positive": "__en__ p1", "negative": "__en__ n1"}
@@ -292,8 +334,11 @@ def test_guard_catches_injected_overlap(data_dir, mlqa_rows):
     xquad = load_dataset(get_definition("xquad-r"), data_dir, ["de", "th"])
     q = xquad.languages["de"].questions[5]
     sentence = xquad.candidate_index()[xquad.languages["th"].questions[9].answer_id].sentence
-    injected = [*mlqa_rows, QARow("leak-1", "de", "  " + q.text.upper() + " ", "some passage"),
-                QARow("leak-2", "th", "a new question", sentence + "\nits paragraph")]
+    injected = [
+        *mlqa_rows,
+        QARow("leak-1", "de", "  " + q.text.upper() + " ", "some passage"),
+        QARow("leak-2", "th", "a new question", sentence + "\nits paragraph"),
+    ]
     with pytest.raises(ZeroShotViolation) as err:
         check_zero_shot(injected, ["xquad-r", "SomeOtherTask"], data_dir)
     message = str(err.value)
@@ -312,19 +357,69 @@ def test_cli_maps_every_option(capsys):
     from mteb_hybrid.training.cli import add_train_arguments, config_from_args
 
     parser = add_train_arguments(argparse.ArgumentParser(prog="mteb-hybrid train"))
-    args = parser.parse_args([
-        "--base", "labse", "--data", "mlqa-r:en,de", "rows.jsonl", "--data-dir", "/d", "--languages", "en", "de",
-        "--batching", "x-y", "--alpha", "0.3", "--loss", "cached-mnrl", "--mini-batch-size", "8",
-        "--batch-size", "64", "--grad-accum", "2", "--lr", "1e-5", "--max-steps", "100", "--seed", "7",
-        "--output", "/o", "--eval-steps", "10", "--save-steps", "20", "--resume", "--allow-overlap",
-        "--eval-task", "xquad-r", "MIRACLRetrieval", "--max-seq-length", "96",
-    ])
+    args = parser.parse_args(
+        [
+            "--base",
+            "labse",
+            "--data",
+            "mlqa-r:en,de",
+            "rows.jsonl",
+            "--data-dir",
+            "/d",
+            "--languages",
+            "en",
+            "de",
+            "--batching",
+            "x-y",
+            "--alpha",
+            "0.3",
+            "--loss",
+            "cached-mnrl",
+            "--mini-batch-size",
+            "8",
+            "--batch-size",
+            "64",
+            "--grad-accum",
+            "2",
+            "--lr",
+            "1e-5",
+            "--max-steps",
+            "100",
+            "--seed",
+            "7",
+            "--output",
+            "/o",
+            "--eval-steps",
+            "10",
+            "--save-steps",
+            "20",
+            "--resume",
+            "--allow-overlap",
+            "--eval-task",
+            "xquad-r",
+            "MIRACLRetrieval",
+            "--max-seq-length",
+            "96",
+        ]
+    )
     c = config_from_args(args)
     assert (c.base, c.data, c.data_dir, c.languages) == ("labse", ["mlqa-r:en,de", "rows.jsonl"], "/d", ["en", "de"])
     assert (c.batching, c.alpha, c.loss, c.mini_batch_size, c.batch_size, c.grad_accum) == (
-        "x-y", 0.3, "cached-mnrl", 8, 64, 2)
+        "x-y",
+        0.3,
+        "cached-mnrl",
+        8,
+        64,
+        2,
+    )
     assert (c.learning_rate, c.max_steps, c.seed, c.output_dir, c.eval_steps, c.save_steps) == (
-        1e-5, 100, 7, "/o", 10, 20)
+        1e-5,
+        100,
+        7,
+        "/o",
+        10,
+        20,
+    )
     assert c.resume and c.allow_overlap and c.eval_tasks == ["xquad-r", "MIRACLRetrieval"] and c.max_seq_length == 96
     defaults = config_from_args(parser.parse_args([]))
     d = defaults
@@ -335,7 +430,18 @@ def test_cli_maps_every_option(capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["--help"])
     help_text = capsys.readouterr().out
-    for option in ("--base", "--data", "--batching", "--alpha", "--loss", "--grad-accum", "--resume", "--eval-task",
-                   "--allow-overlap", "--max-seq-length", "--mini-batch-size"):
+    for option in (
+        "--base",
+        "--data",
+        "--batching",
+        "--alpha",
+        "--loss",
+        "--grad-accum",
+        "--resume",
+        "--eval-task",
+        "--allow-overlap",
+        "--max-seq-length",
+        "--mini-batch-size",
+    ):
         assert option in help_text
     assert "GradCache" in help_text and "probability alpha" in help_text

@@ -76,8 +76,9 @@ def test_format_bibtex_sorts_entries_by_key_and_fields_alphabetically() -> None:
         from bibtexparser.bwriter import BibTexWriter
     except ImportError:
         return
-    parser = bibtexparser.bparser.BibTexParser(common_strings=True, ignore_nonstandard_types=False,
-                                               interpolate_strings=False)
+    parser = bibtexparser.bparser.BibTexParser(
+        common_strings=True, ignore_nonstandard_types=False, interpolate_strings=False
+    )
     writer = BibTexWriter()
     writer.indent, writer.comma_first, writer.add_trailing_comma = "  ", False, True
     assert writer.write(bibtexparser.loads(given, parser)).strip() == expected
@@ -112,8 +113,9 @@ def test_generated_python_has_ruff_formats_shape(kit: Path, rel: str) -> None:
             inner = source.splitlines()[node.end_lineno - 2].rstrip()
             assert inner.endswith((",", "(", "[", "{")) or node.end_lineno - 1 in strings, f"{path.name}:{node.lineno}"
     if (ruff := shutil.which("ruff")) is not None:
-        check = subprocess.run([ruff, "format", "--check", "--target-version", "py310", str(path)], capture_output=True,
-                               text=True)
+        check = subprocess.run(
+            [ruff, "format", "--check", "--target-version", "py310", str(path)], capture_output=True, text=True
+        )
         assert check.returncode == 0, check.stdout + check.stderr
 
 
@@ -179,14 +181,21 @@ print("SCORES" + json.dumps(scores))
 """
 
 
-def test_kit_benchmark_under_stock_mteb_reproduces_the_plugin(kit: Path, tiny_bert: Path, data_dir: Path,
-                                                              tmp_path: Path) -> None:
+def test_kit_benchmark_under_stock_mteb_reproduces_the_plugin(
+    kit: Path, tiny_bert: Path, data_dir: Path, tmp_path: Path
+) -> None:
     """`python -S` (no .pth, so no plugin hook) with mteb_hybrid unimportable: the kit's own runner loads the
     benchmark from the local export; a tiny model scores what it scores on the plugin task, to 1e-6."""
     site = [p for p in sys.path if p.endswith("site-packages")]
     env = {**os.environ, "HF_DATASETS_CACHE": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1", "PYTHONPATH": ""}
-    proc = subprocess.run([sys.executable, "-S", "-c", _NO_PLUGIN, json.dumps(site), str(kit / RUNNER), str(tiny_bert)],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", _NO_PLUGIN, json.dumps(site), str(kit / RUNNER), str(tiny_bert)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     theirs = json.loads(proc.stdout.split("SCORES", 1)[1])
     plugin = TASK_CLASSES[TASK](data_dir=data_dir).filter_languages(["en"])
@@ -214,8 +223,11 @@ def _toy() -> ParallelDataset:
                 cands.append(Candidate(f"{lang}:{n}", lang, f"{lang}-{sent}", f"{lang}-{para}"))
                 n += 1
         answer = {"p1": f"{lang}:0", "p2": f"{lang}:1", "p3": f"{lang}:3", "p4": f"{lang}:5"}
-        qs = [Question(f"{lang}:{p}", p, lang, f"{lang} question {p}", a) for p, a in answer.items()
-              if not (lang == "de" and p == "p2")]  # partly parallel: p2 has no German translation
+        qs = [
+            Question(f"{lang}:{p}", p, lang, f"{lang} question {p}", a)
+            for p, a in answer.items()
+            if not (lang == "de" and p == "p2")
+        ]  # partly parallel: p2 has no German translation
         langs[lang] = LanguageData(lang, f"{lang}.json", qs, cands)
     return ParallelDataset("toy", langs)
 
@@ -232,8 +244,18 @@ def test_compact_sample_keeps_whole_paragraphs_and_every_translation() -> None:
             contexts = {c.context for c in d.candidates}
             full = [c for c in data.languages[lang].candidates if c.context in contexts]
             assert d.candidates == full  # every sentence of a kept paragraph, in file order
-    assert compact_subsets(["de", "en", "fr"], "en") == ["de-de", "de-en", "en-de", "en-en", "en-fr", "fr-en", "fr-fr",
-                                                         "de-pool", "en-pool", "fr-pool"]
+    assert compact_subsets(["de", "en", "fr"], "en") == [
+        "de-de",
+        "de-en",
+        "en-de",
+        "en-en",
+        "en-fr",
+        "fr-en",
+        "fr-fr",
+        "de-pool",
+        "en-pool",
+        "fr-pool",
+    ]
 
 
 def test_stock_encodes_counts_each_subset_again() -> None:
@@ -241,7 +263,10 @@ def test_stock_encodes_counts_each_subset_again() -> None:
 
     corpus = Dataset.from_dict({"id": ["d1", "d2", "d3"], "text": ["x", "y", "z"]})
     queries = Dataset.from_dict({"id": ["q1", "q2"], "text": ["x", "w"]})
-    splits = {"a-a": {"corpus": corpus, "queries": queries}, "a-pool": {"corpus": corpus, "queries": queries.select([0])}}
+    splits = {
+        "a-a": {"corpus": corpus, "queries": queries},
+        "a-pool": {"corpus": corpus, "queries": queries.select([0])},
+    }
     # corpus 3 + 3, queries 2 + 1; distinct: x y z as documents, x w as queries
     assert stock_encodes(splits) == (6, 3, 5)
 
@@ -257,14 +282,27 @@ def test_pr_description_quotes_measured_scores(kit: Path, tmp_path: Path) -> Non
 
     folder = tmp_path / "out" / "scores" / "results" / "org__m" / "1"
     folder.mkdir(parents=True)
-    scores = [{"hf_subset": s, "languages": ["eng-Latn"], "main_score": v, "ndcg_at_10": v}
-              for s, v in (("en-en", 0.5), ("de-de", 0.7), ("en-de", 0.2), ("de-en", 0.4), ("en-pool", 0.1))]
-    TaskResult(dataset_revision="1", task_name=TASK, mteb_version="2.26.24", scores={"test": scores},
-               evaluation_time=1.0).to_disk(folder / f"{TASK}.json")
+    scores = [
+        {"hf_subset": s, "languages": ["eng-Latn"], "main_score": v, "ndcg_at_10": v}
+        for s, v in (("en-en", 0.5), ("de-de", 0.7), ("en-de", 0.2), ("de-en", 0.4), ("en-pool", 0.1))
+    ]
+    TaskResult(
+        dataset_revision="1", task_name=TASK, mteb_version="2.26.24", scores={"test": scores}, evaluation_time=1.0
+    ).to_disk(folder / f"{TASK}.json")
     (folder / "model_meta.json").write_text(json.dumps({"name": "org/m"}))
-    (tmp_path / "out" / "scores" / "runs.json").write_text(json.dumps({"org/m": {
-        "revision": "1", "command": "mteb-hybrid export X --scores org/m", "date": "2026-12-04", "mteb": "2.26.24",
-        "threads": "1"}}))
+    (tmp_path / "out" / "scores" / "runs.json").write_text(
+        json.dumps(
+            {
+                "org/m": {
+                    "revision": "1",
+                    "command": "mteb-hybrid export X --scores org/m",
+                    "date": "2026-12-04",
+                    "mteb": "2.26.24",
+                    "threads": "1",
+                }
+            }
+        )
+    )
     rows, found = _score_rows(tmp_path / "out", [ExportedTask(TASK, kit, kit, None, [], "r")])
     # mono (0.5 + 0.7) / 2, cross (0.2 + 0.4) / 2, pool 0.1
     assert rows[2] == f"| org/m | {TASK} | 0.6000 | 0.3000 | 0.1000 |"
@@ -273,8 +311,15 @@ def test_pr_description_quotes_measured_scores(kit: Path, tmp_path: Path) -> Non
 
 def test_pr_description_from_the_export(kit: Path, data_dir: Path) -> None:
     text = (kit / "PR.md").read_text(encoding="utf-8")
-    for needle in ("## Why: the gap these tasks fill", "cc-by-sa-3.0", "MLQA-R", "## Cost", "| MLQARSentenceRetrieval | 2 |",
-                   "mteb run -m mteb/baseline-random-encoder -t MLQARSentenceRetrieval", "## Checklist"):
+    for needle in (
+        "## Why: the gap these tasks fill",
+        "cc-by-sa-3.0",
+        "MLQA-R",
+        "## Cost",
+        "| MLQARSentenceRetrieval | 2 |",
+        "mteb run -m mteb/baseline-random-encoder -t MLQARSentenceRetrieval",
+        "## Checklist",
+    ):
         assert needle in text, needle
     # the cost row: en-en encodes the English sentences, en-pool all languages' sentences again
     langs = TASK_CLASSES[TASK](data_dir=data_dir).read_files().languages
@@ -327,7 +372,9 @@ def test_model_metas_validate_and_name_mlqa_r_as_training_data(kit: Path) -> Non
     metas = {v.name: v for v in namespace.values() if isinstance(v, ModelMeta)}
     assert sorted(metas) == ["YOUR_HUB_ORG/hybrid-labse", "YOUR_HUB_ORG/hybrid-me5-small", "YOUR_HUB_ORG/hybrid-xlmr"]
     me5 = metas["YOUR_HUB_ORG/hybrid-me5-small"]
-    assert me5.adapted_from == "intfloat/multilingual-e5-small" and me5.loader.__name__ == "sentence_transformers_loader"
+    assert (
+        me5.adapted_from == "intfloat/multilingual-e5-small" and me5.loader.__name__ == "sentence_transformers_loader"
+    )
     assert {"LAReQAMLQARetrieval", "MLQARRetrieval", "MLQARetrieval"} <= me5.training_datasets
     assert validate_model_meta(me5) == []
 
@@ -335,7 +382,9 @@ def test_model_metas_validate_and_name_mlqa_r_as_training_data(kit: Path) -> Non
 # --------------------------------------------------------------------------------------------- never delete
 
 
-def test_export_stops_at_files_it_did_not_write(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_stops_at_files_it_did_not_write(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     argv = ["export", str(tmp_path), "-t", TASK, "-l", "en", "--no-stats", "--data-dir", str(data_dir)]
     assert main(argv) == 0
     manifest = json.loads((tmp_path / MANIFEST).read_text())["files"]

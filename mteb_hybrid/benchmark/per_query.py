@@ -29,8 +29,12 @@ from mteb_hybrid.formats import per_query as rec
 logger = logging.getLogger(__name__)
 
 
-def reciprocal_ranks(query_ids: Sequence[str], qrels: Mapping[str, Mapping[str, int]],
-                     results: Mapping[str, Mapping[str, float]], k: int = 10) -> dict[str, float]:
+def reciprocal_ranks(
+    query_ids: Sequence[str],
+    qrels: Mapping[str, Mapping[str, int]],
+    results: Mapping[str, Mapping[str, float]],
+    k: int = 10,
+) -> dict[str, float]:
     """mteb's MRR@k per query: 1/rank of the first relevant doc in the top k, ranked by (score, doc id) descending.
 
     mteb's `retrieval_metrics.mrr` ordering with a C-level sort key (mteb's cost more than all other records
@@ -46,24 +50,32 @@ def reciprocal_ranks(query_ids: Sequence[str], qrels: Mapping[str, Mapping[str, 
 
 
 def subset_frame(
-    split: str, subset: str, query_ids: Sequence[str], ap: np.ndarray, pytrec_scores: Mapping[str, Mapping[str, float]],
-    qrels: Mapping[str, Mapping[str, int]], results: Mapping[str, Mapping[str, float]],
-    rank_distance: np.ndarray | None = None, same_language: np.ndarray | None = None,
+    split: str,
+    subset: str,
+    query_ids: Sequence[str],
+    ap: np.ndarray,
+    pytrec_scores: Mapping[str, Mapping[str, float]],
+    qrels: Mapping[str, Mapping[str, int]],
+    results: Mapping[str, Mapping[str, float]],
+    rank_distance: np.ndarray | None = None,
+    same_language: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The record rows of one subset, one per query of `query_ids` (the rows `ap` was computed for)."""
     rr = reciprocal_ranks(query_ids, qrels, results)
     none = np.full(len(query_ids), np.nan)
-    return pd.DataFrame({
-        "split": split,
-        "subset": subset,
-        "query_id": list(query_ids),
-        "parallel_id": [q.split(":", 1)[-1] for q in query_ids],  # query ids are "<lang>:<parallel id>"
-        "map": np.asarray(ap, dtype=float),
-        "ndcg_at_10": [pytrec_scores.get(q, {}).get("ndcg_cut_10", np.nan) for q in query_ids],
-        "mrr_at_10": [rr.get(q, np.nan) for q in query_ids],
-        "rank_distance": none if rank_distance is None else np.asarray(rank_distance, dtype=float),
-        "same_language_at_10": none if same_language is None else np.asarray(same_language, dtype=float),
-    })
+    return pd.DataFrame(
+        {
+            "split": split,
+            "subset": subset,
+            "query_id": list(query_ids),
+            "parallel_id": [q.split(":", 1)[-1] for q in query_ids],  # query ids are "<lang>:<parallel id>"
+            "map": np.asarray(ap, dtype=float),
+            "ndcg_at_10": [pytrec_scores.get(q, {}).get("ndcg_cut_10", np.nan) for q in query_ids],
+            "mrr_at_10": [rr.get(q, np.nan) for q in query_ids],
+            "rank_distance": none if rank_distance is None else np.asarray(rank_distance, dtype=float),
+            "same_language_at_10": none if same_language is None else np.asarray(same_language, dtype=float),
+        }
+    )
 
 
 @dataclass
@@ -94,13 +106,16 @@ def _merged(held: rec.Evaluation | None, new: rec.Evaluation | None, where: str)
     if held is None or new is None:
         return new or held
     if (settings := rec.merged_settings(held.settings, new.settings)) is None:
-        raise ValueError(f"{where}: rows computed with other evaluation settings ({held.settings}) than this run's "
-                         f"({new.settings}). Fix: re-run with --overwrite, or write to another --output-folder")
+        raise ValueError(
+            f"{where}: rows computed with other evaluation settings ({held.settings}) than this run's "
+            f"({new.settings}). Fix: re-run with --overwrite, or write to another --output-folder"
+        )
     return new.model_copy(update={"settings": settings})
 
 
-def add(task: str, model: str, revision: str | None, frame: pd.DataFrame,
-        evaluation: rec.Evaluation | None = None) -> None:
+def add(
+    task: str, model: str, revision: str | None, frame: pd.DataFrame, evaluation: rec.Evaluation | None = None
+) -> None:
     """Hold one subset's rows (computed with `evaluation`'s settings) until the result cache saves the result."""
     if frame.empty:
         return
@@ -130,8 +145,16 @@ def recorded_subsets(path: Path, task: str, model: str, revision: str | None) ->
     try:
         meta = rec.read_metadata(path)
         if (meta.get("task"), meta.get("model"), meta.get("revision")) != (task, model, revision):
-            logger.warning("%s: per-query records of %s %s at %s, not of %s %s at %s; evaluating again", path,
-                           meta.get("task"), meta.get("model"), meta.get("revision"), task, model, revision)
+            logger.warning(
+                "%s: per-query records of %s %s at %s, not of %s %s at %s; evaluating again",
+                path,
+                meta.get("task"),
+                meta.get("model"),
+                meta.get("revision"),
+                task,
+                model,
+                revision,
+            )
             return set()
         table = rec.read_table(path, dictionary=False, metrics=[])  # the key columns
     except DataFormatError as e:
@@ -140,8 +163,7 @@ def recorded_subsets(path: Path, task: str, model: str, revision: str | None) ->
     return set(zip(table["split"].to_pylist(), table["subset"].to_pylist()))
 
 
-def keep_recorded(task_result: Any, result_path: str | Path, model_name: Any,
-                  model_revision: str | None = None) -> Any:
+def keep_recorded(task_result: Any, result_path: str | Path, model_name: Any, model_revision: str | None = None) -> Any:
     """`task_result` (a LAReQA result loaded to resume) less the subsets its records file lacks, so that mteb
     evaluates them again; None when none is left. The caller passes only LAReQA tasks' results (others have no
     records)."""
@@ -152,14 +174,26 @@ def keep_recorded(task_result: Any, result_path: str | Path, model_name: Any,
     recorded = recorded_subsets(path, task_result.task_name, name, revision)
     if recorded is None:  # no records at all: `mteb run`'s result, or one older than records; flush writes none
         return task_result
-    scores = {split: [s for s in subsets if (split, s.get("hf_subset")) in recorded]
-              for split, subsets in task_result.scores.items()}
-    lacking = sorted(f"{split}/{s.get('hf_subset')}" for split, subsets in task_result.scores.items()
-                     for s in subsets if (split, s.get("hf_subset")) not in recorded)
+    scores = {
+        split: [s for s in subsets if (split, s.get("hf_subset")) in recorded]
+        for split, subsets in task_result.scores.items()
+    }
+    lacking = sorted(
+        f"{split}/{s.get('hf_subset')}"
+        for split, subsets in task_result.scores.items()
+        for s in subsets
+        if (split, s.get("hf_subset")) not in recorded
+    )
     if not lacking:
         return task_result
-    logger.warning("%s: %d subset(s) of %s have no per-query records in %s (%s); evaluating them again", name,
-                   len(lacking), Path(result_path).name, path.name, ", ".join(lacking[:5]) + (" ..." if len(lacking) > 5 else ""))
+    logger.warning(
+        "%s: %d subset(s) of %s have no per-query records in %s (%s); evaluating them again",
+        name,
+        len(lacking),
+        Path(result_path).name,
+        path.name,
+        ", ".join(lacking[:5]) + (" ..." if len(lacking) > 5 else ""),
+    )
     scores = {split: subsets for split, subsets in scores.items() if subsets}
     return task_result.model_copy(update={"scores": scores}) if scores else None
 
@@ -184,24 +218,37 @@ def flush(result_path: str | Path, task_result: Any, model_name: Any, model_revi
                 logger.warning("replacing unreadable per-query records: %s", e)
             else:
                 if on_disk is None and entry.evaluation is not None:
-                    raise ValueError(f"{path}: its records do not say how they were computed (written before "
-                                     "evaluation settings were recorded). Fix: re-run with --overwrite")
+                    raise ValueError(
+                        f"{path}: its records do not say how they were computed (written before "
+                        "evaluation settings were recorded). Fix: re-run with --overwrite"
+                    )
                 entry.evaluation = _merged(on_disk, entry.evaluation, str(path))
                 entry.on_disk = {key: _block(rows) for key, rows in frame.groupby(["split", "subset"])}
     keep = {(split, s["hf_subset"]) for split, scores in task_result.scores.items() for s in scores}
     blocks = {**entry.on_disk, **entry.rows}  # rows computed now win
     if lacking := sorted(f"{split}/{subset}" for split, subset in keep - set(blocks)):
         if not entry.had_file:  # subsets scored with no records kept: a file of the others would look complete
-            logger.warning("%s: not written: the result's subsets %s have no per-query records (scored by `mteb run` "
-                           "or before records existed); re-run with --overwrite to record every subset", path,
-                           ", ".join(lacking[:5]) + (" ..." if len(lacking) > 5 else ""))
+            logger.warning(
+                "%s: not written: the result's subsets %s have no per-query records (scored by `mteb run` "
+                "or before records existed); re-run with --overwrite to record every subset",
+                path,
+                ", ".join(lacking[:5]) + (" ..." if len(lacking) > 5 else ""),
+            )
             entry.dirty = False
             return None
         # a readable file lacking them (keep_recorded re-evaluates those): the next run scores them again
-        logger.warning("%s: no per-query records for %s; they are evaluated again on the next run", path,
-                       ", ".join(lacking))
+        logger.warning(
+            "%s: no per-query records for %s; they are evaluated again on the next run", path, ", ".join(lacking)
+        )
     parts = [blocks[k] for k in sorted(blocks) if k in keep] or [rec.SCHEMA.empty_table()]
-    rec.write_table(path, pa.concat_tables(parts), task=task_result.task_name, model=name, revision=model_revision,
-                    presorted=True, evaluation=entry.evaluation)
+    rec.write_table(
+        path,
+        pa.concat_tables(parts),
+        task=task_result.task_name,
+        model=name,
+        revision=model_revision,
+        presorted=True,
+        evaluation=entry.evaluation,
+    )
     entry.dirty = False
     return path

@@ -51,8 +51,11 @@ def data_files(task: Any) -> dict[str, str]:
     needed: set[str] = set()
     for sub in map(Subset.parse, task.hf_subsets):
         needed.update([sub.query_lang, *sub.corpus_langs(d.langs)])
-    return {d.source.relative_path(lang): file_sha256(language_file(d, lang, task.data_dir))
-            for lang in d.langs if lang in needed}
+    return {
+        d.source.relative_path(lang): file_sha256(language_file(d, lang, task.data_dir))
+        for lang in d.langs
+        if lang in needed
+    }
 
 
 def evaluation_record(task: Any, encoder: Any) -> Evaluation:
@@ -64,12 +67,19 @@ def evaluation_record(task: Any, encoder: Any) -> Evaluation:
         dtype = str(first.dtype).removeprefix("torch.") if first is not None else UNKNOWN
     d = task.definition
     settings = EvaluationSettings(
-        task=task.metadata.name, candidate_form=task.candidate_form,
+        task=task.metadata.name,
+        candidate_form=task.candidate_form,
         max_seq_length=int(model.max_seq_length) if model is not None and model.max_seq_length else UNKNOWN,
-        precision=dtype, backend="sentence-transformers" if model is not None else type(encoder).__name__,
-        data_sha256=data_files(task), task_version=f"{d.source.repository}@{d.source.commit}/v{TASK_BUILD_VERSION}",
+        precision=dtype,
+        backend="sentence-transformers" if model is not None else type(encoder).__name__,
+        data_sha256=data_files(task),
+        task_version=f"{d.source.repository}@{d.source.commit}/v{TASK_BUILD_VERSION}",
     )
     environment = EvaluationEnvironment(
-        accelerator=_accelerator(model), torch=_version("torch"), mteb=_version("mteb"),
-        mteb_hybrid=_version("mteb-hybrid"), sentence_transformers=_version("sentence-transformers"))
+        accelerator=_accelerator(model),
+        torch=_version("torch"),
+        mteb=_version("mteb"),
+        mteb_hybrid=_version("mteb-hybrid"),
+        sentence_transformers=_version("sentence-transformers"),
+    )
     return Evaluation(settings=settings, environment=environment)

@@ -46,16 +46,19 @@ def all_subsets(langs: list[str]) -> list[Subset]:
     return [Subset(q, c) for q in langs for c in langs] + [Subset(q, POOL) for q in langs]
 
 
-def build_splits(data: ParallelDataset, subsets: list[str], candidate_form: str,
-                 pool_langs: list[str]) -> dict[str, dict]:
+def build_splits(
+    data: ParallelDataset, subsets: list[str], candidate_form: str, pool_langs: list[str]
+) -> dict[str, dict]:
     """mteb's RetrievalSplitData (without the split level) for each named subset; `pool_langs` must all be loaded."""
     answers = data.answers_by_parallel_id()
     corpus_by_lang, queries_by_lang = {}, {}
     for lang, d in data.languages.items():
-        corpus_by_lang[lang] = Dataset.from_dict({"id": [c.id for c in d.candidates],
-                                                  "text": [c.text(candidate_form) for c in d.candidates]})
-        queries_by_lang[lang] = Dataset.from_dict({"id": [q.id for q in d.questions],
-                                                   "text": [q.text for q in d.questions]})
+        corpus_by_lang[lang] = Dataset.from_dict(
+            {"id": [c.id for c in d.candidates], "text": [c.text(candidate_form) for c in d.candidates]}
+        )
+        queries_by_lang[lang] = Dataset.from_dict(
+            {"id": [q.id for q in d.questions], "text": [q.text for q in d.questions]}
+        )
     pool = None
     out: dict[str, dict] = {}
     for name in subsets:
@@ -63,12 +66,18 @@ def build_splits(data: ParallelDataset, subsets: list[str], candidate_form: str,
         corpus_langs = sub.corpus_langs(pool_langs)
         if sub.is_pool and pool is None:
             pool = concatenate_datasets([corpus_by_lang[lang] for lang in pool_langs])
-        docs = {q.id: {answers[q.parallel_id][lang]: 1 for lang in corpus_langs if lang in answers[q.parallel_id]}
-                for q in data.languages[sub.query_lang].questions}
+        docs = {
+            q.id: {answers[q.parallel_id][lang]: 1 for lang in corpus_langs if lang in answers[q.parallel_id]}
+            for q in data.languages[sub.query_lang].questions
+        }
         relevant = {qid: d for qid, d in docs.items() if d}
         queries = queries_by_lang[sub.query_lang]
         if len(relevant) < len(queries):  # partially parallel data: keep questions that have an answer here
             queries = queries.select([i for i, qid in enumerate(queries["id"]) if qid in relevant])
-        out[name] = {"corpus": pool if sub.is_pool else corpus_by_lang[sub.corpus_lang], "queries": queries,
-                     "relevant_docs": relevant, "top_ranked": None}
+        out[name] = {
+            "corpus": pool if sub.is_pool else corpus_by_lang[sub.corpus_lang],
+            "queries": queries,
+            "relevant_docs": relevant,
+            "top_ranked": None,
+        }
     return out

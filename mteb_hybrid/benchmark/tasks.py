@@ -24,8 +24,8 @@ from mteb_hybrid.data.lareqa import load_dataset
 from mteb_hybrid.data.records import ParallelDataset
 from mteb_hybrid.data.sources import cache_root
 from mteb_hybrid.formats.per_query import Evaluation
-from mteb_hybrid.precision import model_dtype
 from mteb_hybrid.noise import plugin_noise_off
+from mteb_hybrid.precision import model_dtype
 from mteb_hybrid.userconfig import embedding_cache_default
 
 from . import per_query
@@ -85,8 +85,13 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         per_query.release(self.metadata.name)
         super().unload_data()
 
-    def filter_languages(self, languages: Sequence[str] | None, script: Sequence[str] | None = None,
-                         hf_subsets: Sequence[str] | None = None, exclusive_language_filter: bool = False):
+    def filter_languages(
+        self,
+        languages: Sequence[str] | None,
+        script: Sequence[str] | None = None,
+        hf_subsets: Sequence[str] | None = None,
+        exclusive_language_filter: bool = False,
+    ):
         """Keep pairs whose two languages are both selected, and the pools of selected query languages.
 
         Accepts mteb's ISO 639-3 codes (`deu`, `deu-Latn`) and the dataset's own (`de`); a pool keeps all languages.
@@ -97,11 +102,16 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         lang_scripts = LanguageScripts.from_languages_and_scripts([tags.get(code, code) for code in languages], script)
         selected = {code for code, tag in tags.items() if lang_scripts.contains_language(tag)}
         subsets = {s: Subset.parse(s) for s in self.metadata.eval_langs if hf_subsets is None or s in hf_subsets}
-        keep = [s for s, sub in subsets.items()
-                if sub.query_lang in selected and (sub.is_pool or sub.corpus_lang in selected)]
+        keep = [
+            s
+            for s, sub in subsets.items()
+            if sub.query_lang in selected and (sub.is_pool or sub.corpus_lang in selected)
+        ]
         if not keep:
-            raise ValueError(f"{self.metadata.name}: no subset matches languages {list(languages)}; "
-                             f"available: {', '.join(f'{c} ({t})' for c, t in tags.items())}")
+            raise ValueError(
+                f"{self.metadata.name}: no subset matches languages {list(languages)}; "
+                f"available: {', '.join(f'{c} ({t})' for c, t in tags.items())}"
+            )
         self.hf_subsets = keep
         return self
 
@@ -109,13 +119,29 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         meta = model.mteb_model_meta
         key = (meta.name, meta.revision, id(model))
         if key not in self._searches:  # on disk only if asked, and never for a model whose revision is unknown
-            disk = (embedding_dir(cache_root() / "embeddings", str(meta.name), meta.revision, self.metadata.name,
-                                  dtype=model_dtype(model)) if self.embedding_cache else None)
+            disk = (
+                embedding_dir(
+                    cache_root() / "embeddings",
+                    str(meta.name),
+                    meta.revision,
+                    self.metadata.name,
+                    dtype=model_dtype(model),
+                )
+                if self.embedding_cache
+                else None
+            )
             self._searches[key] = CachedSearch(model, EmbeddingStore(disk))
         return self._searches[key]
 
-    def evaluate(self, model: Any, split: str = "test", subsets_to_run: list[str] | None = None, *,
-                 encode_kwargs: Mapping[str, Any], **kwargs: Any):
+    def evaluate(
+        self,
+        model: Any,
+        split: str = "test",
+        subsets_to_run: list[str] | None = None,
+        *,
+        encode_kwargs: Mapping[str, Any],
+        **kwargs: Any,
+    ):
         from mteb.models import EncoderProtocol, SearchProtocol
 
         if isinstance(model, EncoderProtocol) and not isinstance(model, SearchProtocol):
@@ -127,15 +153,19 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
             model = self._active
         else:
             self._active = None
-            logger.warning("%s: %s is not a plain encoder; map/rank_distance need full score matrices and are skipped",
-                           self.metadata.name, type(model).__name__)
+            logger.warning(
+                "%s: %s is not a plain encoder; map/rank_distance need full score matrices and are skipped",
+                self.metadata.name,
+                type(model).__name__,
+            )
         # mteb's nAUC calls sklearn's `auc` ~150 times per subset; its argument validation is ~12% of mteb's
         # scoring. Skipping it (a documented sklearn setting, scoped to this call) changes no number.
         with sklearn.config_context(skip_parameter_validation=True), plugin_noise_off():
             return super().evaluate(model, split, subsets_to_run, encode_kwargs=encode_kwargs, **kwargs)
 
-    def task_specific_scores(self, scores: dict, qrels: Mapping[str, Mapping[str, int]],
-                             results: dict, hf_split: str, hf_subset: str) -> dict[str, float]:
+    def task_specific_scores(
+        self, scores: dict, qrels: Mapping[str, Mapping[str, int]], results: dict, hf_split: str, hf_subset: str
+    ) -> dict[str, float]:
         """LAReQA's mAP on every subset; rank distance and same-language share on pools; skipped questions."""
         sub = Subset.parse(hf_subset)
         langs = {sub.query_lang, *sub.corpus_langs(self.definition.langs)}
@@ -158,23 +188,44 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
             same = metrics.same_language_at_k(s, doc_langs, q_langs, 10)
             out["same_language_at_10"] = float(same.mean())
         meta = self._active.mteb_model_meta  # per-query rows from the same arrays, saved beside the result file
-        per_query.add(self.metadata.name, meta.name, meta.revision, per_query.subset_frame(
-            hf_split, hf_subset, [last.query_ids[i] for i in rows], ap, scores, qrels, results, distance, same),
-            self._evaluation)
+        per_query.add(
+            self.metadata.name,
+            meta.name,
+            meta.revision,
+            per_query.subset_frame(
+                hf_split, hf_subset, [last.query_ids[i] for i in rows], ap, scores, qrels, results, distance, same
+            ),
+            self._evaluation,
+        )
         return out
 
 
 def _metadata(d: TaskDefinition, name: str, form: str) -> TaskMetadata:
-    eval_langs = {s.name: [d.languages[c] for c in dict.fromkeys([s.query_lang, *s.corpus_langs(d.langs)])]
-                  for s in all_subsets(d.langs)}  # the query language first, then the corpus's others
+    eval_langs = {
+        s.name: [d.languages[c] for c in dict.fromkeys([s.query_lang, *s.corpus_langs(d.langs)])]
+        for s in all_subsets(d.langs)
+    }  # the query language first, then the corpus's others
     form_note = "sentence with its paragraph as context" if form == "sentence+context" else "the sentence alone"
     return TaskMetadata(
-        name=name, dataset={"path": d.source.repository, "revision": d.source.commit},
-        description=f"{d.description} Candidate text: {form_note}.", reference=d.reference,
-        type="Retrieval", category="t2t", modalities=["text"], eval_splits=["test"], eval_langs=eval_langs,
-        main_score="ndcg_at_10", date=d.date, domains=list(d.domains), task_subtypes=["Question answering"],
-        license=d.license, annotations_creators=d.annotations_creators, dialect=[], sample_creation=d.sample_creation,
-        bibtex_citation=d.citation or "", adapted_from=list(d.adapted_from),
+        name=name,
+        dataset={"path": d.source.repository, "revision": d.source.commit},
+        description=f"{d.description} Candidate text: {form_note}.",
+        reference=d.reference,
+        type="Retrieval",
+        category="t2t",
+        modalities=["text"],
+        eval_splits=["test"],
+        eval_langs=eval_langs,
+        main_score="ndcg_at_10",
+        date=d.date,
+        domains=list(d.domains),
+        task_subtypes=["Question answering"],
+        license=d.license,
+        annotations_creators=d.annotations_creators,
+        dialect=[],
+        sample_creation=d.sample_creation,
+        bibtex_citation=d.citation or "",
+        adapted_from=list(d.adapted_from),
     )
 
 
@@ -182,14 +233,24 @@ def make_task_class(definition: TaskDefinition, form: str = "sentence+context") 
     """An mteb task class for one definition and candidate form (XQuADRRetrieval, XQuADRSentenceRetrieval)."""
     suffix = CANDIDATE_FORMS[form]
     name = f"{definition.name.removesuffix('Retrieval')}{suffix}Retrieval" if suffix else definition.name
-    return type(name, (LareqaRetrievalTask,), {"metadata": _metadata(definition, name, form), "definition": definition,
-                                               "candidate_form": form, "__module__": __name__,
-                                               "__doc__": definition.description})
+    return type(
+        name,
+        (LareqaRetrievalTask,),
+        {
+            "metadata": _metadata(definition, name, form),
+            "definition": definition,
+            "candidate_form": form,
+            "__module__": __name__,
+            "__doc__": definition.description,
+        },
+    )
 
 
 # Every task of every definition under tasks/, by task name
-TASK_CLASSES = {cls.metadata.name: cls for cls in (make_task_class(d, form) for d in load_definitions().values()
-                                                   for form in CANDIDATE_FORMS)}
+TASK_CLASSES = {
+    cls.metadata.name: cls
+    for cls in (make_task_class(d, form) for d in load_definitions().values() for form in CANDIDATE_FORMS)
+}
 globals().update(TASK_CLASSES)  # importable by name, e.g. `from mteb_hybrid.benchmark.tasks import XQuADRRetrieval`
 
 __all__ = ["LareqaRetrievalTask", "TASK_CLASSES", "make_task_class", *TASK_CLASSES]

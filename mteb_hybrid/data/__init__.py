@@ -10,10 +10,17 @@ from importlib import import_module
 from typing import Any
 
 _WHERE = {
-    "TaskDefinition": "definitions", "get_definition": "definitions", "load_definitions": "definitions",
-    "DataFormatError": "errors", "MissingDataError": "errors",
-    "load_dataset": "lareqa", "read_language_file": "lareqa",
-    "Candidate": "records", "LanguageData": "records", "ParallelDataset": "records", "Question": "records",
+    "TaskDefinition": "definitions",
+    "get_definition": "definitions",
+    "load_definitions": "definitions",
+    "DataFormatError": "errors",
+    "MissingDataError": "errors",
+    "load_dataset": "lareqa",
+    "read_language_file": "lareqa",
+    "Candidate": "records",
+    "LanguageData": "records",
+    "ParallelDataset": "records",
+    "Question": "records",
 }
 
 __all__ = sorted(_WHERE)

@@ -34,8 +34,12 @@ def _load_json(path: Path) -> LareqaFile:
     try:
         raw = json.loads(path.read_bytes().decode("utf-8"))
     except json.JSONDecodeError as e:
-        raise DataFormatError(path, "<file>", f"malformed JSON at line {e.lineno} column {e.colno} ({e.msg})",
-                              "re-download the file (delete it from the cache) or repair the JSON") from e
+        raise DataFormatError(
+            path,
+            "<file>",
+            f"malformed JSON at line {e.lineno} column {e.colno} ({e.msg})",
+            "re-download the file (delete it from the cache) or repair the JSON",
+        ) from e
     except UnicodeDecodeError as e:
         raise DataFormatError(path, "<file>", f"not UTF-8 ({e})", "save the file as UTF-8") from e
     try:
@@ -61,8 +65,9 @@ def read_language_file(path: str | Path, lang: str) -> LanguageData:
         raise MissingDataError(f"{path}: language file for '{lang}' not found")
     st = path.stat()
     data = _read_cached(str(path), lang, st.st_ino, st.st_size, st.st_mtime_ns)
-    return dataclasses.replace(data, questions=list(data.questions), candidates=list(data.candidates),
-                               skipped=list(data.skipped))
+    return dataclasses.replace(
+        data, questions=list(data.questions), candidates=list(data.candidates), skipped=list(data.skipped)
+    )
 
 
 @lru_cache(maxsize=64)
@@ -77,12 +82,20 @@ def _read_cached(path: str, lang: str, inode: int, size: int, mtime_ns: int) -> 
             gc.enable()
     if data.skipped:
         first = data.skipped[0]
-        logger.warning("%s: skipped %d question(s) without an answer sentence (first: %s: %s)", path,
-                       len(data.skipped), first.parallel_id, first.reason)
+        logger.warning(
+            "%s: skipped %d question(s) without an answer sentence (first: %s: %s)",
+            path,
+            len(data.skipped),
+            first.parallel_id,
+            first.reason,
+        )
     if data.text_mismatches:
         # INFO: a known property of the released files (README, "Candidate text"), nothing the user can act on
-        logger.info("%s: %d sentence(s) differ from context[start:end] by an offset shift; the 'sentences' text "
-                       "is used", path, data.text_mismatches)
+        logger.info(
+            "%s: %d sentence(s) differ from context[start:end] by an offset shift; the 'sentences' text is used",
+            path,
+            data.text_mismatches,
+        )
     return data
 
 
@@ -100,28 +113,47 @@ def _parse(path: Path, lang: str) -> LanguageData:
             about = f"article {title[:60]!r}"
             context, sentences, breaks = para["context"], para["sentences"], para["sentence_breaks"]
             if len(sentences) != len(breaks):
-                raise DataFormatError(path, f"{at}.sentence_breaks", f"{len(breaks)} spans for {len(sentences)} "
-                                      "sentences", "give one [start, end] span per sentence", about)
+                raise DataFormatError(
+                    path,
+                    f"{at}.sentence_breaks",
+                    f"{len(breaks)} spans for {len(sentences)} sentences",
+                    "give one [start, end] span per sentence",
+                    about,
+                )
             first_id = len(candidates)
             for s_idx, (sentence, (start, end)) in enumerate(zip(sentences, breaks)):
                 if not (0 <= start < end <= len(context) + _MAX_OFFSET_SHIFT):
-                    raise DataFormatError(path, f"{at}.sentence_breaks[{s_idx}]",
-                                          f"span [{start}, {end}] lies outside the context (length {len(context)})",
-                                          "offsets must index into 'context'", about)
+                    raise DataFormatError(
+                        path,
+                        f"{at}.sentence_breaks[{s_idx}]",
+                        f"span [{start}, {end}] lies outside the context (length {len(context)})",
+                        "offsets must index into 'context'",
+                        about,
+                    )
                 if context[start:end] != sentence:
                     if not _sentence_matches(context, sentence, start, end):
                         raise DataFormatError(
-                            path, f"{at}.sentence_breaks[{s_idx}]",
-                            f"sentence {sentence[:40]!r} is not at context[{start}:{end}] = {context[start:end][:40]!r}",
-                            "sentence_breaks must give each sentence's character span in 'context'", about)
+                            path,
+                            f"{at}.sentence_breaks[{s_idx}]",
+                            f"sentence {sentence[:40]!r} is not at context[{start}:{end}] = "
+                            f"{context[start:end][:40]!r}",
+                            "sentence_breaks must give each sentence's character span in 'context'",
+                            about,
+                        )
                     mismatches += 1
-                candidates.append(Candidate(id=f"{lang}:{len(candidates)}", lang=lang, sentence=sentence, context=context))
+                candidates.append(
+                    Candidate(id=f"{lang}:{len(candidates)}", lang=lang, sentence=sentence, context=context)
+                )
             for q_idx, qa in enumerate(para["qas"]):
                 pid = qa["id"]
                 if pid in seen_ids:
                     raise DataFormatError(
-                        path, f"{at}.qas[{q_idx}].id", f"duplicate question id (first at {seen_ids[pid]})",
-                        "question ids must be unique within a language file", f"{about}, question id {pid!r}")
+                        path,
+                        f"{at}.qas[{q_idx}].id",
+                        f"duplicate question id (first at {seen_ids[pid]})",
+                        "question ids must be unique within a language file",
+                        f"{about}, question id {pid!r}",
+                    )
                 seen_ids[pid] = f"{at}.qas[{q_idx}]"
                 if not qa["answers"]:
                     skipped.append(SkippedQuestion(str(path), pid, "no answers"))
@@ -129,40 +161,67 @@ def _parse(path: Path, lang: str) -> LanguageData:
                 start_char = qa["answers"][0]["answer_start"]
                 hit = next((i for i, (s, e) in enumerate(breaks) if s <= start_char < e), None)
                 if hit is None:
-                    skipped.append(SkippedQuestion(str(path), pid, f"answer_start {start_char} lies in no sentence span"))
+                    skipped.append(
+                        SkippedQuestion(str(path), pid, f"answer_start {start_char} lies in no sentence span")
+                    )
                     continue
-                questions.append(Question(id=f"{lang}:{pid}", parallel_id=pid, lang=lang, text=qa["question"],
-                                          answer_id=candidates[first_id + hit].id, title=title))
-    return LanguageData(lang=lang, path=str(path), questions=questions, candidates=candidates,
-                        skipped=skipped, text_mismatches=mismatches)
+                questions.append(
+                    Question(
+                        id=f"{lang}:{pid}",
+                        parallel_id=pid,
+                        lang=lang,
+                        text=qa["question"],
+                        answer_id=candidates[first_id + hit].id,
+                        title=title,
+                    )
+                )
+    return LanguageData(
+        lang=lang,
+        path=str(path),
+        questions=questions,
+        candidates=candidates,
+        skipped=skipped,
+        text_mismatches=mismatches,
+    )
 
 
 def check_parallel(definition: TaskDefinition, dataset: ParallelDataset) -> None:
     """Raise unless every id is in every language (complete) or in the pivot language (partial)."""
     # a question skipped on load (no answer sentence) is still in its file: it counts as present
-    ids = {lang: {q.parallel_id for q in d.questions} | {s.parallel_id for s in d.skipped}
-           for lang, d in dataset.languages.items()}
+    ids = {
+        lang: {q.parallel_id for q in d.questions} | {s.parallel_id for s in d.skipped}
+        for lang, d in dataset.languages.items()
+    }
     if definition.parallel == "complete" and ids:
         union = set().union(*ids.values())
         for lang, have in ids.items():
             if missing := union - have:
-                raise DataFormatError(dataset.languages[lang].path, "qas[].id",
-                                      f"{len(missing)} question id(s) present in other languages are missing here "
-                                      f"(e.g. {sorted(missing)[:3]})",
-                                      f"{definition.name} is declared fully parallel: restore the missing questions "
-                                      "or use the untouched release files")
+                raise DataFormatError(
+                    dataset.languages[lang].path,
+                    "qas[].id",
+                    f"{len(missing)} question id(s) present in other languages are missing here "
+                    f"(e.g. {sorted(missing)[:3]})",
+                    f"{definition.name} is declared fully parallel: restore the missing questions "
+                    "or use the untouched release files",
+                )
     pivot = definition.pivot_language
     if definition.parallel == "partial" and pivot in ids:
         for lang, have in ids.items():
             if orphans := have - ids[pivot]:
-                raise DataFormatError(dataset.languages[lang].path, "qas[].id",
-                                      f"{len(orphans)} question id(s) have no '{pivot}' version "
-                                      f"(e.g. {sorted(orphans)[:3]})",
-                                      f"every question of {definition.name} must exist in the pivot language '{pivot}'")
+                raise DataFormatError(
+                    dataset.languages[lang].path,
+                    "qas[].id",
+                    f"{len(orphans)} question id(s) have no '{pivot}' version (e.g. {sorted(orphans)[:3]})",
+                    f"every question of {definition.name} must exist in the pivot language '{pivot}'",
+                )
 
 
-def load_dataset(definition: TaskDefinition, data_dir: str | Path | None = None,
-                 languages: Iterable[str] | None = None, task_name: str | None = None) -> ParallelDataset:
+def load_dataset(
+    definition: TaskDefinition,
+    data_dir: str | Path | None = None,
+    languages: Iterable[str] | None = None,
+    task_name: str | None = None,
+) -> ParallelDataset:
     """Read the language files of `definition` (all, or `languages`) into one checked dataset.
 
     `task_name`: the task named in messages (XQuADRRetrieval and XQuADRSentenceRetrieval read the same files).

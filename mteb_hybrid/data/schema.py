@@ -47,8 +47,10 @@ class LareqaFile(TypedDict):
 
 LAREQA_FILE: TypeAdapter[LareqaFile] = TypeAdapter(LareqaFile)
 
-LAYOUT = ("the LAReQA layout is {\"data\": [{\"title\", \"paragraphs\": [{\"context\", \"sentences\", "
-          "\"sentence_breaks\", \"qas\": [{\"id\", \"question\", \"answers\": [{\"text\", \"answer_start\"}]}]}]}]}")
+LAYOUT = (
+    'the LAReQA layout is {"data": [{"title", "paragraphs": [{"context", "sentences", '
+    '"sentence_breaks", "qas": [{"id", "question", "answers": [{"text", "answer_start"}]}]}]}]}'
+)
 RESTORE = "(or take the file again from the original release)"
 
 
@@ -56,21 +58,21 @@ RESTORE = "(or take the file again from the original release)"
 _FIXES = {
     "<file>": f"the file must be one JSON object; {LAYOUT}",
     "data": f"'data' must list at least one article {RESTORE}",
-    "data[]": f"each entry of 'data' is an article {{\"title\", \"paragraphs\": [...]}} {RESTORE}",
+    "data[]": f'each entry of \'data\' is an article {{"title", "paragraphs": [...]}} {RESTORE}',
     "title": "give the article title as a string",
     "paragraphs": f"every article needs 'paragraphs', a list of at least one paragraph {RESTORE}",
-    "paragraphs[]": "each paragraph is an object {\"context\", \"sentences\", \"sentence_breaks\", \"qas\"}",
+    "paragraphs[]": 'each paragraph is an object {"context", "sentences", "sentence_breaks", "qas"}',
     "context": "give the paragraph text as a string",
     "sentences": "give the paragraph's sentences as a list of strings",
     "sentences[]": "each sentence is a string",
     "sentence_breaks": "give one [start, end] character span of 'context' per sentence",
     "sentence_breaks[]": "each sentence_breaks entry is a [start, end] pair of character offsets into 'context'",
     "qas": "give the paragraph's questions as a list (it may be empty)",
-    "qas[]": "each question is an object {\"id\", \"question\", \"answers\": [{\"text\", \"answer_start\"}]}",
+    "qas[]": 'each question is an object {"id", "question", "answers": [{"text", "answer_start"}]}',
     "id": "give every question a non-empty string id (the same id in every language marks a translation)",
     "question": "give the question text as a non-empty string",
-    "answers": "give the question's answers as a list [{\"text\", \"answer_start\"}]",
-    "answers[]": "each answer is an object {\"text\", \"answer_start\"}",
+    "answers": 'give the question\'s answers as a list [{"text", "answer_start"}]',
+    "answers[]": 'each answer is an object {"text", "answer_start"}',
     "text": "give the answer text as a string",
     "answer_start": "give 'answer_start', the character offset (an integer >= 0) of the answer in 'context'",
 }
@@ -111,8 +113,15 @@ def _where(raw: Any, loc: list[int | str]) -> str:
     return ", ".join(parts)
 
 
-_EXPECTED = {"dict_type": "an object", "list_type": "a list", "tuple_type": "a list", "string_type": "a string",
-             "int_type": "an integer", "int_from_float": "an integer", "int_parsing": "an integer"}
+_EXPECTED = {
+    "dict_type": "an object",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "int_parsing": "an integer",
+}
 
 
 def _problem(error: dict[str, Any]) -> str:

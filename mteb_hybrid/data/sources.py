@@ -37,7 +37,8 @@ def _download(url: str, target: Path, timeout: float = 60.0) -> None:
         reason = getattr(e, "reason", None) or e
         raise MissingDataError(
             f"no data folder is set for the LAReQA files, and downloading them failed ({url}: {reason}). "
-            f"{data_dir_fix(target.parent.name)}") from None
+            f"{data_dir_fix(target.parent.name)}"
+        ) from None
     write_atomic(target, payload)
 
 
@@ -54,9 +55,11 @@ def language_file(definition: TaskDefinition, lang: str, data_dir: str | Path | 
             where = f" (the data folder from {configured.source})" if configured else ""
             if not base.is_dir():
                 raise MissingDataError(f"{base}: data folder not found{where}. {data_dir_fix(Path(rel).parts[0])}")
-            raise MissingDataError(f"{path}: language file for '{lang}' of {definition.name} not found in {base}{where}. "
-                                   f"Fix: put {rel} there (from {definition.source.url(lang)}), or evaluate fewer "
-                                   f"languages (mteb-hybrid and mteb run: -l; Python: languages=[...])")
+            raise MissingDataError(
+                f"{path}: language file for '{lang}' of {definition.name} not found in {base}{where}. "
+                f"Fix: put {rel} there (from {definition.source.url(lang)}), or evaluate fewer "
+                f"languages (mteb-hybrid and mteb run: -l; Python: languages=[...])"
+            )
         return path
     path = cache_root() / "data" / definition.source.commit[:12] / rel
     if not path.is_file():

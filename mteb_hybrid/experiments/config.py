@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mteb_hybrid.formats.experiments import EvalSpec, ExperimentFile, SchemaError, read_yaml
 from mteb_hybrid.training.config import TrainConfig
 from mteb_hybrid.validation import suggest, validate_file
-
-from mteb_hybrid.formats.experiments import EvalSpec, ExperimentFile, SchemaError, read_yaml
 
 
 @dataclass(frozen=True)
@@ -74,9 +73,11 @@ def _check_groups(path: Path, cells: list[Cell]) -> None:
         other = first.setdefault(cell.group, cell)
         if _recipe(other) != _recipe(cell):
             raise SchemaError(
-                path, "cells[].group",
+                path,
+                "cells[].group",
                 f"cells {other.id!r} and {cell.id!r} share group {cell.group!r} but differ in more than the seed; "
-                "give each setting its own group (or drop `group:`; a cell's group defaults to its id)")
+                "give each setting its own group (or drop `group:`; a cell's group defaults to its id)",
+            )
 
 
 def load_experiment(path: str | Path) -> ExperimentConfig:
@@ -95,5 +96,13 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
     if duplicates := sorted(cell_id for cell_id, n in Counter(c.id for c in cells).items() if n > 1):
         raise SchemaError(path, "cells", f"duplicate cell ids {duplicates}; make ids unique")
     _check_groups(path, cells)
-    return ExperimentConfig(name=spec.name, description=spec.description, base=spec.base, eval=spec.eval,
-                            cells=tuple(cells), unseen_languages=tuple(spec.unseen_languages), path=str(path), raw=raw)
+    return ExperimentConfig(
+        name=spec.name,
+        description=spec.description,
+        base=spec.base,
+        eval=spec.eval,
+        cells=tuple(cells),
+        unseen_languages=tuple(spec.unseen_languages),
+        path=str(path),
+        raw=raw,
+    )

@@ -17,17 +17,28 @@ from typing import Any
 from mteb_hybrid.data import get_definition
 from mteb_hybrid.data.sources import language_file
 from mteb_hybrid.files import file_sha256
+from mteb_hybrid.formats.experiments import CellRecord, Provenance
 from mteb_hybrid.models.offline_me5 import OFFLINE_ME5_REVISION
 from mteb_hybrid.models.presets import resolve_base
 from mteb_hybrid.training.config import TrainConfig
 from mteb_hybrid.training.rows import parse_data_spec
 
-from mteb_hybrid.formats.experiments import CellRecord, Provenance
-
 # TrainConfig keys that say where files go or how the run is operated; they do not change the model.
-OPERATIONAL_KEYS = frozenset({
-    "output_dir", "model_name", "data_dir", "resume", "keep_checkpoints", "save_steps", "save_total_limit",
-    "device", "num_threads", "allow_overlap", "eval_tasks"})
+OPERATIONAL_KEYS = frozenset(
+    {
+        "output_dir",
+        "model_name",
+        "data_dir",
+        "resume",
+        "keep_checkpoints",
+        "save_steps",
+        "save_total_limit",
+        "device",
+        "num_threads",
+        "allow_overlap",
+        "eval_tasks",
+    }
+)
 ABSENT = object()  # a key one side of a comparison lacks
 
 
@@ -78,8 +89,9 @@ def data_files(config: Any) -> dict[str, str]:
     return out
 
 
-def eval_files(tasks: Iterable[str], data_dir: str | Path | None, languages: Iterable[str] | None = None,
-               pools: bool = True) -> dict[str, str]:
+def eval_files(
+    tasks: Iterable[str], data_dir: str | Path | None, languages: Iterable[str] | None = None, pools: bool = True
+) -> dict[str, str]:
     """sha256 of the data files our evaluation tasks read (every language if pools are scored, else only
     `languages`); mteb tasks by dataset revision."""
     from mteb_hybrid.benchmark.tasks import TASK_CLASSES
@@ -105,8 +117,11 @@ ADDED_LATER = {"precision": "fp32"}
 
 def model_settings(config: Any) -> dict[str, Any]:
     """A TrainConfig's settings that change the model (the base model is recorded by its identity)."""
-    return {k: v for k, v in config.to_dict().items() if k not in OPERATIONAL_KEYS and k != "base"
-            and not (k in ADDED_LATER and v == ADDED_LATER[k])}
+    return {
+        k: v
+        for k, v in config.to_dict().items()
+        if k not in OPERATIONAL_KEYS and k != "base" and not (k in ADDED_LATER and v == ADDED_LATER[k])
+    }
 
 
 SAVED_LENGTH = "base"
@@ -117,8 +132,12 @@ before it are stale and retrain."""
 
 def training_inputs(config: Any, base: dict[str, str]) -> dict[str, Any]:
     """The part of the inputs that determines a trained model."""
-    return {"train": model_settings(config), "base_model": base, "data": data_files(config),
-            "saved_max_seq_length": SAVED_LENGTH}
+    return {
+        "train": model_settings(config),
+        "base_model": base,
+        "data": data_files(config),
+        "saved_max_seq_length": SAVED_LENGTH,
+    }
 
 
 def make_provenance(model: dict[str, Any] | None, base: dict[str, str], evaluation: dict[str, Any]) -> Provenance:
@@ -161,20 +180,26 @@ def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any],
-                 skip: Callable[[str, Any, Any], bool] | None = None) -> list[str]:
+def changed_keys(
+    old: Mapping[str, Any], new: Mapping[str, Any], skip: Callable[[str, Any, Any], bool] | None = None
+) -> list[str]:
     """'key.path: old -> new' for every leaf that differs between two input objects (less what `skip` allows)."""
     a, b = _flatten(json.loads(canonical(old))), _flatten(json.loads(canonical(new)))
     pairs = {key: (a.get(key, ABSENT), b.get(key, ABSENT)) for key in sorted(set(a) | set(b))}
-    return [f"{key}: {_show(x)} -> {_show(y)}" for key, (x, y) in pairs.items()
-            if x != y and not (skip and skip(key, x, y))]
+    return [
+        f"{key}: {_show(x)} -> {_show(y)}" for key, (x, y) in pairs.items() if x != y and not (skip and skip(key, x, y))
+    ]
 
 
 def _added_with_default(prefix: str) -> Callable[[str, Any, Any], bool]:
     """A training setting added to TrainConfig after a cell ran, at its default: the old behaviour, not a change."""
     defaults = json.loads(canonical(TrainConfig().to_dict()))
-    return lambda key, old, new: (old is ABSENT and key.startswith(prefix)
-                                  and key[len(prefix):] in defaults and new == defaults[key[len(prefix):]])
+    return lambda key, old, new: (
+        old is ABSENT
+        and key.startswith(prefix)
+        and key[len(prefix) :] in defaults
+        and new == defaults[key[len(prefix) :]]
+    )
 
 
 def record_changes(record: CellRecord, current: Provenance, current_train: dict[str, Any] | None) -> list[str]:

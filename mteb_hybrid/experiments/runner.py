@@ -22,13 +22,28 @@ from typing import Any
 
 from mteb_hybrid.data.sources import cache_root
 from mteb_hybrid.files import Timeout, ensure_under, folder_lock, safe_name
-from mteb_hybrid.models.presets import resolve_base
+from mteb_hybrid.formats.experiments import (
+    CellRecord,
+    ExperimentRecord,
+    Provenance,
+    SchemaError,
+    read_cell,
+    write_cell,
+    write_experiment_record,
+)
 from mteb_hybrid.formats.training_record import TRAINING_RECORD_FILE
+from mteb_hybrid.models.presets import resolve_base
 
 from .config import Cell, ExperimentConfig, load_experiment
-from .provenance import (base_identity, eval_files, make_provenance, model_settings, record_changes, run_environment,
-                         training_inputs)
-from mteb_hybrid.formats.experiments import CellRecord, ExperimentRecord, Provenance, SchemaError, read_cell, write_cell, write_experiment_record
+from .provenance import (
+    base_identity,
+    eval_files,
+    make_provenance,
+    model_settings,
+    record_changes,
+    run_environment,
+    training_inputs,
+)
 from .validate import validate_experiment
 
 logger = logging.getLogger(__name__)
@@ -55,9 +70,17 @@ class CellOutcome:
 class ExperimentRunner:
     """Runs the cells of one experiment config in order; safe to stop and start again."""
 
-    def __init__(self, cfg: ExperimentConfig, results_root: str | Path = "results", data_dir: str | Path | None = None,
-                 smoke: bool = False, model_root: str | Path | None = None, *, force: bool = False,
-                 allow_overlap: bool = False) -> None:
+    def __init__(
+        self,
+        cfg: ExperimentConfig,
+        results_root: str | Path = "results",
+        data_dir: str | Path | None = None,
+        smoke: bool = False,
+        model_root: str | Path | None = None,
+        *,
+        force: bool = False,
+        allow_overlap: bool = False,
+    ) -> None:
         self.cfg = cfg
         self.results_root = Path(results_root)
         self.root = ensure_under(self.results_root, self.results_root / "experiments" / cfg.name)
@@ -98,8 +121,11 @@ class ExperimentRunner:
             with folder_lock(folder, timeout=600):
                 if not (folder / "modules.json").is_file():
                     # m2m100: every language token of the real model, so smoke runs reject what it would
-                    {"bert": tiny.build_tiny_bert, "xlmr": tiny.build_tiny_xlmr,
-                     "m2m100": lambda f: tiny.build_tiny_m2m100(f, languages=tiny.M2M100_LANGUAGES)}[family](folder)
+                    {
+                        "bert": tiny.build_tiny_bert,
+                        "xlmr": tiny.build_tiny_xlmr,
+                        "m2m100": lambda f: tiny.build_tiny_m2m100(f, languages=tiny.M2M100_LANGUAGES),
+                    }[family](folder)
             self._tiny[family] = folder
         return self._tiny[family]
 
@@ -108,12 +134,24 @@ class ExperimentRunner:
         assert cell.train is not None
         guarded = list(cell.train.eval_tasks) or list(self.cfg.eval.tasks)  # the guard checks all the cell is scored on
         cfg = replace(
-            cell.train, data_dir=str(self.data_dir) if self.data_dir else cell.train.data_dir, resume=True,
-            model_name=f"{self.cfg.name}-{cell.id}", eval_tasks=guarded,
-            allow_overlap=cell.train.allow_overlap or self.allow_overlap)
+            cell.train,
+            data_dir=str(self.data_dir) if self.data_dir else cell.train.data_dir,
+            resume=True,
+            model_name=f"{self.cfg.name}-{cell.id}",
+            eval_tasks=guarded,
+            allow_overlap=cell.train.allow_overlap or self.allow_overlap,
+        )
         if self.smoke:
-            cfg = replace(cfg, base=str(self._tiny_base(cell.train.base)), max_steps=2, batch_size=4,
-                          mini_batch_size=2, eval_steps=None, save_steps=1, num_threads=None)
+            cfg = replace(
+                cfg,
+                base=str(self._tiny_base(cell.train.base)),
+                max_steps=2,
+                batch_size=4,
+                mini_batch_size=2,
+                eval_steps=None,
+                save_steps=1,
+                num_threads=None,
+            )
         elif self.cfg.eval.during_training:
             cfg = replace(cfg, eval_steps=int(self.cfg.eval.during_training.every))
         return cfg
@@ -128,10 +166,18 @@ class ExperimentRunner:
                 model["smoke_stand_in_for"] = model_settings(cell.train)
             ev = self.cfg.eval
             evaluation = {
-                "tasks": list(ev.tasks), "languages": ev.languages, "subsets": ev.subsets,
-                "during_training": ev.during_training.model_dump() if ev.during_training else None, "smoke": self.smoke,
-                "files": eval_files(ev.tasks, self.data_dir, ev.languages,
-                                    pools=not self.smoke and any(s.endswith("-pool") for s in ev.subsets or ["-pool"]))}
+                "tasks": list(ev.tasks),
+                "languages": ev.languages,
+                "subsets": ev.subsets,
+                "during_training": ev.during_training.model_dump() if ev.during_training else None,
+                "smoke": self.smoke,
+                "files": eval_files(
+                    ev.tasks,
+                    self.data_dir,
+                    ev.languages,
+                    pools=not self.smoke and any(s.endswith("-pool") for s in ev.subsets or ["-pool"]),
+                ),
+            }
             if ev.max_seq_length is not None:  # absent when unset: the hashes of cells run before it stay
                 evaluation["max_seq_length"] = ev.max_seq_length
             prov = make_provenance(model, base, evaluation)
@@ -172,8 +218,11 @@ class ExperimentRunner:
         spec = self.cfg.eval.during_training
         if spec is None or self.smoke:
             return None
-        return make_pool_probe(languages=spec.languages or ("en", "de", "zh", "el", "th"),
-                               n_questions=spec.questions, data_dir=self.data_dir)
+        return make_pool_probe(
+            languages=spec.languages or ("en", "de", "zh", "el", "th"),
+            n_questions=spec.questions,
+            data_dir=self.data_dir,
+        )
 
     def _encoder(self, cell: Cell, folder: Path | None, revision: str | None) -> Any:
         from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
@@ -220,11 +269,26 @@ class ExperimentRunner:
 
     def _record(self, cell: Cell, status: str, prov: Provenance, **fields: Any) -> None:
         """Write the cell's cell.json (`fields` add to or override the settings every record has)."""
-        write_cell(ensure_under(self.root, self.cell_dir(cell) / "cell.json"), CellRecord(**{
-            "experiment": self.cfg.name, "cell": cell.id, "status": status, "seed": cell.seed, "group": cell.group,
-            "params": cell.params, "train": cell.train.to_dict() if cell.train else None,
-            "unseen_languages": list(self.cfg.unseen_languages), "smoke": self.smoke, "command": self.command(cell),
-            "provenance": prov, "environment": run_environment(), **fields}))
+        write_cell(
+            ensure_under(self.root, self.cell_dir(cell) / "cell.json"),
+            CellRecord(
+                **{
+                    "experiment": self.cfg.name,
+                    "cell": cell.id,
+                    "status": status,
+                    "seed": cell.seed,
+                    "group": cell.group,
+                    "params": cell.params,
+                    "train": cell.train.to_dict() if cell.train else None,
+                    "unseen_languages": list(self.cfg.unseen_languages),
+                    "smoke": self.smoke,
+                    "command": self.command(cell),
+                    "provenance": prov,
+                    "environment": run_environment(),
+                    **fields,
+                }
+            ),
+        )
 
     def run_cell(self, cell: Cell) -> CellOutcome:
         import mteb
@@ -241,26 +305,42 @@ class ExperimentRunner:
                 if (path := ensure_under(self.root, self.cell_dir(cell) / name)).exists():
                     shutil.rmtree(path)
         self._record(cell, "started", prov)
-        folder, info = (self._train(cell, prov) if cell.train is not None else (None, {}))
+        folder, info = self._train(cell, prov) if cell.train is not None else (None, {})
         t_eval = time.perf_counter()
         encoder = self._encoder(cell, folder, info.get("revision"))
         tasks = self._tasks()
-        result = mteb.evaluate(encoder, tasks, cache=AtomicResultCache(self.cell_dir(cell)),
-                               overwrite_strategy="only-missing", show_progress_bar=True,
-                               encode_kwargs={"batch_size": 8 if self.smoke else self.cfg.eval.batch_size,
-                                              "show_progress_bar": True})
+        result = mteb.evaluate(
+            encoder,
+            tasks,
+            cache=AtomicResultCache(self.cell_dir(cell)),
+            overwrite_strategy="only-missing",
+            show_progress_bar=True,
+            encode_kwargs={"batch_size": 8 if self.smoke else self.cfg.eval.batch_size, "show_progress_bar": True},
+        )
         scored = {t.metadata.name: 0 for t in tasks}
         for tr in getattr(result, "task_results", []) or []:
             scored[tr.task_name] = len({s.get("hf_subset") for split in tr.scores.values() for s in split})
         empty = sorted(name for name, n in scored.items() if n == 0)
-        error = (f"no scores for {', '.join(empty)}: check eval.languages and eval.subsets" if empty
-                 else None if scored else "no task could be evaluated")
+        error = (
+            f"no scores for {', '.join(empty)}: check eval.languages and eval.subsets"
+            if empty
+            else None
+            if scored
+            else "no task could be evaluated"
+        )
         self._record(
-            cell, "failed" if error else "done", prov, error=error, scored=scored,
-            model_name=encoder.mteb_model_meta.name, revision=encoder.mteb_model_meta.revision,
-            training_languages=info.get("languages"), unseen_languages=self._unseen(info.get("languages")),
+            cell,
+            "failed" if error else "done",
+            prov,
+            error=error,
+            scored=scored,
+            model_name=encoder.mteb_model_meta.name,
+            revision=encoder.mteb_model_meta.revision,
+            training_languages=info.get("languages"),
+            unseen_languages=self._unseen(info.get("languages")),
             train_seconds=(info.get("training") or {}).get("wall_time_s"),
-            eval_seconds=round(time.perf_counter() - t_eval, 1))
+            eval_seconds=round(time.perf_counter() - t_eval, 1),
+        )
         return CellOutcome(cell.id, "failed" if error else "done", time.perf_counter() - start, error)
 
     def _unseen(self, trained: list[str] | None) -> list[str]:
@@ -268,7 +348,8 @@ class ExperimentRunner:
         from mteb_hybrid.benchmark.tasks import TASK_CLASSES
 
         evaluated = set(self.cfg.eval.languages or ()) or {
-            lang for t in self.cfg.eval.tasks if t in TASK_CLASSES for lang in TASK_CLASSES[t].definition.langs}
+            lang for t in self.cfg.eval.tasks if t in TASK_CLASSES for lang in TASK_CLASSES[t].definition.langs
+        }
         if not trained or not evaluated:
             return list(self.cfg.unseen_languages)
         return sorted(evaluated - set(trained))
@@ -280,8 +361,11 @@ class ExperimentRunner:
     # ---- the grid ------------------------------------------------------------------------------------
     def _stale(self, cells: list[Cell]) -> dict[str, list[str]]:
         """Finished cells whose inputs changed since they ran, with the changed keys."""
-        changed = {cell.id: self.changes(cell, record) for cell in cells
-                   if (record := self.read_record(cell)) is not None and record.done}
+        changed = {
+            cell.id: self.changes(cell, record)
+            for cell in cells
+            if (record := self.read_record(cell)) is not None and record.done
+        }
         return {cid: keys for cid, keys in changed.items() if keys}
 
     def run(self, only: list[str] | None = None, keep_going: bool = False) -> list[CellOutcome]:
@@ -295,14 +379,23 @@ class ExperimentRunner:
             raise ValueError(f"{self.cfg.path}: unknown cells {unknown}; cells: {[c.id for c in self.cfg.cells]}")
         stale = self._stale(cells)
         if stale and not self.force:
-            listed = "; ".join(f"{cid} ({', '.join(keys[:4])}{', ...' if len(keys) > 4 else ''})"
-                               for cid, keys in stale.items())
+            listed = "; ".join(
+                f"{cid} ({', '.join(keys[:4])}{', ...' if len(keys) > 4 else ''})" for cid, keys in stale.items()
+            )
             raise StaleCellsError(
                 f"{self.root}: finished cells ran with other inputs than {self.cfg.path} gives them now: {listed}. "
-                "Fix: pass --force to recompute them, or use another --results folder")
-        write_experiment_record(ensure_under(self.root, self.root / "experiment.json"), ExperimentRecord(
-            name=self.cfg.name, description=self.cfg.description, config=self.cfg.raw,
-            cells=[c.id for c in self.cfg.cells], smoke=self.smoke))
+                "Fix: pass --force to recompute them, or use another --results folder"
+            )
+        write_experiment_record(
+            ensure_under(self.root, self.root / "experiment.json"),
+            ExperimentRecord(
+                name=self.cfg.name,
+                description=self.cfg.description,
+                config=self.cfg.raw,
+                cells=[c.id for c in self.cfg.cells],
+                smoke=self.smoke,
+            ),
+        )
         outcomes = []
         for i, cell in enumerate(cells, 1):
             outcomes.append(self._run_one(cell, f"[{i}/{len(cells)}] {cell.id}", cell.id in stale, keep_going))
@@ -338,9 +431,17 @@ class ExperimentRunner:
                 return CellOutcome(cell.id, "failed", 0.0, message)
 
 
-def run_experiment(path: str | Path, results_root: str | Path = "results", data_dir: str | Path | None = None,
-                   smoke: bool = False, only: list[str] | None = None, model_root: str | Path | None = None,
-                   keep_going: bool = False, force: bool = False, allow_overlap: bool = False) -> list[CellOutcome]:
+def run_experiment(
+    path: str | Path,
+    results_root: str | Path = "results",
+    data_dir: str | Path | None = None,
+    smoke: bool = False,
+    only: list[str] | None = None,
+    model_root: str | Path | None = None,
+    keep_going: bool = False,
+    force: bool = False,
+    allow_overlap: bool = False,
+) -> list[CellOutcome]:
     """Load, check and run an experiment file (the API behind `mteb-hybrid experiment`)."""
     cfg = load_experiment(path)
     runner = ExperimentRunner(cfg, results_root, data_dir, smoke, model_root, force=force, allow_overlap=allow_overlap)

@@ -59,8 +59,11 @@ def _check_eval(cfg: ExperimentConfig) -> list[str]:
     known = sorted({c for t in tasks.values() if isinstance(t, LareqaRetrievalTask) for c in t.definition.langs})
     for lang in cfg.eval.languages or ():
         if not any(lang in _languages_of(t) for t in tasks.values()):
-            problems.append(f"eval.languages: {lang!r} is not a language of {', '.join(tasks)}"
-                            + (f" ({', '.join(known)})" if known else "") + suggest(lang, known))
+            problems.append(
+                f"eval.languages: {lang!r} is not a language of {', '.join(tasks)}"
+                + (f" ({', '.join(known)})" if known else "")
+                + suggest(lang, known)
+            )
     for name, task in tasks.items() if not problems else ():  # an unknown language was named already
         if cfg.eval.languages and isinstance(task, LareqaRetrievalTask):
             try:
@@ -75,7 +78,8 @@ def _check_eval(cfg: ExperimentConfig) -> list[str]:
                 problems.append(
                     f"eval.subsets: {subset!r} is not a subset of {', '.join(tasks)}"
                     + (" with eval.languages " + ", ".join(cfg.eval.languages) if cfg.eval.languages else "")
-                    + f" (subsets look like {', '.join(every[:3])}, ...){suggest(subset, every)}")
+                    + f" (subsets look like {', '.join(every[:3])}, ...){suggest(subset, every)}"
+                )
         for name, subs in available.items():
             if isinstance(tasks[name], LareqaRetrievalTask) and not set(subs) & set(cfg.eval.subsets):
                 problems.append(f"eval.subsets: none of them is a subset of {name}: it would produce no scores")
@@ -116,14 +120,21 @@ def _check_training(cfg: ExperimentConfig, allow_overlap: bool) -> list[str]:
     if blind:
         reasons = "; ".join(sorted(set(blind.values())))
         cells = ", ".join(blind_cells[:3]) + (f" and {len(blind_cells) - 3} more" if len(blind_cells) > 3 else "")
-        problems.append(f"the zero-shot guard cannot check eval task(s) {', '.join(blind)} ({reasons}) "
-                        f"that trained cell(s) {cells} are scored on: set `allow_overlap: true` under train "
-                        "(or pass --allow-overlap) to score them anyway")
+        problems.append(
+            f"the zero-shot guard cannot check eval task(s) {', '.join(blind)} ({reasons}) "
+            f"that trained cell(s) {cells} are scored on: set `allow_overlap: true` under train "
+            "(or pass --allow-overlap) to score them anyway"
+        )
     return problems
 
 
-def _guard_verdict(specs: tuple[str, ...], languages: tuple[str, ...] | None, form: str, tasks: tuple[str, ...],
-                   data_dir: str | Path | None) -> str | None:
+def _guard_verdict(
+    specs: tuple[str, ...],
+    languages: tuple[str, ...] | None,
+    form: str,
+    tasks: tuple[str, ...],
+    data_dir: str | Path | None,
+) -> str | None:
     """The zero-shot guard's verdict on these training sources and evaluation tasks (None: no overlap)."""
     from mteb_hybrid.data.errors import DataFormatError, MissingDataError
     from mteb_hybrid.training.guard import ZeroShotViolation, check_zero_shot
@@ -165,18 +176,23 @@ def _check_overlap(cfg: ExperimentConfig, data_dir: str | Path | None, allow_ove
             verdicts[key] = _guard_verdict(specs, languages, cell.train.candidate_form, tuple(tasks), key[-1])
         if verdicts[key]:
             cells.setdefault(verdicts[key], []).append(cell.id)
-    return [f"{verdict} [cell(s) {', '.join(ids[:3])}{f' and {len(ids) - 3} more' if len(ids) > 3 else ''}]"
-            for verdict, ids in cells.items()]
+    return [
+        f"{verdict} [cell(s) {', '.join(ids[:3])}{f' and {len(ids) - 3} more' if len(ids) > 3 else ''}]"
+        for verdict, ids in cells.items()
+    ]
 
 
-def validate_experiment(cfg: ExperimentConfig, allow_overlap: bool = False,
-                        data_dir: str | Path | None = None) -> list[str]:
+def validate_experiment(
+    cfg: ExperimentConfig, allow_overlap: bool = False, data_dir: str | Path | None = None
+) -> list[str]:
     """Problems that would make a run fail or mislead later, each one line; [] when the config is sound.
     Every check that needs no model, the zero-shot guard on the data (from `data_dir`) included."""
     problems = []
     if cfg.base not in load_presets() and not Path(cfg.base).is_dir() and "/" not in cfg.base:
-        problems.append(f"base: {cfg.base!r} is neither a preset ({', '.join(load_presets())}), a folder, nor a hub "
-                        f"name{suggest(cfg.base, list(load_presets()))}")
+        problems.append(
+            f"base: {cfg.base!r} is neither a preset ({', '.join(load_presets())}), a folder, nor a hub "
+            f"name{suggest(cfg.base, list(load_presets()))}"
+        )
     problems += _check_eval(cfg)
     problems += _check_training(cfg, allow_overlap)
     if not problems:  # the names are sound: the data they name can be read and compared

@@ -49,10 +49,13 @@ def _label(value: Any) -> Any:
     """A cell's `params` value (a label the report shows): a short text, a number, true/false, or a list of those."""
     scalars = (str, bool, int, float, type(None))
     items = value if isinstance(value, list) else [value]
-    if len(items) > MAX_ITEMS or not all(isinstance(v, scalars) and (not isinstance(v, str) or len(v) <= 200)
-                                         for v in items):
-        raise ValueError(f"a label is a text of at most 200 characters, a number, true/false, or a list of at most "
-                         f"{MAX_ITEMS} of those")
+    if len(items) > MAX_ITEMS or not all(
+        isinstance(v, scalars) and (not isinstance(v, str) or len(v) <= 200) for v in items
+    ):
+        raise ValueError(
+            f"a label is a text of at most 200 characters, a number, true/false, or a list of at most "
+            f"{MAX_ITEMS} of those"
+        )
     return value
 
 
@@ -61,6 +64,7 @@ def _text(limit: int) -> AfterValidator:
         if len(value) > limit:
             raise ValueError(f"at most {limit} characters, got {len(value)}")
         return value
+
     return AfterValidator(check)
 
 
@@ -105,11 +109,15 @@ class ExperimentFile(_Strict):
 
     schema_version: Literal[1] = 1
     name: Annotated[str, AfterValidator(lambda v: safe_name(v, "experiment name"))]
-    description: Annotated[str, BeforeValidator(lambda v: "" if v is None else " ".join(v.split()) if isinstance(v, str) else v),
-                           _text(20_000)] = ""
+    description: Annotated[
+        str,
+        BeforeValidator(lambda v: "" if v is None else " ".join(v.split()) if isinstance(v, str) else v),
+        _text(20_000),
+    ] = ""
     base: Spec
     data: Annotated[list[Spec], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)] = Field(
-        default_factory=lambda: ["mlqa-r"], min_length=1, max_length=MAX_ITEMS)
+        default_factory=lambda: ["mlqa-r"], min_length=1, max_length=MAX_ITEMS
+    )
     # shared training settings (TrainConfig fields)
     train: Annotated[Settings, BeforeValidator(lambda v: {} if v is None else v)] = Field(default_factory=dict)
     eval: EvalSpec
@@ -207,8 +215,12 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     try:
         raw = _read(path, _load_config, "not a readable YAML file", yaml.YAMLError)
     except _AliasFound as e:
-        raise SchemaError(path, f"line {e.line}", f"YAML alias *{e.anchor} is not accepted in experiment configs "
-                          "(aliases can expand without bound); write the value out") from None
+        raise SchemaError(
+            path,
+            f"line {e.line}",
+            f"YAML alias *{e.anchor} is not accepted in experiment configs "
+            "(aliases can expand without bound); write the value out",
+        ) from None
     if not isinstance(raw, dict):
         raise SchemaError(path, "", "expected a mapping of keys (see experiments/batching.yaml)")
     return raw

@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mteb_hybrid.data.errors import DataFormatError
@@ -82,6 +81,8 @@ class Evaluation(BaseModel):
 
     settings: EvaluationSettings
     environment: EvaluationEnvironment = EvaluationEnvironment()
+
+
 SUFFIX = ".per_query.parquet"
 _META_KEY = b"mteb_hybrid"
 POOL = "pool"
@@ -90,15 +91,17 @@ SETTINGS = ("mono", "cross", "multi")
 # Keys, never null: split (mteb's, e.g. test), subset ('<query lang>-<corpus lang>' or '<query lang>-pool'),
 # query_id ('<lang>:<parallel id>'), parallel_id (shared by a question's translations: the bootstrap's unit).
 KEY_COLUMNS = ("split", "subset", "query_id", "parallel_id")
-SCHEMA = pa.schema([
-    *(pa.field(name, pa.string(), nullable=False) for name in KEY_COLUMNS),
-    pa.field("map", pa.float64()),  # average precision over the whole ranking (LAReQA)
-    pa.field("ndcg_at_10", pa.float64()),  # pytrec_eval's ndcg_cut_10 for this query, as mteb computed it
-    pa.field("mrr_at_10", pa.float64()),  # 1/rank of the first relevant answer in mteb's top 10, else 0
-    pa.field("rank_distance", pa.float64()),  # worst minus best rank of the relevant answers (pools; else null)
-    pa.field("same_language_at_10", pa.float64()),  # share of the top 10 in the query's language (pools; else null)
-])
-METRICS = tuple(SCHEMA.names[len(KEY_COLUMNS):])
+SCHEMA = pa.schema(
+    [
+        *(pa.field(name, pa.string(), nullable=False) for name in KEY_COLUMNS),
+        pa.field("map", pa.float64()),  # average precision over the whole ranking (LAReQA)
+        pa.field("ndcg_at_10", pa.float64()),  # pytrec_eval's ndcg_cut_10 for this query, as mteb computed it
+        pa.field("mrr_at_10", pa.float64()),  # 1/rank of the first relevant answer in mteb's top 10, else 0
+        pa.field("rank_distance", pa.float64()),  # worst minus best rank of the relevant answers (pools; else null)
+        pa.field("same_language_at_10", pa.float64()),  # share of the top 10 in the query's language (pools; else null)
+    ]
+)
+METRICS = tuple(SCHEMA.names[len(KEY_COLUMNS) :])
 POOL_METRICS = ("rank_distance", "same_language_at_10")
 
 _REWRITE = "re-run the evaluation of this task with --overwrite to rewrite its per-query records"
@@ -118,8 +121,16 @@ def to_table(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame[SCHEMA.names].astype(types), schema=SCHEMA, preserve_index=False)
 
 
-def write_table(path: str | Path, table: pa.Table, *, task: str, model: str, revision: str | None,
-                presorted: bool = False, evaluation: Evaluation | None = None) -> Path:
+def write_table(
+    path: str | Path,
+    table: pa.Table,
+    *,
+    task: str,
+    model: str,
+    revision: str | None,
+    presorted: bool = False,
+    evaluation: Evaluation | None = None,
+) -> Path:
     """Write a schema table to `path` atomically as parquet (zstd), sorted by split, subset and query.
 
     `presorted`: the caller built the table in that order (the sort is most of the cost of a write).
@@ -129,14 +140,27 @@ def write_table(path: str | Path, table: pa.Table, *, task: str, model: str, rev
     if not presorted:
         table = table.sort_by([("split", "ascending"), ("subset", "ascending"), ("query_id", "ascending")])
     evaluation = evaluation or Evaluation(settings=EvaluationSettings(task=task))
-    meta = {"format": FORMAT, "version": VERSION, "task": task, "model": model, "revision": revision,
-            "evaluation": evaluation.model_dump(mode="json")}
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "task": task,
+        "model": model,
+        "revision": revision,
+        "evaluation": evaluation.model_dump(mode="json"),
+    }
     table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
     return write_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
-def write_records(path: str | Path, frame: pd.DataFrame, *, task: str, model: str, revision: str | None,
-                  evaluation: Evaluation | None = None) -> Path:
+def write_records(
+    path: str | Path,
+    frame: pd.DataFrame,
+    *,
+    task: str,
+    model: str,
+    revision: str | None,
+    evaluation: Evaluation | None = None,
+) -> Path:
     return write_table(path, to_table(frame), task=task, model=model, revision=revision, evaluation=evaluation)
 
 
@@ -151,9 +175,13 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     except (KeyError, ValueError) as e:
         raise DataFormatError(path, "metadata.mteb_hybrid", "no per-query record metadata", _REWRITE) from e
     if meta.get("format") != FORMAT or meta.get("version") not in READABLE_VERSIONS:
-        raise DataFormatError(path, "metadata.mteb_hybrid.version",
-                              f"format {meta.get('format')!r} version {meta.get('version')!r}, expected {FORMAT!r} "
-                              f"version {' or '.join(map(str, READABLE_VERSIONS))}", _REWRITE)
+        raise DataFormatError(
+            path,
+            "metadata.mteb_hybrid.version",
+            f"format {meta.get('format')!r} version {meta.get('version')!r}, expected {FORMAT!r} "
+            f"version {' or '.join(map(str, READABLE_VERSIONS))}",
+            _REWRITE,
+        )
     return meta
 
 
@@ -204,16 +232,18 @@ def in_setting(subset: str, setting: str, languages: Iterable[str] | None = None
     return wanted and (languages is None or (q in languages and (c == POOL or c in languages)))
 
 
-def query_scores(records: pd.DataFrame, setting: str, languages: Iterable[str] | None = None,
-                 split: str = "test") -> pd.DataFrame:
+def query_scores(
+    records: pd.DataFrame, setting: str, languages: Iterable[str] | None = None, split: str = "test"
+) -> pd.DataFrame:
     """One row per query for one of the paper's settings: query_id, parallel_id, query_lang, metrics, n_subsets.
 
     mono: the query's own-language subset; cross: mean over its cross-lingual pairs; multi: its pool (the only
     setting with the pool metrics). `languages` keeps queries and pairs within them, as the evaluation's `-l`.
     """
     langs = set(languages) if languages is not None else None
-    keep = (_category_mask(records["subset"], lambda s: in_setting(s, setting, langs))
-            & _category_mask(records["split"], lambda v: v == split))
+    keep = _category_mask(records["subset"], lambda s: in_setting(s, setting, langs)) & _category_mask(
+        records["split"], lambda v: v == split
+    )
     metrics = [m for m in METRICS if m in records.columns and (setting == "multi" or m not in POOL_METRICS)]
     keys = ["query_id", "parallel_id"]
     grouped = records.loc[keep, keys + metrics].groupby(keys, sort=False, observed=True)
@@ -234,24 +264,31 @@ def find_record_files(folder: str | Path, task: str | None = None) -> list[Path]
     return sorted(p.rglob(f"{task or '*'}{SUFFIX}"))
 
 
-def load_side(folders: Sequence[str | Path], task: str | None = None,
-              metric: str | None = None) -> tuple[str, list[tuple[Path, pd.DataFrame]]]:
+def load_side(
+    folders: Sequence[str | Path], task: str | None = None, metric: str | None = None
+) -> tuple[str, list[tuple[Path, pd.DataFrame]]]:
     """The task and the records of one side of a comparison: one record file of the task per folder (seed)."""
     found: list[Path] = []
     for folder in folders:
         files = find_record_files(folder, task)
         if not files and task is not None and (others := find_record_files(folder)):
             names = sorted({f.name.removesuffix(SUFFIX) for f in others})
-            raise ValueError(f"{folder}: holds records of {', '.join(names)}, not of {task}: the sides must be scored "
-                             "on one task (give --task to pick it)")
+            raise ValueError(
+                f"{folder}: holds records of {', '.join(names)}, not of {task}: the sides must be scored "
+                "on one task (give --task to pick it)"
+            )
         if not files:
-            raise FileNotFoundError(f"{folder}: no per-query records ({'<Task>' if task is None else task}{SUFFIX}); "
-                                    "results written before per-query records existed have none: re-run that "
-                                    "evaluation with --overwrite")
+            raise FileNotFoundError(
+                f"{folder}: no per-query records ({'<Task>' if task is None else task}{SUFFIX}); "
+                "results written before per-query records existed have none: re-run that "
+                "evaluation with --overwrite"
+            )
         if len(files) > 1:
             names = ", ".join(str(f) for f in files[:6])
-            raise ValueError(f"{folder}: {len(files)} record files ({names}); give --task, or one folder per model "
-                             "and seed (comma-separated)")
+            raise ValueError(
+                f"{folder}: {len(files)} record files ({names}); give --task, or one folder per model "
+                "and seed (comma-separated)"
+            )
         found.append(files[0])
     tasks = {read_metadata(f)["task"] for f in found}
     if len(tasks) > 1:

@@ -10,8 +10,9 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 
-def sentence_encoder(model_dir: str | Path, pooling: str, *, max_seq_length: int | None = None,
-                     device: str | None = None) -> SentenceTransformer:
+def sentence_encoder(
+    model_dir: str | Path, pooling: str, *, max_seq_length: int | None = None, device: str | None = None
+) -> SentenceTransformer:
     """Transformer + `pooling` + Normalize around a plain transformers encoder (hub name or folder)."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.base.modules import Normalize, Transformer

@@ -15,10 +15,26 @@ OFFLINE_TASKS = ("XQuADRRetrieval", "MLQARRetrieval", "XQuADRSentenceRetrieval",
 OFFLINE_TRAIN_BASE = "me5-small"
 
 _HUB_ERROR_TYPES = {  # huggingface_hub's (first line), then those of requests / httpx / urllib3 underneath it
-    "OfflineModeIsEnabled", "LocalEntryNotFoundError", "HfHubHTTPError", "RepositoryNotFoundError",
-    "ConnectionError", "ConnectTimeout", "ConnectError", "ReadTimeout", "MaxRetryError", "NewConnectionError"}
-_HUB_ERROR_TEXT = ("huggingface.co", "offline mode", "hf_hub_offline", "couldn't connect", "local_files_only",
-                   "outgoing traffic has been disabled", "cannot find the requested files in the disk cache")
+    "OfflineModeIsEnabled",
+    "LocalEntryNotFoundError",
+    "HfHubHTTPError",
+    "RepositoryNotFoundError",
+    "ConnectionError",
+    "ConnectTimeout",
+    "ConnectError",
+    "ReadTimeout",
+    "MaxRetryError",
+    "NewConnectionError",
+}
+_HUB_ERROR_TEXT = (
+    "huggingface.co",
+    "offline mode",
+    "hf_hub_offline",
+    "couldn't connect",
+    "local_files_only",
+    "outgoing traffic has been disabled",
+    "cannot find the requested files in the disk cache",
+)
 
 
 class HubUnavailableError(LookupError):
@@ -31,7 +47,8 @@ def is_hub_error(exc: BaseException | None) -> bool:
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         if type(exc).__name__ in _HUB_ERROR_TYPES or (
-                isinstance(exc, (OSError, ValueError)) and any(t in str(exc).lower() for t in _HUB_ERROR_TEXT)):
+            isinstance(exc, (OSError, ValueError)) and any(t in str(exc).lower() for t in _HUB_ERROR_TEXT)
+        ):
             return True
         exc = exc.__cause__ or exc.__context__
     return False
@@ -43,7 +60,7 @@ def one_edit_apart(a: str, b: str) -> bool:
     if a == b or len(b) - len(a) > 1:
         return False
     i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), len(a))  # the first difference
-    return a[i + (len(a) == len(b)):] == b[i + 1:]
+    return a[i + (len(a) == len(b)) :] == b[i + 1 :]
 
 
 def did_you_mean(name: str, ours: Sequence[str]) -> str | None:
@@ -59,26 +76,36 @@ def _reason(error: BaseException | None) -> str:
 
 def hub_task_message(tasks: Sequence[str], error: BaseException | None = None) -> str:
     """Why mteb's hub tasks `tasks` cannot run here, what runs offline, and "did you mean" for near names."""
-    hints = " ".join(f"did you mean {m} (this package's, one letter away)?"
-                     for t in tasks if (m := did_you_mean(t, OFFLINE_TASKS)))
-    return (f"task {', '.join(tasks)} is mteb's own and downloads its data from the Hugging Face hub, "
-            f"but {_reason(error)}. " + (hints[:1].upper() + hints[1:] + " " if hints else "")
-            + f"Offline, this package's tasks run from local files: {', '.join(OFFLINE_TASKS)} "
-            "(set their folder once, for every entry point: `mteb-hybrid config data-dir PATH`, PATH holding xquad-r/ "
-            "and mlqa-r/).")
+    hints = " ".join(
+        f"did you mean {m} (this package's, one letter away)?" for t in tasks if (m := did_you_mean(t, OFFLINE_TASKS))
+    )
+    return (
+        f"task {', '.join(tasks)} is mteb's own and downloads its data from the Hugging Face hub, "
+        f"but {_reason(error)}. "
+        + (hints[:1].upper() + hints[1:] + " " if hints else "")
+        + f"Offline, this package's tasks run from local files: {', '.join(OFFLINE_TASKS)} "
+        "(set their folder once, for every entry point: `mteb-hybrid config data-dir PATH`, PATH holding xquad-r/ "
+        "and mlqa-r/)."
+    )
 
 
 def hub_model_message(model: str, needed_for: str, error: BaseException | None = None) -> str:
     """Why model `model` cannot be loaded here (it comes from the hub) and what runs offline instead."""
-    return (f"{needed_for} needs {model} from the Hugging Face hub, but {_reason(error)}. Offline, use the "
-            f"offline model: evaluate offline-me5-small, or train from it with `mteb-hybrid train --base "
-            f"{OFFLINE_TRAIN_BASE} --data mlqa-r --data-dir DIR --max-steps 100` (DIR holding mlqa-r/); or pass a "
-            "local sentence-transformers folder. With network, unset HF_HUB_OFFLINE and run the same command again. "
-            "`mteb-hybrid models` lists every model and what it needs.")
+    return (
+        f"{needed_for} needs {model} from the Hugging Face hub, but {_reason(error)}. Offline, use the "
+        f"offline model: evaluate offline-me5-small, or train from it with `mteb-hybrid train --base "
+        f"{OFFLINE_TRAIN_BASE} --data mlqa-r --data-dir DIR --max-steps 100` (DIR holding mlqa-r/); or pass a "
+        "local sentence-transformers folder. With network, unset HF_HUB_OFFLINE and run the same command again. "
+        "`mteb-hybrid models` lists every model and what it needs."
+    )
 
 
 def near_miss_note(tasks: Sequence[str], message: str = "") -> str:
     """For task names one letter from ours: which is mteb's hub task and which is ours."""
     near = [(task, did_you_mean(task, OFFLINE_TASKS)) for task in tasks if task not in OFFLINE_TASKS]
-    return " ".join(f"Note: {task} is mteb's own task (data from the Hugging Face hub); did you mean {ours}, "
-                    "this package's LAReQA task (local files)?" for task, ours in near if ours and ours not in message)
+    return " ".join(
+        f"Note: {task} is mteb's own task (data from the Hugging Face hub); did you mean {ours}, "
+        "this package's LAReQA task (local files)?"
+        for task, ours in near
+        if ours and ours not in message
+    )

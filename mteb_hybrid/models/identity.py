@@ -30,8 +30,16 @@ REVISION_LENGTH = 12  # hex digits of the model's sha256
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
 # Files of a model folder that never change its vectors: the card, training bookkeeping and logs (written after
 # the model itself), and `training_args.bin`. Hidden files (temp files, locks) and checkpoints are left out too.
-NOT_MODEL_FILES = frozenset({"README.md", TRAINING_INFO_FILE, "train_log.jsonl", "train_log.csv",
-                             "mteb_hybrid_wall_time.json", "training_args.bin"})
+NOT_MODEL_FILES = frozenset(
+    {
+        "README.md",
+        TRAINING_INFO_FILE,
+        "train_log.jsonl",
+        "train_log.csv",
+        "mteb_hybrid_wall_time.json",
+        "training_args.bin",
+    }
+)
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")  # "org/name", as on the hub
 # Revisions that say "unknown": mteb's placeholder, the hybrid registry's, or none at all.
 UNKNOWN_REVISIONS = frozenset({"", "no_revision_available", "untrained"})
@@ -60,8 +68,14 @@ def known_revision(revision: Any) -> bool:
 def weight_files(folder: Path) -> list[Path]:
     """The files holding a model's weights, training checkpoints and trainer state left out."""
     folder = Path(folder)
-    return sorted(p for p in folder.rglob("*") if p.suffix in WEIGHT_SUFFIXES and p.is_file()
-                  and CHECKPOINTS not in p.relative_to(folder).parts and p.name != "training_args.bin")
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.suffix in WEIGHT_SUFFIXES
+        and p.is_file()
+        and CHECKPOINTS not in p.relative_to(folder).parts
+        and p.name != "training_args.bin"
+    )
 
 
 def weights_sha256(folder: Path) -> str:
@@ -85,8 +99,12 @@ def model_files(folder: Path) -> list[Path]:
     out = []
     for p in folder.rglob("*"):
         rel = p.relative_to(folder).parts
-        if (p.is_file() and p.name not in NOT_MODEL_FILES and CHECKPOINTS not in rel
-                and not any(part.startswith(".") or part == "__pycache__" for part in rel)):
+        if (
+            p.is_file()
+            and p.name not in NOT_MODEL_FILES
+            and CHECKPOINTS not in rel
+            and not any(part.startswith(".") or part == "__pycache__" for part in rel)
+        ):
             out.append(p)
     return sorted(out, key=lambda p: p.relative_to(folder).as_posix())
 
@@ -99,7 +117,9 @@ def model_sha256(folder: Path, language_prefix: str | None | bool = True) -> str
     if language_prefix is True:
         info = folder / TRAINING_INFO_FILE
         try:
-            language_prefix = json.loads(info.read_text(encoding="utf-8")).get("language_prefix") if info.is_file() else None
+            language_prefix = (
+                json.loads(info.read_text(encoding="utf-8")).get("language_prefix") if info.is_file() else None
+            )
         except (ValueError, UnicodeDecodeError, AttributeError):
             language_prefix = None  # check_folder names the broken file
     h = hashlib.sha256()
@@ -159,7 +179,7 @@ def _training_info(folder: Path) -> dict[str, Any]:
 
 
 def folder_name(folder: Path, training_info: dict[str, Any] | None = None) -> str:
-    """"org/name" of a folder model: its training info's name, model card, config or folder name."""
+    """ "org/name" of a folder model: its training info's name, model card, config or folder name."""
     folder = Path(folder)
     info = training_info if training_info is not None else _training_info(folder)
     if _text(info.get("name")):
@@ -185,11 +205,22 @@ def folder_identity(folder: str | Path) -> ModelIdentity:
     recorded = info.get("revision")
     if revision and recorded and recorded != revision:
         if recorded == weights_sha256(folder)[:REVISION_LENGTH]:  # recorded when the revision hashed weights alone
-            logger.info("%s: %s records the weights-only revision %s; the whole model hashes to %s, used here",
-                        folder, TRAINING_INFO_FILE, recorded, revision)
+            logger.info(
+                "%s: %s records the weights-only revision %s; the whole model hashes to %s, used here",
+                folder,
+                TRAINING_INFO_FILE,
+                recorded,
+                revision,
+            )
         else:
-            logger.warning("%s: %s records revision %s but the model hashes to %s (changed since training?); "
-                           "using %s", folder, TRAINING_INFO_FILE, recorded, revision, revision)
+            logger.warning(
+                "%s: %s records revision %s but the model hashes to %s (changed since training?); using %s",
+                folder,
+                TRAINING_INFO_FILE,
+                recorded,
+                revision,
+                revision,
+            )
     return ModelIdentity(name, revision)
 
 
@@ -206,11 +237,25 @@ def _check_safetensors(path: Path) -> None:
             header = None
     if not isinstance(header, dict):
         raise ModelFolderError(f"{path}: corrupt safetensors header; copy the model folder again")
-    end = 8 + n + max((t["data_offsets"][1] for k, t in header.items() if k != "__metadata__" and isinstance(t, dict)
-                       and isinstance(t.get("data_offsets"), list) and len(t["data_offsets"]) == 2), default=0)
+    end = (
+        8
+        + n
+        + max(
+            (
+                t["data_offsets"][1]
+                for k, t in header.items()
+                if k != "__metadata__"
+                and isinstance(t, dict)
+                and isinstance(t.get("data_offsets"), list)
+                and len(t["data_offsets"]) == 2
+            ),
+            default=0,
+        )
+    )
     if end > size:
-        raise ModelFolderError(f"{path}: truncated ({size} bytes, the header promises {end}); "
-                               "copy the model folder again")
+        raise ModelFolderError(
+            f"{path}: truncated ({size} bytes, the header promises {end}); copy the model folder again"
+        )
 
 
 def check_folder(folder: str | Path) -> None:
@@ -218,11 +263,14 @@ def check_folder(folder: str | Path) -> None:
     folder = Path(folder)
     modules_path = folder / "modules.json"
     if not modules_path.is_file():
-        raise ModelFolderError(f"{folder}: a folder, but not a sentence-transformers model (no modules.json); "
-                               "give the folder that SentenceTransformer.save() wrote")
+        raise ModelFolderError(
+            f"{folder}: a folder, but not a sentence-transformers model (no modules.json); "
+            "give the folder that SentenceTransformer.save() wrote"
+        )
     modules = _read_json(modules_path)
-    if not isinstance(modules, list) or not all(isinstance(m, dict) and isinstance(m.get("path", ""), str)
-                                                for m in modules):
+    if not isinstance(modules, list) or not all(
+        isinstance(m, dict) and isinstance(m.get("path", ""), str) for m in modules
+    ):
         raise ModelFolderError(f"{modules_path}: expected a list of modules with 'path'; restore the file")
     for module in modules:
         if not (folder / module.get("path", "")).is_dir():

@@ -71,8 +71,9 @@ def list_models(data_dir: str | os.PathLike[str] | None = None) -> list[ModelSta
     from mteb_hybrid.models.metas import HYBRID_MODELS, OFFLINE_ALIAS
 
     data_flag = _data_dir_flag(data_dir)
-    return [_offline_status(OFFLINE_ALIAS)] + [_hybrid_status(alias, spec, data_flag)
-                                               for alias, spec in HYBRID_MODELS.items()]
+    return [_offline_status(OFFLINE_ALIAS)] + [
+        _hybrid_status(alias, spec, data_flag) for alias, spec in HYBRID_MODELS.items()
+    ]
 
 
 def format_models(rows: list[ModelStatus]) -> str:
@@ -81,9 +82,14 @@ def format_models(rows: list[ModelStatus]) -> str:
     status_width = max(len(r.status) for r in rows)
     lines = [f"{'model':{width}}  {'status':{status_width}}  to make it ready"]
     lines += [f"{r.alias:{width}}  {r.status:{status_width}}  {r.make_ready or '-'}" for r in rows]
-    lines += ["", "Each model is registered with mteb under its name and as mteb-hybrid/<name> (the same model). "
-              "Trained models live in $MTEB_HYBRID_CACHE/models/<name> (default ~/.cache/mteb_hybrid/models)."]
+    lines += [
+        "",
+        "Each model is registered with mteb under its name and as mteb-hybrid/<name> (the same model). "
+        "Trained models live in $MTEB_HYBRID_CACHE/models/<name> (default ~/.cache/mteb_hybrid/models).",
+    ]
     if any("DIR" in r.make_ready for r in rows):
-        lines.append("DIR: the folder holding mlqa-r/ (or set it once with `mteb-hybrid config data-dir DIR` and drop "
-                     "--data-dir).")
+        lines.append(
+            "DIR: the folder holding mlqa-r/ (or set it once with `mteb-hybrid config data-dir DIR` and drop "
+            "--data-dir)."
+        )
     return "\n".join(lines)

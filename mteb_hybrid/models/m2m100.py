@@ -73,8 +73,9 @@ def _backend_from_slow(slow: Any) -> Any:
     vocab: dict[str, int] = dict(slow.encoder)  # fairseq order: <s> <pad> </s> <unk> then pieces
     scores = {p.piece: p.score for p in proto.pieces}
     if proto.trainer_spec.model_type != 2:  # M2M-100 ships a BPE model (sentencepiece.bpe.model)
-        raise ValueError(f"{slow.spm_file}: expected a sentencepiece BPE model, got model_type "
-                         f"{proto.trainer_spec.model_type}")
+        raise ValueError(
+            f"{slow.spm_file}: expected a sentencepiece BPE model, got model_type {proto.trainer_spec.model_type}"
+        )
     specials = [slow.bos_token, slow.pad_token, slow.eos_token, slow.unk_token]
     vocab_scores = [(piece, scores.get(piece, 0.0)) for piece in vocab if piece not in specials]
     merges = generate_merges(vocab, vocab_scores, skip_tokens=specials)
@@ -101,16 +102,23 @@ def no_language_prefix_tokenizer(tokenizer: Any) -> Any:
     fast = getattr(tokenizer, "is_fast", False)
     backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str()) if fast else _backend_from_slow(tokenizer)
     eos = tokenizer.eos_token or "</s>"
-    backend.post_processor = processors.TemplateProcessing(single=f"$A {eos}", pair=f"$A $B {eos}",
-                                                           special_tokens=[(eos, backend.token_to_id(eos))])
+    backend.post_processor = processors.TemplateProcessing(
+        single=f"$A {eos}", pair=f"$A $B {eos}", special_tokens=[(eos, backend.token_to_id(eos))]
+    )
     max_length = min(int(getattr(tokenizer, "model_max_length", 1024) or 1024), 1024)
-    return PreTrainedTokenizerFast(tokenizer_object=backend, bos_token=tokenizer.bos_token, eos_token=eos,
-                                   pad_token=tokenizer.pad_token, unk_token=tokenizer.unk_token,
-                                   model_max_length=max_length)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token=tokenizer.bos_token,
+        eos_token=eos,
+        pad_token=tokenizer.pad_token,
+        unk_token=tokenizer.unk_token,
+        model_max_length=max_length,
+    )
 
 
-def build_m2m100_sentence_encoder(source: str | Path, target: str | Path, *, max_seq_length: int = 256,
-                                  pooling: str = "mean") -> Path:
+def build_m2m100_sentence_encoder(
+    source: str | Path, target: str | Path, *, max_seq_length: int = 256, pooling: str = "mean"
+) -> Path:
     """A sentence-transformers folder at `target` from the M2M-100 checkpoint `source` (hub name or folder).
 
     Built in a temporary folder renamed into place, so an interrupted build never looks like a model.
@@ -130,9 +138,19 @@ def build_m2m100_sentence_encoder(source: str | Path, target: str | Path, *, max
         no_language_prefix_tokenizer(AutoTokenizer.from_pretrained(str(source))).save_pretrained(encoder_dir)
         staged = Path(tmp) / "model"
         sentence_encoder(encoder_dir, pooling, max_seq_length=max_seq_length).save(str(staged))
-        (staged / "mteb_hybrid_base.json").write_text(json.dumps({
-            "source": str(source), "kind": "m2m100-encoder", "language_prefix": language_prefix("{}"),
-            "encoder_layerdrop": 0.0, "pooling": pooling}, indent=2), encoding="utf-8")
+        (staged / "mteb_hybrid_base.json").write_text(
+            json.dumps(
+                {
+                    "source": str(source),
+                    "kind": "m2m100-encoder",
+                    "language_prefix": language_prefix("{}"),
+                    "encoder_layerdrop": 0.0,
+                    "pooling": pooling,
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
         if target.exists():
             shutil.rmtree(target)
         staged.rename(target)

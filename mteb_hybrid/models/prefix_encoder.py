@@ -35,8 +35,12 @@ class LanguagePrefixEncoderWrapper(SentenceTransformerEncoderWrapper):
         if hf_subset in self.languages:
             return hf_subset
         if not self._warned:
-            logger.warning("subset %r is not a language code this model knows; texts get the token of %r. "
-                           "mteb-hybrid's tasks pass each text's language.", hf_subset, self.fallback_language)
+            logger.warning(
+                "subset %r is not a language code this model knows; texts get the token of %r. "
+                "mteb-hybrid's tasks pass each text's language.",
+                hf_subset,
+                self.fallback_language,
+            )
             self._warned = True
         return self.fallback_language
 

@@ -51,15 +51,21 @@ def load_presets(path: str | None = None) -> dict[str, Preset]:
     file = Path(path or PRESETS_FILE)
     raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     if not isinstance(raw, dict):
-        raise DataFormatError(file, "<file>", "expected a mapping of preset names",
-                              "see mteb_hybrid/models/presets.yaml")
+        raise DataFormatError(
+            file, "<file>", "expected a mapping of preset names", "see mteb_hybrid/models/presets.yaml"
+        )
     presets = {}
     for name, spec in raw.items():
         if not isinstance(spec, dict) or "name" in spec:
-            raise DataFormatError(file, str(name), "expected a mapping of settings (the name is its key)",
-                                  "see the other presets in the file")
-        presets[str(name)] = validate_file(Preset, {"name": str(name), **spec}, file,
-                                           f"see the kinds and keys at the top of {file.name}")
+            raise DataFormatError(
+                file,
+                str(name),
+                "expected a mapping of settings (the name is its key)",
+                "see the other presets in the file",
+            )
+        presets[str(name)] = validate_file(
+            Preset, {"name": str(name), **spec}, file, f"see the kinds and keys at the top of {file.name}"
+        )
     return presets
 
 
@@ -83,8 +89,9 @@ def resolve_base(base: str) -> Preset:
         return presets[base]
     path = Path(base).expanduser()
     if path.is_dir():
-        return Preset(name=str(path), kind=_local_kind(path), model=str(path.resolve()),
-                      trained_name=f"hybrid-{_slug(path.name)}")
+        return Preset(
+            name=str(path), kind=_local_kind(path), model=str(path.resolve()), trained_name=f"hybrid-{_slug(path.name)}"
+        )
     if path.exists():
         raise ValueError(f"--base {base!r} is a file; give a preset ({', '.join(presets)}), a model name or a folder")
     # A hub name: sentence-transformers decides (mean pooling for a plain encoder); M2M-100 by name.
@@ -99,8 +106,9 @@ def trained_model_dir(name: str) -> Path:
     return cache_root() / "models" / name
 
 
-def load_base_model(preset: Preset, *, max_seq_length: int | None = None,
-                    device: str | None = None) -> tuple[SentenceTransformer, int]:
+def load_base_model(
+    preset: Preset, *, max_seq_length: int | None = None, device: str | None = None
+) -> tuple[SentenceTransformer, int]:
     """The base model of `preset` as a SentenceTransformer (truncating at `max_seq_length` if given), with the
     preset's prompts if it has none, and the base's own inference length (what a trained model is saved with,
     so that it is scored like its base: the training length is a training setting).

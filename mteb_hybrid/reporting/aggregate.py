@@ -29,7 +29,7 @@ def values_stats(values: Sequence[float | None]) -> pd.Series:
 
 
 def fmt_stat(stat: pd.Series, spec: str = "{:.3f}", suffix: str = "") -> str:
-    """"mean ± std" over several seeds, "mean" for one, "-" for none."""
+    """ "mean ± std" over several seeds, "mean" for one, "-" for none."""
     n = int(stat["n"])
     if n == 0:
         return MISSING
@@ -63,8 +63,13 @@ def rank_distance_frames(exp: Experiment, task: str) -> tuple[pd.DataFrame, pd.D
     means: dict[str, pd.Series] = {}
     stds: dict[str, pd.Series] = {}
     for group, cells in exp.groups().items():
-        per_seed = [c.scores[(c.scores["task"] == task) & (c.scores["setting"] == "multi")]
-                    .set_index("query_lang")["rank_distance"] for c in cells if task in c.tasks()]
+        per_seed = [
+            c.scores[(c.scores["task"] == task) & (c.scores["setting"] == "multi")].set_index("query_lang")[
+                "rank_distance"
+            ]
+            for c in cells
+            if task in c.tasks()
+        ]
         frame = pd.concat(per_seed, axis=1) if per_seed else pd.DataFrame()
         if frame.notna().any().any():
             means[group], stds[group] = frame.mean(axis=1), frame.std(axis=1, ddof=1)
@@ -74,8 +79,10 @@ def rank_distance_frames(exp: Experiment, task: str) -> tuple[pd.DataFrame, pd.D
 def fixed_language_groups(cells: Sequence[Cell], task: str) -> dict[str, set[str]]:
     """The query languages every cell trained on and those no cell trained on: the same languages at every
     point of a curve, so the curve shows the effect of training, not a change of language set."""
-    return {"trained by every cell": set.intersection(*(set(query_langs(c, task, "seen")) for c in cells)),
-            "trained by no cell": set.intersection(*(set(query_langs(c, task, "unseen")) for c in cells))}
+    return {
+        "trained by every cell": set.intersection(*(set(query_langs(c, task, "seen")) for c in cells)),
+        "trained by no cell": set.intersection(*(set(query_langs(c, task, "unseen")) for c in cells)),
+    }
 
 
 def degradation_points(exp: Experiment, task: str) -> pd.DataFrame:
@@ -89,9 +96,16 @@ def degradation_points(exp: Experiment, task: str) -> pd.DataFrame:
         for c in cells:
             row = fixed_set_summary(c, task, chosen)
             series = ", ".join(f"{k}={v}" for k, v in sorted(c.params.items()) if k not in ("n_languages", "seed"))
-            records += [{"series": series, "n_languages": c.params["n_languages"], "setting": s,
-                         "langs": f"{langs} ({' '.join(sorted(chosen))})",
-                         "value": float(row[f"ndcg_at_10_drop_{s}_pct"])} for s in ("cross", "multi")]
+            records += [
+                {
+                    "series": series,
+                    "n_languages": c.params["n_languages"],
+                    "setting": s,
+                    "langs": f"{langs} ({' '.join(sorted(chosen))})",
+                    "value": float(row[f"ndcg_at_10_drop_{s}_pct"]),
+                }
+                for s in ("cross", "multi")
+            ]
     if not records:
         return pd.DataFrame(columns=["series", "n_languages", "langs", "setting", "mean", "std", "n"])
     g = pd.DataFrame(records).groupby(["series", "n_languages", "langs", "setting"])["value"]
@@ -107,8 +121,11 @@ def shared_unseen(cells: Sequence[Cell]) -> frozenset[str]:
 def query_langs(cell: Cell, task: str, langs: str) -> list[str]:
     """The cell's query languages of `task` that are seen (langs "seen") or unseen ("unseen") in training."""
     unseen = set(cell.unseen)
-    return [q for q in sorted(set(cell.scores.loc[cell.scores["task"] == task, "query_lang"]))
-            if (q in unseen) == (langs == "unseen")]
+    return [
+        q
+        for q in sorted(set(cell.scores.loc[cell.scores["task"] == task, "query_lang"]))
+        if (q in unseen) == (langs == "unseen")
+    ]
 
 
 def fixed_set_summary(cell: Cell, task: str, chosen: set[str]) -> pd.Series:
@@ -118,8 +135,21 @@ def fixed_set_summary(cell: Cell, task: str, chosen: set[str]) -> pd.Series:
 
 
 # Train-config fields that do not change what is learned (where files go, how often to log or save).
-_NOT_RECIPE = {"seed", "data_dir", "output_dir", "model_name", "resume", "eval_tasks", "eval_steps", "save_steps",
-               "save_total_limit", "logging_steps", "keep_checkpoints", "device", "num_threads"}
+_NOT_RECIPE = {
+    "seed",
+    "data_dir",
+    "output_dir",
+    "model_name",
+    "resume",
+    "eval_tasks",
+    "eval_steps",
+    "save_steps",
+    "save_total_limit",
+    "logging_steps",
+    "keep_checkpoints",
+    "device",
+    "num_threads",
+}
 
 
 def pooled_seeds(experiments: Sequence[Experiment]) -> Experiment | None:
@@ -138,13 +168,18 @@ def pooled_seeds(experiments: Sequence[Experiment]) -> Experiment | None:
     if not shared:
         return None
     involved = sorted({c.experiment for cs in shared for c in cs})
-    base = next((c for exp in experiments if exp.name in involved for c in exp.cells if c.done and c.train is None),
-                None)
+    base = next(
+        (c for exp in experiments if exp.name in involved for c in exp.cells if c.done and c.train is None), None
+    )
     cells = [] if base is None else [replace(base, info={**base.info, "group": f"{base.experiment}/{base.group}"})]
     for cs in shared:
         label = f"{cs[0].experiment}/{cs[0].group}"
         cells += [replace(c, cell_id=f"{c.experiment}/{c.cell_id}", info={**c.info, "group": label}) for c in cs]
     names = ", ".join(f"`{n}`" for n in involved)
-    return Experiment(name="seeds pooled: " + " + ".join(involved), path=Path("."), cells=cells,
-                      description=f"The same training recipes across experiments {names}, pooled over all their seeds "
-                      "(a recipe = the train config minus its seed).")
+    return Experiment(
+        name="seeds pooled: " + " + ".join(involved),
+        path=Path("."),
+        cells=cells,
+        description=f"The same training recipes across experiments {names}, pooled over all their seeds "
+        "(a recipe = the train config minus its seed).",
+    )

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
-from pathlib import Path
-
+from mteb_hybrid.formats.per_query import find_record_files
 from mteb_hybrid.stats import Comparison as Interval
 from mteb_hybrid.stats import query_scores, read_records, seeds_only
 from mteb_hybrid.stats.bootstrap import Direction
 from mteb_hybrid.stats.inferred import evaluation_of, training_machine
-from mteb_hybrid.formats.per_query import find_record_files
 from mteb_hybrid.stats.verdicts import Decision, decide
 
 from .aggregate import MISSING, group_stats, seed_rows
@@ -30,7 +29,6 @@ from .paper import KIND_LABEL, KINDS, PAPER_ALPHA, paper_numbers
 from .summary import SETTINGS
 from .tables import table
 from .templates import render
-
 
 DATASETS = {"XQuADR": "XQuAD-R", "MLQAR": "MLQA-R"}  # task name prefix -> the paper's dataset
 
@@ -67,11 +65,15 @@ def find_comparisons(experiments: Sequence[Experiment]) -> list[Comparison]:
                     continue
                 if kind not in KINDS or (kind == "hybrid" and done[0].alpha not in (None, PAPER_ALPHA)):
                     continue
-                key = ", ".join(f"{k}={v}" for k, v in sorted(done[0].params.items())
-                                if k not in ("batching", "alpha", "seed"))
+                key = ", ".join(
+                    f"{k}={v}" for k, v in sorted(done[0].params.items()) if k not in ("batching", "alpha", "seed")
+                )
                 sets.setdefault(key, {}).setdefault(kind, (group, cells))
-            out += [Comparison(exp, task, dataset, key, kinds, base) for key, kinds in sets.items()
-                    if all(k in kinds for k in KINDS)]
+            out += [
+                Comparison(exp, task, dataset, key, kinds, base)
+                for key, kinds in sets.items()
+                if all(k in kinds for k in KINDS)
+            ]
     return out
 
 
@@ -125,8 +127,11 @@ class SideFacts:
     untrained: bool  # the untrained base: one fixed model, no training noise
 
 
-def _record_tables(cells: Sequence[Cell], task: str, metrics: Sequence[str],
-                   ) -> tuple[list[pd.DataFrame], SideFacts] | None:
+def _record_tables(
+    cells: Sequence[Cell],
+    task: str,
+    metrics: Sequence[str],
+) -> tuple[list[pd.DataFrame], SideFacts] | None:
     """The record file of each cell with results, read once with `metrics`, and the side's facts; None when
     any such cell has none."""
     tables, paths = [], []
@@ -150,21 +155,32 @@ def like_for_like(a: SideFacts, b: SideFacts) -> tuple[str | None, bool]:
     """(why the sides may not be compared, or None; whether they were trained on different machines)."""
     lengths = set(map(str, a.lengths + b.lengths))
     if len(lengths) > 1:
-        return f"not like for like: max_seq_length {'/'.join(sorted(set(map(str, a.lengths))))} vs " \
-               f"{'/'.join(sorted(set(map(str, b.lengths))))}", False
+        return (
+            f"not like for like: max_seq_length {'/'.join(sorted(set(map(str, a.lengths))))} vs "
+            f"{'/'.join(sorted(set(map(str, b.lengths))))}",
+            False,
+        )
     machines = {m for m in a.machines + b.machines if m != "untrained"}
     return None, len(machines) > 1  # two known machines, or a known one and unrecorded ones
 
 
-def cell_records(cells: Sequence[Cell], task: str, metric: str, setting: str,
-                 ) -> tuple[list[pd.DataFrame], SideFacts] | None:
+def cell_records(
+    cells: Sequence[Cell],
+    task: str,
+    metric: str,
+    setting: str,
+) -> tuple[list[pd.DataFrame], SideFacts] | None:
     """Per-query frames, one per cell with results, and the side's facts, or None when a cell has no records."""
     found = _record_tables(cells, task, [metric])
     return None if found is None else ([query_scores(t, setting) for t in found[0]], found[1])
 
 
-def claim_interval(claim: Claim, hybrid: Sequence[Cell], other: Sequence[Cell], task: str,
-                   ) -> tuple[Decision | Interval | None, str | None, bool]:
+def claim_interval(
+    claim: Claim,
+    hybrid: Sequence[Cell],
+    other: Sequence[Cell],
+    task: str,
+) -> tuple[Decision | Interval | None, str | None, bool]:
     """Hybrid - other: the decision where records exist, else Welch's interval over seed means; with the reason
     it may not be compared (different evaluation lengths) and whether it crosses machines."""
     direction = "less" if claim.lower else "greater"
@@ -173,8 +189,11 @@ def claim_interval(claim: Claim, hybrid: Sequence[Cell], other: Sequence[Cell], 
         refused, crosses = like_for_like(a[1], b[1])
         if refused:
             return None, refused, crosses
-        return (decide(a[0], b[0], claim.metric, direction=direction, resamples=RESAMPLES, seed=BOOTSTRAP_SEED),
-                None, crosses)
+        return (
+            decide(a[0], b[0], claim.metric, direction=direction, resamples=RESAMPLES, seed=BOOTSTRAP_SEED),
+            None,
+            crosses,
+        )
     va, vb = _cell_values(hybrid, task, claim.column), _cell_values(other, task, claim.column)
     if min(len(va), len(vb)) < 2:
         return None, None, False
@@ -190,8 +209,14 @@ def interval_text(interval: Decision | Interval | None, spec: str) -> str:
     if isinstance(interval, Interval):
         return render("interval_seeds", bounds=bounds, na=interval.n_seeds_a, nb=interval.n_seeds_b)
     template = "interval_recipes" if interval.level == "recipes" else "interval_models"
-    return render(template, bounds=bounds, questions=interval.n_questions, na=interval.n_seeds_a,
-                  nb=interval.n_seeds_b, detectable=spec.format(interval.detectable))
+    return render(
+        template,
+        bounds=bounds,
+        questions=interval.n_questions,
+        na=interval.n_seeds_a,
+        nb=interval.n_seeds_b,
+        detectable=spec.format(interval.detectable),
+    )
 
 
 def verdict_words(interval: Decision | Interval | None) -> str:
@@ -207,17 +232,29 @@ def claim_sentences(comp: Comparison) -> list[str]:
     for claim in CLAIMS:
         spec = claim.spec
         h, o = stats["hybrid"][claim.column]["mean"], stats[claim.other][claim.column]["mean"]  # type: ignore[index]
-        interval, refused, crosses = claim_interval(claim, comp.groups["hybrid"][1], comp.groups[claim.other][1],
-                                                    comp.task)
-        verdict = refused or verdict_words(interval) + (f" {DAGGER} (trained on different machines)" if crosses
-                                                        else "")
-        paper = "; ".join(f"{base} {spec.format(claim.paper(comp.dataset, base, 'hybrid'))} vs "
-                          f"{spec.format(claim.paper(comp.dataset, base, claim.other))}"
-                          for base in paper_numbers().bases(comp.dataset))
-        out.append(render("claim", claim=claim.text, verdict=str(verdict), ours=spec.format(h),
-                          other_label=KIND_LABEL[claim.other], other=spec.format(o),
-                          diff=spec.replace(":", ":+").format(h - o), interval=interval_text(interval, spec),
-                          dataset=comp.dataset, paper=paper))
+        interval, refused, crosses = claim_interval(
+            claim, comp.groups["hybrid"][1], comp.groups[claim.other][1], comp.task
+        )
+        verdict = refused or verdict_words(interval) + (f" {DAGGER} (trained on different machines)" if crosses else "")
+        paper = "; ".join(
+            f"{base} {spec.format(claim.paper(comp.dataset, base, 'hybrid'))} vs "
+            f"{spec.format(claim.paper(comp.dataset, base, claim.other))}"
+            for base in paper_numbers().bases(comp.dataset)
+        )
+        out.append(
+            render(
+                "claim",
+                claim=claim.text,
+                verdict=str(verdict),
+                ours=spec.format(h),
+                other_label=KIND_LABEL[claim.other],
+                other=spec.format(o),
+                diff=spec.replace(":", ":+").format(h - o),
+                interval=interval_text(interval, spec),
+                dataset=comp.dataset,
+                paper=paper,
+            )
+        )
     return out
 
 
@@ -262,8 +299,10 @@ def _records(cells: Sequence[Cell], task: str) -> Records:
 def _cell_text(d: Decision, m: BaseMetric) -> str:
     """`diff [low, high] better/worse/...` with the design's detectable difference."""
     words = d.words if d.level == "models" or d.words.startswith("equivalent") else VERDICT_WORDS[str(d.verdict)]
-    return (f"{m.spec.format(d.diff)} [{m.spec.format(d.low)}, {m.spec.format(d.high)}] {words} "
-            f"(detects {m.spec.format(d.detectable).lstrip('+')})")
+    return (
+        f"{m.spec.format(d.diff)} [{m.spec.format(d.low)}, {m.spec.format(d.high)}] {words} "
+        f"(detects {m.spec.format(d.detectable).lstrip('+')})"
+    )
 
 
 def _differences(a: Records, b: Records) -> list[str] | None:
@@ -283,16 +322,26 @@ def _differences(a: Records, b: Records) -> list[str] | None:
         if any(f.empty for f in (*fa, *fb)):
             out.append(MISSING)
             continue
-        d = decide(fa, fb, m.metric, direction=m.better, resamples=RESAMPLES, seed=BOOTSTRAP_SEED,
-                   untrained_b=b.facts.untrained)
+        d = decide(
+            fa,
+            fb,
+            m.metric,
+            direction=m.better,
+            resamples=RESAMPLES,
+            seed=BOOTSTRAP_SEED,
+            untrained_b=b.facts.untrained,
+        )
         out.append(_cell_text(d, m) + (f" {DAGGER}" if crosses else ""))
     return out
 
 
 def trained_group_records(exp: Experiment, task: str) -> GroupRecords:
     """(group, its cells with results, their records) per trained group, read once for both verdict tables."""
-    return [(group, done, _records(done, task)) for group, cells in exp.groups().items()
-            if (done := [c for c in cells if task in c.tasks()]) and done[0].batching != "base"]
+    return [
+        (group, done, _records(done, task))
+        for group, cells in exp.groups().items()
+        if (done := [c for c in cells if task in c.tasks()]) and done[0].batching != "base"
+    ]
 
 
 def versus_base_table(exp: Experiment, task: str, groups: GroupRecords | None = None) -> str | None:
@@ -300,8 +349,11 @@ def versus_base_table(exp: Experiment, task: str, groups: GroupRecords | None = 
     per-query records or without a trained group that has them."""
     base = _records([c for c in exp.cells if c.batching == "base" and task in c.tasks()][:1], task)
     groups = trained_group_records(exp, task) if groups is None else groups
-    rows = [[group, str(len(done)), *diff] for group, done, records in groups
-            if (diff := _differences(records, base)) is not None]
+    rows = [
+        [group, str(len(done)), *diff]
+        for group, done, records in groups
+        if (diff := _differences(records, base)) is not None
+    ]
     return table(["group", "seeds", *(m.label for m in BASE_METRICS)], rows) if rows else None
 
 
@@ -313,6 +365,8 @@ def versus_first_group_table(exp: Experiment, task: str, groups: GroupRecords | 
     if len(groups) < 2:
         return None
     (first, first_cells, first_records), others = groups[0], groups[1:]
-    rows = [[group, f"{len(done)} vs {len(first_cells)}", *_differences(records, first_records)]
-            for group, done, records in others]
+    rows = [
+        [group, f"{len(done)} vs {len(first_cells)}", *_differences(records, first_records)]
+        for group, done, records in others
+    ]
     return first, table(["group", "seeds", *(m.label for m in BASE_METRICS)], rows)

@@ -41,8 +41,13 @@ class TimeToTarget:
     @property
     def definition(self) -> str:
         """The target's definition with its numbers, as the report states it."""
-        return render("target_higher" if self.higher_is_better else "target_lower", metric=self.metric,
-                      fraction=f"{self.fraction:g}", best=f"{self.best_final:.4g}", target=f"{self.target:.4g}")
+        return render(
+            "target_higher" if self.higher_is_better else "target_lower",
+            metric=self.metric,
+            fraction=f"{self.fraction:g}",
+            best=f"{self.best_final:.4g}",
+            target=f"{self.target:.4g}",
+        )
 
 
 def _is_number(value: Any) -> bool:
@@ -51,13 +56,20 @@ def _is_number(value: Any) -> bool:
 
 def choose_metric(logs: Mapping[str, Sequence[Mapping[str, Any]]]) -> str | None:
     """The convergence metric: an nDCG@10 evaluation, else another benchmark metric, else eval_loss, else loss."""
-    keys = {k for log in logs.values() for r in log for k, v in r.items()
-            if _is_number(v) and not any(x in k for x in _NOT_CURVES)}
-    for pick in (lambda k: k.startswith("eval_") and "ndcg_at_10" in k,
-                 lambda k: k.startswith("eval_benchmark_"),
-                 lambda k: k == "eval_loss",
-                 lambda k: k.startswith("eval_"),
-                 lambda k: k == "loss"):
+    keys = {
+        k
+        for log in logs.values()
+        for r in log
+        for k, v in r.items()
+        if _is_number(v) and not any(x in k for x in _NOT_CURVES)
+    }
+    for pick in (
+        lambda k: k.startswith("eval_") and "ndcg_at_10" in k,
+        lambda k: k.startswith("eval_benchmark_"),
+        lambda k: k == "eval_loss",
+        lambda k: k.startswith("eval_"),
+        lambda k: k == "loss",
+    ):
         found = sorted(k for k in keys if pick(k))
         if found:
             return found[0]
@@ -66,8 +78,11 @@ def choose_metric(logs: Mapping[str, Sequence[Mapping[str, Any]]]) -> str | None
 
 def metric_points(log: Sequence[Mapping[str, Any]], metric: str) -> list[tuple[float, float, float]]:
     """(step, wall_time, value) of every record with a finite value of `metric`, in log order."""
-    return [(float(r.get("step", math.nan)), float(r.get("wall_time", math.nan)), float(r[metric]))
-            for r in log if _is_number(r.get(metric)) and math.isfinite(r[metric])]
+    return [
+        (float(r.get("step", math.nan)), float(r.get("wall_time", math.nan)), float(r[metric]))
+        for r in log
+        if _is_number(r.get(metric)) and math.isfinite(r[metric])
+    ]
 
 
 def is_shared_probe(metric: str) -> bool:

@@ -59,17 +59,22 @@ def _insert(text: str, section: str) -> str:
     if (start < 0) != (end < 0) or (start >= 0 and end < start):
         raise ValueError(f"README.md has an unmatched {START if start >= 0 else END}; fix it by hand")
     if start >= 0:
-        tail = text[end + len(END):]
+        tail = text[end + len(END) :]
         return text[:start] + section + tail.removeprefix("\n")
     anchor = text.find(f"\n{_TRAINING_HEADING}")
     at = text.find("\n## ", anchor + 1) if anchor >= 0 else text.find("\n## ")
     if at < 0:
         return text.rstrip("\n") + "\n\n" + section
-    return text[: at + 1] + section + "\n" + text[at + 1:]
+    return text[: at + 1] + section + "\n" + text[at + 1 :]
 
 
-def write_model_card(model_folder: str | os.PathLike[str], results_dir: str | os.PathLike[str], *,
-                     models: Sequence[str] | None = None, split: str = "test") -> Path:
+def write_model_card(
+    model_folder: str | os.PathLike[str],
+    results_dir: str | os.PathLike[str],
+    *,
+    models: Sequence[str] | None = None,
+    split: str = "test",
+) -> Path:
     """Add or update the LAReQA results section of `model_folder`/README.md; returns the README's path.
 
     Rows: `models` (names, e.g. the trained model and a baseline) if given, else the revision recorded in
@@ -84,12 +89,22 @@ def write_model_card(model_folder: str | os.PathLike[str], results_dir: str | os
     df = _select(load_scores(results_dir, split=split), models, revision)
     if df.empty:
         which = f"model(s) {', '.join(models)}" if models else f"revision {revision}" if revision else "any model"
-        raise ValueError(f"no LAReQA results ({split}) for {which} under {results_dir}; evaluate the model first "
-                         "(mteb-hybrid evaluate -m <model> ...)")
+        raise ValueError(
+            f"no LAReQA results ({split}) for {which} under {results_dir}; evaluate the model first "
+            "(mteb-hybrid evaluate -m <model> ...)"
+        )
     pairs = sorted(set(zip(df["model"], df["revision"])))
     what = "Scores of " + ", ".join(f"`{m}` (revision `{r}`)" for m, r in pairs) + " on the LAReQA tasks."
-    body = [START, HEADING, "", f"{what} Macro averages over query languages, from mteb result files "
-            "(`mteb-hybrid summarize` gives the same tables).", "", _demoted(format_markdown(summarize(df))), END]
+    body = [
+        START,
+        HEADING,
+        "",
+        f"{what} Macro averages over query languages, from mteb result files "
+        "(`mteb-hybrid summarize` gives the same tables).",
+        "",
+        _demoted(format_markdown(summarize(df))),
+        END,
+    ]
     section = "\n".join(body).rstrip("\n").replace(f"\n\n{END}", f"\n{END}") + "\n"
     readme = folder / "README.md"
     name = info.get("name") or folder.name

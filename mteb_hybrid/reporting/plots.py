@@ -103,8 +103,16 @@ def plot_degradation(points: pd.DataFrame, title: str) -> Figure:
                 if line.empty:
                     continue
                 label = f"mono → {setting}" if len(series) == 1 else f"{name}: mono → {setting}"
-                ax.errorbar(line["n_languages"], line["mean"], yerr=line["std"].fillna(0.0), color=color,
-                            linestyle=LINESTYLES[k % len(LINESTYLES)], marker="o", capsize=3, label=label)
+                ax.errorbar(
+                    line["n_languages"],
+                    line["mean"],
+                    yerr=line["std"].fillna(0.0),
+                    color=color,
+                    linestyle=LINESTYLES[k % len(LINESTYLES)],
+                    marker="o",
+                    capsize=3,
+                    label=label,
+                )
         ax.set_title(_wrap(f"query languages {panel}", 5.2, 10), fontsize=10)
         ax.set_xlabel("number of training languages")
         ax.set_xticks(xs)
@@ -115,8 +123,14 @@ def plot_degradation(points: pd.DataFrame, title: str) -> Figure:
     return fig
 
 
-def plot_convergence(curves: Mapping[str, Sequence[tuple[float, float, float]]], metric: str, title: str, *,
-                     target: float | None = None, groups: Mapping[str, str] | None = None) -> Figure:
+def plot_convergence(
+    curves: Mapping[str, Sequence[tuple[float, float, float]]],
+    metric: str,
+    title: str,
+    *,
+    target: float | None = None,
+    groups: Mapping[str, str] | None = None,
+) -> Figure:
     """Metric vs step (left) and vs wall time (right), one line per cell, the target dashed. Seeds of one of
     `groups` share a colour, so spread within a group shows apart from differences between groups."""
     from matplotlib.ticker import MaxNLocator
@@ -129,8 +143,12 @@ def plot_convergence(curves: Mapping[str, Sequence[tuple[float, float, float]]],
     for label, points in curves.items():
         group = groups.get(label, label)
         k = seen_in_group[group] = seen_in_group.get(group, -1) + 1
-        style: dict[str, Any] = {"color": palette[group], "linestyle": LINESTYLES[k % len(LINESTYLES)],
-                                 "marker": "o", "markersize": 3}
+        style: dict[str, Any] = {
+            "color": palette[group],
+            "linestyle": LINESTYLES[k % len(LINESTYLES)],
+            "marker": "o",
+            "markersize": 3,
+        }
         steps, wall_times, values = zip(*points)
         ax_step.plot(steps, values, label=label, **style)
         ax_time.plot(wall_times, values, **style)
@@ -140,8 +158,9 @@ def plot_convergence(curves: Mapping[str, Sequence[tuple[float, float, float]]],
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
     if target is not None:
-        ax_time.text(1.0, target, " target", transform=ax_time.get_yaxis_transform(), va="center",
-                     fontsize=8, color="grey")
+        ax_time.text(
+            1.0, target, " target", transform=ax_time.get_yaxis_transform(), va="center", fontsize=8, color="grey"
+        )
     ax_step.set_ylabel(metric)
     ax_step.set_title(f"{metric} vs step", fontsize=10)
     ax_time.set_title(f"{metric} vs wall time", fontsize=10)
@@ -158,8 +177,9 @@ def _palette(names: Sequence[str]) -> dict[str, Any]:
     return {n: cmap(i % cmap.N) for i, n in enumerate(names)}
 
 
-def plot_rank_distance(means: pd.DataFrame, stds: pd.DataFrame, title: str, *,
-                       unseen: frozenset[str] = frozenset()) -> Figure:
+def plot_rank_distance(
+    means: pd.DataFrame, stds: pd.DataFrame, title: str, *, unseen: frozenset[str] = frozenset()
+) -> Figure:
     """Grouped bars: rank distance per query language (x), one bar per model (columns of `means`, `stds`)."""
     langs, models = list(means.index), list(means.columns)
     width = 0.8 / max(1, len(models))
@@ -170,8 +190,9 @@ def plot_rank_distance(means: pd.DataFrame, stds: pd.DataFrame, title: str, *,
         xs = [i - 0.4 + width * (k + 0.5) for i in range(len(langs))]
         std = stds[model] if model in stds else None
         err = None if std is None or std.isna().all() else std.fillna(0.0).to_numpy()  # one seed: no bar
-        ax.bar(xs, means[model].to_numpy(dtype=float), width=width, yerr=err, capsize=2, label=model,
-               color=palette[model])
+        ax.bar(
+            xs, means[model].to_numpy(dtype=float), width=width, yerr=err, capsize=2, label=model, color=palette[model]
+        )
     ax.set_xticks(range(len(langs)), _mark(langs, unseen))
     ax.set_xlabel("query language")
     ax.set_ylabel("mean rank distance (lower = less bias)")
@@ -224,25 +245,52 @@ def experiment_plots(exp: Experiment, writer: PlotWriter, race: TimeToTarget | N
             if not n:
                 continue
             seeds = f", mean of {n} seeds" if n > 1 else ""
-            lines.append(writer.draw(f"nDCG@10 heatmap {group} {task}",
-                                     folder / f"heatmap_{slug(task)}_{slug(group)}.png", plot_heatmap,
-                                     heatmap_matrix(cells, task),
-                                     f"{exp.name} / {group}: nDCG@10 on {task}{seeds}", unseen=shared_unseen(cells)))
+            lines.append(
+                writer.draw(
+                    f"nDCG@10 heatmap {group} {task}",
+                    folder / f"heatmap_{slug(task)}_{slug(group)}.png",
+                    plot_heatmap,
+                    heatmap_matrix(cells, task),
+                    f"{exp.name} / {group}: nDCG@10 on {task}{seeds}",
+                    unseen=shared_unseen(cells),
+                )
+            )
         means, stds = rank_distance_frames(exp, task)
         if not means.empty:
-            lines.append(writer.draw(f"rank distance {task}", folder / f"rank_distance_{slug(task)}.png",
-                                     plot_rank_distance, means, stds,
-                                     f"{exp.name}: rank distance per query language on {task} (pool ranking)",
-                                     unseen=shared_unseen(exp.cells)))
+            lines.append(
+                writer.draw(
+                    f"rank distance {task}",
+                    folder / f"rank_distance_{slug(task)}.png",
+                    plot_rank_distance,
+                    means,
+                    stds,
+                    f"{exp.name}: rank distance per query language on {task} (pool ranking)",
+                    unseen=shared_unseen(exp.cells),
+                )
+            )
         points = degradation_points(exp, task)
         if not points.empty:
-            lines.append(writer.draw(f"degradation vs training languages {task}",
-                                     folder / f"degradation_{slug(task)}.png", plot_degradation, points,
-                                     f"{exp.name}: nDCG@10 drop vs number of training languages ({task}; "
-                                     "error bars: std over seeds)"))
+            lines.append(
+                writer.draw(
+                    f"degradation vs training languages {task}",
+                    folder / f"degradation_{slug(task)}.png",
+                    plot_degradation,
+                    points,
+                    f"{exp.name}: nDCG@10 drop vs number of training languages ({task}; error bars: std over seeds)",
+                )
+            )
     if race is not None:
         curves = {c.cell_id: points for c in exp.cells if (points := metric_points(c.log, race.metric))}
-        lines.append(writer.draw("convergence", folder / "convergence.png", plot_convergence, curves, race.metric,
-                                 f"{exp.name}: convergence", target=race.target,
-                                 groups={c.cell_id: c.group for c in exp.cells}))
+        lines.append(
+            writer.draw(
+                "convergence",
+                folder / "convergence.png",
+                plot_convergence,
+                curves,
+                race.metric,
+                f"{exp.name}: convergence",
+                target=race.target,
+                groups={c.cell_id: c.group for c in exp.cells},
+            )
+        )
     return [line for line in lines if line]

@@ -15,15 +15,31 @@ from pathlib import Path
 from mteb_hybrid.files import write_atomic
 
 from .aggregate import MISSING, fmt_stat, group_stats, pooled_seeds
-from .claims import (Comparison, claim_sentences, find_comparisons, trained_group_records, versus_base_table,
-                     versus_first_group_table)
+from .claims import (
+    Comparison,
+    claim_sentences,
+    find_comparisons,
+    trained_group_records,
+    versus_base_table,
+    versus_first_group_table,
+)
 from .convergence import is_shared_probe, time_to_target
 from .loading import EXPERIMENTS_DIR, Experiment, load_experiments
 from .paper import KIND_LABEL, KINDS, PAPER_ALPHA, paper_numbers
 from .plots import PlotWriter, experiment_plots
 from .summary import SETTINGS
-from .tables import (PENDING, commands_section, convergence_group_table, convergence_table, degradation_table,
-                     fixed_sets_table, seen_unseen_table, table, table1, unseen_sets_differ)
+from .tables import (
+    PENDING,
+    commands_section,
+    convergence_group_table,
+    convergence_table,
+    degradation_table,
+    fixed_sets_table,
+    seen_unseen_table,
+    table,
+    table1,
+    unseen_sets_differ,
+)
 from .templates import render
 
 PLOTS_DIR = "plots"
@@ -36,26 +52,48 @@ def training_facts(comp: Comparison) -> str:
     data = train.get("data")
     data_text = ", ".join(data) if isinstance(data, list) else str(data or "MLQA-R")
     steps = train.get("max_steps")
-    return render("training_facts", base=train.get("base", "me5-small"), data=data_text,
-                  steps=f"{steps} steps" if steps else f"{train.get('epochs', '?')} epoch(s)",
-                  batch=train.get("batch_size", "?"), dataset=comp.dataset, task=comp.task,
-                  zero_shot="zero-shot " if comp.dataset.lower() not in data_text.lower() else "")
+    return render(
+        "training_facts",
+        base=train.get("base", "me5-small"),
+        data=data_text,
+        steps=f"{steps} steps" if steps else f"{train.get('epochs', '?')} epoch(s)",
+        batch=train.get("batch_size", "?"),
+        dataset=comp.dataset,
+        task=comp.task,
+        zero_shot="zero-shot " if comp.dataset.lower() not in data_text.lower() else "",
+    )
 
 
 def comparison_table(comp: Comparison) -> str:
     """The paper's rows (both base models) and ours (base model, then the three batching kinds)."""
     ds, numbers = comp.dataset, paper_numbers()
     headers = ["model", "batching", "seeds", f"{ds} mAP mono", "mAP cross", "mAP multi", "mean RD"]
-    rows = [[f"paper: {base}", KIND_LABEL[kind], MISSING, *(f"{v:.3f}" for v in numbers.map.values[ds][base][kind]),
-             f"{numbers.rank_distance.values[ds][base][kind]:.1f}"] for base in numbers.bases(ds) for kind in KINDS]
+    rows = [
+        [
+            f"paper: {base}",
+            KIND_LABEL[kind],
+            MISSING,
+            *(f"{v:.3f}" for v in numbers.map.values[ds][base][kind]),
+            f"{numbers.rank_distance.values[ds][base][kind]:.1f}",
+        ]
+        for base in numbers.bases(ds)
+        for kind in KINDS
+    ]
     ours = [(KIND_LABEL[k], *comp.groups[k]) for k in KINDS]
     if comp.base is not None:
         ours.insert(0, ("none (base model)", *comp.base))
     for label, group, cells in ours:
         s = group_stats(cells, comp.task)
         if s is not None:
-            rows.append([f"ours: {group}", label, int(s["map_mono"]["n"]), *(fmt_stat(s[f"map_{x}"]) for x in SETTINGS),
-                         fmt_stat(s["rank_distance"], "{:.1f}")])
+            rows.append(
+                [
+                    f"ours: {group}",
+                    label,
+                    int(s["map_mono"]["n"]),
+                    *(fmt_stat(s[f"map_{x}"]) for x in SETTINGS),
+                    fmt_stat(s["rank_distance"], "{:.1f}"),
+                ]
+            )
     return table(headers, rows, left=2)
 
 
@@ -66,14 +104,24 @@ def comparison_section(comparisons: Sequence[Comparison]) -> str:
     parts = []
     for comp in comparisons:
         title = f"`{comp.experiment.name}`, {comp.task}" + (f" ({comp.key})" if comp.key else "")
-        parts += [render("comparison", title=title, facts=training_facts(comp), table=comparison_table(comp),
-                         claims="\n".join(claim_sentences(comp))), ""]
+        parts += [
+            render(
+                "comparison",
+                title=title,
+                facts=training_facts(comp),
+                table=comparison_table(comp),
+                claims="\n".join(claim_sentences(comp)),
+            ),
+            "",
+        ]
     return "\n".join(parts)
 
 
 def _task_blocks(exp: Experiment, task: str) -> list[str]:
-    blocks = [render("table1", task=task, table=table1(exp, task)),
-              render("degradation", task=task, table=degradation_table(exp, task))]
+    blocks = [
+        render("table1", task=task, table=table1(exp, task)),
+        render("degradation", task=task, table=degradation_table(exp, task)),
+    ]
     split = seen_unseen_table(exp, task)
     if split is not None:
         differ = " " + render("unseen_sets_differ") if unseen_sets_differ(exp) else ""
@@ -90,11 +138,20 @@ def experiment_section(exp: Experiment, writer: PlotWriter) -> str:
     """One experiment: status, config, per-task tables, convergence, plots, cells and commands."""
     done = sum(1 for c in exp.cells if c.done)
     about = f"{PENDING} {exp.note}" if exp.note else (exp.description or render("no_description"))
-    blocks = [render("experiment_head", name=exp.name, about=about, done=done, pending=len(exp.cells) - done,
-                     total=len(exp.cells))]
+    blocks = [
+        render(
+            "experiment_head",
+            name=exp.name,
+            about=about,
+            done=done,
+            pending=len(exp.cells) - done,
+            total=len(exp.cells),
+        )
+    ]
     if exp.config is not None:
-        blocks.append(render("experiment_config", config=json.dumps(exp.config, indent=2, ensure_ascii=False,
-                                                                    default=str)))
+        blocks.append(
+            render("experiment_config", config=json.dumps(exp.config, indent=2, ensure_ascii=False, default=str))
+        )
     tasks = exp.tasks()
     if not tasks:
         blocks.append(render("no_results", pending=PENDING))
@@ -121,8 +178,15 @@ def render_report(experiments: Sequence[Experiment], results_root: Path, writer:
     """The whole REPORT.md: comparison with the paper, then one section per experiment (and pooled seeds)."""
     pooled = pooled_seeds(experiments)
     with_pooled = [*experiments, *([pooled] if pooled is not None else [])]
-    parts = [render("report_head", root=results_root.as_posix(), pending=PENDING,
-                    comparison=comparison_section(find_comparisons(with_pooled))), ""]
+    parts = [
+        render(
+            "report_head",
+            root=results_root.as_posix(),
+            pending=PENDING,
+            comparison=comparison_section(find_comparisons(with_pooled)),
+        ),
+        "",
+    ]
     if not experiments:
         parts += [render("no_experiments", pending=PENDING, folder=(results_root / EXPERIMENTS_DIR).as_posix()), ""]
     parts += [experiment_section(exp, writer) for exp in with_pooled]
@@ -157,9 +221,15 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = parser.description or (
         "Write a Markdown report over every experiment under RESULTS_ROOT/experiments/: Table 1 layout per cell "
         "(mean ± std over seeds), nDCG@10 degradation, seen/unseen languages, convergence and time to target, "
-        "the paper's claims checked on our numbers, and PNG plots under RESULTS_ROOT/plots/.")
-    parser.add_argument("results_root", nargs="?", default="results", metavar="RESULTS_ROOT",
-                        help="folder holding experiments/ (default: results)")
+        "the paper's claims checked on our numbers, and PNG plots under RESULTS_ROOT/plots/."
+    )
+    parser.add_argument(
+        "results_root",
+        nargs="?",
+        default="results",
+        metavar="RESULTS_ROOT",
+        help="folder holding experiments/ (default: results)",
+    )
     parser.add_argument("--out", metavar="FILE", default=None, help="report file (default: RESULTS_ROOT/REPORT.md)")
     parser.add_argument("--no-plots", action="store_true", help="tables only, no PNGs (fast)")
 
@@ -167,8 +237,7 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
 def run_report(args: argparse.Namespace) -> int:
     """Build the report; 1 with a one-line message when RESULTS_ROOT does not exist."""
     try:
-        path = build_report(Path(args.results_root), Path(args.out) if args.out else None,
-                            draw_plots=not args.no_plots)
+        path = build_report(Path(args.results_root), Path(args.out) if args.out else None, draw_plots=not args.no_plots)
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

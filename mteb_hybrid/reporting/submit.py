@@ -70,7 +70,9 @@ def _open_repository(repo: str | Path, clone_dir: Path) -> Path:
     if not _looks_remote(source):
         path = Path(source).expanduser()
         if not path.exists():
-            raise SubmissionError(f"{path}: no such repository (give a clone of the results repository, a bare repository or a URL)")
+            raise SubmissionError(
+                f"{path}: no such repository (give a clone of the results repository, a bare repository or a URL)"
+            )
         kind = _repo_kind(path)
         if kind is None:
             raise SubmissionError(f"{path} is not a git repository")
@@ -81,7 +83,9 @@ def _open_repository(repo: str | Path, clone_dir: Path) -> Path:
         kind = _repo_kind(clone_dir)
         origin = _git(clone_dir, "config", "--get", "remote.origin.url", check=False).stdout.strip() if kind else ""
         if kind is None or kind[0] != "worktree" or not _same_source(origin, source):
-            raise SubmissionError(f"{clone_dir} exists and is not a clone of {source}; remove it or choose another clone folder")
+            raise SubmissionError(
+                f"{clone_dir} exists and is not a clone of {source}; remove it or choose another clone folder"
+            )
         _update_clone(clone_dir)
         return clone_dir.resolve()
     clone_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -93,8 +97,9 @@ def _open_repository(repo: str | Path, clone_dir: Path) -> Path:
 def _check_clean(repo: Path) -> None:
     status = _git(repo, "status", "--porcelain").stdout.strip()
     if status:
-        raise SubmissionError(f"{repo} has uncommitted changes ({status.splitlines()[0]} ...); "
-                              "commit or stash them first")
+        raise SubmissionError(
+            f"{repo} has uncommitted changes ({status.splitlines()[0]} ...); commit or stash them first"
+        )
 
 
 def _preflight(repo: Path, results_dir: Path) -> str:
@@ -102,7 +107,9 @@ def _preflight(repo: Path, results_dir: Path) -> str:
     if not (repo / "results").is_dir():
         raise SubmissionError(f"{repo} has no results/ folder: is it a clone of {RESULTS_REPOSITORY}?")
     if results_dir.resolve().is_relative_to(repo):
-        raise SubmissionError(f"the results to submit are inside {repo}: --repo must be a clone of the results repository")
+        raise SubmissionError(
+            f"the results to submit are inside {repo}: --repo must be a clone of the results repository"
+        )
     _check_clean(repo)
     branch = _git(repo, "symbolic-ref", "-q", "--short", "HEAD", check=False)
     if branch.returncode != 0:
@@ -116,23 +123,36 @@ def _check_inside(repo: Path, targets: Sequence[Path]) -> None:
     for path in targets:
         if not path.resolve().is_relative_to(root):
             link = next((p for p in [path, *path.parents] if p.is_symlink()), path)
-            raise SubmissionError(f"{link.relative_to(repo) if link.is_relative_to(repo) else link} in {repo} is a "
-                                  f"symlink to {link.resolve()}, outside the repository: refusing to write there; "
-                                  "replace it by a folder")
+            raise SubmissionError(
+                f"{link.relative_to(repo) if link.is_relative_to(repo) else link} in {repo} is a "
+                f"symlink to {link.resolve()}, outside the repository: refusing to write there; "
+                "replace it by a folder"
+            )
 
 
 def commit_message(models: Sequence[str], result_count: int, title: str | None = None) -> str:
     """mteb's commit message (ResultCache._build_commit_message), naming this tool as the submitter."""
     shown = ", ".join(models) if len(models) <= 2 else f"{', '.join(models[:2])} (+{len(models) - 2} more)"
     title = title or f"Add MTEB evaluation results for {shown}"
-    return (f"{title}\n\nModels: {', '.join(models)}\nTotal results: {result_count}\n"
-            "Submitted by mteb-hybrid (layout of mteb submit-results)")
+    return (
+        f"{title}\n\nModels: {', '.join(models)}\nTotal results: {result_count}\n"
+        "Submitted by mteb-hybrid (layout of mteb submit-results)"
+    )
 
 
-def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Sequence[str] | None = None,
-                       branch: str | None = None, push: bool = False, remote: str = "origin", overwrite: bool = False,
-                       clone_dir: str | Path | None = None, message: str | None = None,
-                       upstream: str | Path | None = None) -> SubmissionReport:
+def prepare_submission(
+    results_dir: str | Path,
+    repo: str | Path,
+    *,
+    models: Sequence[str] | None = None,
+    branch: str | None = None,
+    push: bool = False,
+    remote: str = "origin",
+    overwrite: bool = False,
+    clone_dir: str | Path | None = None,
+    message: str | None = None,
+    upstream: str | Path | None = None,
+) -> SubmissionReport:
     """Commit the submittable results under `results_dir` to a new branch of a clone of the results repository.
 
     `repo` is a clone (used as it is: clean, on a branch), or a URL / bare repository cloned to `clone_dir`
@@ -176,8 +196,11 @@ def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Seq
         raise SubmissionError(f"branch {branch} already exists in {repo_path}; pass another branch name")
     base = _git(repo_path, "rev-parse", "HEAD").stdout.strip()
     created = [item.dest for item in plan if not item.dest.exists()]
-    new_dirs = sorted({p for item in plan for p in item.dest.parents if p.is_relative_to(repo_path) and not p.exists()},
-                      key=lambda p: len(p.parts), reverse=True)
+    new_dirs = sorted(
+        {p for item in plan for p in item.dest.parents if p.is_relative_to(repo_path) and not p.exists()},
+        key=lambda p: len(p.parts),
+        reverse=True,
+    )
     _git(repo_path, "checkout", "-b", branch)
     try:
         _write(plan)
@@ -193,10 +216,14 @@ def prepare_submission(results_dir: str | Path, repo: str | Path, *, models: Seq
                 folder.rmdir()
         raise
     commit = _git(repo_path, "rev-parse", "HEAD").stdout.strip()
-    report = SubmissionReport(repo_path, "committed", branch, commit, text, None, copied, skipped, warnings, not_results)
+    report = SubmissionReport(
+        repo_path, "committed", branch, commit, text, None, copied, skipped, warnings, not_results
+    )
     if push:
         if _git(repo_path, "remote", "get-url", remote, check=False).returncode != 0:
-            raise SubmissionError(f"committed on branch {branch} in {repo_path}, but there is no remote named {remote} to push to")
+            raise SubmissionError(
+                f"committed on branch {branch} in {repo_path}, but there is no remote named {remote} to push to"
+            )
         try:
             _git(repo_path, "push", remote, f"HEAD:refs/heads/{branch}")
         except SubmissionError as e:
@@ -216,29 +243,63 @@ def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `mteb-hybrid submit`; sets the description (with the leaderboard rule)."""
     parser.description = parser.description or _DESCRIPTION
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("results_dir", metavar="RESULTS_DIR", help="mteb output folder (with results/) or its results/ folder")
-    parser.add_argument("--repo", required=True, metavar="PATH_OR_URL",
-                        help=f"clone of the results repository, a bare repository, or a URL (e.g. {RESULTS_REPOSITORY}, "
-                        "or your fork's URL, so that --push pushes to your fork)")
-    parser.add_argument("--model", nargs="+", action="extend", metavar="NAME", default=None,
-                        help="only these models (org/name, or the name after the org); default: all")
+    parser.add_argument(
+        "results_dir", metavar="RESULTS_DIR", help="mteb output folder (with results/) or its results/ folder"
+    )
+    parser.add_argument(
+        "--repo",
+        required=True,
+        metavar="PATH_OR_URL",
+        help=f"clone of the results repository, a bare repository, or a URL (e.g. {RESULTS_REPOSITORY}, "
+        "or your fork's URL, so that --push pushes to your fork)",
+    )
+    parser.add_argument(
+        "--model",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        default=None,
+        help="only these models (org/name, or the name after the org); default: all",
+    )
     parser.add_argument("--branch", default=None, help="branch name (default: mteb-results-<unix time>, as mteb)")
-    parser.add_argument("--message", default=None, help="commit title (default: 'Add MTEB evaluation results for <models>')")
-    parser.add_argument("--clone-dir", default=None, metavar="DIR", help="where to clone a URL or bare repository (default: remote/ next to results/, as mteb)")
+    parser.add_argument(
+        "--message", default=None, help="commit title (default: 'Add MTEB evaluation results for <models>')"
+    )
+    parser.add_argument(
+        "--clone-dir",
+        default=None,
+        metavar="DIR",
+        help="where to clone a URL or bare repository (default: remote/ next to results/, as mteb)",
+    )
     parser.add_argument("--push", action="store_true", help="push the branch to --remote (your fork) after committing")
     parser.add_argument("--remote", default="origin", help="remote to push to (default: origin)")
-    parser.add_argument("--upstream", default=None, metavar="EXPORT",
-                        help="an `mteb-hybrid export` folder: write LAReQA results for its generated tasks (their dataset "
-                        "revision, mteb's scores only), checked against their metadata")
-    parser.add_argument("--overwrite", action="store_true", help="replace result files the repository already has with different scores")
+    parser.add_argument(
+        "--upstream",
+        default=None,
+        metavar="EXPORT",
+        help="an `mteb-hybrid export` folder: write LAReQA results for its generated tasks (their dataset "
+        "revision, mteb's scores only), checked against their metadata",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace result files the repository already has with different scores"
+    )
 
 
 def run_submit(args: argparse.Namespace) -> int:
     """Prepare (and push) the submission; 0 when every selected file was submitted or already there."""
     try:
-        report = prepare_submission(args.results_dir, args.repo, models=args.model, branch=args.branch, push=args.push,
-                                    remote=args.remote, overwrite=args.overwrite, clone_dir=args.clone_dir,
-                                    message=args.message, upstream=args.upstream)
+        report = prepare_submission(
+            args.results_dir,
+            args.repo,
+            models=args.model,
+            branch=args.branch,
+            push=args.push,
+            remote=args.remote,
+            overwrite=args.overwrite,
+            clone_dir=args.clone_dir,
+            message=args.message,
+            upstream=args.upstream,
+        )
     except (SubmissionError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -18,8 +18,12 @@ PLUGIN_TASKS = ("XQuADRRetrieval", "MLQARRetrieval", "XQuADRSentenceRetrieval", 
 _NOT_REVISIONS = {"", "none", "null", "untrained", "no_revision_available"}
 
 LEADERBOARD_RULES = render("leaderboard_rules")  # what shows on the leaderboard (texts.md)
-SUBMISSION_NOTES = render("submission_notes", repository=RESULTS_REPOSITORY, leaderboard_rules=LEADERBOARD_RULES,
-                          upstreaming=render("upstreaming"))
+SUBMISSION_NOTES = render(
+    "submission_notes",
+    repository=RESULTS_REPOSITORY,
+    leaderboard_rules=LEADERBOARD_RULES,
+    upstreaming=render("upstreaming"),
+)
 
 
 def _meta_dict(meta: Any) -> dict[str, Any]:
@@ -67,7 +71,9 @@ def _repository_problems(data: dict[str, Any], fine_tuned: bool) -> dict[str, st
         out["name"] = f"name: {name!r} is not in 'org/name' form (it becomes the folder <org>__<name>)"
     if not isinstance(revision, str) or revision.strip().lower() in _NOT_REVISIONS:
         hint = " (the model has not been trained: train it, then evaluate it again)" if revision == "untrained" else ""
-        out["revision"] = f"revision: {revision!r} is not a model revision{hint}; results need the revision they were computed with"
+        out["revision"] = (
+            f"revision: {revision!r} is not a model revision{hint}; results need the revision they were computed with"
+        )
     elif re.search(r"[\s/\\]", revision):
         out["revision"] = f"revision: {revision!r} cannot be a folder name"
     released = data.get("release_date")
@@ -86,11 +92,15 @@ def _repository_problems(data: dict[str, Any], fine_tuned: bool) -> dict[str, st
     frameworks = data.get("framework")
     bad = [f for f in frameworks or [] if f not in get_args(FRAMEWORKS)] if isinstance(frameworks, list) else None
     if not frameworks or bad is None or bad:
-        out["framework"] = f"framework: {frameworks!r} must be a non-empty list from mteb's list ({', '.join(get_args(FRAMEWORKS))})"
+        out["framework"] = (
+            f"framework: {frameworks!r} must be a non-empty list from mteb's list ({', '.join(get_args(FRAMEWORKS))})"
+        )
     training = data.get("training_datasets")
     if training is None:
-        out["training_datasets"] = ("training_datasets: None means 'unknown' (no zero-shot flag on the leaderboard); "
-                                    "give the mteb task names the model was trained on, an empty list for none")
+        out["training_datasets"] = (
+            "training_datasets: None means 'unknown' (no zero-shot flag on the leaderboard); "
+            "give the mteb task names the model was trained on, an empty list for none"
+        )
     elif not isinstance(training, (list, set, tuple)) or not all(isinstance(t, str) for t in training):
         out["training_datasets"] = f"training_datasets: {training!r} is not a list of task names"
     adapted = data.get("adapted_from")
@@ -140,13 +150,17 @@ def leaderboard_warnings(meta: Any, tasks: Iterable[str] = (), *, upstream: bool
     loader = getattr(registered, "loader", None)
     module = getattr(getattr(loader, "func", loader), "__module__", "") or ""
     if registered is None or loader is None:
-        out.append(f"{name}: no reference implementation in mteb; the leaderboard needs one, and the results "
-                   "repository's CI (tests/test_model_implementation.py) fails a PR with a model that mteb does not "
-                   "list: merge its ModelMeta into mteb first (`mteb-hybrid export --kit` writes entries for trained models)")
+        out.append(
+            f"{name}: no reference implementation in mteb; the leaderboard needs one, and the results "
+            "repository's CI (tests/test_model_implementation.py) fails a PR with a model that mteb does not "
+            "list: merge its ModelMeta into mteb first (`mteb-hybrid export --kit` writes entries for trained models)"
+        )
     elif not module.startswith("mteb."):
-        out.append(f"{name}: implemented by {module.split('.')[0]}, not by mteb; the leaderboard needs a reference "
-                   "implementation in mteb/models/model_implementations and public weights, and the results "
-                   "repository's CI (tests/test_model_implementation.py) fails a PR with a model that mteb does not list")
+        out.append(
+            f"{name}: implemented by {module.split('.')[0]}, not by mteb; the leaderboard needs a reference "
+            "implementation in mteb/models/model_implementations and public weights, and the results "
+            "repository's CI (tests/test_model_implementation.py) fails a PR with a model that mteb does not list"
+        )
     if data.get("open_weights") is False:
         out.append(f"{name}: weights are not public; the leaderboard needs a public model")
     from mteb_hybrid.mteb_private import task_registry
@@ -156,10 +170,13 @@ def leaderboard_warnings(meta: Any, tasks: Iterable[str] = (), *, upstream: bool
         if registry.get(task) is not None and registry[task].__module__.startswith("mteb."):
             continue
         if upstream and task in PLUGIN_TASKS:
-            out.append(f"{task}: written for the exported task; shown on the leaderboard once its task file and hub "
-                       "dataset are merged into mteb (LEADERBOARD_RULES)")
+            out.append(
+                f"{task}: written for the exported task; shown on the leaderboard once its task file and hub "
+                "dataset are merged into mteb (LEADERBOARD_RULES)"
+            )
         else:
-            out.append(f"{task}: plugin-only task, not shown on the leaderboard until upstreamed into mteb "
-                       "with a hub dataset and revision")
+            out.append(
+                f"{task}: plugin-only task, not shown on the leaderboard until upstreamed into mteb "
+                "with a hub dataset and revision"
+            )
     return out
-

@@ -86,19 +86,25 @@ class SubmissionReport:
         lines += [f"skipped {s.source}: {s.reason}" for s in self.skipped if not s.problem]
         lines += [f"warning: {w}" for w in self.warnings]
         if self.not_results:
-            lines.append(f"skipped {len(self.not_results)} file(s) that are not mteb results (no task_name and scores), "
-                         f"e.g. {self.not_results[0]}")
+            lines.append(
+                f"skipped {len(self.not_results)} file(s) that are not mteb results (no task_name and scores), "
+                f"e.g. {self.not_results[0]}"
+            )
         if self.status == "no_changes":
             lines.append(f"nothing new to submit to {self.repo_path}")
             return "\n".join(lines)
         models = ", ".join(m for m, _ in self.models_submitted)
-        lines.append(f"committed {self.result_count} result file(s) for {models} on branch {self.branch} "
-                     f"in {self.repo_path} (commit {str(self.commit)[:12]})")
+        lines.append(
+            f"committed {self.result_count} result file(s) for {models} on branch {self.branch} "
+            f"in {self.repo_path} (commit {str(self.commit)[:12]})"
+        )
         if self.status == "pushed":
             lines.append(f"pushed {self.branch} to {self.remote}; open a pull request against {RESULTS_REPOSITORY}")
         else:
-            lines.append(f"next: git -C {self.repo_path} push <your fork> {self.branch}, then open a pull request "
-                         f"against {RESULTS_REPOSITORY}")
+            lines.append(
+                f"next: git -C {self.repo_path} push <your fork> {self.branch}, then open a pull request "
+                f"against {RESULTS_REPOSITORY}"
+            )
         return "\n".join(lines)
 
 
@@ -149,8 +155,10 @@ def _collect(results_dir: Path) -> tuple[list[_RunFolder], list[SkippedFile], li
             not_results.append(path)
     for rev_dir in sorted(p for p in root.glob("*/*") if p.is_dir()):
         files = sorted(by_folder.get(rev_dir, []))
-        skipped += [SkippedFile(p, "experiment run (non-default model kwargs): not submitted", problem=False)
-                    for p in sorted((rev_dir / _EXPERIMENTS).rglob("*.json"))]
+        skipped += [
+            SkippedFile(p, "experiment run (non-default model kwargs): not submitted", problem=False)
+            for p in sorted((rev_dir / _EXPERIMENTS).rglob("*.json"))
+        ]
         if not files:
             continue
         meta_path = rev_dir / META_FILE
@@ -164,7 +172,9 @@ def _collect(results_dir: Path) -> tuple[list[_RunFolder], list[SkippedFile], li
         runs.append(_RunFolder(rev_dir, name, rev_dir.name, meta, error, files))
     if not runs:
         more = f" ({len(not_results)} JSON file(s) there are not mteb results)" if not_results else ""
-        raise SubmissionError(f"no mteb result files (results/<org>__<model>/<revision>/<Task>.json) under {results_dir}{more}")
+        raise SubmissionError(
+            f"no mteb result files (results/<org>__<model>/<revision>/<Task>.json) under {results_dir}{more}"
+        )
     return runs, skipped, sorted(not_results)
 
 
@@ -181,8 +191,12 @@ def _select(runs: list[_RunFolder], models: Sequence[str] | None) -> tuple[list[
         found = ", ".join(sorted({r.name for r in runs}))
         raise SubmissionError(f"no results for model(s) {', '.join(missing)}; found: {found}")
     kept = [r for r in runs if keys(r) & set(models)]
-    other = [SkippedFile(p, "model not selected", problem=False, model=r.name)
-             for r in runs if r not in kept for p in r.task_files]
+    other = [
+        SkippedFile(p, "model not selected", problem=False, model=r.name)
+        for r in runs
+        if r not in kept
+        for p in r.task_files
+    ]
     return kept, other
 
 
@@ -217,8 +231,12 @@ def _refused(run: _RunFolder) -> str | None:
     return None
 
 
-def _plan_run(run: _RunFolder, repo: Path, overwrite: bool, upstream: Mapping[str, type] | None = None,
-              ) -> tuple[list[_Planned], list[SkippedFile], list[str]]:
+def _plan_run(
+    run: _RunFolder,
+    repo: Path,
+    overwrite: bool,
+    upstream: Mapping[str, type] | None = None,
+) -> tuple[list[_Planned], list[SkippedFile], list[str]]:
     """What to write for one model folder. `upstream`: generated task classes by name (from an export)."""
     from mteb.results import TaskResult
 
@@ -245,8 +263,11 @@ def _plan_run(run: _RunFolder, repo: Path, overwrite: bool, upstream: Mapping[st
         rewritten = None
         if upstream is not None and result.task_name in PLUGIN_TASKS:
             if result.task_name not in upstream:
-                skip(src, f"{result.task_name} is not in the export given as --upstream; export it "
-                          "(mteb-hybrid export OUT --tasks ...) or submit without --upstream")
+                skip(
+                    src,
+                    f"{result.task_name} is not in the export given as --upstream; export it "
+                    "(mteb-hybrid export OUT --tasks ...) or submit without --upstream",
+                )
                 continue
             from mteb_hybrid.upstream.results import to_upstream
 
@@ -260,11 +281,20 @@ def _plan_run(run: _RunFolder, repo: Path, overwrite: bool, upstream: Mapping[st
             skip(src, "already in the repository (same scores)", problem=False)
             continue
         if dest.exists() and not overwrite:
-            skip(src, f"{(rel / src.name).as_posix()} already holds different results; "
-                      "pass overwrite=True (--overwrite) to replace it")
+            skip(
+                src,
+                f"{(rel / src.name).as_posix()} already holds different results; "
+                "pass overwrite=True (--overwrite) to replace it",
+            )
             continue
-        copied = CopiedFile(run.name, run.revision, src, (rel / src.name).as_posix(),
-                            "replaced" if dest.exists() else "added", result.task_name)
+        copied = CopiedFile(
+            run.name,
+            run.revision,
+            src,
+            (rel / src.name).as_posix(),
+            "replaced" if dest.exists() else "added",
+            result.task_name,
+        )
         planned.append(_Planned(dest, copied, rewritten))
     if not planned:
         return [], skipped, []
@@ -295,4 +325,3 @@ def _write(plan: list[_Planned]) -> None:
             write_atomic(item.dest, item.result.to_disk)
         else:
             shutil.copy2(item.copied.source, item.dest)
-

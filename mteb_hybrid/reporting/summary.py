@@ -46,8 +46,12 @@ def _model_identity(revision_dir: Path) -> tuple[str, str]:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             return str(meta["name"]), str(meta["revision"])
         except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise DataFormatError(meta_path, "name/revision", f"cannot read model name and revision ({e})",
-                                  "re-run the evaluation or delete the file") from e
+            raise DataFormatError(
+                meta_path,
+                "name/revision",
+                f"cannot read model name and revision ({e})",
+                "re-run the evaluation or delete the file",
+            ) from e
     return revision_dir.parent.name.replace("__", "/"), revision_dir.name
 
 
@@ -58,7 +62,9 @@ def _read_task_result(path: Path) -> Any | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
-        raise DataFormatError(path, "<file>", f"not valid JSON ({e})", "re-run the evaluation for this task or delete the file") from e
+        raise DataFormatError(
+            path, "<file>", f"not valid JSON ({e})", "re-run the evaluation for this task or delete the file"
+        ) from e
     if not isinstance(data, dict) or "task_name" not in data or "scores" not in data:
         logger.info("skipping %s: not an mteb task result", path)
         return None
@@ -66,7 +72,9 @@ def _read_task_result(path: Path) -> Any | None:
         return TaskResult.from_disk(path)
     except Exception as e:  # pydantic's ValidationError and whatever mteb's historic-format path raises
         problem = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise DataFormatError(path, "scores", f"not a valid mteb task result ({problem})", "re-run the evaluation for this task") from e
+        raise DataFormatError(
+            path, "scores", f"not a valid mteb task result ({problem})", "re-run the evaluation for this task"
+        ) from e
 
 
 def _parse_subset(subset: str) -> tuple[str, str, str] | None:
@@ -85,16 +93,22 @@ def _is_lareqa(subsets: list[dict[str, Any]]) -> bool:
 
 
 def _metrics(scores: dict[str, Any]) -> dict[str, float]:
-    return {k: math.nan if v is None else float(v) for k, v in scores.items()
-            if k not in _NOT_METRICS and (v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)))}
+    return {
+        k: math.nan if v is None else float(v)
+        for k, v in scores.items()
+        if k not in _NOT_METRICS and (v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)))
+    }
 
 
 def _empty_scores() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=float if c in KEY_METRICS else object) for c in [*ID_COLUMNS, *KEY_METRICS, "file"]})
+    return pd.DataFrame(
+        {c: pd.Series(dtype=float if c in KEY_METRICS else object) for c in [*ID_COLUMNS, *KEY_METRICS, "file"]}
+    )
 
 
-def load_scores(results_dir: str | os.PathLike[str], *, tasks: Iterable[str] | None = None,
-                split: str | None = "test") -> pd.DataFrame:
+def load_scores(
+    results_dir: str | os.PathLike[str], *, tasks: Iterable[str] | None = None, split: str | None = "test"
+) -> pd.DataFrame:
     """Long table of LAReQA scores: one row per (model, revision, task, split, subset).
 
     Args:
@@ -121,28 +135,47 @@ def load_scores(results_dir: str | os.PathLike[str], *, tasks: Iterable[str] | N
             continue
         subsets = [(name, s) for name, entries in result.scores.items() if split in (None, name) for s in entries]
         if not _is_lareqa([s for _, s in subsets]):
-            logger.info("skipping %s: task %s has no LAReQA-style subsets (q-c / q-pool)%s", path, result.task_name,
-                        f" in split {split!r}" if split else "")
+            logger.info(
+                "skipping %s: task %s has no LAReQA-style subsets (q-c / q-pool)%s",
+                path,
+                result.task_name,
+                f" in split {split!r}" if split else "",
+            )
             continue
         model, revision = _model_identity(path.parent)
         for split_name, scores in subsets:
             q, c, setting = _parse_subset(scores["hf_subset"])  # type: ignore[misc]
             key = (model, revision, result.task_name, split_name, scores["hf_subset"])
             if key in seen:
-                raise ValueError(f"subset {key[4]} of {key[2]} ({key[3]}) for {model} revision {revision} is in both "
-                                 f"{seen[key]} and {path}: point at a folder that holds one run per model")
+                raise ValueError(
+                    f"subset {key[4]} of {key[2]} ({key[3]}) for {model} revision {revision} is in both "
+                    f"{seen[key]} and {path}: point at a folder that holds one run per model"
+                )
             seen[key] = path
-            rows.append({"model": model, "revision": revision, "task": result.task_name, "split": split_name,
-                         "subset": scores["hf_subset"], "query_lang": q, "corpus_lang": c, "setting": setting,
-                         **_metrics(scores), "file": str(path)})
+            rows.append(
+                {
+                    "model": model,
+                    "revision": revision,
+                    "task": result.task_name,
+                    "split": split_name,
+                    "subset": scores["hf_subset"],
+                    "query_lang": q,
+                    "corpus_lang": c,
+                    "setting": setting,
+                    **_metrics(scores),
+                    "file": str(path),
+                }
+            )
     if not rows:
         return _empty_scores()
     df = pd.DataFrame(rows)
     rest = sorted(set(df.columns) - {*ID_COLUMNS, *KEY_METRICS, "file"})
     df = df.reindex(columns=[*ID_COLUMNS, *KEY_METRICS, *rest, "file"])  # a missing key metric becomes NaN
     order = {s: i for i, s in enumerate(SETTINGS)}
-    return df.sort_values([*GROUP_KEYS, "query_lang", "setting", "corpus_lang"],
-                          key=lambda col: col.map(order) if col.name == "setting" else col).reset_index(drop=True)
+    return df.sort_values(
+        [*GROUP_KEYS, "query_lang", "setting", "corpus_lang"],
+        key=lambda col: col.map(order) if col.name == "setting" else col,
+    ).reset_index(drop=True)
 
 
 PER_LANGUAGE_METRICS = ("ndcg_at_10", "map")
@@ -176,7 +209,11 @@ def _per_language(df: pd.DataFrame, unseen: frozenset[str] | None) -> pd.DataFra
     for setting in SETTINGS:
         out[f"n_{setting}"] = by_setting[setting].size().reindex(out.index, fill_value=0)
     out = out.reset_index()
-    out.insert(len(keys), "group", "all" if unseen is None else out["query_lang"].map(lambda q: "unseen" if q in unseen else "seen"))
+    out.insert(
+        len(keys),
+        "group",
+        "all" if unseen is None else out["query_lang"].map(lambda q: "unseen" if q in unseen else "seen"),
+    )
     return out.sort_values(keys).reset_index(drop=True)
 
 
@@ -201,8 +238,11 @@ def _warn_uneven(per_language: pd.DataFrame) -> None:
         langs = {s: set(g.loc[g[f"n_{s}"] > 0, "query_lang"]) for s in SETTINGS}
         present = [s for s in SETTINGS if langs[s]]
         if any(langs[s] != langs[present[0]] for s in present):
-            logger.warning("%s: settings cover different query languages (%s); averages are not over the same languages",
-                           " / ".join(map(str, key)), "; ".join(f"{s}: {' '.join(sorted(langs[s]))}" for s in present))
+            logger.warning(
+                "%s: settings cover different query languages (%s); averages are not over the same languages",
+                " / ".join(map(str, key)),
+                "; ".join(f"{s}: {' '.join(sorted(langs[s]))}" for s in present),
+            )
 
 
 def summarize(df: pd.DataFrame, unseen_languages: Iterable[str] | None = None) -> Summary:
@@ -230,13 +270,22 @@ _SCORE = "{:.3f}"
 _PCT = "{:.1f}%"
 # (summary column, header, format) of the displayed tables; the report's Table 1 uses TABLE1_COLUMNS too.
 _POOL_COLUMNS = [("rank_distance", "RD", "{:.1f}"), ("same_language_at_10", "same-lang@10", _SCORE)]
-TABLE1_COLUMNS = [*((f"map_{s}", f"mAP {s}", _SCORE) for s in SETTINGS),
-                  *((f"ndcg_at_10_{s}", f"nDCG@10 {s}", _SCORE) for s in SETTINGS), *_POOL_COLUMNS]
-DROP_COLUMNS = [("ndcg_at_10_mono", "nDCG@10 mono", _SCORE), ("ndcg_at_10_drop_cross", "mono-cross", _SCORE),
-                ("ndcg_at_10_drop_cross_pct", "mono-cross %", _PCT), ("ndcg_at_10_drop_multi", "mono-multi", _SCORE),
-                ("ndcg_at_10_drop_multi_pct", "mono-multi %", _PCT)]
-PER_LANGUAGE_COLUMNS = [*((f"{m}_{s}", f"{name} {s}", _SCORE) for m, name in (("ndcg_at_10", "nDCG@10"), ("map", "mAP"))
-                          for s in SETTINGS), *_POOL_COLUMNS]
+TABLE1_COLUMNS = [
+    *((f"map_{s}", f"mAP {s}", _SCORE) for s in SETTINGS),
+    *((f"ndcg_at_10_{s}", f"nDCG@10 {s}", _SCORE) for s in SETTINGS),
+    *_POOL_COLUMNS,
+]
+DROP_COLUMNS = [
+    ("ndcg_at_10_mono", "nDCG@10 mono", _SCORE),
+    ("ndcg_at_10_drop_cross", "mono-cross", _SCORE),
+    ("ndcg_at_10_drop_cross_pct", "mono-cross %", _PCT),
+    ("ndcg_at_10_drop_multi", "mono-multi", _SCORE),
+    ("ndcg_at_10_drop_multi_pct", "mono-multi %", _PCT),
+]
+PER_LANGUAGE_COLUMNS = [
+    *((f"{m}_{s}", f"{name} {s}", _SCORE) for m, name in (("ndcg_at_10", "nDCG@10"), ("map", "mAP")) for s in SETTINGS),
+    *_POOL_COLUMNS,
+]
 
 
 def fmt_number(value: Any, spec: str = _SCORE) -> str:
@@ -268,24 +317,29 @@ def _display_tables(summary: Summary, per_language: bool = True) -> list[tuple[s
         main = head.assign(**_formatted(t, TABLE1_COLUMNS), langs=t["n_query_langs"].astype(str))
         main["subsets m/c/x"] = [f"{a}/{b}/{c}" for a, b, c in zip(t["n_mono"], t["n_cross"], t["n_multi"])]
         out.append((f"{task} ({split}): Table 1 layout, macro averages over query languages", main))
-        out.append((f"{task} ({split}): nDCG@10 degradation from monolingual",
-                    head.assign(**_formatted(t, DROP_COLUMNS))))
+        out.append(
+            (f"{task} ({split}): nDCG@10 degradation from monolingual", head.assign(**_formatted(t, DROP_COLUMNS)))
+        )
         if per_language:
             p = langs[(langs["task"] == task) & (langs["split"] == split)].reset_index(drop=True)
-            rows = pd.DataFrame({"model": _model_label(p), "query": p["query_lang"],
-                                 **({"group": p["group"]} if show_group else {})})
+            rows = pd.DataFrame(
+                {"model": _model_label(p), "query": p["query_lang"], **({"group": p["group"]} if show_group else {})}
+            )
             out.append((f"{task} ({split}): per query language", rows.assign(**_formatted(p, PER_LANGUAGE_COLUMNS))))
     return out
 
 
 def markdown_table(frame: pd.DataFrame, left: int | None = None) -> str:
     """An all-string frame as Markdown: the first `left` columns (default: model / query / group) left-aligned."""
+
     def esc(x: Any) -> str:
         return str(x).replace("|", "\\|").replace("\n", " ")
 
     is_left = [i < left if left is not None else c in ("model", "query", "group") for i, c in enumerate(frame.columns)]
-    lines = ["| " + " | ".join(esc(c) for c in frame.columns) + " |",
-             "| " + " | ".join(":--" if x else "--:" for x in is_left) + " |"]
+    lines = [
+        "| " + " | ".join(esc(c) for c in frame.columns) + " |",
+        "| " + " | ".join(":--" if x else "--:" for x in is_left) + " |",
+    ]
     lines += ["| " + " | ".join(esc(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join(lines)
 
@@ -316,8 +370,11 @@ def write_summary(summary: Summary, out_dir: str | os.PathLike[str]) -> dict[str
     """Write summary.csv, per_language.csv (full precision) and summary.md (rounded); returns their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = {"summary.csv": summary.table.to_csv(index=False),
-             "per_language.csv": summary.per_language.to_csv(index=False), "summary.md": format_markdown(summary)}
+    files = {
+        "summary.csv": summary.table.to_csv(index=False),
+        "per_language.csv": summary.per_language.to_csv(index=False),
+        "summary.md": format_markdown(summary),
+    }
     return {name: write_atomic(out / name, text) for name, text in files.items()}
 
 
@@ -331,11 +388,27 @@ def add_summarize_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = parser.description or _DESCRIPTION
     parser.epilog = "columns:\n" + "\n".join(f"  {line}" for line in _LEGEND.splitlines())
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("results_dir", metavar="RESULTS_DIR", help="mteb output folder, its results/ folder, or a folder of model folders")
-    parser.add_argument("--out", metavar="DIR", default=None, help="write summary.csv, per_language.csv and summary.md here (default: print only, write nothing)")
-    parser.add_argument("--unseen", nargs="+", metavar="LANG", default=None,
-                        help="ISO 639-1 codes of query languages not seen in training (e.g. el ru th tr): adds seen/unseen rows")
-    parser.add_argument("--task", nargs="+", metavar="TASK", default=None, help="only these tasks (e.g. XQuADRRetrieval)")
+    parser.add_argument(
+        "results_dir",
+        metavar="RESULTS_DIR",
+        help="mteb output folder, its results/ folder, or a folder of model folders",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="write summary.csv, per_language.csv and summary.md here (default: print only, write nothing)",
+    )
+    parser.add_argument(
+        "--unseen",
+        nargs="+",
+        metavar="LANG",
+        default=None,
+        help="ISO 639-1 codes of query languages not seen in training (e.g. el ru th tr): adds seen/unseen rows",
+    )
+    parser.add_argument(
+        "--task", nargs="+", metavar="TASK", default=None, help="only these tasks (e.g. XQuADRRetrieval)"
+    )
     parser.add_argument("--split", default="test", help="evaluation split to summarize (default: test)")
 
 

@@ -13,8 +13,15 @@ import pandas as pd
 
 from mteb_hybrid.stats.bootstrap import seeds_only
 
-from .aggregate import (MISSING, fixed_language_groups, fixed_set_summary, fmt_stat, group_stats, query_langs,
-                        values_stats)
+from .aggregate import (
+    MISSING,
+    fixed_language_groups,
+    fixed_set_summary,
+    fmt_stat,
+    group_stats,
+    query_langs,
+    values_stats,
+)
 from .convergence import TargetRow, TimeToTarget
 from .loading import Cell, Experiment
 from .summary import SETTINGS, TABLE1_COLUMNS, fmt_number, markdown_table
@@ -52,16 +59,33 @@ def table1(exp: Experiment, task: str) -> str:
 
 def degradation_table(exp: Experiment, task: str) -> str:
     """nDCG@10 lost from mono to cross and multi, absolute and as % of mono (per seed, then aggregated)."""
-    headers = ["cell / group", "seeds", "nDCG@10 mono", "cross", "multi", "mono→cross", "mono→cross %",
-               "mono→multi", "mono→multi %"]
+    headers = [
+        "cell / group",
+        "seeds",
+        "nDCG@10 mono",
+        "cross",
+        "multi",
+        "mono→cross",
+        "mono→cross %",
+        "mono→multi",
+        "mono→multi %",
+    ]
     rows = []
     for group, _, stats, seeds in _group_rows(exp, task):
         if stats is None:
             rows.append([group, seeds, *([PENDING] * 7)])
             continue
-        rows.append([group, seeds, *(fmt_stat(stats[f"ndcg_at_10_{s}"]) for s in SETTINGS),
-                     fmt_stat(stats["ndcg_at_10_drop_cross"]), fmt_stat(stats["ndcg_at_10_drop_cross_pct"], "{:.1f}", "%"),
-                     fmt_stat(stats["ndcg_at_10_drop_multi"]), fmt_stat(stats["ndcg_at_10_drop_multi_pct"], "{:.1f}", "%")])
+        rows.append(
+            [
+                group,
+                seeds,
+                *(fmt_stat(stats[f"ndcg_at_10_{s}"]) for s in SETTINGS),
+                fmt_stat(stats["ndcg_at_10_drop_cross"]),
+                fmt_stat(stats["ndcg_at_10_drop_cross_pct"], "{:.1f}", "%"),
+                fmt_stat(stats["ndcg_at_10_drop_multi"]),
+                fmt_stat(stats["ndcg_at_10_drop_multi_pct"], "{:.1f}", "%"),
+            ]
+        )
     return table(headers, rows)
 
 
@@ -69,8 +93,16 @@ def seen_unseen_table(exp: Experiment, task: str) -> str | None:
     """Seen vs unseen query languages per group (from each cell's unseen_languages); None if no cell has any."""
     if not any(c.unseen for c in exp.cells if c.done):
         return None
-    headers = ["cell / group", "langs", "query languages", "nDCG@10 mono", "nDCG@10 cross", "nDCG@10 multi",
-               "mAP multi", "RD"]
+    headers = [
+        "cell / group",
+        "langs",
+        "query languages",
+        "nDCG@10 mono",
+        "nDCG@10 cross",
+        "nDCG@10 multi",
+        "mAP multi",
+        "RD",
+    ]
     rows = []
     for group, cells, stats, _ in _group_rows(exp, task):
         if stats is None:
@@ -82,8 +114,16 @@ def seen_unseen_table(exp: Experiment, task: str) -> str | None:
                 rows.append([group, langs, "(none)", *([MISSING] * 5)])
                 continue
             codes = " ".join(sorted({q for c in cells if c.done for q in query_langs(c, task, langs)}))
-            rows.append([group, langs, codes, *(fmt_stat(s[f"ndcg_at_10_{x}"]) for x in SETTINGS),
-                         fmt_stat(s["map_multi"]), fmt_stat(s["rank_distance"], "{:.1f}")])
+            rows.append(
+                [
+                    group,
+                    langs,
+                    codes,
+                    *(fmt_stat(s[f"ndcg_at_10_{x}"]) for x in SETTINGS),
+                    fmt_stat(s["map_multi"]),
+                    fmt_stat(s["rank_distance"], "{:.1f}"),
+                ]
+            )
     return table(headers, rows, left=3)
 
 
@@ -98,8 +138,16 @@ def fixed_sets_table(exp: Experiment, task: str) -> str | None:
     done = [c for c in exp.cells if c.done and task in c.tasks()]
     if len({tuple(sorted(c.unseen)) for c in done}) <= 1:
         return None
-    headers = ["cell", "query languages", "nDCG@10 mono", "nDCG@10 cross", "nDCG@10 multi", "mono→multi %",
-               "mAP multi", "RD"]
+    headers = [
+        "cell",
+        "query languages",
+        "nDCG@10 mono",
+        "nDCG@10 cross",
+        "nDCG@10 multi",
+        "mono→multi %",
+        "mAP multi",
+        "RD",
+    ]
     rows = []
     fixed = fixed_language_groups(done, task).values()
     for label, chosen in zip(("seen by every cell", "unseen by every cell"), fixed):
@@ -107,10 +155,16 @@ def fixed_sets_table(exp: Experiment, task: str) -> str | None:
             continue
         for c in done:
             m = fixed_set_summary(c, task, chosen)
-            rows.append([c.cell_id, f"{' '.join(sorted(chosen))} ({label})",
-                         *(fmt_number(m[f"ndcg_at_10_{x}"]) for x in SETTINGS),
-                         fmt_number(m["ndcg_at_10_drop_multi_pct"], "{:.1f}%"), fmt_number(m["map_multi"]),
-                         fmt_number(m["rank_distance"], "{:.1f}")])
+            rows.append(
+                [
+                    c.cell_id,
+                    f"{' '.join(sorted(chosen))} ({label})",
+                    *(fmt_number(m[f"ndcg_at_10_{x}"]) for x in SETTINGS),
+                    fmt_number(m["ndcg_at_10_drop_multi_pct"], "{:.1f}%"),
+                    fmt_number(m["map_multi"]),
+                    fmt_number(m["rank_distance"], "{:.1f}"),
+                ]
+            )
     return table(headers, rows, left=2) if rows else None
 
 
@@ -120,14 +174,26 @@ def commands_section(exp: Experiment) -> str:
     rows = []
     for c in exp.cells:
         status = "done" if c.done else (f"error: {c.note}" if c.status == "error" else f"{PENDING} {c.note}".strip())
-        rows.append([c.cell_id, c.group, status, MISSING if c.seed is None else c.seed,
-                     fmt_number(c.info.get("train_seconds"), "{:.0f}"), fmt_number(c.info.get("eval_seconds"), "{:.0f}"),
-                     c.info.get("revision") or MISSING, ran_on(c)])
+        rows.append(
+            [
+                c.cell_id,
+                c.group,
+                status,
+                MISSING if c.seed is None else c.seed,
+                fmt_number(c.info.get("train_seconds"), "{:.0f}"),
+                fmt_number(c.info.get("eval_seconds"), "{:.0f}"),
+                c.info.get("revision") or MISSING,
+                ran_on(c),
+            ]
+        )
     machines = sorted({ran_on(c) for c in exp.cells if c.done} - {MISSING})
     mixed = []
     if len(machines) > 1:
-        mixed = [f"Cells of this experiment ran on {len(machines)} machines ({'; '.join(machines)}): the same "
-                 "inputs give slightly different models on each, so compare across them with care.", ""]
+        mixed = [
+            f"Cells of this experiment ran on {len(machines)} machines ({'; '.join(machines)}): the same "
+            "inputs give slightly different models on each, so compare across them with care.",
+            "",
+        ]
     commands = [line for c in exp.cells for line in (f"# {c.cell_id}", str(c.info.get("command") or PENDING))]
     return "\n".join([*mixed, table(headers, rows, left=3), "", "```bash", *commands, "```"])
 
@@ -141,9 +207,17 @@ def ran_on(cell: Cell) -> str:
 def convergence_table(ttt: TimeToTarget, groups: Mapping[str, str]) -> str:
     """Per cell: evaluations logged, final value, first step and wall time at the target."""
     headers = ["cell", "group", "evaluations", f"final {ttt.metric}", "steps to target", "wall time to target (s)"]
-    rows = [[r.cell, groups.get(r.cell, r.cell), r.evaluations, fmt_number(r.final, "{:.4f}"),
-             "not reached" if r.step is None else f"{r.step:g}",
-             "not reached" if r.wall_time is None else f"{r.wall_time:.1f}"] for r in ttt.rows]
+    rows = [
+        [
+            r.cell,
+            groups.get(r.cell, r.cell),
+            r.evaluations,
+            fmt_number(r.final, "{:.4f}"),
+            "not reached" if r.step is None else f"{r.step:g}",
+            "not reached" if r.wall_time is None else f"{r.wall_time:.1f}",
+        ]
+        for r in ttt.rows
+    ]
     return table(headers, rows, left=2)
 
 
@@ -157,17 +231,36 @@ def convergence_group_table(ttt: TimeToTarget, groups: Mapping[str, str]) -> str
         return None
     reference = next(iter(by_group))
     ref_hit = [r for r in by_group[reference] if r.step is not None]
-    headers = ["group", "reached", "steps to target", "wall time to target (s)", f"final {ttt.metric}",
-               f"steps: group - {reference}", f"wall time: group - {reference}"]
+    headers = [
+        "group",
+        "reached",
+        "steps to target",
+        "wall time to target (s)",
+        f"final {ttt.metric}",
+        f"steps: group - {reference}",
+        f"wall time: group - {reference}",
+    ]
     out = []
     for group, rows in by_group.items():
         hit = [r for r in rows if r.step is not None]
-        versus = [MISSING, MISSING] if group == reference else [
-            seed_difference([getattr(r, f) for r in hit], [getattr(r, f) for r in ref_hit], spec)
-            for f, spec in (("step", "{:+.1f}"), ("wall_time", "{:+.1f}"))]
-        out.append([group, f"{len(hit)} of {len(rows)}", fmt_stat(values_stats([r.step for r in hit]), "{:.0f}"),
-                    fmt_stat(values_stats([r.wall_time for r in hit]), "{:.1f}"),
-                    fmt_stat(values_stats([r.final for r in rows]), "{:.4f}"), *versus])
+        versus = (
+            [MISSING, MISSING]
+            if group == reference
+            else [
+                seed_difference([getattr(r, f) for r in hit], [getattr(r, f) for r in ref_hit], spec)
+                for f, spec in (("step", "{:+.1f}"), ("wall_time", "{:+.1f}"))
+            ]
+        )
+        out.append(
+            [
+                group,
+                f"{len(hit)} of {len(rows)}",
+                fmt_stat(values_stats([r.step for r in hit]), "{:.0f}"),
+                fmt_stat(values_stats([r.wall_time for r in hit]), "{:.1f}"),
+                fmt_stat(values_stats([r.final for r in rows]), "{:.4f}"),
+                *versus,
+            ]
+        )
     return table(headers, out)
 
 

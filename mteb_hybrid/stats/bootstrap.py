@@ -72,13 +72,17 @@ def _frames(side: pd.DataFrame | Sequence[pd.DataFrame], name: str) -> list[pd.D
     return frames
 
 
-def aligned(a: list[pd.DataFrame], b: list[pd.DataFrame], metric: str,
-            labels: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def aligned(
+    a: list[pd.DataFrame], b: list[pd.DataFrame], metric: str, labels: Sequence[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(values [n_frames, n_rows], parallel ids [n_rows]): every frame must hold the same queries (strict pairing:
     a query scored on one side only would change what is compared, so it is refused, never dropped)."""
     frames = a + b
-    labels = list(labels) if labels is not None else [f"A{i + 1}" for i in range(len(a))] + [
-        f"B{i + 1}" for i in range(len(b))]
+    labels = (
+        list(labels)
+        if labels is not None
+        else [f"A{i + 1}" for i in range(len(a))] + [f"B{i + 1}" for i in range(len(b))]
+    )
     series, pids = [], []
     for label, f in zip(labels, frames):
         if missing := {"query_id", "parallel_id", metric} - set(f.columns):
@@ -94,9 +98,12 @@ def aligned(a: list[pd.DataFrame], b: list[pd.DataFrame], metric: str,
             only_first, only_this = sorted(first - ids), sorted(ids - first)
             raise ValueError(
                 f"{labels[0]} and {label} hold different queries ({len(only_first)} only in {labels[0]}"
-                + (f", e.g. {only_first[0]}" if only_first else "") + f"; {len(only_this)} only in {label}"
-                + (f", e.g. {only_this[0]}" if only_this else "") + "): compare only results of the same "
-                "questions (the same languages and subsets; --languages restricts both sides)")
+                + (f", e.g. {only_first[0]}" if only_first else "")
+                + f"; {len(only_this)} only in {label}"
+                + (f", e.g. {only_this[0]}" if only_this else "")
+                + "): compare only results of the same "
+                "questions (the same languages and subsets; --languages restricts both sides)"
+            )
     table = pd.concat(series, axis=1, join="inner").sort_index()  # row order never changes the draws
     if table.empty:
         raise ValueError(f"no query has a {metric} value: nothing to compare")
@@ -128,8 +135,14 @@ def _counts(draws: np.ndarray, width: int) -> np.ndarray:
     return np.bincount(flat, minlength=n * width).reshape(n, width).astype(np.float64)
 
 
-def bootstrap_differences(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.ndarray, resamples: int,
-                          rng: np.random.Generator, resample_seeds: bool = True) -> np.ndarray:
+def bootstrap_differences(
+    sums_a: np.ndarray,
+    sums_b: np.ndarray,
+    counts: np.ndarray,
+    resamples: int,
+    rng: np.random.Generator,
+    resample_seeds: bool = True,
+) -> np.ndarray:
     """Resampled differences of means, from per-cluster sums [seeds, clusters] and rows per cluster.
 
     Both sides share the drawn clusters (paired); seeds are drawn within each side. Each row of the draw
@@ -149,14 +162,22 @@ def bootstrap_differences(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.nda
         for row in draws:  # draw position j: the j-th drawn cluster of every resample
             np.take(table, row, axis=0, out=picked)
             totals += picked
-        out[start:start + r] = _differences(totals, k_a, rng, resample_seeds)
+        out[start : start + r] = _differences(totals, k_a, rng, resample_seeds)
     return out
 
 
-def paired_bootstrap(a: pd.DataFrame | Sequence[pd.DataFrame], b: pd.DataFrame | Sequence[pd.DataFrame],
-                     metric: str = "map", *, direction: Direction = "greater", resamples: int = 10_000, seed: int = 0,
-                     confidence: float = 0.95, unit: Literal["question", "query"] = "question",
-                     resample_seeds: bool = True) -> Comparison:
+def paired_bootstrap(
+    a: pd.DataFrame | Sequence[pd.DataFrame],
+    b: pd.DataFrame | Sequence[pd.DataFrame],
+    metric: str = "map",
+    *,
+    direction: Direction = "greater",
+    resamples: int = 10_000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    unit: Literal["question", "query"] = "question",
+    resample_seeds: bool = True,
+) -> Comparison:
     """Mean of A minus mean of B on `metric` with a percentile interval from a paired cluster bootstrap.
 
     Args:
@@ -189,24 +210,60 @@ def paired_bootstrap(a: pd.DataFrame | Sequence[pd.DataFrame], b: pd.DataFrame |
     low, high = (float(x) for x in np.quantile(diffs, [(1 - confidence) / 2, (1 + confidence) / 2]))
     two_levels = resample_seeds and (k_a > 1 or len(fb) > 1)
     levels = ("questions" if unit == "question" else "queries") + ("+seeds" if two_levels else "")
-    return Comparison(metric=metric, direction=direction, diff=mean_a - mean_b, low=low, high=high,
-                      verdict=verdict(low, high, direction), n_questions=len(questions), n_queries=len(pid),
-                      n_seeds_a=k_a, n_seeds_b=len(fb), levels=levels, mean_a=mean_a, mean_b=mean_b,
-                      confidence=confidence, resamples=resamples, seed=seed)
+    return Comparison(
+        metric=metric,
+        direction=direction,
+        diff=mean_a - mean_b,
+        low=low,
+        high=high,
+        verdict=verdict(low, high, direction),
+        n_questions=len(questions),
+        n_queries=len(pid),
+        n_seeds_a=k_a,
+        n_seeds_b=len(fb),
+        levels=levels,
+        mean_a=mean_a,
+        mean_b=mean_b,
+        confidence=confidence,
+        resamples=resamples,
+        seed=seed,
+    )
 
 
-def seeds_only(a: Sequence[float], b: Sequence[float], metric: str = "map", *, direction: Direction = "greater",
-               confidence: float = 0.95) -> Comparison:
+def seeds_only(
+    a: Sequence[float],
+    b: Sequence[float],
+    metric: str = "map",
+    *,
+    direction: Direction = "greater",
+    confidence: float = 0.95,
+) -> Comparison:
     """A - B over per-seed scores (one number per seed and side) with Welch's t interval."""
     from scipy import stats
 
     xa, xb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if len(xa) < 2 or len(xb) < 2:
-        raise ValueError(f"{metric}: {len(xa)} vs {len(xb)} seeds and no per-query records: an interval needs at least "
-                         "2 seeds a side, or per-query records (re-run the evaluation)")
+        raise ValueError(
+            f"{metric}: {len(xa)} vs {len(xb)} seeds and no per-query records: an interval needs at least "
+            "2 seeds a side, or per-query records (re-run the evaluation)"
+        )
     ci = stats.ttest_ind(xa, xb, equal_var=False).confidence_interval(confidence)
     low, high = float(ci.low), float(ci.high)
-    return Comparison(metric=metric, direction=direction, diff=float(xa.mean() - xb.mean()), low=low, high=high,
-                      verdict=verdict(low, high, direction), n_questions=0, n_queries=0, n_seeds_a=len(xa),
-                      n_seeds_b=len(xb), levels="seeds", mean_a=float(xa.mean()), mean_b=float(xb.mean()),
-                      confidence=confidence, resamples=0, seed=0)
+    return Comparison(
+        metric=metric,
+        direction=direction,
+        diff=float(xa.mean() - xb.mean()),
+        low=low,
+        high=high,
+        verdict=verdict(low, high, direction),
+        n_questions=0,
+        n_queries=0,
+        n_seeds_a=len(xa),
+        n_seeds_b=len(xb),
+        levels="seeds",
+        mean_a=float(xa.mean()),
+        mean_b=float(xb.mean()),
+        confidence=confidence,
+        resamples=0,
+        seed=0,
+    )

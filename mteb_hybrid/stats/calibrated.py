@@ -54,8 +54,10 @@ class Components:
         interaction mean squares at the observed seeds take them out."""
         n = self.n_questions
         out = [(self.question / n, n - 1)]
-        for var, inter, k, k_obs in ((self.seed_a, self.interaction_a, k_a or self.k_a, self.k_a),
-                                     (self.seed_b, self.interaction_b, k_b or self.k_b, self.k_b)):
+        for var, inter, k, k_obs in (
+            (self.seed_a, self.interaction_a, k_a or self.k_a, self.k_a),
+            (self.seed_b, self.interaction_b, k_b or self.k_b, self.k_b),
+        ):
             if k_obs > 1:  # a design of k seeds estimates its seed part with k - 1 degrees of freedom
                 out += [(var / k, k - 1), (-inter / (k_obs * n), (k_obs - 1) * (n - 1))]
         return out
@@ -101,7 +103,7 @@ def _side(sums: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     if k < 2:
         return means, u, math.nan, 0.0
     resid = u - means[:, None] - u.mean(0)[None, :] + u.mean()
-    return means, u, float(means.var(ddof=1)), float((resid ** 2).sum() / ((k - 1) * (n - 1)))
+    return means, u, float(means.var(ddof=1)), float((resid**2).sum() / ((k - 1) * (n - 1)))
 
 
 def components(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.ndarray) -> tuple[float, Components]:
@@ -115,7 +117,7 @@ def components(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.ndarray) -> tu
     # linearised ratio estimator: residual of each question's seed-averaged difference against diff x its size
     t = sums_a.mean(0) - sums_b.mean(0)
     resid = (t - diff * counts) / counts.mean()
-    question = float((resid ** 2).sum() / (n - 1))
+    question = float((resid**2).sum() / (n - 1))
     return diff, Components(s_a, s_b, r_a, r_b, question, n, sums_a.shape[0], sums_b.shape[0])
 
 

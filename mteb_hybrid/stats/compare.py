@@ -15,9 +15,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from mteb_hybrid.formats.per_query import (
+    UNKNOWN,
+    Evaluation,
+    check_metric,
+    in_setting,
+    load_side,
+    merged_settings,
+    query_scores,
+)
+
 from .bootstrap import Direction
 from .inferred import evaluation_of, training_machine
-from mteb_hybrid.formats.per_query import UNKNOWN, Evaluation, check_metric, in_setting, load_side, merged_settings, query_scores
 from .verdicts import DEFAULT_MARGINS, Decision, decide
 
 
@@ -84,16 +93,29 @@ def _check_coverage(path: Path, have: set[str], split: str) -> None:
     """A records file must hold every subset its result file scored: a partial file is never compared."""
     expected = _subsets_of_result(path, split)
     if expected is not None and (missing := sorted(expected - have)):
-        raise ValueError(f"{path}: holds no per-query rows for {len(missing)} subset(s) its result file scored "
-                         f"({', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}). Fix: re-run that "
-                         "evaluation with --overwrite")
+        raise ValueError(
+            f"{path}: holds no per-query rows for {len(missing)} subset(s) its result file scored "
+            f"({', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}). Fix: re-run that "
+            "evaluation with --overwrite"
+        )
 
 
 def compare_results(
-    results_a: Sequence[str | Path], results_b: Sequence[str | Path], *, metric: str = "map", setting: str = "mono",
-    languages: Sequence[str] | None = None, task: str | None = None, direction: Direction = "greater",
-    resamples: int = 10_000, seed: int = 0, confidence: float = 0.95, split: str = "test",
-    margin: float | None = None, target_delta: float | None = None, allow_mismatch: bool = False,
+    results_a: Sequence[str | Path],
+    results_b: Sequence[str | Path],
+    *,
+    metric: str = "map",
+    setting: str = "mono",
+    languages: Sequence[str] | None = None,
+    task: str | None = None,
+    direction: Direction = "greater",
+    resamples: int = 10_000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    split: str = "test",
+    margin: float | None = None,
+    target_delta: float | None = None,
+    allow_mismatch: bool = False,
 ) -> FolderComparison:
     """Compare the per-query records under two sets of folders (one folder per seed) on one metric and setting."""
     check_metric(metric, setting)
@@ -104,31 +126,40 @@ def compare_results(
     task_a, side_a = load_side(results_a, task, metric)
     task_b, side_b = load_side(results_b, task or task_a, metric)
     if task_a != task_b:
-        raise ValueError(f"side A holds {task_a} records, side B {task_b}: the sides must be scored on one task "
-                         "(give --task when a folder holds several)")
+        raise ValueError(
+            f"side A holds {task_a} records, side B {task_b}: the sides must be scored on one task "
+            "(give --task when a folder holds several)"
+        )
     langs = language_codes(languages) if languages else None
     labelled = [(f"A{i + 1}", p, r) for i, (p, r) in enumerate(side_a)] + [
-        (f"B{i + 1}", p, r) for i, (p, r) in enumerate(side_b)]
+        (f"B{i + 1}", p, r) for i, (p, r) in enumerate(side_b)
+    ]
     subsets = {}
     for label, path, records in labelled:
         have = _subsets(records, split)
         _check_coverage(path, have, split)
         subsets[label] = {s for s in have if in_setting(s, setting, langs)}
         if not subsets[label]:
-            raise ValueError(f"{path}: no {setting} rows in split {split!r}"
-                             + (f" for languages {' '.join(langs)}" if langs else ""))
+            raise ValueError(
+                f"{path}: no {setting} rows in split {split!r}" + (f" for languages {' '.join(langs)}" if langs else "")
+            )
     first_label = labelled[0][0]
     for label, found in subsets.items():
         if found != subsets[first_label]:
             only = sorted(subsets[first_label] ^ found)
-            raise ValueError(f"{first_label} and {label} hold different {setting} subsets ({', '.join(only[:6])} "
-                             "in one only): evaluate both on the same languages, or restrict both with --languages")
+            raise ValueError(
+                f"{first_label} and {label} hold different {setting} subsets ({', '.join(only[:6])} "
+                "in one only): evaluate both on the same languages, or restrict both with --languages"
+            )
     evaluations = [(label, *evaluation_of(path, task_a)) for label, path, _ in labelled]
     mismatches = setting_differences([(label, ev) for label, ev, _ in evaluations])
     if mismatches and not allow_mismatch:
-        raise MismatchError("the sides were not evaluated like for like: " + "; ".join(mismatches)
-                            + ". Fix: evaluate both with the same settings, or pass --allow-mismatch to compare "
-                            "anyway (the output then names the mismatch)")
+        raise MismatchError(
+            "the sides were not evaluated like for like: "
+            + "; ".join(mismatches)
+            + ". Fix: evaluate both with the same settings, or pass --allow-mismatch to compare "
+            "anyway (the output then names the mismatch)"
+        )
     notes = []
     if inferred := [label for label, _, was_inferred in evaluations if was_inferred]:
         notes.append(f"settings of {', '.join(inferred)} inferred (records written before settings were recorded)")
@@ -138,14 +169,26 @@ def compare_results(
     trained = {label: training_machine(path) for label, path, _ in labelled}
     trained_on = {v for v in trained.values() if v != "untrained"}
     if len(trained_on) > 1 or UNKNOWN in trained_on:
-        notes.append("WARNING: trained on different or unrecorded machines (the same config and seed differ by "
-                     "machine): " + ", ".join(f"{k}={v}" for k, v in trained.items()))
+        notes.append(
+            "WARNING: trained on different or unrecorded machines (the same config and seed differ by "
+            "machine): " + ", ".join(f"{k}={v}" for k, v in trained.items())
+        )
     frames = [query_scores(r, setting, langs, split) for _, _, r in labelled]
-    untrained_b = all(trained[label] == "untrained" for label, _, _ in labelled[len(side_a):])
+    untrained_b = all(trained[label] == "untrained" for label, _, _ in labelled[len(side_a) :])
     if untrained_b:
         notes.append("B is an untrained base model (no training noise): A's seeds are judged against it")
-    result = decide(frames[:len(side_a)], frames[len(side_a):], metric, direction=direction, confidence=confidence,
-                    margin=margin, target_delta=target_delta, resamples=resamples, seed=seed, untrained_b=untrained_b)
+    result = decide(
+        frames[: len(side_a)],
+        frames[len(side_a) :],
+        metric,
+        direction=direction,
+        confidence=confidence,
+        margin=margin,
+        target_delta=target_delta,
+        resamples=resamples,
+        seed=seed,
+        untrained_b=untrained_b,
+    )
     shared = evaluations[0][1].settings.model_dump()
     shown = {k: _show(v) for k, v in shared.items() if k != "task"}
     return FolderComparison(task_a, setting, langs, result, shown, mismatches if allow_mismatch else [], notes)
@@ -160,8 +203,10 @@ def language_codes(languages: Sequence[str]) -> tuple[str, ...]:
         for code, tag in d.languages.items():
             known.update({code: code, tag.lower(): code, tag.split("-")[0].lower(): code})
     if unknown := [x for x in languages if x.lower() not in known]:
-        raise ValueError(f"unknown language(s) {' '.join(unknown)}; use codes such as "
-                         f"{' '.join(sorted({c for c in known.values()}))} (or ISO 639-3: deu)")
+        raise ValueError(
+            f"unknown language(s) {' '.join(unknown)}; use codes such as "
+            f"{' '.join(sorted({c for c in known.values()}))} (or ISO 639-3: deu)"
+        )
     return tuple(dict.fromkeys(known[x.lower()] for x in languages))
 
 
@@ -184,20 +229,26 @@ def format_comparison(c: FolderComparison) -> str:
         f"{r.n_questions} questions, {r.n_queries} queries; se {abs(r.se):.5f}, df {r.df:.1f})",
     ]
     if r.level == "models":
-        lines.append("one seed on a side: this compares two trained models, not two recipes; the interval covers "
-                     "questions only, not training noise, so it gives no holds / fails")
+        lines.append(
+            "one seed on a side: this compares two trained models, not two recipes; the interval covers "
+            "questions only, not training noise, so it gives no holds / fails"
+        )
     lines.append(f"detectable difference (80% power, two-sided 5%): {abs(r.detectable):.5g}")
     if r.target_delta is not None:
         if r.seeds_needed is not None:
             lines.append(f"seeds a side to resolve {r.target_delta:g}: {r.seeds_needed}")
         elif r.level == "models":
-            lines.append(f"seeds a side to resolve {r.target_delta:g}: unknown (needs at least 2 seeds a side to "
-                         "estimate training noise)")
+            lines.append(
+                f"seeds a side to resolve {r.target_delta:g}: unknown (needs at least 2 seeds a side to "
+                "estimate training noise)"
+            )
         else:
             lines.append(f"seeds a side to resolve {r.target_delta:g}: more than 100 at these variances")
     e = r.equivalence
-    lines.append(f"equivalence (TOST, margin ±{e.margin:g}): p = {e.p_value:.3g}, "
-                 + ("equivalent" if e.equivalent else "not shown"))
+    lines.append(
+        f"equivalence (TOST, margin ±{e.margin:g}): p = {e.p_value:.3g}, "
+        + ("equivalent" if e.equivalent else "not shown")
+    )
     lines.append(f"verdict for A {claim} B: {r.words}" if r.level == "recipes" else f"finding: {r.words}")
     return "\n".join(lines)
 
@@ -205,11 +256,24 @@ def format_comparison(c: FolderComparison) -> str:
 def run_compare(args: argparse.Namespace) -> int:
     """The `compare` subcommand: prints the comparison; the verdict is information, so exit 0."""
     a, b = ([p for p in arg.split(",") if p] for arg in (args.results_a, args.results_b))
-    print(format_comparison(compare_results(
-        a, b, metric=args.metric, setting=args.setting, languages=args.languages, task=args.task,
-        direction=args.direction, resamples=args.resamples, seed=args.seed, margin=args.margin,
-        target_delta=args.target_delta, allow_mismatch=args.allow_mismatch,
-    )))
+    print(
+        format_comparison(
+            compare_results(
+                a,
+                b,
+                metric=args.metric,
+                setting=args.setting,
+                languages=args.languages,
+                task=args.task,
+                direction=args.direction,
+                resamples=args.resamples,
+                seed=args.seed,
+                margin=args.margin,
+                target_delta=args.target_delta,
+                allow_mismatch=args.allow_mismatch,
+            )
+        )
+    )
     return 0
 
 

@@ -11,7 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mteb_hybrid.formats.per_query import UNKNOWN, Evaluation, EvaluationEnvironment, EvaluationSettings, read_evaluation
+from mteb_hybrid.formats.per_query import (
+    UNKNOWN,
+    Evaluation,
+    EvaluationEnvironment,
+    EvaluationSettings,
+    read_evaluation,
+)
 
 CELL_FILE = "cell.json"
 _CELL_DEPTH = 5  # <cell>/results/<org>__<model>/<revision>/<Task>.per_query.parquet
@@ -78,8 +84,12 @@ def evaluation_of(records: Path, task: str) -> tuple[Evaluation, bool]:
     """The record file's evaluation settings, and whether they were inferred (a version-1 file)."""
     if (recorded := read_evaluation(records)) is not None:
         return recorded, False
-    settings: dict = {"task": task, "candidate_form": candidate_form(task), "precision": "float32",
-                      "backend": "sentence-transformers"}  # version 1 had no other precision or backend
+    settings: dict = {
+        "task": task,
+        "candidate_form": candidate_form(task),
+        "precision": "float32",
+        "backend": "sentence-transformers",
+    }  # version 1 had no other precision or backend
     environment: dict = {}
     if (cell := _cell(records)) is not None:
         if cell.train is not None and cell.train.get("max_seq_length"):
@@ -92,7 +102,14 @@ def evaluation_of(records: Path, task: str) -> tuple[Evaluation, bool]:
                 settings["data_sha256"] = dict(sorted(files.items()))
                 settings["task_version"] = _task_version(task)
         env = cell.environment or {}
-        environment = {k: env[src] for k, src in (("accelerator", "accelerator"), ("torch", "torch"),
-                                                  ("mteb", "mteb"), ("sentence_transformers", "sentence-transformers"))
-                       if src in env}
+        environment = {
+            k: env[src]
+            for k, src in (
+                ("accelerator", "accelerator"),
+                ("torch", "torch"),
+                ("mteb", "mteb"),
+                ("sentence_transformers", "sentence-transformers"),
+            )
+            if src in env
+        }
     return Evaluation(settings=EvaluationSettings(**settings), environment=EvaluationEnvironment(**environment)), True

@@ -24,8 +24,13 @@ from .calibrated import Components, Equivalence, cluster_totals, detectable, see
 
 Level = Literal["recipes", "models"]
 
-DEFAULT_MARGINS = {"map": 0.01, "ndcg_at_10": 0.01, "mrr_at_10": 0.01, "same_language_at_10": 0.01,
-                   "rank_distance": 20.0}
+DEFAULT_MARGINS = {
+    "map": 0.01,
+    "ndcg_at_10": 0.01,
+    "mrr_at_10": 0.01,
+    "same_language_at_10": 0.01,
+    "rank_distance": 20.0,
+}
 """Equivalence margins in each metric's units: 0.01 of mAP / nDCG@10 / MRR@10 / same-language share, 20 ranks."""
 
 
@@ -72,10 +77,19 @@ class Decision:
         return str(self.verdict)
 
 
-def decide(a: Sequence[pd.DataFrame], b: Sequence[pd.DataFrame], metric: str = "map", *,
-           direction: Direction = "greater", confidence: float = 0.95, margin: float | None = None,
-           target_delta: float | None = None, resamples: int = 10_000, seed: int = 0,
-           untrained_b: bool = False) -> Decision:
+def decide(
+    a: Sequence[pd.DataFrame],
+    b: Sequence[pd.DataFrame],
+    metric: str = "map",
+    *,
+    direction: Direction = "greater",
+    confidence: float = 0.95,
+    margin: float | None = None,
+    target_delta: float | None = None,
+    resamples: int = 10_000,
+    seed: int = 0,
+    untrained_b: bool = False,
+) -> Decision:
     """Compare per-query frames of A and B (one per seed) on `metric`; see the module docstring.
 
     `untrained_b`: B is an untrained base model, one fixed model with no training noise, so A's recipe (at
@@ -97,24 +111,51 @@ def decide(a: Sequence[pd.DataFrame], b: Sequence[pd.DataFrame], metric: str = "
     k_a, k_b = len(fa), len(fb)
     means = sums.sum(1) / counts.sum()
     mean_a, mean_b = float(means[:k_a].mean()), float(means[k_a:].mean())
-    common = dict(metric=metric, direction=direction, target_delta=target_delta, n_questions=len(questions),
-                  n_queries=len(pid), n_seeds_a=k_a, n_seeds_b=k_b, mean_a=mean_a, mean_b=mean_b,
-                  confidence=confidence)
+    common = dict(
+        metric=metric,
+        direction=direction,
+        target_delta=target_delta,
+        n_questions=len(questions),
+        n_queries=len(pid),
+        n_seeds_a=k_a,
+        n_seeds_b=k_b,
+        mean_a=mean_a,
+        mean_b=mean_b,
+        confidence=confidence,
+    )
     if k_a >= 2 and (k_b >= 2 or (untrained_b and k_b == 1)):
         t = t_interval(sums[:k_a], sums[k_a:], counts, confidence)
-        return Decision(level="recipes", method="t over seeds and questions (Satterthwaite df)", diff=t.diff,
-                        low=t.low, high=t.high, se=t.se, df=t.df, verdict=verdict(t.low, t.high, direction),
-                        equivalence=tost(t.diff, t.se, t.df, margin, confidence),
-                        detectable=detectable(t.se, t.df, confidence),
-                        seeds_needed=seeds_needed(t.components, target_delta, confidence) if target_delta else None,
-                        components=t.components, **common)
+        return Decision(
+            level="recipes",
+            method="t over seeds and questions (Satterthwaite df)",
+            diff=t.diff,
+            low=t.low,
+            high=t.high,
+            se=t.se,
+            df=t.df,
+            verdict=verdict(t.low, t.high, direction),
+            equivalence=tost(t.diff, t.se, t.df, margin, confidence),
+            detectable=detectable(t.se, t.df, confidence),
+            seeds_needed=seeds_needed(t.components, target_delta, confidence) if target_delta else None,
+            components=t.components,
+            **common,
+        )
     rng = np.random.default_rng(seed)
     diffs = bootstrap_differences(sums[:k_a], sums[k_a:], counts, resamples, rng, resample_seeds=False)
     low, high = (float(x) for x in np.quantile(diffs, [(1 - confidence) / 2, (1 + confidence) / 2]))
     se, df = float(diffs.std(ddof=1)), float(len(questions) - 1)
     diff = mean_a - mean_b
-    return Decision(level="models", method=f"paired bootstrap over questions ({resamples} resamples, seed {seed})",
-                    diff=diff, low=low, high=high, se=se, df=df, verdict=None,
-                    equivalence=tost(diff, se, df, margin, confidence), detectable=detectable(se, df, confidence),
-                    seeds_needed=None, **common)
-
+    return Decision(
+        level="models",
+        method=f"paired bootstrap over questions ({resamples} resamples, seed {seed})",
+        diff=diff,
+        low=low,
+        high=high,
+        se=se,
+        df=df,
+        verdict=None,
+        equivalence=tost(diff, se, df, margin, confidence),
+        detectable=detectable(se, df, confidence),
+        seeds_needed=None,
+        **common,
+    )

@@ -9,8 +9,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_WHERE = {"TrainConfig": ".config", "train": ".trainer", "TrainResult": ".trainer", "read_training_info": ".trainer",
-          "trained_model_dir": "mteb_hybrid.models.presets"}
+_WHERE = {
+    "TrainConfig": ".config",
+    "train": ".trainer",
+    "TrainResult": ".trainer",
+    "read_training_info": ".trainer",
+    "trained_model_dir": "mteb_hybrid.models.presets",
+}
 
 __all__ = sorted(_WHERE)
 

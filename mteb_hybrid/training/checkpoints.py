@@ -20,7 +20,12 @@ TRAINER_STATE = "trainer_state.json"
 SET_ASIDE_PREFIX = "incomplete-"  # transformers' checkpoint regex and rotation glob never match these names
 # Written before trainer_state.json when the optimizer is saved (save_only_model is never set here).
 REQUIRED_FILES = ("modules.json", "optimizer.pt", "scheduler.pt")
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json", "pytorch_model.bin.index.json")
+WEIGHT_FILES = (
+    "model.safetensors",
+    "pytorch_model.bin",
+    "model.safetensors.index.json",
+    "pytorch_model.bin.index.json",
+)
 
 
 def incomplete_reason(folder: Path) -> str | None:
@@ -60,13 +65,21 @@ def last_complete_checkpoint(checkpoint_dir: str | Path) -> str | None:
     checkpoint_dir = Path(checkpoint_dir)
     if not checkpoint_dir.is_dir():
         return None
-    found = sorted((p for p in checkpoint_dir.iterdir() if p.is_dir() and CHECKPOINT.match(p.name)),
-                   key=lambda p: int(CHECKPOINT.match(p.name).group(1)), reverse=True)  # type: ignore[union-attr]
+    found = sorted(
+        (p for p in checkpoint_dir.iterdir() if p.is_dir() and CHECKPOINT.match(p.name)),
+        key=lambda p: int(CHECKPOINT.match(p.name).group(1)),
+        reverse=True,
+    )  # type: ignore[union-attr]
     for folder in found:
         reason = incomplete_reason(folder)
         if reason is None:
             return str(folder)
         moved = _set_aside(folder)
-        logger.warning("%s is incomplete (%s: the run was stopped while writing it); set aside as %s, resuming "
-                       "from the previous checkpoint", folder, reason, moved.name)
+        logger.warning(
+            "%s is incomplete (%s: the run was stopped while writing it); set aside as %s, resuming "
+            "from the previous checkpoint",
+            folder,
+            reason,
+            moved.name,
+        )
     return None

@@ -54,17 +54,29 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         default = getattr(_DEFAULTS, f.name)
         kind, many = _value_type(hints[f.name])
         shown = " ".join(map(str, default)) if isinstance(default, list) else default
-        kwargs: dict[str, Any] = {"dest": f.name, "default": default,
-                                  "help": meta["help"] + (f" (default: {shown})" if default not in (None, []) else "")}
+        kwargs: dict[str, Any] = {
+            "dest": f.name,
+            "default": default,
+            "help": meta["help"] + (f" (default: {shown})" if default not in (None, []) else ""),
+        }
         if kind is bool:
             kwargs.update(action=argparse.BooleanOptionalAction, help=meta["help"])
         else:
-            kwargs.update(type=kind, metavar=None if meta.get("choices") else meta.get("metavar"),
-                          choices=meta.get("choices"), nargs="+" if many else None)
+            kwargs.update(
+                type=kind,
+                metavar=None if meta.get("choices") else meta.get("metavar"),
+                choices=meta.get("choices"),
+                nargs="+" if many else None,
+            )
         group.add_argument(flag(f.name), *meta.get("aliases", []), **kwargs)
         if meta.get("negative"):
-            group.add_argument(meta["negative"], dest=f.name, action="store_const", const=False,
-                               help=f"the same as --no-{flag(f.name)[2:]}")
+            group.add_argument(
+                meta["negative"],
+                dest=f.name,
+                action="store_const",
+                const=False,
+                help=f"the same as --no-{flag(f.name)[2:]}",
+            )
     return parser
 
 
@@ -83,29 +95,55 @@ def run_train(args: argparse.Namespace) -> int:
     from .guard import ZeroShotViolation
     from .rows import TrainingDataError
     from .trainer import NonFiniteLossError, train
-
     from .trainlog import interrupted_message
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         result = train(config)
-    except (ValueError, FileExistsError, FileNotFoundError, ZeroShotViolation, TrainingDataError,
-            NonFiniteLossError) as e:
+    except (
+        ValueError,
+        FileExistsError,
+        FileNotFoundError,
+        ZeroShotViolation,
+        TrainingDataError,
+        NonFiniteLossError,
+    ) as e:
         print(f"error: {e}", file=sys.stderr)
         return 3 if isinstance(e, NonFiniteLossError) else 2
     except KeyboardInterrupt:  # one line and the checkpoint to resume from, not the trainer's traceback
         from mteb_hybrid.userconfig import user_command
 
         command = user_command("--resume")
-        again = f"run `{command}`" if command else (
-            "run the same command again" if config.resume else "add --resume to the same command")
+        again = (
+            f"run `{command}`"
+            if command
+            else ("run the same command again" if config.resume else "add --resume to the same command")
+        )
         print(f"\n{interrupted_message(again)}", file=sys.stderr)
         return 130
-    session = {} if result.resumed_step is None else {
-        "resumed_from_step": result.resumed_step, "session_wall_time_s": round(result.session_wall_time or 0.0, 1)}
-    print(json.dumps({"model": result.model_name, "output": str(result.output_dir), "steps": result.global_step,
-                      "train_loss": result.train_loss, "eval_loss": result.eval_loss,
-                      "wall_time_s": round(result.wall_time, 1), **session, "revision": result.revision}, indent=2))
+    session = (
+        {}
+        if result.resumed_step is None
+        else {
+            "resumed_from_step": result.resumed_step,
+            "session_wall_time_s": round(result.session_wall_time or 0.0, 1),
+        }
+    )
+    print(
+        json.dumps(
+            {
+                "model": result.model_name,
+                "output": str(result.output_dir),
+                "steps": result.global_step,
+                "train_loss": result.train_loss,
+                "eval_loss": result.eval_loss,
+                "wall_time_s": round(result.wall_time, 1),
+                **session,
+                "revision": result.revision,
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

@@ -58,8 +58,10 @@ class GuardReport:
     def summary(self) -> str:
         lines = []
         for o in self.overlaps:
-            lines.append(f"{o.task}: {o.queries} training query(ies) equal an evaluation question, "
-                         f"{o.passages} training passage(s) equal an evaluation candidate")
+            lines.append(
+                f"{o.task}: {o.queries} training query(ies) equal an evaluation question, "
+                f"{o.passages} training passage(s) equal an evaluation candidate"
+            )
             lines += [f"  query: {q!r}" for q in o.query_examples]
             lines += [f"  passage: {p!r}" for p in o.passage_examples]
         if self.unchecked:
@@ -88,8 +90,9 @@ def guard_definition(task: str):  # noqa: ANN201 - a TaskDefinition
     raise KeyError("an mteb task: its text is not available to the guard")
 
 
-def find_overlaps(rows: Sequence[QARow], eval_tasks: Iterable[str], data_dir: str | Path | None = None,
-                  max_examples: int = 5) -> GuardReport:
+def find_overlaps(
+    rows: Sequence[QARow], eval_tasks: Iterable[str], data_dir: str | Path | None = None, max_examples: int = 5
+) -> GuardReport:
     """Compare training rows with each evaluation task (normalised exact match)."""
     from mteb_hybrid.data import load_dataset
 
@@ -110,24 +113,35 @@ def find_overlaps(rows: Sequence[QARow], eval_tasks: Iterable[str], data_dir: st
             for text in filter(None, (r.positive, r.negative)):  # the whole passage, and its sentence
                 if hit := {normalize_text(text), normalize_text(text.split("\n", 1)[0])} & sentences:
                     passages.setdefault(min(hit), text[:200])
-        report.overlaps.append(TaskOverlap(task, len(queries), len(passages), list(queries.values())[:max_examples],
-                                           list(passages.values())[:max_examples]))
+        report.overlaps.append(
+            TaskOverlap(
+                task,
+                len(queries),
+                len(passages),
+                list(queries.values())[:max_examples],
+                list(passages.values())[:max_examples],
+            )
+        )
     return report
 
 
-def check_zero_shot(rows: Sequence[QARow], eval_tasks: Iterable[str], data_dir: str | Path | None = None,
-                    allow_overlap: bool = False) -> GuardReport:
+def check_zero_shot(
+    rows: Sequence[QARow], eval_tasks: Iterable[str], data_dir: str | Path | None = None, allow_overlap: bool = False
+) -> GuardReport:
     """Run the guard; raise `ZeroShotViolation` on any overlap, or any task it cannot check, unless `allow_overlap`."""
     report = find_overlaps(rows, eval_tasks, data_dir)
     if report.total or report.unchecked:
         found = [f"{o.task} ({o.queries} queries, {o.passages} passages)" for o in report.overlaps if o.total]
         blind = [f"{t} ({why})" for t, why in report.unchecked.items()]
-        verdict = "; ".join(([f"training data overlaps the evaluation tasks: {', '.join(found)}"] if found else [])
-                            + ([f"cannot check {', '.join(blind)}"] if blind else []))
+        verdict = "; ".join(
+            ([f"training data overlaps the evaluation tasks: {', '.join(found)}"] if found else [])
+            + ([f"cannot check {', '.join(blind)}"] if blind else [])
+        )
         if not allow_overlap:
-            raise ZeroShotViolation(f"zero-shot guard: {verdict}. Fix: remove the overlapping rows, evaluate on other "
-                                    "tasks, or pass allow_overlap=True (--allow-overlap) if this is intended\n"
-                                    + report.summary())
+            raise ZeroShotViolation(
+                f"zero-shot guard: {verdict}. Fix: remove the overlapping rows, evaluate on other "
+                "tasks, or pass allow_overlap=True (--allow-overlap) if this is intended\n" + report.summary()
+            )
         logger.warning("zero-shot guard: %s (allowed by allow_overlap)\n%s", verdict, report.summary())
     elif report.overlaps:
         logger.info("zero-shot guard: no overlap with %s", [o.task for o in report.overlaps])

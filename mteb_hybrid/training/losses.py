@@ -16,13 +16,20 @@ from mteb_hybrid.files import world_size
 from .config import LOSS_NAMES  # the names live with the option they choose
 
 
-def make_loss(name: str, model: SentenceTransformer, *, scale: float = 20.0, mini_batch_size: int = 32,
-              gather_across_devices: bool | None = None) -> nn.Module:
+def make_loss(
+    name: str,
+    model: SentenceTransformer,
+    *,
+    scale: float = 20.0,
+    mini_batch_size: int = 32,
+    gather_across_devices: bool | None = None,
+) -> nn.Module:
     """The sentence-transformers loss module called `name`."""
     gather = world_size() > 1 if gather_across_devices is None else gather_across_devices
     if name == "mnrl":
         return MultipleNegativesRankingLoss(model, scale=scale, gather_across_devices=gather)
     if name == "cached-mnrl":
-        return CachedMultipleNegativesRankingLoss(model, scale=scale, mini_batch_size=mini_batch_size,
-                                                  gather_across_devices=gather)
+        return CachedMultipleNegativesRankingLoss(
+            model, scale=scale, mini_batch_size=mini_batch_size, gather_across_devices=gather
+        )
     raise ValueError(f"unknown loss {name!r}; use one of {LOSS_NAMES} (gradient accumulation: mnrl + --grad-accum)")

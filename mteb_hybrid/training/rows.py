@@ -61,8 +61,10 @@ class RowRecord(BaseModel):
     negative: Text | None = None
 
 
-_ROW_FIX = ("every row needs parallel_id (string or integer), lang, query and positive as non-empty strings, "
-            "and optionally negative (a non-empty string or null)")
+_ROW_FIX = (
+    "every row needs parallel_id (string or integer), lang, query and positive as non-empty strings, "
+    "and optionally negative (a non-empty string or null)"
+)
 
 
 def validate_row(obj: dict[str, Any], where: str) -> QARow:
@@ -80,15 +82,22 @@ def validate_row(obj: dict[str, Any], where: str) -> QARow:
     return QARow(str(row.parallel_id), row.lang, row.query, row.positive, row.negative)
 
 
-def rows_from_lareqa(dataset: str, data_dir: str | Path | None = None, languages: Iterable[str] | None = None,
-                     candidate_form: str = "sentence") -> list[QARow]:
+def rows_from_lareqa(
+    dataset: str,
+    data_dir: str | Path | None = None,
+    languages: Iterable[str] | None = None,
+    candidate_form: str = "sentence",
+) -> list[QARow]:
     """Rows of a LAReQA-style dataset: query = question, positive = its answer sentence (same language)."""
     from mteb_hybrid.data import get_definition, load_dataset
 
     ds = load_dataset(get_definition(dataset), data_dir, languages=languages)
     candidates = ds.candidate_index()
-    return [QARow(q.parallel_id, lang, q.text, candidates[q.answer_id].text(candidate_form))
-            for lang, data in ds.languages.items() for q in data.questions]
+    return [
+        QARow(q.parallel_id, lang, q.text, candidates[q.answer_id].text(candidate_form))
+        for lang, data in ds.languages.items()
+        for q in data.questions
+    ]
 
 
 def read_jsonl(path: str | Path) -> list[QARow]:
@@ -107,13 +116,20 @@ def read_jsonl(path: str | Path) -> list[QARow]:
                 raise TrainingDataError(f"{path}:{n}: not valid JSON ({e.msg}). Fix: one JSON object per line") from e
             if not isinstance(obj, dict):
                 raise TrainingDataError(
-                    f"{path}:{n}: expected a JSON object, got {describe(obj)}. Fix: one JSON object per line")
+                    f"{path}:{n}: expected a JSON object, got {describe(obj)}. Fix: one JSON object per line"
+                )
             rows.append(validate_row(obj, f"{path}:{n}"))
     return rows
 
 
-def rows_from_hf(name: str, config: str | None = None, split: str = "train", columns: Mapping[str, str] | None = None,
-                 lang: str | None = None, limit: int | None = None) -> list[QARow]:
+def rows_from_hf(
+    name: str,
+    config: str | None = None,
+    split: str = "train",
+    columns: Mapping[str, str] | None = None,
+    lang: str | None = None,
+    limit: int | None = None,
+) -> list[QARow]:
     """Rows from a Hugging Face dataset (needs network), `columns` mapping row fields to columns, `lang` fixing the
     language; without a parallel-id column the row index is the parallel id (as in mMARCO's language configs)."""
     import datasets
@@ -126,17 +142,28 @@ def rows_from_hf(name: str, config: str | None = None, split: str = "train", col
     where = f"hf:{name}" + (f":{config}" if config else "") + f":{split}"
     for key in ("query", "positive"):
         if mapping[key] not in have:
-            raise TrainingDataError(f"{where}: no column {mapping[key]!r} for '{key}' (columns: {sorted(have)}). "
-                                    f"Fix: map it, e.g. ?{key}=<column>")
+            raise TrainingDataError(
+                f"{where}: no column {mapping[key]!r} for '{key}' (columns: {sorted(have)}). "
+                f"Fix: map it, e.g. ?{key}=<column>"
+            )
     if lang is None and mapping["lang"] not in have:
-        raise TrainingDataError(f"{where}: no language column {mapping['lang']!r}. "
-                                "Fix: give ?lang=<code> or ?lang_column=<column>")
+        raise TrainingDataError(
+            f"{where}: no language column {mapping['lang']!r}. Fix: give ?lang=<code> or ?lang_column=<column>"
+        )
     pid_col, neg_col = (mapping[key] if mapping[key] in have else None for key in ("parallel_id", "negative"))
-    return [validate_row({
-        "parallel_id": rec[pid_col] if pid_col else i, "lang": lang if lang is not None else rec[mapping["lang"]],
-        "query": rec[mapping["query"]], "positive": rec[mapping["positive"]],
-        "negative": rec[neg_col] if neg_col else None,
-    }, f"{where} row {i}") for i, rec in enumerate(hf)]
+    return [
+        validate_row(
+            {
+                "parallel_id": rec[pid_col] if pid_col else i,
+                "lang": lang if lang is not None else rec[mapping["lang"]],
+                "query": rec[mapping["query"]],
+                "positive": rec[mapping["positive"]],
+                "negative": rec[neg_col] if neg_col else None,
+            },
+            f"{where} row {i}",
+        )
+        for i, rec in enumerate(hf)
+    ]
 
 
 @dataclass(frozen=True)
@@ -169,8 +196,12 @@ def parse_data_spec(spec: str) -> DataSpec:
     return DataSpec("lareqa", name, languages=languages)
 
 
-def read_spec(spec: DataSpec | str, data_dir: str | Path | None = None, languages: Sequence[str] | None = None,
-              candidate_form: str = "sentence") -> list[QARow]:
+def read_spec(
+    spec: DataSpec | str,
+    data_dir: str | Path | None = None,
+    languages: Sequence[str] | None = None,
+    candidate_form: str = "sentence",
+) -> list[QARow]:
     """Rows of one data source; `languages` (if given) keeps only those languages."""
     spec = parse_data_spec(spec) if isinstance(spec, str) else spec
     if spec.kind == "lareqa":
@@ -183,8 +214,9 @@ def read_spec(spec: DataSpec | str, data_dir: str | Path | None = None, language
     else:
         o = spec.options
         columns = {"lang" if k == "lang_column" else k: v for k, v in o.items() if k not in ("lang", "limit")}
-        rows = rows_from_hf(spec.name, spec.config, spec.split, columns, o.get("lang"),
-                            int(o["limit"]) if "limit" in o else None)
+        rows = rows_from_hf(
+            spec.name, spec.config, spec.split, columns, o.get("lang"), int(o["limit"]) if "limit" in o else None
+        )
     if languages:
         rows = [r for r in rows if r.lang in set(languages)]
     if not rows:
@@ -204,14 +236,18 @@ def check_rows(rows: Sequence[QARow], known_languages: Iterable[str] | None = No
         raise TrainingDataError("no training rows")
     empty = [r for r in rows if not r.query.strip() or not r.positive.strip()]
     if empty:
-        raise TrainingDataError(f"{len(empty)} of {len(rows)} row(s) have an empty query or positive (e.g. "
-                                f"{_examples([(r.parallel_id, r.lang) for r in empty])}). Fix: remove or fill them")
+        raise TrainingDataError(
+            f"{len(empty)} of {len(rows)} row(s) have an empty query or positive (e.g. "
+            f"{_examples([(r.parallel_id, r.lang) for r in empty])}). Fix: remove or fill them"
+        )
     if known_languages is not None:
         known = set(known_languages)
         if unknown := Counter(r.lang for r in rows if r.lang not in known):
-            raise TrainingDataError(f"{sum(unknown.values())} row(s) in language(s) the model has no language token "
-                                    f"for: {dict(unknown)}. Fix: drop those languages (--languages) or map them to a "
-                                    "supported code")
+            raise TrainingDataError(
+                f"{sum(unknown.values())} row(s) in language(s) the model has no language token "
+                f"for: {dict(unknown)}. Fix: drop those languages (--languages) or map them to a "
+                "supported code"
+            )
     by_key: dict[tuple[str, str], QARow] = {}
     duplicates: list[QARow] = []
     conflicts: list[tuple[str, str]] = []
@@ -224,12 +260,17 @@ def check_rows(rows: Sequence[QARow], known_languages: Iterable[str] | None = No
         else:
             conflicts.append(key)
     if conflicts:
-        raise TrainingDataError(f"{len(conflicts)} (parallel_id, lang) key(s) occur with different texts (e.g. "
-                                f"{_examples(conflicts)}): a parallel id must name one question per language. "
-                                "Fix: give each distinct question its own parallel_id")
+        raise TrainingDataError(
+            f"{len(conflicts)} (parallel_id, lang) key(s) occur with different texts (e.g. "
+            f"{_examples(conflicts)}): a parallel id must name one question per language. "
+            "Fix: give each distinct question its own parallel_id"
+        )
     if duplicates:
-        logger.warning("dropped %d exact duplicate row(s) (e.g. %s)", len(duplicates),
-                       _examples([(r.parallel_id, r.lang) for r in duplicates]))
+        logger.warning(
+            "dropped %d exact duplicate row(s) (e.g. %s)",
+            len(duplicates),
+            _examples([(r.parallel_id, r.lang) for r in duplicates]),
+        )
     return list(by_key.values())
 
 

@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import BatchSampler, ConcatDataset
-
 from sentence_transformers.base.sampler import MultiDatasetDefaultBatchSampler
+from torch.utils.data import BatchSampler, ConcatDataset
 
 from mteb_hybrid.files import world_size
 
@@ -51,9 +50,12 @@ def encode_parallel_ids(parallel_ids: Sequence[Sequence[Any]]) -> list[np.ndarra
     """Parallel ids as int64 codes, equal ids -> equal codes (integer arrays pass as they are): small to pickle
     into every checkpoint, and the duplicate checks are vectorised."""
     table: dict[Any, int] = {}
-    return [ids.astype(np.int64, copy=False) if isinstance(ids, np.ndarray) and np.issubdtype(ids.dtype, np.integer)
-            else np.fromiter((table.setdefault(p, len(table)) for p in ids), dtype=np.int64, count=len(ids))
-            for ids in parallel_ids]
+    return [
+        ids.astype(np.int64, copy=False)
+        if isinstance(ids, np.ndarray) and np.issubdtype(ids.dtype, np.integer)
+        else np.fromiter((table.setdefault(p, len(table)) for p in ids), dtype=np.int64, count=len(ids))
+        for ids in parallel_ids
+    ]
 
 
 def _max_groups(counts: np.ndarray, group_rows: int) -> int:
@@ -78,11 +80,21 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
     starts a reshuffled pass, so ``alpha`` holds for the whole epoch however unequal the kinds are.
     """
 
-    def __init__(self, dataset: ConcatDataset, batch_samplers: list[BatchSampler],
-                 generator: torch.Generator | None = None, seed: int | None = 0, *, source_kinds: Sequence[str],
-                 parallel_ids: Sequence[Sequence[Any]], mode: str = "hybrid", alpha: float = 0.5,
-                 num_processes: int | None = None, source_names: Sequence[str] | None = None,
-                 batches_per_epoch: int | None = None) -> None:
+    def __init__(
+        self,
+        dataset: ConcatDataset,
+        batch_samplers: list[BatchSampler],
+        generator: torch.Generator | None = None,
+        seed: int | None = 0,
+        *,
+        source_kinds: Sequence[str],
+        parallel_ids: Sequence[Sequence[Any]],
+        mode: str = "hybrid",
+        alpha: float = 0.5,
+        num_processes: int | None = None,
+        source_names: Sequence[str] | None = None,
+        batches_per_epoch: int | None = None,
+    ) -> None:
         super().__init__(dataset, batch_samplers=batch_samplers, generator=generator, seed=seed)
         self.drop_last = True  # only full batches are ever yielded
         self.kinds = _checked_kinds(mode, alpha, source_kinds)
@@ -122,18 +134,27 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
             members = [i for i, k in enumerate(self.kinds) if k == kind]
             if not members:
                 why = " (x-y needs at least two languages)" if kind == XY else ""
-                raise ValueError(f"mode {mode!r} (alpha={self.alpha}) draws {kind} batches but no source has kind "
-                                 f"{kind!r}{why}; source kinds present: {sorted(set(self.kinds))}")
+                raise ValueError(
+                    f"mode {mode!r} (alpha={self.alpha}) draws {kind} batches but no source has kind "
+                    f"{kind!r}{why}; source kinds present: {sorted(set(self.kinds))}"
+                )
             fillable = [i for i in members if self.groups_per_source[i] > 0]
             if not fillable:
                 best = max(int(self._codes[i].max()) + 1 for i in members)
-                raise ValueError(f"no {kind} source can fill a batch group of {self.group_rows} rows with distinct "
-                                 f"parallel ids (batch_size={self.batch_size} x num_processes={self.num_processes}); "
-                                 f"the largest has {best} distinct ids. Lower the batch size.")
+                raise ValueError(
+                    f"no {kind} source can fill a batch group of {self.group_rows} rows with distinct "
+                    f"parallel ids (batch_size={self.batch_size} x num_processes={self.num_processes}); "
+                    f"the largest has {best} distinct ids. Lower the batch size."
+                )
             if unfillable := [names[i] for i in members if i not in fillable]:
-                logger.warning("HybridBatchSampler: sources %s cannot fill one group of %d rows with distinct parallel "
-                               "ids (batch_size %d x %d processes) and are never sampled.",
-                               unfillable, self.group_rows, self.batch_size, self.num_processes)
+                logger.warning(
+                    "HybridBatchSampler: sources %s cannot fill one group of %d rows with distinct parallel "
+                    "ids (batch_size %d x %d processes) and are never sampled.",
+                    unfillable,
+                    self.group_rows,
+                    self.batch_size,
+                    self.num_processes,
+                )
             self._sources_by_kind[kind] = fillable
 
         if batches_per_epoch is None:  # every full group of the kinds in use
@@ -141,8 +162,10 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
         else:
             self.num_groups = int(batches_per_epoch) // self.num_processes
         if self.num_groups < 1:
-            raise ValueError(f"batches_per_epoch={batches_per_epoch} is less than one batch per process "
-                             f"({self.num_processes} processes)")
+            raise ValueError(
+                f"batches_per_epoch={batches_per_epoch} is less than one batch per process "
+                f"({self.num_processes} processes)"
+            )
 
     def _rng(self, epoch: int, tag: int, a: int = 0, b: int = 0, c: int = 0) -> np.random.Generator:
         return np.random.default_rng([self._seed, epoch, tag, a, b, c])
@@ -180,8 +203,11 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
     def iter_with_sources(self) -> Iterator[tuple[int, list[int]]]:
         """Yield ``(source index, batch of ConcatDataset indices)``; ``__iter__`` drops the source."""
         epoch = self.epoch
-        is_xx = (self._rng(epoch, _TAG_KINDS).random(self.num_groups) < self.alpha if self.mode == "hybrid"
-                 else np.full(self.num_groups, self.mode == XX))
+        is_xx = (
+            self._rng(epoch, _TAG_KINDS).random(self.num_groups) < self.alpha
+            if self.mode == "hybrid"
+            else np.full(self.num_groups, self.mode == XX)
+        )
         streams = {kind: self._kind_stream(kind, epoch) for kind in self.active_kinds}
         for xx in is_xx.tolist():
             source, rows = next(streams[XX if xx else XY])
@@ -195,10 +221,16 @@ class HybridBatchSampler(MultiDatasetDefaultBatchSampler):
         return self.num_groups * self.num_processes
 
 
-def hybrid_sampler_factory(source_kinds: Sequence[str], parallel_ids: Sequence[Sequence[Any]], mode: str = "hybrid",
-                           alpha: float = 0.5, num_processes: int | None = None, *,
-                           source_names: Sequence[str] | None = None,
-                           batches_per_epoch: int | None = None) -> Callable[..., HybridBatchSampler]:
+def hybrid_sampler_factory(
+    source_kinds: Sequence[str],
+    parallel_ids: Sequence[Sequence[Any]],
+    mode: str = "hybrid",
+    alpha: float = 0.5,
+    num_processes: int | None = None,
+    *,
+    source_names: Sequence[str] | None = None,
+    batches_per_epoch: int | None = None,
+) -> Callable[..., HybridBatchSampler]:
     """A ``multi_dataset_batch_sampler`` for ``SentenceTransformerTrainingArguments``: it checks what it can
     now rather than when training starts, and keeps parallel ids as integer codes (small pickled arguments)."""
     kinds = _checked_kinds(mode, alpha, source_kinds)
@@ -206,6 +238,12 @@ def hybrid_sampler_factory(source_kinds: Sequence[str], parallel_ids: Sequence[S
         raise ValueError(f"source_kinds has {len(kinds)} entries but parallel_ids has {len(parallel_ids)}")
     codes = [c.astype(np.int32) if c.size and c.max() < 2**31 else c for c in encode_parallel_ids(parallel_ids)]
     return functools.partial(
-        HybridBatchSampler, source_kinds=kinds, parallel_ids=codes, mode=mode, alpha=alpha, num_processes=num_processes,
-        source_names=list(source_names) if source_names is not None else None, batches_per_epoch=batches_per_epoch,
+        HybridBatchSampler,
+        source_kinds=kinds,
+        parallel_ids=codes,
+        mode=mode,
+        alpha=alpha,
+        num_processes=num_processes,
+        source_names=list(source_names) if source_names is not None else None,
+        batches_per_epoch=batches_per_epoch,
     )

@@ -59,23 +59,32 @@ def _decide_negatives(rows: Sequence[QARow], use_negatives: bool | None) -> bool
     if with_neg < len(rows):
         if use_negatives:
             raise ValueError(f"only {with_neg} of {len(rows)} rows have a negative; cannot train with negatives")
-        logger.warning("%d of %d rows have a hard negative; training without negatives (all rows need one)",
-                       with_neg, len(rows))
+        logger.warning(
+            "%d of %d rows have a hard negative; training without negatives (all rows need one)", with_neg, len(rows)
+        )
         return False
     return True
 
 
 def _columns(pairs: list[tuple[QARow, QARow]], query_prefix: str, passage_prefix: str, negatives: bool) -> Dataset:
     """anchor: the query of each pair's first row; positive (and negative): the passages of its second."""
-    data = {"anchor": [query_prefix + a.query for a, _ in pairs],
-            "positive": [passage_prefix + b.positive for _, b in pairs]}
+    data = {
+        "anchor": [query_prefix + a.query for a, _ in pairs],
+        "positive": [passage_prefix + b.positive for _, b in pairs],
+    }
     if negatives:
         data["negative"] = [passage_prefix + (b.negative or "") for _, b in pairs]
     return Dataset.from_dict(data)
 
 
-def build_sources(rows: Sequence[QARow], batching: str = "hybrid", *, kinds: Sequence[str] | None = None,
-                  use_negatives: bool | None = None, text_prefix: TextPrefix | None = None) -> TrainingSources:
+def build_sources(
+    rows: Sequence[QARow],
+    batching: str = "hybrid",
+    *,
+    kinds: Sequence[str] | None = None,
+    use_negatives: bool | None = None,
+    text_prefix: TextPrefix | None = None,
+) -> TrainingSources:
     """X-X and/or X-Y per-source datasets from `rows` (kinds default to what `batching` draws from); an X-Y
     source (q, p) holds one row per parallel id present in both q and p."""
     kinds = tuple(kinds) if kinds is not None else kinds_for(batching)
@@ -86,8 +95,12 @@ def build_sources(rows: Sequence[QARow], batching: str = "hybrid", *, kinds: Seq
     out = TrainingSources()
     if XX in kinds:
         for lang, lrows in by_lang.items():
-            out.add(XX, (lang, lang), _columns([(r, r) for r in lrows], prefix(lang), prefix(lang), negatives),
-                    [r.parallel_id for r in lrows])
+            out.add(
+                XX,
+                (lang, lang),
+                _columns([(r, r) for r in lrows], prefix(lang), prefix(lang), negatives),
+                [r.parallel_id for r in lrows],
+            )
     if XY in kinds:
         for q, p in itertools.permutations(by_lang, 2):  # every ordered pair, q != p
             pairs = [(r, by_pid[p][r.parallel_id]) for r in by_lang[q] if r.parallel_id in by_pid[p]]
@@ -96,13 +109,20 @@ def build_sources(rows: Sequence[QARow], batching: str = "hybrid", *, kinds: Seq
                 continue
             out.add(XY, (q, p), _columns(pairs, prefix(q), prefix(p), negatives), [a.parallel_id for a, _ in pairs])
     if not out.datasets:
-        raise ValueError(f"no {'/'.join(kinds)} source could be built: X-Y needs at least two languages "
-                         "sharing parallel ids")
+        raise ValueError(
+            f"no {'/'.join(kinds)} source could be built: X-Y needs at least two languages sharing parallel ids"
+        )
     return out
 
 
-def build_eval_set(rows: Sequence[QARow], batch_size: int, *, seed: int = 0, use_negatives: bool | None = None,
-                   text_prefix: TextPrefix | None = None) -> tuple[Dataset, list[list[int]]] | None:
+def build_eval_set(
+    rows: Sequence[QARow],
+    batch_size: int,
+    *,
+    seed: int = 0,
+    use_negatives: bool | None = None,
+    text_prefix: TextPrefix | None = None,
+) -> tuple[Dataset, list[list[int]]] | None:
     """Validation data: every X-X and X-Y source of `rows` in one dataset, and fixed batches, each from one source:
     the same at every evaluation, so the validation loss is comparable over steps and across batching modes."""
     if not rows:
@@ -114,6 +134,6 @@ def build_eval_set(rows: Sequence[QARow], batch_size: int, *, seed: int = 0, use
     for ds in sources.datasets.values():
         order = list(range(len(ds)))
         rng.shuffle(order)
-        batches += [[offset + i for i in order[s:s + batch_size]] for s in range(0, len(order), batch_size)]
+        batches += [[offset + i for i in order[s : s + batch_size]] for s in range(0, len(order), batch_size)]
         offset += len(ds)
     return concatenate_datasets(list(sources.datasets.values())), [b for b in batches if len(b) > 1]

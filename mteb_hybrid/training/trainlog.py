@@ -51,17 +51,22 @@ class TrainLogCallback(TrainerCallback):
         kept: list[str] = []
         if self.resume_from:
             if self.jsonl.is_file():
-                kept = [line for line in self.jsonl.read_text(encoding="utf-8").splitlines()
-                        if line.strip() and json.loads(line)["step"] <= state.global_step]
+                kept = [
+                    line
+                    for line in self.jsonl.read_text(encoding="utf-8").splitlines()
+                    if line.strip() and json.loads(line)["step"] <= state.global_step
+                ]
             wall = Path(self.resume_from) / WALL_TIME_FILE
             if wall.is_file():
                 self.offset = float(json.loads(wall.read_text())["wall_time"])
             elif kept:  # a checkpoint without its wall time: the last kept log line's
                 self.offset = float(json.loads(kept[-1])["wall_time"])
             self.resumed_step = state.global_step
-            print(f"resuming from {self.resume_from}: step {state.global_step} of {state.max_steps} done in "
-                  f"{self.offset:.0f}s before; this run trains steps {state.global_step + 1}-{state.max_steps}",
-                  flush=True)
+            print(
+                f"resuming from {self.resume_from}: step {state.global_step} of {state.max_steps} done in "
+                f"{self.offset:.0f}s before; this run trains steps {state.global_step + 1}-{state.max_steps}",
+                flush=True,
+            )
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self.jsonl.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
 
@@ -112,8 +117,10 @@ def progress_line(steps: int, total_seconds: float, resumed_step: int | None, se
     """'N steps in Ts', and for a resumed run what this run did apart from the earlier sessions."""
     if resumed_step is None:
         return f"{steps} steps in {total_seconds:.0f}s"
-    return (f"resumed at step {resumed_step}: {steps - resumed_step} steps in {session_seconds:.0f}s this run "
-            f"({steps} steps, {total_seconds:.0f}s of training in all)")
+    return (
+        f"resumed at step {resumed_step}: {steps - resumed_step} steps in {session_seconds:.0f}s this run "
+        f"({steps} steps, {total_seconds:.0f}s of training in all)"
+    )
 
 
 def interrupted_message(resume: str) -> str:

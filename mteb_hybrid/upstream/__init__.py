@@ -6,5 +6,15 @@ from .scores import local_benchmark, local_tasks, reference_scores
 from .taskfile import load_task_class, load_task_classes
 from .writer import ExportConflict
 
-__all__ = ["TASKS", "ExportConflict", "ExportedTask", "export", "export_task", "load_task_class", "load_task_classes",
-           "local_benchmark", "local_tasks", "reference_scores"]
+__all__ = [
+    "TASKS",
+    "ExportConflict",
+    "ExportedTask",
+    "export",
+    "export_task",
+    "load_task_class",
+    "load_task_classes",
+    "local_benchmark",
+    "local_tasks",
+    "reference_scores",
+]

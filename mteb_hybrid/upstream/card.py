@@ -17,8 +17,10 @@ from .citation import bibtex_title
 if TYPE_CHECKING:
     from mteb_hybrid.benchmark.subsets import Subset
 
-_FORMS = {"sentence+context": "the answer sentence followed by a newline and its paragraph (LAReQA's candidate form)",
-          "sentence": "the answer sentence alone"}
+_FORMS = {
+    "sentence+context": "the answer sentence followed by a newline and its paragraph (LAReQA's candidate form)",
+    "sentence": "the answer sentence alone",
+}
 
 
 def _provenance(definition: Any, form: str, subsets: Sequence[Subset], name: str, command: str | None = None) -> str:
@@ -64,9 +66,12 @@ def _fix_source_and_reference(text: str, metadata: Any, definition: Any, hub_pat
     folder = src.path_template.split("/")[0]
     origin = f"https://github.com/{src.repository}/tree/{src.commit}/{folder}"
     text = text.replace(f"source_datasets:\n- {hub_path}\n", f"source_datasets:\n- {origin}\n", 1)
-    text = text.replace(f"Source datasets:\n- [{hub_path}](https://huggingface.co/datasets/{hub_path})\n",
-                        f"Source datasets:\n- [{src.repository} `{folder}/` at {src.commit[:8]}]({origin}) "
-                        "(LAReQA's release on GitHub; not on the Hugging Face hub)\n", 1)
+    text = text.replace(
+        f"Source datasets:\n- [{hub_path}](https://huggingface.co/datasets/{hub_path})\n",
+        f"Source datasets:\n- [{src.repository} `{folder}/` at {src.commit[:8]}]({origin}) "
+        "(LAReQA's release on GitHub; not on the Hugging Face hub)\n",
+        1,
+    )
     title = bibtex_title(definition.citation or "")
     broken = metadata._format_reference()
     if title and broken and metadata.reference:
@@ -77,8 +82,16 @@ def _fix_source_and_reference(text: str, metadata: Any, definition: Any, hub_pat
 local_stats_path = mteb_private.descriptive_stats_at  # the name export and the tests use
 
 
-def dataset_card(metadata: Any, definition: Any, form: str, subsets: Sequence[Subset], hub_path: str,
-                 stats_file: Path | None, command: str | None = None, note: str = "") -> str:
+def dataset_card(
+    metadata: Any,
+    definition: Any,
+    form: str,
+    subsets: Sequence[Subset],
+    hub_path: str,
+    stats_file: Path | None,
+    command: str | None = None,
+    note: str = "",
+) -> str:
     """README.md text: mteb's card for `metadata` (dataset at `hub_path`) with configs and provenance."""
     from huggingface_hub import DatasetCard, DatasetCardData
 

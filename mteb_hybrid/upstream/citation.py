@@ -22,15 +22,15 @@ def _value(text: str, i: int) -> tuple[str, int]:
         while j < len(text):
             depth += {"{": 1, "}": -1}.get(text[j], 0)
             if depth == 0:
-                return text[i + 1:j], j + 1
+                return text[i + 1 : j], j + 1
             j += 1
         raise ValueError("unbalanced braces in a BibTeX value")
     if text[i] == '"':
         j = text.index('"', i + 1)
-        return text[i + 1:j], j + 1
+        return text[i + 1 : j], j + 1
     m = re.match(r"[^,}\s]+", text[i:])
     if not m:
-        raise ValueError(f"no BibTeX value at {text[i:i + 20]!r}")
+        raise ValueError(f"no BibTeX value at {text[i : i + 20]!r}")
     return m.group(0), i + m.end()
 
 
@@ -51,7 +51,7 @@ def parse_bibtex(text: str) -> list[tuple[str, str, dict[str, str]]]:
                 break
             f = re.match(r"([\w-]+)\s*=\s*", text[i:])
             if not f:
-                raise ValueError(f"entry {key}: cannot read a field at {text[i:i + 20]!r}")
+                raise ValueError(f"entry {key}: cannot read a field at {text[i : i + 20]!r}")
             value, i = _value(text, i + f.end())
             fields[f.group(1).lower()] = value
         entries.append((kind, key, fields))

@@ -48,7 +48,9 @@ def compact_subsets(langs: Sequence[str], pivot: str) -> list[str]:
     return pairs + [f"{q}-pool" for q in langs]
 
 
-def sample(data: ParallelDataset, pivot: str, questions: int = COMPACT_QUESTIONS, seed: int = COMPACT_SEED) -> CompactSample:
+def sample(
+    data: ParallelDataset, pivot: str, questions: int = COMPACT_QUESTIONS, seed: int = COMPACT_SEED
+) -> CompactSample:
     """Draw whole pivot paragraphs (seeded) until `questions` pivot questions; keep translations and paragraphs."""
     index = data.candidate_index()
     pivot_qs = data.languages[pivot].questions
@@ -77,6 +79,8 @@ def stock_encodes(splits: dict[str, dict]) -> tuple[int, int, int]:
     """(corpus encodes, query encodes) under stock mteb, which encodes each subset's texts anew; distinct texts."""
     corpus = sum(len(s["corpus"]) for s in splits.values())
     queries = sum(len(s["queries"]) for s in splits.values())
-    distinct = len({t for s in splits.values() for t in s["corpus"]["text"]} | {("q", t) for s in splits.values()
-                                                                                 for t in s["queries"]["text"]})
+    distinct = len(
+        {t for s in splits.values() for t in s["corpus"]["text"]}
+        | {("q", t) for s in splits.values() for t in s["queries"]["text"]}
+    )
     return corpus, queries, distinct

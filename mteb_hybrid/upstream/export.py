@@ -36,9 +36,9 @@ DEFAULT_HUB_ORG = "mteb"
 # mteb's own tasks one letter away from these: a name given by mistake gets this hint
 NEAR_MISS = {
     "XQuADRetrieval": "; XQuADRetrieval is mteb's own monolingual XQuAD paragraph retrieval, not LAReQA's XQuAD-R "
-                      "(note the second R: XQuADRRetrieval / XQuADRSentenceRetrieval)",
+    "(note the second R: XQuADRRetrieval / XQuADRSentenceRetrieval)",
     "MLQARetrieval": "; MLQARetrieval is mteb's own MLQA retrieval (49 language pairs, its own corpus), not LAReQA's "
-                     "MLQA-R (note the second R: MLQARRetrieval / MLQARSentenceRetrieval)",
+    "MLQA-R (note the second R: MLQARRetrieval / MLQARSentenceRetrieval)",
 }
 
 
@@ -61,17 +61,26 @@ def dataset_files(task, folder: str, put, data=None) -> tuple[list[Subset], list
 
     for lang in [lang for lang in d.langs if any(lang in s.corpus_langs(d.langs) for s in subsets)]:
         cands = data.languages[lang].candidates
-        add(layout.corpus_file(lang), {"id": [c.id for c in cands], "text": [c.text(task.candidate_form) for c in cands]})
+        add(
+            layout.corpus_file(lang),
+            {"id": [c.id for c in cands], "text": [c.text(task.candidate_form) for c in cands]},
+        )
     for lang in [lang for lang in d.langs if any(s.query_lang == lang for s in subsets)]:
         qs = data.languages[lang].questions
         add(layout.queries_file(lang), {"id": [q.id for q in qs], "text": [q.text for q in qs]})
     for s in subsets:
         rel = splits[s.name]["relevant_docs"]
         rows = [(q, doc, score) for q, docs in rel.items() for doc, score in docs.items()]
-        add(layout.qrels_file(s.name), {"query-id": [r[0] for r in rows], "corpus-id": [r[1] for r in rows],
-                                        "score": [int(r[2]) for r in rows]})
-    per_config = sum(written[layout.queries_file(s.query_lang)] + written[layout.qrels_file(s.name)]
-                     + sum(written[layout.corpus_file(lang)] for lang in s.corpus_langs(d.langs)) for s in subsets)
+        add(
+            layout.qrels_file(s.name),
+            {"query-id": [r[0] for r in rows], "corpus-id": [r[1] for r in rows], "score": [int(r[2]) for r in rows]},
+        )
+    per_config = sum(
+        written[layout.queries_file(s.query_lang)]
+        + written[layout.qrels_file(s.name)]
+        + sum(written[layout.corpus_file(lang)] for lang in s.corpus_langs(d.langs))
+        for s in subsets
+    )
     return subsets, sorted(written), per_config, splits
 
 
@@ -107,9 +116,19 @@ def plugin_task(name: str, data_dir: str | Path | None, languages: Sequence[str]
     return task
 
 
-def build_task(task, writer: KitWriter, *, hub_org: str = DEFAULT_HUB_ORG, revision: str | None = None,  # noqa: ANN001
-               stats: bool = True, name: str | None = None, data=None, description: str | None = None,  # noqa: ANN001
-               command: str | None = None, note: str = "") -> ExportedTask:
+def build_task(
+    task,
+    writer: KitWriter,
+    *,
+    hub_org: str = DEFAULT_HUB_ORG,
+    revision: str | None = None,  # noqa: ANN001
+    stats: bool = True,
+    name: str | None = None,
+    data=None,
+    description: str | None = None,  # noqa: ANN001
+    command: str | None = None,
+    note: str = "",
+) -> ExportedTask:
     """Add the dataset folder, card, statistics and task file of one (plugin) task to `writer`.
 
     `revision`: the hub commit of the uploaded folder if known, else the folder's content digest (hub.py replaces
@@ -118,10 +137,14 @@ def build_task(task, writer: KitWriter, *, hub_org: str = DEFAULT_HUB_ORG, revis
     """
     start = time.perf_counter()
     name = name or task.metadata.name
-    meta = task.metadata.model_copy(update={
-        "name": name, "eval_langs": {s: task.metadata.eval_langs[s] for s in task.hf_subsets},
-        "description": description or task.metadata.description,
-        "bibtex_citation": format_bibtex(task.metadata.bibtex_citation or "")})
+    meta = task.metadata.model_copy(
+        update={
+            "name": name,
+            "eval_langs": {s: task.metadata.eval_langs[s] for s in task.hf_subsets},
+            "description": description or task.metadata.description,
+            "bibtex_citation": format_bibtex(task.metadata.bibtex_citation or ""),
+        }
+    )
     folder = f"datasets/{safe_name(name, 'task name')}"
     writer.manage(folder)
     subsets, files, per_config, splits = dataset_files(task, folder, writer.add, data)
@@ -134,27 +157,63 @@ def build_task(task, writer: KitWriter, *, hub_org: str = DEFAULT_HUB_ORG, revis
             stats_bytes = _compute_stats(render_task_file(meta, hub_path, "local"), splits, stats_tmp)
             stats_tmp.write_bytes(stats_bytes)
             writer.add(stats_rel, stats_bytes)
-        writer.add(f"{folder}/README.md", dataset_card(card_meta, task.definition, task.candidate_form, subsets, hub_path,
-                                                       stats_tmp if stats else None, command, note))
+        writer.add(
+            f"{folder}/README.md",
+            dataset_card(
+                card_meta,
+                task.definition,
+                task.candidate_form,
+                subsets,
+                hub_path,
+                stats_tmp if stats else None,
+                command,
+                note,
+            ),
+        )
     rev = revision or digest(writer.files, folder)
     task_rel = task_file_path(Path(), name).as_posix()
     writer.add(task_rel, render_task_file(meta, hub_path, rev))
     root = writer.root
     size = sum(len(v) for k, v in writer.files.items() if k.startswith(folder + "/"))
-    result = ExportedTask(name, root / folder, root / task_rel, root / stats_rel if stats else None,
-                          [s.name for s in subsets], rev, sorted([*files, "README.md"]), size, per_config,
-                          time.perf_counter() - start)
+    result = ExportedTask(
+        name,
+        root / folder,
+        root / task_rel,
+        root / stats_rel if stats else None,
+        [s.name for s in subsets],
+        rev,
+        sorted([*files, "README.md"]),
+        size,
+        per_config,
+        time.perf_counter() - start,
+    )
     result.splits = splits
     logger.info("%s: %d subsets, %.1f MB in %s (%.1f s)", name, len(subsets), size / 1e6, folder, result.seconds)
     return result
 
 
-def export_task(name: str, out: str | Path, *, data_dir: str | Path | None = None,
-                languages: Sequence[str] | None = None, hub_org: str = DEFAULT_HUB_ORG,
-                revision: str | None = None, stats: bool = True, overwrite: bool = False) -> ExportedTask:
+def export_task(
+    name: str,
+    out: str | Path,
+    *,
+    data_dir: str | Path | None = None,
+    languages: Sequence[str] | None = None,
+    hub_org: str = DEFAULT_HUB_ORG,
+    revision: str | None = None,
+    stats: bool = True,
+    overwrite: bool = False,
+) -> ExportedTask:
     """Write the dataset folder, descriptive statistics and task file of one task under `out` (see `export`)."""
-    [result] = export(out, [name], data_dir=data_dir, languages=languages, hub_org=hub_org, revision=revision,
-                      stats=stats, overwrite=overwrite)
+    [result] = export(
+        out,
+        [name],
+        data_dir=data_dir,
+        languages=languages,
+        hub_org=hub_org,
+        revision=revision,
+        stats=stats,
+        overwrite=overwrite,
+    )
     return result
 
 
@@ -169,21 +228,44 @@ def _compact_build(task, writer: KitWriter, **kwargs) -> ExportedTask:  # noqa: 
     name = COMPACT_NAMES[plugin]
     n_q = sum(len(x.questions) for x in picked.data.languages.values())
     n_c = sum(len(x.candidates) for x in picked.data.languages.values())
-    description = (f"{task.metadata.description} Compact version of mteb-hybrid's {plugin}: {len(picked.parallel_ids)} "
-                   f"questions with all their translations ({n_q} queries), the {n_c} sentences of their answer "
-                   f"paragraphs, and the monolingual, {d.pivot_language or d.langs[0]}-pivot and pool subsets.")
-    note = (f"\n### Compact sample\n\nWhole {d.pivot_language} paragraphs drawn with numpy's default_rng({COMPACT_SEED}) "
-            f"until at least {COMPACT_QUESTIONS} {d.pivot_language} questions; every translation of a kept question "
-            "is kept (sampling by parallel id), and every sentence of every paragraph that holds a kept answer, in "
-            f"every language. {len(picked.subsets)} subsets: X-X, {d.pivot_language}-X, X-{d.pivot_language} and the pools.\n")
-    return build_task(task, writer, name=name, data=picked.data, description=description, note=note,
-                      command=f"mteb-hybrid export OUT --compact --tasks {plugin}", **kwargs)
+    description = (
+        f"{task.metadata.description} Compact version of mteb-hybrid's {plugin}: {len(picked.parallel_ids)} "
+        f"questions with all their translations ({n_q} queries), the {n_c} sentences of their answer "
+        f"paragraphs, and the monolingual, {d.pivot_language or d.langs[0]}-pivot and pool subsets."
+    )
+    note = (
+        f"\n### Compact sample\n\nWhole {d.pivot_language} paragraphs drawn with numpy's default_rng({COMPACT_SEED}) "
+        f"until at least {COMPACT_QUESTIONS} {d.pivot_language} questions; every translation of a kept question "
+        "is kept (sampling by parallel id), and every sentence of every paragraph that holds a kept answer, in "
+        f"every language. {len(picked.subsets)} subsets: X-X, {d.pivot_language}-X, "
+        f"X-{d.pivot_language} and the pools.\n"
+    )
+    return build_task(
+        task,
+        writer,
+        name=name,
+        data=picked.data,
+        description=description,
+        note=note,
+        command=f"mteb-hybrid export OUT --compact --tasks {plugin}",
+        **kwargs,
+    )
 
 
-def export(out: str | Path, tasks: Sequence[str] = TASKS, *, data_dir: str | Path | None = None,
-           languages: Sequence[str] | None = None, hub_org: str = DEFAULT_HUB_ORG, revision: str | None = None,
-           stats: bool = True, overwrite: bool = False, compact: bool = False, kit: bool = False,
-           full_results: Sequence[Path] | None = None) -> list[ExportedTask]:
+def export(
+    out: str | Path,
+    tasks: Sequence[str] = TASKS,
+    *,
+    data_dir: str | Path | None = None,
+    languages: Sequence[str] | None = None,
+    hub_org: str = DEFAULT_HUB_ORG,
+    revision: str | None = None,
+    stats: bool = True,
+    overwrite: bool = False,
+    compact: bool = False,
+    kit: bool = False,
+    full_results: Sequence[Path] | None = None,
+) -> list[ExportedTask]:
     """Dataset folder, card, statistics and task file of each task under `out`, written together at the end.
 
     `compact`: the compact variants (compact.py) under their upstream names instead of the full tasks.
@@ -209,14 +291,31 @@ def export(out: str | Path, tasks: Sequence[str] = TASKS, *, data_dir: str | Pat
     if kit:
         from .kit import add_kit
 
-        add_kit(writer, results, compact=compact, data_dir=data_dir,
-                **({"full_results": full_results} if full_results is not None else {}))
+        add_kit(
+            writer,
+            results,
+            compact=compact,
+            data_dir=data_dir,
+            **({"full_results": full_results} if full_results is not None else {}),
+        )
     writer.commit()
     return results
 
 
 def summary_json(results: Sequence[ExportedTask]) -> str:
     """The figures of an export (sizes, subsets, revision, time) as JSON, for logs and the README."""
-    return json.dumps([{"task": r.name, "subsets": len(r.subsets), "files": len(r.files), "bytes": r.size_bytes,
-                        "per_config_layout_bytes": r.per_config_bytes, "revision": r.revision,
-                        "seconds": round(r.seconds, 1)} for r in results], indent=2)
+    return json.dumps(
+        [
+            {
+                "task": r.name,
+                "subsets": len(r.subsets),
+                "files": len(r.files),
+                "bytes": r.size_bytes,
+                "per_config_layout_bytes": r.per_config_bytes,
+                "revision": r.revision,
+                "seconds": round(r.seconds, 1),
+            }
+            for r in results
+        ],
+        indent=2,
+    )

@@ -18,7 +18,9 @@ def set_revision(task_file: Path, revision: str) -> None:
     text = task_file.read_text(encoding="utf-8")
     new, count = _REVISION.subn(lambda m: f"{m.group(1)}{revision}{m.group(3)}", text)
     if count != 1:
-        raise ValueError(f"{task_file}: expected one dataset revision, found {count}; regenerate it with mteb-hybrid export")
+        raise ValueError(
+            f"{task_file}: expected one dataset revision, found {count}; regenerate it with mteb-hybrid export"
+        )
     write_atomic(task_file, new)
 
 
@@ -28,8 +30,12 @@ def push_to_hub(exported: ExportedTask, repo_id: str, *, token: str | None = Non
 
     api = HfApi(token=token)
     api.create_repo(repo_id, repo_type="dataset", exist_ok=True, private=private)
-    info = api.upload_folder(repo_id=repo_id, repo_type="dataset", folder_path=str(exported.folder),
-                             commit_message=f"Add {exported.name} ({len(exported.subsets)} subsets, mteb-hybrid export)")
+    info = api.upload_folder(
+        repo_id=repo_id,
+        repo_type="dataset",
+        folder_path=str(exported.folder),
+        commit_message=f"Add {exported.name} ({len(exported.subsets)} subsets, mteb-hybrid export)",
+    )
     revision = str(info.oid)
     set_revision(exported.task_file, revision)
     record(exported.task_file.parents[4], exported.task_file)  # still the export's file: a later export may replace it

@@ -93,8 +93,13 @@ def model_meta_source(aliases: Sequence[str] | None = None, org: str = "YOUR_HUB
     from .compact import COMPACT_NAMES
 
     blocks = []
-    trained_on = {"MLQARetrieval", COMPACT_NAMES["MLQARRetrieval"], COMPACT_NAMES["MLQARSentenceRetrieval"],
-                  "MLQARRetrieval", "MLQARSentenceRetrieval"}
+    trained_on = {
+        "MLQARetrieval",
+        COMPACT_NAMES["MLQARRetrieval"],
+        COMPACT_NAMES["MLQARSentenceRetrieval"],
+        "MLQARRetrieval",
+        "MLQARSentenceRetrieval",
+    }
     # hybrid-m2m100 needs the language-token wrapper (mteb_hybrid.models.metas), not the plain loader: left out
     for alias in aliases or [a for a in HYBRID_MODELS if a != "hybrid-m2m100"]:
         spec = HYBRID_MODELS[alias]
@@ -116,16 +121,18 @@ def model_meta_source(aliases: Sequence[str] | None = None, org: str = "YOUR_HUB
             "    open_weights=True,\n"
             "    public_training_code=" + _literal("https://github.com/YOUR_ORG/mteb-hybrid", 0) + ",\n"
             "    public_training_data=" + _literal("https://github.com/google-research-datasets/lareqa", 0) + ",\n"
-            "    framework=[\"Sentence Transformers\", \"PyTorch\"],\n"
+            '    framework=["Sentence Transformers", "PyTorch"],\n'
             "    reference=" + _literal(f"https://huggingface.co/{org}/{alias}", 0) + ",\n"
             "    similarity_fn_name=ScoringFunction.COSINE,\n"
             "    use_instructions=False,\n"
             f"    adapted_from={_literal(base, 0)},\n"
             "    training_datasets={\n" + "".join(f"        {_literal(t, 0)},\n" for t in training) + "    },\n"
-            ")\n")
-    return ("from mteb.models.model_meta import ModelMeta, ScoringFunction\n"
-            "from mteb.models.sentence_transformer_wrapper import sentence_transformers_loader\n\n"
-            + "\n\n".join(blocks))
+            ")\n"
+        )
+    return (
+        "from mteb.models.model_meta import ModelMeta, ScoringFunction\n"
+        "from mteb.models.sentence_transformer_wrapper import sentence_transformers_loader\n\n" + "\n\n".join(blocks)
+    )
 
 
 def upload_script(task_names: Sequence[str]) -> str:
@@ -266,8 +273,14 @@ if __name__ == "__main__":
 '''
 
 
-def add_kit(writer: KitWriter, results: Sequence[ExportedTask], *, compact: bool, data_dir: str | Path | None = None,
-            full_results: Sequence[Path] = (SHIPPED_RESULTS,)) -> None:
+def add_kit(
+    writer: KitWriter,
+    results: Sequence[ExportedTask],
+    *,
+    compact: bool,
+    data_dir: str | Path | None = None,
+    full_results: Sequence[Path] = (SHIPPED_RESULTS,),
+) -> None:
     """Add benchmark, menu entry, upload script, model metas and PR description for `results` to `writer`."""
     from .pr import PLUGIN_NAME, pr_description
 
@@ -279,5 +292,14 @@ def add_kit(writer: KitWriter, results: Sequence[ExportedTask], *, compact: bool
     writer.add(MENU_FILE, menu_entry())
     writer.add(UPLOAD_SCRIPT, upload_script(names))
     writer.add(MODELS_FILE, model_meta_source())
-    writer.add("PR.md", pr_description(Path(writer.root), results, compact=compact, full_splits=full,
-                                       full_results=full_results, pending=writer.files))
+    writer.add(
+        "PR.md",
+        pr_description(
+            Path(writer.root),
+            results,
+            compact=compact,
+            full_splits=full,
+            full_results=full_results,
+            pending=writer.files,
+        ),
+    )

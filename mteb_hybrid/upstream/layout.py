@@ -47,19 +47,24 @@ def configs(subsets: Iterable[Subset], langs: list[str]) -> list[dict]:
     out: list[dict] = []
     for s in subsets:
         corpus = [corpus_file(lang) for lang in s.corpus_langs(langs)]
-        for name, paths in ((f"{s.name}-queries", [queries_file(s.query_lang)]),
-                            (f"{s.name}-corpus", corpus),
-                            (f"{s.name}-qrels", [qrels_file(s.name)])):
-            out.append({"config_name": name,
-                        "data_files": [{"split": SPLIT, "path": paths[0] if len(paths) == 1 else paths}]})
+        for name, paths in (
+            (f"{s.name}-queries", [queries_file(s.query_lang)]),
+            (f"{s.name}-corpus", corpus),
+            (f"{s.name}-qrels", [qrels_file(s.name)]),
+        ):
+            out.append(
+                {"config_name": name, "data_files": [{"split": SPLIT, "path": paths[0] if len(paths) == 1 else paths}]}
+            )
     return out
 
 
 def folder_digest(root: Path) -> str:
     """A 40-hex digest of every file's path and bytes: the export's identity until the hub gives a commit."""
     h = hashlib.sha1()
-    for path in sorted((p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")),
-                       key=lambda p: p.relative_to(root).parts):
+    for path in sorted(
+        (p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")),
+        key=lambda p: p.relative_to(root).parts,
+    ):
         h.update(path.relative_to(root).as_posix().encode())
         h.update(b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())

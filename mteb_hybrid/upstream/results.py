@@ -42,7 +42,9 @@ def to_upstream(result: Any, task_cls: type) -> Any:
     if problems := upstream_problems(result, meta):
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ValueError(f"{result.task_name}: {problems[0]}{more}")
-    scores = {split: [{k: v for k, v in row.items() if _kept(k)} for row in rows] for split, rows in result.scores.items()}
+    scores = {
+        split: [{k: v for k, v in row.items() if _kept(k)} for row in rows] for split, rows in result.scores.items()
+    }
     new = result.model_copy(update={"dataset_revision": meta.dataset["revision"], "scores": scores})
     new.validate_and_filter_scores(task_cls())  # mteb's own check of splits and subsets against the task
     return new

@@ -19,9 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from mteb_hybrid.files import write_atomic
-
 from mteb_hybrid import mteb_private
+from mteb_hybrid.files import write_atomic
 
 from .taskfile import load_task_classes
 
@@ -65,8 +64,9 @@ def local_benchmark(out: str | Path) -> Any:
     return runner["load_benchmark"](out.resolve())
 
 
-def reference_scores(out: str | Path, models: Sequence[str], names: Sequence[str] | None = None,
-                     *, batch_size: int = 32) -> Path:
+def reference_scores(
+    out: str | Path, models: Sequence[str], names: Sequence[str] | None = None, *, batch_size: int = 32
+) -> Path:
     """mteb.evaluate each model on the exported tasks; results under out/scores (mteb's ResultCache layout)."""
     import mteb
     from mteb.cache import ResultCache
@@ -82,12 +82,23 @@ def reference_scores(out: str | Path, models: Sequence[str], names: Sequence[str
         cache_dir = target / "embeddings" / meta.model_name_as_path() / str(meta.revision)
         wrapped = CachedEmbeddingWrapper(model, cache_path=cache_dir)
         started = datetime.now(timezone.utc)
-        mteb.evaluate(wrapped, tasks, cache=ResultCache(target), encode_kwargs={"batch_size": batch_size},
-                      overwrite_strategy="only-missing")
-        runs[meta.name] = {"model": meta.name, "revision": meta.revision, "tasks": [t.metadata.name for t in tasks],
-                           "command": " ".join(["mteb-hybrid", *sys.argv[1:]]) if sys.argv else "",
-                           "date": started.strftime("%Y-%m-%d"), "threads": os.environ.get("OMP_NUM_THREADS", "all"),
-                           "mteb": mteb.__version__, "python": platform.python_version()}
+        mteb.evaluate(
+            wrapped,
+            tasks,
+            cache=ResultCache(target),
+            encode_kwargs={"batch_size": batch_size},
+            overwrite_strategy="only-missing",
+        )
+        runs[meta.name] = {
+            "model": meta.name,
+            "revision": meta.revision,
+            "tasks": [t.metadata.name for t in tasks],
+            "command": " ".join(["mteb-hybrid", *sys.argv[1:]]) if sys.argv else "",
+            "date": started.strftime("%Y-%m-%d"),
+            "threads": os.environ.get("OMP_NUM_THREADS", "all"),
+            "mteb": mteb.__version__,
+            "python": platform.python_version(),
+        }
     write_atomic(target / RUNS_FILE, json.dumps(runs, indent=1, sort_keys=True) + "\n")
     return target
 

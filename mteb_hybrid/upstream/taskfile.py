@@ -13,9 +13,27 @@ TASKS_SUBDIR = Path("mteb") / "tasks" / "retrieval" / "multilingual"
 STATS_SUBDIR = Path("mteb") / "descriptive_stats" / "Retrieval"  # where TaskMetadata.descriptive_stat_path points
 
 # TaskMetadata fields written to the file, in the order mteb's own task files use.
-_FIELDS = ("name", "dataset", "description", "reference", "type", "category", "modalities", "eval_splits",
-           "eval_langs", "main_score", "date", "domains", "task_subtypes", "license", "annotations_creators",
-           "dialect", "sample_creation", "bibtex_citation", "adapted_from")
+_FIELDS = (
+    "name",
+    "dataset",
+    "description",
+    "reference",
+    "type",
+    "category",
+    "modalities",
+    "eval_splits",
+    "eval_langs",
+    "main_score",
+    "date",
+    "domains",
+    "task_subtypes",
+    "license",
+    "annotations_creators",
+    "dialect",
+    "sample_creation",
+    "bibtex_citation",
+    "adapted_from",
+)
 
 
 def module_name(task_name: str) -> str:
@@ -53,8 +71,10 @@ def _literal(value: Any, indent: int, lead: int = 0) -> str:
             return one
         return opening + "\n" + "".join(f"{pad}    {item},\n" for item in items) + pad + closing
     if isinstance(value, dict):
-        inner = "".join(f"{pad}    {_literal(k, 0)}: {_literal(v, indent + 4, len(_literal(k, 0)) + 2)},\n"
-                        for k, v in value.items())
+        inner = "".join(
+            f"{pad}    {_literal(k, 0)}: {_literal(v, indent + 4, len(_literal(k, 0)) + 2)},\n"
+            for k, v in value.items()
+        )
         return "{\n" + inner + pad + "}"
     return repr(value)
 
@@ -62,8 +82,11 @@ def _literal(value: Any, indent: int, lead: int = 0) -> str:
 def render_task_file(metadata: Any, dataset_path: str, revision: str) -> str:
     """Python source of an mteb task file for `metadata` (a plugin TaskMetadata), its dataset on the hub."""
     values = {f: getattr(metadata, f) for f in _FIELDS} | {"dataset": {"path": dataset_path, "revision": revision}}
-    lines = [f"        {f}={'_EVAL_LANGS' if f == 'eval_langs' else _literal(v, 8, len(f) + 1)}," for f, v in values.items()
-             if v is not None and v != [] or f == "dialect"]
+    lines = [
+        f"        {f}={'_EVAL_LANGS' if f == 'eval_langs' else _literal(v, 8, len(f) + 1)},"
+        for f, v in values.items()
+        if v is not None and v != [] or f == "dialect"
+    ]
     return (
         "from mteb.abstasks.retrieval import AbsTaskRetrieval\n"
         "from mteb.abstasks.task_metadata import TaskMetadata\n\n"
@@ -84,8 +107,11 @@ def load_task_class(path: Path) -> type:
     spec.loader.exec_module(module)
     from mteb.abstasks.retrieval import AbsTaskRetrieval
 
-    classes = [v for v in vars(module).values()
-               if isinstance(v, type) and issubclass(v, AbsTaskRetrieval) and v is not AbsTaskRetrieval]
+    classes = [
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, AbsTaskRetrieval) and v is not AbsTaskRetrieval
+    ]
     if len(classes) != 1:
         raise ImportError(f"{path}: expected one AbsTaskRetrieval subclass, found {len(classes)}")
     return classes[0]

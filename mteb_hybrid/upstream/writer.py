@@ -57,8 +57,10 @@ class KitWriter:
         path = self.root / rel
         if not path.resolve().is_relative_to(self.root):
             link = next((p for p in [path, *path.parents] if p.is_symlink()), path)
-            raise UnsafePathError(f"{link} is a symlink to {link.resolve()}, outside {self.root}: refusing to write "
-                                  "there; replace it by a folder or choose another output folder")
+            raise UnsafePathError(
+                f"{link} is a symlink to {link.resolve()}, outside {self.root}: refusing to write "
+                "there; replace it by a folder or choose another output folder"
+            )
         return path
 
     # ------------------------------------------------------------------ collecting
@@ -102,9 +104,11 @@ class KitWriter:
         in_way, _ = self.conflicts()
         if in_way and not self.overwrite:
             shown = ", ".join(in_way[:5]) + (f" (+{len(in_way) - 5} more)" if len(in_way) > 5 else "")
-            raise ExportConflict(f"{self.root}: {len(in_way)} file(s) in the way that mteb-hybrid export did not write "
-                                 f"(or that changed since): {shown}; move them away, choose another output folder, "
-                                 "or pass --overwrite to replace/remove exactly these")
+            raise ExportConflict(
+                f"{self.root}: {len(in_way)} file(s) in the way that mteb-hybrid export did not write "
+                f"(or that changed since): {shown}; move them away, choose another output folder, "
+                "or pass --overwrite to replace/remove exactly these"
+            )
 
     def commit(self) -> list[str]:
         """Write every file, remove stale ones, update the manifest; returns what `overwrite` replaced/removed."""
@@ -133,8 +137,11 @@ class KitWriter:
         write_atomic(self.root / MANIFEST, json.dumps({"files": dict(sorted(ours.items()))}, indent=1) + "\n")
         self.replaced = in_way
         if in_way:
-            logger.warning("--overwrite replaced or removed %d file(s) the export had not written: %s",
-                           len(in_way), ", ".join(in_way))
+            logger.warning(
+                "--overwrite replaced or removed %d file(s) the export had not written: %s",
+                len(in_way),
+                ", ".join(in_way),
+            )
         return in_way
 
 
@@ -155,8 +162,8 @@ def digest(files: dict[str, bytes], folder: str) -> str:
     h = hashlib.sha1()
     prefix = folder.rstrip("/") + "/"
     chosen = [r for r in files if r.startswith(prefix) and not Path(r).name.startswith(".")]
-    for rel in sorted(chosen, key=lambda r: Path(r[len(prefix):]).parts):  # the order folder_digest walks in
-        h.update(rel[len(prefix):].encode())
+    for rel in sorted(chosen, key=lambda r: Path(r[len(prefix) :]).parts):  # the order folder_digest walks in
+        h.update(rel[len(prefix) :].encode())
         h.update(b"\0")
         h.update(hashlib.sha256(files[rel]).digest())
     return h.hexdigest()

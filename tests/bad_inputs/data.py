@@ -18,7 +18,9 @@ from conftest import SHARED_DATA
 from bad_inputs import BadInput
 
 
-def _copy(root: Path, folder: str, lang: str, edit: Callable[[Any], Any] | None = None, text: str | None = None) -> Path:
+def _copy(
+    root: Path, folder: str, lang: str, edit: Callable[[Any], Any] | None = None, text: str | None = None
+) -> Path:
     """Copy one real language file under root/data, then corrupt it with `edit` (or replace it by `text`)."""
     target = root / "data" / folder / f"{lang}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -33,8 +35,19 @@ def _copy(root: Path, folder: str, lang: str, edit: Callable[[Any], Any] | None 
 
 
 def _evaluate(task: str, subset: str) -> Callable[[Path], list[str]]:
-    return lambda root: ["evaluate", "-m", str(root / "no-model"), "-t", task, "--subsets", subset,
-                         "--data-dir", str(root / "data"), "--output-folder", str(root / "out")]
+    return lambda root: [
+        "evaluate",
+        "-m",
+        str(root / "no-model"),
+        "-t",
+        task,
+        "--subsets",
+        subset,
+        "--data-dir",
+        str(root / "data"),
+        "--output-folder",
+        str(root / "out"),
+    ]
 
 
 def _kept(folder: str, lang: str) -> Callable[[Path], list[Path]]:
@@ -107,9 +120,11 @@ CASES = [
         id="data-answer-start-missing",
         setup=lambda root: _copy(root, "xquad-r", "en", _drop_answer_start),
         argv=_evaluate("XQuADRRetrieval", "en-en"),
-        message=(r"xquad-r/en\.json: field 'data\[0\]\.paragraphs\[1\]\.qas\[2\]\.answers\[0\]\.answer_start' "
-                 rf"\(article 'Super_Bowl_50', question id '{_first_qid('xquad-r', 'en', 0, 1, 2)}'\): missing\. "
-                 r"Fix: give 'answer_start'"),
+        message=(
+            r"xquad-r/en\.json: field 'data\[0\]\.paragraphs\[1\]\.qas\[2\]\.answers\[0\]\.answer_start' "
+            rf"\(article 'Super_Bowl_50', question id '{_first_qid('xquad-r', 'en', 0, 1, 2)}'\): missing\. "
+            r"Fix: give 'answer_start'"
+        ),
         kept=_kept("xquad-r", "en"),
     ),
     BadInput(
@@ -130,8 +145,9 @@ CASES = [
     BadInput(
         id="data-invalid-json",
         # a download cut after its first 10 characters, '{"data": [': the value expected next is character 11
-        setup=lambda root: _copy(root, "xquad-r", "en", text=(SHARED_DATA / "xquad-r" / "en.json")
-                                 .read_text(encoding="utf-8")[:10]),
+        setup=lambda root: _copy(
+            root, "xquad-r", "en", text=(SHARED_DATA / "xquad-r" / "en.json").read_text(encoding="utf-8")[:10]
+        ),
         argv=_evaluate("XQuADRRetrieval", "en-en"),
         message=r"xquad-r/en\.json: field '<file>': malformed JSON at line 1 column 11 \(Expecting value\)\. "
         r"Fix: re-download",
@@ -182,26 +198,40 @@ CASES = [
 
 
 def _null_query_rows(root: Path) -> None:
-    rows = [{"query": "Who?", "positive": "Him.", "lang": "en", "parallel_id": "1"},
-            {"query": None, "positive": "Her.", "lang": "en", "parallel_id": "2"}]
+    rows = [
+        {"query": "Who?", "positive": "Him.", "lang": "en", "parallel_id": "1"},
+        {"query": None, "positive": "Her.", "lang": "en", "parallel_id": "2"},
+    ]
     (root / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
 
 
-CASES.append(BadInput(
-    id="train-row-with-null-query",
-    setup=_null_query_rows,
-    argv=lambda root: ["train", "--data", str(root / "rows.jsonl"), "--max-steps", "1", "--allow-overlap",
-                       "--output-dir", str(root / "out")],
-    message=r"rows\.jsonl:2: .*'query' is null",
-))
+CASES.append(
+    BadInput(
+        id="train-row-with-null-query",
+        setup=_null_query_rows,
+        argv=lambda root: [
+            "train",
+            "--data",
+            str(root / "rows.jsonl"),
+            "--max-steps",
+            "1",
+            "--allow-overlap",
+            "--output-dir",
+            str(root / "out"),
+        ],
+        message=r"rows\.jsonl:2: .*'query' is null",
+    )
+)
 
 
 def _rows_from_xquad(root: Path) -> None:
     """Two training rows whose question and answer are XQuAD-R's own (English, first article)."""
     raw = json.loads((SHARED_DATA / "xquad-r" / "en.json").read_text(encoding="utf-8"))
     para = raw["data"][0]["paragraphs"][0]
-    rows = [{"query": qa["question"], "positive": para["sentences"][0], "lang": "en", "parallel_id": qa["id"]}
-            for qa in para["qas"][:2]]
+    rows = [
+        {"query": qa["question"], "positive": para["sentences"][0], "lang": "en", "parallel_id": qa["id"]}
+        for qa in para["qas"][:2]
+    ]
     (root / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
 
 
@@ -215,15 +245,29 @@ CASES += [
     BadInput(
         id="train-rows-overlap-the-evaluation-task",
         setup=_rows_from_xquad,
-        argv=lambda root: [*_TRAIN, "--data", str(root / "rows.jsonl"), "--eval-task", "XQuADRSentenceRetrieval",
-                           "--output-dir", str(root / "out")],
+        argv=lambda root: [
+            *_TRAIN,
+            "--data",
+            str(root / "rows.jsonl"),
+            "--eval-task",
+            "XQuADRSentenceRetrieval",
+            "--output-dir",
+            str(root / "out"),
+        ],
         message=r"overlaps the evaluation tasks",
     ),
     BadInput(
         id="train-eval-task-misspelled",
         setup=_rows_from_xquad,
-        argv=lambda root: [*_TRAIN, "--data", str(root / "rows.jsonl"), "--eval-task", "XQuADRSentenceRetrival",
-                           "--output-dir", str(root / "out")],
+        argv=lambda root: [
+            *_TRAIN,
+            "--data",
+            str(root / "rows.jsonl"),
+            "--eval-task",
+            "XQuADRSentenceRetrival",
+            "--output-dir",
+            str(root / "out"),
+        ],
         message=r"XQuADRSentenceRetrival.*(did you mean|cannot check|not)",
     ),
 ]

@@ -26,8 +26,9 @@ def _model(root: Path, name: str = "model") -> Path:
 
     folder = root / name
     folder.mkdir(parents=True)
-    (folder / "modules.json").write_text(json.dumps([{"idx": 0, "name": "0", "path": "",
-                                                      "type": "sentence_transformers.models.Transformer"}]))
+    (folder / "modules.json").write_text(
+        json.dumps([{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"}])
+    )
     (folder / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_size": 8}))
     save_file({"weight": torch.zeros(64, 8)}, str(folder / "model.safetensors"))
     return folder
@@ -51,7 +52,9 @@ def _unsafe_revision(root: Path) -> None:
 
 
 def _unsafe_revision_of_trained_alias(root: Path) -> None:
-    folder = _model(root / "cache" / "models", "hybrid-me5-small")  # where `train` puts it ($MTEB_HYBRID_CACHE=root/cache)
+    folder = _model(
+        root / "cache" / "models", "hybrid-me5-small"
+    )  # where `train` puts it ($MTEB_HYBRID_CACHE=root/cache)
     (folder / "mteb_hybrid_training.json").write_text(json.dumps({"name": "hybrid-me5-small", "revision": "../../x"}))
 
 
@@ -65,15 +68,18 @@ def _kept(root: Path) -> list[Path]:
 
 def _other_model_same_name(edit):  # noqa: ANN001, ANN202
     """A evaluated (result and cached vectors) from root/a/model; B = A with `edit`, at root/b/model."""
+
     def setup(root: Path) -> None:
         from mteb_hybrid.cli import main
         from mteb_hybrid.models.tiny import build_tiny_bert
 
         a = build_tiny_bert(root / "a" / "model", hidden=16, layers=1, vocab_size=200)
-        assert main(["evaluate", "-m", str(a), *TASK_ARGS, "--output-folder", str(root / "out"),
-                     "--embedding-cache"]) == 0
+        assert (
+            main(["evaluate", "-m", str(a), *TASK_ARGS, "--output-folder", str(root / "out"), "--embedding-cache"]) == 0
+        )
         b = shutil.copytree(a, root / "b" / "model")
         edit(b)
+
     return setup
 
 
@@ -106,27 +112,73 @@ def _b_has_its_own_result(root: Path) -> None:
 
 
 CASES = [
-    BadInput(id="model-weights-truncated", setup=_truncated_weights, argv=_evaluate("{root}/model"),
-             message=r"model\.safetensors: truncated", kept=_kept),
-    BadInput(id="model-config-broken", setup=_broken_config, argv=_evaluate("{root}/model"),
-             message=r"config\.json: not valid JSON", kept=_kept),
-    BadInput(id="model-modules-missing", setup=_no_modules, argv=_evaluate("{root}/model"),
-             message=r"model: .*no modules\.json", kept=_kept),
-    BadInput(id="model-revision-unsafe", setup=_unsafe_revision, argv=_evaluate("{root}/model"),
-             message=r"mteb_hybrid_training\.json: field 'revision' '\.\./\.\./x'", kept=_kept),
-    BadInput(id="trained-alias-revision-unsafe", setup=_unsafe_revision_of_trained_alias,
-             argv=_evaluate("hybrid-me5-small"), message=r"mteb_hybrid_training\.json: field 'revision' '\.\./\.\./x'",
-             kept=lambda root: [root / "cache" / "models" / "hybrid-me5-small"]),
     BadInput(
-        id="same-name-other-pooling", setup=_other_model_same_name(_pooling_mean), message=None, exit_code=0,
-        argv=lambda root: ["evaluate", "-m", str(root / "b" / "model"), *TASK_ARGS, "--output-folder",
-                           str(root / "out"), "--embedding-cache"],
-        check=_b_has_its_own_result, kept=lambda root: [root / "a" / "model"],
+        id="model-weights-truncated",
+        setup=_truncated_weights,
+        argv=_evaluate("{root}/model"),
+        message=r"model\.safetensors: truncated",
+        kept=_kept,
     ),
     BadInput(
-        id="same-name-other-tokenizer", setup=_other_model_same_name(_cased_tokenizer), message=None, exit_code=0,
-        argv=lambda root: ["evaluate", "-m", str(root / "b" / "model"), *TASK_ARGS, "--output-folder",
-                           str(root / "out"), "--embedding-cache"],
-        check=_b_has_its_own_result, kept=lambda root: [root / "a" / "model"],
+        id="model-config-broken",
+        setup=_broken_config,
+        argv=_evaluate("{root}/model"),
+        message=r"config\.json: not valid JSON",
+        kept=_kept,
+    ),
+    BadInput(
+        id="model-modules-missing",
+        setup=_no_modules,
+        argv=_evaluate("{root}/model"),
+        message=r"model: .*no modules\.json",
+        kept=_kept,
+    ),
+    BadInput(
+        id="model-revision-unsafe",
+        setup=_unsafe_revision,
+        argv=_evaluate("{root}/model"),
+        message=r"mteb_hybrid_training\.json: field 'revision' '\.\./\.\./x'",
+        kept=_kept,
+    ),
+    BadInput(
+        id="trained-alias-revision-unsafe",
+        setup=_unsafe_revision_of_trained_alias,
+        argv=_evaluate("hybrid-me5-small"),
+        message=r"mteb_hybrid_training\.json: field 'revision' '\.\./\.\./x'",
+        kept=lambda root: [root / "cache" / "models" / "hybrid-me5-small"],
+    ),
+    BadInput(
+        id="same-name-other-pooling",
+        setup=_other_model_same_name(_pooling_mean),
+        message=None,
+        exit_code=0,
+        argv=lambda root: [
+            "evaluate",
+            "-m",
+            str(root / "b" / "model"),
+            *TASK_ARGS,
+            "--output-folder",
+            str(root / "out"),
+            "--embedding-cache",
+        ],
+        check=_b_has_its_own_result,
+        kept=lambda root: [root / "a" / "model"],
+    ),
+    BadInput(
+        id="same-name-other-tokenizer",
+        setup=_other_model_same_name(_cased_tokenizer),
+        message=None,
+        exit_code=0,
+        argv=lambda root: [
+            "evaluate",
+            "-m",
+            str(root / "b" / "model"),
+            *TASK_ARGS,
+            "--output-folder",
+            str(root / "out"),
+            "--embedding-cache",
+        ],
+        check=_b_has_its_own_result,
+        kept=lambda root: [root / "a" / "model"],
     ),
 ]

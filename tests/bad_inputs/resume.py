@@ -25,8 +25,22 @@ def _model(root: Path) -> Path:
 
 
 def _evaluate_argv(root: Path, *extra: str) -> list[str]:
-    return ["evaluate", "-m", str(root / "model"), "-t", TASK, "--subsets", *SUBSETS, "--data-dir", str(SHARED_DATA),
-            "--output-folder", str(root / "out"), "--batch-size", "64", *extra]
+    return [
+        "evaluate",
+        "-m",
+        str(root / "model"),
+        "-t",
+        TASK,
+        "--subsets",
+        *SUBSETS,
+        "--data-dir",
+        str(SHARED_DATA),
+        "--output-folder",
+        str(root / "out"),
+        "--batch-size",
+        "64",
+        *extra,
+    ]
 
 
 def _scores(root: Path) -> dict[str, float]:
@@ -99,17 +113,42 @@ def _scores_right_and_good_chunks_kept(root: Path) -> None:
 
 
 def _rows(root: Path) -> Path:
-    rows = [{"parallel_id": f"q{i}", "lang": lang, "query": f"question {i} {lang}", "positive": f"answer {i} {lang}"}
-            for i in range(8) for lang in ("en", "de")]
+    rows = [
+        {"parallel_id": f"q{i}", "lang": lang, "query": f"question {i} {lang}", "positive": f"answer {i} {lang}"}
+        for i in range(8)
+        for lang in ("en", "de")
+    ]
     path = root / "rows.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
 
 
 def _train_argv(root: Path, steps: int) -> list[str]:
-    return ["train", "--base", str(root / "model"), "--data", str(root / "rows.jsonl"), "--max-steps", str(steps),
-            "--batch-size", "4", "--save-steps", "1", "--logging-steps", "1", "--validation-fraction", "0", "--max-seq-length", "16",
-            "--output", str(root / "out"), "--device", "cpu", "--keep-checkpoints", "--resume"]
+    return [
+        "train",
+        "--base",
+        str(root / "model"),
+        "--data",
+        str(root / "rows.jsonl"),
+        "--max-steps",
+        str(steps),
+        "--batch-size",
+        "4",
+        "--save-steps",
+        "1",
+        "--logging-steps",
+        "1",
+        "--validation-fraction",
+        "0",
+        "--max-seq-length",
+        "16",
+        "--output",
+        str(root / "out"),
+        "--device",
+        "cpu",
+        "--keep-checkpoints",
+        "--resume",
+    ]
 
 
 def _half_written_checkpoint(root: Path) -> None:
@@ -149,8 +188,17 @@ cells:
 
 
 def _experiment_argv(root: Path) -> list[str]:
-    return ["experiment", str(root / "exp.yaml"), "--smoke", "--cells", "hybrid", "--results", str(root / "r"),
-            "--data-dir", str(SHARED_DATA)]
+    return [
+        "experiment",
+        str(root / "exp.yaml"),
+        "--smoke",
+        "--cells",
+        "hybrid",
+        "--results",
+        str(root / "r"),
+        "--data-dir",
+        str(SHARED_DATA),
+    ]
 
 
 def _experiment_killed_in_a_checkpoint(root: Path) -> None:
@@ -174,30 +222,49 @@ def _cell_done(root: Path) -> None:
 
 CASES = [
     BadInput(
-        id="records-garbage-and-subset-removed", setup=_garbage_records_one_subset_gone, argv=_evaluate_argv,
-        message=None, exit_code=0, logged=r"unreadable per-query records", check=_records_cover_the_result,
+        id="records-garbage-and-subset-removed",
+        setup=_garbage_records_one_subset_gone,
+        argv=_evaluate_argv,
+        message=None,
+        exit_code=0,
+        logged=r"unreadable per-query records",
+        check=_records_cover_the_result,
         kept=lambda root: [root / "model"],
     ),
     BadInput(
-        id="records-absent-and-subset-removed", setup=_no_records_one_subset_gone, argv=_evaluate_argv,
-        message=None, exit_code=0, check=_no_partial_records,
+        id="records-absent-and-subset-removed",
+        setup=_no_records_one_subset_gone,
+        argv=_evaluate_argv,
+        message=None,
+        exit_code=0,
+        check=_no_partial_records,
         logged=r"per_query\.parquet: not written: the result's subsets test/en-de have no per-query records",
     ),
     BadInput(
-        id="cache-chunk-of-another-dimension", setup=_chunk_of_another_dimension,
-        argv=lambda root: _evaluate_argv(root, "--embedding-cache"), message=None, exit_code=0,
+        id="cache-chunk-of-another-dimension",
+        setup=_chunk_of_another_dimension,
+        argv=lambda root: _evaluate_argv(root, "--embedding-cache"),
+        message=None,
+        exit_code=0,
         logged=r"holds vectors of dimension 19, the other chunks' have 16; discarding it alone",
         check=_scores_right_and_good_chunks_kept,
     ),
     BadInput(
-        id="train-resume-half-written-checkpoint", setup=_half_written_checkpoint,
-        argv=lambda root: _train_argv(root, 4), message=None, exit_code=0,
+        id="train-resume-half-written-checkpoint",
+        setup=_half_written_checkpoint,
+        argv=lambda root: _train_argv(root, 4),
+        message=None,
+        exit_code=0,
         logged=r"checkpoint-3 is incomplete \(no trainer_state\.json.*set aside as incomplete-checkpoint-3",
         check=_resumed_from_the_complete_checkpoint,
     ),
     BadInput(
-        id="experiment-killed-while-writing-a-checkpoint", setup=_experiment_killed_in_a_checkpoint,
-        argv=_experiment_argv, message=None, exit_code=0,
-        logged=r"checkpoint-1 is incomplete \(no trainer_state\.json", check=_cell_done,
+        id="experiment-killed-while-writing-a-checkpoint",
+        setup=_experiment_killed_in_a_checkpoint,
+        argv=_experiment_argv,
+        message=None,
+        exit_code=0,
+        logged=r"checkpoint-1 is incomplete \(no trainer_state\.json",
+        check=_cell_done,
     ),
 ]
