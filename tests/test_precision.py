@@ -80,9 +80,11 @@ def _scores(out: Path, revision: str) -> dict[str, float]:
 
 
 def test_bf16_and_fp32_results_and_vectors_never_share_a_file(tiny_bert: Path, data_dir: Path, tmp_path: Path,
-                                                               _isolated_cache: Path) -> None:
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from mteb_hybrid.evaluation import evaluate, load_folder_model
 
+    monkeypatch.setenv("MTEB_HYBRID_CACHE", str(tmp_path / "cache"))  # this test's own cache, whatever ran before
+    _isolated_cache = tmp_path / "cache"
     revision = load_folder_model(tiny_bert).mteb_model_meta.revision
     kw = {"subsets": ["de-de"], "data_dir": data_dir, "output_folder": tmp_path, "batch_size": 64,
           "embedding_cache": True, "show_progress_bar": False}
