@@ -215,7 +215,8 @@ def _add_quickstart(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--retrain", action="store_true", help="train again even if hybrid-me5-small exists")
     p.add_argument("--quick", action="store_true",
                    help="only the first real score, in minutes: offline-me5-small on XQuAD-R sentences of the -l "
-                   "languages (pairs, and pools of these languages only) and its language-bias table; no training")
+                   "languages (pairs, and pools of these languages only) and its language-bias table; no training. "
+                   "en de th: 6,860 texts, about 3.5 minutes of one CPU core at fp32")
     p.add_argument("--precision", choices=["fp32", "bf16", "auto"], default="auto",
                    help="--quick's scoring precision (default auto: bf16 where the hardware has it natively, else fp32)")
     p.set_defaults(func=_run_quickstart)
