@@ -38,8 +38,10 @@ def _model_dir(model: str) -> str:
 
         return str(offline_me5_path())
     if not (Path(model) / "modules.json").is_file():
-        raise SystemExit(f"--model {model!r}: not a sentence-transformers folder (no modules.json); "
-                         "pass a local model folder or offline-me5-small")
+        raise SystemExit(
+            f"--model {model!r}: not a sentence-transformers folder (no modules.json); "
+            "pass a local model folder or offline-me5-small"
+        )
     return model
 
 
@@ -64,7 +66,7 @@ def worker(model_dir: str, data_dir: str, method: str, steps: int, max_seq_lengt
 
     if method == "accum-4x16":
         loss = make_loss("mnrl", model)
-        micro = [features(rows[i:i + 16]) for i in range(0, 64, 16)]
+        micro = [features(rows[i : i + 16]) for i in range(0, 64, 16)]
     else:
         loss = make_loss("cached-mnrl" if method == "gradcache-64" else "mnrl", model, mini_batch_size=16)
         micro = [features(rows)]
@@ -104,16 +106,27 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     model_dir = _model_dir(args.model)
-    print(f"model {model_dir}; effective batch 64, max_seq_length {args.max_seq_length}, "
-          f"{args.threads} thread(s), {args.steps} timed steps x {args.rounds} rounds; load {os.getloadavg()[0]:.1f}",
-          flush=True)
+    print(
+        f"model {model_dir}; effective batch 64, max_seq_length {args.max_seq_length}, "
+        f"{args.threads} thread(s), {args.steps} timed steps x {args.rounds} rounds; load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     runs: dict[str, list[float]] = {m: [] for m in METHODS}
     for r in range(args.rounds):
-        order = METHODS[r % len(METHODS):] + METHODS[:r % len(METHODS)]  # rotate who goes first
+        order = METHODS[r % len(METHODS) :] + METHODS[: r % len(METHODS)]  # rotate who goes first
         for method in order:
-            out = run_worker(__file__, dict(model_dir=model_dir, data_dir=args.data_dir, method=method, steps=args.steps,
-                                            max_seq_length=args.max_seq_length, threads=args.threads),
-                             extra_env={"OMP_NUM_THREADS": str(args.threads)})
+            out = run_worker(
+                __file__,
+                dict(
+                    model_dir=model_dir,
+                    data_dir=args.data_dir,
+                    method=method,
+                    steps=args.steps,
+                    max_seq_length=args.max_seq_length,
+                    threads=args.threads,
+                ),
+                extra_env={"OMP_NUM_THREADS": str(args.threads)},
+            )
             runs[method].append(out["seconds_per_step"])
             print(f"  round {r + 1} {method:13s} {out['seconds_per_step']:.2f} s/step", flush=True)
     med = {m: statistics.median(v) for m, v in runs.items()}
@@ -121,8 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     for m in METHODS:
         print(f"  {m:13s} {med[m]:6.2f} s   {med[m] / med['batch-64']:.2f}x")
     if args.json:
-        Path(args.json).write_text(json.dumps({"runs": runs, "median": med, "model": model_dir,
-                                               "load_avg_end": os.getloadavg()}, indent=2))
+        Path(args.json).write_text(
+            json.dumps({"runs": runs, "median": med, "model": model_dir, "load_avg_end": os.getloadavg()}, indent=2)
+        )
     return 0
 
 

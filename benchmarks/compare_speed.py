@@ -34,8 +34,14 @@ from mteb_hybrid.stats.compare import compare_results
 from mteb_hybrid.stats.verdicts import decide
 
 
-def bootstrap_differences_matmul(sums_a: np.ndarray, sums_b: np.ndarray, counts: np.ndarray, resamples: int,
-                                 rng: np.random.Generator, resample_seeds: bool = True) -> np.ndarray:
+def bootstrap_differences_matmul(
+    sums_a: np.ndarray,
+    sums_b: np.ndarray,
+    counts: np.ndarray,
+    resamples: int,
+    rng: np.random.Generator,
+    resample_seeds: bool = True,
+) -> np.ndarray:
     """bootstrap_differences as a count matrix [resample, cluster] times the per-cluster sums (what it replaced)."""
     k_a, n_c = sums_a.shape[0], counts.shape[0]
     table = np.vstack([sums_a, sums_b, counts[None, :]]).T
@@ -44,7 +50,7 @@ def bootstrap_differences_matmul(sums_a: np.ndarray, sums_b: np.ndarray, counts:
     for start in range(0, resamples, chunk):
         r = min(chunk, resamples - start)
         totals = _counts(rng.integers(0, n_c, size=(r, n_c)), n_c) @ table
-        out[start:start + r] = _differences(totals, k_a, rng, resample_seeds)
+        out[start : start + r] = _differences(totals, k_a, rng, resample_seeds)
     return out
 
 
@@ -60,12 +66,21 @@ def synthetic_records(rng: np.random.Generator, shift: float) -> pd.DataFrame:
         for c in [*LANGS, "pool"]:
             v = np.clip(0.6 + shift + effect + rng.normal(0, 0.2, N_QUESTIONS), 0, 1)
             pool = c == "pool"
-            parts.append(pd.DataFrame({
-                "split": "test", "subset": f"{q}-{c}", "query_id": [f"{q}:{i}" for i in range(N_QUESTIONS)],
-                "parallel_id": [str(i) for i in range(N_QUESTIONS)], "map": v, "ndcg_at_10": v, "mrr_at_10": v,
-                "rank_distance": rng.integers(0, 500, N_QUESTIONS).astype(float) if pool else np.nan,
-                "same_language_at_10": rng.integers(0, 11, N_QUESTIONS) / 10 if pool else np.nan,
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "split": "test",
+                        "subset": f"{q}-{c}",
+                        "query_id": [f"{q}:{i}" for i in range(N_QUESTIONS)],
+                        "parallel_id": [str(i) for i in range(N_QUESTIONS)],
+                        "map": v,
+                        "ndcg_at_10": v,
+                        "mrr_at_10": v,
+                        "rank_distance": rng.integers(0, 500, N_QUESTIONS).astype(float) if pool else np.nan,
+                        "same_language_at_10": rng.integers(0, 11, N_QUESTIONS) / 10 if pool else np.nan,
+                    }
+                )
+            )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -106,16 +121,22 @@ def child_times(argv: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resamples", type=int, default=10_000)
-    parser.add_argument("--baseline-resamples", type=int, default=10_000,
-                        help="resamples for the loop (its time is scaled to --resamples if fewer)")
+    parser.add_argument(
+        "--baseline-resamples",
+        type=int,
+        default=10_000,
+        help="resamples for the loop (its time is scaled to --resamples if fewer)",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     records = [synthetic_records(rng, 0.01) for _ in range(3)] + [synthetic_records(rng, 0.0) for _ in range(3)]
     frames = [mono_frame(r) for r in records]
     # the mono view: 11 query languages x 1,190 questions = 13,090 queries, 11 rows per question
     a, b = frames[:3], frames[3:]
-    print(f"{len(a[0]):,} queries, {a[0]['parallel_id'].nunique():,} questions, {len(a)} vs {len(b)} seeds, "
-          f"{args.resamples:,} resamples")
+    print(
+        f"{len(a[0]):,} queries, {a[0]['parallel_id'].nunique():,} questions, {len(a)} vs {len(b)} seeds, "
+        f"{args.resamples:,} resamples"
+    )
 
     def timed(f):  # noqa: ANN001, ANN202 - (result, wall s, cpu s): the cpu time is what a loaded machine hides
         w, c = time.perf_counter(), time.process_time()
@@ -127,19 +148,24 @@ def main() -> None:
     # the count-matrix form of the same bootstrap (W [resample, question] @ per-question sums)
     sums = [np.bincount(pd.factorize(f["parallel_id"])[0], weights=f["map"].to_numpy()) for f in a + b]
     counts = np.bincount(pd.factorize(a[0]["parallel_id"])[0]).astype(float)
-    mm, t_mm, c_mm = timed(lambda: bootstrap_differences_matmul(
-        np.stack(sums[:3]), np.stack(sums[3:]), counts, args.resamples, np.random.default_rng(0)))
+    mm, t_mm, c_mm = timed(
+        lambda: bootstrap_differences_matmul(
+            np.stack(sums[:3]), np.stack(sums[3:]), counts, args.resamples, np.random.default_rng(0)
+        )
+    )
     mm_low, mm_high = np.quantile(mm, [0.025, 0.975])
 
     with tempfile.TemporaryDirectory() as tmp:
         folders = []
         for i, r in enumerate(records):
             folder = Path(tmp) / f"m{i}"
-            write_records(folder / "XQuADRRetrieval.per_query.parquet", r, task="XQuADRRetrieval", model=f"o/m{i}",
-                          revision="r")
+            write_records(
+                folder / "XQuADRRetrieval.per_query.parquet", r, task="XQuADRRetrieval", model=f"o/m{i}", revision="r"
+            )
             folders.append(folder)
-        full, t_full, c_full = timed(lambda: compare_results(folders[:3], folders[3:], metric="map", setting="mono",
-                                                             resamples=args.resamples))
+        full, t_full, c_full = timed(
+            lambda: compare_results(folders[:3], folders[3:], metric="map", setting="mono", resamples=args.resamples)
+        )
         sides = [",".join(map(str, folders[:3])), ",".join(map(str, folders[3:]))]
         t_cli, c_cli = child_times([sys.executable, "-m", "mteb_hybrid.cli", "compare", *sides])
         t_import, c_import = child_times([sys.executable, "-c", "import mteb_hybrid.stats.compare"])
@@ -151,16 +177,22 @@ def main() -> None:
     print(f"{'':36}{'wall s':>9}{'cpu s':>9}   95% interval")
     print(f"{'calibrated t interval (decide)':36}{t_cal:9.3f}{c_cal:9.3f}   [{cal.low:+.5f}, {cal.high:+.5f}]")
     print(f"{'ours (paired_bootstrap)':36}{t_ours:9.3f}{c_ours:9.3f}   [{ours.low:+.5f}, {ours.high:+.5f}]")
-    print(f"{'compare_results from 6 files (t)':36}{t_full:9.3f}{c_full:9.3f}   [{full.result.low:+.5f}, "
-          f"{full.result.high:+.5f}]")
+    print(
+        f"{'compare_results from 6 files (t)':36}{t_full:9.3f}{c_full:9.3f}   [{full.result.low:+.5f}, "
+        f"{full.result.high:+.5f}]"
+    )
     print(f"{'count matrix @ sums (same method)':36}{t_mm:9.3f}{c_mm:9.3f}   [{mm_low:+.5f}, {mm_high:+.5f}]")
     scaled = "" if scale == 1 else f" (x{scale:g})"
     print(f"{'plain Python loop' + scaled:36}{t_loop:9.3f}{c_loop:9.3f}   [{low:+.5f}, {high:+.5f}]")
-    print(f"loop / ours: {t_loop / t_ours:.1f}x wall, {c_loop / c_ours:.1f}x cpu (bootstrap); "
-          f"{t_loop / t_full:.1f}x wall, {c_loop / c_full:.1f}x cpu (from files). Target: ours under 2 s")
-    print(f"CLI in a fresh process: wall {t_cli:.2f} s, cpu {c_cli:.2f} s = comparison (cpu {c_full:.2f} s) + overhead "
-          f"cpu {c_cli - c_full:.2f} s (importing compare alone: wall {t_import:.2f} s, cpu {c_import:.2f} s); "
-          "target: overhead under 1 s")
+    print(
+        f"loop / ours: {t_loop / t_ours:.1f}x wall, {c_loop / c_ours:.1f}x cpu (bootstrap); "
+        f"{t_loop / t_full:.1f}x wall, {c_loop / c_full:.1f}x cpu (from files). Target: ours under 2 s"
+    )
+    print(
+        f"CLI in a fresh process: wall {t_cli:.2f} s, cpu {c_cli:.2f} s = comparison (cpu {c_full:.2f} s) + overhead "
+        f"cpu {c_cli - c_full:.2f} s (importing compare alone: wall {t_import:.2f} s, cpu {c_import:.2f} s); "
+        "target: overhead under 1 s"
+    )
 
 
 if __name__ == "__main__":

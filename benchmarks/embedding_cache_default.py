@@ -29,8 +29,10 @@ TASK = "XQuADRSentenceRetrieval"
 
 def _scores(folder: Path) -> dict[str, dict[str, float]]:
     [file] = folder.rglob(f"{TASK}.json")
-    return {s["hf_subset"]: {k: v for k, v in s.items() if isinstance(v, float)}
-            for s in json.loads(file.read_text())["scores"]["test"]}
+    return {
+        s["hf_subset"]: {k: v for k, v in s.items() if isinstance(v, float)}
+        for s in json.loads(file.read_text())["scores"]["test"]
+    }
 
 
 def _run(model, subsets: list[str], data_dir: str, out: Path, cache: bool) -> float:  # noqa: ANN001

@@ -106,8 +106,11 @@ def main() -> None:
     parser.add_argument("--max-seq-length", type=int, default=128)
     parser.add_argument("--hidden", type=int, default=32, help="hidden size of the tiny BERT (default 32)")
     parser.add_argument("--layers", type=int, default=2, help="layers of the tiny BERT (default 2)")
-    parser.add_argument("--skip-baseline", action="store_true",
-                        help="measure ours against the floor only (the baseline takes ~17x as long as ours)")
+    parser.add_argument(
+        "--skip-baseline",
+        action="store_true",
+        help="measure ours against the floor only (the baseline takes ~17x as long as ours)",
+    )
     args = parser.parse_args()
     data_dir = Path(args.data_dir)
     langs = args.languages or get_definition("xquad-r").langs
@@ -115,16 +118,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ds = load_dataset(get_definition("xquad-r"), data_dir, ["en", "de", "zh", "ar", "th"])
         corpus = [c.context for d in ds.languages.values() for c in d.candidates[:300]]
-        model_path = build_tiny_bert(Path(tmp) / "tiny", corpus, max_seq_length=args.max_seq_length,
-                                     hidden=args.hidden, layers=args.layers)
+        model_path = build_tiny_bert(
+            Path(tmp) / "tiny", corpus, max_seq_length=args.max_seq_length, hidden=args.hidden, layers=args.layers
+        )
 
         def task(cls: type) -> AbsTaskRetrieval:
             t = cls(data_dir=data_dir, embedding_cache=False)
             return t.filter_languages(langs) if args.languages else t
 
         n_subsets = len(task(Ours).hf_subsets or task(Ours).metadata.eval_langs)
-        print(f"XQuAD-R, {n_subsets} subsets, tiny BERT (hidden {args.hidden}, {args.layers} layers, "
-              f"max_seq_length {args.max_seq_length})")
+        print(
+            f"XQuAD-R, {n_subsets} subsets, tiny BERT (hidden {args.hidden}, {args.layers} layers, "
+            f"max_seq_length {args.max_seq_length})"
+        )
         # floor and ours run before and after the baseline (A-B-A) and are averaged, so that a change in
         # the machine's load during the long baseline weighs on both sides alike
         floors = [floor(model_path, data_dir, langs)]
@@ -139,7 +145,9 @@ def main() -> None:
     t_floor, n_floor = mean([f[0] for f in floors]), floors[0][1]
     t_ours, n_ours, s_ours = mean([o[0] for o in ours]), ours[0][1], ours[0][2]
     enc_ours, score_ours = mean([o[3] for o in ours]), mean([o[4] for o in ours])
-    print(f"floor runs: {', '.join(f'{f[0]:.1f} s' for f in floors)}; ours runs: {', '.join(f'{o[0]:.1f} s' for o in ours)}")
+    print(
+        f"floor runs: {', '.join(f'{f[0]:.1f} s' for f in floors)}; ours runs: {', '.join(f'{o[0]:.1f} s' for o in ours)}"
+    )
 
     rows = []  # (name, wall s, texts encoded, s in encode(), s in mteb's scoring)
     if base:
@@ -150,15 +158,20 @@ def main() -> None:
     for name, wall, count, enc, scoring in rows:
         print(f"{name:28}{wall:10.1f}{enc:13.1f}{scoring:16.1f}{count:16,}")
     print(f"{'floor: distinct texts once':28}{t_floor:10.1f}{'':>13}{'':>16}{n_floor:16,}")
-    print(f"time:  ours / floor    = {t_ours / t_floor:.2f}x (target <= 1.2x); ours outside encode(): "
-          f"{t_ours - enc_ours:.1f} s over {n_subsets} subsets, of which mteb's own scoring {score_ours:.1f} s")
-    print(f"time:  (ours - mteb's scoring) / floor = {(t_ours - score_ours) / t_floor:.2f}x; mteb's scoring "
-          f"(pytrec_eval, MRR, nAUC) runs per subset on both paths and lies outside this plugin")
+    print(
+        f"time:  ours / floor    = {t_ours / t_floor:.2f}x (target <= 1.2x); ours outside encode(): "
+        f"{t_ours - enc_ours:.1f} s over {n_subsets} subsets, of which mteb's own scoring {score_ours:.1f} s"
+    )
+    print(
+        f"time:  (ours - mteb's scoring) / floor = {(t_ours - score_ours) / t_floor:.2f}x; mteb's scoring "
+        f"(pytrec_eval, MRR, nAUC) runs per subset on both paths and lies outside this plugin"
+    )
     if base:
         same = all(abs(s_ours[k]["ndcg_at_10"] - s_base[k]["ndcg_at_10"]) < 1e-3 for k in s_ours)
         print(f"texts: baseline / ours = {n_base / n_ours:.1f}x fewer (target >= 10x)")
         print(f"time:  baseline / ours = {t_base / t_ours:.1f}x faster (target >= 8x)")
         print(f"same nDCG@10 on every subset as the baseline: {same}")
+
 
 if __name__ == "__main__":
     main()

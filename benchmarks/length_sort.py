@@ -43,7 +43,7 @@ def padding(counts: list[int], chars: list[int], order: list[int], batch_size: i
 
     total, step = 0, per_call
     for start in range(0, len(order), step):
-        call = sorted(order[start:start + step], key=lambda i: -chars[i])
+        call = sorted(order[start : start + step], key=lambda i: -chars[i])
         total += padded_tokens([counts[i] for i in call], batch_size)
     return total
 
@@ -59,14 +59,19 @@ def worker(args: dict) -> dict:
     from mteb_hybrid.benchmark.search import CachedSearch
     from mteb_hybrid.evaluation import load_model
 
-    texts = texts_of(args["data_dir"], "en", args["form"])[:args["n"]]
+    texts = texts_of(args["data_dir"], "en", args["form"])[: args["n"]]
     corpus = Dataset.from_dict({"id": [f"en:{i}" for i in range(len(texts))], "text": texts})
     search = CachedSearch(load_model("offline-me5-small"), EmbeddingStore())
     search.sort_by_length = args["sorted"]
     meta = TASK_CLASSES["XQuADRRetrieval"]().metadata
     cpu = time.process_time()
-    search.index(corpus, task_metadata=meta, hf_split="test", hf_subset="en-en",
-                 encode_kwargs={"batch_size": args["batch_size"], "show_progress_bar": False})
+    search.index(
+        corpus,
+        task_metadata=meta,
+        hf_split="test",
+        hf_subset="en-en",
+        encode_kwargs={"batch_size": args["batch_size"], "show_progress_bar": False},
+    )
     cpu = time.process_time() - cpu
     np.save(args["out"], search._corpus[1])
     return {"cpu": cpu}
@@ -102,33 +107,51 @@ def main() -> None:
     calls = args.batch_size * CHUNK_BATCHES  # before: calls of 4 batches in corpus order; now: one call per batch
     before = padding(counts, chars, list(range(len(texts))), args.batch_size, calls)
     now = padding(counts, chars, length_order(texts, tokenizer, max_length), args.batch_size, args.batch_size)
-    print(f"XQuAD-R en, {args.form}, {len(texts)} texts, {real:,} real tokens, batch {args.batch_size} "
-          f"(before: calls of {calls} texts in corpus order; now: token-sorted, a call per batch)")
-    print(f"padding ratio (computed / real tokens): before {before / real:.3f}x, now {now / real:.3f}x; "
-          f"now / before = {now / before:.3f}")
+    print(
+        f"XQuAD-R en, {args.form}, {len(texts)} texts, {real:,} real tokens, batch {args.batch_size} "
+        f"(before: calls of {calls} texts in corpus order; now: token-sorted, a call per batch)"
+    )
+    print(
+        f"padding ratio (computed / real tokens): before {before / real:.3f}x, now {now / real:.3f}x; "
+        f"now / before = {now / before:.3f}"
+    )
 
     cpu: dict[bool, list[float]] = {False: [], True: []}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             for is_sorted in (False, True):
                 out = str(Path(tmp) / f"{int(is_sorted)}-{r}.npy")
-                res = run_worker(__file__, {"data_dir": args.data_dir, "form": args.form, "n": args.n,
-                                            "batch_size": args.batch_size, "sorted": is_sorted, "out": out},
-                                 extra_env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+                res = run_worker(
+                    __file__,
+                    {
+                        "data_dir": args.data_dir,
+                        "form": args.form,
+                        "n": args.n,
+                        "batch_size": args.batch_size,
+                        "sorted": is_sorted,
+                        "out": out,
+                    },
+                    extra_env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+                )
                 cpu[is_sorted].append(res["cpu"])
                 print(f"  round {r + 1}: {'now   ' if is_sorted else 'before'} {res['cpu']:.1f} s CPU", flush=True)
         a, b = np.load(Path(tmp) / "0-0.npy"), np.load(Path(tmp) / "1-0.npy")
-    sub = texts[:args.n]
-    sub_counts = counts[:len(sub)]
-    sub_before = padding(sub_counts, chars[:len(sub)], list(range(len(sub))), args.batch_size, calls)
-    sub_now = padding(sub_counts, chars[:len(sub)], length_order(sub, tokenizer, max_length), args.batch_size,
-                      args.batch_size)
+    sub = texts[: args.n]
+    sub_counts = counts[: len(sub)]
+    sub_before = padding(sub_counts, chars[: len(sub)], list(range(len(sub))), args.batch_size, calls)
+    sub_now = padding(
+        sub_counts, chars[: len(sub)], length_order(sub, tokenizer, max_length), args.batch_size, args.batch_size
+    )
     mean_before, mean_now = (sum(cpu[k]) / len(cpu[k]) for k in (False, True))
-    print(f"first {len(sub)} texts: padding before {sub_before / sum(sub_counts):.3f}x, now "
-          f"{sub_now / sum(sub_counts):.3f}x; CPU s before {mean_before:.1f}, now {mean_now:.1f}: "
-          f"now / before = {mean_now / mean_before:.2f}x (1 thread, mean of {args.rounds} rounds)")
-    print(f"largest |embedding difference| now vs before: {np.abs(a - b).max():.2e} "
-          f"(cosine min {float(np.min(np.sum(a * b, 1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1))):.7f})")
+    print(
+        f"first {len(sub)} texts: padding before {sub_before / sum(sub_counts):.3f}x, now "
+        f"{sub_now / sum(sub_counts):.3f}x; CPU s before {mean_before:.1f}, now {mean_now:.1f}: "
+        f"now / before = {mean_now / mean_before:.2f}x (1 thread, mean of {args.rounds} rounds)"
+    )
+    print(
+        f"largest |embedding difference| now vs before: {np.abs(a - b).max():.2e} "
+        f"(cosine min {float(np.min(np.sum(a * b, 1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1))):.7f})"
+    )
 
 
 if __name__ == "__main__":

@@ -59,8 +59,10 @@ def main() -> None:
         t_base, base = best_time(lambda: torch_bool_sum(scores, thresholds, strict), args.repeats)
         t_ours, ours = best_time(lambda: metrics._count_at_least(scores, thresholds, strict), args.repeats)
         same = torch.equal(base, ours)
-        print(f"{name}: baseline {t_base * 1000:7.1f} ms, ours {t_ours * 1000:7.1f} ms, "
-              f"{t_base / t_ours:5.1f}x faster; identical counts: {same}")
+        print(
+            f"{name}: baseline {t_base * 1000:7.1f} ms, ours {t_ours * 1000:7.1f} ms, "
+            f"{t_base / t_ours:5.1f}x faster; identical counts: {same}"
+        )
         if not same:
             raise SystemExit("counts differ")
 

@@ -38,13 +38,22 @@ def worker(args: dict) -> dict:
 
     with tempfile.TemporaryDirectory() as out:
         wall, cpu = time.perf_counter(), time.process_time()
-        evaluate(args["model"], [TASK], subsets=args["subsets"], data_dir=args["data_dir"], output_folder=out,
-                 batch_size=args["batch_size"], embedding_cache=False, show_progress_bar=False,
-                 precision=args["precision"])
+        evaluate(
+            args["model"],
+            [TASK],
+            subsets=args["subsets"],
+            data_dir=args["data_dir"],
+            output_folder=out,
+            batch_size=args["batch_size"],
+            embedding_cache=False,
+            show_progress_bar=False,
+            precision=args["precision"],
+        )
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         [path] = Path(out, "results").glob(f"*/*/{TASK}.json")
-        scores = {s["hf_subset"]: {m: s[m] for m in METRICS if m in s}
-                  for s in json.loads(path.read_text())["scores"]["test"]}
+        scores = {
+            s["hf_subset"]: {m: s[m] for m in METRICS if m in s} for s in json.loads(path.read_text())["scores"]["test"]
+        }
     return {"cpu": cpu, "wall": wall, "scores": scores, "revision": path.parent.name}
 
 
@@ -59,7 +68,9 @@ def main() -> None:
     parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"))
     parser.add_argument("--model", default="offline-me5-small")
     parser.add_argument("--languages", nargs="+", default=["en", "de", "th"], help="pairs among these languages")
-    parser.add_argument("--pools", action="store_true", help="also these languages' pools (all 11 languages' candidates)")
+    parser.add_argument(
+        "--pools", action="store_true", help="also these languages' pools (all 11 languages' candidates)"
+    )
     parser.add_argument("--subsets", nargs="+", help="exact subsets instead of --languages")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--worker-args", help=argparse.SUPPRESS)
@@ -72,23 +83,40 @@ def main() -> None:
     runs = {}
     for precision in ("fp32", "bf16"):
         print(f"{precision}: scoring {len(subsets)} subsets ...", flush=True)
-        runs[precision] = run_worker(__file__, {"model": args.model, "subsets": subsets, "data_dir": args.data_dir,
-                                                "batch_size": args.batch_size, "precision": precision}, extra_env=env)
-        print(f"  {runs[precision]['cpu']:.1f} s CPU, {runs[precision]['wall']:.1f} s wall, "
-              f"revision {runs[precision]['revision']}", flush=True)
+        runs[precision] = run_worker(
+            __file__,
+            {
+                "model": args.model,
+                "subsets": subsets,
+                "data_dir": args.data_dir,
+                "batch_size": args.batch_size,
+                "precision": precision,
+            },
+            extra_env=env,
+        )
+        print(
+            f"  {runs[precision]['cpu']:.1f} s CPU, {runs[precision]['wall']:.1f} s wall, "
+            f"revision {runs[precision]['revision']}",
+            flush=True,
+        )
     fp32, bf16 = runs["fp32"], runs["bf16"]
     print(f"\n{TASK}, {args.model}, {len(subsets)} subsets ({' '.join(subsets)}), batch {args.batch_size}, 1 thread")
-    print(f"CPU s: fp32 {fp32['cpu']:.1f}, bf16 {bf16['cpu']:.1f}: fp32 / bf16 = {fp32['cpu'] / bf16['cpu']:.2f}x "
-          f"(wall {fp32['wall'] / bf16['wall']:.2f}x); above 1 = bf16 faster")
+    print(
+        f"CPU s: fp32 {fp32['cpu']:.1f}, bf16 {bf16['cpu']:.1f}: fp32 / bf16 = {fp32['cpu'] / bf16['cpu']:.2f}x "
+        f"(wall {fp32['wall'] / bf16['wall']:.2f}x); above 1 = bf16 faster"
+    )
     for metric in METRICS:
-        diffs = [(bf16["scores"][s][metric] - fp32["scores"][s][metric], s) for s in subsets
-                 if metric in fp32["scores"][s]]
+        diffs = [
+            (bf16["scores"][s][metric] - fp32["scores"][s][metric], s) for s in subsets if metric in fp32["scores"][s]
+        ]
         if not diffs:
             continue
         worst, where = max(diffs, key=lambda d: abs(d[0]))
         mean = sum(d for d, _ in diffs) / len(diffs)
-        print(f"{metric:22} bf16 - fp32: largest |diff| {abs(worst):.5f} ({worst:+.5f} on {where}), "
-              f"mean {mean:+.5f} over {len(diffs)} subsets")
+        print(
+            f"{metric:22} bf16 - fp32: largest |diff| {abs(worst):.5f} ({worst:+.5f} on {where}), "
+            f"mean {mean:+.5f} over {len(diffs)} subsets"
+        )
 
 
 if __name__ == "__main__":

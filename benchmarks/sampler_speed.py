@@ -60,8 +60,10 @@ def main() -> None:
     pids = [[f"q{j}" for j in range(n)] for n in sizes]
     sources = [Rows(n) for n in sizes]
     concat = ConcatDataset(sources)
-    print(f"{sum(sizes):,} rows, {kinds.count('x-x')} x-x + {kinds.count('x-y')} x-y sources, "
-          f"batch size {args.batch_size}, {args.epochs} epochs each")
+    print(
+        f"{sum(sizes):,} rows, {kinds.count('x-x')} x-x + {kinds.count('x-y')} x-y sources, "
+        f"batch size {args.batch_size}, {args.epochs} epochs each"
+    )
 
     def children() -> list[DefaultBatchSampler]:
         return [DefaultBatchSampler(RandomSampler(s), batch_size=args.batch_size, drop_last=True) for s in sources]
@@ -73,18 +75,25 @@ def main() -> None:
     results["ProportionalBatchSampler (sentence-transformers)"] = (setup, *time_epochs(proportional, args.epochs))
     # Last case: every parallel id twice per source, which takes the duplicate-safe planning path.
     twice = [[f"q{j // 2}" for j in range(n)] for n in sizes]
-    for mode, procs, ids, note in (("hybrid", 1, pids, ""), ("x-y", 1, pids, ""), ("hybrid", 8, pids, ""),
-                                   ("hybrid", 1, twice, " ids x2")):
+    for mode, procs, ids, note in (
+        ("hybrid", 1, pids, ""),
+        ("x-y", 1, pids, ""),
+        ("hybrid", 8, pids, ""),
+        ("hybrid", 1, twice, " ids x2"),
+    ):
         start = time.perf_counter()
-        sampler = HybridBatchSampler(concat, children(), seed=0, source_kinds=kinds, parallel_ids=ids,
-                                     mode=mode, alpha=0.5, num_processes=procs)
+        sampler = HybridBatchSampler(
+            concat, children(), seed=0, source_kinds=kinds, parallel_ids=ids, mode=mode, alpha=0.5, num_processes=procs
+        )
         setup = time.perf_counter() - start
         results[f"HybridBatchSampler mode={mode} processes={procs}{note}"] = (setup, *time_epochs(sampler, args.epochs))
 
     base = results["ProportionalBatchSampler (sentence-transformers)"][1]
     for name, (setup, per_batch, n) in results.items():
-        print(f"{name:52s} {per_batch * 1e3:8.4f} ms/batch  ({n:,} batches/epoch, setup {setup:.2f} s, "
-              f"{per_batch / base:.2f}x ProportionalBatchSampler)")
+        print(
+            f"{name:52s} {per_batch * 1e3:8.4f} ms/batch  ({n:,} batches/epoch, setup {setup:.2f} s, "
+            f"{per_batch / base:.2f}x ProportionalBatchSampler)"
+        )
     worst = max(v[1] for k, v in results.items() if k.startswith("Hybrid"))
     print(f"target < 1 ms per batch: {'met' if worst < 1e-3 else 'NOT met'} (worst {worst * 1e3:.4f} ms)")
 

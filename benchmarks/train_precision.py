@@ -26,7 +26,11 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 def worker(args: dict) -> dict:
     import torch
-    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
     from transformers import TrainerCallback
 
     from mteb_hybrid.models.offline_me5 import offline_me5_path
@@ -53,13 +57,28 @@ def worker(args: dict) -> dict:
     total = args["warmup"] + args["steps"]
     with tempfile.TemporaryDirectory() as out:
         targs = SentenceTransformerTrainingArguments(
-            output_dir=out, per_device_train_batch_size=32, max_steps=total, learning_rate=3e-5, seed=0,
-            multi_dataset_batch_sampler=hybrid_sampler_factory(sources.source_kinds, sources.parallel_ids,
-                                                               mode="hybrid", alpha=0.5),
-            save_strategy="no", report_to="none", logging_steps=10_000, disable_tqdm=True, use_cpu=True,
-            bf16=args["precision"] == "bf16")
-        trainer = SentenceTransformerTrainer(model=model, args=targs, train_dataset=sources.dataset_dict(),
-                                             loss=make_loss("mnrl", model), callbacks=[clock])
+            output_dir=out,
+            per_device_train_batch_size=32,
+            max_steps=total,
+            learning_rate=3e-5,
+            seed=0,
+            multi_dataset_batch_sampler=hybrid_sampler_factory(
+                sources.source_kinds, sources.parallel_ids, mode="hybrid", alpha=0.5
+            ),
+            save_strategy="no",
+            report_to="none",
+            logging_steps=10_000,
+            disable_tqdm=True,
+            use_cpu=True,
+            bf16=args["precision"] == "bf16",
+        )
+        trainer = SentenceTransformerTrainer(
+            model=model,
+            args=targs,
+            train_dataset=sources.dataset_dict(),
+            loss=make_loss("mnrl", model),
+            callbacks=[clock],
+        )
         trainer.train()
     (c0, w0), (c1, w1) = clock.at[args["warmup"]], clock.at[total]
     return {"cpu_per_step": (c1 - c0) / args["steps"], "wall_per_step": (w1 - w0) / args["steps"]}
@@ -81,15 +100,22 @@ def main() -> None:
     runs: dict[str, list[dict]] = {"fp32": [], "bf16": []}
     for r in range(args.rounds):
         for precision in runs:
-            res = run_worker(__file__, {"data_dir": args.data_dir, "precision": precision, "steps": args.steps,
-                                        "warmup": args.warmup}, extra_env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+            res = run_worker(
+                __file__,
+                {"data_dir": args.data_dir, "precision": precision, "steps": args.steps, "warmup": args.warmup},
+                extra_env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+            )
             runs[precision].append(res)
-            print(f"  round {r + 1} {precision}: {res['cpu_per_step']:.2f} s CPU/step, {res['wall_per_step']:.2f} s wall/step",
-                  flush=True)
+            print(
+                f"  round {r + 1} {precision}: {res['cpu_per_step']:.2f} s CPU/step, {res['wall_per_step']:.2f} s wall/step",
+                flush=True,
+            )
     mean = {p: sum(x["cpu_per_step"] for x in v) / len(v) for p, v in runs.items()}
-    print(f"hybrid me5-small, batch 32, max_seq_length 64, 1 thread, {args.steps} steps after {args.warmup} warm-up, "
-          f"{args.rounds} round(s): fp32 {mean['fp32'] * 1000:.0f} ms/step, bf16 {mean['bf16'] * 1000:.0f} ms/step "
-          f"(CPU); fp32 / bf16 = {mean['fp32'] / mean['bf16']:.2f}x (above 1 = bf16 faster)")
+    print(
+        f"hybrid me5-small, batch 32, max_seq_length 64, 1 thread, {args.steps} steps after {args.warmup} warm-up, "
+        f"{args.rounds} round(s): fp32 {mean['fp32'] * 1000:.0f} ms/step, bf16 {mean['bf16'] * 1000:.0f} ms/step "
+        f"(CPU); fp32 / bf16 = {mean['fp32'] / mean['bf16']:.2f}x (above 1 = bf16 faster)"
+    )
 
 
 if __name__ == "__main__":

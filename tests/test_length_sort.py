@@ -86,8 +86,9 @@ def test_probe_vectors_do_not_depend_on_the_order_of_encoding(tiny_bert: Path) -
 
     st = SentenceTransformer(str(tiny_bert))
     texts = ["one two three four five six", "one", "one two three", "one two", "one two three four five six seven"]
-    sorted_emb = encode_by_length(lambda b: st.encode(b, convert_to_numpy=True), texts, 2, st.tokenizer,
-                                  st.max_seq_length)
+    sorted_emb = encode_by_length(
+        lambda b: st.encode(b, convert_to_numpy=True), texts, 2, st.tokenizer, st.max_seq_length
+    )
     plain = st.encode(texts, batch_size=2, convert_to_numpy=True)
     np.testing.assert_allclose(sorted_emb, plain, atol=1e-5)
 

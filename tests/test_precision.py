@@ -10,8 +10,15 @@ import pytest
 import torch
 
 from mteb_hybrid.benchmark.embedding_store import embedding_dir
-from mteb_hybrid.precision import (apply_precision, cpu_flags, cpu_has_native_bf16, dtype_tag, model_dtype,
-                                   precision_revision, resolve_precision)
+from mteb_hybrid.precision import (
+    apply_precision,
+    cpu_flags,
+    cpu_has_native_bf16,
+    dtype_tag,
+    model_dtype,
+    precision_revision,
+    resolve_precision,
+)
 
 TASK = "XQuADRSentenceRetrieval"
 
@@ -43,14 +50,29 @@ def test_a_non_fp32_revision_is_named_once_and_an_unknown_one_stays_unknown() ->
     assert precision_revision("0123abcd", torch.float16) == "0123abcd-fp16"
     assert precision_revision("no_revision_available", torch.bfloat16) == "no_revision_available"
     assert precision_revision(None, torch.bfloat16) is None
-    assert [dtype_tag(d) for d in (torch.float32, torch.bfloat16, torch.float16, None)] == ["fp32", "bf16", "fp16", "fp32"]
+    assert [dtype_tag(d) for d in (torch.float32, torch.bfloat16, torch.float16, None)] == [
+        "fp32",
+        "bf16",
+        "fp16",
+        "fp32",
+    ]
 
 
 def test_the_embedding_cache_of_bf16_is_not_fp32s(tmp_path: Path) -> None:
     fp32 = embedding_dir(tmp_path, "org/m", "0123abcd", TASK)
-    assert embedding_dir(tmp_path, "org/m", "0123abcd", TASK, dtype=torch.float32) == fp32 == tmp_path / "org__m" / "0123abcd" / TASK
-    assert embedding_dir(tmp_path, "org/m", "0123abcd", TASK, dtype=torch.bfloat16) == tmp_path / "org__m" / "0123abcd-bf16" / TASK
-    assert embedding_dir(tmp_path, "org/m", "0123abcd-bf16", TASK, dtype=torch.bfloat16) == tmp_path / "org__m" / "0123abcd-bf16" / TASK
+    assert (
+        embedding_dir(tmp_path, "org/m", "0123abcd", TASK, dtype=torch.float32)
+        == fp32
+        == tmp_path / "org__m" / "0123abcd" / TASK
+    )
+    assert (
+        embedding_dir(tmp_path, "org/m", "0123abcd", TASK, dtype=torch.bfloat16)
+        == tmp_path / "org__m" / "0123abcd-bf16" / TASK
+    )
+    assert (
+        embedding_dir(tmp_path, "org/m", "0123abcd-bf16", TASK, dtype=torch.bfloat16)
+        == tmp_path / "org__m" / "0123abcd-bf16" / TASK
+    )
     assert embedding_dir(tmp_path, "org/m", "no_revision_available", TASK, dtype=torch.bfloat16) is None
 
 
@@ -79,15 +101,22 @@ def _scores(out: Path, revision: str) -> dict[str, float]:
     return {s["hf_subset"]: s["map"] for s in json.loads(path.read_text())["scores"]["test"]}
 
 
-def test_bf16_and_fp32_results_and_vectors_never_share_a_file(tiny_bert: Path, data_dir: Path, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bf16_and_fp32_results_and_vectors_never_share_a_file(
+    tiny_bert: Path, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mteb_hybrid.evaluation import evaluate, load_folder_model
 
     monkeypatch.setenv("MTEB_HYBRID_CACHE", str(tmp_path / "cache"))  # this test's own cache, whatever ran before
     _isolated_cache = tmp_path / "cache"
     revision = load_folder_model(tiny_bert).mteb_model_meta.revision
-    kw = {"subsets": ["de-de"], "data_dir": data_dir, "output_folder": tmp_path, "batch_size": 64,
-          "embedding_cache": True, "show_progress_bar": False}
+    kw = {
+        "subsets": ["de-de"],
+        "data_dir": data_dir,
+        "output_folder": tmp_path,
+        "batch_size": 64,
+        "embedding_cache": True,
+        "show_progress_bar": False,
+    }
     evaluate(str(tiny_bert), [TASK], precision="fp32", **kw)
     evaluate(str(tiny_bert), [TASK], precision="bf16", **kw)  # not taken from fp32's finished result file
     fp32, bf16 = _scores(tmp_path, revision), _scores(tmp_path, f"{revision}-bf16")
@@ -115,7 +144,8 @@ def test_a_training_precision_at_its_default_leaves_shipped_hashes_alone() -> No
     before = {k: v for k, v in model_settings(TrainConfig()).items()}  # what a cell hashed before the field existed
     assert digest({"train": model_settings(TrainConfig(precision="fp32"))}) == digest({"train": before})
     assert changed_keys({"train": before}, {"train": model_settings(TrainConfig(precision="bf16"))}) == [
-        'train.precision: (absent) -> "bf16"']
+        'train.precision: (absent) -> "bf16"'
+    ]
     with pytest.raises(ValueError, match="precision must be one of"):
         TrainConfig(precision="fp16")
     repo = Path(__file__).resolve().parents[1]

@@ -32,8 +32,7 @@ def test_a_slice_scores_into_the_bias_table(tiny_bert: Path, data_dir: Path, tmp
     from mteb_hybrid.reporting import format_summary, load_scores, summarize
 
     cls = quick_task(("en", "de"))
-    evaluate(str(tiny_bert), [cls], data_dir=data_dir, output_folder=tmp_path, batch_size=128,
-             show_progress_bar=False)
+    evaluate(str(tiny_bert), [cls], data_dir=data_dir, output_folder=tmp_path, batch_size=128, show_progress_bar=False)
     scores = load_scores(tmp_path / "results", tasks=[cls.metadata.name])
     assert sorted(scores["subset"]) == ["de-de", "de-en", "de-pool", "en-de", "en-en", "en-pool"]
     pools = scores[scores["setting"] == "multi"]

@@ -12,12 +12,15 @@ TASK = "XQuADRSentenceRetrieval"
 
 def _scores(out: Path) -> dict[str, dict[str, float]]:
     [path] = (out / "results").glob(f"*/*/{TASK}.json")
-    return {s["hf_subset"]: {k: v for k, v in s.items() if isinstance(v, float)}
-            for s in json.loads(path.read_text())["scores"]["test"]}
+    return {
+        s["hf_subset"]: {k: v for k, v in s.items() if isinstance(v, float)}
+        for s in json.loads(path.read_text())["scores"]["test"]
+    }
 
 
-def test_two_cpu_processes_give_the_scores_of_one(tiny_bert: Path, data_dir: Path, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_cpu_processes_give_the_scores_of_one(
+    tiny_bert: Path, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sentence_transformers import SentenceTransformer
 
     from mteb_hybrid.data import get_definition, load_dataset
@@ -36,8 +39,11 @@ def test_two_cpu_processes_give_the_scores_of_one(tiny_bert: Path, data_dir: Pat
     monkeypatch.setattr(SentenceTransformer, "_multi_process", counting)
     evaluate(str(tiny_bert), [TASK], output_folder=tmp_path / "two", devices=["cpu", "cpu"], **kw)
     ds = load_dataset(get_definition("xquad-r"), data_dir, ["en", "de"])
-    distinct = len({q.text for q in ds.languages["en"].questions}) + len({q.text for q in ds.languages["de"].questions}) \
+    distinct = (
+        len({q.text for q in ds.languages["en"].questions})
+        + len({q.text for q in ds.languages["de"].questions})
         + len({c.text("sentence") for c in ds.languages["de"].candidates})
+    )
     assert sum(pooled) == distinct and max(pooled) <= 2 * 64  # every text went through the pool, a batch per process
     one, two = _scores(tmp_path / "one"), _scores(tmp_path / "two")
     assert one.keys() == two.keys() == {"en-de", "de-de"}

@@ -85,14 +85,17 @@ def test_no_options_give_the_config_defaults():
     assert cli.config_from_args(_parser().parse_args([])) == TrainConfig()
 
 
-@pytest.mark.parametrize(("argv", "name", "value"), [
-    (["--lr", "1e-4"], "learning_rate", 1e-4),
-    (["--output", "/x"], "output_dir", "/x"),
-    (["--threads", "2"], "num_threads", 2),
-    (["--eval-task", "xquad-r"], "eval_tasks", ["xquad-r"]),
-    (["--no-negatives"], "use_negatives", False),
-    (["--no-use-negatives"], "use_negatives", False),
-])
+@pytest.mark.parametrize(
+    ("argv", "name", "value"),
+    [
+        (["--lr", "1e-4"], "learning_rate", 1e-4),
+        (["--output", "/x"], "output_dir", "/x"),
+        (["--threads", "2"], "num_threads", 2),
+        (["--eval-task", "xquad-r"], "eval_tasks", ["xquad-r"]),
+        (["--no-negatives"], "use_negatives", False),
+        (["--no-use-negatives"], "use_negatives", False),
+    ],
+)
 def test_older_flag_names_still_work(argv, name, value):
     assert getattr(cli.config_from_args(_parser().parse_args(argv)), name) == value
 
@@ -104,13 +107,18 @@ def test_steps_and_epochs_exclude_each_other(capsys):
     assert "not allowed with argument" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--model-name", "../../x"], "--model-name '../../x' cannot be used as a folder name"),
-    (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),
-    (["--alpha", "1.5"], "--alpha must be in [0, 1], got 1.5"),
-    (["--early-stopping-patience", "2", "--validation-fraction", "0"],
-     "--early-stopping-patience needs a held-out split. Fix: set validation_fraction > 0"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--model-name", "../../x"], "--model-name '../../x' cannot be used as a folder name"),
+        (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),
+        (["--alpha", "1.5"], "--alpha must be in [0, 1], got 1.5"),
+        (
+            ["--early-stopping-patience", "2", "--validation-fraction", "0"],
+            "--early-stopping-patience needs a held-out split. Fix: set validation_fraction > 0",
+        ),
+    ],
+)
 def test_bad_values_fail_with_one_line_naming_the_option(argv, message, capsys):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
@@ -145,8 +153,13 @@ def test_cli_and_config_modules_import_nothing_heavy_at_module_level():
     for module in ("cli.py", "config.py", "rows.py"):
         tree = ast.parse((folder / module).read_text(encoding="utf-8"))
         for node in tree.body:
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and node.level == 0
+                else []
+            )
             assert not {n.split(".")[0] for n in names} & heavy, (module, names)
         relative = {node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.level == 1}
         assert relative <= {"config", "rows"}, (module, relative)

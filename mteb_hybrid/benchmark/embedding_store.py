@@ -26,8 +26,7 @@ logger = logging.getLogger(__name__)
 CHUNK_PATTERN = re.compile(r"^chunk-(\d+)-\d+\.npz$")
 
 
-def embedding_dir(root: Path, model_name: str, revision: str | None, task_name: str,
-                  dtype: Any = None) -> Path | None:
+def embedding_dir(root: Path, model_name: str, revision: str | None, task_name: str, dtype: Any = None) -> Path | None:
     """`root/<org>__<name>/<revision>/<task>`, or None (with a warning) when nothing may be kept on disk.
 
     Only under a key that identifies the model (a known revision: the hash of every file that changes its vectors,
@@ -37,12 +36,18 @@ def embedding_dir(root: Path, model_name: str, revision: str | None, task_name: 
     """
     revision = precision_revision(revision, dtype)
     if not known_revision(revision):
-        logger.warning("embedding cache: %s has no known revision (%r), so its embeddings are kept in memory only",
-                       model_name, revision)
+        logger.warning(
+            "embedding cache: %s has no known revision (%r), so its embeddings are kept in memory only",
+            model_name,
+            revision,
+        )
         return None
     try:
-        parts = [safe_name(model_name.replace("/", "__"), "model name"), safe_name(str(revision), "model revision"),
-                 safe_name(task_name, "task name")]
+        parts = [
+            safe_name(model_name.replace("/", "__"), "model name"),
+            safe_name(str(revision), "model revision"),
+            safe_name(task_name, "task name"),
+        ]
     except UnsafePathError as e:
         logger.warning("embedding cache: %s; embeddings are kept in memory only", e)
         return None
@@ -105,9 +110,14 @@ class EmbeddingStore:
 
     def _discard_other_dimension(self, dim: int) -> None:
         """The model gives `dim`-dimensional vectors, unlike every cached one: drop those, and their chunk files."""
-        logger.warning("embedding cache: the model gives vectors of dimension %d, the %d cached ones have %s; "
-                       "discarding the cached ones%s", dim, len(self._vectors), self.dim,
-                       f" ({len(self._chunks)} chunk file(s) in {self.disk_dir})" if self._chunks else "")
+        logger.warning(
+            "embedding cache: the model gives vectors of dimension %d, the %d cached ones have %s; "
+            "discarding the cached ones%s",
+            dim,
+            len(self._vectors),
+            self.dim,
+            f" ({len(self._chunks)} chunk file(s) in {self.disk_dir})" if self._chunks else "",
+        )
         for path in self._chunks:
             path.unlink(missing_ok=True)
         self._chunks.clear()
@@ -116,9 +126,11 @@ class EmbeddingStore:
     def get(self, keys: list[str]) -> np.ndarray:
         missing = [k for k in keys if k not in self._vectors]
         if missing:  # only after _discard_other_dimension dropped vectors a caller had already found
-            raise ValueError(f"embedding cache: {len(missing)} vector(s) were discarded as being of another "
-                             f"dimension than the model's ({self.dim}) while in use; run the evaluation again "
-                             "(the discarded chunks are gone, so it encodes their texts anew)")
+            raise ValueError(
+                f"embedding cache: {len(missing)} vector(s) were discarded as being of another "
+                f"dimension than the model's ({self.dim}) while in use; run the evaluation again "
+                "(the discarded chunks are gone, so it encodes their texts anew)"
+            )
         return np.stack([self._vectors[k] for k in keys])
 
     def _read_chunk(self, path: Path) -> tuple[list[str], np.ndarray] | None:
@@ -129,8 +141,12 @@ class EmbeddingStore:
             if vectors.ndim != 2 or len(keys) != len(vectors) or not all(isinstance(k, str) for k in keys):
                 raise ValueError(f"{len(keys)} keys for vectors of shape {vectors.shape}")
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-            logger.warning("embedding cache: %s cannot be read (%s: %s); discarding it, its texts are encoded "
-                           "again", path, type(e).__name__, e)
+            logger.warning(
+                "embedding cache: %s cannot be read (%s: %s); discarding it, its texts are encoded again",
+                path,
+                type(e).__name__,
+                e,
+            )
             path.unlink(missing_ok=True)
             return None
         return keys, vectors
@@ -144,8 +160,13 @@ class EmbeddingStore:
         dim = max(by_dim, key=lambda d: by_dim[d]) if by_dim else None  # the dimension most vectors have
         for path, (keys, vectors) in read.items():
             if vectors.shape[1] != dim:
-                logger.warning("embedding cache: %s holds vectors of dimension %d, the other chunks' have %s; "
-                               "discarding it alone, its texts are encoded again", path, vectors.shape[1], dim)
+                logger.warning(
+                    "embedding cache: %s holds vectors of dimension %d, the other chunks' have %s; "
+                    "discarding it alone, its texts are encoded again",
+                    path,
+                    vectors.shape[1],
+                    dim,
+                )
                 path.unlink(missing_ok=True)
                 continue
             self._vectors.update(zip(keys, vectors))

@@ -17,8 +17,9 @@ def token_counts(texts: Sequence[str], tokenizer: Any | None, max_length: int | 
     """Tokens per text as the model would see them (capped at `max_length`); characters when there is no tokenizer."""
     if tokenizer is None or not texts:
         return [len(t) for t in texts]
-    ids = tokenizer(list(texts), add_special_tokens=True, truncation=max_length is not None,
-                    max_length=max_length)["input_ids"]
+    ids = tokenizer(list(texts), add_special_tokens=True, truncation=max_length is not None, max_length=max_length)[
+        "input_ids"
+    ]
     return [len(x) for x in ids]
 
 
@@ -37,15 +38,22 @@ def model_tokenizer(model: Any) -> tuple[Any | None, int | None]:
     return None, None
 
 
-def encode_by_length(encode: Callable[[list[str]], np.ndarray], texts: Sequence[str], batch_size: int,
-                     tokenizer: Any | None, max_length: int | None = None) -> np.ndarray:
+def encode_by_length(
+    encode: Callable[[list[str]], np.ndarray],
+    texts: Sequence[str],
+    batch_size: int,
+    tokenizer: Any | None,
+    max_length: int | None = None,
+) -> np.ndarray:
     """`encode` called on one batch of token-sorted texts at a time (a call re-sorts only inside itself, so the
     batches stay as sorted); the rows come back in the order of `texts`."""
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
     order = length_order(texts, tokenizer, max_length)
-    parts = [np.asarray(encode([texts[i] for i in order[start:start + batch_size]]))
-             for start in range(0, len(order), batch_size)]
+    parts = [
+        np.asarray(encode([texts[i] for i in order[start : start + batch_size]]))
+        for start in range(0, len(order), batch_size)
+    ]
     sorted_emb = np.concatenate(parts)
     out = np.empty_like(sorted_emb)
     out[np.asarray(order)] = sorted_emb
@@ -53,5 +61,8 @@ def encode_by_length(encode: Callable[[list[str]], np.ndarray], texts: Sequence[
 
 
 def padded_tokens(counts: Sequence[int], batch_size: int) -> int:
-    """Tokens a model computes over `counts` taken `batch_size` at a time in this order: each batch pads to its longest."""
-    return sum(max(counts[s:s + batch_size]) * len(counts[s:s + batch_size]) for s in range(0, len(counts), batch_size))
+    """Tokens a model computes over `counts` taken `batch_size` at a time in this order: each batch pads to its
+    longest."""
+    return sum(
+        max(counts[s : s + batch_size]) * len(counts[s : s + batch_size]) for s in range(0, len(counts), batch_size)
+    )

@@ -18,8 +18,12 @@ from mteb_hybrid.data import get_definition, load_dataset
 
 
 def make_pool_probe(
-    dataset: str = "xquad-r", languages: Sequence[str] = ("en", "de", "zh", "el", "th"), n_questions: int = 100,
-    data_dir: str | Path | None = None, seed: int = 0, batch_size: int = 64,
+    dataset: str = "xquad-r",
+    languages: Sequence[str] = ("en", "de", "zh", "el", "th"),
+    n_questions: int = 100,
+    data_dir: str | Path | None = None,
+    seed: int = 0,
+    batch_size: int = 64,
 ) -> Callable[[Any], dict[str, float]]:
     """`probe(model) -> {"probe_map", "probe_rank_distance"}` for a SentenceTransformer `model`."""
     ds = load_dataset(get_definition(dataset), data_dir, list(languages))
@@ -42,13 +46,25 @@ def make_pool_probe(
 
         def encode(texts: list[str], kind: str) -> np.ndarray:  # batches of one length: little padding, same vectors
             return encode_by_length(
-                lambda batch: model.encode(batch, prompt_name=kind if prompts.get(kind) else None, batch_size=batch_size,
-                                           normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True),
-                texts, batch_size, tokenizer, max_length)
+                lambda batch: model.encode(
+                    batch,
+                    prompt_name=kind if prompts.get(kind) else None,
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                ),
+                texts,
+                batch_size,
+                tokenizer,
+                max_length,
+            )
 
         q, d = encode(queries, "query"), encode(docs, "document")
         scores = q @ d.T
-        return {"probe_map": metrics.mean_average_precision(scores, relevant),
-                "probe_rank_distance": float(np.mean(metrics.rank_distance(scores, relevant)))}
+        return {
+            "probe_map": metrics.mean_average_precision(scores, relevant),
+            "probe_rank_distance": float(np.mean(metrics.rank_distance(scores, relevant))),
+        }
 
     return probe

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import logging
 import weakref
-from dataclasses import dataclass
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
 import numpy as np
 import torch
 from datasets import Dataset
-from tqdm.auto import tqdm
 from mteb.types import PromptType
+from tqdm.auto import tqdm
 
 from mteb_hybrid.mteb_private import create_dataloader
 
@@ -31,7 +31,7 @@ PROGRESS_CHUNK_BATCHES = 4  # batches per encode call: the bar moves every few s
 
 
 def language_of(record_id: str) -> str:
-    """Ids of this package's records start with their language: "de:17", "de:5726ae...". """
+    """Ids of this package's records start with their language: "de:17", "de:5726ae..."."""
     return record_id.split(":", 1)[0]
 
 
@@ -82,8 +82,7 @@ class CachedSearch:
 
     def _progress(self, new_texts: int, task_name: str) -> tqdm:
         if self._bar is None:
-            self._bar = tqdm(total=self.expected or 0, desc=task_name, unit=" texts", dynamic_ncols=True,
-                             smoothing=0.1)
+            self._bar = tqdm(total=self.expected or 0, desc=task_name, unit=" texts", dynamic_ncols=True, smoothing=0.1)
             weakref.finalize(self, _finish, self._bar)  # mteb drops the task's searches when the task ends
         if self.expected is None:
             self._bar.total += new_texts
@@ -96,9 +95,16 @@ class CachedSearch:
     def mteb_model_meta(self):  # noqa: ANN201 - mteb's ModelMeta
         return self.model.mteb_model_meta
 
-    def _embed(self, data: Dataset, prompt_type: PromptType, task_metadata: Any, hf_split: str,
-               encode_kwargs: dict[str, Any], num_proc: int | None,
-               hf_subset: str | None = None) -> tuple[list[str], np.ndarray]:
+    def _embed(
+        self,
+        data: Dataset,
+        prompt_type: PromptType,
+        task_metadata: Any,
+        hf_split: str,
+        encode_kwargs: dict[str, Any],
+        num_proc: int | None,
+        hf_subset: str | None = None,
+    ) -> tuple[list[str], np.ndarray]:
         """The ids of `data` and their embeddings, encoding only texts the store lacks."""
         columns = data[:]  # one Arrow-to-Python conversion; data["text"] is a lazy column read row by row
         ids: list[str] = columns["id"]
@@ -120,8 +126,13 @@ class CachedSearch:
             idx = list(group)
             if self.sort_by_length:
                 idx = [idx[j] for j in length_order([texts[i] for i in idx], tokenizer, max_length)]
-            logger.info("Encoding %d new %s texts in %s (%d already embedded)", len(idx), prompt_type.value, lang,
-                        len(self.store))
+            logger.info(
+                "Encoding %d new %s texts in %s (%d already embedded)",
+                len(idx),
+                prompt_type.value,
+                lang,
+                len(self.store),
+            )
             if bar is not None:
                 bar.set_description(f"{task_name} {hf_subset or ''}: {lang} {kind}".replace(" :", ":"))
             step = batch_size * PROGRESS_CHUNK_BATCHES * processes
@@ -129,41 +140,78 @@ class CachedSearch:
             # which would mix the token-sorted batches again (benchmarks/length_sort.py: 1.06x padding, not 1.02x)
             per_call = batch_size * processes if self.sort_by_length else step
             for start in range(0, len(idx), step):
-                chunk = idx[start:start + step]
+                chunk = idx[start : start + step]
                 parts = []
                 for first in range(0, len(chunk), per_call):
-                    loader = create_dataloader(data.select(chunk[first:first + per_call]), task_metadata=task_metadata,
-                                               prompt_type=prompt_type, batch_size=batch_size, num_proc=num_proc)
-                    emb = self.model.encode(loader, task_metadata=task_metadata, hf_split=hf_split, hf_subset=lang,
-                                            prompt_type=prompt_type, **encode_kwargs)
-                    parts.append(emb.detach().cpu().float().numpy() if isinstance(emb, torch.Tensor)
-                                 else np.asarray(emb, dtype=np.float32))
+                    loader = create_dataloader(
+                        data.select(chunk[first : first + per_call]),
+                        task_metadata=task_metadata,
+                        prompt_type=prompt_type,
+                        batch_size=batch_size,
+                        num_proc=num_proc,
+                    )
+                    emb = self.model.encode(
+                        loader,
+                        task_metadata=task_metadata,
+                        hf_split=hf_split,
+                        hf_subset=lang,
+                        prompt_type=prompt_type,
+                        **encode_kwargs,
+                    )
+                    parts.append(
+                        emb.detach().cpu().float().numpy()
+                        if isinstance(emb, torch.Tensor)
+                        else np.asarray(emb, dtype=np.float32)
+                    )
                 self.store.add([keys[i] for i in chunk], np.concatenate(parts))
                 self.store.encoded_texts += len(chunk)
                 if bar is not None:
                     bar.update(len(chunk))
         return ids, self.store.get(keys)
 
-    def index(self, corpus: Dataset, *, task_metadata: Any, hf_split: str, hf_subset: str,
-              encode_kwargs: dict[str, Any], num_proc: int | None = None, **kwargs: Any) -> None:
+    def index(
+        self,
+        corpus: Dataset,
+        *,
+        task_metadata: Any,
+        hf_split: str,
+        hf_subset: str,
+        encode_kwargs: dict[str, Any],
+        num_proc: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         if corpus not in self._indexed:
-            self._indexed[corpus] = self._embed(corpus, PromptType.document, task_metadata, hf_split, encode_kwargs,
-                                                num_proc, hf_subset)
+            self._indexed[corpus] = self._embed(
+                corpus, PromptType.document, task_metadata, hf_split, encode_kwargs, num_proc, hf_subset
+            )
         self._corpus = self._indexed[corpus]
 
-    def search(self, queries: Dataset, *, task_metadata: Any, hf_split: str, hf_subset: str, top_k: int,
-               encode_kwargs: dict[str, Any], top_ranked: Any = None, num_proc: int | None = None,
-               **kwargs: Any) -> dict[str, dict[str, float]]:
+    def search(
+        self,
+        queries: Dataset,
+        *,
+        task_metadata: Any,
+        hf_split: str,
+        hf_subset: str,
+        top_k: int,
+        encode_kwargs: dict[str, Any],
+        top_ranked: Any = None,
+        num_proc: int | None = None,
+        **kwargs: Any,
+    ) -> dict[str, dict[str, float]]:
         if self._corpus is None:
             raise ValueError("index() must be called before search()")
         corpus_ids, corpus_emb = self._corpus
         if top_ranked is not None:
             raise NotImplementedError("LAReQA tasks rank the whole corpus; top_ranked reranking is not supported")
-        query_ids, q_emb = self._embed(queries, PromptType.query, task_metadata, hf_split, encode_kwargs, num_proc,
-                                       hf_subset)
+        query_ids, q_emb = self._embed(
+            queries, PromptType.query, task_metadata, hf_split, encode_kwargs, num_proc, hf_subset
+        )
         scores = torch.as_tensor(self.model.similarity(q_emb, corpus_emb)).float().cpu()
         self.last = ScoredSubset(query_ids, corpus_ids, scores)
         values, indices = torch.topk(scores, min(top_k, scores.shape[1]), dim=1)
         doc_ids = np.asarray(corpus_ids, dtype=object)
-        return {qid: dict(zip(doc_ids[row].tolist(), vals))
-                for qid, row, vals in zip(query_ids, indices.numpy(), values.tolist())}
+        return {
+            qid: dict(zip(doc_ids[row].tolist(), vals))
+            for qid, row, vals in zip(query_ids, indices.numpy(), values.tolist())
+        }

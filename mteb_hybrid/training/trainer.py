@@ -27,6 +27,14 @@ from transformers import EarlyStoppingCallback, TrainerCallback
 
 from mteb_hybrid import __version__
 from mteb_hybrid.files import world_size, write_atomic
+from mteb_hybrid.formats.training_record import (
+    SCHEMA_VERSION,
+    TRAINING_RECORD_FILE,
+    TrainingRecord,
+    TrainingStats,
+    read_training_record,
+    write_training_record,
+)
 from mteb_hybrid.models.identity import model_sha256, weights_sha256
 from mteb_hybrid.models.m2m100 import disable_layerdrop, is_m2m100_model, language_prefix, supported_languages
 from mteb_hybrid.models.presets import Preset, load_base_model, model_prompts, resolve_base
@@ -35,8 +43,6 @@ from .checkpoints import last_complete_checkpoint
 from .config import TrainConfig
 from .guard import check_zero_shot
 from .losses import make_loss
-from mteb_hybrid.formats.training_record import (SCHEMA_VERSION, TRAINING_RECORD_FILE, TrainingRecord, TrainingStats, read_training_record,
-                     write_training_record)
 from .rows import QARow, check_rows, parse_data_spec, read_spec, split_heldout
 from .samplers import hybrid_sampler_factory
 from .sources import TrainingSources, build_eval_set, build_sources
@@ -44,8 +50,16 @@ from .trainlog import LOG_CSV, LOG_JSONL, TrainLogCallback, read_train_log
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LOG_CSV", "NonFiniteLossError", "TrainResult", "build_trainer", "read_train_log", "read_training_info",
-           "train", "weights_sha256"]
+__all__ = [
+    "LOG_CSV",
+    "NonFiniteLossError",
+    "TrainResult",
+    "build_trainer",
+    "read_train_log",
+    "read_training_info",
+    "train",
+    "weights_sha256",
+]
 
 CHECKPOINTS = "checkpoints"
 MetricFn = Callable[[SentenceTransformer], dict[str, float]]  # model -> {metric: value}, e.g. an mteb subset
@@ -86,9 +100,11 @@ class HybridTrainer(SentenceTransformerTrainer):
         out = super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
         loss = out[0] if isinstance(out, tuple) else out
         if model.training and not torch.isfinite(loss.detach()).all():
-            raise NonFiniteLossError(f"training loss is {loss.detach().float().item()} at step "
-                                     f"{self.state.global_step + 1}. Fix: lower the learning rate, check the data "
-                                     "for broken rows, or disable fp16/bf16")
+            raise NonFiniteLossError(
+                f"training loss is {loss.detach().float().item()} at step "
+                f"{self.state.global_step + 1}. Fix: lower the learning rate, check the data "
+                "for broken rows, or disable fp16/bf16"
+            )
         return out
 
     def should_dataset_name_column_be_added(self, dataset, args, loss) -> bool:  # noqa: ANN001
@@ -98,16 +114,21 @@ class HybridTrainer(SentenceTransformerTrainer):
     def get_eval_dataloader(self, eval_dataset=None) -> DataLoader:  # noqa: ANN001
         if eval_dataset is None and self._eval_batches is not None and self.eval_dataset is not None:
             self.accelerator.even_batches = True
-            loader = DataLoader(self.eval_dataset, batch_sampler=self._eval_batches, collate_fn=self.data_collator,
-                                num_workers=self.args.dataloader_num_workers)
+            loader = DataLoader(
+                self.eval_dataset,
+                batch_sampler=self._eval_batches,
+                collate_fn=self.data_collator,
+                num_workers=self.args.dataloader_num_workers,
+            )
             return self.accelerator.prepare(loader)
         return super().get_eval_dataloader(eval_dataset)
 
     def _load_best_model(self) -> None:
         # sentence-transformers logs a failed load and goes on with the last weights; a run that claims
         # to end on its best checkpoint must fail instead.
-        logger.info("restoring the best checkpoint %s (eval_loss %s)", self.state.best_model_checkpoint,
-                    self.state.best_metric)
+        logger.info(
+            "restoring the best checkpoint %s (eval_loss %s)", self.state.best_model_checkpoint, self.state.best_metric
+        )
         self.model.model_card_data.set_best_model_step(best_step(self))
         self._load_from_checkpoint(self.state.best_model_checkpoint)
 
@@ -163,8 +184,9 @@ def default_model_name(preset: Preset, config: TrainConfig) -> str:
 def _column_prompts(model: SentenceTransformer, language_tokens: bool) -> dict[str, str] | None:
     query, passage = model_prompts(model)
     if language_tokens and (query or passage):
-        logger.warning("the model uses a language token in front of each text; its prompts %r are not used",
-                       model.prompts)
+        logger.warning(
+            "the model uses a language token in front of each text; its prompts %r are not used", model.prompts
+        )
         model.prompts = {}
         return None
     prompts = {k: v for k, v in (("anchor", query), ("positive", passage), ("negative", passage)) if v}
@@ -175,25 +197,40 @@ def write_model_card_section(run: TrainingRun, global_step: int) -> None:
     """Insert a "Hybrid-batch training" section under the title of the README.md sentence-transformers wrote."""
     config, sources = run.config, run.sources
     summary = {
-        "model": run.model_name, "base": config.base, "base model": run.preset.model,
+        "model": run.model_name,
+        "base": config.base,
+        "base model": run.preset.model,
         "data": ", ".join(config.data) + f" ({config.candidate_form} passages)",
         "languages": " ".join(sorted({q for q, _ in sources.languages})),
-        "batching": config.batching, "alpha": config.alpha if config.batching == "hybrid" else "-",
+        "batching": config.batching,
+        "alpha": config.alpha if config.batching == "hybrid" else "-",
         "sources": f"{sources.source_kinds.count('x-x')} x-x, {sources.source_kinds.count('x-y')} x-y",
-        "loss": config.loss + (f" (mini_batch_size {config.mini_batch_size})" if config.loss == "cached-mnrl" else "")
+        "loss": config.loss
+        + (f" (mini_batch_size {config.mini_batch_size})" if config.loss == "cached-mnrl" else "")
         + f", scale {config.scale}",
         "batch size": f"{config.batch_size} per device x {world_size()} device(s) x {config.grad_accum} accumulation",
-        "learning rate": config.learning_rate, "weight decay": config.weight_decay, "warmup": config.warmup,
-        "steps": global_step, "seed": config.seed, "max_seq_length": config.max_seq_length,
-        "training rows": len(run.train_rows), "validation rows": len(run.val_rows),
+        "learning rate": config.learning_rate,
+        "weight decay": config.weight_decay,
+        "warmup": config.warmup,
+        "steps": global_step,
+        "seed": config.seed,
+        "max_seq_length": config.max_seq_length,
+        "training rows": len(run.train_rows),
+        "validation rows": len(run.val_rows),
     }
     readme = run.output_dir / "README.md"
     text = readme.read_text(encoding="utf-8") if readme.is_file() else f"# {run.model_name}\n"
-    lines = ["## Hybrid-batch training (mteb-hybrid)", "",
-             "Trained with hybrid batching (Elmahdy, Lin, Ahmad 2024, arXiv 2408.10536): each batch is X-X "
-             "(query and passage in one language) with probability alpha, else X-Y (query and passage in "
-             "different languages); no batch holds two translations of one question.", "",
-             "| setting | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in summary.items())]
+    lines = [
+        "## Hybrid-batch training (mteb-hybrid)",
+        "",
+        "Trained with hybrid batching (Elmahdy, Lin, Ahmad 2024, arXiv 2408.10536): each batch is X-X "
+        "(query and passage in one language) with probability alpha, else X-Y (query and passage in "
+        "different languages); no batch holds two translations of one question.",
+        "",
+        "| setting | value |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in summary.items()),
+    ]
     section = "\n".join(lines) + "\n\n"
     at = text.find("\n## ")  # before sentence-transformers' first section
     text = text[: at + 1] + section + text[at + 1 :] if at >= 0 else text.rstrip("\n") + "\n\n" + section
@@ -239,8 +276,13 @@ class TrainingRun:
         return self.trainer.model
 
 
-def build_trainer(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric_fn: MetricFn | None = None,
-                  callbacks: Sequence[TrainerCallback] = ()) -> TrainingRun:
+def build_trainer(
+    config: TrainConfig,
+    *,
+    evaluator: BaseEvaluator | None = None,
+    metric_fn: MetricFn | None = None,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> TrainingRun:
     """Rows -> guard -> held-out split -> base model -> sources -> sampler, loss, args -> Trainer."""
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
@@ -249,16 +291,22 @@ def build_trainer(config: TrainConfig, *, evaluator: BaseEvaluator | None = None
     check_zero_shot(rows, config.eval_tasks, config.data_dir, allow_overlap=config.allow_overlap)
     train_rows, val_rows = split_heldout(rows, config.validation_fraction, config.validation_seed)
     train_rows = cap_rows(train_rows, config.max_train_rows, config.validation_seed)
-    logger.info("%d training rows, %d validation rows (%d held-out parallel ids)", len(train_rows), len(val_rows),
-                len({r.parallel_id for r in val_rows}))
+    logger.info(
+        "%d training rows, %d validation rows (%d held-out parallel ids)",
+        len(train_rows),
+        len(val_rows),
+        len({r.parallel_id for r in val_rows}),
+    )
 
     model_name = default_model_name(preset, config)
     output_dir = config.resolved_output_dir(model_name)
     checkpoint_dir = output_dir / CHECKPOINTS
     resume_from = last_complete_checkpoint(checkpoint_dir) if config.resume else None  # a half-written one: set aside
     if not config.resume and checkpoint_dir.is_dir() and any(checkpoint_dir.glob("checkpoint-*")):
-        raise FileExistsError(f"{checkpoint_dir} holds checkpoints of an earlier run. Fix: pass resume=True (--resume) "
-                              "to continue it, or delete the folder / choose another --output to start afresh")
+        raise FileExistsError(
+            f"{checkpoint_dir} holds checkpoints of an earlier run. Fix: pass resume=True (--resume) "
+            "to continue it, or delete the folder / choose another --output to start afresh"
+        )
     if config.resume and resume_from is None:
         logger.info("no checkpoint in %s: starting from the base model", checkpoint_dir)
 
@@ -269,8 +317,13 @@ def build_trainer(config: TrainConfig, *, evaluator: BaseEvaluator | None = None
         check_rows(rows, known_languages=supported_languages(model))
     text_prefix = language_prefix if language_tokens else None
     sources = build_sources(train_rows, config.batching, use_negatives=config.use_negatives, text_prefix=text_prefix)
-    eval_set = build_eval_set(val_rows, config.batch_size, seed=config.validation_seed,
-                              use_negatives=config.use_negatives, text_prefix=text_prefix)
+    eval_set = build_eval_set(
+        val_rows,
+        config.batch_size,
+        seed=config.validation_seed,
+        use_negatives=config.use_negatives,
+        text_prefix=text_prefix,
+    )
     logger.info("sources: %s", sources.sizes())
 
     if metric_fn is not None:
@@ -280,25 +333,46 @@ def build_trainer(config: TrainConfig, *, evaluator: BaseEvaluator | None = None
     # early stopping needs an interval: without eval_steps, evaluate where checkpoints are written
     eval_steps = config.eval_steps or (config.save_steps if early_stopping else None)
     if early_stopping and eval_set is None:
-        raise ValueError("early_stopping_patience needs validation rows, and the held-out split is empty. "
-                         "Fix: raise validation_fraction")
+        raise ValueError(
+            "early_stopping_patience needs validation rows, and the held-out split is empty. "
+            "Fix: raise validation_fraction"
+        )
     args = SentenceTransformerTrainingArguments(
-        output_dir=str(checkpoint_dir), per_device_train_batch_size=config.batch_size,
-        per_device_eval_batch_size=config.batch_size, gradient_accumulation_steps=config.grad_accum,
-        learning_rate=config.learning_rate, weight_decay=config.weight_decay, warmup_steps=config.warmup,
-        max_steps=config.max_steps or -1, num_train_epochs=config.epochs, seed=config.seed,
+        output_dir=str(checkpoint_dir),
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.grad_accum,
+        learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay,
+        warmup_steps=config.warmup,
+        max_steps=config.max_steps or -1,
+        num_train_epochs=config.epochs,
+        seed=config.seed,
         prompts=_column_prompts(model, language_tokens),
-        multi_dataset_batch_sampler=hybrid_sampler_factory(sources.source_kinds, sources.parallel_ids, config.batching,
-                                                           config.alpha, source_names=list(sources.datasets)),
-        eval_strategy="steps" if has_eval and eval_steps else "no", eval_steps=eval_steps,
+        multi_dataset_batch_sampler=hybrid_sampler_factory(
+            sources.source_kinds,
+            sources.parallel_ids,
+            config.batching,
+            config.alpha,
+            source_names=list(sources.datasets),
+        ),
+        eval_strategy="steps" if has_eval and eval_steps else "no",
+        eval_steps=eval_steps,
         eval_on_start=bool(has_eval and eval_steps and resume_from is None),  # the base model's point
         # early stopping restores the best evaluated weights: every evaluation needs its checkpoint
-        save_strategy="steps", save_steps=eval_steps if early_stopping else config.save_steps,
-        load_best_model_at_end=early_stopping, metric_for_best_model="eval_loss" if early_stopping else None,
+        save_strategy="steps",
+        save_steps=eval_steps if early_stopping else config.save_steps,
+        load_best_model_at_end=early_stopping,
+        metric_for_best_model="eval_loss" if early_stopping else None,
         greater_is_better=False if early_stopping else None,
         restore_callback_states_from_checkpoint=early_stopping,  # the patience counter survives --resume
-        save_total_limit=config.save_total_limit, logging_steps=config.logging_steps, logging_first_step=True,
-        logging_nan_inf_filter=False, report_to="none", use_cpu=config.device == "cpu", dataloader_num_workers=0,
+        save_total_limit=config.save_total_limit,
+        logging_steps=config.logging_steps,
+        logging_first_step=True,
+        logging_nan_inf_filter=False,
+        report_to="none",
+        use_cpu=config.device == "cpu",
+        dataloader_num_workers=0,
         bf16=config.precision == "bf16",  # mixed precision: autocast, fp32 master weights (CPU and GPU)
     )
     log_callback = TrainLogCallback(output_dir, resume_from)
@@ -309,15 +383,41 @@ def build_trainer(config: TrainConfig, *, evaluator: BaseEvaluator | None = None
     model.model_card_data.model_name = f"{model_name} ({preset.name}, {config.batching} batching)"
     loss = make_loss(config.loss, model, scale=config.scale, mini_batch_size=config.mini_batch_size)
     eval_dataset, eval_batches = eval_set or (None, None)
-    trainer = HybridTrainer(model=model, args=args, train_dataset=sources.dataset_dict(), eval_dataset=eval_dataset,
-                            eval_batches=eval_batches, loss=loss, evaluator=evaluator,
-                            callbacks=[log_callback, *callbacks])
-    return TrainingRun(config, preset, model_name, output_dir, resume_from, trainer, sources, train_rows, val_rows,
-                       languages, language_tokens, log_callback, has_eval, inference_length)
+    trainer = HybridTrainer(
+        model=model,
+        args=args,
+        train_dataset=sources.dataset_dict(),
+        eval_dataset=eval_dataset,
+        eval_batches=eval_batches,
+        loss=loss,
+        evaluator=evaluator,
+        callbacks=[log_callback, *callbacks],
+    )
+    return TrainingRun(
+        config,
+        preset,
+        model_name,
+        output_dir,
+        resume_from,
+        trainer,
+        sources,
+        train_rows,
+        val_rows,
+        languages,
+        language_tokens,
+        log_callback,
+        has_eval,
+        inference_length,
+    )
 
 
-def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric_fn: MetricFn | None = None,
-          callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
+def train(
+    config: TrainConfig,
+    *,
+    evaluator: BaseEvaluator | None = None,
+    metric_fn: MetricFn | None = None,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> TrainResult:
     """Train a retriever as `config` says; returns where the model is and how training went.
     `metric_fn` (or a sentence-transformers `evaluator`) runs at each evaluation, logged as `eval_benchmark_<name>`."""
     run = build_trainer(config, evaluator=evaluator, metric_fn=metric_fn, callbacks=callbacks)
@@ -326,8 +426,12 @@ def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric
     final_eval = _final_evaluation(trainer) if run.has_eval else {}
     step, best = trainer.state.global_step, best_step(trainer)
     stopped_early = bool(config.early_stopping_patience) and step < trainer.state.max_steps
-    stopping = {"stopped_step": step, "best_step": best, "stopped_early": stopped_early,
-                "best_eval_loss": trainer.state.best_metric if best is not None else None}
+    stopping = {
+        "stopped_step": step,
+        "best_step": best,
+        "stopped_early": stopped_early,
+        "best_eval_loss": trainer.state.best_metric if best is not None else None,
+    }
     # scored like its base: the training truncation (config.max_seq_length) is recorded in the training record
     run.model.max_seq_length = run.inference_length
     trainer.save_model(str(output_dir))
@@ -341,30 +445,57 @@ def train(config: TrainConfig, *, evaluator: BaseEvaluator | None = None, metric
         digest = weights_sha256(output_dir)
         # the whole model (tokenizer, pooling, configs, prompts), as folder_identity names it, not its weights alone
         revision = model_sha256(output_dir, language_prefix("{lang}") if run.language_tokens else None)[:12]
-        write_training_record(output_dir, TrainingRecord(
-            schema_version=SCHEMA_VERSION, name=run.model_name, revision=revision, weights_sha256=digest,
-            base=config.base, base_model=run.preset.model, base_kind=run.preset.kind, prompts=dict(run.model.prompts),
-            language_prefix=language_prefix("{lang}") if run.language_tokens else None,
-            languages=run.languages, config=config.to_dict(), sources=run.sources.sizes(),
-            training=TrainingStats(
-                global_step=step, epoch=trainer.state.epoch, **stopping,
-                train_loss=last_loss, mean_train_loss_session=output.training_loss, final_eval=final_eval,
-                wall_time_s=round(run.log_callback.elapsed(), 3), world_size=world_size(),
-                train_rows=len(run.train_rows), validation_rows=len(run.val_rows),
+        write_training_record(
+            output_dir,
+            TrainingRecord(
+                schema_version=SCHEMA_VERSION,
+                name=run.model_name,
+                revision=revision,
+                weights_sha256=digest,
+                base=config.base,
+                base_model=run.preset.model,
+                base_kind=run.preset.kind,
+                prompts=dict(run.model.prompts),
+                language_prefix=language_prefix("{lang}") if run.language_tokens else None,
+                languages=run.languages,
+                config=config.to_dict(),
+                sources=run.sources.sizes(),
+                training=TrainingStats(
+                    global_step=step,
+                    epoch=trainer.state.epoch,
+                    **stopping,
+                    train_loss=last_loss,
+                    mean_train_loss_session=output.training_loss,
+                    final_eval=final_eval,
+                    wall_time_s=round(run.log_callback.elapsed(), 3),
+                    world_size=world_size(),
+                    train_rows=len(run.train_rows),
+                    validation_rows=len(run.val_rows),
+                ),
+                versions={
+                    "mteb_hybrid": __version__,
+                    **{m.__name__: m.__version__ for m in (sentence_transformers, transformers, torch)},
+                },
+                finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             ),
-            versions={"mteb_hybrid": __version__, **{m.__name__: m.__version__
-                                                     for m in (sentence_transformers, transformers, torch)}},
-            finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        ))
+        )
         if not config.keep_checkpoints and (output_dir / CHECKPOINTS).is_dir():
             shutil.rmtree(output_dir / CHECKPOINTS)
     eval_loss = final_eval.get("eval_loss")
     return TrainResult(
-        model_name=run.model_name, output_dir=output_dir, global_step=step, train_loss=last_loss,
+        model_name=run.model_name,
+        output_dir=output_dir,
+        global_step=step,
+        train_loss=last_loss,
         eval_loss=None if eval_loss is None or math.isnan(eval_loss) else eval_loss,
-        wall_time=run.log_callback.elapsed(), revision=revision, info_path=output_dir / TRAINING_RECORD_FILE,
-        log_path=output_dir / LOG_JSONL, best_step=best, stopped_early=stopped_early,
-        resumed_step=run.log_callback.resumed_step, session_wall_time=run.log_callback.session_seconds(),
+        wall_time=run.log_callback.elapsed(),
+        revision=revision,
+        info_path=output_dir / TRAINING_RECORD_FILE,
+        log_path=output_dir / LOG_JSONL,
+        best_step=best,
+        stopped_early=stopped_early,
+        resumed_step=run.log_callback.resumed_step,
+        session_wall_time=run.log_callback.session_seconds(),
     )
 
 
