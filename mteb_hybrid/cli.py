@@ -63,7 +63,12 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--subsets", nargs="+", help="exact subsets, e.g. en-de en-pool")
     _data_dir_argument(p)
-    p.add_argument("--output-folder", default=".", help="results go to OUTPUT/results/... (default: .)")
+    p.add_argument(
+        "--output-folder",
+        default="out",
+        help="results go to OUTPUT/results/... (default: out, so that a run from the project root never "
+        "writes into its shipped results/)",
+    )
     p.add_argument(
         "--batch-size",
         type=int,
