@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader
 from transformers import EarlyStoppingCallback, TrainerCallback
 
 from mteb_hybrid import __version__
-from mteb_hybrid.files import world_size, write_atomic
+from mteb_hybrid.files import world_size
 from mteb_hybrid.formats.training_record import (
     SCHEMA_VERSION,
     TRAINING_RECORD_FILE,
@@ -39,6 +39,7 @@ from mteb_hybrid.models.identity import model_sha256, weights_sha256
 from mteb_hybrid.models.m2m100 import disable_layerdrop, is_m2m100_model, language_prefix, supported_languages
 from mteb_hybrid.models.presets import Preset, load_base_model, model_prompts, resolve_base
 
+from .card import write_model_card_section
 from .checkpoints import last_complete_checkpoint
 from .config import TrainConfig
 from .guard import check_zero_shot
@@ -191,50 +192,6 @@ def _column_prompts(model: SentenceTransformer, language_tokens: bool) -> dict[s
         return None
     prompts = {k: v for k, v in (("anchor", query), ("positive", passage), ("negative", passage)) if v}
     return prompts or None
-
-
-def write_model_card_section(run: TrainingRun, global_step: int) -> None:
-    """Insert a "Hybrid-batch training" section under the title of the README.md sentence-transformers wrote."""
-    config, sources = run.config, run.sources
-    summary = {
-        "model": run.model_name,
-        "base": config.base,
-        "base model": run.preset.model,
-        "data": ", ".join(config.data) + f" ({config.candidate_form} passages)",
-        "languages": " ".join(sorted({q for q, _ in sources.languages})),
-        "batching": config.batching,
-        "alpha": config.alpha if config.batching == "hybrid" else "-",
-        "sources": f"{sources.source_kinds.count('x-x')} x-x, {sources.source_kinds.count('x-y')} x-y",
-        "loss": config.loss
-        + (f" (mini_batch_size {config.mini_batch_size})" if config.loss == "cached-mnrl" else "")
-        + f", scale {config.scale}",
-        "batch size": f"{config.batch_size} per device x {world_size()} device(s) x {config.grad_accum} accumulation",
-        "learning rate": config.learning_rate,
-        "weight decay": config.weight_decay,
-        "warmup": config.warmup,
-        "steps": global_step,
-        "seed": config.seed,
-        "max_seq_length": config.max_seq_length,
-        "training rows": len(run.train_rows),
-        "validation rows": len(run.val_rows),
-    }
-    readme = run.output_dir / "README.md"
-    text = readme.read_text(encoding="utf-8") if readme.is_file() else f"# {run.model_name}\n"
-    lines = [
-        "## Hybrid-batch training (mteb-hybrid)",
-        "",
-        "Trained with hybrid batching (Elmahdy, Lin, Ahmad 2024, arXiv 2408.10536): each batch is X-X "
-        "(query and passage in one language) with probability alpha, else X-Y (query and passage in "
-        "different languages); no batch holds two translations of one question.",
-        "",
-        "| setting | value |",
-        "|---|---|",
-        *(f"| {k} | {v} |" for k, v in summary.items()),
-    ]
-    section = "\n".join(lines) + "\n\n"
-    at = text.find("\n## ")  # before sentence-transformers' first section
-    text = text[: at + 1] + section + text[at + 1 :] if at >= 0 else text.rstrip("\n") + "\n\n" + section
-    write_atomic(readme, text)
 
 
 def best_step(trainer: HybridTrainer) -> int | None:
