@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mteb_hybrid import userconfig
 from mteb_hybrid.noise import quiet_known_noise
 
 EPILOG = """\
@@ -25,12 +26,7 @@ The same tasks and models work from mteb itself (give --output-folder: mteb's de
 """
 
 
-def _data_dir_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--data-dir",
-        help="folder holding xquad-r/ and mlqa-r/ (default: $MTEB_HYBRID_DATA_DIR, else the "
-        "folder set once with `mteb-hybrid config data-dir PATH`, else download)",
-    )
+_data_dir_argument = userconfig.add_data_dir_argument  # one --data-dir text for every subcommand
 
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:

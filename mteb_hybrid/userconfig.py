@@ -211,3 +211,12 @@ def hub_is_offline() -> bool:
         os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
         for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
     )
+
+
+def add_data_dir_argument(p: argparse.ArgumentParser) -> None:
+    """`--data-dir` with the order every entry point reads the data folder in (one text for every subcommand)."""
+    p.add_argument(
+        "--data-dir",
+        help="folder holding xquad-r/ and mlqa-r/ (default: $MTEB_HYBRID_DATA_DIR, else the "
+        "folder set once with `mteb-hybrid config data-dir PATH`, else download)",
+    )

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from mteb_hybrid.userconfig import add_data_dir_argument
+
 EXPORT_HELP = "write the LAReQA tasks as mteb would hold them, and the pull-request kit (benchmark, scores, PR text)"
 EXPORT_DESCRIPTION = (
     "Write OUT/datasets/<Task>/ (a Hugging Face dataset folder with mteb's <subset>-corpus/-queries/-qrels configs "
@@ -36,9 +38,7 @@ def add_export_arguments(p: argparse.ArgumentParser) -> None:
         help="query languages (de or deu): keeps the pairs among them and their pools (a pool always holds "
         "all languages' candidates); default: all",
     )
-    p.add_argument(
-        "--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $MTEB_HYBRID_DATA_DIR, else download)"
-    )
+    add_data_dir_argument(p)
     p.add_argument("--hub-org", default="mteb", help="hub organisation of the datasets: <org>/<Task> (default: mteb)")
     p.add_argument(
         "--push-to-hub",
