@@ -2,47 +2,28 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, PositiveInt, ValidationError
-
+from mteb_hybrid.evaluation_request import EvaluationRequest, evaluation_request
 from mteb_hybrid.models.identity import ModelFolderError, ModelNotFoundError
+from mteb_hybrid.options import add_arguments, values_from_args
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "EncodeOptions",
+    "EvaluationRequest",
     "ModelFolderError",
     "ModelNotFoundError",
-    "encode_options",
     "evaluate",
+    "evaluation_request",
     "load_folder_model",
     "load_model",
+    "run_evaluation",
 ]
-
-
-class EncodeOptions(BaseModel):
-    """How an evaluation encodes, checked before any data or model is loaded (mteb would fail deep inside on a
-    batch size of 0, "range() arg 3 must not be zero", or a negative one)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    batch_size: PositiveInt = 32
-
-
-def encode_options(**values: Any) -> EncodeOptions:
-    """`EncodeOptions(**values)`, or a one-line ValueError naming the option and the fix."""
-    try:
-        return EncodeOptions(**values)
-    except ValidationError as e:
-        err = e.errors(include_url=False)[0]
-        name = ".".join(str(p) for p in err["loc"])
-        raise ValueError(
-            f"--{name.replace('_', '-')} ({name}): {err['msg']} (got {err.get('input')!r}); give a whole number > 0"
-        ) from None
 
 
 def load_model(name: str, device: str | None = None) -> Any:
@@ -99,32 +80,28 @@ def load_folder_model(folder: Path, device: str | None = None) -> Any:
     return encoder
 
 
-def evaluate(
-    model: str | Any,
-    tasks: Sequence[str | type],
-    *,
-    languages: Sequence[str] | None = None,
-    subsets: Sequence[str] | None = None,
-    data_dir: str | Path | None = None,
-    output_folder: str | Path = ".",
-    batch_size: int = 32,
-    overwrite: bool = False,
-    embedding_cache: bool | None = None,
-    show_progress_bar: bool = True,
-    precision: str = "fp32",
-    devices: Sequence[str] | None = None,
-) -> Any:
+def evaluate(model: str | Any, tasks: Sequence[str | type], **options: Any) -> Any:
     """Evaluate `model` on `tasks`; results go to `output_folder`/results/<org>__<model>/<revision>/<Task>.json.
 
-    Finished subsets are kept (an interrupted run resumes) unless `overwrite`; a model with no known revision
-    is always recomputed, so its results are never taken for another model's. A task is a name or one of our task
-    classes (a LareqaRetrievalTask subclass, e.g. the quickstart's few-language slice). `precision` (fp32, bf16,
-    fp16, auto:
-    mteb_hybrid/precision.py) casts the model's weights; any but fp32 adds `-bf16`/`-fp16` to the revision, so its
-    results and cached vectors never share a file with fp32's. `devices` (e.g. ["cpu", "cpu"] or ["cuda:0",
-    "cuda:1"]) splits the distinct texts across one sentence-transformers process per entry.
+    `options` are the other `EvaluationRequest` fields (languages, subsets, data_dir, output_folder, batch_size,
+    overwrite, embedding_cache, precision, devices, show_progress_bar); a bad value is a one-line ValueError
+    raised before any data or model is read. See `run_evaluation`.
     """
-    batch_size = encode_options(batch_size=batch_size).batch_size  # before any data or model is read
+    return run_evaluation(evaluation_request(model=model, tasks=list(tasks), **options))
+
+
+def run_evaluation(request: EvaluationRequest) -> Any:
+    """Run one evaluation request: the one path of `mteb-hybrid evaluate`, the experiment runner and the quickstart.
+
+    Finished subsets are kept (an interrupted run resumes) unless `overwrite`; a model with no known revision
+    is always recomputed, so its results are never taken for another model's. `precision` (fp32, bf16,
+    fp16, auto: mteb_hybrid/precision.py) casts the model's weights; any but fp32 adds `-bf16`/`-fp16` to the
+    revision, so its results and cached vectors never share a file with fp32's. `devices` (e.g. ["cpu", "cpu"] or
+    ["cuda:0", "cuda:1"]) splits the distinct texts across one sentence-transformers process per entry. Our tasks'
+    per-query records are written beside each result file.
+    """
+    model, tasks, output_folder, overwrite = request.model, request.tasks, request.output_folder, request.overwrite
+    show_progress_bar = request.show_progress_bar
     import mteb
 
     from mteb_hybrid.benchmark.tasks import TASK_CLASSES
@@ -134,21 +111,7 @@ def evaluate(
     def ours(name: str | type) -> type | None:
         return name if isinstance(name, type) else TASK_CLASSES.get(name)
 
-    task_objs = []
-    for name in tasks:
-        if (cls := ours(name)) is not None:
-            task = cls(data_dir=data_dir, embedding_cache=embedding_cache)
-            name = task.metadata.name
-            if languages:
-                task.filter_languages(list(languages))
-            if subsets:
-                if unknown := sorted(set(subsets) - set(task.metadata.eval_langs)):
-                    raise ValueError(f"{name}: unknown subset(s) {unknown}; subsets look like 'en-de' or 'en-pool'")
-                task.hf_subsets = [s for s in (task.hf_subsets or task.metadata.eval_langs) if s in subsets]
-            task.read_files()  # a broken data file stops the run before the model loads (parsed once, cached)
-        else:
-            task = mteb.get_task(name, languages=list(languages) if languages else None)
-        task_objs.append(task)
+    task_objs = [_task(request, name, ours(name)) for name in tasks]
     encoder = model
     if isinstance(model, str):
         from mteb_hybrid.models.hub import near_miss_note
@@ -161,7 +124,7 @@ def evaluate(
             raise
     from mteb_hybrid.precision import apply_precision, torch_module
 
-    apply_precision(encoder, precision)  # before the revision is read: it names the precision
+    apply_precision(encoder, request.precision)  # before the revision is read: it names the precision
     meta = getattr(encoder, "mteb_model_meta", None)
     if not known_revision(getattr(meta, "revision", None)):
         if not overwrite:
@@ -174,15 +137,16 @@ def evaluate(
             )
         overwrite = True
     ours_only = all(ours(name) is not None for name in tasks)
-    encode_kwargs: dict[str, Any] = {"batch_size": batch_size, "show_progress_bar": show_progress_bar}
-    pool = start_pool(encoder, devices) if devices else None
+    encode_kwargs: dict[str, Any] = {"batch_size": request.batch_size, "show_progress_bar": show_progress_bar}
+    pool = start_pool(encoder, request.devices) if request.devices else None
     if pool is not None:  # sentence-transformers' encode(pool=...) spreads each call's texts over the processes
-        encode_kwargs.update(pool=pool, chunk_size=batch_size)
+        encode_kwargs.update(pool=pool, chunk_size=request.batch_size)
+    cache = AtomicResultCache(output_folder)
     try:
         return mteb.evaluate(
             encoder,
-            task_objs,
-            cache=AtomicResultCache(output_folder),
+            cache.collect_records_of(task_objs),  # their per-query rows reach the cache as data
+            cache=cache,
             overwrite_strategy="always" if overwrite else "only-missing",
             # our tasks draw one bar of texts per task (benchmark/search.py): mteb's task bar would sit at 0/1
             encode_kwargs=encode_kwargs,
@@ -200,6 +164,27 @@ def evaluate(
             torch_module(encoder).stop_multi_process_pool(pool)
 
 
+def _task(request: EvaluationRequest, name: str | type, cls: type | None) -> Any:
+    """The task object of one requested task (ours: filtered to the request's languages and subsets, its files
+    read and checked, so that a broken data file stops the run before the model loads)."""
+    import mteb
+
+    languages, subsets = request.languages, request.subsets
+    if cls is None:
+        return mteb.get_task(name, languages=list(languages) if languages else None)
+    task = cls(data_dir=request.data_dir, embedding_cache=request.embedding_cache)
+    if languages:
+        task.filter_languages(list(languages))
+    if subsets:
+        if unknown := sorted(set(subsets) - set(task.metadata.eval_langs)):
+            raise ValueError(
+                f"{task.metadata.name}: unknown subset(s) {unknown}; subsets look like 'en-de' or 'en-pool'"
+            )
+        task.hf_subsets = [s for s in (task.hf_subsets or task.metadata.eval_langs) if s in subsets]
+    task.read_files()  # parsed once, cached
+    return task
+
+
 def start_pool(encoder: Any, devices: Sequence[str]) -> dict[str, Any]:
     """sentence-transformers' multi-process pool, one process per entry of `devices`; only for its models."""
     from mteb_hybrid.precision import torch_module
@@ -211,3 +196,37 @@ def start_pool(encoder: Any, devices: Sequence[str]) -> dict[str, Any]:
             f"{type(encoder).__name__} is not a sentence-transformers model (leave --devices out)"
         )
     return model.start_multi_process_pool(list(devices))
+
+
+EVALUATE_HELP = "evaluate a model on LAReQA tasks (or any mteb task) and write mteb result files"
+EVALUATE_DESCRIPTION = (
+    "Evaluate a model and write mteb result files to OUTPUT/results/<model>/<revision>/<Task>.json. "
+    "Finished subsets are kept: rerunning after an interruption only computes what is missing."
+)
+
+
+def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """One option per `EvaluationRequest` field (name, type, default and help from the field)."""
+    return add_arguments(parser, EvaluationRequest)
+
+
+def request_from_args(args: argparse.Namespace) -> EvaluationRequest:
+    """The request the `evaluate` options describe (a bad value: one-line ValueError naming the option)."""
+    values = values_from_args(EvaluationRequest, args)
+    values["embedding_cache"] = values.get("embedding_cache") or None  # the flag turns it on; absent: the default
+    return evaluation_request(**values)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """`mteb-hybrid evaluate`: the request the options describe, evaluated, and a LAReQA summary of the results."""
+    request = request_from_args(args)  # checked before any data or model is read
+    from mteb_hybrid.reporting import format_summary, load_scores, summarize
+
+    results = run_evaluation(request)
+    out = Path(request.output_folder) / "results"
+    try:
+        print(format_summary(summarize(load_scores(out, tasks=request.tasks)), per_language=False))
+    except Exception as e:  # summary is a convenience: never hide the written results behind it
+        logging.getLogger(__name__).info("no LAReQA summary: %s", e)
+    print(f"results written under {out}")
+    return 1 if getattr(results, "exceptions", None) else 0

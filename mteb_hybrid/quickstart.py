@@ -5,12 +5,15 @@ are kept on disk (per model and revision), so a second run takes seconds."""
 
 from __future__ import annotations
 
+import argparse
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mteb_hybrid.evaluation_request import EvaluationRequest, evaluation_request
 from mteb_hybrid.formats.training_record import TRAINING_RECORD_FILE
+from mteb_hybrid.userconfig import add_data_dir_argument
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,6 +23,28 @@ if TYPE_CHECKING:
 TASK = "XQuADRSentenceRetrieval"
 OFFLINE_ALIAS = "offline-me5-small"  # models/metas.py's; tests/test_cli.py checks they agree
 LOGGING_STEPS = 10  # TrainConfig's default logging_steps: the window of the last logged training loss
+
+
+def scoring(
+    model: str,
+    task: str | type,
+    out: Path,
+    data_dir: str | Path | None,
+    languages: tuple[str, ...] | None = None,
+    precision: str = "fp32",
+) -> EvaluationRequest:
+    """One scoring step of the quickstart, as the request `mteb-hybrid evaluate` would build (vectors kept on disk,
+    so a rerun after an interruption does not encode again)."""
+    return evaluation_request(
+        model=model,
+        tasks=[task],
+        languages=languages,
+        data_dir=data_dir,
+        output_folder=out,
+        batch_size=64,
+        embedding_cache=True,
+        precision=precision,
+    )
 
 
 def _step(message: str) -> float:
@@ -36,7 +61,7 @@ def quickstart(
     retrain: bool = False,
 ) -> Path:
     """Run the main job; returns the folder of the summary files."""
-    from mteb_hybrid.evaluation import evaluate
+    from mteb_hybrid.evaluation import run_evaluation
     from mteb_hybrid.models.offline_me5 import offline_me5_path
     from mteb_hybrid.models.presets import trained_model_dir
     from mteb_hybrid.registry import refresh_models
@@ -54,15 +79,7 @@ def quickstart(
         f"2/5 scoring {OFFLINE_ALIAS} zero-shot on {TASK}, query languages {', '.join(languages)} "
         "(pairs among them + multilingual pools of all 11 languages)"
     )
-    evaluate(
-        OFFLINE_ALIAS,
-        [TASK],
-        languages=languages,
-        data_dir=data_dir,
-        output_folder=out,
-        batch_size=64,
-        embedding_cache=True,
-    )
+    run_evaluation(scoring(OFFLINE_ALIAS, TASK, out, data_dir, languages))
     print(f"    done in {time.perf_counter() - t:.0f}s")
 
     name = "hybrid-me5-small"
@@ -103,9 +120,7 @@ def quickstart(
     refresh_models()  # the registered hybrid-me5-small now points at the new weights' revision
 
     t = _step(f"4/5 scoring {name} on the same subsets")
-    evaluate(
-        name, [TASK], languages=languages, data_dir=data_dir, output_folder=out, batch_size=64, embedding_cache=True
-    )
+    run_evaluation(scoring(name, TASK, out, data_dir, languages))
     t4 = time.perf_counter() - t
     print(f"    done in {t4:.0f}s")
 
@@ -152,7 +167,7 @@ def quick(
     precision: str = "auto",
 ) -> Path:
     """The first real score in minutes: offline-me5-small on a few XQuAD-R languages, and its language-bias table."""
-    from mteb_hybrid.evaluation import evaluate
+    from mteb_hybrid.evaluation import run_evaluation
     from mteb_hybrid.models.offline_me5 import offline_me5_path
     from mteb_hybrid.reporting import format_summary, load_scores, summarize
 
@@ -168,15 +183,7 @@ def quick(
         f"({n} subsets: every pair, and a pool per language holding these {len(languages)} languages' "
         f"candidates only; precision {precision})"
     )
-    evaluate(
-        OFFLINE_ALIAS,
-        [task],
-        data_dir=data_dir,
-        output_folder=out,
-        batch_size=64,
-        embedding_cache=True,
-        precision=precision,
-    )
+    run_evaluation(scoring(OFFLINE_ALIAS, task, out, data_dir, precision=precision))
     print(f"    done in {time.perf_counter() - t:.0f}s")
     print("\n" + format_summary(summarize(load_scores(out / "results", tasks=[name])), per_language=False))
     print(f"""
@@ -308,3 +315,55 @@ def next_steps(
         ]
     lines.append("  `mteb-hybrid models` lists every model this package registers and whether it is ready here.")
     return "\n".join(lines)
+
+
+QUICKSTART_HELP = "the main job: offline model -> zero-shot XQuAD-R -> short hybrid training on MLQA-R -> again"
+QUICKSTART_DESCRIPTION = (
+    "Build the offline default model, score it zero-shot on XQuAD-R (a few query languages), train "
+    "hybrid-me5-small on MLQA-R with hybrid batches, score it again and print the before/after table. "
+    "About 15-25 minutes on 2 CPU cores."
+)
+
+
+def add_quickstart_arguments(p: argparse.ArgumentParser) -> None:
+    add_data_dir_argument(p)
+    p.add_argument("--output-folder", default="mteb-hybrid-quickstart", help="where results and the summary go")
+    p.add_argument(
+        "-l",
+        "--languages",
+        nargs="+",
+        default=["en", "de", "th"],
+        help="XQuAD-R query languages to score (th is unseen in MLQA-R training)",
+    )
+    p.add_argument("--max-steps", type=int, default=100, help="training steps (default 100)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=32,
+        help="training rows per batch, i.e. the in-batch negatives of each query (default: 32)",
+    )
+    p.add_argument("--retrain", action="store_true", help="train again even if hybrid-me5-small exists")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="only the first real score, in minutes: offline-me5-small on XQuAD-R sentences of the -l "
+        "languages (pairs, and pools of these languages only) and its language-bias table; no training. "
+        "en de th: 6,860 texts, about 3.5 minutes of one CPU core at fp32",
+    )
+    p.add_argument(
+        "--precision",
+        choices=["fp32", "bf16", "auto"],
+        default="auto",
+        help="--quick's scoring precision (default auto: bf16 where the hardware has it natively, else fp32)",
+    )
+
+
+def run_quickstart(args: argparse.Namespace) -> None:
+    from mteb_hybrid.training.config import build_config
+
+    # the training options, checked by the training config before the first (long) evaluation starts
+    build_config(lambda name: "--" + name.replace("_", "-"), batch_size=args.batch_size, max_steps=args.max_steps)
+    if args.quick:
+        quick(args.data_dir, args.output_folder, tuple(args.languages), args.precision)
+        return
+    quickstart(args.data_dir, args.output_folder, tuple(args.languages), args.max_steps, args.batch_size, args.retrain)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from mteb.cache import ResultCache
 
+from mteb_hybrid.benchmark.per_query import RecordBuffer
 from mteb_hybrid.files import ensure_under, write_atomic
 
 
@@ -24,7 +26,23 @@ class _AtomicTaskResult:
 
 
 class AtomicResultCache(ResultCache):
-    """mteb's ResultCache (same layout and resume logic) with atomic result files kept under `<cache>/results`."""
+    """mteb's ResultCache (same layout and resume logic) with atomic result files kept under `<cache>/results`,
+    and the per-query records of the LAReQA tasks handed to `collect_records_of` written beside them."""
+
+    def __init__(self, cache_path: str | Path, records: RecordBuffer | None = None, **kwargs: Any) -> None:
+        super().__init__(cache_path, **kwargs)
+        self.records = records or RecordBuffer()
+
+    def collect_records_of(self, tasks: Iterable[Any]) -> Iterable[Any]:
+        """Give our tasks among `tasks` this cache's record buffer (their rows are then saved with each result);
+        returns `tasks`, so that `mteb.evaluate(model, cache.collect_records_of(tasks), cache=cache)` reads as one."""
+        from mteb_hybrid.benchmark.tasks import LareqaRetrievalTask
+
+        tasks = list(tasks)
+        for task in tasks:
+            if isinstance(task, LareqaRetrievalTask):
+                task.records = self.records
+        return tasks
 
     def get_task_result_path(
         self,
@@ -58,9 +76,7 @@ class AtomicResultCache(ResultCache):
         self, task_result: Any, model_name: Any, model_revision: str | None = None, **kwargs: Any
     ) -> None:
         super().save_to_cache(_AtomicTaskResult(task_result), model_name, model_revision, **kwargs)
-        from mteb_hybrid.benchmark import per_query  # LAReQA tasks' per-query records, beside the result file
-
         path = self.get_task_result_path(
             task_name=task_result.task_name, model_name=model_name, model_revision=model_revision
         )
-        per_query.flush(path, task_result, model_name, model_revision)
+        self.records.flush(path, task_result, model_name, model_revision)  # LAReQA tasks' rows, beside the result

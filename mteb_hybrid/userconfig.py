@@ -162,6 +162,7 @@ def data_dir_fix(dataset_folder: str | None = None) -> str:
 
 # ---- `mteb-hybrid config` -----------------------------------------------------------------------------
 
+CONFIG_HELP = "show or set the user's settings: `config data-dir PATH` once, and no command needs --data-dir"
 CONFIG_DESCRIPTION = (
     "Show or set the user's settings, read by every entry point (mteb-hybrid, mteb run, Python). "
     "`mteb-hybrid config data-dir PATH` stores the folder holding xquad-r/ and mlqa-r/, so no command needs "

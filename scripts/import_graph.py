@@ -16,12 +16,12 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mteb_hybrid"
 FLOORS = [  # a module belongs to the first floor whose prefix it starts with
-    ("files", "validation", "noise", "metrics", "data.errors", "formats", "userconfig", "mteb_private"),
+    ("files", "validation", "noise", "metrics", "data.errors", "formats", "userconfig", "mteb_private", "options"),
     ("data", "stats.records"),
     ("models", "training.record", "precision"),
     ("benchmark", "results_io"),
     ("training",),
-    ("evaluation", "stats"),
+    ("evaluation", "evaluation_request", "stats"),
     ("experiments",),
     ("reporting", "upstream"),
     ("registry", "mteb_cli", "quickstart", "cli", "__init__"),

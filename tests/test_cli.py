@@ -66,14 +66,19 @@ def test_every_option_of_every_command_says_what_it_does() -> None:
 
 
 def test_copied_names_and_help_lines_agree_with_their_sources() -> None:
+    import importlib
+
     from mteb_hybrid import cli, quickstart
     from mteb_hybrid.benchmark.tasks import TASK_CLASSES
     from mteb_hybrid.models.metas import OFFLINE_ALIAS
-    from mteb_hybrid.reporting.report import REPORT_HELP
-    from mteb_hybrid.reporting.submit import SUBMIT_HELP
-    from mteb_hybrid.reporting.summary import SUMMARIZE_HELP
 
-    assert (cli.SUMMARIZE_HELP, cli.REPORT_HELP, cli.SUBMIT_HELP) == (SUMMARIZE_HELP, REPORT_HELP, SUBMIT_HELP)
+    # one convention for every subcommand: its module defines <COMMAND>_HELP (copied into cli.py, so that the
+    # top-level --help imports nothing), add_<command>_arguments and run_<command>
+    for command, help_line, source in cli.COMMANDS:
+        module = importlib.import_module(source)
+        assert getattr(module, f"{command.upper()}_HELP") == help_line, command
+        assert callable(getattr(module, f"add_{command}_arguments")) and callable(getattr(module, f"run_{command}"))
+    assert {c for c, _, _ in cli.COMMANDS} == set(_subparsers(cli.build_parser()))
     assert quickstart.OFFLINE_ALIAS == OFFLINE_ALIAS
     assert set(OFFLINE_TASKS) == set(TASK_CLASSES)
 
@@ -376,3 +381,36 @@ def test_quickstart_next_steps_are_commands_that_parse(
     # 130 s for 3 languages: each new language costs its share of the texts, 1190 of 12980 + 3 * 1190
     assert "about 9s per added language" in text
     assert any(a[0] == ("experiment" if in_project else "train") for a in commands)
+
+
+def test_evaluate_options_are_the_fields_of_the_evaluation_request() -> None:
+    import dataclasses
+
+    from mteb_hybrid.evaluation import request_from_args
+    from mteb_hybrid.evaluation_request import EvaluationRequest, evaluation_request
+
+    argv = ["evaluate", "-m", "some/model", "-t", "A", "B", "--batch-size", "8", "--embedding-cache"]
+    args = build_parser().parse_args([*argv, "--devices", "cpu", "cpu", "--precision", "bf16", "--output-folder", "o"])
+    request = request_from_args(args)
+    assert request == evaluation_request(
+        model="some/model",
+        tasks=["A", "B"],
+        batch_size=8,
+        embedding_cache=True,
+        devices=["cpu", "cpu"],
+        precision="bf16",
+        output_folder="o",
+    )
+    defaults = request_from_args(build_parser().parse_args(["evaluate", "-m", "x"]))
+    assert defaults == EvaluationRequest(model="x")  # the options' defaults are the fields' defaults
+    assert defaults.embedding_cache is None  # no flag: the user's default decides, not the CLI
+    # every field is an option, except the API-only ones
+    evaluate = _subparsers(build_parser())["evaluate"]
+    evaluate.format_help()  # adds the lazily built options
+    options = {a.dest for a in evaluate._actions}
+    fields = {f.name for f in dataclasses.fields(EvaluationRequest) if f.metadata.get("cli", True)}
+    assert fields <= options and "show_progress_bar" not in options
+    with pytest.raises(ValueError, match=r"^--batch-size: Input should be greater than 0 \(got 0\); give a whole"):
+        evaluation_request(model="x", batch_size=0)
+    with pytest.raises(ValueError, match="^--tasks: .*at least one task"):
+        evaluation_request(model="x", tasks=[])

@@ -262,10 +262,11 @@ def evaluated(tiny_bert: Path, data_dir: Path, tmp_path_factory: pytest.TempPath
     out = tmp_path_factory.mktemp("results")
     task = TASK_CLASSES["XQuADRSentenceRetrieval"](data_dir=data_dir).filter_languages(LANGS)
     model = SentenceTransformerEncoderWrapper(SentenceTransformer(str(tiny_bert)))
+    cache = AtomicResultCache(out)
     mteb.evaluate(
         model,
-        [task],
-        cache=AtomicResultCache(out),
+        cache.collect_records_of([task]),
+        cache=cache,
         encode_kwargs={"batch_size": 128, "show_progress_bar": False},
         show_progress_bar=False,
     )
@@ -330,10 +331,11 @@ def test_a_resumed_evaluation_keeps_the_records_of_finished_subsets(
         task = TASK_CLASSES["XQuADRSentenceRetrieval"](data_dir=data_dir).filter_languages(["en", "de"])
         task.hf_subsets = subsets
         model = SentenceTransformerEncoderWrapper(SentenceTransformer(str(tiny_bert)))
+        cache = AtomicResultCache(tmp_path)
         mteb.evaluate(
             model,
-            [task],
-            cache=AtomicResultCache(tmp_path),
+            cache.collect_records_of([task]),
+            cache=cache,
             show_progress_bar=False,
             encode_kwargs={"batch_size": 128, "show_progress_bar": False},
         )
@@ -350,6 +352,35 @@ def test_a_resumed_evaluation_keeps_the_records_of_finished_subsets(
     pd.testing.assert_frame_equal(kept.astype(str), first.astype(str))
     for subset, s in scores.items():
         assert file_value(rows.loc[rows["subset"] == subset, "map"]) == s["map"]
+
+
+def test_rows_travel_with_their_cache_not_through_the_process(tiny_bert: Path, data_dir: Path, tmp_path: Path) -> None:
+    import mteb
+    from mteb.cache import ResultCache
+    from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
+    from sentence_transformers import SentenceTransformer
+
+    from mteb_hybrid.benchmark import TASK_CLASSES
+    from mteb_hybrid.results_io import AtomicResultCache
+
+    model = SentenceTransformerEncoderWrapper(SentenceTransformer(str(tiny_bert)))
+    quiet = {"show_progress_bar": False, "encode_kwargs": {"batch_size": 128, "show_progress_bar": False}}
+
+    def task(subset: str):  # noqa: ANN202
+        t = TASK_CLASSES["XQuADRSentenceRetrieval"](data_dir=data_dir).filter_languages(["en", "de"])
+        t.hf_subsets = [subset]
+        return t
+
+    plain = task("en-en")  # mteb's own cache gives the task no buffer: no rows kept, no records file
+    mteb.evaluate(model, [plain], cache=ResultCache(tmp_path / "plain"), **quiet)
+    assert plain.records is None and list((tmp_path / "plain").rglob("*.json"))
+    assert not list((tmp_path / "plain").rglob("*.per_query.parquet"))
+    a, b = AtomicResultCache(tmp_path / "a"), AtomicResultCache(tmp_path / "b")
+    mteb.evaluate(model, a.collect_records_of([task("en-en")]), cache=a, **quiet)
+    mteb.evaluate(model, b.collect_records_of([task("de-de")]), cache=b, **quiet)
+    for root, subset in ((tmp_path / "a", "en-en"), (tmp_path / "b", "de-de")):  # each cache: its own rows only
+        (path,) = find_record_files(root)
+        assert set(read_records(path)["subset"].astype(str)) == {subset}
 
 
 # ------------------------------------------------------------------------------------------------ CLI

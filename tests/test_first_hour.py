@@ -256,11 +256,12 @@ def test_a_resumed_run_says_so_and_counts_its_own_steps(tmp_path: Path, capsys: 
 
 def test_ctrl_c_ends_with_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from mteb_hybrid import cli
+    from mteb_hybrid.models import listing
 
     def interrupted(args):  # noqa: ANN001, ANN202
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_run_models", interrupted)
+    monkeypatch.setattr(listing, "run_models", interrupted)
     monkeypatch.delitem(sys.modules, "mteb_hybrid.training.trainlog", raising=False)
     assert cli.main(["models"]) == 130
     err = capsys.readouterr().err.strip()

@@ -191,16 +191,14 @@ def test_changed_max_steps_is_refused_and_force_retrains(
 def test_a_cell_without_scores_fails_and_runs_again(
     tmp_path: Path, tiny_bert: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import types
+
+    import mteb_hybrid.experiments.runner as runner_module
+
     cfg = load_experiment(_config(tmp_path, tiny_bert, 2))
-    real_tasks = ExperimentRunner._tasks
-
-    def no_subsets(self):  # noqa: ANN001, ANN202 - what a subset list matching nothing used to do
-        tasks = real_tasks(self)
-        for t in tasks:
-            t.hf_subsets = []
-        return tasks
-
-    monkeypatch.setattr(ExperimentRunner, "_tasks", no_subsets)
+    real_evaluation = runner_module.run_evaluation
+    # an evaluation that scored nothing (a subset list matching nothing is refused before it starts)
+    monkeypatch.setattr(runner_module, "run_evaluation", lambda request: types.SimpleNamespace(task_results=[]))
     runner = ExperimentRunner(cfg, tmp_path / "results", data_dir, model_root=tmp_path / "models")
     [outcome] = runner.run(only=["base"])
     cell_json = runner.cell_dir(cfg.cells[0]) / "cell.json"
@@ -208,7 +206,7 @@ def test_a_cell_without_scores_fails_and_runs_again(
     record = read_cell(cell_json)
     assert record.status == "failed" and record.scored == {"XQuADRSentenceRetrieval": 0}
 
-    monkeypatch.setattr(ExperimentRunner, "_tasks", real_tasks)
+    monkeypatch.setattr(runner_module, "run_evaluation", real_evaluation)
     [outcome] = ExperimentRunner(cfg, tmp_path / "results", data_dir, model_root=tmp_path / "models").run(only=["base"])
     assert outcome.status == "done" and read_cell(cell_json).scored == {"XQuADRSentenceRetrieval": 2}
 

@@ -1,13 +1,14 @@
 """Per-query records from a LAReQA task's evaluation, written beside mteb's result file.
 
-The task computes each subset's rows from the arrays of its subset scores and hands them here (`add`).
-After every subset mteb saves the result through the package's cache, which calls `flush`: the record
+The task computes each subset's rows from the arrays of its subset scores and adds them to the `RecordBuffer`
+it was given (`task.records`; the package's result cache hands its own to the tasks it saves: no global state).
+After every subset mteb saves the result through that cache, which calls the buffer's `flush`: the record
 file is rewritten atomically to hold exactly the result's subsets, so records and scores always agree.
 When a run resumes, the cache loads the result through `keep_recorded`: a subset of the JSON that its
 records file lacks (or all, when that file is unreadable or another model's) is evaluated again, so that no
 records file lacks a subset of its result. A result with no records file at all (written by `mteb run`, or
 before records existed) is kept as it is, and gets no records file holding only some of its subsets.
-Plain `mteb run` saves through mteb's own cache and writes no records.
+Plain `mteb run` saves through mteb's own cache, gives the tasks no buffer and writes no records.
 """
 
 from __future__ import annotations
@@ -93,9 +94,6 @@ class _Pending:
     evaluation: rec.Evaluation | None = None  # the settings the rows were computed with
 
 
-_PENDING: dict[tuple[str, str, str | None], _Pending] = {}
-
-
 def _block(frame: pd.DataFrame) -> pa.Table:
     """The rows of one (split, subset) as a schema table sorted by query id."""
     return rec.to_table(frame).replace_schema_metadata(None).sort_by("query_id")
@@ -113,22 +111,43 @@ def _merged(held: rec.Evaluation | None, new: rec.Evaluation | None, where: str)
     return new.model_copy(update={"settings": settings})
 
 
-def add(
-    task: str, model: str, revision: str | None, frame: pd.DataFrame, evaluation: rec.Evaluation | None = None
-) -> None:
-    """Hold one subset's rows (computed with `evaluation`'s settings) until the result cache saves the result."""
-    if frame.empty:
-        return
-    entry = _PENDING.setdefault((task, model, revision), _Pending())
-    entry.evaluation = _merged(entry.evaluation, evaluation, f"{task}: {model} at {revision} in this process")
-    entry.rows[(str(frame["split"].iloc[0]), str(frame["subset"].iloc[0]))] = _block(frame)
-    entry.dirty = True
+class RecordBuffer:
+    """The per-query rows an evaluation computed, per (task, model, revision), until its result cache saves them.
 
+    One buffer is shared by a result cache and the tasks it saves (`AtomicResultCache.collect_records_of`), so
+    rows travel as data from the task that computes them to the cache that writes them.
+    """
 
-def release(task: str) -> None:
-    """Forget the rows held for `task` (every model): its evaluation has ended."""
-    for key in [k for k in _PENDING if k[0] == task]:
-        del _PENDING[key]
+    def __init__(self) -> None:
+        self._pending: dict[tuple[str, str, str | None], _Pending] = {}
+
+    def add(
+        self, task: str, model: str, revision: str | None, frame: pd.DataFrame, evaluation: rec.Evaluation | None = None
+    ) -> None:
+        """Hold one subset's rows (computed with `evaluation`'s settings) until the result cache saves the result."""
+        if frame.empty:
+            return
+        entry = self._pending.setdefault((task, model, revision), _Pending())
+        entry.evaluation = _merged(entry.evaluation, evaluation, f"{task}: {model} at {revision} in this process")
+        entry.rows[(str(frame["split"].iloc[0]), str(frame["subset"].iloc[0]))] = _block(frame)
+        entry.dirty = True
+
+    def release(self, task: str) -> None:
+        """Forget the rows held for `task` (every model): its evaluation has ended."""
+        for key in [k for k in self._pending if k[0] == task]:
+            del self._pending[key]
+
+    def flush(
+        self, result_path: str | Path, task_result: Any, model_name: Any, model_revision: str | None = None
+    ) -> Path | None:
+        """Rewrite the records beside `result_path` to hold the subsets of `task_result`; None if none were
+        computed. Rows computed in this process win over rows on disk (a resumed run); an unreadable file is
+        replaced."""
+        name, model_revision = _model_key(model_name, model_revision)
+        entry = self._pending.get((task_result.task_name, name, model_revision))
+        if entry is None or not entry.dirty:
+            return None
+        return _write(entry, rec.records_path(result_path), task_result, name, model_revision)
 
 
 def _model_key(model_name: Any, model_revision: str | None) -> tuple[str, str | None]:
@@ -198,16 +217,8 @@ def keep_recorded(task_result: Any, result_path: str | Path, model_name: Any, mo
     return task_result.model_copy(update={"scores": scores}) if scores else None
 
 
-def flush(result_path: str | Path, task_result: Any, model_name: Any, model_revision: str | None = None) -> Path | None:
-    """Rewrite the records beside `result_path` to hold the subsets of `task_result`; None if none were computed.
-
-    Rows computed in this process win over rows on disk (a resumed run); an unreadable file is replaced.
-    """
-    name, model_revision = _model_key(model_name, model_revision)
-    entry = _PENDING.get((task_result.task_name, name, model_revision))
-    if entry is None or not entry.dirty:
-        return None
-    path = rec.records_path(result_path)
+def _write(entry: _Pending, path: Path, task_result: Any, name: str, model_revision: str | None) -> Path | None:
+    """Write `entry`'s rows, merged with those already in `path`, for the subsets of `task_result`."""
     if entry.on_disk is None or entry.path != path:  # another output folder: read its own file
         entry.path, entry.on_disk, entry.had_file = path, {}, path.is_file()
         if entry.had_file:

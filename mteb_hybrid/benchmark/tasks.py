@@ -60,6 +60,9 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         self.skipped_questions: dict[str, int] = {}
         self._active: CachedSearch | None = None
         self._evaluation: Evaluation | None = None
+        # where this task's per-query rows go: the package's result cache hands its buffer to the tasks it saves;
+        # without one (plain `mteb run`) no rows are kept
+        self.records: per_query.RecordBuffer | None = None
 
     def read_files(self) -> ParallelDataset:
         """The files this task's subsets need, checked (parsed once per process, so calling it early costs nothing)."""
@@ -82,7 +85,8 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
     def unload_data(self) -> None:
         self._searches.clear()
         self._active = None
-        per_query.release(self.metadata.name)
+        if self.records is not None:
+            self.records.release(self.metadata.name)
         super().unload_data()
 
     def filter_languages(
@@ -187,8 +191,10 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
             q_langs = [language_of(last.query_ids[i]) for i in rows]
             same = metrics.same_language_at_k(s, doc_langs, q_langs, 10)
             out["same_language_at_10"] = float(same.mean())
+        if self.records is None:  # no result cache of ours will save them
+            return out
         meta = self._active.mteb_model_meta  # per-query rows from the same arrays, saved beside the result file
-        per_query.add(
+        self.records.add(
             self.metadata.name,
             meta.name,
             meta.revision,

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from mteb_hybrid.data.sources import cache_root
+from mteb_hybrid.evaluation import run_evaluation
+from mteb_hybrid.evaluation_request import EvaluationRequest, evaluation_request
 from mteb_hybrid.files import Timeout, ensure_under, folder_lock, safe_name
 from mteb_hybrid.formats.experiments import (
     CellRecord,
@@ -241,31 +243,32 @@ class ExperimentRunner:
         enc.mteb_model_meta = meta.model_copy(update={"name": f"{ORG}/{self.cfg.name}-{cell.id}", "revision": revision})
         return enc
 
-    def _tasks(self) -> list[Any]:
-        import mteb
-
+    def _request(self, cell: Cell, encoder: Any) -> EvaluationRequest:
+        """The cell's evaluation as the one request type `mteb-hybrid evaluate` builds too: the tasks, languages
+        and subsets of `eval`, scored into the cell's folder, finished subsets kept (a smoke run: the pairs of two
+        languages of our tasks only, eight texts a batch)."""
         from mteb_hybrid.benchmark.tasks import TASK_CLASSES
 
-        languages, subsets = self.cfg.eval.languages, self.cfg.eval.subsets
-        tasks = []
-        for name in self.cfg.eval.tasks:
-            if name not in TASK_CLASSES:
-                if self.smoke:
-                    logger.info("smoke run: skipping %s (its data comes from the Hugging Face hub)", name)
-                else:
-                    tasks.append(mteb.get_task(name, languages=list(languages) if languages else None))
-                continue
-            task = TASK_CLASSES[name](data_dir=self.data_dir)
-            if self.smoke:
-                task.filter_languages(list(languages or task.definition.langs)[:2])
-                task.hf_subsets = [s for s in task.hf_subsets if not s.endswith("-pool")]
-            else:
-                if languages:
-                    task.filter_languages(list(languages))
-                if subsets:
-                    task.hf_subsets = [s for s in (task.hf_subsets or task.metadata.eval_langs) if s in subsets]
-            tasks.append(task)
-        return tasks
+        spec = self.cfg.eval
+        tasks, languages, subsets = list(spec.tasks), spec.languages, spec.subsets
+        if self.smoke:
+            for name in (t for t in tasks if t not in TASK_CLASSES):
+                logger.info("smoke run: skipping %s (its data comes from the Hugging Face hub)", name)
+            tasks = [t for t in tasks if t in TASK_CLASSES]
+            if not tasks:
+                raise ValueError("smoke run: no task of this package among eval.tasks (hub tasks are skipped)")
+            langs = [TASK_CLASSES[t].definition.langs for t in tasks]
+            two = [lang for lang in (languages or langs[0]) if all(lang in one for one in langs)][:2]
+            languages, subsets = two, [f"{a}-{b}" for a in two for b in two]
+        return evaluation_request(
+            model=encoder,
+            tasks=tasks,
+            languages=languages,
+            subsets=subsets,
+            data_dir=self.data_dir,
+            output_folder=self.cell_dir(cell),
+            batch_size=8 if self.smoke else spec.batch_size,
+        )
 
     def _record(self, cell: Cell, status: str, prov: Provenance, **fields: Any) -> None:
         """Write the cell's cell.json (`fields` add to or override the settings every record has)."""
@@ -291,10 +294,6 @@ class ExperimentRunner:
         )
 
     def run_cell(self, cell: Cell) -> CellOutcome:
-        import mteb
-
-        from mteb_hybrid.results_io import AtomicResultCache
-
         start = time.perf_counter()
         prov = self.provenance(cell)
         previous = self.read_record(cell)
@@ -308,16 +307,9 @@ class ExperimentRunner:
         folder, info = self._train(cell, prov) if cell.train is not None else (None, {})
         t_eval = time.perf_counter()
         encoder = self._encoder(cell, folder, info.get("revision"))
-        tasks = self._tasks()
-        result = mteb.evaluate(
-            encoder,
-            tasks,
-            cache=AtomicResultCache(self.cell_dir(cell)),
-            overwrite_strategy="only-missing",
-            show_progress_bar=True,
-            encode_kwargs={"batch_size": 8 if self.smoke else self.cfg.eval.batch_size, "show_progress_bar": True},
-        )
-        scored = {t.metadata.name: 0 for t in tasks}
+        request = self._request(cell, encoder)
+        result = run_evaluation(request)
+        scored = {str(name): 0 for name in request.tasks}
         for tr in getattr(result, "task_results", []) or []:
             scored[tr.task_name] = len({s.get("hf_subset") for split in tr.scores.values() for s in split})
         empty = sorted(name for name, n in scored.items() if n == 0)
@@ -368,8 +360,12 @@ class ExperimentRunner:
         }
         return {cid: keys for cid, keys in changed.items() if keys}
 
-    def run(self, only: list[str] | None = None, keep_going: bool = False) -> list[CellOutcome]:
-        if problems := validate_experiment(self.cfg, allow_overlap=self.allow_overlap, data_dir=self.data_dir):
+    def run(
+        self, only: list[str] | None = None, keep_going: bool = False, validated: bool = False
+    ) -> list[CellOutcome]:
+        if not validated and (
+            problems := validate_experiment(self.cfg, allow_overlap=self.allow_overlap, data_dir=self.data_dir)
+        ):
             raise ValueError(f"{self.cfg.path}: " + "; ".join(problems))
         cells = [c for c in self.cfg.cells if not only or c.id in only or c.group in only]
         if only:  # in the order asked for (e.g. seed 1 of every group first); config order within a group
@@ -432,7 +428,7 @@ class ExperimentRunner:
 
 
 def run_experiment(
-    path: str | Path,
+    config: str | Path | ExperimentConfig,
     results_root: str | Path = "results",
     data_dir: str | Path | None = None,
     smoke: bool = False,
@@ -441,8 +437,11 @@ def run_experiment(
     keep_going: bool = False,
     force: bool = False,
     allow_overlap: bool = False,
+    validated: bool = False,
 ) -> list[CellOutcome]:
-    """Load, check and run an experiment file (the API behind `mteb-hybrid experiment`)."""
-    cfg = load_experiment(path)
+    """Check and run an experiment (the API behind `mteb-hybrid experiment`): a file, or a config already loaded by
+    `load_experiment` (`validated`: and checked by `validate_experiment` with the same data_dir and allow_overlap,
+    so the file is read and checked once)."""
+    cfg = config if isinstance(config, ExperimentConfig) else load_experiment(config)
     runner = ExperimentRunner(cfg, results_root, data_dir, smoke, model_root, force=force, allow_overlap=allow_overlap)
-    return runner.run(only, keep_going)
+    return runner.run(only, keep_going, validated=validated)

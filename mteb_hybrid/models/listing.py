@@ -6,10 +6,19 @@ package's own list (models/metas.py) and looks at the cache on disk.
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import os
 from pathlib import Path
 from typing import NamedTuple
+
+from mteb_hybrid.userconfig import add_data_dir_argument
+
+MODELS_DESCRIPTION = (
+    "Every model mteb-hybrid registers with mteb, once, with its status on this machine (ready, "
+    "trained at revision R, needs training, needs the hub) and the command that makes it ready."
+)
+MODELS_HELP = "list the models this package registers, whether each is ready here, and how to make it ready"
 
 
 class ModelStatus(NamedTuple):
@@ -93,3 +102,11 @@ def format_models(rows: list[ModelStatus]) -> str:
             "--data-dir)."
         )
     return "\n".join(lines)
+
+
+def add_models_arguments(parser: argparse.ArgumentParser) -> None:
+    add_data_dir_argument(parser)
+
+
+def run_models(args: argparse.Namespace) -> None:
+    print(format_models(list_models(data_dir=args.data_dir)))

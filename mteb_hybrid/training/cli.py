@@ -10,12 +10,12 @@ import dataclasses
 import json
 import logging
 import sys
-import types
-import typing
-from typing import Any
+
+from mteb_hybrid.options import add_arguments, flag
 
 from .config import TrainConfig, build_config
 
+TRAIN_HELP = "fine-tune a multilingual encoder with X-X / X-Y / hybrid batches"
 TRAIN_DESCRIPTION = (
     "Fine-tune a multilingual retriever with hybrid batching (Elmahdy et al. 2024): every batch is X-X "
     "(query and passage in one language) with probability alpha, else X-Y (query and passage in two "
@@ -24,60 +24,10 @@ TRAIN_DESCRIPTION = (
     "and mteb_hybrid_training.json, which registers the model with mteb under its name."
 )
 
-_DEFAULTS = TrainConfig()
-
-
-def flag(name: str) -> str:
-    """The option that sets field `name`."""
-    return "--" + name.replace("_", "-")
-
-
-def _value_type(annotation: Any) -> tuple[Any, bool]:
-    """(element type, is a list) of a field annotation such as `list[str] | None`."""
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # X | None
-        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-    if typing.get_origin(annotation) is list:
-        return typing.get_args(annotation)[0], True
-    return annotation, False
-
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add one option per `TrainConfig` field to `parser`: name, type, default and help come from the field."""
-    hints = typing.get_type_hints(TrainConfig)
-    groups: dict[str, Any] = {}
-    for f in dataclasses.fields(TrainConfig):
-        meta = f.metadata
-        group = groups[meta["group"]] = groups.get(meta["group"]) or parser.add_argument_group(meta["group"])
-        if meta.get("exclusive"):  # one mutually exclusive group per name, inside the option group
-            key = "exclusive:" + meta["exclusive"]
-            group = groups[key] = groups.get(key) or group.add_mutually_exclusive_group()
-        default = getattr(_DEFAULTS, f.name)
-        kind, many = _value_type(hints[f.name])
-        shown = " ".join(map(str, default)) if isinstance(default, list) else default
-        kwargs: dict[str, Any] = {
-            "dest": f.name,
-            "default": default,
-            "help": meta["help"] + (f" (default: {shown})" if default not in (None, []) else ""),
-        }
-        if kind is bool:
-            kwargs.update(action=argparse.BooleanOptionalAction, help=meta["help"])
-        else:
-            kwargs.update(
-                type=kind,
-                metavar=None if meta.get("choices") else meta.get("metavar"),
-                choices=meta.get("choices"),
-                nargs="+" if many else None,
-            )
-        group.add_argument(flag(f.name), *meta.get("aliases", []), **kwargs)
-        if meta.get("negative"):
-            group.add_argument(
-                meta["negative"],
-                dest=f.name,
-                action="store_const",
-                const=False,
-                help=f"the same as --no-{flag(f.name)[2:]}",
-            )
-    return parser
+    return add_arguments(parser, TrainConfig)
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:

@@ -10,34 +10,20 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
-from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ConfigDict, ValidationError, field_validator
+from pydantic import ConfigDict, field_validator
 from pydantic.dataclasses import dataclass
 
 from mteb_hybrid.files import safe_name
+from mteb_hybrid.options import build, option
 
 from .rows import CANDIDATE_FORMS
 
 LOSS_NAMES = ("mnrl", "cached-mnrl")
 BATCHING_MODES = ("x-x", "x-y", "hybrid")
 TRAIN_PRECISIONS = ("fp32", "bf16")
-
-
-def option(
-    default: Any = dataclasses.MISSING,
-    *,
-    help: str,
-    group: str,
-    factory: Any = None,  # noqa: A002
-    **cli: Any,
-) -> Any:
-    """A field with its CLI metadata: help, group, and optionally `aliases` (older flags), `choices`, `metavar`,
-    `negative` (an extra flag that sets the field to False) and `exclusive` (a mutually exclusive group's name)."""
-    metadata = {"help": help, "group": group, **cli}
-    return field(default_factory=factory, metadata=metadata) if factory else field(default=default, metadata=metadata)
 
 
 # one field maker per option group (the groups of `mteb-hybrid train --help`)
@@ -284,17 +270,4 @@ class TrainConfig:
 
 def build_config(flag: Callable[[str], str] = str, /, **values: Any) -> TrainConfig:
     """`TrainConfig(**values)`, with a one-line `ValueError` naming each bad field as `flag(name)` spells it."""
-    try:
-        return TrainConfig(**values)
-    except ValidationError as error:
-        names = {f.name for f in dataclasses.fields(TrainConfig)}
-        parts = []
-        for e in error.errors():
-            loc = ".".join(str(p) for p in e["loc"])
-            msg = e["msg"].removeprefix("Value error, ")
-            first = msg.split(" ", 1)[0]  # a rule of __post_init__ starts with the field name
-            if loc:  # a type error of one field
-                parts.append(f"{flag(loc)}: {msg} (got {e['input']!r})")
-            else:
-                parts.append(flag(first) + msg[len(first) :] if first in names else msg)
-        raise ValueError("; ".join(parts)) from None
+    return build(TrainConfig, flag, **values)

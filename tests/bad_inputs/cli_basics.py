@@ -42,13 +42,13 @@ CASES = [
         id="evaluate-batch-size-zero",
         argv=_evaluate("0"),
         check=_nothing_written,
-        message=r"^error: --batch-size \(batch_size\): Input should be greater than 0 \(got 0\); give a whole number",
+        message=r"^error: --batch-size: Input should be greater than 0 \(got 0\); give a whole number > 0$",
     ),
     BadInput(
         id="evaluate-batch-size-negative",
         argv=_evaluate("-3"),
         check=_nothing_written,
-        message=r"^error: --batch-size \(batch_size\): Input should be greater than 0 \(got -3\)",
+        message=r"^error: --batch-size: Input should be greater than 0 \(got -3\)",
     ),
     BadInput(
         # checked before the first step (a 5-minute evaluation) rather than when training starts
