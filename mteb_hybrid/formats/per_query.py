@@ -139,6 +139,12 @@ def records_path(result_json: str | Path) -> Path:
     return p.with_name(p.name.removesuffix(".json") + SUFFIX)
 
 
+def result_path(records: str | Path) -> Path:
+    """mteb's `<Task>.json` that a record file belongs beside (the inverse of `records_path`)."""
+    p = Path(records)
+    return p.with_name(p.name.removesuffix(SUFFIX) + ".json")
+
+
 def to_table(frame: pd.DataFrame) -> pa.Table:
     """`frame` (the record columns, any order) as an Arrow table of the schema."""
     if missing := [name for name in SCHEMA.names if name not in frame.columns]:

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from mteb_hybrid.files import file_sha256, safe_name
+from mteb_hybrid.formats.train_log import LOG_JSONL, WALL_TIME_FILE
 from mteb_hybrid.formats.training_record import TRAINING_RECORD_FILE as TRAINING_INFO_FILE
 from mteb_hybrid.formats.training_record import RecordHead, RecordHeadError, read_record_head
 
@@ -35,9 +36,9 @@ NOT_MODEL_FILES = frozenset(
     {
         "README.md",
         TRAINING_INFO_FILE,
-        "train_log.jsonl",
+        LOG_JSONL,
         "train_log.csv",
-        "mteb_hybrid_wall_time.json",
+        WALL_TIME_FILE,
         "training_args.bin",
     }
 )
