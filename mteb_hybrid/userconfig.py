@@ -9,7 +9,6 @@ library and pydantic are imported here: `mteb-hybrid config` stays instant.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import sys
@@ -17,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from pydantic import BaseModel, ConfigDict
+from mteb_hybrid.formats.user_config import UserConfig, read_user_config, write_user_config
 
 DATA_DIR_ENV = "MTEB_HYBRID_DATA_DIR"
 CONFIG_ENV = "MTEB_HYBRID_CONFIG"
@@ -26,13 +25,6 @@ DATASET_FOLDERS = ("xquad-r", "mlqa-r")
 # folders a fresh clone is told to use (README: the LAReQA files in ../shared/data), suggested in hints if present
 LIKELY_DATA_DIRS = ("../shared/data", "data", "../data")
 _OFF = ("0", "false", "no", "off")
-
-
-class UserConfig(BaseModel):
-    """The config file's content: `data_dir` is absolute (relative paths are resolved when set)."""
-
-    model_config = ConfigDict(extra="forbid")
-    data_dir: str | None = None
 
 
 class DataDir(NamedTuple):
@@ -52,25 +44,12 @@ def config_path() -> Path:
 
 def read_config() -> UserConfig:
     """The config file's settings (empty if there is none); a bad file is one line naming it and the fix."""
-    from mteb_hybrid.data.errors import DataFormatError
-    from mteb_hybrid.validation import validate_file
-
-    path = config_path()
-    fix = f"run `mteb-hybrid config data-dir PATH` to rewrite it, or delete {path}"
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return UserConfig()
-    except (OSError, ValueError) as e:
-        raise DataFormatError(path, "<file>", f"not readable JSON ({e})", fix) from None
-    return validate_file(UserConfig, raw, path, fix)
+    return read_user_config(config_path())
 
 
 def write_config(config: UserConfig) -> Path:
     """Write the config file atomically; returns its path."""
-    from mteb_hybrid.files import write_atomic
-
-    return write_atomic(config_path(), config.model_dump_json(indent=2, exclude_none=True) + "\n")
+    return write_user_config(config_path(), config)
 
 
 def configured_data_dir() -> DataDir | None:

@@ -77,6 +77,7 @@ def write_cell(
     info = {
         "experiment": exp_dir.name,
         "cell": cell,
+        "group": group or cell,  # the runner's default: a cell of its own
         "status": status,
         "seed": seed,
         "train": train,
@@ -89,8 +90,6 @@ def write_cell(
         "eval_seconds": 10.0,
         "command": f"mteb-hybrid train --batching {batching} --seed {seed} --out {cell}",
     }
-    if group:
-        info["group"] = group
     (folder / "cell.json").write_text(json.dumps(info))
     if values is not None:
         rev = folder / "results" / f"mteb-hybrid__{exp_dir.name}-{cell}" / f"rev{cell}"
@@ -201,7 +200,7 @@ def make_tree(root: Path, flip: bool = False) -> Path:
     (running / "experiment.json").write_text(
         json.dumps({"name": "running", "description": "still going", "config": {}, "cells": ["a", "b"]})
     )
-    write_cell(running, "a", None, batching="x-x", seed=1, status="running")
+    write_cell(running, "a", None, batching="x-x", seed=1, status="started")
 
     broken = root / "experiments" / "broken"  # no experiment.json yet; one cell with a corrupt result file
     cell = write_cell(broken, "c", None, batching="x-y", seed=1)
@@ -437,7 +436,7 @@ def test_pending_and_broken_pieces_do_not_crash(built: tuple[Path, str]) -> None
     _, text = built
     running = _section(text, "## Experiment `running`")
     assert "(pending) no cell has results yet." in running
-    assert re.search(r"\| a \| a \| \(pending\) status 'running' \|", running)
+    assert re.search(r"\| a \| a \| \(pending\) status 'started' \|", running)
     assert re.search(r"\| b \| b \| \(pending\) not started \|", running)
     batching = _section(text, "## Experiment `batching`")
     assert re.search(r"\| hybrid-s3 \| hybrid \| \(pending\) not started \|", batching)

@@ -98,6 +98,39 @@ def load_definitions(directory: str | None = None) -> dict[str, TaskDefinition]:
     return {d.name: d for d in defs}
 
 
+# Candidate text -> what it adds to the task name: each definition makes one task per form (XQuADRRetrieval: the
+# sentence with its paragraph; XQuADRSentenceRetrieval: the sentence alone)
+CANDIDATE_FORMS = {"sentence+context": "", "sentence": "Sentence"}
+
+
+def task_name(definition: TaskDefinition, form: str = "sentence+context") -> str:
+    """The name of the task that `definition` makes for candidate `form`."""
+    infix = CANDIDATE_FORMS[form]
+    return f"{definition.name.removesuffix('Retrieval')}{infix}Retrieval" if infix else definition.name
+
+
+def _paper_order(definitions: dict[str, TaskDefinition]) -> list[TaskDefinition]:
+    """Most languages first (XQuAD-R, then MLQA-R: LAReQA's order), then by name."""
+    return sorted(definitions.values(), key=lambda d: (-len(d.languages), d.name))
+
+
+def task_names(forms: tuple[str, ...] = tuple(CANDIDATE_FORMS)) -> tuple[str, ...]:
+    """Every task of the definitions under tasks/, the one list of them: by candidate form, then definition
+    (XQuADRRetrieval, MLQARRetrieval, XQuADRSentenceRetrieval, MLQARSentenceRetrieval)."""
+    ordered = _paper_order(load_definitions())
+    return tuple(task_name(d, form) for form in forms for d in ordered)
+
+
+def definition_of_task(task: str) -> TaskDefinition | None:
+    """The definition behind a task name of any candidate form, None for a task not made from one."""
+    return next((d for d in load_definitions().values() for f in CANDIDATE_FORMS if task_name(d, f) == task), None)
+
+
+def data_folders() -> tuple[str, ...]:
+    """The data folders the tasks read under a data directory (xquad-r, mlqa-r), in the order of `task_names`."""
+    return tuple(d.folder for d in _paper_order(load_definitions()))
+
+
 def get_definition(name: str) -> TaskDefinition:
     """A task definition by task name or data folder name (e.g. 'XQuADRRetrieval' or 'xquad-r')."""
     defs = load_definitions()

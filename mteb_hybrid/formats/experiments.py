@@ -231,6 +231,13 @@ def read_cell(path: str | Path) -> CellRecord:
     return validate_file(CellRecord, _read(path, json.loads, "not readable JSON", ValueError), path, "", SchemaError)
 
 
+def read_experiment_record(path: str | Path) -> ExperimentRecord:
+    """An experiment.json (any schema version) as an `ExperimentRecord`; SchemaError (a ValueError) naming the
+    file and key path."""
+    raw = _read(path, json.loads, "not readable JSON", ValueError)
+    return validate_file(ExperimentRecord, raw, path, "", SchemaError)
+
+
 def write_cell(path: str | Path, record: CellRecord) -> Path:
     """Write a cell.json atomically (the current schema version, every key)."""
     return write_json_atomic(path, {**record.model_dump(mode="json"), "schema_version": CELL_SCHEMA_VERSION})

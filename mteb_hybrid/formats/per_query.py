@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,21 +89,46 @@ _META_KEY = b"mteb_hybrid"
 POOL = "pool"
 SETTINGS = ("mono", "cross", "multi")
 
+
+@dataclass(frozen=True)
+class Metric:
+    """One per-query metric: the one place that names it; the schema's column, the compare CLI's choices, the
+    equivalence margins and the scores kept upstream are derived from `PER_QUERY_METRICS`."""
+
+    name: str  # the column here, and the subset score of that name in mteb's result file
+    about: str  # what one query's value is
+    pool_only: bool = False  # defined on multilingual pools only (null in other subsets)
+    plugin_only: bool = False  # computed by this package, not by mteb: not in the upstream task's results
+    margin: float = 0.01  # the default equivalence margin (TOST) in the metric's units
+
+
+PER_QUERY_METRICS = (
+    Metric("map", "average precision over the whole ranking (LAReQA)", plugin_only=True),
+    Metric("ndcg_at_10", "pytrec_eval's ndcg_cut_10 for this query, as mteb computed it"),
+    Metric("mrr_at_10", "1/rank of the first relevant answer in mteb's top 10, else 0"),
+    Metric(
+        "rank_distance",
+        "worst minus best rank of the relevant answers",
+        pool_only=True,
+        plugin_only=True,
+        margin=20.0,
+    ),
+    Metric("same_language_at_10", "share of the top 10 in the query's language", pool_only=True, plugin_only=True),
+)
+
 # Keys, never null: split (mteb's, e.g. test), subset ('<query lang>-<corpus lang>' or '<query lang>-pool'),
 # query_id ('<lang>:<parallel id>'), parallel_id (shared by a question's translations: the bootstrap's unit).
 KEY_COLUMNS = ("split", "subset", "query_id", "parallel_id")
 SCHEMA = pa.schema(
     [
         *(pa.field(name, pa.string(), nullable=False) for name in KEY_COLUMNS),
-        pa.field("map", pa.float64()),  # average precision over the whole ranking (LAReQA)
-        pa.field("ndcg_at_10", pa.float64()),  # pytrec_eval's ndcg_cut_10 for this query, as mteb computed it
-        pa.field("mrr_at_10", pa.float64()),  # 1/rank of the first relevant answer in mteb's top 10, else 0
-        pa.field("rank_distance", pa.float64()),  # worst minus best rank of the relevant answers (pools; else null)
-        pa.field("same_language_at_10", pa.float64()),  # share of the top 10 in the query's language (pools; else null)
+        *(pa.field(m.name, pa.float64()) for m in PER_QUERY_METRICS),
     ]
 )
-METRICS = tuple(SCHEMA.names[len(KEY_COLUMNS) :])
-POOL_METRICS = ("rank_distance", "same_language_at_10")
+METRICS = tuple(m.name for m in PER_QUERY_METRICS)  # the compare CLI's --metric choices
+POOL_METRICS = tuple(m.name for m in PER_QUERY_METRICS if m.pool_only)
+PLUGIN_METRICS = frozenset(m.name for m in PER_QUERY_METRICS if m.plugin_only)
+DEFAULT_MARGINS = {m.name: m.margin for m in PER_QUERY_METRICS}
 
 _REWRITE = "re-run the evaluation of this task with --overwrite to rewrite its per-query records"
 
@@ -111,6 +137,12 @@ def records_path(result_json: str | Path) -> Path:
     """The record file that belongs beside mteb's `<Task>.json`."""
     p = Path(result_json)
     return p.with_name(p.name.removesuffix(".json") + SUFFIX)
+
+
+def result_path(records: str | Path) -> Path:
+    """mteb's `<Task>.json` that a record file belongs beside (the inverse of `records_path`)."""
+    p = Path(records)
+    return p.with_name(p.name.removesuffix(SUFFIX) + ".json")
 
 
 def to_table(frame: pd.DataFrame) -> pa.Table:

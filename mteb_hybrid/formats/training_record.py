@@ -1,6 +1,8 @@
 """The training record beside a trained model (`mteb_hybrid_training.json`): one schema for writer and readers.
 
 Version 1 files (no `schema_version`, no early-stopping fields) still load: missing fields take their defaults.
+`read_record_head` reads only what naming and loading a model folder needs (name, revision, language token), from
+a record of any version or a hand-written one holding just those keys.
 """
 
 from __future__ import annotations
@@ -73,3 +75,37 @@ def read_training_record(folder: str | Path) -> TrainingRecord:
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or '<file>'}: {err['msg']}" for err in e.errors())
         raise ValueError(f"{path}: {problems}. Fix: retrain the model or restore the file") from None
+
+
+class RecordHead(BaseModel):
+    """The fields of a training record that name a model folder and say how to encode with it; the other keys
+    are left to `read_training_record` (a folder is named and hashed even when they are from another version)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str | None = None
+    revision: str | None = None
+    language_prefix: str | None = None  # the language token written before each text (M2M-100), if any
+
+
+class RecordHeadError(ValueError):
+    """A training record whose head does not read: one line naming the file (and the field)."""
+
+
+def read_record_head(folder: str | Path) -> RecordHead | None:
+    """The head of `folder`'s training record; None when the folder holds none; RecordHeadError naming the file
+    (and field) for one that is not JSON, not an object, or holds a name, revision or token that is not text."""
+    path = Path(folder) / TRAINING_RECORD_FILE
+    if not path.is_file():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise RecordHeadError(f"{path}: not valid JSON ({e})") from e
+    if not isinstance(raw, dict):
+        raise RecordHeadError(f"{path}: expected a JSON object")
+    try:
+        return RecordHead.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise RecordHeadError(f"{path}: field {'.'.join(map(str, err['loc']))!r}: {err['msg']}") from None

@@ -6,12 +6,12 @@ one of ours (mteb's `XQuADRetrieval` vs our `XQuADRRetrieval`). Import-light: no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from mteb_hybrid.data.definitions import data_folders, task_names
 from mteb_hybrid.userconfig import hub_is_offline
 
-# Ours, by name (kept in step with benchmark/tasks.py and models/metas.py by tests/test_cli.py).
-OFFLINE_TASKS = ("XQuADRRetrieval", "MLQARRetrieval", "XQuADRSentenceRetrieval", "MLQARSentenceRetrieval")
+OFFLINE_TASKS = task_names()  # ours, by name
 OFFLINE_TRAIN_BASE = "me5-small"
 
 _HUB_ERROR_TYPES = {  # huggingface_hub's (first line), then those of requests / httpx / urllib3 underneath it
@@ -74,6 +74,12 @@ def _reason(error: BaseException | None) -> str:
     return reason + (f" ({type(error).__name__})" if error is not None else "")
 
 
+def _and(items: Iterable[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    *head, last = items
+    return f"{', '.join(head)} and {last}" if head else last
+
+
 def hub_task_message(tasks: Sequence[str], error: BaseException | None = None) -> str:
     """Why mteb's hub tasks `tasks` cannot run here, what runs offline, and "did you mean" for near names."""
     hints = " ".join(
@@ -84,8 +90,8 @@ def hub_task_message(tasks: Sequence[str], error: BaseException | None = None) -
         f"but {_reason(error)}. "
         + (hints[:1].upper() + hints[1:] + " " if hints else "")
         + f"Offline, this package's tasks run from local files: {', '.join(OFFLINE_TASKS)} "
-        "(set their folder once, for every entry point: `mteb-hybrid config data-dir PATH`, PATH holding xquad-r/ "
-        "and mlqa-r/)."
+        "(set their folder once, for every entry point: `mteb-hybrid config data-dir PATH`, PATH holding "
+        f"{_and(f'{folder}/' for folder in data_folders())})."
     )
 
 

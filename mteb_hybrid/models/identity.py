@@ -19,7 +19,9 @@ from typing import Any, NamedTuple
 import yaml
 
 from mteb_hybrid.files import file_sha256, safe_name
+from mteb_hybrid.formats.train_log import LOG_JSONL, WALL_TIME_FILE
 from mteb_hybrid.formats.training_record import TRAINING_RECORD_FILE as TRAINING_INFO_FILE
+from mteb_hybrid.formats.training_record import RecordHead, RecordHeadError, read_record_head
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +36,9 @@ NOT_MODEL_FILES = frozenset(
     {
         "README.md",
         TRAINING_INFO_FILE,
-        "train_log.jsonl",
+        LOG_JSONL,
         "train_log.csv",
-        "mteb_hybrid_wall_time.json",
+        WALL_TIME_FILE,
         "training_args.bin",
     }
 )
@@ -115,12 +117,9 @@ def model_sha256(folder: Path, language_prefix: str | None | bool = True) -> str
     the trainer passes it, since it computes the hash before it writes the record."""
     folder = Path(folder)
     if language_prefix is True:
-        info = folder / TRAINING_INFO_FILE
         try:
-            language_prefix = (
-                json.loads(info.read_text(encoding="utf-8")).get("language_prefix") if info.is_file() else None
-            )
-        except (ValueError, UnicodeDecodeError, AttributeError):
+            language_prefix = (read_record_head(folder) or RecordHead()).language_prefix
+        except RecordHeadError:
             language_prefix = None  # check_folder names the broken file
     h = hashlib.sha256()
     for p in model_files(folder):
@@ -163,27 +162,26 @@ def _card_name(folder: Path) -> str | None:
     return _text(header.get("model_name"))
 
 
-def _training_info(folder: Path) -> dict[str, Any]:
-    path = folder / TRAINING_INFO_FILE
-    if not path.is_file():
-        return {}
-    info = _read_json(path)
-    if not isinstance(info, dict):
-        raise ModelFolderError(f"{path}: expected a JSON object; restore the file or delete it")
-    if info.get("revision") is not None:
+def _training_info(folder: Path) -> RecordHead:
+    """The training record's name, revision and language token (all None without a record)."""
+    try:
+        info = read_record_head(folder) or RecordHead()
+    except RecordHeadError as e:
+        raise ModelFolderError(f"{e}; restore the file from the model's source, or delete it") from None
+    if info.revision is not None:
         try:
-            safe_name(info["revision"], f"{path}: field 'revision'")
+            safe_name(info.revision, f"{folder / TRAINING_INFO_FILE}: field 'revision'")
         except ValueError as e:
             raise ModelFolderError(f"{e}; write the 12-digit weights hash there, or delete the file") from None
     return info
 
 
-def folder_name(folder: Path, training_info: dict[str, Any] | None = None) -> str:
+def folder_name(folder: Path, training_info: RecordHead | None = None) -> str:
     """ "org/name" of a folder model: its training info's name, model card, config or folder name."""
     folder = Path(folder)
     info = training_info if training_info is not None else _training_info(folder)
-    if _text(info.get("name")):
-        return f"{TRAINED_ORG}/{path_part(info['name'])}"
+    if _text(info.name):
+        return f"{TRAINED_ORG}/{path_part(info.name)}"
     name = _card_name(folder)
     st_config = folder / "config_sentence_transformers.json"
     if name is None and st_config.is_file():
@@ -202,7 +200,7 @@ def folder_identity(folder: str | Path) -> ModelIdentity:
     info = _training_info(folder)
     name = folder_name(folder, info)
     revision = model_sha256(folder)[:REVISION_LENGTH] if weight_files(folder) else None
-    recorded = info.get("revision")
+    recorded = info.revision
     if revision and recorded and recorded != revision:
         if recorded == weights_sha256(folder)[:REVISION_LENGTH]:  # recorded when the revision hashed weights alone
             logger.info(

@@ -6,12 +6,12 @@ they work without the hub; an untrained hybrid model fails with the command that
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mteb_hybrid.files import safe_name
+from mteb_hybrid.formats.training_record import RecordHead, read_record_head
 from mteb_hybrid.models.identity import TRAINING_INFO_FILE, check_folder
 from mteb_hybrid.models.presets import trained_model_dir as trained_dir  # the registry looks where training writes
 
@@ -87,8 +87,7 @@ def st_wrapper(path: Path, revision: str | None, device: str | None, **kwargs: A
 
     with plugin_noise_off():  # mteb's wrapper reads the dimension through a renamed method (a FutureWarning)
         model = SentenceTransformer(str(path), device=device)
-        info = path / TRAINING_INFO_FILE
-        prefixed = info.is_file() and json.loads(info.read_text()).get("language_prefix")
+        prefixed = (read_record_head(path) or RecordHead()).language_prefix  # check_folder read it first
         return (LanguagePrefixEncoderWrapper if prefixed else SentenceTransformerEncoderWrapper)(
             model, revision=revision, **kwargs
         )
@@ -130,7 +129,10 @@ def trained_revision(alias: str) -> str | None:
     """The revision recorded at training, or None if unreadable or not a safe folder name (never a path escape)."""
     info = trained_dir(alias) / TRAINING_INFO_FILE
     try:
-        return safe_name(json.loads(info.read_text())["revision"], f"{info}: field 'revision'")
+        revision = (read_record_head(info.parent) or RecordHead()).revision
+        if revision is None:
+            raise KeyError("revision")
+        return safe_name(revision, f"{info}: field 'revision'")
     except (OSError, KeyError, TypeError, ValueError) as e:
         if info.is_file():
             logger.warning("%s: no usable revision (%s); %s is treated as untrained", info, e, alias)

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from mteb_hybrid.data.definitions import load_definitions
 from mteb_hybrid.formats.per_query import find_record_files
 from mteb_hybrid.stats import Comparison as Interval
 from mteb_hybrid.stats import query_scores, read_records, seeds_only
@@ -30,7 +31,15 @@ from .summary import SETTINGS
 from .tables import table
 from .templates import render
 
-DATASETS = {"XQuADR": "XQuAD-R", "MLQAR": "MLQA-R"}  # task name prefix -> the paper's dataset
+
+def paper_dataset(task: str) -> str | None:
+    """The paper's name of the dataset a task was made from (XQuAD-R for XQuADRRetrieval and its variants: the
+    task name begins with the definition's), None for a dataset the paper has no numbers of; paper_numbers.yaml
+    names a dataset by its data folder (XQuAD-R: xquad-r)."""
+    for d in load_definitions().values():
+        if task.startswith(d.name.removesuffix("Retrieval")):
+            return next((name for name in paper_numbers().map.values if name.lower() == d.folder), None)
+    return None
 
 
 @dataclass
@@ -50,7 +59,7 @@ def find_comparisons(experiments: Sequence[Experiment]) -> list[Comparison]:
     out = []
     for exp in experiments:
         for task in exp.tasks():
-            dataset = next((name for prefix, name in DATASETS.items() if task.startswith(prefix)), None)
+            dataset = paper_dataset(task)
             if dataset is None:
                 continue
             sets: dict[str, dict[str, tuple[str, list[Cell]]]] = {}

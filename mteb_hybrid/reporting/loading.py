@@ -6,7 +6,6 @@ always shows what is there.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -18,30 +17,34 @@ from typing import Any
 import pandas as pd
 
 from mteb_hybrid.data.errors import DataFormatError
+from mteb_hybrid.formats.experiments import SchemaError, read_cell, read_experiment_record
+from mteb_hybrid.formats.train_log import LOG_JSONL
+from mteb_hybrid.formats.train_log import read_log as read_train_log
 
 from .summary import load_scores, summarize
 
 EXPERIMENTS_DIR = "experiments"
 CELL_FILE = "cell.json"
 EXPERIMENT_FILE = "experiment.json"
-TRAIN_LOG = Path("train") / "train_log.jsonl"
+TRAIN_LOG = Path("train") / LOG_JSONL
 
 
 def read_json_object(path: Path) -> dict[str, Any]:
-    """A JSON file holding an object (cell.json, experiment.json, model_meta.json); ValueError otherwise."""
+    """A JSON file holding an object (mteb's model_meta.json); ValueError otherwise."""
     data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
     return data
 
 
+def _problem(e: SchemaError) -> str:
+    """The key path and problem of a schema error, without the file (the report names it)."""
+    return f"{e.field}: {e.problem}" if e.field else e.problem
+
+
 def read_log(path: Path) -> list[dict[str, Any]]:
     """train_log.jsonl records; a half-written last line (training still running) is skipped."""
-    records = []
-    for line in filter(str.strip, path.read_text(encoding="utf-8").splitlines()):
-        with contextlib.suppress(json.JSONDecodeError):
-            records.append(json.loads(line))
-    return [r for r in records if isinstance(r, dict)]
+    return read_train_log(path, strict=False)
 
 
 @dataclass
@@ -147,9 +150,12 @@ def load_cell(experiment: str, path: Path) -> Cell:
     if not info_path.is_file():
         cell.note = "not started" if not path.is_dir() else "no cell.json yet"
         return cell
-    try:
-        cell.info = read_json_object(info_path)
-    except (OSError, ValueError) as e:
+    try:  # the keys the file holds, checked by the schema (absent ones stay absent: a note says what is missing)
+        cell.info = read_cell(info_path).model_dump(mode="json", exclude_unset=True)
+    except SchemaError as e:
+        cell.status, cell.note = "error", f"cell.json unreadable ({_problem(e)})"
+        return cell
+    except OSError as e:
         cell.status, cell.note = "error", f"cell.json unreadable ({e})"
         return cell
     if cell.info.get("status") != "done":
@@ -175,12 +181,14 @@ def load_experiment(path: Path) -> Experiment:
     meta = path / EXPERIMENT_FILE
     if meta.is_file():
         try:
-            raw = read_json_object(meta)
-            exp.name = str(raw.get("name") or path.name)
-            exp.description = str(raw.get("description") or "")
-            exp.config = raw.get("config")
-            ids = [str(c) for c in raw.get("cells") or []]
-        except (OSError, ValueError) as e:
+            record = read_experiment_record(meta)
+            exp.name = record.name or path.name
+            exp.description = record.description
+            exp.config = record.config
+            ids = list(record.cells)
+        except SchemaError as e:
+            exp.note = f"experiment.json unreadable ({_problem(e)})"
+        except OSError as e:
             exp.note = f"experiment.json unreadable ({e})"
     else:
         exp.note = "no experiment.json yet"

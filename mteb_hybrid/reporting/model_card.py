@@ -5,7 +5,6 @@ between two HTML comments, so writing it again replaces it (never duplicates).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from mteb_hybrid.files import write_atomic
-from mteb_hybrid.formats.training_record import TRAINING_RECORD_FILE
+from mteb_hybrid.formats.training_record import RecordHead, read_record_head
 
 from .summary import format_markdown, load_scores, summarize
 
@@ -23,15 +22,9 @@ HEADING = "## LAReQA results (mteb-hybrid)"
 _TRAINING_HEADING = "## Hybrid-batch training (mteb-hybrid)"  # written by mteb_hybrid.training
 
 
-def _training_info(folder: Path) -> dict:
-    path = folder / TRAINING_RECORD_FILE
-    if not path.is_file():
-        return {}
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as e:
-        raise ValueError(f"{path}: not valid JSON ({e})") from e
-    return info if isinstance(info, dict) else {}
+def _training_info(folder: Path) -> RecordHead:
+    """The training record's name and revision (None without a record); a one-line ValueError for a broken one."""
+    return read_record_head(folder) or RecordHead()
 
 
 def _select(df: pd.DataFrame, models: Sequence[str] | None, revision: str | None) -> pd.DataFrame:
@@ -85,7 +78,7 @@ def write_model_card(
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such model folder")
     info = _training_info(folder)
-    revision = info.get("revision") or None
+    revision = info.revision or None
     df = _select(load_scores(results_dir, split=split), models, revision)
     if df.empty:
         which = f"model(s) {', '.join(models)}" if models else f"revision {revision}" if revision else "any model"
@@ -107,7 +100,7 @@ def write_model_card(
     ]
     section = "\n".join(body).rstrip("\n").replace(f"\n\n{END}", f"\n{END}") + "\n"
     readme = folder / "README.md"
-    name = info.get("name") or folder.name
+    name = info.name or folder.name
     text = readme.read_text(encoding="utf-8") if readme.is_file() else f"# {name}\n"
     write_atomic(readme, _insert(text, section))
     return readme

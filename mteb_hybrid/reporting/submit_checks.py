@@ -11,10 +11,12 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any, get_args
 
+from mteb_hybrid.data.definitions import task_names
+
 from .templates import render
 
 RESULTS_REPOSITORY = "https://github.com/embeddings-benchmark/results"
-PLUGIN_TASKS = ("XQuADRRetrieval", "MLQARRetrieval", "XQuADRSentenceRetrieval", "MLQARSentenceRetrieval")
+PLUGIN_TASKS = task_names()
 _NOT_REVISIONS = {"", "none", "null", "untrained", "no_revision_available"}
 
 LEADERBOARD_RULES = render("leaderboard_rules")  # what shows on the leaderboard (texts.md)

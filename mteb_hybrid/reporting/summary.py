@@ -22,6 +22,7 @@ import pandas as pd
 
 from mteb_hybrid.data.errors import DataFormatError
 from mteb_hybrid.files import write_atomic
+from mteb_hybrid.formats.per_query import POOL_METRICS
 
 from .templates import render
 
@@ -179,7 +180,6 @@ def load_scores(
 
 
 PER_LANGUAGE_METRICS = ("ndcg_at_10", "map")
-POOL_METRICS = ("rank_distance", "same_language_at_10")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from mteb_hybrid.formats.per_query import (
     load_side,
     merged_settings,
     query_scores,
+    result_path,
 )
 
 from .bootstrap import Direction
@@ -76,7 +77,7 @@ def setting_differences(evaluations: Sequence[tuple[str, Evaluation]]) -> list[s
 
 def _subsets_of_result(records_path: Path, split: str) -> set[str] | None:
     """The subsets mteb's `<Task>.json` beside the records holds for `split` (None if there is no such file)."""
-    result = records_path.with_name(records_path.name.removesuffix(".per_query.parquet") + ".json")
+    result = result_path(records_path)
     if not result.is_file():
         return None
     scores = json.loads(result.read_text(encoding="utf-8")).get("scores", {})

@@ -19,19 +19,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from mteb_hybrid.formats.per_query import DEFAULT_MARGINS
+
 from .bootstrap import Direction, Verdict, aligned, bootstrap_differences, verdict
 from .calibrated import Components, Equivalence, cluster_totals, detectable, seeds_needed, t_interval, tost
 
 Level = Literal["recipes", "models"]
 
-DEFAULT_MARGINS = {
-    "map": 0.01,
-    "ndcg_at_10": 0.01,
-    "mrr_at_10": 0.01,
-    "same_language_at_10": 0.01,
-    "rank_distance": 20.0,
-}
-"""Equivalence margins in each metric's units: 0.01 of mAP / nDCG@10 / MRR@10 / same-language share, 20 ranks."""
+# DEFAULT_MARGINS: equivalence margins in each metric's units (0.01 of mAP / nDCG@10 / MRR@10 / same-language
+# share, 20 ranks), stated with the metrics in formats/per_query.py
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import csv
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 from transformers import TrainerCallback
 
-LOG_JSONL = "train_log.jsonl"
+from mteb_hybrid.formats.train_log import LOG_JSONL, WALL_TIME_FILE, log_line, read_log, read_wall_time, write_wall_time
+
 LOG_CSV = "train_log.csv"
-WALL_TIME_FILE = "mteb_hybrid_wall_time.json"
+__all__ = ["LOG_CSV", "LOG_JSONL", "WALL_TIME_FILE", "TrainLogCallback", "progress_line", "read_train_log"]
 
 
 _active: TrainLogCallback | None = None  # the run this process is training, for a clean Ctrl-C message
@@ -51,16 +51,12 @@ class TrainLogCallback(TrainerCallback):
         kept: list[str] = []
         if self.resume_from:
             if self.jsonl.is_file():
-                kept = [
-                    line
-                    for line in self.jsonl.read_text(encoding="utf-8").splitlines()
-                    if line.strip() and json.loads(line)["step"] <= state.global_step
-                ]
-            wall = Path(self.resume_from) / WALL_TIME_FILE
-            if wall.is_file():
-                self.offset = float(json.loads(wall.read_text())["wall_time"])
+                kept = [r for r in read_log(self.jsonl) if r["step"] <= state.global_step]
+            wall = read_wall_time(self.resume_from)
+            if wall is not None:
+                self.offset = wall
             elif kept:  # a checkpoint without its wall time: the last kept log line's
-                self.offset = float(json.loads(kept[-1])["wall_time"])
+                self.offset = float(kept[-1]["wall_time"])
             self.resumed_step = state.global_step
             print(
                 f"resuming from {self.resume_from}: step {state.global_step} of {state.max_steps} done in "
@@ -68,7 +64,7 @@ class TrainLogCallback(TrainerCallback):
                 flush=True,
             )
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        self.jsonl.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        self.jsonl.write_text("".join(map(log_line, kept)), encoding="utf-8")
 
     def on_step_end(self, args, state, control, **kwargs) -> None:  # noqa: ANN001
         self.step = state.global_step
@@ -81,14 +77,14 @@ class TrainLogCallback(TrainerCallback):
         """Append one record to train_log.jsonl: `head`, the wall time and timestamp, then `fields`."""
         record = {**head, "wall_time": round(self.elapsed(), 3), "timestamp": round(time.time(), 3), **fields}
         with self.jsonl.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
+            f.write(log_line(record))
 
     def on_save(self, args, state, control, **kwargs) -> None:  # noqa: ANN001
         if not state.is_world_process_zero:
             return
         checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
         if checkpoint.is_dir():
-            (checkpoint / WALL_TIME_FILE).write_text(json.dumps({"wall_time": self.elapsed()}))
+            write_wall_time(checkpoint, self.elapsed())
             self.last_checkpoint = str(checkpoint)
         self.write_csv()
 
@@ -109,8 +105,8 @@ class TrainLogCallback(TrainerCallback):
 
 
 def read_train_log(path: str | Path) -> list[dict[str, Any]]:
-    """The records of a train_log.jsonl."""
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The records of a train_log.jsonl (a line that is not one: a one-line TrainLogError naming it)."""
+    return read_log(path)
 
 
 def progress_line(steps: int, total_seconds: float, resumed_step: int | None, session_seconds: float) -> str:

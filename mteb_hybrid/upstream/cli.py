@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from mteb_hybrid.data.definitions import task_names
 from mteb_hybrid.userconfig import add_data_dir_argument
 
 EXPORT_HELP = "write the LAReQA tasks as mteb would hold them, and the pull-request kit (benchmark, scores, PR text)"
@@ -28,8 +29,8 @@ def add_export_arguments(p: argparse.ArgumentParser) -> None:
         "--tasks",
         nargs="+",
         default=None,
-        help="plugin tasks (default: XQuADRRetrieval MLQARRetrieval XQuADRSentenceRetrieval "
-        "MLQARSentenceRetrieval; with --compact: XQuADRRetrieval MLQARRetrieval)",
+        help=f"plugin tasks (default: {' '.join(task_names())}; with --compact: "
+        f"{' '.join(task_names(('sentence+context',)))})",
     )
     p.add_argument(
         "-l",
@@ -88,14 +89,14 @@ def add_export_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from .export import TASKS, export, summary_json
+    from .export import COMPACT_DEFAULT, TASKS, export, summary_json
     from .hub import push_to_hub
     from .kit import SHIPPED_RESULTS
     from .writer import ExportConflict
 
     kit = args.kit or bool(args.scores)
     full_results = [Path(p) for p in args.full_results] if args.full_results else [SHIPPED_RESULTS]
-    tasks = tuple(args.tasks or (("XQuADRRetrieval", "MLQARRetrieval") if args.compact else TASKS))
+    tasks = tuple(args.tasks or (COMPACT_DEFAULT if args.compact else TASKS))
     try:
         results = export(
             args.out,

@@ -19,17 +19,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mteb_hybrid.data.definitions import CANDIDATE_FORMS, load_definitions, task_name
 from mteb_hybrid.data.records import LanguageData, ParallelDataset
 
 COMPACT_QUESTIONS = 200  # pivot-language questions; about 2,000 queries over XQuAD-R's 11 languages
 COMPACT_SEED = 0
-# Upstream names of the compact tasks: "LAReQA" in front, so they read apart from mteb's XQuADRetrieval and
-# MLQARetrieval instead of differing from them by one letter.
+# Upstream names of the compact tasks: "LAReQA" in front instead of the "R" behind the source dataset's name
+# (XQuADRRetrieval -> LAReQAXQuADRetrieval), so they read apart from mteb's XQuADRetrieval and MLQARetrieval
+# instead of differing from them by one letter.
 COMPACT_NAMES = {
-    "XQuADRRetrieval": "LAReQAXQuADRetrieval",
-    "XQuADRSentenceRetrieval": "LAReQAXQuADSentenceRetrieval",
-    "MLQARRetrieval": "LAReQAMLQARetrieval",
-    "MLQARSentenceRetrieval": "LAReQAMLQASentenceRetrieval",
+    task_name(d, form): f"LAReQA{d.name.removesuffix('Retrieval').removesuffix('R')}{infix}Retrieval"
+    for d in load_definitions().values()
+    for form, infix in CANDIDATE_FORMS.items()
 }
 
 

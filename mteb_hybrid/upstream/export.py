@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mteb_hybrid.data.definitions import task_names
 from mteb_hybrid.files import safe_name
 
 from . import layout
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TASKS = ("XQuADRRetrieval", "MLQARRetrieval", "XQuADRSentenceRetrieval", "MLQARSentenceRetrieval")
+TASKS = task_names()
+COMPACT_DEFAULT = task_names(("sentence+context",))  # --compact: one task per dataset (the sentence with context)
 DEFAULT_HUB_ORG = "mteb"
 # mteb's own tasks one letter away from these: a name given by mistake gets this hint
 NEAR_MISS = {

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mteb_hybrid.formats.export_kit import read_runs
+
 from .compact import COMPACT_NAMES, stock_encodes
-from .scores import RUNS_FILE, SCORES_DIR, load_scores
+from .scores import SCORES_DIR, load_scores
 
 if TYPE_CHECKING:
     from .names import ExportedTask
@@ -122,7 +124,7 @@ def _cost_rows(results: Sequence[ExportedTask], full: dict[str, dict] | None) ->
 
 def _score_rows(out: Path, results: Sequence[ExportedTask]) -> tuple[list[str], dict]:
     scores = load_scores(out / SCORES_DIR) if (out / SCORES_DIR).is_dir() else {}
-    runs = json.loads((out / SCORES_DIR / RUNS_FILE).read_text()) if (out / SCORES_DIR / RUNS_FILE).is_file() else {}
+    runs = read_runs(out / SCORES_DIR)
     names = {r.name for r in results}
     rows = ["| model | task | mono nDCG@10 | cross nDCG@10 | pool nDCG@10 |", "|---|---|---|---|---|"]
     for (model, task), per in sorted(scores.items()):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-PLUGIN_ONLY_SCORES = frozenset({"map", "rank_distance", "same_language_at_10", "skipped_questions"})
+from mteb_hybrid.formats.per_query import PLUGIN_METRICS
+
+PLUGIN_ONLY_SCORES = PLUGIN_METRICS | {"skipped_questions"}
 
 
 def _kept(key: str) -> bool:

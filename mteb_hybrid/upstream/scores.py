@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from mteb_hybrid import mteb_private
-from mteb_hybrid.files import write_atomic
+from mteb_hybrid.formats.export_kit import read_runs, write_runs
 
 from .taskfile import load_task_classes
 
-SCORES_DIR = "scores"
-RUNS_FILE = "runs.json"  # what produced the scores: command, date, versions
+SCORES_DIR = "scores"  # its runs.json (formats/export_kit.py) says what produced the scores
 
 
 def point_at(task_cls: type, folder: Path) -> type:
@@ -75,7 +74,7 @@ def reference_scores(
     out = Path(out)
     target = out / SCORES_DIR
     tasks = [cls() for cls in local_tasks(out, names).values()]
-    runs = _read_runs(target)
+    runs = read_runs(target)
     for name in models:
         model = mteb.get_model(name)
         meta = model.mteb_model_meta
@@ -99,13 +98,8 @@ def reference_scores(
             "mteb": mteb.__version__,
             "python": platform.python_version(),
         }
-    write_atomic(target / RUNS_FILE, json.dumps(runs, indent=1, sort_keys=True) + "\n")
+    write_runs(target, runs)
     return target
-
-
-def _read_runs(target: Path) -> dict[str, dict]:
-    path = target / RUNS_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def load_scores(folder: str | Path) -> dict[tuple[str, str], dict[str, float]]:

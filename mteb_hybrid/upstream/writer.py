@@ -10,16 +10,15 @@ outside OUT is refused.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Iterable
 from pathlib import Path
 
 from mteb_hybrid.files import UnsafePathError, write_atomic
+from mteb_hybrid.formats.export_kit import MANIFEST as MANIFEST  # where the manifest is, for callers
+from mteb_hybrid.formats.export_kit import KitFileError, read_manifest, write_manifest
 
 logger = logging.getLogger(__name__)
-
-MANIFEST = ".mteb-hybrid-export.json"
 
 
 class ExportConflict(RuntimeError):
@@ -43,14 +42,10 @@ class KitWriter:
 
     # ------------------------------------------------------------------ manifest
     def _manifest(self) -> dict[str, str]:
-        path = self.root / MANIFEST
-        if not path.is_file():
-            return {}
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return {str(k): str(v) for k, v in data.get("files", {}).items()}
-        except (ValueError, AttributeError) as e:
-            raise ExportConflict(f"{path}: unreadable export manifest ({e}); remove it to start over") from e
+            return read_manifest(self.root) or {}
+        except KitFileError as e:
+            raise ExportConflict(f"unreadable export manifest: {e}; remove it to start over") from e
 
     def target(self, rel: str) -> Path:
         """`root/rel`, refused when it (through any symlink) resolves outside root."""
@@ -134,7 +129,7 @@ class KitWriter:
         for rel in in_way:
             if rel not in self.files:
                 ours.pop(rel, None)
-        write_atomic(self.root / MANIFEST, json.dumps({"files": dict(sorted(ours.items()))}, indent=1) + "\n")
+        write_manifest(self.root, ours)
         self.replaced = in_way
         if in_way:
             logger.warning(
@@ -148,13 +143,11 @@ class KitWriter:
 def record(root: str | Path, path: Path) -> None:
     """Note in root's manifest that the export (re)wrote `path` (e.g. hub.py pinning a task file's revision)."""
     root = Path(root).resolve()
-    manifest = root / MANIFEST
-    if not manifest.is_file():
+    files = read_manifest(root)
+    if files is None:
         return
-    data = json.loads(manifest.read_text(encoding="utf-8"))
-    rel = path.resolve().relative_to(root).as_posix()
-    data.setdefault("files", {})[rel] = _sha(path.read_bytes())
-    write_atomic(manifest, json.dumps({"files": dict(sorted(data["files"].items()))}, indent=1) + "\n")
+    files[path.resolve().relative_to(root).as_posix()] = _sha(path.read_bytes())
+    write_manifest(root, files)
 
 
 def digest(files: dict[str, bytes], folder: str) -> str:
