@@ -54,15 +54,24 @@ def subset_frame(
     split: str,
     subset: str,
     query_ids: Sequence[str],
-    ap: np.ndarray,
+    computed: Mapping[str, np.ndarray],
     pytrec_scores: Mapping[str, Mapping[str, float]],
     qrels: Mapping[str, Mapping[str, int]],
     results: Mapping[str, Mapping[str, float]],
-    rank_distance: np.ndarray | None = None,
-    same_language: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The record rows of one subset, one per query of `query_ids` (the rows `ap` was computed for)."""
+    """The record rows of one subset, one per query of `query_ids` (the rows `computed` was computed for).
+
+    `computed`: the plugin's per-query metrics by name (map; on pools also rank_distance, same_language_at_10);
+    nDCG@10 and MRR@10 are mteb's own per query; a metric of the schema that neither gives is NaN.
+    """
+    if unknown := sorted(set(computed) - set(rec.METRICS)):
+        raise ValueError(f"per-query metrics {unknown} are not in the records schema (formats/per_query.py)")
     rr = reciprocal_ranks(query_ids, qrels, results)
+    columns: dict[str, Any] = {
+        "ndcg_at_10": [pytrec_scores.get(q, {}).get("ndcg_cut_10", np.nan) for q in query_ids],
+        "mrr_at_10": [rr.get(q, np.nan) for q in query_ids],
+        **{name: np.asarray(values, dtype=float) for name, values in computed.items()},
+    }
     none = np.full(len(query_ids), np.nan)
     return pd.DataFrame(
         {
@@ -70,11 +79,7 @@ def subset_frame(
             "subset": subset,
             "query_id": list(query_ids),
             "parallel_id": [q.split(":", 1)[-1] for q in query_ids],  # query ids are "<lang>:<parallel id>"
-            "map": np.asarray(ap, dtype=float),
-            "ndcg_at_10": [pytrec_scores.get(q, {}).get("ndcg_cut_10", np.nan) for q in query_ids],
-            "mrr_at_10": [rr.get(q, np.nan) for q in query_ids],
-            "rank_distance": none if rank_distance is None else np.asarray(rank_distance, dtype=float),
-            "same_language_at_10": none if same_language is None else np.asarray(same_language, dtype=float),
+            **{name: columns.get(name, none) for name in rec.METRICS},
         }
     )
 

@@ -19,7 +19,7 @@ from mteb.abstasks.task_metadata import TaskMetadata
 from mteb.languages import LanguageScripts
 
 from mteb_hybrid import metrics
-from mteb_hybrid.data.definitions import TaskDefinition, load_definitions
+from mteb_hybrid.data.definitions import CANDIDATE_FORMS, TaskDefinition, load_definitions, task_name
 from mteb_hybrid.data.lareqa import load_dataset
 from mteb_hybrid.data.records import ParallelDataset
 from mteb_hybrid.data.sources import cache_root
@@ -35,8 +35,6 @@ from .settings import evaluation_record
 from .subsets import Subset, all_subsets, build_splits
 
 logger = logging.getLogger(__name__)
-
-CANDIDATE_FORMS = {"sentence+context": "", "sentence": "Sentence"}
 
 
 class LareqaRetrievalTask(AbsTaskRetrieval):
@@ -181,15 +179,14 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
         rows = [i for i, qid in enumerate(last.query_ids) if qid in qrels]
         relevant = [[col[d] for d, rel in qrels[last.query_ids[i]].items() if rel > 0 and d in col] for i in rows]
         s = last.scores if len(rows) == len(last.query_ids) else last.scores[rows]  # no copy when all rows stay
-        ap = metrics.average_precision(s, relevant)
-        out = {**skipped, "map": float(np.mean(ap))}
-        distance = same = None
+        per_query_values = {"map": metrics.average_precision(s, relevant)}  # the plugin's metrics, one per query
+        out = {**skipped, "map": float(np.mean(per_query_values["map"]))}
         if sub.is_pool:
-            distance = metrics.rank_distance(s, relevant)
+            distance = per_query_values["rank_distance"] = metrics.rank_distance(s, relevant)
             out["rank_distance"] = float(np.nanmean(distance))
             doc_langs = [language_of(d) for d in last.corpus_ids]
             q_langs = [language_of(last.query_ids[i]) for i in rows]
-            same = metrics.same_language_at_k(s, doc_langs, q_langs, 10)
+            same = per_query_values["same_language_at_10"] = metrics.same_language_at_k(s, doc_langs, q_langs, 10)
             out["same_language_at_10"] = float(same.mean())
         if self.records is None:  # no result cache of ours will save them
             return out
@@ -199,7 +196,7 @@ class LareqaRetrievalTask(AbsTaskRetrieval):
             meta.name,
             meta.revision,
             per_query.subset_frame(
-                hf_split, hf_subset, [last.query_ids[i] for i in rows], ap, scores, qrels, results, distance, same
+                hf_split, hf_subset, [last.query_ids[i] for i in rows], per_query_values, scores, qrels, results
             ),
             self._evaluation,
         )
@@ -237,8 +234,7 @@ def _metadata(d: TaskDefinition, name: str, form: str) -> TaskMetadata:
 
 def make_task_class(definition: TaskDefinition, form: str = "sentence+context") -> type[LareqaRetrievalTask]:
     """An mteb task class for one definition and candidate form (XQuADRRetrieval, XQuADRSentenceRetrieval)."""
-    suffix = CANDIDATE_FORMS[form]
-    name = f"{definition.name.removesuffix('Retrieval')}{suffix}Retrieval" if suffix else definition.name
+    name = task_name(definition, form)
     return type(
         name,
         (LareqaRetrievalTask,),

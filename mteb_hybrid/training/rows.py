@@ -18,11 +18,12 @@ from urllib.parse import parse_qsl
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
+from mteb_hybrid.data import definitions
 from mteb_hybrid.data.schema import describe
 
 logger = logging.getLogger(__name__)
 
-CANDIDATE_FORMS = ("sentence", "sentence+context")
+CANDIDATE_FORMS = tuple(sorted(definitions.CANDIDATE_FORMS))  # the training option's choices: sentence first
 
 
 class TrainingDataError(ValueError):
