@@ -102,6 +102,13 @@ def test_one_seed_a_side_compares_models_and_gives_no_holds_or_fails() -> None:
     one = decide(frames[:1], frames[3:], resamples=500)
     assert one.level == "models" and one.verdict is None and one.low > 0
     assert one.words == "A higher than B for these two trained models" and "holds" not in one.words
+    # the words name what was compared: one trained model against the base, or two untrained models
+    against_base = decide(frames[:1], frames[3:4], resamples=500, untrained_b=True)
+    assert against_base.verdict is None and against_base.words == (
+        "A higher than the untrained B for this one trained model"
+    )
+    both = decide(frames[:1], frames[3:4], resamples=500, untrained_b=True, untrained_a=True)
+    assert both.words == "A higher than B for these two untrained models"
     assert decide(frames[:3], frames[3:4], resamples=500).verdict is None  # one seed on either side is enough
     recipes = decide(frames[:3], frames[3:], target_delta=0.02)
     assert recipes.level == "recipes" and str(recipes.verdict) == "holds" and recipes.words == "holds"

@@ -189,6 +189,7 @@ def compare_results(
         resamples=resamples,
         seed=seed,
         untrained_b=untrained_b,
+        untrained_a=all(trained[label] == "untrained" for label, _, _ in labelled[: len(side_a)]),
     )
     shared = evaluations[0][1].settings.model_dump()
     shown = {k: _show(v) for k, v in shared.items() if k != "task"}
@@ -231,7 +232,7 @@ def format_comparison(c: FolderComparison) -> str:
     ]
     if r.level == "models":
         lines.append(
-            "one seed on a side: this compares two trained models, not two recipes; the interval covers "
+            f"one seed on a side: this compares {r.models}, not two recipes; the interval covers "
             "questions only, not training noise, so it gives no holds / fails"
         )
     lines.append(f"detectable difference (80% power, two-sided 5%): {abs(r.detectable):.5g}")

@@ -56,17 +56,29 @@ class Decision:
     mean_b: float
     confidence: float = 0.95
     components: Components | None = None
+    untrained_b: bool = False  # B is an untrained base model: one fixed model, no training noise
+    untrained_a: bool = False  # so is A (e.g. one base scored two ways)
 
     @property
     def excludes_zero(self) -> bool:
         return self.low > 0 or self.high < 0
 
     @property
+    def models(self) -> str:
+        """What a one-seed comparison is about, in words."""
+        if self.untrained_a and self.untrained_b:
+            return "two untrained models"
+        return "one trained model with the untrained B" if self.untrained_b else "two trained models"
+
+    @property
     def words(self) -> str:
         """The verdict in words that mean one thing."""
         if self.level == "models":
             if self.excludes_zero:
-                return f"A {'higher' if self.low > 0 else 'lower'} than B for these two trained models"
+                side = "higher" if self.low > 0 else "lower"
+                if self.untrained_b and not self.untrained_a:
+                    return f"A {side} than the untrained B for this one trained model"
+                return f"A {side} than B for these {self.models}"
             return "equivalent" if self.equivalence.equivalent else "inconclusive"
         if self.verdict is Verdict.INCONCLUSIVE and self.equivalence.equivalent:
             return f"equivalent within ±{self.equivalence.margin:g}"
@@ -85,11 +97,12 @@ def decide(
     resamples: int = 10_000,
     seed: int = 0,
     untrained_b: bool = False,
+    untrained_a: bool = False,
 ) -> Decision:
     """Compare per-query frames of A and B (one per seed) on `metric`; see the module docstring.
 
     `untrained_b`: B is an untrained base model, one fixed model with no training noise, so A's recipe (at
-    least 2 seeds) is judged against it at the recipe level.
+    least 2 seeds) is judged against it at the recipe level; `untrained_a`: A is one too (only the words change).
     """
     if direction not in ("greater", "less"):
         raise ValueError(f"direction {direction!r}: use 'greater' (A > B) or 'less' (A < B)")
@@ -118,6 +131,8 @@ def decide(
         mean_a=mean_a,
         mean_b=mean_b,
         confidence=confidence,
+        untrained_b=untrained_b,
+        untrained_a=untrained_a,
     )
     if k_a >= 2 and (k_b >= 2 or (untrained_b and k_b == 1)):
         t = t_interval(sums[:k_a], sums[k_a:], counts, confidence)
