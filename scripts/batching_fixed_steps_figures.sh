@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Every figure of results/README.md's "Batching like for like" section: `mteb-hybrid compare` on the cells of
-# experiments/batching-fixed-steps.yaml (X-X, X-Y and hybrid batches at a fixed 100 steps, one machine, every
-# model and the base scored at the base's 512 tokens). Each recipe side holds the seeds that have finished
-# (cell.json status done); the script prints which. compare refuses sides not evaluated like for like.
+# Every figure of results/README.md's like-for-like batching section (its ids start with FS-):
+# `mteb-hybrid compare` on the cells of experiments/batching-fixed-steps.yaml (X-X, X-Y and hybrid batches at a
+# fixed 100 steps, one machine, every model and the base scored at the base's 512 tokens). Each recipe side
+# holds the seeds that have finished (cell.json status done); the script prints how many. compare refuses
+# sides not evaluated like for like.
 #
 # usage (from the repository root): scripts/batching_fixed_steps_figures.sh > figures.txt
 # MTEB_HYBRID (default: mteb-hybrid) is the command run, e.g. MTEB_HYBRID="python -m mteb_hybrid.cli".
@@ -37,29 +38,29 @@ echo "# seeds a side: X-X $(tr ',' '\n' <<< "$XX" | wc -l), X-Y $(tr ',' '\n' <<
 
 echo
 echo "# The paper's four claims"
-cmp P1 "$HYB" "$XX" --setting mono "${T[@]}"
-cmp P2 "$HYB" "$XY" --setting cross "${T[@]}"
-cmp P3 "$HYB" "$XY" --setting multi "${T[@]}"
-cmp P4 "$HYB" "$XX" --setting multi --metric rank_distance --direction less --target-delta 20
+cmp FS-P1 "$HYB" "$XX" --setting mono "${T[@]}"
+cmp FS-P2 "$HYB" "$XY" --setting cross "${T[@]}"
+cmp FS-P3 "$HYB" "$XY" --setting multi "${T[@]}"
+cmp FS-P4 "$HYB" "$XX" --setting multi --metric rank_distance --direction less --target-delta 20
 
 echo
 echo "# The other pairs of batch kinds"
-cmp B1 "$HYB" "$XX" --setting cross "${T[@]}"
-cmp B2 "$HYB" "$XX" --setting multi "${T[@]}"
-cmp B3 "$HYB" "$XY" --setting mono "${T[@]}"
-cmp B4 "$HYB" "$XY" --setting multi --metric rank_distance --direction less
-cmp D1 "$XY" "$XX" --setting mono "${T[@]}"
-cmp D2 "$XY" "$XX" --setting cross "${T[@]}"
-cmp D3 "$XY" "$XX" --setting multi "${T[@]}"
-cmp D4 "$XY" "$XX" --setting multi --metric rank_distance --direction less
-cmp S1 "$HYB" "$XX" --setting multi --metric same_language_at_10 --direction less
-cmp S2 "$XY" "$XX" --setting multi --metric same_language_at_10 --direction less
+cmp FS-B1 "$HYB" "$XX" --setting cross "${T[@]}"
+cmp FS-B2 "$HYB" "$XX" --setting multi "${T[@]}"
+cmp FS-B3 "$HYB" "$XY" --setting mono "${T[@]}"
+cmp FS-B4 "$HYB" "$XY" --setting multi --metric rank_distance --direction less
+cmp FS-D1 "$XY" "$XX" --setting mono "${T[@]}"
+cmp FS-D2 "$XY" "$XX" --setting cross "${T[@]}"
+cmp FS-D3 "$XY" "$XX" --setting multi "${T[@]}"
+cmp FS-D4 "$XY" "$XX" --setting multi --metric rank_distance --direction less
+cmp FS-S1 "$HYB" "$XX" --setting multi --metric same_language_at_10 --direction less
+cmp FS-S2 "$XY" "$XX" --setting multi --metric same_language_at_10 --direction less
 
 echo
 echo "# Each recipe against the untrained base (same machine, same 512-token evaluation)"
 for r in HYB XX XY; do
   for s in mono cross multi; do
-    cmp "base-$r-$s" "${!r}" "$BASE" --setting "$s"
+    cmp "FS-base-$r-$s" "${!r}" "$BASE" --setting "$s"
   done
-  cmp "base-$r-rd" "${!r}" "$BASE" --setting multi --metric rank_distance --direction less
+  cmp "FS-base-$r-rd" "${!r}" "$BASE" --setting multi --metric rank_distance --direction less
 done
