@@ -25,6 +25,8 @@ NON_DEFAULT: dict[str, tuple[object, list[str]]] = {
     "validation_fraction": (0.2, ["0.2"]),
     "validation_seed": (3, ["3"]),
     "max_train_rows": (1500, ["1500"]),
+    "max_train_questions": (480, ["480"]),
+    "translations_per_question": (2, ["2"]),
     "use_negatives": (True, []),
     "batching": ("x-y", ["x-y"]),
     "alpha": (0.3, ["0.3"]),

@@ -110,6 +110,20 @@ class TrainConfig:
             "--validation-seed: cells of a language-scaling grid then train on the same amount of data"
         ),
     )
+    max_train_questions: int | None = data_option(
+        None,
+        help=(
+            "keep this many distinct questions (parallel ids), in an order fixed by --validation-seed: with "
+            "--translations-per-question, cells with 2 and 7 languages train on equal questions and rows"
+        ),
+    )
+    translations_per_question: int | None = data_option(
+        None,
+        help=(
+            "keep exactly this many translations of each question (questions with fewer are skipped): the one "
+            "in the first --languages entry it has (en for MLQA-R), then the least used of its others"
+        ),
+    )
     use_negatives: bool | None = data_option(
         None, negative="--no-negatives", help=("train with the rows' hard negatives (default: when every row has one)")
     )
@@ -241,6 +255,8 @@ class TrainConfig:
             "save_total_limit",
             "num_threads",
             "max_seq_length",
+            "max_train_questions",
+            "translations_per_question",
         )
         for name, low in {**dict.fromkeys(positive, 1), "max_train_rows": 2, "early_stopping_patience": 0}.items():
             if getattr(self, name) is not None and getattr(self, name) < low:

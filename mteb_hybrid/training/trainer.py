@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 import shutil
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +45,7 @@ from .losses import make_loss
 from .rows import QARow, check_rows, parse_data_spec, read_spec, split_heldout
 from .samplers import hybrid_sampler_factory
 from .sources import TrainingSources, build_eval_set, build_sources
+from .subsets import cap_rows, keep_questions
 from .trainlog import LOG_CSV, LOG_JSONL, TrainLogCallback, read_train_log
 
 logger = logging.getLogger(__name__)
@@ -157,23 +156,6 @@ def load_rows(config: TrainConfig) -> list[QARow]:
     return rows
 
 
-def cap_rows(rows: list[QARow], max_rows: int | None, seed: int) -> list[QARow]:
-    """At most `max_rows` rows, as whole parallel ids (every translation kept, so X-Y pairs survive) taken in
-    an order fixed by `seed`: cells of a language-scaling grid train on the same amount of data."""
-    if max_rows is None or len(rows) <= max_rows:
-        return rows
-    sizes = Counter(r.parallel_id for r in rows)
-    ids = sorted(sizes)
-    random.Random(seed).shuffle(ids)
-    kept: set[str] = set()
-    n = 0
-    for pid in ids:
-        if n + sizes[pid] <= max_rows:
-            kept.add(pid)
-            n += sizes[pid]
-    return [r for r in rows if r.parallel_id in kept]
-
-
 def default_model_name(preset: Preset, config: TrainConfig) -> str:
     """The preset's trained name; other batchings than hybrid alpha 0.5 get a suffix (-xx, -xy, -a0.3)."""
     if config.model_name:
@@ -247,10 +229,18 @@ def build_trainer(
     rows = check_rows(load_rows(config), known_languages=preset.languages)
     check_zero_shot(rows, config.eval_tasks, config.data_dir, allow_overlap=config.allow_overlap)
     train_rows, val_rows = split_heldout(rows, config.validation_fraction, config.validation_seed)
+    train_rows = keep_questions(
+        train_rows,
+        config.max_train_questions,
+        config.translations_per_question,
+        config.validation_seed,
+        config.languages,
+    )
     train_rows = cap_rows(train_rows, config.max_train_rows, config.validation_seed)
     logger.info(
-        "%d training rows, %d validation rows (%d held-out parallel ids)",
+        "%d training rows (%d questions), %d validation rows (%d held-out parallel ids)",
         len(train_rows),
+        len({r.parallel_id for r in train_rows}),
         len(val_rows),
         len({r.parallel_id for r in val_rows}),
     )
