@@ -9,32 +9,17 @@
 # MTEB_HYBRID (default: mteb-hybrid) is the command run, e.g. MTEB_HYBRID="python -m mteb_hybrid.cli".
 # Deterministic: the t intervals have no randomness, one-seed bootstraps use compare's --seed 0.
 set -uo pipefail
-read -ra CLI <<< "${MTEB_HYBRID:-mteb-hybrid}"
+source "$(dirname "${BASH_SOURCE[0]}")/figures_lib.sh"
 G=results/experiments/batching-fixed-steps
 [[ -d $G ]] || { echo "error: run from the repository root ($G not found)" >&2; exit 2; }
 
-done_seeds() {  # done_seeds RECIPE -> the recipe's finished seed folders, comma-separated
-  local out="" d
-  for d in "$G/$1"-s*; do
-    grep -q '"status": "done"' "$d/cell.json" 2>/dev/null && out+="${out:+,}$d"
-  done
-  printf '%s' "$out"
-}
-
-cmp() {  # cmp ID A B [compare options...]
-  local id=$1
-  shift
-  printf '\n### %s\n$ mteb-hybrid compare %s\n' "$id" "$*"
-  "${CLI[@]}" compare "$@" 2>&1 || echo "(compare exited $?)"
-}
-
-XX=$(done_seeds x-x) XY=$(done_seeds x-y) HYB=$(done_seeds hybrid) BASE=$G/base
+XX=$(done_seeds "$G" x-x) XY=$(done_seeds "$G" x-y) HYB=$(done_seeds "$G" hybrid) BASE=$G/base
+CTX=$(done_seeds "$G" hybrid-context)
 for side in XX XY HYB; do
   [[ -n ${!side} ]] || { echo "error: no finished $side cell under $G" >&2; exit 2; }
 done
 T=(--target-delta 0.01)
-echo "# seeds a side: X-X $(tr ',' '\n' <<< "$XX" | wc -l), X-Y $(tr ',' '\n' <<< "$XY" | wc -l)," \
-  "hybrid $(tr ',' '\n' <<< "$HYB" | wc -l)"
+echo "# seeds a side: X-X $(count "$XX"), X-Y $(count "$XY"), hybrid $(count "$HYB"), hybrid-context $(count "$CTX")"
 
 echo
 echo "# The paper's four claims"
@@ -64,3 +49,15 @@ for r in HYB XX XY; do
   done
   cmp "FS-base-$r-rd" "${!r}" "$BASE" --setting multi --metric rank_distance --direction less
 done
+
+echo
+echo "# The base gap: sentence+paragraph positives (hybrid-context) - sentence-only (hybrid), seeds 1-2 each"
+if [[ -n $CTX ]]; then
+  HYB12=$(seeds "$G" hybrid 1 2)
+  for s in mono cross multi; do
+    cmp "FS-ctx-$s" "$CTX" "$HYB12" --setting "$s" "${T[@]}"
+    cmp "FS-ctx-base-$s" "$CTX" "$BASE" --setting "$s"
+  done
+else
+  echo "(no finished hybrid-context cell)"
+fi

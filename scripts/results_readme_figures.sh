@@ -10,23 +10,9 @@
 # MTEB_HYBRID (default: mteb-hybrid) is the command run, e.g. MTEB_HYBRID="python -m mteb_hybrid.cli".
 # Deterministic: the t intervals have no randomness, the one-seed bootstraps use compare's --seed 0.
 set -uo pipefail
-read -ra CLI <<< "${MTEB_HYBRID:-mteb-hybrid}"
+source "$(dirname "${BASH_SOURCE[0]}")/figures_lib.sh"
 E=results/experiments
 [[ -d $E ]] || { echo "error: run from the repository root ($E not found)" >&2; exit 2; }
-
-seeds() {  # seeds DIR PREFIX N... -> DIR/PREFIX-sN,... (one folder per seed, comma-separated)
-  local dir=$1 prefix=$2 out="" n
-  shift 2
-  for n in "$@"; do out+="${out:+,}$dir/$prefix-s$n"; done
-  printf '%s' "$out"
-}
-
-cmp() {  # cmp ID A B [compare options...]
-  local id=$1
-  shift
-  printf '\n### %s\n$ mteb-hybrid compare %s\n' "$id" "$*"
-  "${CLI[@]}" compare "$@" 2>&1 || echo "(compare exited $?)"
-}
 
 CB=$E/convergence-batching LR=$E/convergence-learning-rate
 FS=$E/language-scaling-fixed-steps NE=$E/language-scaling-nested AF=$E/accumulation-fine
