@@ -136,6 +136,18 @@ def test_validation_split_depends_on_validation_seed_only(tiny_bert, xquad_rows,
     assert ids_3 != ids_1 and len(ids_3) == 10
 
 
+def test_validation_batches_have_their_own_size_so_grids_with_other_batch_sizes_share_them(
+    tiny_bert, xquad_rows, tmp_path
+):
+    def batches(**kw):
+        return build_trainer(_config(tiny_bert, xquad_rows, tmp_path / "x", **kw)).trainer._eval_batches
+
+    default = batches(batch_size=8)
+    assert max(map(len, default)) == 8
+    assert batches(batch_size=4, validation_batch_size=8) == default  # the same rows in the same batches
+    assert max(map(len, batches(batch_size=8, validation_batch_size=4))) == 4
+
+
 @pytest.mark.parametrize(
     ("kw", "message"),
     [

@@ -45,6 +45,7 @@ NON_DEFAULT: dict[str, tuple[object, list[str]]] = {
     "precision": ("bf16", ["bf16"]),
     "num_threads": (1, ["1"]),
     "eval_steps": (10, ["10"]),
+    "validation_batch_size": (64, ["64"]),
     "early_stopping_patience": (3, ["3"]),
     "save_steps": (20, ["20"]),
     "save_total_limit": (1, ["1"]),

@@ -112,7 +112,12 @@ def eval_files(
 
 # TrainConfig fields added after cells were shipped, with the default that reproduces what those cells ran: at
 # that default a field is left out of the hashed settings, so the shipped cells' hashes (and folders) stay valid
-ADDED_LATER = {"precision": "fp32", "max_train_questions": None, "translations_per_question": None}
+ADDED_LATER = {
+    "precision": "fp32",
+    "max_train_questions": None,
+    "translations_per_question": None,
+    "validation_batch_size": None,
+}
 
 
 def model_settings(config: Any) -> dict[str, Any]:

@@ -187,6 +187,13 @@ class TrainConfig:
             "end, or every --save-steps with early stopping)"
         ),
     )
+    validation_batch_size: int | None = eval_option(
+        None,
+        help=(
+            "rows per validation batch (default: --batch-size). The validation loss depends on the in-batch "
+            "negatives: give every cell of a grid one size so their losses compare (e.g. batch 64 vs 4x16)"
+        ),
+    )
     early_stopping_patience: int | None = eval_option(
         None,
         help=(
@@ -257,6 +264,7 @@ class TrainConfig:
             "max_seq_length",
             "max_train_questions",
             "translations_per_question",
+            "validation_batch_size",
         )
         for name, low in {**dict.fromkeys(positive, 1), "max_train_rows": 2, "early_stopping_patience": 0}.items():
             if getattr(self, name) is not None and getattr(self, name) < low:

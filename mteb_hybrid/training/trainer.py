@@ -266,7 +266,7 @@ def build_trainer(
     sources = build_sources(train_rows, config.batching, use_negatives=config.use_negatives, text_prefix=text_prefix)
     eval_set = build_eval_set(
         val_rows,
-        config.batch_size,
+        config.validation_batch_size or config.batch_size,
         seed=config.validation_seed,
         use_negatives=config.use_negatives,
         text_prefix=text_prefix,
