@@ -13,6 +13,7 @@ import pytest
 from mteb.results import TaskResult
 
 from mteb_hybrid.reporting import add_report_arguments, build_report, load_experiments, run_report, time_to_target
+from mteb_hybrid.reporting.convergence import shares_validation
 
 LANGS = ("en", "de", "el")
 TAGS = {"en": "eng-Latn", "de": "deu-Latn", "el": "ell-Grek"}
@@ -585,6 +586,33 @@ def test_loss_curves_get_no_time_to_target(tmp_path: Path) -> None:
     assert "### Convergence" not in text and "steps to target" not in text
     assert not (tmp_path / "results" / "plots" / "plain" / "convergence.png").exists()  # no race plotted either
     assert "convergence.png" not in text
+
+
+@pytest.mark.parametrize(
+    ("second", "race"), [({}, True), ({"languages": ["en"]}, False), ({"validation_batch_size": 32}, False)]
+)
+def test_validation_losses_race_when_every_cell_validates_on_the_same_batches(tmp_path: Path, second, race) -> None:
+    """With one validation_batch_size and the same held-out split everywhere, eval_loss is one measurement: the
+    report gives steps to target (best final 0.2 -> target 0.2 / 0.95 = 0.2105: a at step 20, b at step 30)."""
+    exp = tmp_path / "results" / "experiments" / "conv"
+    exp.mkdir(parents=True)
+    (exp / "experiment.json").write_text(json.dumps({"name": "conv", "cells": ["a", "b"]}))
+    values = {"mono": (0.6, 0.6), "cross": (0.4, 0.4), "multi": (0.3, 0.3), "rd": 1.0}
+    log_a = [{"step": 10, "wall_time": 5.0, "eval_loss": 0.5}, {"step": 20, "wall_time": 9.0, "eval_loss": 0.2}]
+    log_b = [{"step": s, "wall_time": float(s), "eval_loss": v} for s, v in ((10, 0.9), (20, 0.3), (30, 0.21))]
+    for cell, log, extra in (("a", log_a, {}), ("b", log_b, second)):
+        folder = write_cell(exp, cell, values, seed=1, batching="hybrid", log=log)
+        info = json.loads((folder / "cell.json").read_text())
+        info["train"].update({"validation_batch_size": 64, "validation_fraction": 0.05, **extra})
+        (folder / "cell.json").write_text(json.dumps(info))
+    assert shares_validation([c.train for c in load_experiments(tmp_path / "results")[0].cells]) is race
+    text = build_report(tmp_path / "results", draw_plots=False).read_text(encoding="utf-8")
+    assert ("### Convergence" in text) is race and ("own validation split" in text) is not race
+    if race:
+        section = text[text.index("### Convergence") :]
+        race_rows = section[: section.index("\n### ", 4)].splitlines()
+        steps = {r.split("|")[1].strip(): r.split("|")[5].strip() for r in race_rows if r.startswith(("| a ", "| b "))}
+        assert steps == {"a": "20", "b": "30"}
 
 
 def test_an_untrained_cell_is_the_base_model_whatever_its_batching_label() -> None:

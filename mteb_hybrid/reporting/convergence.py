@@ -90,6 +90,30 @@ def is_shared_probe(metric: str) -> bool:
     return metric.startswith("eval_benchmark_")
 
 
+# Training settings that decide a cell's held-out rows, their fixed batches and the loss computed on them.
+VALIDATION_INPUTS = (
+    "base",
+    "data",
+    "languages",
+    "candidate_form",
+    "validation_fraction",
+    "validation_seed",
+    "validation_batch_size",
+    "max_seq_length",
+    "use_negatives",
+    "scale",
+)
+
+
+def shares_validation(trains: Sequence[Mapping[str, Any] | None]) -> bool:
+    """Whether every cell's eval_loss is one measurement: the same held-out rows in the same fixed batches, with a
+    `validation_batch_size` set by each (cells without it validated in their own --batch-size), so the losses race
+    like a shared probe."""
+    if not trains or any(t is None or not t.get("validation_batch_size") for t in trains):
+        return False
+    return len({tuple(repr(t.get(k)) for k in VALIDATION_INPUTS) for t in trains if t is not None}) == 1
+
+
 def time_to_target(logs: Mapping[str, Sequence[Mapping[str, Any]]]) -> TimeToTarget | None:
     """Steps and wall time each cell needed to reach TARGET_FRACTION of the best final metric (see `definition`);
     loss-like metrics (name contains "loss") are lower-is-better. None when no log holds a metric."""

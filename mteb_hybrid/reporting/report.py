@@ -23,7 +23,7 @@ from .claims import (
     versus_base_table,
     versus_first_group_table,
 )
-from .convergence import is_shared_probe, time_to_target
+from .convergence import is_shared_probe, shares_validation, time_to_target
 from .loading import EXPERIMENTS_DIR, Experiment, load_experiments
 from .paper import KIND_LABEL, KINDS, PAPER_ALPHA, paper_numbers
 from .plots import PlotWriter, experiment_plots
@@ -158,7 +158,11 @@ def experiment_section(exp: Experiment, writer: PlotWriter) -> str:
     for task in tasks:
         blocks += _task_blocks(exp, task)
     ttt = time_to_target({c.cell_id: c.log for c in exp.cells if c.log})
-    race = ttt if ttt is not None and is_shared_probe(ttt.metric) else None  # own validation losses are no race
+    shared = ttt is not None and (
+        is_shared_probe(ttt.metric)
+        or (ttt.metric == "eval_loss" and shares_validation([c.train for c in exp.cells if c.log]))
+    )
+    race = ttt if shared else None  # each cell's own validation loss is no race
     if ttt is not None and race is None:
         blocks.append(render("training_curves", metric=ttt.metric))
     elif race is not None:
