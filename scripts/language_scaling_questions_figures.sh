@@ -2,8 +2,8 @@
 # Every figure of results/README.md's research question 1 (its ids start with LQ-): `mteb-hybrid compare` on the
 # cells of experiments/language-scaling-questions.yaml (hybrid batches over 2, 3, 4 and 7 nested MLQA-R training
 # languages, the same 480 questions and 960 rows per cell, a fixed 100 steps, one machine, every model scored at
-# the base's 512 tokens), against 2 languages and, like for like, the base (language-scaling-fixed-steps/base:
-# the same inputs and provenance hash, the same CPU). Each side holds the seeds that have finished; levels with
+# the base's 512 tokens), against 2 languages and, like for like, the base (copied from
+# language-scaling-fixed-steps/base: the same inputs and provenance hash, the same CPU). Each side holds the seeds that have finished; levels with
 # none are skipped. "unseen": el, ru, th, tr, never trained on by any cell; "trained": en, de, trained on by all.
 #
 # usage (from the repository root): scripts/language_scaling_questions_figures.sh > figures.txt
@@ -11,7 +11,7 @@
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/figures_lib.sh"
 G=results/experiments/language-scaling-questions
-BASE=results/experiments/language-scaling-fixed-steps/base
+BASE=$G/base
 [[ -d $G ]] || { echo "error: run from the repository root ($G not found)" >&2; exit 2; }
 
 declare -A L
