@@ -136,6 +136,11 @@ def test_tost_says_equivalent_for_equal_recipes_and_not_for_a_shift_of_two_margi
     ]
     d = decide(frames[:5], frames[5:], margin=margin)
     assert str(d.verdict) == "inconclusive" and d.words == "equivalent within ±0.01"
+    # one seed a side: equivalent, but only of these two trained models, never of the recipes
+    twin = frames[0].assign(map=frames[0]["map"] + np.random.default_rng(6).normal(0, 0.01, len(frames[0])))
+    one = decide(frames[:1], [twin], margin=margin, resamples=500)
+    assert one.level == "models" and one.equivalence.equivalent
+    assert one.words == "equivalent within ±0.01 for these two trained models"
 
 
 def test_detectable_difference_and_seeds_needed_by_hand() -> None:

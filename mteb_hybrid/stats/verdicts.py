@@ -79,7 +79,9 @@ class Decision:
                 if self.untrained_b and not self.untrained_a:
                     return f"A {side} than the untrained B for this one trained model"
                 return f"A {side} than B for these {self.models}"
-            return "equivalent" if self.equivalence.equivalent else "inconclusive"
+            if self.equivalence.equivalent:  # about these models: one seed says nothing of the recipes
+                return f"equivalent within ±{self.equivalence.margin:g} for these {self.models}"
+            return "inconclusive"
         if self.verdict is Verdict.INCONCLUSIVE and self.equivalence.equivalent:
             return f"equivalent within ±{self.equivalence.margin:g}"
         return str(self.verdict)
