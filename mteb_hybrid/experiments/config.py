@@ -89,8 +89,12 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
     cells: list[Cell] = []
     for i, c in enumerate(spec.cells):
         trained = c.train is not None
-        for seed in seeds if trained else [None]:
-            cell_id = c.id if seed is None or len(seeds) == 1 else f"{c.id}-s{seed}"
+        if c.seeds is not None and not trained:
+            raise SchemaError(path, f"cells[{i}].seeds", "an untrained cell (train: null) has no seeds; remove them")
+        cell_seeds = c.seeds or seeds
+        suffixed = max(len(seeds), len(cell_seeds)) > 1  # ids of one experiment are all -sN or none
+        for seed in cell_seeds if trained else [None]:
+            cell_id = f"{c.id}-s{seed}" if seed is not None and suffixed else c.id
             train = _train_config(path, i, spec, c.train or {}, seed) if trained else None
             cells.append(Cell(cell_id, train, c.group or c.id, seed if trained else None, dict(c.params)))
     if duplicates := sorted(cell_id for cell_id, n in Counter(c.id for c in cells).items() if n > 1):

@@ -102,6 +102,9 @@ class CellSpec(_Strict):
     train: Settings | None = Field(default_factory=dict)
     group: Name | None = None
     params: Annotated[dict[Name, ParamValue], Field(max_length=MAX_ITEMS)] = Field(default_factory=dict)
+    # this cell's seeds, where they differ from the experiment's (a cheap check cell run with fewer), so the
+    # report counts no seed as pending that the plan never meant to run
+    seeds: Annotated[list[int], Field(min_length=1, max_length=MAX_ITEMS)] | None = None
 
 
 class ExperimentFile(_Strict):
