@@ -56,7 +56,9 @@ def test_a_cell_may_run_fewer_seeds_than_the_experiment(tmp_path: Path) -> None:
     assert [c.id for c in cfg.cells if c.group == "hybrid"] == ["hybrid-s2"]  # named like its siblings
     assert [c.train.seed for c in cfg.cells if c.group == "x-x"] == [1, 2, 3]
     with pytest.raises(DataFormatError) as e:  # the base is one fixed model: seeds there are a mistake
-        load_experiment(_write(tmp_path, body.replace("{id: base, train: null}", "{id: base, seeds: [1], train: null}")))
+        load_experiment(
+            _write(tmp_path, body.replace("{id: base, train: null}", "{id: base, seeds: [1], train: null}"))
+        )
     assert "exp.yaml" in str(e.value) and "cells[0].seeds" in str(e.value)
 
 
