@@ -148,6 +148,30 @@ def test_validation_batches_have_their_own_size_so_grids_with_other_batch_sizes_
     assert max(map(len, batches(batch_size=8, validation_batch_size=4))) == 4
 
 
+def test_evaluate_computes_the_validation_loss_in_the_fixed_batches(tiny_bert, xquad_rows, tmp_path):
+    """Trainer.evaluate() must go through the fixed batches: the loss depends on the in-batch negatives, so a cell of
+    batch size 4 with validation_batch_size 8 measures exactly what a cell of batch size 8 does."""
+
+    def evaluated(**kw):
+        run = build_trainer(_config(tiny_bert, xquad_rows, tmp_path / "x", **kw))
+        sizes = []
+        compute_loss = run.trainer.compute_loss
+
+        def spy(model, inputs, *args, **kwargs):
+            sizes.append(len(next(v for k, v in inputs.items() if k.endswith("input_ids"))))
+            return compute_loss(model, inputs, *args, **kwargs)
+
+        run.trainer.compute_loss = spy
+        return run.trainer.evaluate()["eval_loss"], sizes, [len(b) for b in run.trainer._eval_batches]
+
+    loss_8, sizes_8, fixed_8 = evaluated(batch_size=8)
+    assert sizes_8 == fixed_8  # every evaluated batch is one of the fixed ones, in their order
+    loss_4, sizes_4, fixed_4 = evaluated(batch_size=4, validation_batch_size=8)
+    assert sizes_4 == fixed_4 == fixed_8 and loss_4 == pytest.approx(loss_8, rel=1e-5)
+    loss_small, _, _ = evaluated(batch_size=8, validation_batch_size=4)
+    assert loss_small < loss_8  # fewer in-batch negatives, a lower loss: the size is really applied
+
+
 @pytest.mark.parametrize(
     ("kw", "message"),
     [

@@ -112,7 +112,10 @@ class HybridTrainer(SentenceTransformerTrainer):
         return isinstance(loss, dict)
 
     def get_eval_dataloader(self, eval_dataset=None) -> DataLoader:  # noqa: ANN001
-        if eval_dataset is None and self._eval_batches is not None and self.eval_dataset is not None:
+        # Trainer.evaluate() passes self.eval_dataset itself (transformers 5), not None: both mean "the
+        # validation set", which is evaluated in its fixed batches; any other dataset in the arguments' batch size.
+        own = eval_dataset is None or eval_dataset is self.eval_dataset
+        if own and self._eval_batches is not None and self.eval_dataset is not None:
             self.accelerator.even_batches = True
             loader = DataLoader(
                 self.eval_dataset,
