@@ -793,6 +793,38 @@ def test_convergence_groups_differ_from_the_first_with_welch_intervals() -> None
     assert _row(text, "y")[5] == "+0.0 (no seed spread)"
 
 
+def test_curves_compare_at_the_steps_every_cell_logged_with_welch_intervals() -> None:
+    from scipy import stats
+
+    from mteb_hybrid.reporting.convergence import values_by_step
+    from mteb_hybrid.reporting.tables import curve_group_table
+
+    def log(*points: tuple[int, float]) -> list[dict[str, float]]:
+        return [{"step": s, "eval_loss": v, "loss": 9.0} for s, v in points] + [{"step": 99, "loss": 1.0}]
+
+    logs = {
+        "a-s1": log((0, 1.0), (5, 0.6), (10, 0.40)),
+        "a-s2": log((0, 1.0), (5, 0.5), (10, 0.30)),
+        "b-s1": log((0, 1.0), (5, 0.7), (10, 0.50), (15, 0.4)),  # step 15: not logged by every cell
+        "b-s2": log((0, 1.0), (5, 0.8), (10, 0.45)),
+        "b-s3": log((0, 1.0), (5, 0.9), (10, 0.55)),
+        "c-s1": log((0, 1.0), (5, 0.5), (10, 0.35)),
+    }
+    steps, values = values_by_step(logs, "eval_loss")
+    assert steps == [0.0, 5.0, 10.0] and values["b-s1"] == {0.0: 1.0, 5.0: 0.7, 10.0: 0.5}
+    text = curve_group_table(steps, values, {c: c.split("-")[0] for c in logs}, "eval_loss")
+    header = [c.strip() for c in text.splitlines()[0].strip("|").split("|")]
+    assert header == ["step", "a (mean of 2)", "b - a (3 vs 2)", "c - a (1 vs 2)"]
+    # b - a at step 5 by hand: means 0.8 and 0.55, variances 0.01 and 0.005, Welch's degrees of freedom
+    va, vb = 0.005 / 2, 0.01 / 3
+    df = (va + vb) ** 2 / (va**2 / 1 + vb**2 / 2)
+    half = stats.t.ppf(0.975, df) * (va + vb) ** 0.5
+    assert _row(text, "5") == ["5", "0.5500", f"+0.2500 [{0.25 - half:+.4f}, {0.25 + half:+.4f}]", "-"]
+    assert _row(text, "0")[2] == "+0.0000 (no seed spread)"  # every cell starts from the same base
+    one_seed_each = {c: v for c, v in values.items() if c.endswith("s1")}
+    assert curve_group_table(steps, one_seed_each, {c: c[0] for c in one_seed_each}, "eval_loss") is None
+
+
 def test_each_trained_group_is_compared_with_the_first_and_unscored_settings_show_a_dash(tmp_path: Path) -> None:
     from mteb_hybrid.reporting.claims import versus_first_group_table
     from mteb_hybrid.reporting.loading import load_experiments as load

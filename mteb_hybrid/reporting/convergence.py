@@ -85,6 +85,18 @@ def metric_points(log: Sequence[Mapping[str, Any]], metric: str) -> list[tuple[f
     ]
 
 
+def values_by_step(
+    logs: Mapping[str, Sequence[Mapping[str, Any]]], metric: str
+) -> tuple[list[float], dict[str, dict[float, float]]]:
+    """The steps at which every cell logged `metric` (ascending) and each cell's value at them: the points where
+    curves compare like for like (the last record of a step wins)."""
+    values = {cell: {s: v for s, _, v in metric_points(log, metric)} for cell, log in logs.items()}
+    values = {cell: v for cell, v in values.items() if v}
+    shared = set.intersection(*(set(v) for v in values.values())) if values else set()
+    steps = sorted(s for s in shared if math.isfinite(s))
+    return steps, {cell: {s: v[s] for s in steps} for cell, v in values.items()}
+
+
 def is_shared_probe(metric: str) -> bool:
     """A metric every cell measures on the same data (the benchmark probe), so curves compare across cells."""
     return metric.startswith("eval_benchmark_")

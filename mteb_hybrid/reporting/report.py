@@ -23,7 +23,7 @@ from .claims import (
     versus_base_table,
     versus_first_group_table,
 )
-from .convergence import is_shared_probe, shares_validation, time_to_target
+from .convergence import is_shared_probe, shares_validation, time_to_target, values_by_step
 from .loading import EXPERIMENTS_DIR, Experiment, load_experiments
 from .paper import KIND_LABEL, KINDS, PAPER_ALPHA, paper_numbers
 from .plots import PlotWriter, experiment_plots
@@ -33,6 +33,7 @@ from .tables import (
     commands_section,
     convergence_group_table,
     convergence_table,
+    curve_group_table,
     degradation_table,
     fixed_sets_table,
     seen_unseen_table,
@@ -157,7 +158,8 @@ def experiment_section(exp: Experiment, writer: PlotWriter) -> str:
         blocks.append(render("no_results", pending=PENDING))
     for task in tasks:
         blocks += _task_blocks(exp, task)
-    ttt = time_to_target({c.cell_id: c.log for c in exp.cells if c.log})
+    logs = {c.cell_id: c.log for c in exp.cells if c.log}
+    ttt = time_to_target(logs)
     shared = ttt is not None and (
         is_shared_probe(ttt.metric)
         or (ttt.metric == "eval_loss" and shares_validation([c.train for c in exp.cells if c.log]))
@@ -171,6 +173,10 @@ def experiment_section(exp: Experiment, writer: PlotWriter) -> str:
         per_group = convergence_group_table(race, groups)
         if per_group is not None:
             blocks.append(render("convergence_per_group", table=per_group))
+        curves = curve_group_table(*values_by_step(logs, race.metric), groups, race.metric)
+        if curves is not None:
+            direction = "higher is better" if race.higher_is_better else "lower is better"
+            blocks.append(render("convergence_curves", metric=race.metric, direction=direction, table=curves))
     plot_lines = experiment_plots(exp, writer, race)
     if plot_lines:
         blocks.append(render("plots", lines="\n\n".join(plot_lines)))

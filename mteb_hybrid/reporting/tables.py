@@ -264,6 +264,29 @@ def convergence_group_table(ttt: TimeToTarget, groups: Mapping[str, str]) -> str
     return table(headers, out)
 
 
+def curve_group_table(
+    steps: Sequence[float], values: Mapping[str, Mapping[float, float]], groups: Mapping[str, str], metric: str
+) -> str | None:
+    """Per logged step: the first group's mean `metric` over its seeds, and every other group's mean minus it with
+    Welch's 95% interval over seeds: how far apart the curves are at each point, not only when they cross a target.
+    None unless some group has 2 or more seeds."""
+    by_group: dict[str, list[Mapping[float, float]]] = {}
+    for cell, v in values.items():
+        by_group.setdefault(groups.get(cell, cell), []).append(v)
+    if not steps or all(len(v) < 2 for v in by_group.values()):
+        return None
+    reference, others = next(iter(by_group)), list(by_group)[1:]
+    headers = ["step", f"{reference} (mean of {len(by_group[reference])})"]
+    headers += [f"{g} - {reference} ({len(by_group[g])} vs {len(by_group[reference])})" for g in others]
+    rows = []
+    for s in steps:
+        ref = [v[s] for v in by_group[reference]]
+        row = [f"{s:g}", fmt_number(sum(ref) / len(ref), "{:.4f}")]
+        row += [seed_difference([v[s] for v in by_group[g]], ref, "{:+.4f}") for g in others]
+        rows.append(row)
+    return table(headers, rows)
+
+
 def seed_difference(a: Sequence[float], b: Sequence[float], spec: str) -> str:
     """mean(a) - mean(b) with Welch's 95% interval over seeds; "-" under 2 seeds a side; no interval when
     neither side varies (every seed reached the target at the same evaluation)."""
