@@ -812,7 +812,7 @@ def test_curves_compare_at_the_steps_every_cell_logged_with_welch_intervals() ->
     }
     steps, values = values_by_step(logs, "eval_loss")
     assert steps == [0.0, 5.0, 10.0] and values["b-s1"] == {0.0: 1.0, 5.0: 0.7, 10.0: 0.5}
-    text = curve_group_table(steps, values, {c: c.split("-")[0] for c in logs}, "eval_loss")
+    text = curve_group_table(steps, values, {c: c.split("-")[0] for c in logs})
     header = [c.strip() for c in text.splitlines()[0].strip("|").split("|")]
     assert header == ["step", "a (mean of 2)", "b - a (3 vs 2)", "c - a (1 vs 2)"]
     # b - a at step 5 by hand: means 0.8 and 0.55, variances 0.01 and 0.005, Welch's degrees of freedom
@@ -822,7 +822,7 @@ def test_curves_compare_at_the_steps_every_cell_logged_with_welch_intervals() ->
     assert _row(text, "5") == ["5", "0.5500", f"+0.2500 [{0.25 - half:+.4f}, {0.25 + half:+.4f}]", "-"]
     assert _row(text, "0")[2] == "+0.0000 (no seed spread)"  # every cell starts from the same base
     one_seed_each = {c: v for c, v in values.items() if c.endswith("s1")}
-    assert curve_group_table(steps, one_seed_each, {c: c[0] for c in one_seed_each}, "eval_loss") is None
+    assert curve_group_table(steps, one_seed_each, {c: c[0] for c in one_seed_each}) is None
 
 
 def test_each_trained_group_is_compared_with_the_first_and_unscored_settings_show_a_dash(tmp_path: Path) -> None:

@@ -173,7 +173,7 @@ def experiment_section(exp: Experiment, writer: PlotWriter) -> str:
         per_group = convergence_group_table(race, groups)
         if per_group is not None:
             blocks.append(render("convergence_per_group", table=per_group))
-        curves = curve_group_table(*values_by_step(logs, race.metric), groups, race.metric)
+        curves = curve_group_table(*values_by_step(logs, race.metric), groups)
         if curves is not None:
             direction = "higher is better" if race.higher_is_better else "lower is better"
             blocks.append(render("convergence_curves", metric=race.metric, direction=direction, table=curves))

@@ -265,9 +265,9 @@ def convergence_group_table(ttt: TimeToTarget, groups: Mapping[str, str]) -> str
 
 
 def curve_group_table(
-    steps: Sequence[float], values: Mapping[str, Mapping[float, float]], groups: Mapping[str, str], metric: str
+    steps: Sequence[float], values: Mapping[str, Mapping[float, float]], groups: Mapping[str, str]
 ) -> str | None:
-    """Per logged step: the first group's mean `metric` over its seeds, and every other group's mean minus it with
+    """Per logged step: the first group's mean value over its seeds, and every other group's mean minus it with
     Welch's 95% interval over seeds: how far apart the curves are at each point, not only when they cross a target.
     None unless some group has 2 or more seeds."""
     by_group: dict[str, list[Mapping[float, float]]] = {}
